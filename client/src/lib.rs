@@ -1,0 +1,1 @@
+//! soquete-client (work in progress).

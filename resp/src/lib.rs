@@ -1,0 +1,1 @@
+//! soquete-resp: RESP2 + RESP3 codec (work in progress).

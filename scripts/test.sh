@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test soquete has, on a fresh machine: installs what the tests need
+# when it is missing (redis-server and redis-tools from Debian, cargo-fuzz from
+# crates.io), then runs the workspace tests and a short smoke of every fuzz
+# target. `.ci/run` runs exactly this.
+#
+#   FUZZ_SECONDS=20   seconds per fuzz target (0 skips the fuzz smoke)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then
+    log "installing redis-server and redis-tools (Debian)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+fi
+# The Debian package starts a system redis on 6379 where systemd runs; tests never use it
+# (every test starts its own servers on ephemeral loopback ports).
+
+log "cargo test --workspace"
+cargo test --workspace --all-targets --no-fail-fast
+cargo test --workspace --doc
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+if [ "$FUZZ_SECONDS" != 0 ] && [ -d fuzz/fuzz_targets ]; then
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        log "installing cargo-fuzz"
+        cargo install cargo-fuzz --locked
+    fi
+    export RUSTC_BOOTSTRAP=1
+    log "building fuzz targets"
+    (cd fuzz && cargo fuzz build -O)
+    for target in $(cd fuzz && cargo fuzz list); do
+        log "fuzz smoke: $target (${FUZZ_SECONDS}s)"
+        corpus="fuzz/corpus/$target"
+        mkdir -p "$corpus"
+        seeds=()
+        [ -d "fuzz/seeds/$target" ] && seeds+=("seeds/$target")
+        (cd fuzz && cargo fuzz run -O "$target" "corpus/$target" "${seeds[@]}" -- \
+            -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 2>&1 | tail -n 12)
+    done
+fi
+log "all tests passed"

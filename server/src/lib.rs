@@ -1,0 +1,1 @@
+//! soquete-server (work in progress).

@@ -1,0 +1,1 @@
+//! Test support for soquete (work in progress).
