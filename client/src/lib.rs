@@ -1,1 +1,122 @@
-//! soquete-client (work in progress).
+//! soquete-client: a Redis-protocol client. Blocking with pipelines, and (with
+//! the `tokio` feature) async and multiplexed with automatic pipelining.
+//!
+//! The API is redis-rs's shape: [`cmd`]`("NAME").arg(..).query(&mut client)`
+//! for any command, typed helpers (`client.get(k)`, `client.set(k, v)`...) for
+//! the common ones, [`pipe`]`()` for batches, [`ToArgs`]/[`FromValue`] for
+//! conversions. Replies are decoded by `soquete-resp` without copying bulk
+//! strings, requests are packed in one buffer with exact reservations.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use soquete_client::{cmd, pipe, Client};
+//!
+//! let mut c = Client::connect("redis://127.0.0.1:6379/0")?;
+//! let _: () = c.set("greeting", "hello")?;
+//! let v: String = c.get("greeting")?;
+//! assert_eq!(v, "hello");
+//!
+//! // Any command, reply converted to the type asked for.
+//! let n: i64 = cmd("INCRBY").arg("counter").arg(5).query(&mut c)?;
+//!
+//! // Many commands, one write, one read.
+//! let (a, b): (i64, Option<String>) = pipe().incr("counter").get("greeting").query(&mut c)?;
+//! # Ok::<(), soquete_client::Error>(())
+//! ```
+//!
+//! With the `tokio` feature, a [`MultiplexedClient`] is shared by any number
+//! of tasks; whatever they ask at the same moment goes out in one write:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # async fn demo() -> soquete_client::Result<()> {
+//! let client = soquete_client::MultiplexedClient::connect("redis://127.0.0.1").await?;
+//! let mut tasks = Vec::new();
+//! for i in 0..1000 {
+//!     let c = client.clone();
+//!     tasks.push(tokio::spawn(async move { c.incr::<_, i64>(format!("k{}", i % 10)).await }));
+//! }
+//! for t in tasks {
+//!     t.await.unwrap()?;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Connecting
+//!
+//! `redis://[[user]:password@]host[:port][/db][?protocol=resp3]` or
+//! `unix:///path/to.sock[?db=N]`, see [`Config::from_url`]; a
+//! [`ClientBuilder`] sets timeouts, client name, protocol. Asking for
+//! [`Protocol::Resp3`] sends `HELLO 3`, and falls back to RESP2 when the server
+//! refuses it.
+//!
+//! # Errors
+//!
+//! [`Error::Server`] keeps the server's error code word (`WRONGTYPE`, `MOVED`,
+//! `NOAUTH`...) as data, apart from I/O ([`Error::Io`]), protocol
+//! ([`Error::Protocol`]) and conversion ([`Error::Conversion`]) errors.
+//! Inside a [`Pipeline`], each command's error is its own: ask for
+//! `Vec<Result<T>>` to see every command's outcome.
+//!
+//! # Reconnection policy
+//!
+//! When a connection breaks, the client connects again with exponential
+//! backoff ([`Config::reconnect_attempts`], [`Config::backoff_min`],
+//! [`Config::backoff_max`]). A request that was never written is sent on the
+//! new connection. A request that was written but not answered is resent, once,
+//! only if every command in it only reads ([`is_safe_to_resend`]: `GET`,
+//! `MGET`, `HGETALL`, `LRANGE`, `EXISTS`, `TTL`, `PING`...); anything else fails
+//! with [`Error::ConnectionLost`], because the server may have executed it.
+//! Transactions, blocking commands and timed-out requests are never resent.
+//! A request in flight when the connection dies always gets an answer or an
+//! error, never silence.
+//!
+//! # Layout
+//!
+//! * [`config`](Config), [`ClientBuilder`]: URLs and settings.
+//! * [`args`](ToArgs): Rust values to arguments; [`value`](FromValue): replies to Rust values.
+//! * [`Cmd`], [`Pipeline`]: requests; `commands`: the typed helpers (one list, four front ends).
+//! * [`Client`] (`conn`): the blocking connection and the handshake.
+//! * [`MultiplexedClient`] (`aio`, feature `tokio`): the async multiplexed connection.
+//! * [`Subscriber`], [`AsyncSubscriber`] (`pubsub`): pub/sub.
+//! * `retry`: which requests may be resent, and the backoff.
+
+#![warn(missing_docs)]
+
+mod args;
+mod builder;
+mod cmd;
+mod commands;
+mod config;
+mod conn;
+mod error;
+mod pipeline;
+mod pubsub;
+mod retry;
+mod value;
+
+#[cfg(test)]
+mod fake;
+
+#[cfg(feature = "tokio")]
+mod aio;
+
+pub use args::{ArgSink, ToArgs};
+pub use builder::ClientBuilder;
+pub use cmd::{cmd, Cmd};
+pub use config::{Addr, Config, IntoConfig, Protocol};
+pub use conn::Client;
+pub use error::{ConversionError, Error, Result, ServerError, ServerErrorKind};
+pub use pipeline::{pipe, Pipeline};
+pub use pubsub::{Message, MessageKind, Messages, Subscriber};
+pub use retry::is_safe_to_resend;
+pub use value::{from_value, FromValue};
+
+#[cfg(feature = "tokio")]
+pub use aio::{AsyncSubscriber, MultiplexedClient};
+
+pub use bytes::Bytes;
+/// The reply type: a decoded RESP2/RESP3 value (from `soquete-resp`).
+pub use soquete_resp::Frame;

@@ -1,0 +1,1 @@
+//! The async multiplexed client (feature `tokio`).

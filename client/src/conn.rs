@@ -1,0 +1,662 @@
+//! The blocking [`Client`]: one socket, requests written and replies read in
+//! the caller's thread.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use soquete_resp::{Decoder, Frame};
+
+use crate::cmd::Cmd;
+use crate::config::{Addr, Config, IntoConfig, Protocol};
+use crate::error::{Error, Result, ServerErrorKind};
+use crate::value::{prep, FromValue};
+
+/// Bytes read per `read` call at most.
+const READ_CHUNK: usize = 32 * 1024;
+
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn connect(cfg: &Config) -> Result<Stream> {
+        match &cfg.addr {
+            Addr::Tcp { host, port } => {
+                let mut last = None;
+                for sa in (host.as_str(), *port).to_socket_addrs()? {
+                    let r = match cfg.connect_timeout {
+                        Some(t) => TcpStream::connect_timeout(&sa, t),
+                        None => TcpStream::connect(sa),
+                    };
+                    match r {
+                        Ok(s) => {
+                            s.set_nodelay(true)?;
+                            s.set_read_timeout(cfg.read_timeout)?;
+                            s.set_write_timeout(cfg.write_timeout)?;
+                            return Ok(Stream::Tcp(s));
+                        }
+                        Err(e) => last = Some(e),
+                    }
+                }
+                Err(Error::Io(last.unwrap_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{host} resolved to no address"),
+                    )
+                })))
+            }
+            #[cfg(unix)]
+            Addr::Unix(path) => {
+                let s = UnixStream::connect(path)?;
+                s.set_read_timeout(cfg.read_timeout)?;
+                s.set_write_timeout(cfg.write_timeout)?;
+                Ok(Stream::Unix(s))
+            }
+            #[cfg(not(unix))]
+            Addr::Unix(_) => Err(Error::Client("Unix sockets need a Unix system".into())),
+        }
+    }
+
+    pub(crate) fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(t),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.set_read_timeout(t),
+        }
+    }
+}
+
+impl Read for Stream {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An open, set-up connection: the socket, the read buffer and the decoder.
+pub(crate) struct Connection {
+    pub(crate) stream: Stream,
+    rbuf: BytesMut,
+    scratch: Box<[u8]>,
+    decoder: Decoder,
+    pub(crate) protocol: Protocol,
+}
+
+impl Connection {
+    /// Connects and runs the handshake (HELLO / AUTH / CLIENT SETNAME / SELECT).
+    pub(crate) fn open(cfg: &Config) -> Result<Connection> {
+        let stream = Stream::connect(cfg)?;
+        let mut c = Connection {
+            stream,
+            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            scratch: vec![0u8; READ_CHUNK].into_boxed_slice(),
+            decoder: Decoder::new(),
+            protocol: Protocol::Resp2,
+        };
+        c.handshake(cfg)?;
+        Ok(c)
+    }
+
+    fn handshake(&mut self, cfg: &Config) -> Result<()> {
+        let mut out = Vec::new();
+        let mut hello_done = false;
+        if let Some(hello) = handshake::hello(cfg) {
+            hello.write_packed(&mut out);
+            self.write_all(&out)?;
+            out.clear();
+            hello_done = handshake::hello_outcome(self.read_frame()?)?;
+            if hello_done {
+                self.protocol = Protocol::Resp3;
+            }
+        }
+        let setup = handshake::setup(cfg, hello_done);
+        for c in &setup {
+            c.write_packed(&mut out);
+        }
+        if !setup.is_empty() {
+            self.write_all(&out)?;
+            let mut first_err = None;
+            for _ in 0..setup.len() {
+                let r = handshake::check(self.read_reply()?);
+                if first_err.is_none() {
+                    first_err = r.err();
+                }
+            }
+            if let Some(e) = first_err {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn write_all(&mut self, buf: &[u8]) -> Result<()> {
+        self.stream.write_all(buf).map_err(Error::Io)
+    }
+
+    /// Reads more bytes into the read buffer. End of stream is an error.
+    fn fill(&mut self) -> Result<()> {
+        let n = loop {
+            match self.stream.read(&mut self.scratch) {
+                Ok(0) => return Err(Error::ConnectionLost),
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::Io(e)),
+            }
+        };
+        self.rbuf.extend_from_slice(&self.scratch[..n]);
+        Ok(())
+    }
+
+    /// The next frame, push frames included.
+    #[inline]
+    pub(crate) fn read_frame(&mut self) -> Result<Frame> {
+        loop {
+            if let Some(f) = self.decoder.decode(&mut self.rbuf)? {
+                return Ok(f);
+            }
+            self.fill()?;
+        }
+    }
+
+    /// The next reply to a request: RESP3 push frames (out-of-band messages)
+    /// are skipped.
+    #[inline]
+    pub(crate) fn read_reply(&mut self) -> Result<Frame> {
+        loop {
+            match self.read_frame()? {
+                Frame::Push(_) => continue,
+                f => return Ok(f),
+            }
+        }
+    }
+}
+
+/// The connection handshake, shared by the blocking and async clients.
+pub(crate) mod handshake {
+    use super::*;
+
+    /// `HELLO 3 [AUTH user pass] [SETNAME name]` when RESP3 is asked for.
+    pub(crate) fn hello(cfg: &Config) -> Option<Cmd> {
+        if cfg.protocol != Protocol::Resp3 {
+            return None;
+        }
+        let mut c = crate::cmd("HELLO");
+        c.arg("3");
+        if let Some(p) = &cfg.password {
+            c.arg("AUTH")
+                .arg(cfg.username.as_deref().unwrap_or("default"))
+                .arg(p.as_str());
+        }
+        if let Some(n) = &cfg.client_name {
+            c.arg("SETNAME").arg(n.as_str());
+        }
+        Some(c)
+    }
+
+    /// Ok(true): RESP3 is on. Ok(false): the server refused RESP3 (unknown
+    /// command, `NOPROTO`), fall back to RESP2. Err: a real failure (bad password).
+    pub(crate) fn hello_outcome(reply: Frame) -> Result<bool> {
+        match prep(reply) {
+            Ok(_) => Ok(true),
+            Err(Error::Server(e))
+                if e.kind() == ServerErrorKind::NoProto
+                    || e.message().starts_with("unknown command") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What still has to be sent after HELLO (or without it): AUTH, CLIENT
+    /// SETNAME, SELECT.
+    pub(crate) fn setup(cfg: &Config, hello_done: bool) -> Vec<Cmd> {
+        let mut v = Vec::new();
+        if !hello_done {
+            if let Some(p) = &cfg.password {
+                let mut c = crate::cmd("AUTH");
+                c.arg(cfg.username.as_deref()).arg(p.as_str());
+                v.push(c);
+            }
+            if let Some(n) = &cfg.client_name {
+                let mut c = crate::cmd("CLIENT");
+                c.arg("SETNAME").arg(n.as_str());
+                v.push(c);
+            }
+        }
+        if cfg.db != 0 {
+            let mut c = crate::cmd("SELECT");
+            c.arg(cfg.db);
+            v.push(c);
+        }
+        v
+    }
+
+    /// A setup reply must not be an error.
+    pub(crate) fn check(reply: Frame) -> Result<()> {
+        prep(reply).map(|_| ())
+    }
+}
+
+/// A blocking connection to a Redis-protocol server.
+///
+/// Requests are written and replies read in the calling thread. After a
+/// connection failure the next request connects again (with backoff, see
+/// [`Config`]); a request that only reads is resent once, anything else gets
+/// [`Error::ConnectionLost`] (see the crate docs, "Reconnection policy").
+///
+/// ```no_run
+/// use soquete_client::Client;
+/// let mut c = Client::connect("redis://127.0.0.1:6379/0")?;
+/// let _: () = c.set("counter", 10)?;
+/// let n: i64 = c.incr("counter")?;
+/// assert_eq!(n, 11);
+/// # Ok::<(), soquete_client::Error>(())
+/// ```
+pub struct Client {
+    pub(crate) cfg: Config,
+    pub(crate) conn: Option<Connection>,
+    out: Vec<u8>,
+    /// Reused by the typed helpers so that a request allocates nothing.
+    pub(crate) scratch: Cmd,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("addr", &self.cfg.addr)
+            .field("connected", &self.conn.is_some())
+            .field("protocol", &self.protocol())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Connects to the server named by a URL (`redis://...`, `unix://...`),
+    /// a [`Config`], an [`Addr`], or a `(host, port)` pair, with default settings.
+    pub fn connect<C: IntoConfig>(target: C) -> Result<Client> {
+        Client::with_config(target.into_config()?)
+    }
+
+    /// A builder for timeouts, client name, protocol...
+    pub fn builder<C: IntoConfig>(target: C) -> crate::ClientBuilder {
+        crate::ClientBuilder::new(target)
+    }
+
+    /// Connects with the given settings.
+    pub fn with_config(cfg: Config) -> Result<Client> {
+        let conn = Connection::open(&cfg)?;
+        Ok(Client {
+            cfg,
+            conn: Some(conn),
+            out: Vec::with_capacity(1024),
+            scratch: Cmd::with_capacity(128),
+        })
+    }
+
+    /// The settings this client connects with.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The protocol in use: RESP3 only when asked for and the server agreed.
+    pub fn protocol(&self) -> Protocol {
+        self.conn
+            .as_ref()
+            .map(|c| c.protocol)
+            .unwrap_or(self.cfg.protocol)
+    }
+
+    /// True while the client holds an open connection (it drops it after an
+    /// I/O or protocol error, and connects again on the next request).
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Closes the current connection and opens a new one now.
+    pub fn reconnect(&mut self) -> Result<()> {
+        self.conn = None;
+        self.conn = Some(Connection::open(&self.cfg)?);
+        Ok(())
+    }
+
+    /// Connects with backoff when there is no connection.
+    fn ensure_connected(&mut self) -> Result<()> {
+        if self.conn.is_none() {
+            if self.cfg.reconnect_attempts == 0 {
+                return Err(Error::Closed);
+            }
+            let mut last = Error::Closed;
+            for attempt in 0..self.cfg.reconnect_attempts {
+                let wait =
+                    crate::retry::backoff(attempt, self.cfg.backoff_min, self.cfg.backoff_max);
+                if !wait.is_zero() {
+                    std::thread::sleep(wait);
+                }
+                match Connection::open(&self.cfg) {
+                    Ok(c) => {
+                        self.conn = Some(c);
+                        break;
+                    }
+                    // A refused password will not get better by retrying.
+                    Err(e @ Error::Server(_)) => return Err(e),
+                    Err(e) => last = e,
+                }
+            }
+            if self.conn.is_none() {
+                return Err(last);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `self.out` and reads `n` replies (push frames skipped), with
+    /// the reconnection policy: on a connection failure the connection is
+    /// dropped, and the request is sent again once if `safe`.
+    fn exchange(&mut self, n: usize, safe: bool, replies: &mut Vec<Frame>) -> Result<()> {
+        let mut resent = false;
+        loop {
+            let start = replies.len();
+            self.ensure_connected()?;
+            let conn = self.conn.as_mut().expect("connected above");
+            let out = &self.out;
+            let r: Result<()> = (|| {
+                conn.write_all(out)?;
+                for _ in 0..n {
+                    replies.push(conn.read_reply()?);
+                }
+                Ok(())
+            })();
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    // Any failure here leaves the connection out of step: drop it.
+                    self.conn = None;
+                    replies.truncate(start);
+                    if e.is_timeout() || matches!(e, Error::Protocol(_)) {
+                        return Err(e);
+                    }
+                    if safe && !resent && self.cfg.reconnect_attempts > 0 {
+                        resent = true;
+                        continue;
+                    }
+                    return Err(match e {
+                        Error::Io(_) => Error::ConnectionLost,
+                        e => e,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Sends one command and returns its raw reply (a server error is `Err`).
+    pub fn req_command(&mut self, cmd: &Cmd) -> Result<Frame> {
+        self.out.clear();
+        cmd.write_packed(&mut self.out);
+        let safe = cmd.is_safe_to_resend();
+        let mut replies = Vec::with_capacity(1);
+        self.exchange(1, safe, &mut replies)?;
+        Frame::from_value(replies.pop().unwrap_or(Frame::Null))
+    }
+
+    /// Sends already encoded commands (`packed`, `count` of them) in one write
+    /// and returns their `count` replies, errors included as `Frame::Error`.
+    /// `safe`: every command may be resent after a lost connection.
+    pub(crate) fn req_packed(
+        &mut self,
+        packed: &[u8],
+        count: usize,
+        safe: bool,
+    ) -> Result<Vec<Frame>> {
+        self.out.clear();
+        self.out.extend_from_slice(packed);
+        let mut replies = Vec::with_capacity(count);
+        self.exchange(count, safe, &mut replies)?;
+        Ok(replies)
+    }
+
+    /// Sends a command built from `args` (the name first) and converts the reply.
+    ///
+    /// ```no_run
+    /// # let mut c = soquete_client::Client::connect("redis://127.0.0.1")?;
+    /// let n: i64 = c.query(("INCRBY", "counter", 5))?;
+    /// # Ok::<(), soquete_client::Error>(())
+    /// ```
+    pub fn query<A: crate::ToArgs, T: FromValue>(&mut self, args: A) -> Result<T> {
+        let mut c = std::mem::take(&mut self.scratch);
+        c.clear();
+        args.write_args(&mut c);
+        let r = self.req_command(&c);
+        self.scratch = c;
+        T::from_value(r?)
+    }
+
+    /// Sends `WATCH keys`: the next atomic pipeline on this client fails
+    /// (returns null) if any of them changed.
+    pub fn watch<K: crate::ToArgs>(&mut self, keys: K) -> Result<()> {
+        self.query(("WATCH", keys))
+    }
+
+    /// Sends `UNWATCH`.
+    pub fn unwatch(&mut self) -> Result<()> {
+        self.query(("UNWATCH",))
+    }
+
+    /// Turns this connection into a pub/sub [`Subscriber`](crate::Subscriber).
+    pub fn into_subscriber(self) -> Result<crate::Subscriber> {
+        crate::Subscriber::from_client(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::{expect, req, send, trickle, FakePeer, Step};
+    use crate::{pipe, ClientBuilder};
+
+    fn quick(url: &str) -> ClientBuilder {
+        ClientBuilder::new(url)
+            .read_timeout(Duration::from_secs(10))
+            .backoff(Duration::from_millis(1), Duration::from_millis(5))
+    }
+
+    #[test]
+    fn reply_split_into_many_reads_is_reassembled() {
+        let peer = FakePeer::start(vec![vec![
+            expect(req(&["GET", "k"])),
+            trickle("$11\r\nhello world\r\n"),
+            expect(req(&["MGET", "a", "b"])),
+            trickle("*2\r\n$1\r\nx\r\n$-1\r\n"),
+        ]]);
+        let mut c = quick(&peer.url()).connect().unwrap();
+        let v: String = c.get("k").unwrap();
+        assert_eq!(v, "hello world");
+        let v: Vec<Option<String>> = c.mget(("a", "b")).unwrap();
+        assert_eq!(v, [Some("x".to_string()), None]);
+        drop(c);
+        peer.finish();
+    }
+
+    #[test]
+    fn pipeline_reports_an_error_mid_batch_per_command() {
+        let mut p = pipe();
+        p.incr("n").incr("s").get("n");
+        let mut wire = Vec::new();
+        p.write_packed(&mut wire);
+        let peer = FakePeer::start(vec![vec![
+            expect(&wire),
+            send(":1\r\n-ERR value is not an integer or out of range\r\n$1\r\n1\r\n"),
+            expect(&wire),
+            send(":2\r\n-ERR value is not an integer or out of range\r\n$1\r\n2\r\n"),
+            expect(req(&["PING"])),
+            send("+PONG\r\n"),
+        ]]);
+        let mut c = quick(&peer.url()).connect().unwrap();
+        let r: Vec<Result<i64>> = p.query(&mut c).unwrap();
+        assert_eq!(*r[0].as_ref().unwrap(), 1);
+        assert_eq!(r[1].as_ref().unwrap_err().code(), Some("ERR"));
+        assert_eq!(*r[2].as_ref().unwrap(), 1);
+        // Plain types: the first error is returned, the batch is still read whole.
+        let e = p.query::<(i64, i64, i64)>(&mut c).unwrap_err();
+        assert_eq!(e.code(), Some("ERR"));
+        let pong: String = c.ping().unwrap();
+        assert_eq!(pong, "PONG");
+        drop(c);
+        peer.finish();
+    }
+
+    #[test]
+    fn cut_mid_reply_fails_a_write_and_resends_a_read() {
+        let peer = FakePeer::start(vec![
+            vec![expect(req(&["INCR", "n"])), send(":4"), Step::Close],
+            vec![expect(req(&["GET", "k"])), send("$10\r\nhel"), Step::Close],
+            vec![expect(req(&["GET", "k"])), send("$2\r\nok\r\n")],
+        ]);
+        let mut c = quick(&peer.url()).connect().unwrap();
+        // Not safe to resend: the server may have executed it.
+        assert!(matches!(c.incr::<_, i64>("n"), Err(Error::ConnectionLost)));
+        assert!(!c.is_connected());
+        // Safe to resend: sent on a new connection (2), cut mid-reply there,
+        // resent once on connection 3.
+        let v: String = c.get("k").unwrap();
+        assert_eq!(v, "ok");
+        drop(c);
+        peer.finish();
+    }
+
+    #[test]
+    fn resend_happens_at_most_once() {
+        let peer = FakePeer::start(vec![
+            vec![expect(req(&["GET", "k"])), Step::Close],
+            vec![expect(req(&["GET", "k"])), Step::Close],
+        ]);
+        let mut c = quick(&peer.url()).connect().unwrap();
+        assert!(matches!(
+            c.get::<_, String>("k"),
+            Err(Error::ConnectionLost)
+        ));
+        drop(c);
+        peer.finish();
+    }
+
+    #[test]
+    fn resp3_falls_back_to_resp2_when_hello_is_refused() {
+        let peer = FakePeer::start(vec![vec![
+            expect(req(&[
+                "HELLO", "3", "AUTH", "default", "pw", "SETNAME", "app",
+            ])),
+            send("-ERR unknown command 'HELLO', with args beginning with: '3'\r\n"),
+            expect(
+                [
+                    req(&["AUTH", "pw"]),
+                    req(&["CLIENT", "SETNAME", "app"]),
+                    req(&["SELECT", "2"]),
+                ]
+                .concat(),
+            ),
+            send("+OK\r\n+OK\r\n+OK\r\n"),
+            expect(req(&["GET", "k"])),
+            send("$-1\r\n"),
+        ]]);
+        let url = format!("{}/2?protocol=resp3&password=pw&name=app", peer.url());
+        let mut c = quick(&url).connect().unwrap();
+        assert_eq!(c.protocol(), Protocol::Resp2);
+        let v: Option<String> = c.get("k").unwrap();
+        assert_eq!(v, None);
+        drop(c);
+        peer.finish();
+    }
+
+    #[test]
+    fn resp3_push_frames_are_skipped_between_replies() {
+        let peer = FakePeer::start(vec![vec![
+            expect(req(&["HELLO", "3"])),
+            send("%1\r\n+proto\r\n:3\r\n"),
+            expect(req(&["GET", "k"])),
+            send(">2\r\n+invalidate\r\n*1\r\n$1\r\nk\r\n$1\r\nv\r\n"),
+        ]]);
+        let mut c = quick(&peer.url())
+            .protocol(Protocol::Resp3)
+            .connect()
+            .unwrap();
+        assert_eq!(c.protocol(), Protocol::Resp3);
+        let v: String = c.get("k").unwrap();
+        assert_eq!(v, "v");
+        drop(c);
+        peer.finish();
+    }
+
+    #[test]
+    fn handshake_error_fails_connect() {
+        let peer = FakePeer::start(vec![vec![
+            expect(req(&["AUTH", "bad"])),
+            send("-WRONGPASS invalid username-password pair or user is disabled.\r\n"),
+        ]]);
+        let e = quick(&format!("{}?password=bad", peer.url()))
+            .connect()
+            .unwrap_err();
+        assert_eq!(e.code(), Some("WRONGPASS"));
+        peer.finish();
+    }
+
+    #[test]
+    fn garbage_is_a_protocol_error_and_drops_the_connection() {
+        let peer = FakePeer::start(vec![vec![expect(req(&["GET", "k"])), send("?what\r\n")]]);
+        let mut c = quick(&peer.url()).connect().unwrap();
+        assert!(matches!(c.get::<_, String>("k"), Err(Error::Protocol(_))));
+        assert!(!c.is_connected());
+        drop(c);
+        peer.finish();
+    }
+
+    #[test]
+    fn read_timeout_is_reported_and_not_resent() {
+        let peer = FakePeer::start(vec![vec![expect(req(&["GET", "k"]))]]);
+        let mut c = ClientBuilder::new(peer.url())
+            .read_timeout(Duration::from_millis(50))
+            .connect()
+            .unwrap();
+        let e = c.get::<_, String>("k").unwrap_err();
+        assert!(e.is_timeout(), "{e}");
+        drop(c);
+        peer.finish();
+    }
+
+    #[test]
+    fn reconnect_disabled_reports_closed() {
+        let peer = FakePeer::start(vec![vec![expect(req(&["GET", "k"])), Step::Close]]);
+        let mut c = quick(&peer.url()).reconnect_attempts(0).connect().unwrap();
+        assert!(matches!(
+            c.get::<_, String>("k"),
+            Err(Error::ConnectionLost)
+        ));
+        assert!(matches!(c.get::<_, String>("k"), Err(Error::Closed)));
+        drop(c);
+        peer.finish();
+    }
+}

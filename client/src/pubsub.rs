@@ -1,0 +1,529 @@
+//! Pub/sub: [`Message`] and the blocking [`Subscriber`].
+//!
+//! A subscriber owns its connection: once subscribed, a RESP2 connection can
+//! only (un)subscribe and ping. Over RESP3 the same messages arrive as push
+//! frames; both shapes are read the same way.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use bytes::Bytes;
+use soquete_resp::Frame;
+
+use crate::args::ToArgs;
+use crate::cmd::{ArgCounter, Cmd};
+use crate::config::{Config, IntoConfig};
+use crate::conn::{Client, Connection};
+use crate::error::{Error, Result};
+use crate::value::FromValue;
+
+/// Which subscription a message came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// `SUBSCRIBE channel`.
+    Message,
+    /// `PSUBSCRIBE pattern`: [`Message::pattern`] says which pattern matched.
+    PMessage,
+    /// `SSUBSCRIBE shardchannel`.
+    SMessage,
+}
+
+/// A published message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    /// How the subscriber receives it.
+    pub kind: MessageKind,
+    /// The channel it was published on.
+    pub channel: Bytes,
+    /// For pattern subscriptions, the pattern that matched.
+    pub pattern: Option<Bytes>,
+    /// The message itself.
+    pub payload: Bytes,
+}
+
+impl Message {
+    /// The channel name, lossily as text.
+    pub fn channel_str(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.channel)
+    }
+
+    /// The payload converted to `T` (`String`, `i64`, `Vec<u8>`...).
+    pub fn payload<T: FromValue>(&self) -> Result<T> {
+        T::from_value(Frame::Bulk(self.payload.clone()))
+    }
+}
+
+/// The three subscription families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    Channel,
+    Pattern,
+    Shard,
+}
+
+impl Family {
+    pub(crate) fn subscribe(self) -> &'static str {
+        match self {
+            Family::Channel => "SUBSCRIBE",
+            Family::Pattern => "PSUBSCRIBE",
+            Family::Shard => "SSUBSCRIBE",
+        }
+    }
+    pub(crate) fn unsubscribe(self) -> &'static str {
+        match self {
+            Family::Channel => "UNSUBSCRIBE",
+            Family::Pattern => "PUNSUBSCRIBE",
+            Family::Shard => "SUNSUBSCRIBE",
+        }
+    }
+}
+
+/// What a pub/sub connection receives.
+#[derive(Debug)]
+pub(crate) enum Event {
+    Message(Message),
+    /// A (un)subscribe confirmation: family, subscribed or not, channel (None
+    /// for "unsubscribed from nothing").
+    Confirm(Family, bool, Option<Bytes>),
+    /// The answer to PING.
+    Pong,
+    /// An error reply (to a command sent while subscribed).
+    Error(Error),
+}
+
+fn bytes_of(f: Frame) -> Option<Bytes> {
+    match f {
+        Frame::Bulk(b) | Frame::Simple(b) => Some(b),
+        Frame::Verbatim { text, .. } => Some(text),
+        _ => None,
+    }
+}
+
+/// Reads one frame of a pub/sub connection.
+pub(crate) fn parse_event(f: Frame) -> Result<Event> {
+    let items = match f {
+        Frame::Array(v) | Frame::Push(v) => v,
+        Frame::Simple(s) if s.eq_ignore_ascii_case(b"PONG") => return Ok(Event::Pong),
+        Frame::Error(e) | Frame::BlobError(e) => {
+            return Ok(Event::Error(Error::Server(crate::ServerError::new(e))))
+        }
+        f => return Err(Error::conversion("a pub/sub message", &f)),
+    };
+    let desc = format!("array of {} elements", items.len());
+    let mut it = items.into_iter();
+    let kind = it.next().and_then(bytes_of).unwrap_or_default();
+    let kind = kind.to_ascii_lowercase();
+    let bad = || Error::conversion_msg("a pub/sub message", desc.clone());
+    let ev = match &kind[..] {
+        b"message" | b"smessage" => {
+            let channel = it.next().and_then(bytes_of).ok_or_else(bad)?;
+            let payload = it.next().and_then(bytes_of).ok_or_else(bad)?;
+            Event::Message(Message {
+                kind: if kind[0] == b's' {
+                    MessageKind::SMessage
+                } else {
+                    MessageKind::Message
+                },
+                channel,
+                pattern: None,
+                payload,
+            })
+        }
+        b"pmessage" => {
+            let pattern = it.next().and_then(bytes_of).ok_or_else(bad)?;
+            let channel = it.next().and_then(bytes_of).ok_or_else(bad)?;
+            let payload = it.next().and_then(bytes_of).ok_or_else(bad)?;
+            Event::Message(Message {
+                kind: MessageKind::PMessage,
+                channel,
+                pattern: Some(pattern),
+                payload,
+            })
+        }
+        b"subscribe" => Event::Confirm(Family::Channel, true, it.next().and_then(bytes_of)),
+        b"psubscribe" => Event::Confirm(Family::Pattern, true, it.next().and_then(bytes_of)),
+        b"ssubscribe" => Event::Confirm(Family::Shard, true, it.next().and_then(bytes_of)),
+        b"unsubscribe" => Event::Confirm(Family::Channel, false, it.next().and_then(bytes_of)),
+        b"punsubscribe" => Event::Confirm(Family::Pattern, false, it.next().and_then(bytes_of)),
+        b"sunsubscribe" => Event::Confirm(Family::Shard, false, it.next().and_then(bytes_of)),
+        b"pong" => Event::Pong,
+        _ => return Err(bad()),
+    };
+    Ok(ev)
+}
+
+/// The channels, patterns and shard channels a subscriber is subscribed to,
+/// so that it can subscribe again after reconnecting.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Subscriptions {
+    sets: [HashSet<Bytes>; 3],
+}
+
+impl Subscriptions {
+    fn idx(f: Family) -> usize {
+        match f {
+            Family::Channel => 0,
+            Family::Pattern => 1,
+            Family::Shard => 2,
+        }
+    }
+    pub(crate) fn apply(&mut self, f: Family, on: bool, name: Option<&Bytes>) {
+        if let Some(n) = name {
+            let s = &mut self.sets[Self::idx(f)];
+            if on {
+                s.insert(n.clone());
+            } else {
+                s.remove(n);
+            }
+        }
+    }
+    pub(crate) fn len(&self, f: Family) -> usize {
+        self.sets[Self::idx(f)].len()
+    }
+    /// The commands that restore every subscription.
+    pub(crate) fn restore_cmds(&self) -> Vec<(Family, Cmd, usize)> {
+        [Family::Channel, Family::Pattern, Family::Shard]
+            .into_iter()
+            .filter(|f| self.len(*f) > 0)
+            .map(|f| {
+                let names: Vec<&Bytes> = self.sets[Self::idx(f)].iter().collect();
+                (f, Cmd::from_args((f.subscribe(), &names)), names.len())
+            })
+            .collect()
+    }
+}
+
+/// How many confirmations a (un)subscribe command with these arguments gets.
+pub(crate) fn expected_confirmations<C: ToArgs>(
+    channels: &C,
+    subs: &Subscriptions,
+    f: Family,
+    on: bool,
+) -> usize {
+    let mut n = ArgCounter::default();
+    channels.write_args(&mut n);
+    if n.count == 0 && !on {
+        // Unsubscribe from all: one confirmation per subscription, or one
+        // (with a null channel) when there is none.
+        subs.len(f).max(1)
+    } else {
+        n.count
+    }
+}
+
+/// A blocking pub/sub subscriber.
+///
+/// It owns a connection of its own. `subscribe` and friends return once the
+/// server confirmed; messages that arrive meanwhile are kept for
+/// [`next_message`](Self::next_message). When the connection drops, the
+/// subscriber connects again (with backoff) and restores its subscriptions;
+/// messages published while it was away are lost, as pub/sub delivers only to
+/// connected subscribers.
+///
+/// ```no_run
+/// use soquete_client::Subscriber;
+/// let mut sub = Subscriber::connect("redis://127.0.0.1")?;
+/// sub.subscribe("news")?;
+/// sub.psubscribe("alerts.*")?;
+/// for msg in sub.messages().take(3) {
+///     let msg = msg?;
+///     println!("{}: {}", msg.channel_str(), msg.payload::<String>()?);
+/// }
+/// # Ok::<(), soquete_client::Error>(())
+/// ```
+pub struct Subscriber {
+    cfg: Config,
+    conn: Option<Connection>,
+    subs: Subscriptions,
+    pending: VecDeque<Message>,
+    out: Vec<u8>,
+}
+
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("addr", &self.cfg.addr)
+            .field("subscriptions", &self.subs)
+            .finish()
+    }
+}
+
+impl Subscriber {
+    /// Connects a new subscriber.
+    pub fn connect<C: IntoConfig>(target: C) -> Result<Subscriber> {
+        let cfg = target.into_config()?;
+        let conn = Connection::open(&cfg)?;
+        Ok(Subscriber::new(cfg, conn))
+    }
+
+    fn new(cfg: Config, conn: Connection) -> Subscriber {
+        Subscriber {
+            cfg,
+            conn: Some(conn),
+            subs: Subscriptions::default(),
+            pending: VecDeque::new(),
+            out: Vec::new(),
+        }
+    }
+
+    pub(crate) fn from_client(c: Client) -> Result<Subscriber> {
+        let Client { cfg, conn, .. } = c;
+        let conn = match conn {
+            Some(c) => c,
+            None => Connection::open(&cfg)?,
+        };
+        Ok(Subscriber::new(cfg, conn))
+    }
+
+    /// `SUBSCRIBE` to one or more channels.
+    pub fn subscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
+        self.control(Family::Channel, true, channels)
+    }
+    /// `PSUBSCRIBE` to one or more glob patterns.
+    pub fn psubscribe<C: ToArgs>(&mut self, patterns: C) -> Result<()> {
+        self.control(Family::Pattern, true, patterns)
+    }
+    /// `SSUBSCRIBE` to one or more shard channels.
+    pub fn ssubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
+        self.control(Family::Shard, true, channels)
+    }
+    /// `UNSUBSCRIBE` from channels (all of them when `channels` writes no argument, e.g. `()`).
+    pub fn unsubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
+        self.control(Family::Channel, false, channels)
+    }
+    /// `PUNSUBSCRIBE` from patterns (all when none given).
+    pub fn punsubscribe<C: ToArgs>(&mut self, patterns: C) -> Result<()> {
+        self.control(Family::Pattern, false, patterns)
+    }
+    /// `SUNSUBSCRIBE` from shard channels (all when none given).
+    pub fn sunsubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
+        self.control(Family::Shard, false, channels)
+    }
+
+    /// How many channels, patterns and shard channels are subscribed.
+    pub fn subscription_count(&self) -> usize {
+        self.subs.len(Family::Channel)
+            + self.subs.len(Family::Pattern)
+            + self.subs.len(Family::Shard)
+    }
+
+    fn control<C: ToArgs>(&mut self, f: Family, on: bool, names: C) -> Result<()> {
+        let want = expected_confirmations(&names, &self.subs, f, on);
+        let name = if on { f.subscribe() } else { f.unsubscribe() };
+        let cmd = Cmd::from_args((name, names));
+        self.ensure_connected()?;
+        self.out.clear();
+        cmd.write_packed(&mut self.out);
+        let conn = self.conn.as_mut().expect("connected");
+        if let Err(e) = conn.write_all(&self.out) {
+            self.conn = None;
+            return Err(e);
+        }
+        let mut got = 0;
+        while got < want {
+            match self.read_event()? {
+                Event::Confirm(ff, o, ch) => {
+                    self.subs.apply(ff, o, ch.as_ref());
+                    if ff == f && o == on {
+                        got += 1;
+                    }
+                }
+                Event::Message(m) => self.pending.push_back(m),
+                Event::Pong => {}
+                Event::Error(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn read_event(&mut self) -> Result<Event> {
+        let conn = self.conn.as_mut().ok_or(Error::ConnectionLost)?;
+        match conn.read_frame() {
+            Ok(f) => parse_event(f),
+            Err(e) => {
+                // A read timeout consumed nothing (partial input stays buffered):
+                // the connection is still good. Anything else breaks it.
+                if !e.is_timeout() {
+                    self.conn = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn ensure_connected(&mut self) -> Result<()> {
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        let mut last = Error::Closed;
+        for attempt in 0..self.cfg.reconnect_attempts {
+            let wait = crate::retry::backoff(attempt, self.cfg.backoff_min, self.cfg.backoff_max);
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+            match self.restore() {
+                Ok(()) => return Ok(()),
+                Err(e @ Error::Server(_)) => return Err(e),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Opens a new connection and subscribes again to everything.
+    fn restore(&mut self) -> Result<()> {
+        let mut conn = Connection::open(&self.cfg)?;
+        let cmds = self.subs.restore_cmds();
+        let mut out = Vec::new();
+        let mut want = 0;
+        for (_, c, n) in &cmds {
+            c.write_packed(&mut out);
+            want += n;
+        }
+        conn.write_all(&out)?;
+        let mut got = 0;
+        while got < want {
+            match parse_event(conn.read_frame()?)? {
+                Event::Confirm(_, true, _) => got += 1,
+                Event::Message(m) => self.pending.push_back(m),
+                Event::Error(e) => return Err(e),
+                _ => {}
+            }
+        }
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// Waits for the next message. After a lost connection it reconnects and
+    /// resubscribes first (an error is returned only when that fails).
+    pub fn next_message(&mut self) -> Result<Message> {
+        loop {
+            if let Some(m) = self.pending.pop_front() {
+                return Ok(m);
+            }
+            self.ensure_connected()?;
+            match self.read_event() {
+                Ok(Event::Message(m)) => return Ok(m),
+                Ok(Event::Confirm(f, on, ch)) => self.subs.apply(f, on, ch.as_ref()),
+                Ok(Event::Pong) => {}
+                Ok(Event::Error(e)) => return Err(e),
+                Err(e) if e.is_timeout() => return Err(e),
+                Err(e) if e.is_connection_error() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Like [`next_message`](Self::next_message), giving up after `timeout`
+    /// with `Ok(None)`.
+    pub fn next_message_timeout(&mut self, timeout: Duration) -> Result<Option<Message>> {
+        if let Some(m) = self.pending.pop_front() {
+            return Ok(Some(m));
+        }
+        self.ensure_connected()?;
+        let conn = self.conn.as_mut().expect("connected");
+        conn.stream.set_read_timeout(Some(timeout))?;
+        let r = self.next_message();
+        if let Some(c) = self.conn.as_mut() {
+            c.stream.set_read_timeout(self.cfg.read_timeout)?;
+        }
+        match r {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.is_timeout() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A blocking iterator over messages; it ends only after an error that
+    /// reconnecting could not fix (which it yields last).
+    pub fn messages(&mut self) -> Messages<'_> {
+        Messages {
+            sub: self,
+            done: false,
+        }
+    }
+}
+
+/// The iterator of [`Subscriber::messages`].
+#[derive(Debug)]
+pub struct Messages<'a> {
+    sub: &'a mut Subscriber,
+    done: bool,
+}
+
+impl Iterator for Messages<'_> {
+    type Item = Result<Message>;
+    fn next(&mut self) -> Option<Result<Message>> {
+        if self.done {
+            return None;
+        }
+        let r = self.sub.next_message();
+        if r.is_err() {
+            self.done = true;
+        }
+        Some(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Frame {
+        Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn parses_resp2_and_resp3_messages() {
+        for wrap in [Frame::Array as fn(Vec<Frame>) -> Frame, Frame::Push] {
+            match parse_event(wrap(vec![b("message"), b("ch"), b("hi")])).unwrap() {
+                Event::Message(m) => {
+                    assert_eq!(
+                        (m.kind, &m.channel[..], &m.payload[..]),
+                        (MessageKind::Message, &b"ch"[..], &b"hi"[..])
+                    )
+                }
+                e => panic!("{e:?}"),
+            }
+            match parse_event(wrap(vec![b("pmessage"), b("c*"), b("ch"), b("x")])).unwrap() {
+                Event::Message(m) => assert_eq!(m.pattern.as_deref(), Some(&b"c*"[..])),
+                e => panic!("{e:?}"),
+            }
+            assert!(matches!(
+                parse_event(wrap(vec![b("ssubscribe"), b("s"), Frame::Integer(1)])).unwrap(),
+                Event::Confirm(Family::Shard, true, Some(_))
+            ));
+            assert!(matches!(
+                parse_event(wrap(vec![
+                    b("unsubscribe"),
+                    Frame::NullBulk,
+                    Frame::Integer(0)
+                ]))
+                .unwrap(),
+                Event::Confirm(Family::Channel, false, None)
+            ));
+        }
+        assert!(parse_event(Frame::Array(vec![b("message"), b("ch")])).is_err());
+        assert!(parse_event(Frame::Integer(3)).is_err());
+    }
+
+    #[test]
+    fn counts_confirmations_to_wait_for() {
+        let mut subs = Subscriptions::default();
+        assert_eq!(
+            expected_confirmations(&("a", "b"), &subs, Family::Channel, true),
+            2
+        );
+        assert_eq!(
+            expected_confirmations(&(), &subs, Family::Channel, false),
+            1
+        );
+        subs.apply(Family::Channel, true, Some(&Bytes::from_static(b"a")));
+        subs.apply(Family::Channel, true, Some(&Bytes::from_static(b"b")));
+        assert_eq!(
+            expected_confirmations(&(), &subs, Family::Channel, false),
+            2
+        );
+        assert_eq!(subs.restore_cmds().len(), 1);
+    }
+}
