@@ -24,6 +24,12 @@ pub struct Check {
 }
 
 impl Check {
+    /// Parses checks written as after a command (`"~1 !error"`, `""`).
+    pub fn parse(text: &str) -> Result<Check, String> {
+        let tokens = split_line(text)?;
+        parse_checks(&tokens)
+    }
+
     /// True when the raw reply bytes must be identical (no directive relaxes it).
     pub fn is_exact(&self) -> bool {
         self.mode == Mode::Exact && self.tolerance.is_none() && self.norms.is_empty()
@@ -82,6 +88,10 @@ pub enum Action {
     /// `@expect-closed`: both servers must close the current connection (after a
     /// protocol error or QUIT); the connection is then reopened.
     ExpectClosed,
+    /// `@requires CMD...`: skip the rest of the script unless both servers know
+    /// every named command (asked with `COMMAND INFO`). Lets scripts for
+    /// commands a server does not have yet sit beside the others.
+    Requires(Vec<String>),
 }
 
 /// One line of a script.
@@ -298,6 +308,16 @@ fn parse_directive(tokens: &[Token]) -> Result<Directive, String> {
             Ok(Directive::Action(Action::Raw(bytes, check)))
         }
         "@reply" => Ok(Directive::Action(Action::Reply(parse_checks(rest)?))),
+        "@requires" => {
+            if rest.is_empty() {
+                return Err("@requires needs command names".into());
+            }
+            Ok(Directive::Action(Action::Requires(
+                rest.iter()
+                    .map(|t| String::from_utf8_lossy(&t.bytes).into_owned())
+                    .collect(),
+            )))
+        }
         _ => Err(format!("unknown directive {name}")),
     }
 }
@@ -690,6 +710,11 @@ mod tests {
                 }
             )
         );
+        assert_eq!(
+            one("@requires LPUSH sadd"),
+            Action::Requires(vec!["LPUSH".into(), "sadd".into()])
+        );
+        assert!(Script::parse("t", "@requires").is_err());
         assert!(Script::parse("t", "@sleep-ms").is_err());
         assert!(Script::parse("t", "@sleep-ms 99999").is_err());
         assert!(Script::parse("t", "@resp3 x").is_err());

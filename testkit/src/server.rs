@@ -154,7 +154,17 @@ impl ServerBuilder {
             .arg("--bind")
             .arg("127.0.0.1");
         if self.kind == ServerKind::Redis {
-            cmd.args(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
+            // Persistence off; DEBUG allowed from loopback, as test tools use it.
+            cmd.args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--enable-debug-command",
+                "local",
+            ]);
         }
         cmd.args(&self.args);
         let child = cmd.spawn().map_err(|e| StartError::Spawn {
@@ -308,6 +318,16 @@ impl ServerProcess {
     /// The server's working directory (deleted when the server is dropped).
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Opens a test connection (see [`Conn`](crate::Conn)).
+    ///
+    /// # Panics
+    ///
+    /// When the connection fails.
+    pub fn connect(&self) -> crate::Conn {
+        crate::Conn::connect(self.addr)
+            .unwrap_or_else(|e| panic!("cannot connect to {} at {}: {e}", self.kind, self.addr))
     }
 
     /// User plus system CPU time the server has consumed so far.
