@@ -2,6 +2,29 @@
 //! connections, and the differential harness that runs the same commands against
 //! real Redis and soquete and compares the replies byte for byte.
 //!
+//! ```no_run
+//! use soquete_testkit::{diff::Runner, ServerKind, ServerProcess};
+//!
+//! // Real redis-server (persistence off) and ours, each on 127.0.0.1:<free port>.
+//! let redis = ServerProcess::redis();
+//! let soquete = ServerProcess::builder(ServerKind::Soquete).args(["--threads", "2"]).start();
+//!
+//! // Raw connections: frames, or the exact bytes of each reply.
+//! let mut c = soquete.connect();
+//! c.send(b"SET k v\r\nGET k\r\n");
+//! assert_eq!(c.read_raw_reply(), b"+OK\r\n");
+//! assert_eq!(c.read_raw_reply(), b"$1\r\nv\r\n");
+//!
+//! // The differential net: every script in a directory, reply for reply.
+//! let report = Runner::between(&redis, &soquete).run_dir("server/tests/diff".as_ref(), None);
+//! assert!(report.is_ok(), "{report}");
+//!
+//! // Accounting for benches.
+//! let usage = soquete.usage().unwrap();
+//! println!("cpu {:?}, rss {} bytes", usage.cpu, usage.rss_bytes);
+//! // Both servers are stopped (SIGTERM, then SIGKILL) when they go out of scope.
+//! ```
+//!
 //! # Layout
 //!
 //! * [`server`] — [`ServerProcess`]: start `redis-server` or `soquete-server` on
