@@ -1,14 +1,4 @@
 //! [`ToArgs`]: Rust values as command arguments.
-//!
-//! A value writes zero or more arguments into an [`ArgSink`]; a [`Cmd`](crate::Cmd)
-//! is one (it encodes each argument as a RESP bulk string straight into its
-//! buffer, reserving the exact length first). Integers are formatted with
-//! `itoa`, floats in their shortest round-trip form, `bool` as `1`/`0`.
-//! Collections write one argument per element (maps: key then value), tuples
-//! each field in order, `Option::None` nothing at all.
-//!
-//! `u8` is deliberately not an argument type on its own, so that `Vec<u8>`,
-//! `&[u8]` and `[u8; N]` are one binary argument, not one argument per byte.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::BuildHasher;
@@ -29,6 +19,16 @@ impl ArgSink for Vec<Vec<u8>> {
 }
 
 /// A value that can be sent as command arguments.
+///
+/// A value writes zero or more arguments into an [`ArgSink`]; a [`Cmd`](crate::Cmd)
+/// is one (it encodes each argument as a RESP bulk string straight into its
+/// buffer, reserving the exact length first). Integers are formatted with
+/// `itoa`, floats in their shortest round-trip form, `bool` as `1`/`0`.
+/// Collections write one argument per element (maps: key then value), tuples
+/// each field in order, `Option::None` nothing at all.
+///
+/// `u8` is deliberately not an argument type on its own, so that `Vec<u8>`,
+/// `&[u8]` and `[u8; N]` are one binary argument, not one argument per byte.
 ///
 /// ```
 /// use soquete_client::{ArgSink, ToArgs};

@@ -75,6 +75,22 @@ impl Error {
         matches!(self, Error::Io(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock))
     }
 
+    /// A copy of this error for another waiter (`io::Error` is not `Clone`:
+    /// its kind and text are kept).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn duplicate(&self) -> Error {
+        match self {
+            Error::Server(e) => Error::Server(e.clone()),
+            Error::Io(e) => Error::Io(io::Error::new(e.kind(), e.to_string())),
+            Error::Protocol(e) => Error::Protocol(e.clone()),
+            Error::Conversion(e) => Error::Conversion(e.clone()),
+            Error::ConnectionLost => Error::ConnectionLost,
+            Error::Closed => Error::Closed,
+            Error::Url(m) => Error::Url(m.clone()),
+            Error::Client(m) => Error::Client(m.clone()),
+        }
+    }
+
     pub(crate) fn conversion(expected: impl Into<String>, got: &Frame) -> Error {
         Error::Conversion(Box::new(ConversionError::new(expected, got)))
     }

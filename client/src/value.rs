@@ -1,28 +1,4 @@
 //! [`FromValue`]: replies as Rust types.
-//!
-//! A reply is a [`Frame`]; `FromValue` turns it into what the caller asked
-//! for, accepting every shape Redis uses for that meaning in RESP2 and RESP3
-//! (a score is a bulk string in RESP2 and a double in RESP3; `HGETALL` is a
-//! flat array in RESP2 and a map in RESP3; `ZRANGE ... WITHSCORES` is flat in
-//! RESP2 and an array of pairs in RESP3). A server error reply becomes
-//! [`Error::Server`] for every target type except `Result<T, ServerError>`
-//! and `Result<T, Error>`, which hold it as data: that is how a pipeline
-//! reports errors command by command.
-//!
-//! | Rust type | accepts |
-//! |---|---|
-//! | `i8`..`i128`, `u16`..`u128`, `isize`, `usize` | integer; string holding an integer; integral double; boolean (0/1) |
-//! | `f32`, `f64` | double; integer; string holding a number (`inf`, `-inf`, `nan` too) |
-//! | `bool` | integer (0 is false), boolean, `OK`, null (false), string `"1"`/`"0"` |
-//! | `String`, `Vec<u8>`, `Bytes` | bulk/simple/verbatim string, big number, integer, double (`String` needs UTF-8) |
-//! | `Option<T>` | null as `None`, anything else as `Some(T)` |
-//! | `Vec<T>`, `HashSet<T>`, `BTreeSet<T>` | array, set, push (a map is read as a flat key, value list); null as empty |
-//! | `HashMap<K, V>`, `BTreeMap<K, V>` | map; flat array of key, value; array of pairs; null as empty |
-//! | tuples up to 12 | array of exactly that many elements |
-//! | `Frame` | anything (a top-level server error is still an `Err`) |
-//! | `()` | anything that is not an error |
-//!
-//! `u8` is not a `FromValue` type on its own, so `Vec<u8>` is a byte string.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
@@ -32,8 +8,31 @@ use soquete_resp::Frame;
 
 use crate::error::{Error, Result, ServerError};
 
-/// A type a reply can be converted into. See the [module docs](self) for the
-/// accepted shapes.
+/// A type a reply can be converted into.
+///
+/// A reply is a [`Frame`]; `FromValue` turns it into what the caller asked
+/// for, accepting every shape Redis uses for that meaning in RESP2 and RESP3
+/// (a score is a bulk string in RESP2 and a double in RESP3; `HGETALL` is a
+/// flat array in RESP2 and a map in RESP3; `ZRANGE ... WITHSCORES` is flat in
+/// RESP2 and an array of pairs in RESP3). A server error reply becomes
+/// [`Error::Server`] for every target type except `Result<T, ServerError>`
+/// and `Result<T, Error>`, which hold it as data: that is how a pipeline
+/// reports errors command by command.
+///
+/// | Rust type | accepts |
+/// |---|---|
+/// | `i8`..`i128`, `u16`..`u128`, `isize`, `usize` | integer; string holding an integer; integral double; boolean (0/1) |
+/// | `f32`, `f64` | double; integer; string holding a number (`inf`, `-inf`, `nan` too) |
+/// | `bool` | integer (0 is false), boolean, `OK`, null (false), string `"1"`/`"0"` |
+/// | `String`, `Vec<u8>`, `Bytes` | bulk/simple/verbatim string, big number, integer, double (`String` needs UTF-8) |
+/// | `Option<T>` | null as `None`, anything else as `Some(T)` |
+/// | `Vec<T>`, `HashSet<T>`, `BTreeSet<T>` | array, set, push (a map is read as a flat key, value list); null as empty |
+/// | `HashMap<K, V>`, `BTreeMap<K, V>` | map; flat array of key, value; array of pairs; null as empty |
+/// | tuples up to 12 | array of exactly that many elements |
+/// | `Frame` | anything (a top-level server error is still an `Err`) |
+/// | `()` | anything that is not an error |
+///
+/// `u8` is not a `FromValue` type on its own, so `Vec<u8>` is a byte string.
 ///
 /// ```
 /// use soquete_client::{FromValue, Frame};

@@ -284,3 +284,46 @@ fn connect_errors_are_io_errors() {
         .unwrap_err();
     assert!(matches!(e, Error::Io(_)), "{e}");
 }
+
+#[test]
+fn blocking_subscriber_in_resp2_and_resp3() {
+    let s = ServerProcess::redis();
+    let mut publisher = Client::connect(url(&s)).unwrap();
+    for proto in [Protocol::Resp2, Protocol::Resp3] {
+        let mut sub = Client::builder(url(&s))
+            .protocol(proto)
+            .subscriber()
+            .unwrap();
+        sub.subscribe("c1").unwrap();
+        sub.psubscribe("p.*").unwrap();
+        assert_eq!(sub.subscription_count(), 2);
+        let _: i64 = publisher.publish("c1", "one").unwrap();
+        let _: i64 = publisher.publish("p.x", 2).unwrap();
+        let got: Vec<(String, i64)> = sub
+            .messages()
+            .take(2)
+            .map(|m| {
+                let m = m.unwrap();
+                (
+                    m.channel_str().into_owned(),
+                    m.payload::<i64>().unwrap_or(-1),
+                )
+            })
+            .collect();
+        assert_eq!(got, [("c1".to_string(), -1), ("p.x".to_string(), 2)]);
+        assert!(sub
+            .next_message_timeout(Duration::from_millis(20))
+            .unwrap()
+            .is_none());
+        // The subscriber is still usable after the timeout.
+        let _: i64 = publisher.publish("c1", "late").unwrap();
+        let m = sub
+            .next_message_timeout(Duration::from_secs(10))
+            .unwrap()
+            .unwrap();
+        assert_eq!(&m.payload[..], b"late");
+        sub.unsubscribe(()).unwrap();
+        sub.punsubscribe(()).unwrap();
+        assert_eq!(sub.subscription_count(), 0);
+    }
+}

@@ -1,0 +1,143 @@
+//! The async multiplexed client and subscribers against real `redis-server`.
+
+use std::time::Duration;
+
+use futures_core::Stream;
+use soquete_client::{cmd, pipe, Client, MessageKind, MultiplexedClient, Protocol, Result};
+use soquete_testkit::ServerProcess;
+
+fn url(s: &ServerProcess) -> String {
+    format!("redis://{}", s.addr())
+}
+
+/// Thousands of tasks on one connection; every reply is checked against the
+/// request that asked for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_tasks_get_their_own_replies() {
+    let s = ServerProcess::redis();
+    for proto in [Protocol::Resp2, Protocol::Resp3] {
+        let c = Client::builder(url(&s))
+            .protocol(proto)
+            .connect_multiplexed()
+            .await
+            .unwrap();
+        assert_eq!(c.protocol(), proto);
+        let mut tasks = Vec::new();
+        for i in 0..4000u32 {
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                let key = format!("{proto:?}:key:{i}");
+                let val = format!("value-{i}-{}", "x".repeat((i % 50) as usize));
+                let _: () = c.set(&key, &val).await?;
+                let got: String = c.get(&key).await?;
+                assert_eq!(got, val, "task {i}");
+                let n: i64 = c.incr(format!("{proto:?}:ctr:{}", i % 7)).await?;
+                assert!(n >= 1);
+                let (a, b): (String, i64) = pipe().get(&key).strlen(&key).query_async(&c).await?;
+                assert_eq!(
+                    (a.as_str(), b),
+                    (val.as_str(), val.len() as i64),
+                    "task {i}"
+                );
+                Result::<()>::Ok(())
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let mut total = 0;
+        for k in 0..7 {
+            total += c.get::<_, i64>(format!("{proto:?}:ctr:{k}")).await.unwrap();
+        }
+        assert_eq!(total, 4000);
+    }
+}
+
+#[tokio::test]
+async fn errors_and_transactions_on_a_multiplexed_client() {
+    let s = ServerProcess::redis();
+    let c = MultiplexedClient::connect(url(&s)).await.unwrap();
+    let _: () = c.lpush("l", 1).await.unwrap();
+    let e = c.get::<_, String>("l").await.unwrap_err();
+    assert_eq!(e.code(), Some("WRONGTYPE"));
+    let r: Vec<Result<i64>> = pipe()
+        .atomic()
+        .incr("n")
+        .incr("l")
+        .incr("n")
+        .query_async(&c)
+        .await
+        .unwrap();
+    assert_eq!(*r[0].as_ref().unwrap(), 1);
+    assert_eq!(r[1].as_ref().unwrap_err().code(), Some("WRONGTYPE"));
+    assert_eq!(*r[2].as_ref().unwrap(), 2);
+    let v: String = cmd("ECHO").arg("hi").query_async(&c).await.unwrap();
+    assert_eq!(v, "hi");
+}
+
+#[tokio::test]
+async fn multiplexed_client_survives_a_killed_connection() {
+    let s = ServerProcess::redis();
+    let c = Client::builder(url(&s))
+        .client_name("mux")
+        .backoff(Duration::from_millis(1), Duration::from_millis(20))
+        .connect_multiplexed()
+        .await
+        .unwrap();
+    let _: () = c.set("k", "v").await.unwrap();
+    let mut admin = Client::connect(url(&s)).unwrap();
+    let killed: i64 = cmd("CLIENT")
+        .arg(("KILL", "SKIPME", "yes", "USER", "default"))
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(killed, 1);
+    // GET is safe to resend: it succeeds whether or not it raced with the kill.
+    assert_eq!(c.get::<_, String>("k").await.unwrap(), "v");
+    let name: String = cmd("CLIENT").arg("GETNAME").query_async(&c).await.unwrap();
+    assert_eq!(name, "mux");
+}
+
+async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *s).poll_next(cx)).await
+}
+
+#[tokio::test]
+async fn async_subscriber_in_resp2_and_resp3() {
+    let s = ServerProcess::redis();
+    let publisher = MultiplexedClient::connect(url(&s)).await.unwrap();
+    for proto in [Protocol::Resp2, Protocol::Resp3] {
+        let mut sub = Client::builder(url(&s))
+            .protocol(proto)
+            .async_subscriber()
+            .await
+            .unwrap();
+        sub.subscribe(("news", "sport")).await.unwrap();
+        sub.psubscribe("alerts.*").await.unwrap();
+        sub.ssubscribe("shard").await.unwrap();
+        let n: i64 = publisher.publish("news", "n1").await.unwrap();
+        assert_eq!(n, 1);
+        let _: i64 = publisher.publish("alerts.fire", "a1").await.unwrap();
+        let _: i64 = publisher.spublish("shard", "s1").await.unwrap();
+        let m = sub.next_message().await.unwrap();
+        assert_eq!(
+            (
+                m.kind,
+                m.channel_str().as_ref(),
+                m.payload::<String>().unwrap().as_str()
+            ),
+            (MessageKind::Message, "news", "n1")
+        );
+        let m = next(&mut sub).await.unwrap().unwrap();
+        assert_eq!(m.kind, MessageKind::PMessage);
+        assert_eq!(m.pattern.as_deref(), Some(&b"alerts.*"[..]));
+        assert_eq!(&m.channel[..], b"alerts.fire");
+        let m = next(&mut sub).await.unwrap().unwrap();
+        assert_eq!(
+            (m.kind, &m.payload[..]),
+            (MessageKind::SMessage, &b"s1"[..])
+        );
+        sub.unsubscribe(()).await.unwrap();
+        let n: i64 = publisher.publish("news", "n2").await.unwrap();
+        assert_eq!(n, 0);
+    }
+}
