@@ -1,1 +1,48 @@
-//! soquete-server (work in progress).
+//! soquete-server: a multi-threaded, in-memory, Redis-compatible server.
+//!
+//! # Layout
+//!
+//! * [`server`] — shared state, listeners, start-up and shutdown.
+//! * [`net`] — the event loops (one mio `Poll` per thread) and connections:
+//!   read, decode, execute, write once per batch.
+//! * [`cmd`] — the command table ([`cmd::table`]), dispatch, and one file per
+//!   command group (`string`, `keys`, `connection`, `server`, `transaction`).
+//! * [`db`] — the keyspace: databases of locked shards, expiry; [`dict`] is
+//!   the chained hash table inside each shard; [`value`] is what a key holds.
+//! * [`reply`] — writing RESP2/RESP3 replies into the output buffer;
+//!   [`error`] — command errors worded exactly as Redis words them.
+//! * [`client`] — per-connection state; [`config`] — options, config files and
+//!   the command line; [`log`] — log lines.
+//! * [`util`] — Redis-exact number parsing/formatting, glob matching, `/proc`
+//!   accounting, random numbers.
+//!
+//! # Running one in a test
+//!
+//! ```no_run
+//! use soquete_server::{Config, Server};
+//! let handle = Server::bind_ephemeral(Config::default())?.spawn();
+//! let addr = handle.addr().unwrap(); // 127.0.0.1:<ephemeral port>
+//! // ... talk RESP to `addr` ...
+//! handle.shutdown()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+pub mod client;
+pub mod cmd;
+pub mod config;
+pub mod db;
+pub mod dict;
+pub mod error;
+pub mod log;
+pub mod net;
+pub mod reply;
+pub mod server;
+pub mod util;
+pub mod value;
+
+pub use config::Config;
+pub use server::{Server, ServerHandle};
+
+/// The Redis version whose behaviour soquete matches; HELLO and INFO report
+/// it as `redis_version`, since clients gate features on it.
+pub const REDIS_VERSION: &str = "7.0.15";

@@ -1,0 +1,202 @@
+//! Per-client state: what the owning event loop keeps ([`Client`]) and what
+//! other loops may read for CLIENT LIST / KILL ([`ClientMeta`]).
+
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The part of a client other threads may see, updated by its loop with
+/// relaxed atomics (values are for display; KILL uses `kill`).
+#[derive(Debug)]
+pub struct ClientMeta {
+    /// Unique, increasing id (CLIENT ID).
+    pub id: u64,
+    /// Peer address, `ip:port` or `path:0`.
+    pub addr: String,
+    /// Local address.
+    pub laddr: String,
+    /// Socket file descriptor.
+    pub fd: i32,
+    /// True for Unix-socket clients.
+    pub unix: bool,
+    /// Creation time, Unix ms.
+    pub created_ms: u64,
+    /// Last command time, Unix ms.
+    pub last_ms: AtomicU64,
+    /// Selected database.
+    pub db: AtomicUsize,
+    /// Index in the command table of the last command (u16::MAX = none).
+    pub last_cmd: AtomicU16,
+    /// Protocol version.
+    pub resp: AtomicU8,
+    /// Pending input bytes.
+    pub qbuf: AtomicUsize,
+    /// Pending output bytes.
+    pub obuf: AtomicUsize,
+    /// Set by CLIENT KILL; the owning loop closes the connection.
+    pub kill: AtomicBool,
+    /// Which event loop owns the connection.
+    pub loop_index: usize,
+    /// Name (CLIENT SETNAME / HELLO SETNAME).
+    pub name: Mutex<Vec<u8>>,
+    /// `lib-name` and `lib-ver` (CLIENT SETINFO).
+    pub lib: Mutex<(Vec<u8>, Vec<u8>)>,
+    /// Flag letters beyond `N` (e.g. `x` in MULTI), maintained by the loop.
+    pub multi: AtomicBool,
+    /// CLIENT NO-EVICT on.
+    pub no_evict: AtomicBool,
+    /// CLIENT NO-TOUCH on.
+    pub no_touch: AtomicBool,
+}
+
+impl ClientMeta {
+    /// A fresh client record.
+    pub fn new(id: u64, addr: String, laddr: String, fd: i32, unix: bool, now_ms: u64, loop_index: usize) -> Self {
+        ClientMeta {
+            id,
+            addr,
+            laddr,
+            fd,
+            unix,
+            created_ms: now_ms,
+            last_ms: AtomicU64::new(now_ms),
+            db: AtomicUsize::new(0),
+            last_cmd: AtomicU16::new(u16::MAX),
+            resp: AtomicU8::new(2),
+            qbuf: AtomicUsize::new(0),
+            obuf: AtomicUsize::new(0),
+            kill: AtomicBool::new(false),
+            loop_index,
+            name: Mutex::new(Vec::new()),
+            lib: Mutex::new((Vec::new(), Vec::new())),
+            multi: AtomicBool::new(false),
+            no_evict: AtomicBool::new(false),
+            no_touch: AtomicBool::new(false),
+        }
+    }
+
+    /// The client's name.
+    pub fn name(&self) -> Vec<u8> {
+        self.name.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// One CLIENT LIST line (without the trailing newline), Redis 7.0's
+    /// fields in Redis's order.
+    pub fn info_line(&self, now_ms: u64) -> String {
+        let name = String::from_utf8_lossy(&self.name()).into_owned();
+        let (lib_name, lib_ver) = {
+            let l = self.lib.lock().unwrap_or_else(|p| p.into_inner());
+            (
+                String::from_utf8_lossy(&l.0).into_owned(),
+                String::from_utf8_lossy(&l.1).into_owned(),
+            )
+        };
+        let mut flags = String::new();
+        if self.multi.load(Ordering::Relaxed) {
+            flags.push('x');
+        }
+        if self.unix {
+            flags.push('U');
+        }
+        if self.no_evict.load(Ordering::Relaxed) {
+            flags.push('e');
+        }
+        if self.no_touch.load(Ordering::Relaxed) {
+            flags.push('T');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        let cmd = match self.last_cmd.load(Ordering::Relaxed) {
+            u16::MAX => "NULL".to_string(),
+            i => crate::cmd::table::full_name_by_index(i as usize),
+        };
+        let qbuf = self.qbuf.load(Ordering::Relaxed);
+        let obuf = self.obuf.load(Ordering::Relaxed);
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            name,
+            now_ms.saturating_sub(self.created_ms) / 1000,
+            now_ms.saturating_sub(self.last_ms.load(Ordering::Relaxed)) / 1000,
+            flags,
+            self.db.load(Ordering::Relaxed),
+            if self.multi.load(Ordering::Relaxed) { 0 } else { -1 },
+            qbuf,
+            16384usize.saturating_sub(qbuf),
+            obuf,
+            16384 + qbuf + obuf,
+            cmd,
+            self.resp.load(Ordering::Relaxed),
+            lib_name,
+            lib_ver,
+        )
+    }
+}
+
+/// A command queued between MULTI and EXEC.
+#[derive(Debug)]
+pub struct Queued {
+    /// Its arguments, owned.
+    pub argv: Vec<Vec<u8>>,
+}
+
+/// Transaction state.
+#[derive(Debug, Default)]
+pub struct Multi {
+    /// Commands waiting for EXEC.
+    pub queue: Vec<Queued>,
+    /// A command failed to queue: EXEC must abort.
+    pub dirty: bool,
+}
+
+/// What the loop does with the connection after this batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Close {
+    /// Keep it open.
+    #[default]
+    No,
+    /// Close once the replies so far are written (QUIT, protocol errors).
+    AfterReply,
+}
+
+/// Connection state owned by the client's event loop.
+#[derive(Debug)]
+pub struct Client {
+    /// Shared view of this client.
+    pub meta: Arc<ClientMeta>,
+    /// Selected database.
+    pub db: usize,
+    /// Passed AUTH (or no password is required).
+    pub authenticated: bool,
+    /// Inside MULTI.
+    pub multi: Option<Multi>,
+    /// Close after the pending replies.
+    pub close: Close,
+}
+
+impl Client {
+    /// A client with database 0 selected.
+    pub fn new(meta: Arc<ClientMeta>, authenticated: bool) -> Client {
+        Client {
+            meta,
+            db: 0,
+            authenticated,
+            multi: None,
+            close: Close::No,
+        }
+    }
+
+    /// The client id.
+    pub fn id(&self) -> u64 {
+        self.meta.id
+    }
+
+    /// Selects a database (and mirrors it for CLIENT LIST).
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.meta.db.store(db, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,662 @@
+//! Generic key commands (Redis's `db.c` and `expire.c`).
+
+use super::args::{self, is};
+use super::Ctx;
+use crate::db::{Entry, SHARDS};
+use crate::error::{CmdError, CmdResult};
+use crate::util::glob::glob_match;
+use crate::util::rand::rand_u64;
+
+/// DEL key [key ...] (and UNLINK: memory is freed the same way)
+pub fn del(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let n = a[1..].iter().filter(|k| c.ks.remove(k).is_some()).count();
+    c.out.int(n as i64);
+    Ok(())
+}
+
+/// EXISTS key [key ...] — a key named twice counts twice.
+pub fn exists(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let n = a[1..].iter().filter(|k| c.ks.peek(k).is_some()).count();
+    c.out.int(n as i64);
+    Ok(())
+}
+
+/// TOUCH key [key ...]
+pub fn touch(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let n = a[1..].iter().filter(|k| c.ks.get(k).is_some()).count();
+    c.out.int(n as i64);
+    Ok(())
+}
+
+/// TYPE key
+pub fn type_(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let name = c.ks.peek(a[1]).map_or("none", |e| e.value.type_name());
+    c.out.simple(name);
+    Ok(())
+}
+
+fn rename_generic(c: &mut Ctx<'_>, a: &[&[u8]], nx: bool) -> CmdResult {
+    let (src, dst) = (a[1], a[2]);
+    if c.ks.peek(src).is_none() {
+        return Err(CmdError::NoSuchKey);
+    }
+    if src == dst {
+        if nx {
+            c.out.int(0);
+        } else {
+            c.out.ok();
+        }
+        return Ok(());
+    }
+    if nx && c.ks.peek(dst).is_some() {
+        c.out.int(0);
+        return Ok(());
+    }
+    let Some(entry) = c.ks.remove(src) else {
+        return Err(CmdError::NoSuchKey);
+    };
+    let at = entry.expire_at();
+    c.ks.set(dst, entry.value, false);
+    if at != 0 {
+        c.ks.set_expire(dst, at);
+    }
+    if nx {
+        c.out.int(1);
+    } else {
+        c.out.ok();
+    }
+    Ok(())
+}
+
+/// RENAME key newkey
+pub fn rename(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    rename_generic(c, a, false)
+}
+
+/// RENAMENX key newkey
+pub fn renamenx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    rename_generic(c, a, true)
+}
+
+/// A database index argument: `ERR value is not an integer or out of range`
+/// when it does not parse as an int, `ERR DB index is out of range` when no
+/// such database exists.
+fn db_index(c: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
+    let n = args::int(arg)?;
+    if n < i32::MIN as i64 || n > i32::MAX as i64 {
+        return Err(CmdError::NotInteger);
+    }
+    if n < 0 || n as usize >= c.shared.keyspace.databases() {
+        return Err(CmdError::msg("ERR DB index is out of range"));
+    }
+    Ok(n as usize)
+}
+
+/// The keys COPY touches, including its destination database.
+pub fn copy_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
+    let mut dst_db = db;
+    let mut j = 3;
+    while j < a.len() {
+        if is(a[j], "DB") && j + 1 < a.len() {
+            if let Some(n) = crate::util::num::parse_i64(a[j + 1]) {
+                if n >= 0 {
+                    dst_db = n as usize;
+                }
+            }
+            j += 1;
+        }
+        j += 1;
+    }
+    out.push((db, a[1]));
+    if dst_db < crate::cmd::server::MAX_DATABASES {
+        out.push((dst_db, a[2]));
+    }
+}
+
+/// COPY source destination [DB destination-db] [REPLACE]
+pub fn copy(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let src_db = c.ks.db;
+    let mut dst_db = src_db;
+    let mut replace = false;
+    let mut j = 3;
+    while j < a.len() {
+        if is(a[j], "REPLACE") {
+            replace = true;
+        } else if is(a[j], "DB") && j + 1 < a.len() {
+            dst_db = db_index(c, a[j + 1])?;
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let (key, newkey) = (a[1], a[2]);
+    if src_db == dst_db && key == newkey {
+        return Err(CmdError::msg(
+            "ERR source and destination objects are the same",
+        ));
+    }
+    let Some(e) = c.ks.get(key) else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let (value, at) = (e.value.clone(), e.expire_at());
+    if c.ks.peek_in(dst_db, newkey).is_some() && !replace {
+        c.out.int(0);
+        return Ok(());
+    }
+    c.ks.set_in(dst_db, newkey, value, false);
+    if at != 0 {
+        c.ks.set_expire_in(dst_db, newkey, at);
+    }
+    c.out.int(1);
+    Ok(())
+}
+
+/// The keys MOVE touches: the key in the current and in the target database.
+pub fn move_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
+    out.push((db, a[1]));
+    if let Some(n) = crate::util::num::parse_i64(a[2]) {
+        if n >= 0 && (n as usize) < crate::cmd::server::MAX_DATABASES {
+            out.push((n as usize, a[1]));
+        }
+    }
+}
+
+/// MOVE key db
+pub fn move_(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let dst = db_index(c, a[2])?;
+    if dst == c.ks.db {
+        return Err(CmdError::msg(
+            "ERR source and destination objects are the same",
+        ));
+    }
+    if c.ks.peek(a[1]).is_none() || c.ks.peek_in(dst, a[1]).is_some() {
+        c.out.int(0);
+        return Ok(());
+    }
+    let Some(entry) = c.ks.remove(a[1]) else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let at = entry.expire_at();
+    c.ks.set_in(dst, a[1], entry.value, false);
+    if at != 0 {
+        c.ks.set_expire_in(dst, a[1], at);
+    }
+    c.out.int(1);
+    Ok(())
+}
+
+/// SWAPDB index1 index2
+pub fn swapdb(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let parse = |arg: &[u8], which: &'static str| {
+        crate::util::num::parse_i64(arg)
+            .filter(|n| (i32::MIN as i64..=i32::MAX as i64).contains(n))
+            .ok_or(CmdError::msg(which))
+    };
+    let x = parse(a[1], "ERR invalid first DB index")?;
+    let y = parse(a[2], "ERR invalid second DB index")?;
+    let dbs = c.shared.keyspace.databases() as i64;
+    if x < 0 || x >= dbs || y < 0 || y >= dbs {
+        return Err(CmdError::msg("ERR DB index is out of range"));
+    }
+    c.ks.swap_dbs(x as usize, y as usize);
+    c.out.ok();
+    Ok(())
+}
+
+/// RANDOMKEY
+pub fn randomkey(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    let db = c.ks.db;
+    let now = c.ks.now;
+    // Pick a shard with probability proportional to its size, then a key in
+    // it; an expired pick is deleted and we try again (bounded, as Redis).
+    for _ in 0..100 {
+        let sizes: Vec<usize> = (0..SHARDS).map(|s| c.ks.shard_at(db, s).len()).collect();
+        let total: usize = sizes.iter().sum();
+        if total == 0 {
+            break;
+        }
+        let mut r = (rand_u64() % total as u64) as usize;
+        let mut shard = 0;
+        while r >= sizes[shard] {
+            r -= sizes[shard];
+            shard += 1;
+        }
+        let mut s = c.ks.shard_at(db, shard);
+        let Some(node) = s.random(rand_u64) else {
+            continue;
+        };
+        let key = node.key.clone();
+        let expired = node.value.expire_at() != 0 && node.value.expire_at() <= now;
+        if !expired {
+            c.out.bulk(&key);
+            return Ok(());
+        }
+        let h = crate::db::hash_key(&key);
+        s.remove(h, &key);
+    }
+    c.out.null();
+    Ok(())
+}
+
+fn live(e: &Entry, now: u64) -> bool {
+    e.expire_at() == 0 || e.expire_at() > now
+}
+
+/// KEYS pattern
+pub fn keys(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let pattern = a[1];
+    let all = pattern == b"*";
+    let (db, now) = (c.ks.db, c.ks.now);
+    let mut found: Vec<Box<[u8]>> = Vec::new();
+    for s in 0..SHARDS {
+        let shard = c.ks.shard_at(db, s);
+        for node in shard.iter() {
+            if live(&node.value, now) && (all || glob_match(pattern, &node.key, false)) {
+                found.push(node.key.clone());
+            }
+        }
+    }
+    c.out.array(found.len());
+    for k in &found {
+        c.out.bulk(k);
+    }
+    Ok(())
+}
+
+/// Parses a SCAN cursor as Redis does (`strtoul`: an optional sign, digits,
+/// no leading space, no trailing bytes, no overflow; "-1" wraps).
+pub fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
+    let invalid = || CmdError::msg("ERR invalid cursor");
+    let (neg, digits) = match a.first() {
+        Some(b'-') => (true, &a[1..]),
+        Some(b'+') => (false, &a[1..]),
+        _ => (false, a),
+    };
+    if a.first().is_some_and(|b| b.is_ascii_whitespace()) {
+        return Err(invalid());
+    }
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(invalid());
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add((d - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    if digits.is_empty() && !a.is_empty() {
+        return Err(invalid());
+    }
+    Ok(if neg { n.wrapping_neg() } else { n })
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+///
+/// The cursor packs the shard (low 8 bits) and that shard's table cursor
+/// (the rest). Each shard is walked with Redis's reverse-binary cursor, so a
+/// full scan returns every key present throughout, however tables resize.
+pub fn scan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let cursor = parse_cursor(a[1])?;
+    let mut pattern: Option<&[u8]> = None;
+    let mut count: i64 = 10;
+    let mut type_filter: Option<&[u8]> = None;
+    let mut j = 2;
+    while j < a.len() {
+        let more = j + 1 < a.len();
+        if is(a[j], "COUNT") && more {
+            count = args::int(a[j + 1])?;
+            if count < 1 {
+                return Err(CmdError::Syntax);
+            }
+        } else if is(a[j], "MATCH") && more {
+            pattern = Some(a[j + 1]).filter(|p| *p != b"*");
+        } else if is(a[j], "TYPE") && more {
+            type_filter = Some(a[j + 1]);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 2;
+    }
+    let (db, now) = (c.ks.db, c.ks.now);
+    let shard_bits = SHARDS.trailing_zeros();
+    let mut shard = (cursor as usize) & (SHARDS - 1);
+    let mut inner = cursor >> shard_bits;
+    let mut keys: Vec<Box<[u8]>> = Vec::new();
+    let mut budget = count.saturating_mul(10);
+    let next = loop {
+        // Empty shards cost nothing: skipping them here also lets a scan
+        // that has seen the last key answer cursor 0 at once, as Redis does
+        // for a small keyspace.
+        while shard < SHARDS && inner == 0 && c.ks.shard_at(db, shard).is_empty() {
+            shard += 1;
+        }
+        if shard == SHARDS {
+            break 0;
+        }
+        if budget <= 0 || keys.len() as i64 >= count {
+            break (inner << shard_bits) | shard as u64;
+        }
+        let s = c.ks.shard_at(db, shard);
+        inner = s.scan(inner, |node| {
+            let e = &node.value;
+            if !live(e, now) {
+                return;
+            }
+            if let Some(t) = type_filter {
+                if !t.eq_ignore_ascii_case(e.value.type_name().as_bytes()) {
+                    return;
+                }
+            }
+            if let Some(p) = pattern {
+                if !glob_match(p, &node.key, false) {
+                    return;
+                }
+            }
+            keys.push(node.key.clone());
+        });
+        drop(s);
+        if inner == 0 {
+            shard += 1;
+        }
+        budget -= 1;
+    };
+    c.out.array(2);
+    c.out.bulk(itoa::Buffer::new().format(next).as_bytes());
+    c.out.array(keys.len());
+    for k in &keys {
+        c.out.bulk(k);
+    }
+    Ok(())
+}
+
+/// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT: `base` is added to the time
+/// (now for the relative forms, 0 for the absolute ones), `ms_unit` says the
+/// argument is in milliseconds.
+fn expire_generic(c: &mut Ctx<'_>, a: &[&[u8]], relative: bool, ms_unit: bool, name: &str) -> CmdResult {
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for opt in &a[3..] {
+        if is(opt, "NX") {
+            nx = true;
+        } else if is(opt, "XX") {
+            xx = true;
+        } else if is(opt, "GT") {
+            gt = true;
+        } else if is(opt, "LT") {
+            lt = true;
+        } else {
+            return Err(CmdError::msg(format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(opt)
+            )));
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(CmdError::msg(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if gt && lt {
+        return Err(CmdError::msg(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
+    }
+    let invalid = || CmdError::msg(format!("ERR invalid expire time in '{name}' command"));
+    let mut when = args::int(a[2])?;
+    if !ms_unit {
+        when = when.checked_mul(1000).ok_or_else(invalid)?;
+    }
+    let base = if relative { c.ks.now as i64 } else { 0 };
+    when = when.checked_add(base).ok_or_else(invalid)?;
+    let Some(e) = c.ks.get(a[1]) else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let current = match e.expire_at() {
+        0 => -1,
+        at => at as i64,
+    };
+    let refuse = (nx && current != -1)
+        || (xx && current == -1)
+        || (gt && (when <= current || current == -1))
+        || (lt && current != -1 && when >= current);
+    if refuse {
+        c.out.int(0);
+        return Ok(());
+    }
+    if when <= c.ks.now as i64 {
+        c.ks.remove(a[1]);
+    } else {
+        c.ks.set_expire(a[1], when as u64);
+    }
+    c.out.int(1);
+    Ok(())
+}
+
+/// EXPIRE key seconds [NX | XX | GT | LT]
+pub fn expire(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    expire_generic(c, a, true, false, "expire")
+}
+
+/// PEXPIRE key milliseconds [NX | XX | GT | LT]
+pub fn pexpire(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    expire_generic(c, a, true, true, "pexpire")
+}
+
+/// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
+pub fn expireat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    expire_generic(c, a, false, false, "expireat")
+}
+
+/// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
+pub fn pexpireat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    expire_generic(c, a, false, true, "pexpireat")
+}
+
+/// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 without a
+/// deadline; seconds are rounded as Redis rounds them.
+fn ttl_generic(c: &mut Ctx<'_>, key: &[u8], ms: bool, absolute: bool) -> CmdResult {
+    let now = c.ks.now;
+    let n = match c.ks.peek(key) {
+        None => -2,
+        Some(e) if e.expire_at() == 0 => -1,
+        Some(e) => {
+            let v = if absolute {
+                e.expire_at() as i64
+            } else {
+                (e.expire_at() as i64 - now as i64).max(0)
+            };
+            if ms {
+                v
+            } else {
+                (v + 500) / 1000
+            }
+        }
+    };
+    c.out.int(n);
+    Ok(())
+}
+
+/// TTL key
+pub fn ttl(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    ttl_generic(c, a[1], false, false)
+}
+
+/// PTTL key
+pub fn pttl(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    ttl_generic(c, a[1], true, false)
+}
+
+/// EXPIRETIME key
+pub fn expiretime(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    ttl_generic(c, a[1], false, true)
+}
+
+/// PEXPIRETIME key
+pub fn pexpiretime(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    ttl_generic(c, a[1], true, true)
+}
+
+/// PERSIST key
+pub fn persist(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let had = c.ks.get(a[1]).is_some_and(|e| e.expire_at() != 0);
+    if had {
+        c.ks.set_expire(a[1], 0);
+    }
+    c.out.int(had as i64);
+    Ok(())
+}
+
+/// DBSIZE
+pub fn dbsize(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    let db = c.ks.db;
+    let n: usize = (0..SHARDS).map(|s| c.ks.shard_at(db, s).len()).sum();
+    c.out.int(n as i64);
+    Ok(())
+}
+
+/// Parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC; true for ASYNC.
+fn flush_mode(c: &Ctx<'_>, a: &[&[u8]]) -> Result<bool, CmdError> {
+    match a {
+        [_] => Ok(c.shared.config().lazyfree_lazy_user_flush),
+        [_, m] if is(m, "ASYNC") => Ok(true),
+        [_, m] if is(m, "SYNC") => Ok(false),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+fn flush_db(c: &mut Ctx<'_>, db: usize, lazy: bool) {
+    let mut old = Vec::new();
+    for s in 0..SHARDS {
+        let mut shard = c.ks.shard_at(db, s);
+        if !shard.is_empty() {
+            old.push(shard.take_all());
+        }
+    }
+    if lazy && !old.is_empty() {
+        // Free the memory off the event loop, as Redis's lazyfree thread.
+        std::thread::spawn(move || drop(old));
+    }
+}
+
+/// FLUSHDB [ASYNC | SYNC]
+pub fn flushdb(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let lazy = flush_mode(c, a)?;
+    let db = c.ks.db;
+    flush_db(c, db, lazy);
+    c.out.ok();
+    Ok(())
+}
+
+/// FLUSHALL [ASYNC | SYNC]
+pub fn flushall(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let lazy = flush_mode(c, a)?;
+    for db in 0..c.shared.keyspace.databases() {
+        flush_db(c, db, lazy);
+    }
+    c.out.ok();
+    Ok(())
+}
+
+/// OBJECT HELP text, line for line as Redis 7.0 prints it.
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// Writes help lines as Redis's `addReplyHelp` does (simple strings).
+pub fn reply_help(c: &mut Ctx<'_>, lines: &[&str]) {
+    c.out.array(lines.len());
+    for l in lines {
+        c.out.simple(l);
+    }
+}
+
+/// OBJECT HELP
+pub fn object_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    reply_help(c, OBJECT_HELP);
+    Ok(())
+}
+
+/// OBJECT ENCODING key
+pub fn object_encoding(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    match c.ks.peek(a[2]) {
+        None => c.out.null(),
+        Some(e) => {
+            let enc = e.value.encoding();
+            c.out.bulk(enc.as_bytes())
+        }
+    }
+    Ok(())
+}
+
+/// OBJECT REFCOUNT key — Redis shares small integers (0..10000) between
+/// keys and reports them with its "shared" refcount, INT_MAX.
+pub fn object_refcount(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    match c.ks.peek(a[2]) {
+        None => c.out.null(),
+        Some(e) => {
+            let shared = matches!(e.value, crate::value::Value::Int(n) if (0..10_000).contains(&n));
+            c.out.int(if shared { i32::MAX as i64 } else { 1 })
+        }
+    }
+    Ok(())
+}
+
+/// OBJECT IDLETIME key
+pub fn object_idletime(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let now = c.ks.now;
+    match c.ks.peek(a[2]) {
+        None => c.out.null(),
+        Some(e) => c.out.int(e.idle_seconds(now) as i64),
+    }
+    Ok(())
+}
+
+/// OBJECT FREQ key — we track no access frequency (no LFU policy), and say
+/// so exactly as Redis does when LFU is not selected.
+pub fn object_freq(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if c.ks.peek(a[2]).is_none() {
+        c.out.null();
+        return Ok(());
+    }
+    Err(CmdError::msg(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+         Please note that when switching between policies at runtime LRU and LFU data \
+         will take some time to adjust.",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cursor;
+
+    #[test]
+    fn cursor_parses_like_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Ok(0));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"+7"), Ok(7));
+        assert_eq!(parse_cursor(b""), Ok(0));
+        assert!(parse_cursor(b"18446744073709551616").is_err());
+        assert!(parse_cursor(b" 1").is_err());
+        assert!(parse_cursor(b"1x").is_err());
+        assert!(parse_cursor(b"-").is_err());
+    }
+}

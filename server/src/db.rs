@@ -1,0 +1,656 @@
+//! The keyspace: databases split into locked shards.
+//!
+//! A key's 64-bit hash picks its shard (high bits) and its bucket inside the
+//! shard's [`Dict`] (low bits). A command locks the shards of its keys before
+//! its handler runs — in ascending `(db, shard)` order, so two commands can
+//! never deadlock — and the handler sees them through a [`Locked`] view.
+//! MULTI/EXEC locks the union of its commands' shards the same way.
+//!
+//! Expiry: an [`Entry`] carries an absolute deadline in Unix milliseconds (0 =
+//! none). Every read checks it (lazy expiry) and each shard keeps a min-heap of
+//! deadlines so the active cycle ([`Shard::expire_cycle`]) removes keys nobody
+//! reads, in bounded slices of work.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use crate::dict::{Dict, Node};
+use crate::value::Value;
+
+/// Number of shards per database (a power of two).
+pub const SHARDS: usize = 256;
+const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
+
+/// The hash of a key, shared by shard selection and the shard's table.
+pub fn hash_key(key: &[u8]) -> u64 {
+    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
+    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
+}
+
+/// The shard a hash belongs to.
+pub fn shard_of(hash: u64) -> usize {
+    (hash >> SHARD_SHIFT) as usize
+}
+
+/// A value with its expiry deadline.
+#[derive(Debug)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    expire_at: u64,
+    /// Last access, Unix seconds (OBJECT IDLETIME). Fits in the padding
+    /// after `expire_at`, so it costs no memory.
+    access: u32,
+}
+
+impl Entry {
+    /// An entry without expiry.
+    pub fn new(value: Value) -> Entry {
+        Entry {
+            value,
+            expire_at: 0,
+            access: 0,
+        }
+    }
+
+    /// Seconds since the key was last read or written, at `now` (ms).
+    pub fn idle_seconds(&self, now: u64) -> u64 {
+        (now / 1000).saturating_sub(self.access as u64)
+    }
+
+    /// The absolute deadline in Unix ms, or 0 when the key is persistent.
+    pub fn expire_at(&self) -> u64 {
+        self.expire_at
+    }
+
+    fn expired(&self, now: u64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now
+    }
+}
+
+/// One shard of one database.
+#[derive(Debug, Default)]
+pub struct Shard {
+    dict: Dict<Entry>,
+    /// (deadline, key) for keys with a deadline; may hold stale pairs for keys
+    /// since deleted, persisted or re-timed: they are skipped when popped and
+    /// the heap is rebuilt when they outnumber the live ones.
+    deadlines: BinaryHeap<Reverse<(u64, Box<[u8]>)>>,
+    /// Keys with a deadline (INFO keyspace `expires=`).
+    volatile: usize,
+}
+
+/// What one step of the active expiry cycle did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExpireStats {
+    /// Keys removed because their deadline passed.
+    pub expired: usize,
+    /// True when expired keys remain (the budget ran out).
+    pub more: bool,
+}
+
+impl Shard {
+    /// Number of keys (expired ones that were not yet removed included).
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    /// True when the shard holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    /// Number of keys with a deadline.
+    pub fn volatile(&self) -> usize {
+        self.volatile
+    }
+
+    /// The live entry of `key`; removes it if it has expired.
+    pub fn get_mut(&mut self, hash: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
+        let expired = self.dict.get(hash, key)?.value.expired(now);
+        if expired {
+            self.remove(hash, key);
+            return None;
+        }
+        self.dict.get_mut(hash, key).map(|n| &mut n.value)
+    }
+
+    /// Inserts or replaces `key`. With `keep_ttl` an existing deadline is kept,
+    /// otherwise the key becomes persistent. Returns the previous live value.
+    pub fn set(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        value: Value,
+        keep_ttl: bool,
+        now: u64,
+    ) -> Option<Value> {
+        if let Some(node) = self.dict.get_mut(hash, key) {
+            let entry = &mut node.value;
+            let was_live = !entry.expired(now);
+            let old = std::mem::replace(&mut entry.value, value);
+            if !(keep_ttl && was_live) && entry.expire_at != 0 {
+                entry.expire_at = 0;
+                self.volatile -= 1;
+            }
+            return was_live.then_some(old);
+        }
+        let mut entry = Entry::new(value);
+        entry.access = (now / 1000) as u32;
+        self.dict.insert_new(hash, key.into(), entry, hash_key);
+        None
+    }
+
+    /// Sets the deadline of an existing key (0 makes it persistent). Returns
+    /// false when the key does not exist.
+    pub fn set_expire(&mut self, hash: u64, key: &[u8], at: u64, now: u64) -> bool {
+        let Some(entry) = self.get_mut(hash, key, now) else {
+            return false;
+        };
+        let before = entry.expire_at;
+        entry.expire_at = at;
+        match (before != 0, at != 0) {
+            (false, true) => self.volatile += 1,
+            (true, false) => self.volatile -= 1,
+            _ => {}
+        }
+        if at != 0 && at != before {
+            self.deadlines.push(Reverse((at, key.into())));
+            self.maybe_rebuild_deadlines();
+        }
+        true
+    }
+
+    /// Removes `key` whether or not it expired; returns its entry.
+    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Entry> {
+        let node = self.dict.remove(hash, key, hash_key)?;
+        if node.value.expire_at != 0 {
+            self.volatile -= 1;
+        }
+        Some(node.value)
+    }
+
+    /// Removes every key, returning the old table so the caller can drop it
+    /// wherever suits (FLUSHALL ASYNC drops it on another thread).
+    pub fn take_all(&mut self) -> Dict<Entry> {
+        self.volatile = 0;
+        self.deadlines = BinaryHeap::new();
+        std::mem::take(&mut self.dict)
+    }
+
+    /// Swaps the whole contents with another shard (SWAPDB).
+    pub fn swap(&mut self, other: &mut Shard) {
+        std::mem::swap(self, other);
+    }
+
+    /// Iterates over all nodes, expired or not.
+    pub fn iter(&self) -> impl Iterator<Item = &Node<Entry>> {
+        self.dict.iter()
+    }
+
+    /// One SCAN step over this shard (see [`Dict::scan`]).
+    pub fn scan(&self, cursor: u64, f: impl FnMut(&Node<Entry>)) -> u64 {
+        self.dict.scan(cursor, f)
+    }
+
+    /// A key picked at random.
+    pub fn random(&self, rand: impl FnMut() -> u64) -> Option<&Node<Entry>> {
+        self.dict.random(rand)
+    }
+
+    /// Removes up to `budget` keys whose deadline is at or before `now`.
+    pub fn expire_cycle(&mut self, now: u64, budget: usize) -> ExpireStats {
+        let mut stats = ExpireStats::default();
+        let mut work = 0;
+        while let Some(Reverse((at, _))) = self.deadlines.peek() {
+            if *at > now {
+                break;
+            }
+            if work == budget {
+                stats.more = true;
+                break;
+            }
+            work += 1;
+            let Some(Reverse((at, key))) = self.deadlines.pop() else {
+                break;
+            };
+            let hash = hash_key(&key);
+            // Only remove if this heap pair is still the key's deadline.
+            let current = self.dict.get(hash, &key).map(|n| n.value.expire_at);
+            if current == Some(at) {
+                self.remove(hash, &key);
+                stats.expired += 1;
+            }
+        }
+        stats
+    }
+
+    fn maybe_rebuild_deadlines(&mut self) {
+        if self.deadlines.len() > 2 * self.volatile + 64 {
+            self.deadlines = self
+                .dict
+                .iter()
+                .filter(|n| n.value.expire_at != 0)
+                .map(|n| Reverse((n.value.expire_at, n.key.clone())))
+                .collect();
+        }
+    }
+}
+
+/// One logical database (SELECT n).
+#[derive(Debug)]
+pub struct Db {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl Db {
+    fn new() -> Db {
+        Db {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    /// Locks one shard. A panic while a shard was locked cannot leave it
+    /// half-updated in a way later commands must not see (every mutation is
+    /// a single table operation), so a poisoned lock is taken over.
+    pub fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
+        self.shards[shard]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// All databases.
+#[derive(Debug)]
+pub struct Keyspace {
+    dbs: Box<[Db]>,
+}
+
+/// A `(db, shard)` pair to lock.
+pub type ShardId = (u32, u32);
+
+impl Keyspace {
+    /// `databases` empty databases.
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace {
+            dbs: (0..databases).map(|_| Db::new()).collect(),
+        }
+    }
+
+    /// Number of databases.
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Database `i`.
+    pub fn db(&self, i: usize) -> &Db {
+        &self.dbs[i]
+    }
+
+    /// Locks the given shards in ascending order (sorting and deduplicating
+    /// `ids` in place) and returns a view for database `db` at time `now`.
+    pub fn lock<'a>(&'a self, ids: &mut Vec<ShardId>, db: usize, now: u64) -> Locked<'a> {
+        ids.sort_unstable();
+        ids.dedup();
+        let guards = match ids.len() {
+            0 => Guards::None,
+            1 => {
+                let (d, s) = ids[0];
+                Guards::One(d, s, self.dbs[d as usize].lock(s as usize))
+            }
+            _ => Guards::Many(
+                ids.iter()
+                    .map(|&(d, s)| (d, s, self.dbs[d as usize].lock(s as usize)))
+                    .collect(),
+            ),
+        };
+        Locked {
+            ks: self,
+            db,
+            now,
+            guards,
+        }
+    }
+
+    /// A view that holds no lock; keys are locked one shard at a time as
+    /// they are touched. For commands with no keys.
+    pub fn unlocked(&self, db: usize, now: u64) -> Locked<'_> {
+        Locked {
+            ks: self,
+            db,
+            now,
+            guards: Guards::None,
+        }
+    }
+
+    /// Locks every shard of every database (MULTI/EXEC with whole-keyspace
+    /// commands, FLUSHALL, SWAPDB).
+    pub fn lock_all(&self, db: usize, now: u64) -> Locked<'_> {
+        let guards = self
+            .dbs
+            .iter()
+            .enumerate()
+            .flat_map(|(d, db)| (0..SHARDS).map(move |s| (d as u32, s as u32, db.lock(s))))
+            .collect();
+        Locked {
+            ks: self,
+            db,
+            now,
+            guards: Guards::Many(guards),
+        }
+    }
+}
+
+enum Guards<'a> {
+    None,
+    One(u32, u32, MutexGuard<'a, Shard>),
+    Many(Vec<(u32, u32, MutexGuard<'a, Shard>)>),
+}
+
+/// The keyspace as a command sees it: the shards it locked, the selected
+/// database and the time the command runs at.
+pub struct Locked<'a> {
+    ks: &'a Keyspace,
+    /// The selected database.
+    pub db: usize,
+    /// The command's clock, Unix ms (fixed for the whole command, as in Redis).
+    pub now: u64,
+    guards: Guards<'a>,
+}
+
+/// A shard, either held by the view's lock set or locked for this access
+/// only.
+pub enum ShardRef<'g, 'a> {
+    /// A shard of the lock set.
+    Held(&'g mut Shard),
+    /// A shard locked just now.
+    Locked(MutexGuard<'a, Shard>),
+}
+
+impl std::ops::Deref for ShardRef<'_, '_> {
+    type Target = Shard;
+    fn deref(&self) -> &Shard {
+        match self {
+            ShardRef::Held(s) => s,
+            ShardRef::Locked(g) => g,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ShardRef<'_, '_> {
+    fn deref_mut(&mut self) -> &mut Shard {
+        match self {
+            ShardRef::Held(s) => s,
+            ShardRef::Locked(g) => g,
+        }
+    }
+}
+
+impl<'a> Locked<'a> {
+    /// The keyspace behind the view.
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.ks
+    }
+
+    /// Where `(db, shard)` is in the lock set: `Ok(index)` when held,
+    /// `Err(index)` where it would be inserted.
+    fn position(&self, id: ShardId) -> Result<usize, usize> {
+        match &self.guards {
+            Guards::None => Err(0),
+            Guards::One(d, s, _) => match (*d, *s).cmp(&id) {
+                std::cmp::Ordering::Equal => Ok(0),
+                std::cmp::Ordering::Less => Err(1),
+                std::cmp::Ordering::Greater => Err(0),
+            },
+            Guards::Many(v) => v.binary_search_by(|(d, s, _)| (*d, *s).cmp(&id)),
+        }
+    }
+
+    /// Shard `shard` of database `db`, from the lock set. A shard outside the
+    /// set is locked and added to it: that is how keyless commands that touch
+    /// a key (RANDOMKEY's pick) work; for a keyed command it means its key
+    /// spec missed a key, which debug builds catch.
+    fn shard_mut(&mut self, db: usize, shard: usize) -> &mut Shard {
+        let id = (db as u32, shard as u32);
+        let i = match self.position(id) {
+            Ok(i) => i,
+            Err(i) => {
+                debug_assert!(
+                    matches!(self.guards, Guards::None),
+                    "shard {id:?} is not in the command's lock set"
+                );
+                let g = self.ks.dbs[db].lock(shard);
+                self.guards = match std::mem::replace(&mut self.guards, Guards::None) {
+                    Guards::None => Guards::One(id.0, id.1, g),
+                    Guards::One(d, s, old) => {
+                        let mut v = vec![(d, s, old)];
+                        v.insert(i, (id.0, id.1, g));
+                        Guards::Many(v)
+                    }
+                    Guards::Many(mut v) => {
+                        v.insert(i, (id.0, id.1, g));
+                        Guards::Many(v)
+                    }
+                };
+                i
+            }
+        };
+        match &mut self.guards {
+            Guards::None => unreachable!("a shard was just added"),
+            Guards::One(_, _, g) => g,
+            Guards::Many(v) => &mut v[i].2,
+        }
+    }
+
+    /// Shard `shard` of database `db` for a walk over the keyspace: from the
+    /// lock set when held (inside EXEC), else locked for this access only.
+    pub fn shard_at(&mut self, db: usize, shard: usize) -> ShardRef<'_, 'a> {
+        match self.position((db as u32, shard as u32)) {
+            Ok(i) => ShardRef::Held(match &mut self.guards {
+                Guards::None => unreachable!("position found a held shard"),
+                Guards::One(_, _, g) => g,
+                Guards::Many(v) => &mut v[i].2,
+            }),
+            Err(_) => ShardRef::Locked(self.ks.dbs[db].lock(shard)),
+        }
+    }
+
+    /// Swaps the contents of databases `a` and `b` atomically: every shard of
+    /// both is locked (or already held inside EXEC) before anything moves.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let held = |me: &Self, db: usize| {
+            (0..SHARDS).all(|s| me.position((db as u32, s as u32)).is_ok())
+        };
+        if held(self, lo) && held(self, hi) {
+            let Guards::Many(v) = &mut self.guards else {
+                unreachable!("two databases of shards are held as Many");
+            };
+            for s in 0..SHARDS {
+                let i = v
+                    .binary_search_by(|(d, x, _)| (*d, *x).cmp(&(lo as u32, s as u32)))
+                    .unwrap_or_else(|_| unreachable!());
+                let j = v
+                    .binary_search_by(|(d, x, _)| (*d, *x).cmp(&(hi as u32, s as u32)))
+                    .unwrap_or_else(|_| unreachable!());
+                let (left, right) = v.split_at_mut(j);
+                left[i].2.swap(&mut right[0].2);
+            }
+            return;
+        }
+        let ks = self.ks;
+        let mut first: Vec<_> = (0..SHARDS).map(|s| ks.dbs[lo].lock(s)).collect();
+        let mut second: Vec<_> = (0..SHARDS).map(|s| ks.dbs[hi].lock(s)).collect();
+        for (x, y) in first.iter_mut().zip(second.iter_mut()) {
+            x.swap(y);
+        }
+    }
+
+    /// The live entry of `key` in the selected database, marked as accessed.
+    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let db = self.db;
+        self.get_in(db, key)
+    }
+
+    /// The live entry of `key` in database `db`, marked as accessed.
+    pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        let now = self.now;
+        let e = self.peek_in(db, key)?;
+        e.access = (now / 1000) as u32;
+        Some(e)
+    }
+
+    /// The live entry of `key` in database `db`, leaving its access time
+    /// alone (OBJECT, TTL, TYPE as Redis's LOOKUP_NOTOUCH).
+    pub fn peek_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        let now = self.now;
+        let hash = hash_key(key);
+        self.shard_mut(db, shard_of(hash)).get_mut(hash, key, now)
+    }
+
+    /// [`Locked::peek_in`] in the selected database.
+    pub fn peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let db = self.db;
+        self.peek_in(db, key)
+    }
+
+    /// True when `key` exists (and has not expired) in the selected database.
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key` to `value` in the selected database; see [`Shard::set`].
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
+        let db = self.db;
+        self.set_in(db, key, value, keep_ttl)
+    }
+
+    /// Sets `key` to `value` in database `db`.
+    pub fn set_in(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
+        let now = self.now;
+        let hash = hash_key(key);
+        self.shard_mut(db, shard_of(hash))
+            .set(hash, key, value, keep_ttl, now)
+    }
+
+    /// Sets the deadline of `key` (0 = persistent); false when absent.
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
+        let db = self.db;
+        self.set_expire_in(db, key, at)
+    }
+
+    /// Sets the deadline of `key` in database `db`.
+    pub fn set_expire_in(&mut self, db: usize, key: &[u8], at: u64) -> bool {
+        let now = self.now;
+        let hash = hash_key(key);
+        self.shard_mut(db, shard_of(hash))
+            .set_expire(hash, key, at, now)
+    }
+
+    /// Removes `key` from the selected database; returns its live entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let db = self.db;
+        self.remove_in(db, key)
+    }
+
+    /// Removes `key` from database `db`; returns its live entry.
+    pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        let now = self.now;
+        let hash = hash_key(key);
+        let entry = self.shard_mut(db, shard_of(hash)).remove(hash, key)?;
+        (!entry.expired(now)).then_some(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one<'a>(ks: &'a Keyspace, key: &[u8], now: u64) -> Locked<'a> {
+        let mut ids = vec![(0, shard_of(hash_key(key)) as u32)];
+        ks.lock(&mut ids, 0, now)
+    }
+
+    #[test]
+    fn set_get_remove_with_expiry() {
+        let ks = Keyspace::new(2);
+        let mut v = one(&ks, b"k", 1000);
+        assert_eq!(v.set(b"k", Value::Int(1), false), None);
+        assert!(v.set_expire(b"k", 1500));
+        assert!(v.exists(b"k"));
+        drop(v);
+        // At the deadline the key is gone for readers.
+        let mut v = one(&ks, b"k", 1500);
+        assert!(!v.exists(b"k"));
+        assert_eq!(v.set(b"k", Value::Int(2), true), None, "expired value is not returned");
+        assert_eq!(v.get(b"k").map(|e| e.expire_at()), Some(0));
+    }
+
+    #[test]
+    fn keep_ttl_keeps_deadline() {
+        let ks = Keyspace::new(1);
+        let mut v = one(&ks, b"k", 10);
+        v.set(b"k", Value::Int(1), false);
+        v.set_expire(b"k", 100);
+        assert_eq!(v.set(b"k", Value::Int(2), true), Some(Value::Int(1)));
+        assert_eq!(v.get(b"k").unwrap().expire_at(), 100);
+        v.set(b"k", Value::Int(3), false);
+        assert_eq!(v.get(b"k").unwrap().expire_at(), 0);
+    }
+
+    #[test]
+    fn active_cycle_removes_only_due_keys_within_budget() {
+        let mut s = Shard::default();
+        for i in 0..100u32 {
+            let k = i.to_be_bytes();
+            let h = hash_key(&k);
+            s.set(h, &k, Value::Int(i as i64), false, 0);
+            s.set_expire(h, &k, 10 + (i as u64 % 2) * 1000, 0);
+        }
+        assert_eq!(s.volatile(), 100);
+        let st = s.expire_cycle(20, 30);
+        assert_eq!(st, ExpireStats { expired: 30, more: true });
+        let st = s.expire_cycle(20, 1000);
+        assert_eq!(st, ExpireStats { expired: 20, more: false });
+        assert_eq!(s.len(), 50);
+        assert_eq!(s.volatile(), 50);
+    }
+
+    #[test]
+    fn stale_deadlines_are_skipped_and_compacted() {
+        let mut s = Shard::default();
+        let k = b"key";
+        let h = hash_key(k);
+        s.set(h, k, Value::Int(1), false, 0);
+        for at in 1..1000u64 {
+            s.set_expire(h, k, 10_000 + at, 0);
+        }
+        assert!(s.deadlines.len() <= 2 * s.volatile() + 65);
+        // Early stale deadlines do not delete the key.
+        assert_eq!(s.expire_cycle(10_500, 10_000).expired, 0);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.expire_cycle(20_000, 10_000).expired, 1);
+        assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn multi_shard_lock_dedups_and_finds_keys() {
+        let ks = Keyspace::new(1);
+        let keys: Vec<Vec<u8>> = (0..50u32).map(|i| format!("k{i}").into_bytes()).collect();
+        let mut ids: Vec<ShardId> = keys
+            .iter()
+            .map(|k| (0, shard_of(hash_key(k)) as u32))
+            .collect();
+        let mut v = ks.lock(&mut ids, 0, 0);
+        for k in &keys {
+            v.set(k, Value::Int(7), false);
+        }
+        for k in &keys {
+            assert!(v.exists(k));
+        }
+    }
+}

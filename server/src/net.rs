@@ -1,0 +1,755 @@
+//! Event loops and connections.
+//!
+//! Each loop is a thread with its own mio `Poll` that owns its connections
+//! outright. Loop 0 also owns the listeners (and the signal pipe) and hands
+//! accepted sockets round-robin to every loop through the loops' inboxes.
+//! Other threads reach a loop only through its inbox and `Waker`.
+//!
+//! A readable connection is read in chunks; after every chunk, all complete
+//! requests are decoded (arguments are slices of the input buffer), executed
+//! in order, and their replies appended to the output buffer, which is written
+//! once per batch. Sockets are registered for both readiness kinds once
+//! (edge-triggered), so steady-state traffic costs no `epoll_ctl` calls.
+
+use std::io::{self, Read, Write};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpStream, UnixStream};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+use soquete_resp::{Limits, RequestDecoder};
+
+use crate::client::{Client, ClientMeta, Close};
+use crate::cmd::{self, LockPlan};
+use crate::error::CmdError;
+use crate::reply::Reply;
+use crate::server::{unix_ms, Listener, LoopStats, Shared};
+use crate::{notice, verbose, warning};
+
+const WAKER: Token = Token(usize::MAX);
+const SIGNALS: Token = Token(usize::MAX - 1);
+const LISTENER_BASE: usize = usize::MAX - 1024;
+
+/// Bytes we try to read at once.
+const READ_CHUNK: usize = 16 * 1024;
+/// Reads per readiness event before other connections get a turn.
+const READS_PER_EVENT: usize = 16;
+/// Idle input buffers above this size are given back.
+const IDLE_BUF_MAX: usize = 256 * 1024;
+/// Output buffers above this size are shrunk once written out.
+const IDLE_OUT_MAX: usize = 64 * 1024;
+
+/// A message for an event loop.
+pub enum LoopMsg {
+    /// Take over a newly accepted connection.
+    Accept(Sock, Arc<ClientMeta>),
+    /// Close client `id` (CLIENT KILL).
+    Kill(u64),
+    /// Stop: accept nothing more, write what is pending, exit.
+    Shutdown,
+}
+
+/// How other threads reach an event loop.
+pub struct LoopHandle {
+    waker: Waker,
+    inbox: Mutex<Vec<LoopMsg>>,
+}
+
+impl LoopHandle {
+    /// Queues `msg` and wakes the loop.
+    pub fn send(&self, msg: LoopMsg) {
+        self.inbox
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(msg);
+        if let Err(e) = self.waker.wake() {
+            warning!("waking an event loop failed: {e}");
+        }
+    }
+}
+
+/// A client socket.
+pub enum Sock {
+    /// TCP.
+    Tcp(TcpStream),
+    /// Unix domain socket.
+    Unix(UnixStream),
+}
+
+impl Sock {
+    fn register(&mut self, r: &Registry, t: Token) -> io::Result<()> {
+        let i = Interest::READABLE | Interest::WRITABLE;
+        match self {
+            Sock::Tcp(s) => r.register(s, t, i),
+            Sock::Unix(s) => r.register(s, t, i),
+        }
+    }
+
+    fn deregister(&mut self, r: &Registry) {
+        let _ = match self {
+            Sock::Tcp(s) => r.deregister(s),
+            Sock::Unix(s) => r.deregister(s),
+        };
+    }
+}
+
+impl Read for Sock {
+    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.read(b),
+            Sock::Unix(s) => s.read(b),
+        }
+    }
+}
+
+impl Write for Sock {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.write(b),
+            Sock::Unix(s) => s.write(b),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Conn {
+    sock: Sock,
+    /// Input: `buf[start..end]` is received and not yet consumed. The whole
+    /// Vec is initialised, so reads need no unsafe.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    decoder: RequestDecoder,
+    /// Whether the decoder has the authenticated limits.
+    decoder_auth: bool,
+    out: Reply,
+    out_pos: usize,
+    client: Client,
+}
+
+impl Conn {
+    fn new(sock: Sock, client: Client) -> Conn {
+        let limits = limits_for(client.authenticated);
+        Conn {
+            sock,
+            buf: vec![0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            decoder: RequestDecoder::with_limits(limits),
+            decoder_auth: client.authenticated,
+            out: Reply::default(),
+            out_pos: 0,
+            client,
+        }
+    }
+
+    /// Makes room for a read: at least a chunk, or the rest of a big
+    /// argument the decoder said it is waiting for.
+    fn make_room(&mut self) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > IDLE_BUF_MAX {
+                self.buf = vec![0; READ_CHUNK];
+            }
+        }
+        let pending = self.end - self.start;
+        let want = self.decoder.wants().saturating_sub(pending).max(READ_CHUNK);
+        if self.buf.len() - self.end >= want {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end = pending;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < want {
+            self.buf.resize(self.end + want, 0);
+        }
+    }
+
+    /// Writes what is buffered; Ok(true) when all of it went out.
+    fn flush(&mut self, stats: &LoopStats) -> io::Result<bool> {
+        while self.out_pos < self.out.buf.len() {
+            match self.sock.write(&self.out.buf[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    stats.net_out.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.out.buf.clear();
+        self.out_pos = 0;
+        if self.out.buf.capacity() > IDLE_OUT_MAX {
+            self.out.buf.shrink_to(IDLE_OUT_MAX);
+        }
+        Ok(true)
+    }
+}
+
+fn limits_for(authenticated: bool) -> Limits {
+    Limits {
+        unauthenticated: !authenticated,
+        ..Limits::default()
+    }
+}
+
+/// Reuses a vector's allocation for a vector of a different lifetime.
+/// (`collect` into a Vec of the same layout reuses the buffer in place.)
+fn recycle<'a, 'b>(mut v: Vec<&'a [u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
+}
+
+struct EventLoop {
+    index: usize,
+    poll: Poll,
+    shared: Arc<Shared>,
+    conns: Vec<Option<Box<Conn>>>,
+    free: Vec<usize>,
+    listeners: Vec<Listener>,
+    signals: Option<UnixStream>,
+    next_loop: usize,
+    again: Vec<usize>,
+    plan: LockPlan,
+    argv: Vec<&'static [u8]>,
+    expire_shard: usize,
+    stopping: bool,
+}
+
+/// Runs `shared`'s event loops until shutdown; the calling thread runs loop
+/// 0 (listeners and signals), the others get their own threads.
+pub fn run_loops(shared: Arc<Shared>, listeners: Vec<Listener>, signals: bool) -> io::Result<()> {
+    let n = shared.loop_stats.len();
+    let mut polls = Vec::with_capacity(n);
+    let mut handles = Vec::with_capacity(n);
+    for _ in 0..n {
+        let poll = Poll::new()?;
+        handles.push(LoopHandle {
+            waker: Waker::new(poll.registry(), WAKER)?,
+            inbox: Mutex::new(Vec::new()),
+        });
+        polls.push(poll);
+    }
+    if shared.loops.set(handles).is_err() {
+        return Err(io::Error::other("this server is already running"));
+    }
+    let mut loops: Vec<EventLoop> = polls
+        .into_iter()
+        .enumerate()
+        .map(|(index, poll)| EventLoop {
+            index,
+            poll,
+            shared: shared.clone(),
+            conns: Vec::new(),
+            free: Vec::new(),
+            listeners: Vec::new(),
+            signals: None,
+            next_loop: 0,
+            again: Vec::new(),
+            plan: LockPlan::default(),
+            argv: Vec::new(),
+            expire_shard: index,
+            stopping: false,
+        })
+        .collect();
+    let first = &mut loops[0];
+    for (i, mut l) in listeners.into_iter().enumerate() {
+        let t = Token(LISTENER_BASE + i);
+        match &mut l {
+            Listener::Tcp(x) => first.poll.registry().register(x, t, Interest::READABLE)?,
+            Listener::Unix(x, _) => first.poll.registry().register(x, t, Interest::READABLE)?,
+        }
+        first.listeners.push(l);
+    }
+    if signals {
+        let (rx, tx) = std::os::unix::net::UnixStream::pair()?;
+        rx.set_nonblocking(true)?;
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::low_level::pipe::register(sig, tx.try_clone()?)?;
+        }
+        let mut rx = UnixStream::from_std(rx);
+        first
+            .poll
+            .registry()
+            .register(&mut rx, SIGNALS, Interest::READABLE)?;
+        first.signals = Some(rx);
+    }
+    let mut loops = loops.into_iter();
+    let first = loops.next().expect("at least one loop");
+    let threads: Vec<_> = loops
+        .map(|l| {
+            std::thread::Builder::new()
+                .name(format!("soquete-loop-{}", l.index))
+                .spawn(move || l.run())
+        })
+        .collect::<io::Result<_>>()?;
+    let result = first.run();
+    for t in threads {
+        match t.join() {
+            Ok(r) => r?,
+            Err(_) => return Err(io::Error::other("an event loop panicked")),
+        }
+    }
+    result
+}
+
+impl EventLoop {
+    fn stats(&self) -> &LoopStats {
+        &self.shared.loop_stats[self.index]
+    }
+
+    fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut next_cron = Instant::now();
+        let mut shutdown_deadline: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            if now >= next_cron {
+                self.cron();
+                let hz = self.shared.config().hz.max(1);
+                next_cron = now + Duration::from_millis(1000 / hz as u64);
+            }
+            let mut timeout = next_cron.saturating_duration_since(now);
+            if !self.again.is_empty() {
+                timeout = Duration::ZERO;
+            }
+            if let Some(d) = shutdown_deadline {
+                if self.conns.iter().flatten().all(|c| c.out.is_empty()) || Instant::now() >= d {
+                    break;
+                }
+                timeout = timeout.min(Duration::from_millis(10));
+            }
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => self.drain_inbox(),
+                    SIGNALS => self.on_signal(),
+                    Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
+                    Token(i) => {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            self.on_readable(i);
+                        }
+                        if ev.is_writable() {
+                            self.on_writable(i);
+                        }
+                    }
+                }
+            }
+            for i in std::mem::take(&mut self.again) {
+                self.on_readable(i);
+            }
+            if self.stopping && shutdown_deadline.is_none() {
+                self.begin_shutdown();
+                shutdown_deadline = Some(Instant::now() + Duration::from_secs(2));
+            }
+        }
+        let ids: Vec<usize> = (0..self.conns.len()).collect();
+        for i in ids {
+            self.close(i);
+        }
+        Ok(())
+    }
+
+    fn begin_shutdown(&mut self) {
+        for mut l in self.listeners.drain(..) {
+            let _ = match &mut l {
+                Listener::Tcp(x) => self.poll.registry().deregister(x),
+                Listener::Unix(x, _) => self.poll.registry().deregister(x),
+            };
+        }
+        if self.index == 0 {
+            notice!("User requested shutdown...");
+        }
+        for i in 0..self.conns.len() {
+            self.on_writable(i);
+        }
+    }
+
+    fn on_signal(&mut self) {
+        let mut buf = [0u8; 64];
+        if let Some(rx) = &mut self.signals {
+            while matches!(rx.read(&mut buf), Ok(n) if n > 0) {}
+        }
+        notice!("Received SIGTERM/SIGINT, scheduling shutdown...");
+        self.shared.request_shutdown();
+    }
+
+    fn drain_inbox(&mut self) {
+        let msgs = {
+            let loops = self.shared.loops.get().expect("loops are set before running");
+            std::mem::take(&mut *loops[self.index].inbox.lock().unwrap_or_else(|p| p.into_inner()))
+        };
+        for m in msgs {
+            match m {
+                LoopMsg::Accept(sock, meta) => self.add_conn(sock, meta),
+                LoopMsg::Kill(id) => {
+                    if let Some(i) = self.find_client(id) {
+                        self.close(i);
+                    }
+                }
+                LoopMsg::Shutdown => self.stopping = true,
+            }
+        }
+    }
+
+    fn find_client(&self, id: u64) -> Option<usize> {
+        self.conns
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| c.client.id() == id))
+    }
+
+    fn accept(&mut self, which: usize) {
+        loop {
+            let accepted = match &self.listeners.get(which) {
+                Some(Listener::Tcp(l)) => l.accept().map(|(s, peer)| {
+                    let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    (Sock::Tcp(s), peer.to_string(), local, false, Some(peer.ip()))
+                }),
+                Some(Listener::Unix(l, path)) => l.accept().map(|(s, _)| {
+                    let p = format!("{}:0", path.display());
+                    (Sock::Unix(s), p.clone(), p, true, None)
+                }),
+                None => return,
+            };
+            match accepted {
+                Ok((sock, addr, laddr, unix, ip)) => self.admit(sock, addr, laddr, unix, ip),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    warning!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn admit(&mut self, mut sock: Sock, addr: String, laddr: String, unix: bool, ip: Option<std::net::IpAddr>) {
+        self.stats().connections.fetch_add(1, Ordering::Relaxed);
+        let (maxclients, needs_auth, protected, keepalive) = {
+            let c = self.shared.config();
+            (c.maxclients, c.requirepass.is_some(), c.protected_mode, c.tcp_keepalive)
+        };
+        if self.shared.client_count() >= maxclients {
+            let _ = sock.write(b"-ERR max number of clients reached\r\n");
+            self.stats().rejected.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if protected && !needs_auth && ip.is_some_and(|ip| !ip.is_loopback()) {
+            let _ = sock.write(PROTECTED_MODE_ERROR.as_bytes());
+            self.stats().rejected.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let fd = match &sock {
+            Sock::Tcp(s) => {
+                let _ = s.set_nodelay(true);
+                if keepalive > 0 {
+                    let sref = socket2::SockRef::from(s);
+                    let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+                    let _ = sref.set_tcp_keepalive(&ka);
+                }
+                std::os::fd::AsRawFd::as_raw_fd(s)
+            }
+            Sock::Unix(s) => std::os::fd::AsRawFd::as_raw_fd(s),
+        };
+        let n = self.shared.loop_stats.len();
+        let target = self.next_loop % n;
+        self.next_loop = self.next_loop.wrapping_add(1);
+        let id = self.shared.next_client_id();
+        let meta = Arc::new(ClientMeta::new(id, addr, laddr, fd, unix, unix_ms(), target));
+        self.shared
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, meta.clone());
+        verbose!("Accepted {}", meta.addr);
+        if target == self.index {
+            self.add_conn(sock, meta);
+        } else if let Some(loops) = self.shared.loops.get() {
+            loops[target].send(LoopMsg::Accept(sock, meta));
+        }
+    }
+
+    fn add_conn(&mut self, mut sock: Sock, meta: Arc<ClientMeta>) {
+        let authenticated = self.shared.config().requirepass.is_none();
+        let i = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        if let Err(e) = sock.register(self.poll.registry(), Token(i)) {
+            warning!("Registering client {}: {e}", meta.id);
+            self.free.push(i);
+            self.forget(&meta);
+            return;
+        }
+        if self.stopping {
+            sock.deregister(self.poll.registry());
+            self.free.push(i);
+            self.forget(&meta);
+            return;
+        }
+        self.conns[i] = Some(Box::new(Conn::new(sock, Client::new(meta, authenticated))));
+    }
+
+    fn forget(&self, meta: &ClientMeta) {
+        self.shared
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&meta.id);
+    }
+
+    fn close(&mut self, i: usize) {
+        let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
+            return;
+        };
+        conn.sock.deregister(self.poll.registry());
+        self.forget(&conn.client.meta);
+        self.free.push(i);
+    }
+
+    fn on_readable(&mut self, i: usize) {
+        let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
+            return;
+        };
+        let keep = self.read_and_process(&mut conn, i);
+        self.conns[i] = Some(conn);
+        if !keep {
+            self.close(i);
+        }
+    }
+
+    fn on_writable(&mut self, i: usize) {
+        let Some(conn) = self.conns.get_mut(i).and_then(Option::as_mut) else {
+            return;
+        };
+        let stats = &self.shared.loop_stats[self.index];
+        let done = match conn.flush(stats) {
+            Ok(done) => done,
+            Err(_) => {
+                self.close(i);
+                return;
+            }
+        };
+        let closing = conn.client.close != Close::No || conn.client.meta.kill.load(Ordering::Relaxed);
+        if done && closing {
+            self.close(i);
+        }
+    }
+
+    /// Reads what is available, runs the requests, writes the replies.
+    /// False when the connection must be closed now.
+    fn read_and_process(&mut self, conn: &mut Conn, i: usize) -> bool {
+        let limit = self.shared.config().client_query_buffer_limit as usize;
+        let mut reads = 0;
+        while !self.stopping && conn.client.close == Close::No {
+            if conn.client.meta.kill.load(Ordering::Relaxed) {
+                return false;
+            }
+            conn.make_room();
+            match conn.sock.read(&mut conn.buf[conn.end..]) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    conn.end += n;
+                    self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
+                    self.process(conn);
+                    if conn.end - conn.start > limit {
+                        warning!(
+                            "Closing client {} that reached max query buffer length",
+                            conn.client.meta.addr
+                        );
+                        return false;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return false,
+            }
+            reads += 1;
+            if reads == READS_PER_EVENT {
+                self.again.push(i);
+                break;
+            }
+        }
+        let meta = conn.client.meta.clone();
+        meta.qbuf.store(conn.end - conn.start, Ordering::Relaxed);
+        match conn.flush(&self.shared.loop_stats[self.index]) {
+            Ok(done) => {
+                meta.obuf.store(conn.out.len() - conn.out_pos, Ordering::Relaxed);
+                !(done && conn.client.close != Close::No)
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Decodes and executes every complete request in the input buffer.
+    fn process(&mut self, conn: &mut Conn) {
+        let now = unix_ms();
+        let stats = &self.shared.loop_stats[self.index];
+        let mut store = recycle(std::mem::take(&mut self.argv));
+        let Conn {
+            buf,
+            start,
+            end,
+            decoder,
+            decoder_auth,
+            out,
+            client,
+            ..
+        } = conn;
+        while *start < *end && client.close == Close::No {
+            match decoder.decode(&buf[*start..*end]) {
+                Ok(None) => break,
+                Ok(Some(req)) => {
+                    let used = req.consumed();
+                    if !req.is_empty() {
+                        let mut argv = recycle(store);
+                        argv.extend(req.args());
+                        execute(&argv, client, out, &self.shared, stats, &mut self.plan, now);
+                        store = recycle(argv);
+                    }
+                    *start += used;
+                    if client.authenticated != *decoder_auth {
+                        *decoder_auth = client.authenticated;
+                        decoder.set_limits(limits_for(client.authenticated));
+                    }
+                }
+                Err(e) => {
+                    stats.count_error();
+                    CmdError::msg(format!("ERR Protocol error: {e}")).write_to(&mut out.buf);
+                    verbose!("Protocol error ({e}) from client {}", client.meta.addr);
+                    client.close = Close::AfterReply;
+                    *start = *end;
+                }
+            }
+        }
+        client.meta.last_ms.store(now, Ordering::Relaxed);
+        self.argv = recycle(store);
+    }
+
+    /// Periodic work: active expiry of this loop's share of shards, idle
+    /// client timeouts.
+    fn cron(&mut self) {
+        let now = unix_ms();
+        let n = self.shared.loop_stats.len();
+        let ks = &self.shared.keyspace;
+        let started = Instant::now();
+        let total = ks.databases() * crate::db::SHARDS;
+        let mut expired = 0u64;
+        if self.index == 0 {
+            self.shared.sample_ops();
+        }
+        let active = self.shared.active_expire.load(Ordering::Relaxed);
+        // Visit our shards (every n-th), a bounded slice of work per tick:
+        // at most ~1 ms, resuming where we stopped.
+        let ours = (total + n - 1 - self.index) / n;
+        for visited in (1..=ours).take_while(|_| active) {
+            let idx = self.expire_shard;
+            self.expire_shard += n;
+            if self.expire_shard >= total {
+                self.expire_shard = self.index;
+            }
+            let (db, shard) = (idx / crate::db::SHARDS, idx % crate::db::SHARDS);
+            let mut s = ks.db(db).lock(shard);
+            if s.volatile() > 0 {
+                expired += s.expire_cycle(now, 200).expired as u64;
+            }
+            drop(s);
+            if visited % 64 == 0 && started.elapsed() > Duration::from_millis(1) {
+                break;
+            }
+        }
+        if expired > 0 {
+            self.stats().expired.fetch_add(expired, Ordering::Relaxed);
+        }
+        let timeout = self.shared.config().timeout;
+        if timeout > 0 {
+            let idle: Vec<usize> = self
+                .conns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let c = c.as_ref()?;
+                    let last = c.client.meta.last_ms.load(Ordering::Relaxed);
+                    (now.saturating_sub(last) > timeout * 1000 && c.client.multi.is_none()).then_some(i)
+                })
+                .collect();
+            for i in idle {
+                verbose!("Closing idle client");
+                self.close(i);
+            }
+        }
+    }
+}
+
+/// Runs one request: resolves the command, checks authentication, queues it
+/// inside MULTI, or runs it.
+fn execute(
+    argv: &[&[u8]],
+    client: &mut Client,
+    out: &mut Reply,
+    shared: &Shared,
+    stats: &LoopStats,
+    plan: &mut LockPlan,
+    now: u64,
+) {
+    stats.commands.fetch_add(1, Ordering::Relaxed);
+    let reject = |client: &mut Client, out: &mut Reply, e: CmdError| {
+        if let Some(m) = &mut client.multi {
+            m.dirty = true;
+        }
+        stats.count_error();
+        out.error(&e);
+    };
+    let r = match cmd::resolve(argv) {
+        Ok(r) => r,
+        Err(e) => return reject(client, out, e),
+    };
+    client.meta.last_cmd.store(r.id, Ordering::Relaxed);
+    if !client.authenticated && !r.spec.has(cmd::flags::NO_AUTH) {
+        if shared.config().requirepass.is_some() {
+            return reject(client, out, CmdError::NoAuth);
+        }
+        client.authenticated = true;
+    }
+    if let Some(m) = &mut client.multi {
+        if !cmd::transaction::controls_multi(r.spec) {
+            m.queue.push(crate::client::Queued {
+                argv: argv.iter().map(|a| a.to_vec()).collect(),
+            });
+            out.buf.extend_from_slice(b"+QUEUED\r\n");
+            return;
+        }
+    }
+    cmd::call(&r, argv, plan, out, client, shared, stats, now);
+}
+
+/// What Redis replies to a non-loopback client in protected mode.
+const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+#[cfg(test)]
+mod tests {
+    use super::recycle;
+
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let mut v: Vec<&[u8]> = Vec::with_capacity(64);
+        v.push(b"x");
+        let ptr = v.as_ptr() as usize;
+        let w: Vec<&[u8]> = recycle(v);
+        assert!(w.is_empty());
+        assert_eq!(w.capacity(), 64);
+        assert_eq!(w.as_ptr() as usize, ptr);
+    }
+}

@@ -1,0 +1,574 @@
+//! The server: shared state, listeners, event loop threads, shutdown.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::client::ClientMeta;
+use crate::config::Config;
+use crate::db::Keyspace;
+use crate::net::{self, LoopHandle, LoopMsg};
+use crate::{notice, warning};
+
+/// Wall-clock time in Unix milliseconds.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Counters kept by one event loop (summed by INFO). Each loop has its own,
+/// on its own cache line, so counting never contends.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct LoopStats {
+    /// Commands processed.
+    pub commands: AtomicU64,
+    /// Reads that found their key.
+    pub hits: AtomicU64,
+    /// Reads that missed.
+    pub misses: AtomicU64,
+    /// Error replies sent.
+    pub errors: AtomicU64,
+    /// Keys removed by expiry (active or lazy).
+    pub expired: AtomicU64,
+    /// Bytes read from clients.
+    pub net_in: AtomicU64,
+    /// Bytes written to clients.
+    pub net_out: AtomicU64,
+    /// Connections accepted.
+    pub connections: AtomicU64,
+    /// Connections refused (maxclients).
+    pub rejected: AtomicU64,
+}
+
+impl LoopStats {
+    /// Counts a keyspace hit.
+    pub fn hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a keyspace miss.
+    pub fn miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an error reply.
+    pub fn count_error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn reset(&self) {
+        for c in [
+            &self.commands,
+            &self.hits,
+            &self.misses,
+            &self.errors,
+            &self.expired,
+            &self.net_in,
+            &self.net_out,
+            &self.connections,
+            &self.rejected,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// State every event loop shares.
+pub struct Shared {
+    /// All databases.
+    pub keyspace: Keyspace,
+    config: RwLock<Config>,
+    /// Connected clients by id.
+    pub clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
+    next_client_id: AtomicU64,
+    /// One counter block per event loop.
+    pub loop_stats: Box<[LoopStats]>,
+    /// How to reach each event loop.
+    pub loops: OnceLock<Vec<LoopHandle>>,
+    shutting_down: AtomicBool,
+    /// Process start.
+    pub started: Instant,
+    /// Process start, Unix ms (LASTSAVE reports it: nothing was ever saved).
+    pub start_ms: u64,
+    /// Random 40-hex-digit id of this run (INFO run_id).
+    pub run_id: String,
+    /// The TCP port actually bound (0 when TCP is off).
+    pub tcp_port: AtomicU16,
+    /// The config file given at start, if any.
+    pub config_file: Option<PathBuf>,
+    /// Largest RSS seen by INFO.
+    pub memory_peak: AtomicU64,
+    /// DEBUG SET-ACTIVE-EXPIRE: whether the active expiry cycle runs.
+    pub active_expire: AtomicBool,
+    slowlog: Mutex<Slowlog>,
+    ops: Mutex<OpsSampler>,
+}
+
+/// One SLOWLOG entry.
+#[derive(Debug, Clone)]
+pub struct SlowEntry {
+    /// Increasing id.
+    pub id: u64,
+    /// Unix seconds when the command ran.
+    pub time: u64,
+    /// How long it ran.
+    pub micros: u64,
+    /// Its arguments, shortened as Redis shortens them.
+    pub args: Vec<Vec<u8>>,
+    /// Client address.
+    pub addr: String,
+    /// Client name.
+    pub name: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Slowlog {
+    next_id: u64,
+    entries: std::collections::VecDeque<SlowEntry>,
+}
+
+/// Samples of the command counter for `instantaneous_ops_per_sec`.
+#[derive(Default)]
+struct OpsSampler {
+    last: Option<(Instant, u64)>,
+    rates: std::collections::VecDeque<f64>,
+}
+
+/// Redis keeps at most this many arguments of a slow command...
+const SLOWLOG_MAX_ARGS: usize = 32;
+/// ...and this many bytes of each.
+const SLOWLOG_MAX_ARG_LEN: usize = 128;
+
+impl Shared {
+    /// Shared state for `config`.
+    pub fn new(config: Config, config_file: Option<PathBuf>) -> Shared {
+        let loops = config.loop_count();
+        Shared {
+            keyspace: Keyspace::new(config.databases),
+            config: RwLock::new(config),
+            clients: Mutex::new(BTreeMap::new()),
+            next_client_id: AtomicU64::new(1),
+            loop_stats: (0..loops).map(|_| LoopStats::default()).collect(),
+            loops: OnceLock::new(),
+            shutting_down: AtomicBool::new(false),
+            started: Instant::now(),
+            start_ms: unix_ms(),
+            run_id: random_hex(40),
+            tcp_port: AtomicU16::new(0),
+            config_file,
+            memory_peak: AtomicU64::new(0),
+            active_expire: AtomicBool::new(true),
+            slowlog: Mutex::new(Slowlog::default()),
+            ops: Mutex::new(OpsSampler::default()),
+        }
+    }
+
+    /// Records a command that ran `micros` if the slowlog wants it.
+    pub fn slowlog_maybe(&self, micros: u64, argv: &[&[u8]], meta: &ClientMeta) {
+        let (threshold, max_len) = {
+            let c = self.config();
+            (c.slowlog_log_slower_than, c.slowlog_max_len as usize)
+        };
+        if threshold < 0 || (micros as i64) < threshold || max_len == 0 {
+            return;
+        }
+        let mut args: Vec<Vec<u8>> = Vec::new();
+        let shown = argv.len().min(SLOWLOG_MAX_ARGS);
+        for (i, a) in argv.iter().take(shown).enumerate() {
+            if i == SLOWLOG_MAX_ARGS - 1 && argv.len() > SLOWLOG_MAX_ARGS {
+                args.push(format!("... ({} more arguments)", argv.len() - SLOWLOG_MAX_ARGS + 1).into_bytes());
+                break;
+            }
+            if a.len() > SLOWLOG_MAX_ARG_LEN {
+                let mut v = a[..SLOWLOG_MAX_ARG_LEN].to_vec();
+                v.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_ARG_LEN).as_bytes());
+                args.push(v);
+            } else {
+                args.push(a.to_vec());
+            }
+        }
+        let mut log = self.slowlog.lock().unwrap_or_else(|p| p.into_inner());
+        let id = log.next_id;
+        log.next_id += 1;
+        log.entries.push_front(SlowEntry {
+            id,
+            time: unix_ms() / 1000,
+            micros,
+            args,
+            addr: meta.addr.clone(),
+            name: meta.name(),
+        });
+        log.entries.truncate(max_len);
+    }
+
+    /// The newest `n` slowlog entries.
+    pub fn slowlog_entries(&self, n: usize) -> Vec<SlowEntry> {
+        let log = self.slowlog.lock().unwrap_or_else(|p| p.into_inner());
+        log.entries.iter().take(n).cloned().collect()
+    }
+
+    /// Number of slowlog entries.
+    pub fn slowlog_len(&self) -> usize {
+        self.slowlog.lock().unwrap_or_else(|p| p.into_inner()).entries.len()
+    }
+
+    /// Empties the slowlog.
+    pub fn slowlog_reset(&self) {
+        self.slowlog.lock().unwrap_or_else(|p| p.into_inner()).entries.clear();
+    }
+
+    /// Takes a sample of the command counter (called by loop 0's cron).
+    pub fn sample_ops(&self) {
+        let total = self.total(|s| &s.commands);
+        let now = Instant::now();
+        let mut o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((t, n)) = o.last {
+            let dt = now.duration_since(t).as_secs_f64();
+            if dt > 0.0 {
+                o.rates.push_back(total.saturating_sub(n) as f64 / dt);
+                if o.rates.len() > 16 {
+                    o.rates.pop_front();
+                }
+            }
+        }
+        o.last = Some((now, total));
+    }
+
+    /// Commands per second over the last samples.
+    pub fn ops_per_sec(&self) -> u64 {
+        let o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
+        if o.rates.is_empty() {
+            return 0;
+        }
+        (o.rates.iter().sum::<f64>() / o.rates.len() as f64) as u64
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> RwLockReadGuard<'_, Config> {
+        self.config.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the configuration (CONFIG SET).
+    pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
+        f(&mut self.config.write().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// A new client id.
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Number of connected clients.
+    pub fn client_count(&self) -> usize {
+        self.clients.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Sum of one counter over all loops.
+    pub fn total(&self, f: impl Fn(&LoopStats) -> &AtomicU64) -> u64 {
+        self.loop_stats
+            .iter()
+            .map(|s| f(s).load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// CONFIG RESETSTAT.
+    pub fn reset_stats(&self) {
+        for s in self.loop_stats.iter() {
+            s.reset();
+        }
+    }
+
+    /// Asks every loop to stop: no new connections, pending replies are
+    /// written, then the process exits.
+    pub fn request_shutdown(&self) {
+        if self.shutting_down.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.broadcast(|| LoopMsg::Shutdown);
+    }
+
+    /// True once shutdown was requested.
+    pub fn shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Sends a message to every loop.
+    pub fn broadcast(&self, msg: impl Fn() -> LoopMsg) {
+        if let Some(loops) = self.loops.get() {
+            for l in loops {
+                l.send(msg());
+            }
+        }
+    }
+
+    /// Asks the loop owning client `id` to close it; false if unknown.
+    pub fn kill_client(&self, id: u64) -> bool {
+        let meta = self
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned();
+        let Some(meta) = meta else { return false };
+        meta.kill.store(true, Ordering::SeqCst);
+        if let Some(loops) = self.loops.get() {
+            loops[meta.loop_index].send(LoopMsg::Kill(id));
+        }
+        true
+    }
+}
+
+/// `n` random lowercase hex digits.
+pub fn random_hex(n: usize) -> String {
+    let mut s = String::with_capacity(n);
+    while s.len() < n {
+        s.push_str(&format!("{:016x}", crate::util::rand::rand_u64()));
+    }
+    s.truncate(n);
+    s
+}
+
+/// A listening socket.
+pub enum Listener {
+    /// TCP.
+    Tcp(mio::net::TcpListener),
+    /// Unix domain socket, with its path (removed at exit).
+    Unix(mio::net::UnixListener, PathBuf),
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    shared: Arc<Shared>,
+    listeners: Vec<Listener>,
+}
+
+/// A server running on background threads (tests, embedding).
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+    addr: Option<SocketAddr>,
+    thread: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+impl ServerHandle {
+    /// The TCP address it listens on.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    /// The server's shared state.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stops the server and waits for it.
+    pub fn shutdown(mut self) -> io::Result<()> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> io::Result<()> {
+        self.shared.request_shutdown();
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("server thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<mio::net::TcpListener> {
+    let domain = socket2::Domain::for_address(addr);
+    let sock = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.set_reuse_address(true)?;
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(backlog.min(i32::MAX as u32) as i32)?;
+    Ok(mio::net::TcpListener::from_std(sock.into()))
+}
+
+fn parse_bind(addr: &str) -> io::Result<IpAddr> {
+    match addr {
+        "*" => Ok(IpAddr::from([0, 0, 0, 0])),
+        "::*" => Ok(IpAddr::from([0u16; 8])),
+        a => a.parse().map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{a}'"))
+        }),
+    }
+}
+
+impl Server {
+    /// Binds the listeners `config` asks for.
+    pub fn bind(config: Config) -> io::Result<Server> {
+        Server::bind_with_file(config, None)
+    }
+
+    /// Binds the listeners `config` asks for; `config_file` is where the
+    /// configuration came from (INFO shows it).
+    pub fn bind_with_file(config: Config, config_file: Option<PathBuf>) -> io::Result<Server> {
+        let mut listeners = Vec::new();
+        let mut port = 0;
+        if config.port != 0 {
+            for b in &config.bind {
+                let (optional, a) = match b.strip_prefix('-') {
+                    Some(a) => (true, a),
+                    None => (false, b.as_str()),
+                };
+                let ip = parse_bind(a)?;
+                match bind_tcp(SocketAddr::new(ip, config.port), config.tcp_backlog) {
+                    Ok(l) => {
+                        port = l.local_addr()?.port();
+                        listeners.push(Listener::Tcp(l));
+                    }
+                    Err(e) if optional => {
+                        warning!("Could not create server TCP listening socket {a}:{}: {e} (optional, skipped)", config.port);
+                    }
+                    Err(e) => {
+                        return Err(io::Error::new(
+                            e.kind(),
+                            format!("Could not create server TCP listening socket {a}:{}: {e}", config.port),
+                        ))
+                    }
+                }
+            }
+        }
+        if let Some(path) = &config.unixsocket {
+            let _ = std::fs::remove_file(path);
+            let l = mio::net::UnixListener::bind(path).map_err(|e| {
+                io::Error::new(e.kind(), format!("Failed opening Unix socket {}: {e}", path.display()))
+            })?;
+            if config.unixsocketperm != 0 {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(config.unixsocketperm))?;
+            }
+            listeners.push(Listener::Unix(l, path.clone()));
+        }
+        if listeners.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "Configured to not listen anywhere, exiting.",
+            ));
+        }
+        let shared = Arc::new(Shared::new(config, config_file));
+        shared.tcp_port.store(port, Ordering::Relaxed);
+        Ok(Server { shared, listeners })
+    }
+
+    /// Binds only `127.0.0.1` on an ephemeral port (tests and embedding),
+    /// with everything else from `config`.
+    pub fn bind_ephemeral(mut config: Config) -> io::Result<Server> {
+        config.port = 0;
+        config.unixsocket = None;
+        let l = bind_tcp(SocketAddr::from(([127, 0, 0, 1], 0)), config.tcp_backlog)?;
+        let port = l.local_addr()?.port();
+        let shared = Arc::new(Shared::new(config, None));
+        shared.tcp_port.store(port, Ordering::Relaxed);
+        Ok(Server {
+            shared,
+            listeners: vec![Listener::Tcp(l)],
+        })
+    }
+
+    /// The first TCP address listened on.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listeners.iter().find_map(|l| match l {
+            Listener::Tcp(t) => t.local_addr().ok(),
+            Listener::Unix(..) => None,
+        })
+    }
+
+    /// The shared state.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Runs until shutdown (SIGINT/SIGTERM when `signals`, SHUTDOWN, or
+    /// [`Shared::request_shutdown`]).
+    pub fn run(self, signals: bool) -> io::Result<()> {
+        let Server { shared, listeners } = self;
+        let paths: Vec<PathBuf> = listeners
+            .iter()
+            .filter_map(|l| match l {
+                Listener::Unix(_, p) => Some(p.clone()),
+                Listener::Tcp(_) => None,
+            })
+            .collect();
+        let result = net::run_loops(shared, listeners, signals);
+        for p in paths {
+            let _ = std::fs::remove_file(p);
+        }
+        result
+    }
+
+    /// Runs on background threads; the handle stops it when dropped.
+    pub fn spawn(self) -> ServerHandle {
+        let shared = self.shared.clone();
+        let addr = self.local_addr();
+        let thread = std::thread::Builder::new()
+            .name("soquete-main".into())
+            .spawn(move || self.run(false))
+            .expect("spawning the server thread");
+        ServerHandle {
+            shared,
+            addr,
+            thread: Some(thread),
+        }
+    }
+}
+
+/// Logs the start-up lines and runs the server as the `soquete-server`
+/// binary does.
+pub fn serve(config: Config, config_file: Option<PathBuf>) -> io::Result<()> {
+    crate::log::init(config.loglevel, &config.logfile)?;
+    notice!("oO0OoO0OoO0Oo soquete is starting oO0OoO0OoO0Oo");
+    notice!(
+        "soquete version={}, bits=64, pid={}, just started (Redis-compatible: {})",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        crate::REDIS_VERSION
+    );
+    match &config_file {
+        Some(p) => notice!("Configuration loaded from {}", p.display()),
+        None => notice!("No config file specified, using the default config."),
+    }
+    if !config.save.is_empty() {
+        warning!("'save {}' is accepted, but soquete keeps no persistence: no RDB file will be written", config.save);
+    }
+    if config.maxmemory != 0 {
+        warning!("maxmemory {} is accepted, but soquete does not evict: writes are never refused", config.maxmemory);
+    }
+    if let Some(p) = &config.pidfile {
+        std::fs::write(p, format!("{}\n", std::process::id()))?;
+    }
+    let loops = config.loop_count();
+    let pidfile = config.pidfile.clone();
+    let server = Server::bind_with_file(config, config_file)?;
+    let port = server.shared.tcp_port.load(Ordering::Relaxed);
+    notice!("Server initialized, {loops} event loop thread(s)");
+    if port != 0 {
+        notice!("Ready to accept connections tcp (port {port})");
+    }
+    if let Some(p) = &server.shared.config().unixsocket {
+        notice!("Ready to accept connections unix ({})", p.display());
+    }
+    let result = server.run(true);
+    if let Some(p) = pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    notice!("soquete is now ready to exit, bye bye...");
+    result
+}

@@ -1,0 +1,67 @@
+//! What a key holds.
+
+use crate::util::num::parse_i64;
+
+/// A stored value. Strings that are canonical 64-bit integers are kept as
+/// [`Value::Int`], as Redis keeps them int-encoded, so INCR neither parses nor
+/// allocates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string (Redis `embstr`/`raw` encodings).
+    Str(Vec<u8>),
+    /// A string holding a canonical integer (Redis `int` encoding).
+    Int(i64),
+}
+
+impl Value {
+    /// A string value, int-encoded when the bytes are a canonical integer
+    /// (what Redis's `tryObjectEncoding` does for SET).
+    pub fn string(bytes: &[u8]) -> Value {
+        if bytes.len() <= 20 {
+            if let Some(n) = parse_i64(bytes) {
+                return Value::Int(n);
+            }
+        }
+        Value::Str(bytes.to_vec())
+    }
+
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) | Value::Int(_) => "string",
+        }
+    }
+
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            // Redis creates strings up to 44 bytes as embstr; anything that
+            // was modified in place (APPEND, SETRANGE) becomes raw.
+            Value::Str(s) if s.len() <= 44 => "embstr",
+            Value::Str(_) => "raw",
+        }
+    }
+
+    /// True for string values (either encoding).
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::Str(_) | Value::Int(_))
+    }
+
+    /// The string's bytes, formatting an int into `scratch`; `None` for
+    /// non-string values.
+    pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> Option<&'a [u8]> {
+        match self {
+            Value::Str(s) => Some(s),
+            Value::Int(n) => Some(scratch.format(*n).as_bytes()),
+        }
+    }
+
+    /// Approximate heap bytes used (MEMORY USAGE, INFO memory).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.capacity(),
+            Value::Int(_) => 0,
+        }
+    }
+}
