@@ -232,7 +232,9 @@ impl LongDouble {
     /// `self + other`, correctly rounded to the 64-bit mantissa (round to
     /// nearest, ties to even), as the x87 FPU computes C's `a + b`.
     /// Overflow gives an infinity, `inf + -inf` gives NaN, and `x + -x` is
-    /// `+0`.
+    /// `+0`. (`a + b` works too, through [`std::ops::Add`].)
+    // The callers' API is a method named `add`; the trait is implemented too.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, other: LongDouble) -> LongDouble {
         use Class::*;
         match (self.class, other.class) {
@@ -337,6 +339,15 @@ impl LongDouble {
     }
 }
 
+impl std::ops::Add for LongDouble {
+    type Output = LongDouble;
+
+    /// See [`LongDouble::add`].
+    fn add(self, other: LongDouble) -> LongDouble {
+        LongDouble::add(self, other)
+    }
+}
+
 /// Adds two finite nonzero values.
 fn add_finite(a: LongDouble, b: LongDouble) -> LongDouble {
     // Normalize subnormals so both mantissas have their top bit set.
@@ -396,7 +407,7 @@ fn decimal_to_binary(int: &[u8], frac: &[u8], exp: i64) -> Option<Rounded> {
     let nd = (total - lead - trail) as i64;
     let e10 = exp - frac.len() as i64 + trail as i64;
     // value is in [10^(e10+nd-1), 10^(e10+nd)).
-    if e10 + nd - 1 >= 4933 {
+    if e10 + nd > 4933 {
         return Some(Rounded::Overflow); // >= 1e4933 > LDBL_MAX (1.19e4932)
     }
     if e10 + nd <= -4952 {
@@ -735,6 +746,7 @@ mod tests {
         assert!(!inf.add(ninf).is_finite());
         assert_eq!(inf.add(p("1")), inf);
         assert_eq!(p("5").add(p("-5")), LongDouble::from_i64(0));
+        assert_eq!(p("1.5") + p("2.25"), p("3.75"));
         assert_eq!(p("-0").add(p("-0")).to_x87_bits(), 1 << 79);
         assert_eq!(
             LongDouble::from_i64(i64::MIN).to_x87_bits(),
