@@ -314,9 +314,24 @@ pub struct Side {
     pub addr: SocketAddr,
 }
 
+/// What kind of failure a [`Failure`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The replies differ (or a check such as `!error` does not hold).
+    Mismatch,
+    /// A server closed the connection, timed out, or sent malformed bytes: the
+    /// script stops, and the server may have crashed.
+    Connection,
+    /// The fresh state before the script could not be set up (the server was
+    /// unreachable or `FLUSHALL` failed): nothing in the script ran.
+    Setup,
+}
+
 /// A failed step: where, what, and both replies.
 #[derive(Clone, Debug)]
 pub struct Failure {
+    /// What went wrong, broadly.
+    pub kind: FailureKind,
     /// Script name.
     pub script: String,
     /// 1-based line.
@@ -512,6 +527,7 @@ impl Runner {
         };
         if let Err(e) = session.reset() {
             report.failures.push(Failure {
+                kind: FailureKind::Setup,
                 script: script.name.clone(),
                 line: 0,
                 command: "(reset before the script)".into(),
@@ -527,6 +543,11 @@ impl Runner {
                     }
                     Err(e) => {
                         report.failures.push(Failure {
+                            kind: if e.fatal {
+                                FailureKind::Connection
+                            } else {
+                                FailureKind::Mismatch
+                            },
                             script: script.name.clone(),
                             line: e.line.unwrap_or(step.line),
                             command: e.command.unwrap_or_else(|| step.text.clone()),
@@ -643,10 +664,10 @@ impl<'r> Session<'r> {
         self.conns = [HashMap::new(), HashMap::new()];
         self.current = "main".into();
         for i in 0..2 {
-            let reply = self
-                .conn(i)?
-                .try_cmd(&["FLUSHALL"])
-                .map_err(|e| self.io_err(i, e))?;
+            // A short timeout: a server that stopped answering fails fast here.
+            let conn = self.conn(i)?;
+            let _ = conn.set_timeout(Duration::from_secs(2));
+            let reply = conn.try_cmd(&["FLUSHALL"]).map_err(|e| self.io_err(i, e))?;
             if reply.raw != b"+OK\r\n" {
                 return Err(StepError::fatal(format!(
                     "  {}: FLUSHALL answered {}",

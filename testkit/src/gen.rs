@@ -27,7 +27,7 @@ use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union};
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
-use crate::diff::Runner;
+use crate::diff::{FailureKind, Runner};
 use crate::script::{format_command, Check};
 
 /// One argument slot of a template.
@@ -523,6 +523,7 @@ pub fn run_random(
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let strategy = vec(command_strategy(templates), 1..=cfg.commands.max(1));
     let commands = std::cell::Cell::new(0usize);
+    let unavailable = std::cell::Cell::new(0u32);
     let result = test_runner.run(&strategy, |seq| {
         let pairs: Vec<(Vec<Vec<u8>>, Check)> = seq
             .iter()
@@ -533,10 +534,30 @@ pub fn run_random(
                 commands.set(commands.get() + n);
                 Ok(())
             }
+            // The server was gone before this sequence started (an earlier one
+            // crashed it): not this sequence's fault. Passing it keeps proptest's
+            // shrinking from converging on a sequence that never ran.
+            Err(failure) if failure.kind == FailureKind::Setup => {
+                unavailable.set(unavailable.get() + 1);
+                Ok(())
+            }
             Err(failure) => Err(TestCaseError::fail(failure.to_string())),
         }
     });
+    let note = if unavailable.get() > 0 {
+        format!(
+            "\n\nnote: a server was unreachable for {} sequence(s) (crashed?); the sequence above is the smallest that failed while it still answered.",
+            unavailable.get()
+        )
+    } else {
+        String::new()
+    };
     match result {
+        Ok(()) if unavailable.get() > 0 => Err(format!(
+            "a server was unreachable for {} of {} sequence(s) (crashed?)",
+            unavailable.get(),
+            cfg.cases
+        )),
         Ok(()) => Ok(GenStats {
             cases: cfg.cases,
             commands: commands.get(),
@@ -544,7 +565,7 @@ pub fn run_random(
         Err(TestError::Fail(reason, seq)) => {
             let script: Vec<String> = seq.iter().map(|c| format!("{c:?}")).collect();
             Err(format!(
-                "random sequence mismatch (seed {}; minimal sequence below, in script syntax):\n\n{}\n\n{reason}",
+                "random sequence mismatch (seed {}; minimal sequence below, in script syntax):\n\n{}\n\n{reason}{note}",
                 cfg.seed,
                 script.join("\n")
             ))

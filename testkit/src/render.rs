@@ -49,7 +49,13 @@ fn render_into(out: &mut String, frame: &Frame, indent: usize) {
         Frame::Simple(b) => out.push_str(&escape(b, 500)),
         Frame::Error(b) => {
             out.push_str("(error) ");
-            out.push_str(&String::from_utf8_lossy(b));
+            let quoted = escape(b, 500);
+            // Plain text when nothing needed escaping, else the escaped form.
+            if quoted.len() == b.len() + 2 {
+                out.push_str(&String::from_utf8_lossy(b));
+            } else {
+                out.push_str(&quoted);
+            }
         }
         Frame::BlobError(b) => {
             out.push_str("(blob error) ");
@@ -151,6 +157,10 @@ mod tests {
         );
         assert_eq!(render(&Frame::Array(vec![])), "(empty array)");
         assert_eq!(render(&Frame::Error("ERR x".into())), "(error) ERR x");
+        assert_eq!(
+            render(&Frame::Error("ERR '\x00'".into())),
+            r#"(error) "ERR '\x00'""#
+        );
         assert_eq!(render(&Frame::Null), "(null)");
     }
 }

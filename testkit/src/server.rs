@@ -154,17 +154,7 @@ impl ServerBuilder {
             .arg("--bind")
             .arg("127.0.0.1");
         if self.kind == ServerKind::Redis {
-            // Persistence off; DEBUG allowed from loopback, as test tools use it.
-            cmd.args([
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--enable-debug-command",
-                "local",
-            ]);
+            cmd.args(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
         }
         cmd.args(&self.args);
         let child = cmd.spawn().map_err(|e| StartError::Spawn {
@@ -362,6 +352,11 @@ impl ServerProcess {
             }
         }
         out
+    }
+
+    /// Whether the server answers `PING` (any reply line) within `timeout`.
+    pub fn ping(&self, timeout: Duration) -> bool {
+        ping(self.addr, Instant::now() + timeout)
     }
 
     /// Whether the process is still running.

@@ -9,14 +9,21 @@ use soquete_testkit::gen::{self, GenConfig};
 use soquete_testkit::script::Script;
 use soquete_testkit::{ServerKind, ServerProcess};
 
+/// Redis as the differential tests run it: DEBUG allowed from loopback.
+fn redis() -> ServerProcess {
+    ServerProcess::builder(ServerKind::Redis)
+        .args(["--enable-debug-command", "local"])
+        .start()
+}
+
 fn scripts_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../server/tests/diff")
 }
 
 #[test]
 fn every_script_passes_redis_vs_redis() {
-    let a = ServerProcess::redis();
-    let b = ServerProcess::redis();
+    let a = redis();
+    let b = redis();
     let start = Instant::now();
     let report = Runner::between(&a, &b).run_dir(&scripts_dir(), None);
     assert!(
