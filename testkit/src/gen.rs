@@ -510,6 +510,18 @@ pub fn run_random(
     templates: &'static [Template],
     cfg: &GenConfig,
 ) -> Result<GenStats, String> {
+    run_random_with(templates, cfg, || runner.clone())
+}
+
+/// Like [`run_random`], asking `runner` for the runner before every sequence
+/// (shrinking included). A caller that can restart a crashed server does so
+/// there, so that a sequence that crashes the server still shrinks to the
+/// smallest one that does.
+pub fn run_random_with(
+    templates: &'static [Template],
+    cfg: &GenConfig,
+    runner: impl Fn() -> Runner,
+) -> Result<GenStats, String> {
     let config = Config {
         cases: cfg.cases,
         failure_persistence: None,
@@ -529,7 +541,7 @@ pub fn run_random(
             .iter()
             .map(|c| (c.args.clone(), c.check.clone()))
             .collect();
-        match runner.run_commands("random sequence", &pairs) {
+        match runner().run_commands("random sequence", &pairs) {
             Ok(n) => {
                 commands.set(commands.get() + n);
                 Ok(())
