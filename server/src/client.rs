@@ -50,7 +50,15 @@ pub struct ClientMeta {
 
 impl ClientMeta {
     /// A fresh client record.
-    pub fn new(id: u64, addr: String, laddr: String, fd: i32, unix: bool, now_ms: u64, loop_index: usize) -> Self {
+    pub fn new(
+        id: u64,
+        addr: String,
+        laddr: String,
+        fd: i32,
+        unix: bool,
+        now_ms: u64,
+        loop_index: usize,
+    ) -> Self {
         ClientMeta {
             id,
             addr,
@@ -80,16 +88,10 @@ impl ClientMeta {
     }
 
     /// One CLIENT LIST line (without the trailing newline), Redis 7.0's
-    /// fields in Redis's order.
+    /// fields in Redis's order (7.0 has no lib-name/lib-ver fields; CLIENT
+    /// SETINFO stores them for when we match a later version).
     pub fn info_line(&self, now_ms: u64) -> String {
         let name = String::from_utf8_lossy(&self.name()).into_owned();
-        let (lib_name, lib_ver) = {
-            let l = self.lib.lock().unwrap_or_else(|p| p.into_inner());
-            (
-                String::from_utf8_lossy(&l.0).into_owned(),
-                String::from_utf8_lossy(&l.1).into_owned(),
-            )
-        };
         let mut flags = String::new();
         if self.multi.load(Ordering::Relaxed) {
             flags.push('x');
@@ -113,7 +115,7 @@ impl ClientMeta {
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         let obuf = self.obuf.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -130,8 +132,6 @@ impl ClientMeta {
             16384 + qbuf + obuf,
             cmd,
             self.resp.load(Ordering::Relaxed),
-            lib_name,
-            lib_ver,
         )
     }
 }

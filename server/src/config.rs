@@ -129,7 +129,10 @@ impl Default for Config {
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             enable_debug_command: "no".into(),
-            passthrough: PASSTHROUGH.iter().map(|(n, v)| (*n, v.to_string())).collect(),
+            passthrough: PASSTHROUGH
+                .iter()
+                .map(|(n, v)| (*n, v.to_string()))
+                .collect(),
         }
     }
 }
@@ -169,7 +172,10 @@ const PASSTHROUGH: &[(&str, &str)] = &[
     ("maxmemory-samples", "5"),
     ("maxmemory-eviction-tenacity", "10"),
     ("notify-keyspace-events", ""),
-    ("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+    (
+        "client-output-buffer-limit",
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ),
 ];
 
 /// One configuration option.
@@ -197,7 +203,9 @@ fn int<T: std::str::FromStr>(args: &[String], min: i64, max: i64) -> Result<T, S
         .parse()
         .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
     if n < min || n > max {
-        return Err(format!("argument must be between {min} and {max} inclusive"));
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
     }
     n.to_string()
         .parse()
@@ -258,90 +266,231 @@ macro_rules! opt {
 
 /// Every option soquete understands.
 pub static OPTIONS: &[OptSpec] = &[
-    opt!("port", false, |c, a| c.port = int(a, 0, 65535)?, |c| c.port.to_string()),
-    opt!("bind", false, |c, a| {
-        if a.is_empty() {
-            return Err("wrong number of arguments".into());
-        }
-        c.bind = a.to_vec()
-    }, |c| c.bind.join(" ")),
-    opt!("unixsocket", false, |c, a| {
-        let v = one(a)?;
-        c.unixsocket = (!v.is_empty()).then(|| PathBuf::from(v))
-    }, |c| c.unixsocket.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
-    opt!("unixsocketperm", false, |c, a| {
-        c.unixsocketperm = u32::from_str_radix(one(a)?, 8)
-            .ok()
-            .filter(|p| *p <= 0o777)
-            .ok_or("argument must be an octal number between 0 and 777")?
-    }, |c| format!("{:o}", c.unixsocketperm)),
-    opt!("requirepass", true, |c, a| {
-        let v = one(a)?;
-        c.requirepass = (!v.is_empty()).then(|| v.as_bytes().to_vec())
-    }, |c| c.requirepass.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default()),
-    opt!("maxclients", true, |c, a| c.maxclients = int(a, 1, i32::MAX as i64)?, |c| c.maxclients.to_string()),
-    opt!("databases", false, |c, a| c.databases = int(a, 1, i32::MAX as i64)?, |c| c.databases.to_string()),
-    opt!("timeout", true, |c, a| c.timeout = int(a, 0, i32::MAX as i64)?, |c| c.timeout.to_string()),
-    opt!("tcp-keepalive", true, |c, a| c.tcp_keepalive = int(a, 0, i32::MAX as i64)?, |c| c.tcp_keepalive.to_string()),
-    opt!("threads", false, |c, a| c.threads = int(a, 0, 1024)?, |c| c.threads.to_string()),
-    opt!("io-threads", false, |c, a| c.threads = int(a, 1, 128)?, |c| c.threads.to_string()),
-    opt!("client-query-buffer-limit", true, |c, a| {
-        let v = memory(a)?;
-        if v < 1024 * 1024 {
-            return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
-        }
-        c.client_query_buffer_limit = v
-    }, |c| c.client_query_buffer_limit.to_string()),
-    opt!("proto-max-bulk-len", true, |c, a| {
-        let v = memory(a)?;
-        if v < 1024 * 1024 {
-            return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
-        }
-        c.proto_max_bulk_len = v
-    }, |c| c.proto_max_bulk_len.to_string()),
-    opt!("loglevel", true, |c, a| {
-        c.loglevel = match one(a)?.to_ascii_lowercase().as_str() {
-            "debug" => LogLevel::Debug,
-            "verbose" => LogLevel::Verbose,
-            "notice" => LogLevel::Notice,
-            "warning" => LogLevel::Warning,
-            _ => return Err("argument(s) must be one of the following: debug, verbose, notice, warning".into()),
-        }
-    }, |c| c.loglevel.name().into()),
-    opt!("logfile", false, |c, a| c.logfile = one(a)?.to_string(), |c| c.logfile.clone()),
-    opt!("protected-mode", true, |c, a| c.protected_mode = yes_no(a)?, |c| show_bool(c.protected_mode)),
-    opt!("hz", true, |c, a| c.hz = int::<i64>(a, i64::MIN, i64::MAX)?.clamp(1, 500) as u32, |c| c.hz.to_string()),
-    opt!("tcp-backlog", false, |c, a| c.tcp_backlog = int(a, 0, i32::MAX as i64)?, |c| c.tcp_backlog.to_string()),
-    opt!("pidfile", false, |c, a| {
-        let v = one(a)?;
-        c.pidfile = (!v.is_empty()).then(|| PathBuf::from(v))
-    }, |c| c.pidfile.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
+    opt!("port", false, |c, a| c.port = int(a, 0, 65535)?, |c| c
+        .port
+        .to_string()),
+    opt!(
+        "bind",
+        false,
+        |c, a| {
+            if a.is_empty() {
+                return Err("wrong number of arguments".into());
+            }
+            c.bind = a.to_vec()
+        },
+        |c| c.bind.join(" ")
+    ),
+    opt!(
+        "unixsocket",
+        false,
+        |c, a| {
+            let v = one(a)?;
+            c.unixsocket = (!v.is_empty()).then(|| PathBuf::from(v))
+        },
+        |c| c
+            .unixsocket
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    ),
+    opt!(
+        "unixsocketperm",
+        false,
+        |c, a| {
+            c.unixsocketperm = u32::from_str_radix(one(a)?, 8)
+                .ok()
+                .filter(|p| *p <= 0o777)
+                .ok_or("argument must be an octal number between 0 and 777")?
+        },
+        |c| format!("{:o}", c.unixsocketperm)
+    ),
+    opt!(
+        "requirepass",
+        true,
+        |c, a| {
+            let v = one(a)?;
+            c.requirepass = (!v.is_empty()).then(|| v.as_bytes().to_vec())
+        },
+        |c| c
+            .requirepass
+            .as_ref()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_default()
+    ),
+    opt!(
+        "maxclients",
+        true,
+        |c, a| c.maxclients = int(a, 1, i32::MAX as i64)?,
+        |c| c.maxclients.to_string()
+    ),
+    opt!(
+        "databases",
+        false,
+        |c, a| c.databases = int(a, 1, i32::MAX as i64)?,
+        |c| c.databases.to_string()
+    ),
+    opt!(
+        "timeout",
+        true,
+        |c, a| c.timeout = int(a, 0, i32::MAX as i64)?,
+        |c| c.timeout.to_string()
+    ),
+    opt!(
+        "tcp-keepalive",
+        true,
+        |c, a| c.tcp_keepalive = int(a, 0, i32::MAX as i64)?,
+        |c| c.tcp_keepalive.to_string()
+    ),
+    opt!("threads", false, |c, a| c.threads = int(a, 0, 1024)?, |c| c
+        .threads
+        .to_string()),
+    opt!(
+        "io-threads",
+        false,
+        |c, a| c.threads = int(a, 1, 128)?,
+        |c| c.threads.to_string()
+    ),
+    opt!(
+        "client-query-buffer-limit",
+        true,
+        |c, a| {
+            let v = memory(a)?;
+            if v < 1024 * 1024 {
+                return Err(
+                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
+                );
+            }
+            c.client_query_buffer_limit = v
+        },
+        |c| c.client_query_buffer_limit.to_string()
+    ),
+    opt!(
+        "proto-max-bulk-len",
+        true,
+        |c, a| {
+            let v = memory(a)?;
+            if v < 1024 * 1024 {
+                return Err(
+                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
+                );
+            }
+            c.proto_max_bulk_len = v
+        },
+        |c| c.proto_max_bulk_len.to_string()
+    ),
+    opt!(
+        "loglevel",
+        true,
+        |c, a| {
+            c.loglevel =
+                match one(a)?.to_ascii_lowercase().as_str() {
+                    "debug" => LogLevel::Debug,
+                    "verbose" => LogLevel::Verbose,
+                    "notice" => LogLevel::Notice,
+                    "warning" => LogLevel::Warning,
+                    _ => return Err(
+                        "argument(s) must be one of the following: debug, verbose, notice, warning"
+                            .into(),
+                    ),
+                }
+        },
+        |c| c.loglevel.name().into()
+    ),
+    opt!(
+        "logfile",
+        false,
+        |c, a| c.logfile = one(a)?.to_string(),
+        |c| c.logfile.clone()
+    ),
+    opt!(
+        "protected-mode",
+        true,
+        |c, a| c.protected_mode = yes_no(a)?,
+        |c| show_bool(c.protected_mode)
+    ),
+    opt!(
+        "hz",
+        true,
+        |c, a| c.hz = int::<i64>(a, i64::MIN, i64::MAX)?.clamp(1, 500) as u32,
+        |c| c.hz.to_string()
+    ),
+    opt!(
+        "tcp-backlog",
+        false,
+        |c, a| c.tcp_backlog = int(a, 0, i32::MAX as i64)?,
+        |c| c.tcp_backlog.to_string()
+    ),
+    opt!(
+        "pidfile",
+        false,
+        |c, a| {
+            let v = one(a)?;
+            c.pidfile = (!v.is_empty()).then(|| PathBuf::from(v))
+        },
+        |c| c
+            .pidfile
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    ),
     opt!("dir", true, |c, a| c.dir = PathBuf::from(one(a)?), |c| {
-        std::fs::canonicalize(&c.dir).unwrap_or_else(|_| c.dir.clone()).display().to_string()
+        std::fs::canonicalize(&c.dir)
+            .unwrap_or_else(|_| c.dir.clone())
+            .display()
+            .to_string()
     }),
-    opt!("save", true, |c, a| {
-        // `save ""` or `save "3600 1 300 100"` or `save 3600 1 300 100`.
-        let words: Vec<&str> = a.iter().flat_map(|w| w.split_whitespace()).collect();
-        if words.len() % 2 != 0 || words.iter().any(|w| w.parse::<u64>().is_err()) {
-            return Err("Invalid save parameters".into());
-        }
-        c.save = words.join(" ")
-    }, |c| c.save.clone()),
-    opt!("appendonly", true, |_c, a| {
-        if yes_no(a)? {
-            return Err("soquete keeps no append-only file: only 'appendonly no' is supported".into());
-        }
-    }, |_c| "no".into()),
-    opt!("daemonize", false, |_c, a| {
-        if yes_no(a)? {
-            return Err("soquete does not daemonize: run it under a supervisor, or with '&'".into());
-        }
-    }, |_c| "no".into()),
-    opt!("dbfilename", true, |c, a| c.dbfilename = one(a)?.to_string(), |c| c.dbfilename.clone()),
-    opt!("maxmemory", true, |c, a| c.maxmemory = memory(a)?, |c| c.maxmemory.to_string()),
-    opt!("maxmemory-policy", true, |c, a| {
-        let v = one(a)?.to_ascii_lowercase();
-        match v.as_str() {
+    opt!(
+        "save",
+        true,
+        |c, a| {
+            // `save ""` or `save "3600 1 300 100"` or `save 3600 1 300 100`.
+            let words: Vec<&str> = a.iter().flat_map(|w| w.split_whitespace()).collect();
+            if words.len() % 2 != 0 || words.iter().any(|w| w.parse::<u64>().is_err()) {
+                return Err("Invalid save parameters".into());
+            }
+            c.save = words.join(" ")
+        },
+        |c| c.save.clone()
+    ),
+    opt!(
+        "appendonly",
+        true,
+        |_c, a| {
+            if yes_no(a)? {
+                return Err(
+                    "soquete keeps no append-only file: only 'appendonly no' is supported".into(),
+                );
+            }
+        },
+        |_c| "no".into()
+    ),
+    opt!(
+        "daemonize",
+        false,
+        |_c, a| {
+            if yes_no(a)? {
+                return Err(
+                    "soquete does not daemonize: run it under a supervisor, or with '&'".into(),
+                );
+            }
+        },
+        |_c| "no".into()
+    ),
+    opt!(
+        "dbfilename",
+        true,
+        |c, a| c.dbfilename = one(a)?.to_string(),
+        |c| c.dbfilename.clone()
+    ),
+    opt!("maxmemory", true, |c, a| c.maxmemory = memory(a)?, |c| c
+        .maxmemory
+        .to_string()),
+    opt!(
+        "maxmemory-policy",
+        true,
+        |c, a| {
+            let v = one(a)?.to_ascii_lowercase();
+            match v.as_str() {
             "noeviction" => {}
             "volatile-lru" | "volatile-lfu" | "volatile-random" | "volatile-ttl" | "allkeys-lru"
             | "allkeys-lfu" | "allkeys-random" => {
@@ -349,18 +498,40 @@ pub static OPTIONS: &[OptSpec] = &[
             }
             _ => return Err("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction".into()),
         }
-        c.maxmemory_policy = v
-    }, |c| c.maxmemory_policy.clone()),
-    opt!("lazyfree-lazy-user-flush", true, |c, a| c.lazyfree_lazy_user_flush = yes_no(a)?, |c| show_bool(c.lazyfree_lazy_user_flush)),
-    opt!("slowlog-log-slower-than", true, |c, a| c.slowlog_log_slower_than = int(a, i64::MIN, i64::MAX)?, |c| c.slowlog_log_slower_than.to_string()),
-    opt!("enable-debug-command", false, |c, a| {
-        let v = one(a)?.to_ascii_lowercase();
-        if !matches!(v.as_str(), "yes" | "no" | "local") {
-            return Err("argument(s) must be one of the following: no, yes, local".into());
-        }
-        c.enable_debug_command = v
-    }, |c| c.enable_debug_command.clone()),
-    opt!("slowlog-max-len", true, |c, a| c.slowlog_max_len = int(a, 0, i64::MAX)?, |c| c.slowlog_max_len.to_string()),
+            c.maxmemory_policy = v
+        },
+        |c| c.maxmemory_policy.clone()
+    ),
+    opt!(
+        "lazyfree-lazy-user-flush",
+        true,
+        |c, a| c.lazyfree_lazy_user_flush = yes_no(a)?,
+        |c| show_bool(c.lazyfree_lazy_user_flush)
+    ),
+    opt!(
+        "slowlog-log-slower-than",
+        true,
+        |c, a| c.slowlog_log_slower_than = int(a, i64::MIN, i64::MAX)?,
+        |c| c.slowlog_log_slower_than.to_string()
+    ),
+    opt!(
+        "enable-debug-command",
+        false,
+        |c, a| {
+            let v = one(a)?.to_ascii_lowercase();
+            if !matches!(v.as_str(), "yes" | "no" | "local") {
+                return Err("argument(s) must be one of the following: no, yes, local".into());
+            }
+            c.enable_debug_command = v
+        },
+        |c| c.enable_debug_command.clone()
+    ),
+    opt!(
+        "slowlog-max-len",
+        true,
+        |c, a| c.slowlog_max_len = int(a, 0, i64::MAX)?,
+        |c| c.slowlog_max_len.to_string()
+    ),
 ];
 
 /// Looks up an option by name (case-insensitive), including the accepted
@@ -409,9 +580,8 @@ impl Config {
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
-            let words = split_args(trimmed).ok_or_else(|| {
-                fatal(i + 1, trimmed, "Unbalanced quotes in configuration line")
-            })?;
+            let words = split_args(trimmed)
+                .ok_or_else(|| fatal(i + 1, trimmed, "Unbalanced quotes in configuration line"))?;
             let Some((name, args)) = words.split_first() else {
                 continue;
             };
@@ -442,8 +612,9 @@ impl Config {
                         .map_err(|e| format!("Can't read config from stdin: {e}"))?;
                     s
                 } else {
-                    std::fs::read_to_string(first)
-                        .map_err(|e| format!("Fatal error, can't open config file '{first}': {e}"))?
+                    std::fs::read_to_string(first).map_err(|e| {
+                        format!("Fatal error, can't open config file '{first}': {e}")
+                    })?
                 };
                 text.push('\n');
                 rest = &rest[1..];
@@ -460,7 +631,9 @@ impl Config {
                 line = name.to_string();
             } else {
                 if line.is_empty() {
-                    return Err(format!("Invalid option '{a}': options are given as --name value"));
+                    return Err(format!(
+                        "Invalid option '{a}': options are given as --name value"
+                    ));
                 }
                 line.push(' ');
                 line.push_str(&quote(a));
@@ -528,7 +701,12 @@ pub fn split_args(line: &str) -> Option<Vec<String>> {
                 if i == b.len() {
                     return None;
                 }
-                if b[i] == b'\\' && i + 3 < b.len() && b[i + 1] == b'x' && b[i + 2].is_ascii_hexdigit() && b[i + 3].is_ascii_hexdigit() {
+                if b[i] == b'\\'
+                    && i + 3 < b.len()
+                    && b[i + 1] == b'x'
+                    && b[i + 2].is_ascii_hexdigit()
+                    && b[i + 3].is_ascii_hexdigit()
+                {
                     let hex = std::str::from_utf8(&b[i + 2..i + 4]).ok()?;
                     cur.push(u8::from_str_radix(hex, 16).ok()?);
                     i += 3;
@@ -605,8 +783,16 @@ mod tests {
 
     #[test]
     fn command_line_like_redis_server() {
-        let c = Config::from_args(&args(&["--port", "7000", "--bind", "127.0.0.1", "::1", "--save", ""]))
-            .unwrap();
+        let c = Config::from_args(&args(&[
+            "--port",
+            "7000",
+            "--bind",
+            "127.0.0.1",
+            "::1",
+            "--save",
+            "",
+        ]))
+        .unwrap();
         assert_eq!(c.port, 7000);
         assert_eq!(c.bind, vec!["127.0.0.1", "::1"]);
         assert_eq!(c.save, "");
@@ -615,7 +801,10 @@ mod tests {
     #[test]
     fn unknown_option_is_an_error_naming_it() {
         let e = Config::from_args(&args(&["--frobnicate", "yes"])).unwrap_err();
-        assert!(e.contains("frobnicate") && e.contains("Bad directive"), "{e}");
+        assert!(
+            e.contains("frobnicate") && e.contains("Bad directive"),
+            "{e}"
+        );
         let e = Config::from_args(&args(&["--port", "abc"])).unwrap_err();
         assert!(e.contains("port") && e.contains("integer"), "{e}");
     }
@@ -632,7 +821,10 @@ mod tests {
     #[test]
     fn split_args_quotes() {
         assert_eq!(split_args(r#"save "" "#).unwrap(), vec!["save", ""]);
-        assert_eq!(split_args(r#"a "b c" 'd e' "\x41\n""#).unwrap(), vec!["a", "b c", "d e", "A\n"]);
+        assert_eq!(
+            split_args(r#"a "b c" 'd e' "\x41\n""#).unwrap(),
+            vec!["a", "b c", "d e", "A\n"]
+        );
         assert_eq!(split_args(r#"a "b"c"#), None);
         assert_eq!(split_args(r#"a "b"#), None);
     }
@@ -644,6 +836,9 @@ mod tests {
             .unwrap();
         assert_eq!(c.port, 7001);
         assert_eq!(c.save, "900 1");
-        assert!(c.all().iter().any(|(n, v)| *n == "hash-max-listpack-entries" && v == "64"));
+        assert!(c
+            .all()
+            .iter()
+            .any(|(n, v)| *n == "hash-max-listpack-entries" && v == "64"));
     }
 }

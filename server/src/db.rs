@@ -291,6 +291,9 @@ impl Keyspace {
     /// Locks the given shards in ascending order (sorting and deduplicating
     /// `ids` in place) and returns a view for database `db` at time `now`.
     pub fn lock<'a>(&'a self, ids: &mut Vec<ShardId>, db: usize, now: u64) -> Locked<'a> {
+        // Keys named in a database that does not exist (COPY ... DB 99)
+        // lock nothing: the handler rejects the index.
+        ids.retain(|&(d, _)| (d as usize) < self.dbs.len());
         ids.sort_unstable();
         ids.dedup();
         let guards = match ids.len() {
@@ -463,9 +466,8 @@ impl<'a> Locked<'a> {
             return;
         }
         let (lo, hi) = (a.min(b), a.max(b));
-        let held = |me: &Self, db: usize| {
-            (0..SHARDS).all(|s| me.position((db as u32, s as u32)).is_ok())
-        };
+        let held =
+            |me: &Self, db: usize| (0..SHARDS).all(|s| me.position((db as u32, s as u32)).is_ok());
         if held(self, lo) && held(self, hi) {
             let Guards::Many(v) = &mut self.guards else {
                 unreachable!("two databases of shards are held as Many");
@@ -586,7 +588,11 @@ mod tests {
         // At the deadline the key is gone for readers.
         let mut v = one(&ks, b"k", 1500);
         assert!(!v.exists(b"k"));
-        assert_eq!(v.set(b"k", Value::Int(2), true), None, "expired value is not returned");
+        assert_eq!(
+            v.set(b"k", Value::Int(2), true),
+            None,
+            "expired value is not returned"
+        );
         assert_eq!(v.get(b"k").map(|e| e.expire_at()), Some(0));
     }
 
@@ -613,9 +619,21 @@ mod tests {
         }
         assert_eq!(s.volatile(), 100);
         let st = s.expire_cycle(20, 30);
-        assert_eq!(st, ExpireStats { expired: 30, more: true });
+        assert_eq!(
+            st,
+            ExpireStats {
+                expired: 30,
+                more: true
+            }
+        );
         let st = s.expire_cycle(20, 1000);
-        assert_eq!(st, ExpireStats { expired: 20, more: false });
+        assert_eq!(
+            st,
+            ExpireStats {
+                expired: 20,
+                more: false
+            }
+        );
         assert_eq!(s.len(), 50);
         assert_eq!(s.volatile(), 50);
     }

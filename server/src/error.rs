@@ -27,8 +27,9 @@ pub enum CmdError {
     OutOfRange,
     /// `-ERR wrong number of arguments for '<name>' command`
     Arity(String),
-    /// `-ERR unknown command ...` (the text after `ERR `)
-    Unknown(String),
+    /// A whole error line as bytes, code word included: for messages that
+    /// quote a client's argument, which need not be UTF-8.
+    Line(Vec<u8>),
     /// `-NOAUTH Authentication required.`
     NoAuth,
     /// Any other error, the whole line after `-` (it starts with its code
@@ -47,39 +48,48 @@ impl CmdError {
         CmdError::Arity(name.to_ascii_lowercase())
     }
 
+    /// `prefix` + the argument as C's `%s` prints it (up to a NUL) + `suffix`.
+    pub fn quoting(prefix: &str, arg: &[u8], suffix: &str) -> CmdError {
+        let mut v = Vec::with_capacity(prefix.len() + arg.len() + suffix.len());
+        v.extend_from_slice(prefix.as_bytes());
+        v.extend_from_slice(c_str(arg));
+        v.extend_from_slice(suffix.as_bytes());
+        CmdError::Line(v)
+    }
+
     /// Redis's reply for a command name it does not know.
     pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> CmdError {
         // As processCommand in Redis 7.0: the name cut at 128 bytes, then
-        // arguments quoted while the list is shorter than 128 bytes.
-        let mut list = String::new();
+        // arguments quoted while the list is shorter than 128 bytes. Redis
+        // formats them with "%.*s", which also stops at a NUL byte.
+        let name = c_str(name);
+        let mut list: Vec<u8> = Vec::new();
         for a in args {
             if list.len() >= 128 {
                 break;
             }
             let room = 128 - list.len();
+            let a = c_str(a);
             let a = &a[..a.len().min(room)];
-            list.push('\'');
-            list.push_str(&String::from_utf8_lossy(a));
-            list.push_str("' ");
+            list.push(b'\'');
+            list.extend_from_slice(a);
+            list.extend_from_slice(b"' ");
         }
         let name = &name[..name.len().min(128)];
-        CmdError::Unknown(format!(
-            "unknown command '{}', with args beginning with: {}",
-            String::from_utf8_lossy(name),
-            list
-        ))
+        let mut line = b"ERR unknown command '".to_vec();
+        line.extend_from_slice(name);
+        line.extend_from_slice(b"', with args beginning with: ");
+        line.extend_from_slice(&list);
+        CmdError::Line(line)
     }
 
     /// Redis's reply for an unknown subcommand of a container command.
     pub fn unknown_subcommand(cmd: &str, sub: &[u8]) -> CmdError {
-        let sub = &sub[..sub.len().min(128)];
-        CmdError::Other(
-            format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                String::from_utf8_lossy(sub),
-                cmd.to_ascii_uppercase()
-            )
-            .into(),
+        let sub = c_str(sub);
+        CmdError::quoting(
+            "ERR unknown subcommand '",
+            &sub[..sub.len().min(128)],
+            &format!("'. Try {} HELP.", cmd.to_ascii_uppercase()),
         )
     }
 
@@ -87,6 +97,7 @@ impl CmdError {
     pub fn write_to(&self, out: &mut Vec<u8>) {
         match self {
             CmdError::Other(s) => encode::error(out, s.as_bytes()),
+            CmdError::Line(b) => encode::error(out, b),
             other => encode::error(out, other.to_string().as_bytes()),
         }
     }
@@ -97,9 +108,18 @@ impl CmdError {
             CmdError::WrongType => "WRONGTYPE",
             CmdError::NoAuth => "NOAUTH",
             CmdError::Other(s) => s.split(' ').next().unwrap_or("ERR"),
+            CmdError::Line(b) => {
+                std::str::from_utf8(b.split(|&c| c == b' ').next().unwrap_or(b"ERR"))
+                    .unwrap_or("ERR")
+            }
             _ => "ERR",
         }
     }
+}
+
+/// The bytes before the first NUL, as C's `%s` would print them.
+fn c_str(b: &[u8]) -> &[u8] {
+    b.iter().position(|&x| x == 0).map_or(b, |i| &b[..i])
 }
 
 impl fmt::Display for CmdError {
@@ -117,7 +137,7 @@ impl fmt::Display for CmdError {
             CmdError::Arity(name) => {
                 write!(f, "ERR wrong number of arguments for '{name}' command")
             }
-            CmdError::Unknown(text) => write!(f, "ERR {text}"),
+            CmdError::Line(b) => f.write_str(&String::from_utf8_lossy(b)),
             CmdError::NoAuth => f.write_str("NOAUTH Authentication required."),
             CmdError::Other(s) => f.write_str(s),
         }
@@ -154,6 +174,17 @@ mod tests {
         assert_eq!(
             line(&e),
             "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n"
+        );
+    }
+
+    #[test]
+    fn arguments_are_quoted_as_bytes_up_to_a_nul() {
+        let e = CmdError::unknown_command(b"\xff\xfe", &[b"a\0b"]);
+        let mut v = Vec::new();
+        e.write_to(&mut v);
+        assert_eq!(
+            v,
+            b"-ERR unknown command '\xff\xfe', with args beginning with: 'a' \r\n"
         );
     }
 

@@ -388,8 +388,17 @@ impl EventLoop {
 
     fn drain_inbox(&mut self) {
         let msgs = {
-            let loops = self.shared.loops.get().expect("loops are set before running");
-            std::mem::take(&mut *loops[self.index].inbox.lock().unwrap_or_else(|p| p.into_inner()))
+            let loops = self
+                .shared
+                .loops
+                .get()
+                .expect("loops are set before running");
+            std::mem::take(
+                &mut *loops[self.index]
+                    .inbox
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
+            )
         };
         for m in msgs {
             match m {
@@ -415,7 +424,13 @@ impl EventLoop {
             let accepted = match &self.listeners.get(which) {
                 Some(Listener::Tcp(l)) => l.accept().map(|(s, peer)| {
                     let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
-                    (Sock::Tcp(s), peer.to_string(), local, false, Some(peer.ip()))
+                    (
+                        Sock::Tcp(s),
+                        peer.to_string(),
+                        local,
+                        false,
+                        Some(peer.ip()),
+                    )
                 }),
                 Some(Listener::Unix(l, path)) => l.accept().map(|(s, _)| {
                     let p = format!("{}:0", path.display());
@@ -435,11 +450,23 @@ impl EventLoop {
         }
     }
 
-    fn admit(&mut self, mut sock: Sock, addr: String, laddr: String, unix: bool, ip: Option<std::net::IpAddr>) {
+    fn admit(
+        &mut self,
+        mut sock: Sock,
+        addr: String,
+        laddr: String,
+        unix: bool,
+        ip: Option<std::net::IpAddr>,
+    ) {
         self.stats().connections.fetch_add(1, Ordering::Relaxed);
         let (maxclients, needs_auth, protected, keepalive) = {
             let c = self.shared.config();
-            (c.maxclients, c.requirepass.is_some(), c.protected_mode, c.tcp_keepalive)
+            (
+                c.maxclients,
+                c.requirepass.is_some(),
+                c.protected_mode,
+                c.tcp_keepalive,
+            )
         };
         if self.shared.client_count() >= maxclients {
             let _ = sock.write(b"-ERR max number of clients reached\r\n");
@@ -467,7 +494,15 @@ impl EventLoop {
         let target = self.next_loop % n;
         self.next_loop = self.next_loop.wrapping_add(1);
         let id = self.shared.next_client_id();
-        let meta = Arc::new(ClientMeta::new(id, addr, laddr, fd, unix, unix_ms(), target));
+        let meta = Arc::new(ClientMeta::new(
+            id,
+            addr,
+            laddr,
+            fd,
+            unix,
+            unix_ms(),
+            target,
+        ));
         self.shared
             .clients
             .lock()
@@ -523,7 +558,17 @@ impl EventLoop {
         let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
             return;
         };
-        let keep = self.read_and_process(&mut conn, i);
+        // A panic here is a bug; it costs this one connection, never the loop.
+        let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.read_and_process(&mut conn, i)
+        }))
+        .unwrap_or_else(|_| {
+            warning!(
+                "BUG: a panic while serving client {}; closing it",
+                conn.client.meta.addr
+            );
+            false
+        });
         self.conns[i] = Some(conn);
         if !keep {
             self.close(i);
@@ -542,7 +587,8 @@ impl EventLoop {
                 return;
             }
         };
-        let closing = conn.client.close != Close::No || conn.client.meta.kill.load(Ordering::Relaxed);
+        let closing =
+            conn.client.close != Close::No || conn.client.meta.kill.load(Ordering::Relaxed);
         if done && closing {
             self.close(i);
         }
@@ -586,7 +632,8 @@ impl EventLoop {
         meta.qbuf.store(conn.end - conn.start, Ordering::Relaxed);
         match conn.flush(&self.shared.loop_stats[self.index]) {
             Ok(done) => {
-                meta.obuf.store(conn.out.len() - conn.out_pos, Ordering::Relaxed);
+                meta.obuf
+                    .store(conn.out.len() - conn.out_pos, Ordering::Relaxed);
                 !(done && conn.client.close != Close::No)
             }
             Err(_) => false,
@@ -616,7 +663,13 @@ impl EventLoop {
                     if !req.is_empty() {
                         let mut argv = recycle(store);
                         argv.extend(req.args());
-                        execute(&argv, client, out, &self.shared, stats, &mut self.plan, now);
+                        let mut env = cmd::Env {
+                            shared: &self.shared,
+                            stats,
+                            plan: &mut self.plan,
+                            now,
+                        };
+                        execute(&argv, client, out, &mut env);
                         store = recycle(argv);
                     }
                     *start += used;
@@ -682,7 +735,8 @@ impl EventLoop {
                 .filter_map(|(i, c)| {
                     let c = c.as_ref()?;
                     let last = c.client.meta.last_ms.load(Ordering::Relaxed);
-                    (now.saturating_sub(last) > timeout * 1000 && c.client.multi.is_none()).then_some(i)
+                    (now.saturating_sub(last) > timeout * 1000 && c.client.multi.is_none())
+                        .then_some(i)
                 })
                 .collect();
             for i in idle {
@@ -695,15 +749,8 @@ impl EventLoop {
 
 /// Runs one request: resolves the command, checks authentication, queues it
 /// inside MULTI, or runs it.
-fn execute(
-    argv: &[&[u8]],
-    client: &mut Client,
-    out: &mut Reply,
-    shared: &Shared,
-    stats: &LoopStats,
-    plan: &mut LockPlan,
-    now: u64,
-) {
+fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut cmd::Env<'_>) {
+    let (shared, stats) = (env.shared, env.stats);
     stats.commands.fetch_add(1, Ordering::Relaxed);
     let reject = |client: &mut Client, out: &mut Reply, e: CmdError| {
         if let Some(m) = &mut client.multi {
@@ -732,7 +779,7 @@ fn execute(
             return;
         }
     }
-    cmd::call(&r, argv, plan, out, client, shared, stats, now);
+    cmd::call(&r, argv, out, client, env);
 }
 
 /// What Redis replies to a non-loopback client in protected mode.

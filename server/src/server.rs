@@ -182,12 +182,17 @@ impl Shared {
         let shown = argv.len().min(SLOWLOG_MAX_ARGS);
         for (i, a) in argv.iter().take(shown).enumerate() {
             if i == SLOWLOG_MAX_ARGS - 1 && argv.len() > SLOWLOG_MAX_ARGS {
-                args.push(format!("... ({} more arguments)", argv.len() - SLOWLOG_MAX_ARGS + 1).into_bytes());
+                args.push(
+                    format!("... ({} more arguments)", argv.len() - SLOWLOG_MAX_ARGS + 1)
+                        .into_bytes(),
+                );
                 break;
             }
             if a.len() > SLOWLOG_MAX_ARG_LEN {
                 let mut v = a[..SLOWLOG_MAX_ARG_LEN].to_vec();
-                v.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_ARG_LEN).as_bytes());
+                v.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_ARG_LEN).as_bytes(),
+                );
                 args.push(v);
             } else {
                 args.push(a.to_vec());
@@ -215,12 +220,20 @@ impl Shared {
 
     /// Number of slowlog entries.
     pub fn slowlog_len(&self) -> usize {
-        self.slowlog.lock().unwrap_or_else(|p| p.into_inner()).entries.len()
+        self.slowlog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .len()
     }
 
     /// Empties the slowlog.
     pub fn slowlog_reset(&self) {
-        self.slowlog.lock().unwrap_or_else(|p| p.into_inner()).entries.clear();
+        self.slowlog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .clear();
     }
 
     /// Takes a sample of the command counter (called by loop 0's cron).
@@ -406,7 +419,10 @@ fn parse_bind(addr: &str) -> io::Result<IpAddr> {
         "*" => Ok(IpAddr::from([0, 0, 0, 0])),
         "::*" => Ok(IpAddr::from([0u16; 8])),
         a => a.parse().map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{a}'"))
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("Invalid bind address '{a}'"),
+            )
         }),
     }
 }
@@ -440,7 +456,10 @@ impl Server {
                     Err(e) => {
                         return Err(io::Error::new(
                             e.kind(),
-                            format!("Could not create server TCP listening socket {a}:{}: {e}", config.port),
+                            format!(
+                                "Could not create server TCP listening socket {a}:{}: {e}",
+                                config.port
+                            ),
                         ))
                     }
                 }
@@ -449,11 +468,17 @@ impl Server {
         if let Some(path) = &config.unixsocket {
             let _ = std::fs::remove_file(path);
             let l = mio::net::UnixListener::bind(path).map_err(|e| {
-                io::Error::new(e.kind(), format!("Failed opening Unix socket {}: {e}", path.display()))
+                io::Error::new(
+                    e.kind(),
+                    format!("Failed opening Unix socket {}: {e}", path.display()),
+                )
             })?;
             if config.unixsocketperm != 0 {
                 use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(config.unixsocketperm))?;
+                std::fs::set_permissions(
+                    path,
+                    std::fs::Permissions::from_mode(config.unixsocketperm),
+                )?;
             }
             listeners.push(Listener::Unix(l, path.clone()));
         }
@@ -546,10 +571,16 @@ pub fn serve(config: Config, config_file: Option<PathBuf>) -> io::Result<()> {
         None => notice!("No config file specified, using the default config."),
     }
     if !config.save.is_empty() {
-        warning!("'save {}' is accepted, but soquete keeps no persistence: no RDB file will be written", config.save);
+        warning!(
+            "'save {}' is accepted, but soquete keeps no persistence: no RDB file will be written",
+            config.save
+        );
     }
     if config.maxmemory != 0 {
-        warning!("maxmemory {} is accepted, but soquete does not evict: writes are never refused", config.maxmemory);
+        warning!(
+            "maxmemory {} is accepted, but soquete does not evict: writes are never refused",
+            config.maxmemory
+        );
     }
     if let Some(p) = &config.pidfile {
         std::fs::write(p, format!("{}\n", std::process::id()))?;

@@ -7,8 +7,11 @@ use crate::util::num::parse_i64;
 /// allocates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// A string (Redis `embstr`/`raw` encodings).
+    /// A string as SET creates it (Redis `embstr` up to 44 bytes, else `raw`).
     Str(Vec<u8>),
+    /// A string modified in place (APPEND, SETRANGE): Redis reports `raw`
+    /// whatever its length, and so do we.
+    Raw(Vec<u8>),
     /// A string holding a canonical integer (Redis `int` encoding).
     Int(i64),
 }
@@ -28,7 +31,7 @@ impl Value {
     /// The name TYPE reports.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Str(_) | Value::Int(_) => "string",
+            Value::Str(_) | Value::Raw(_) | Value::Int(_) => "string",
         }
     }
 
@@ -39,20 +42,20 @@ impl Value {
             // Redis creates strings up to 44 bytes as embstr; anything that
             // was modified in place (APPEND, SETRANGE) becomes raw.
             Value::Str(s) if s.len() <= 44 => "embstr",
-            Value::Str(_) => "raw",
+            Value::Str(_) | Value::Raw(_) => "raw",
         }
     }
 
     /// True for string values (either encoding).
     pub fn is_string(&self) -> bool {
-        matches!(self, Value::Str(_) | Value::Int(_))
+        matches!(self, Value::Str(_) | Value::Raw(_) | Value::Int(_))
     }
 
     /// The string's bytes, formatting an int into `scratch`; `None` for
     /// non-string values.
     pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> Option<&'a [u8]> {
         match self {
-            Value::Str(s) => Some(s),
+            Value::Str(s) | Value::Raw(s) => Some(s),
             Value::Int(n) => Some(scratch.format(*n).as_bytes()),
         }
     }
@@ -60,7 +63,7 @@ impl Value {
     /// Approximate heap bytes used (MEMORY USAGE, INFO memory).
     pub fn heap_size(&self) -> usize {
         match self {
-            Value::Str(s) => s.capacity(),
+            Value::Str(s) | Value::Raw(s) => s.capacity(),
             Value::Int(_) => 0,
         }
     }

@@ -8,6 +8,16 @@ pub fn int(a: &[u8]) -> Result<i64, CmdError> {
     parse_i64(a).ok_or(CmdError::NotInteger)
 }
 
+/// A 32-bit integer argument, as Redis's `getIntFromObjectOrReply`: a
+/// non-integer is `value is not an integer or out of range`, an integer
+/// outside i32 is `value is out of range, value must between ...`.
+pub fn int32(a: &[u8]) -> Result<i32, CmdError> {
+    let n = int(a)?;
+    i32::try_from(n).map_err(|_| {
+        CmdError::msg("ERR value is out of range, value must between -2147483648 and 2147483647")
+    })
+}
+
 /// A float argument (`ERR value is not a valid float`).
 pub fn float(a: &[u8]) -> Result<f64, CmdError> {
     parse_f64(a).ok_or(CmdError::NotFloat)

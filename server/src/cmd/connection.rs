@@ -14,6 +14,9 @@ pub use crate::REDIS_VERSION;
 
 /// PING [message]
 pub fn ping(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() > 2 {
+        return Err(CmdError::arity("ping"));
+    }
     match a.get(1) {
         None => c.out.simple("PONG"),
         Some(m) => c.out.bulk(m),
@@ -122,10 +125,11 @@ pub fn hello(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             name = Some(a[j + 1]);
             j += 2;
         } else {
-            return Err(CmdError::msg(format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(a[j])
-            )));
+            return Err(CmdError::quoting(
+                "ERR Syntax error in HELLO option '",
+                a[j],
+                "'",
+            ));
         }
     }
     if let Some((u, p)) = auth {
@@ -167,10 +171,7 @@ pub fn hello(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// SELECT index
 pub fn select(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let n = args::int(a[1])?;
-    if n < i32::MIN as i64 || n > i32::MAX as i64 {
-        return Err(CmdError::NotInteger);
-    }
+    let n = args::int32(a[1])?;
     if n < 0 || n as usize >= c.shared.keyspace.databases() {
         return Err(CmdError::msg("ERR DB index is out of range"));
     }
@@ -188,7 +189,12 @@ pub fn reset(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     c.ks.db = 0;
     c.out.resp3 = false;
     c.client.meta.resp.store(2, Ordering::Relaxed);
-    c.client.meta.name.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    c.client
+        .meta
+        .name
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clear();
     c.client.meta.no_evict.store(false, Ordering::Relaxed);
     c.client.meta.no_touch.store(false, Ordering::Relaxed);
     c.client.authenticated = c.shared.config().requirepass.is_none();
@@ -228,12 +234,7 @@ pub fn client_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         match args::lower(a[3]).as_str() {
             "normal" => {}
             "master" | "replica" | "slave" | "pubsub" => only_none = true,
-            _ => {
-                return Err(CmdError::msg(format!(
-                    "ERR Unknown client type '{}'",
-                    String::from_utf8_lossy(a[3])
-                )))
-            }
+            _ => return Err(CmdError::quoting("ERR Unknown client type '", a[3], "'")),
         }
     } else if a.len() >= 4 && is(a[2], "ID") {
         let mut v = Vec::new();
@@ -319,12 +320,7 @@ pub fn client_kill(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             "type" => match args::lower(v).as_str() {
                 "normal" => {}
                 "master" | "replica" | "slave" | "pubsub" => type_ok = false,
-                _ => {
-                    return Err(CmdError::msg(format!(
-                        "ERR Unknown client type '{}'",
-                        String::from_utf8_lossy(v)
-                    )))
-                }
+                _ => return Err(CmdError::quoting("ERR Unknown client type '", v, "'")),
             },
             "skipme" => {
                 if is(v, "YES") {
@@ -401,10 +397,7 @@ pub fn client_setinfo(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     } else if is(attr, "LIB-VER") {
         "lib-ver"
     } else {
-        return Err(CmdError::msg(format!(
-            "ERR Unrecognized option '{}'",
-            String::from_utf8_lossy(attr)
-        )));
+        return Err(CmdError::quoting("ERR Unrecognized option '", attr, "'"));
     };
     if !valid_name(v) {
         return Err(CmdError::msg(format!(

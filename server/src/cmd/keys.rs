@@ -82,10 +82,7 @@ pub fn renamenx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// when it does not parse as an int, `ERR DB index is out of range` when no
 /// such database exists.
 fn db_index(c: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
-    let n = args::int(arg)?;
-    if n < i32::MIN as i64 || n > i32::MAX as i64 {
-        return Err(CmdError::NotInteger);
-    }
+    let n = args::int32(arg)?;
     if n < 0 || n as usize >= c.shared.keyspace.databases() {
         return Err(CmdError::msg("ERR DB index is out of range"));
     }
@@ -376,7 +373,13 @@ pub fn scan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT: `base` is added to the time
 /// (now for the relative forms, 0 for the absolute ones), `ms_unit` says the
 /// argument is in milliseconds.
-fn expire_generic(c: &mut Ctx<'_>, a: &[&[u8]], relative: bool, ms_unit: bool, name: &str) -> CmdResult {
+fn expire_generic(
+    c: &mut Ctx<'_>,
+    a: &[&[u8]],
+    relative: bool,
+    ms_unit: bool,
+    name: &str,
+) -> CmdResult {
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for opt in &a[3..] {
         if is(opt, "NX") {
@@ -388,10 +391,7 @@ fn expire_generic(c: &mut Ctx<'_>, a: &[&[u8]], relative: bool, ms_unit: bool, n
         } else if is(opt, "LT") {
             lt = true;
         } else {
-            return Err(CmdError::msg(format!(
-                "ERR Unsupported option {}",
-                String::from_utf8_lossy(opt)
-            )));
+            return Err(CmdError::quoting("ERR Unsupported option ", opt, ""));
         }
     }
     if nx && (xx || gt || lt) {
@@ -472,7 +472,8 @@ fn ttl_generic(c: &mut Ctx<'_>, key: &[u8], ms: bool, absolute: bool) -> CmdResu
             if ms {
                 v
             } else {
-                (v + 500) / 1000
+                // Rounded to the nearest second without overflow near i64::MAX.
+                ((v as i128 + 500) / 1000) as i64
             }
         }
     };

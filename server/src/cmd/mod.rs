@@ -42,6 +42,10 @@ pub struct Ctx<'a> {
 /// returns the error to reply with (having written nothing).
 pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]) -> CmdResult;
 
+/// Finds the `(db, key)` pairs of a call from its arguments and the
+/// selected database.
+pub type KeyFinder = for<'x> fn(&[&'x [u8]], usize, &mut Vec<(usize, &'x [u8])>);
+
 /// Where a command's keys are.
 #[derive(Clone, Copy)]
 pub enum Keys {
@@ -53,10 +57,7 @@ pub enum Keys {
     /// Keys found by a function (keys whose position depends on other
     /// arguments, or keys in another database). It appends `(db, key)`.
     /// The triple is the first/last/step COMMAND INFO shows, as Redis's.
-    Custom(
-        for<'x> fn(&[&'x [u8]], usize, &mut Vec<(usize, &'x [u8])>),
-        (i32, i32, i32),
-    ),
+    Custom(KeyFinder, (i32, i32, i32)),
 }
 
 /// Command flags, as COMMAND INFO reports them.
@@ -172,7 +173,11 @@ impl Spec {
             Keys::None => {}
             Keys::Range(first, last, step) => {
                 let argc = argv.len() as i32;
-                let last = if last < 0 { argc + last } else { last.min(argc - 1) };
+                let last = if last < 0 {
+                    argc + last
+                } else {
+                    last.min(argc - 1)
+                };
                 let mut i = first;
                 while i <= last && i < argc {
                     out.push((db, argv[i as usize]));
@@ -304,23 +309,55 @@ impl LockPlan {
         let mut keys = Vec::new();
         spec.keys_of(argv, db, &mut keys);
         for (db, key) in keys {
-            self.shards.push((db as u32, shard_of(hash_key(key)) as u32));
+            self.shards
+                .push((db as u32, shard_of(hash_key(key)) as u32));
         }
     }
 }
 
+/// Calls a handler, turning a panic (a bug: handlers must not panic on any
+/// input) into an error reply so that one bad command cannot take the server
+/// down. Shard locks are released by unwinding; their poison is ignored
+/// because every table mutation completes before it returns.
+pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let before = ctx.out.buf.len();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (spec.handler)(ctx, argv))) {
+        Ok(r) => r,
+        Err(_) => {
+            ctx.out.buf.truncate(before);
+            crate::warning!(
+                "BUG: command '{}' panicked; replied with an error",
+                spec.name
+            );
+            Err(CmdError::msg(
+                "ERR internal error (this is a bug in soquete)",
+            ))
+        }
+    }
+}
+
+/// What running a command needs from the event loop.
+pub struct Env<'a> {
+    /// Server-wide state.
+    pub shared: &'a Shared,
+    /// The loop's counters.
+    pub stats: &'a LoopStats,
+    /// A reusable lock plan.
+    pub plan: &'a mut LockPlan,
+    /// The batch's clock, Unix ms.
+    pub now: u64,
+}
+
 /// Runs a resolved command with the keyspace locked as its keys require.
 /// The caller handled MULTI queueing, authentication and protocol checks.
-pub fn call(
-    r: &Resolved,
-    argv: &[&[u8]],
-    plan: &mut LockPlan,
-    out: &mut Reply,
-    client: &mut Client,
-    shared: &Shared,
-    stats: &LoopStats,
-    now: u64,
-) {
+pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, env: &mut Env<'_>) {
+    let Env {
+        shared,
+        stats,
+        plan,
+        now,
+    } = env;
+    let (shared, stats, now) = (*shared, *stats, *now);
     plan.clear();
     plan.add(r.spec, argv, client.db, false);
     let ks = if plan.all {
@@ -338,7 +375,7 @@ pub fn call(
         stats,
     };
     let started = std::time::Instant::now();
-    let result = (r.spec.handler)(&mut ctx, argv);
+    let result = run_handler(r.spec, &mut ctx, argv);
     drop(ctx);
     if let Err(e) = result {
         stats.count_error();

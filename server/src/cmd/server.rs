@@ -51,7 +51,11 @@ pub fn info(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         .iter()
         .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
         .collect();
-    if wanted.is_empty() || wanted.iter().any(|w| w == "default" || w == "all" || w == "everything") {
+    if wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| w == "default" || w == "all" || w == "everything")
+    {
         wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
     }
     let mut text = String::new();
@@ -103,11 +107,16 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("lru_clock:{}", (now / 1000) & ((1 << 24) - 1));
             line!(
                 "executable:{}",
-                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()
+                std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             );
             line!(
                 "config_file:{}",
-                s.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+                s.config_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             );
             line!("io_threads_active:0");
             line!("event_loops:{}", s.loop_stats.len());
@@ -390,7 +399,7 @@ pub fn command_info_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     for name in &a[2..] {
         match find_spec(name) {
             Some((s, p)) => command_info(c, s, p),
-            None => c.out.null_array(),
+            None => c.out.null(),
         }
     }
     Ok(())
@@ -435,7 +444,8 @@ pub fn command_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             } else if is(a[3], "ACLCAT") {
                 let cat = format!("@{}", String::from_utf8_lossy(v).to_ascii_lowercase());
                 names.retain(|n| {
-                    find_spec(n.as_bytes()).is_some_and(|(s, p)| categories(s, p).contains(&cat.as_str()))
+                    find_spec(n.as_bytes())
+                        .is_some_and(|(s, p)| categories(s, p).contains(&cat.as_str()))
                 });
             } else {
                 return Err(CmdError::Syntax);
@@ -504,17 +514,30 @@ pub fn command_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 /// CONFIG GET parameter [parameter ...]
 pub fn config_get(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let all = c.shared.config().all();
-    let mut found: Vec<(&str, String)> = Vec::new();
+    // (name to show, value); an exact name is echoed as the client typed it,
+    // as Redis does.
+    let mut found: Vec<(Vec<u8>, &str, String)> = Vec::new();
     for pat in &a[2..] {
+        let literal = !pat.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
         for (name, value) in &all {
-            if glob_match(pat, name.as_bytes(), true) && !found.iter().any(|(n, _)| n == name) {
-                found.push((name, value.clone()));
+            let hit = if literal {
+                pat.eq_ignore_ascii_case(name.as_bytes())
+            } else {
+                glob_match(pat, name.as_bytes(), true)
+            };
+            if hit && !found.iter().any(|(_, n, _)| n == name) {
+                let shown = if literal {
+                    pat.to_vec()
+                } else {
+                    name.as_bytes().to_vec()
+                };
+                found.push((shown, name, value.clone()));
             }
         }
     }
     c.out.map(found.len());
-    for (n, v) in found {
-        c.out.bulk(n.as_bytes());
+    for (shown, _, v) in found {
+        c.out.bulk(&shown);
         c.out.bulk(v.as_bytes());
     }
     Ok(())
@@ -580,7 +603,9 @@ pub fn config_resetstat(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 /// CONFIG REWRITE — there is no file we could rewrite faithfully.
 pub fn config_rewrite(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     if c.shared.config_file.is_none() {
-        return Err(CmdError::msg("ERR The server is running without a config file"));
+        return Err(CmdError::msg(
+            "ERR The server is running without a config file",
+        ));
     }
     Err(CmdError::msg(
         "ERR Rewriting config file: soquete does not rewrite config files; edit it by hand",
@@ -656,7 +681,11 @@ pub fn shutdown(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 fn debug_allowed(c: &Ctx<'_>) -> bool {
     match c.shared.config().enable_debug_command.as_str() {
         "yes" => true,
-        "local" => c.client.meta.unix || c.client.meta.addr.starts_with("127.") || c.client.meta.addr.starts_with("[::1]"),
+        "local" => {
+            c.client.meta.unix
+                || c.client.meta.addr.starts_with("127.")
+                || c.client.meta.addr.starts_with("[::1]")
+        }
         _ => false,
     }
 }
@@ -703,7 +732,7 @@ pub fn debug(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                 return Err(CmdError::NoSuchKey);
             };
             let len = match &e.value {
-                crate::value::Value::Str(s) => s.len(),
+                crate::value::Value::Str(s) | crate::value::Value::Raw(s) => s.len(),
                 crate::value::Value::Int(n) => itoa::Buffer::new().format(*n).len(),
             };
             let text = format!(
@@ -716,10 +745,11 @@ pub fn debug(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             c.out.simple(&text);
         }
         _ => {
-            return Err(CmdError::msg(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-                String::from_utf8_lossy(a[1])
-            )))
+            return Err(CmdError::quoting(
+                "ERR unknown subcommand or wrong number of arguments for '",
+                a[1],
+                "'. Try DEBUG HELP.",
+            ))
         }
     }
     Ok(())
@@ -730,7 +760,12 @@ pub fn slowlog_get(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let count = match a.get(2) {
         None => 10,
         Some(x) => {
-            let n = args::int_in(x, -1, i64::MAX, "ERR count should be greater than or equal to -1")?;
+            let n = args::int_in(
+                x,
+                -1,
+                i64::MAX,
+                "ERR count should be greater than or equal to -1",
+            )?;
             if n == -1 {
                 usize::MAX
             } else {

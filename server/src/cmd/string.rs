@@ -11,7 +11,7 @@ use crate::value::Value;
 /// Writes a string value as a bulk reply, or fails with WRONGTYPE.
 pub fn reply_string(out: &mut Reply, v: &Value) -> CmdResult {
     match v {
-        Value::Str(s) => out.bulk(s),
+        Value::Str(s) | Value::Raw(s) => out.bulk(s),
         Value::Int(n) => out.bulk_int(*n),
         #[allow(unreachable_patterns)]
         _ => return Err(CmdError::WrongType),
@@ -24,14 +24,16 @@ fn bytes_of<'v>(v: &'v Value, scratch: &'v mut itoa::Buffer) -> Result<&'v [u8],
     v.as_bytes(scratch).ok_or(CmdError::WrongType)
 }
 
-/// Turns a string value into its raw byte form for in-place edits (APPEND,
+/// Turns a string value into its raw form for in-place edits (APPEND,
 /// SETRANGE), or fails with WRONGTYPE.
 fn raw_mut(v: &mut Value) -> Result<&mut Vec<u8>, CmdError> {
-    if let Value::Int(n) = *v {
-        *v = Value::Str(itoa::Buffer::new().format(n).as_bytes().to_vec());
+    match v {
+        Value::Int(n) => *v = Value::Raw(itoa::Buffer::new().format(*n).as_bytes().to_vec()),
+        Value::Str(s) => *v = Value::Raw(std::mem::take(s)),
+        _ => {}
     }
     match v {
-        Value::Str(s) => Ok(s),
+        Value::Raw(s) => Ok(s),
         #[allow(unreachable_patterns)]
         _ => Err(CmdError::WrongType),
     }
@@ -83,7 +85,11 @@ struct SetOptions<'x> {
 /// Parses SET's or GETEX's options as Redis's
 /// `parseExtendedStringArgumentsOrReply` does, accepting the same
 /// combinations and repeats.
-fn parse_options<'x>(a: &[&'x [u8]], from: usize, is_set: bool) -> Result<SetOptions<'x>, CmdError> {
+fn parse_options<'x>(
+    a: &[&'x [u8]],
+    from: usize,
+    is_set: bool,
+) -> Result<SetOptions<'x>, CmdError> {
     let mut o = SetOptions::default();
     let mut j = from;
     while j < a.len() {
@@ -152,7 +158,17 @@ pub fn set(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         Some((kind, arg)) => Some(deadline(c, kind, arg, "set")?),
         None => None,
     };
-    set_generic(c, a[1], a[2], o.nx, o.xx, o.get, o.keep_ttl, at, SetReply::Ok)
+    set_generic(
+        c,
+        a[1],
+        a[2],
+        o.nx,
+        o.xx,
+        o.get,
+        o.keep_ttl,
+        at,
+        SetReply::Ok,
+    )
 }
 
 /// What a successful or aborted SET-like command replies.
@@ -214,19 +230,49 @@ fn set_generic(
 
 /// SETNX key value
 pub fn setnx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    set_generic(c, a[1], a[2], true, false, false, false, None, SetReply::One)
+    set_generic(
+        c,
+        a[1],
+        a[2],
+        true,
+        false,
+        false,
+        false,
+        None,
+        SetReply::One,
+    )
 }
 
 /// SETEX key seconds value
 pub fn setex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let at = deadline(c, ExpireKind::Ex, a[2], "setex")?;
-    set_generic(c, a[1], a[3], false, false, false, false, Some(at), SetReply::Ok)
+    set_generic(
+        c,
+        a[1],
+        a[3],
+        false,
+        false,
+        false,
+        false,
+        Some(at),
+        SetReply::Ok,
+    )
 }
 
 /// PSETEX key milliseconds value
 pub fn psetex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let at = deadline(c, ExpireKind::Px, a[2], "psetex")?;
-    set_generic(c, a[1], a[3], false, false, false, false, Some(at), SetReply::Ok)
+    set_generic(
+        c,
+        a[1],
+        a[3],
+        false,
+        false,
+        false,
+        false,
+        Some(at),
+        SetReply::Ok,
+    )
 }
 
 /// GETSET key value
@@ -253,21 +299,24 @@ pub fn getdel(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// GETEX key [EX s | PX ms | EXAT ts | PXAT ms-ts | PERSIST]
 pub fn getex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    // Redis's order: options, then the key (a missing key is nil even with a
+    // bad expire time), then its type, then the expire time.
     let o = parse_options(a, 2, false)?;
-    let at = match o.expire {
-        Some((kind, arg)) => Some(deadline(c, kind, arg, "getex")?),
-        None => None,
-    };
     match c.ks.get(a[1]) {
         None => {
             c.stats.miss();
             c.out.null();
             return Ok(());
         }
-        Some(e) => {
-            c.stats.hit();
-            reply_string(c.out, &e.value)?;
-        }
+        Some(e) if !e.value.is_string() => return Err(CmdError::WrongType),
+        Some(_) => c.stats.hit(),
+    }
+    let at = match o.expire {
+        Some((kind, arg)) => Some(deadline(c, kind, arg, "getex")?),
+        None => None,
+    };
+    if let Some(e) = c.ks.get(a[1]) {
+        reply_string(c.out, &e.value)?;
     }
     if let Some(at) = at {
         if at <= c.ks.now {
@@ -336,7 +385,7 @@ pub fn append(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let limit = c.shared.config().proto_max_bulk_len;
     let len = match c.ks.get(a[1]) {
         None => {
-            c.ks.set(a[1], Value::Str(a[2].to_vec()), false);
+            c.ks.set(a[1], Value::string(a[2]), false);
             a[2].len()
         }
         Some(e) => {
@@ -379,7 +428,7 @@ fn incr_by(c: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult {
         Some(e) => {
             let cur = match &e.value {
                 Value::Int(n) => *n,
-                Value::Str(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
+                Value::Str(s) | Value::Raw(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
                 #[allow(unreachable_patterns)]
                 _ => return Err(CmdError::WrongType),
             };
@@ -432,9 +481,7 @@ pub fn incrbyfloat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let incr = LongDouble::parse(a[2]).ok_or(CmdError::NotFloat)?;
     let sum = cur.add(incr);
     if !sum.is_finite() {
-        return Err(CmdError::msg(
-            "ERR increment would produce NaN or Infinity",
-        ));
+        return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
     }
     let mut text = Vec::with_capacity(32);
     sum.fmt_human(&mut text);
@@ -497,7 +544,7 @@ pub fn setrange(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             check_len(c, total)?;
             let mut s = vec![0u8; total as usize];
             s[offset as usize..].copy_from_slice(value);
-            c.ks.set(a[1], Value::Str(s), false);
+            c.ks.set(a[1], Value::Raw(s), false);
             total as usize
         }
         Some(e) => {

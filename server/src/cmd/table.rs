@@ -10,8 +10,9 @@ use crate::error::CmdResult;
 /// Container commands dispatch to their subcommands; reaching this is
 /// prevented by `resolve` (a container's own arity needs a subcommand).
 fn container(_c: &mut super::Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let name = String::from_utf8_lossy(a[0]).to_ascii_lowercase();
     Err(crate::error::CmdError::unknown_subcommand(
-        &String::from_utf8_lossy(a[0]),
+        &name,
         a.get(1).copied().unwrap_or_default(),
     ))
 }
@@ -30,40 +31,282 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
 ];
 
 static OBJECT_SUBCOMMANDS: &[Spec] = &[
-    Spec { name: "encoding", arity: 3, flags: READONLY, keys: Keys::Range(2, 2, 1), group: "generic", since: "2.2.3", summary: "Inspect the internal encoding of a Redis object", complexity: "O(1)", handler: keys::object_encoding, subcommands: &[] },
-    Spec { name: "refcount", arity: 3, flags: READONLY, keys: Keys::Range(2, 2, 1), group: "generic", since: "2.2.3", summary: "Get the number of references to the value of the key", complexity: "O(1)", handler: keys::object_refcount, subcommands: &[] },
-    Spec { name: "idletime", arity: 3, flags: READONLY, keys: Keys::Range(2, 2, 1), group: "generic", since: "2.2.3", summary: "Get the time since a Redis object was last accessed", complexity: "O(1)", handler: keys::object_idletime, subcommands: &[] },
-    Spec { name: "freq", arity: 3, flags: READONLY, keys: Keys::Range(2, 2, 1), group: "generic", since: "4.0.0", summary: "Get the logarithmic access frequency counter of a Redis object", complexity: "O(1)", handler: keys::object_freq, subcommands: &[] },
-    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "generic", since: "6.2.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: keys::object_help, subcommands: &[] },
+    Spec {
+        name: "encoding",
+        arity: 3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "generic",
+        since: "2.2.3",
+        summary: "Inspect the internal encoding of a Redis object",
+        complexity: "O(1)",
+        handler: keys::object_encoding,
+        subcommands: &[],
+    },
+    Spec {
+        name: "refcount",
+        arity: 3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "generic",
+        since: "2.2.3",
+        summary: "Get the number of references to the value of the key",
+        complexity: "O(1)",
+        handler: keys::object_refcount,
+        subcommands: &[],
+    },
+    Spec {
+        name: "idletime",
+        arity: 3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "generic",
+        since: "2.2.3",
+        summary: "Get the time since a Redis object was last accessed",
+        complexity: "O(1)",
+        handler: keys::object_idletime,
+        subcommands: &[],
+    },
+    Spec {
+        name: "freq",
+        arity: 3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "generic",
+        since: "4.0.0",
+        summary: "Get the logarithmic access frequency counter of a Redis object",
+        complexity: "O(1)",
+        handler: keys::object_freq,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "generic",
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: keys::object_help,
+        subcommands: &[],
+    },
 ];
 
 static COMMAND_SUBCOMMANDS: &[Spec] = &[
-    Spec { name: "count", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "2.8.13", summary: "Get total number of Redis commands", complexity: "O(1)", handler: server::command_count, subcommands: &[] },
-    Spec { name: "info", arity: -2, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "2.8.13", summary: "Get array of specific Redis command details, or all when no argument is given.", complexity: "O(N) where N is the number of commands to look up", handler: server::command_info_cmd, subcommands: &[] },
-    Spec { name: "docs", arity: -2, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "7.0.0", summary: "Get array of specific Redis command documentation", complexity: "O(N) where N is the number of commands to look up", handler: server::command_docs_cmd, subcommands: &[] },
-    Spec { name: "list", arity: -2, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "7.0.0", summary: "Get an array of Redis command names", complexity: "O(N) where N is the total number of Redis commands", handler: server::command_list, subcommands: &[] },
-    Spec { name: "getkeys", arity: -4, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "2.8.13", summary: "Extract keys given a full Redis command", complexity: "O(N) where N is the number of arguments to the command", handler: server::command_getkeys, subcommands: &[] },
-    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "5.0.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: server::command_help, subcommands: &[] },
+    Spec {
+        name: "count",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.8.13",
+        summary: "Get total number of Redis commands",
+        complexity: "O(1)",
+        handler: server::command_count,
+        subcommands: &[],
+    },
+    Spec {
+        name: "info",
+        arity: -2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.8.13",
+        summary: "Get array of specific Redis command details, or all when no argument is given.",
+        complexity: "O(N) where N is the number of commands to look up",
+        handler: server::command_info_cmd,
+        subcommands: &[],
+    },
+    Spec {
+        name: "docs",
+        arity: -2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "7.0.0",
+        summary: "Get array of specific Redis command documentation",
+        complexity: "O(N) where N is the number of commands to look up",
+        handler: server::command_docs_cmd,
+        subcommands: &[],
+    },
+    Spec {
+        name: "list",
+        arity: -2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "7.0.0",
+        summary: "Get an array of Redis command names",
+        complexity: "O(N) where N is the total number of Redis commands",
+        handler: server::command_list,
+        subcommands: &[],
+    },
+    Spec {
+        name: "getkeys",
+        arity: -4,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.8.13",
+        summary: "Extract keys given a full Redis command",
+        complexity: "O(N) where N is the number of arguments to the command",
+        handler: server::command_getkeys,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: server::command_help,
+        subcommands: &[],
+    },
 ];
 
 static CONFIG_SUBCOMMANDS: &[Spec] = &[
-    Spec { name: "get", arity: -3, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "server", since: "2.0.0", summary: "Get the values of configuration parameters", complexity: "O(N) when N is the number of configuration parameters provided", handler: server::config_get, subcommands: &[] },
-    Spec { name: "set", arity: -4, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "server", since: "2.0.0", summary: "Set configuration parameters to the given values", complexity: "O(N) when N is the number of configuration parameters provided", handler: server::config_set, subcommands: &[] },
-    Spec { name: "resetstat", arity: 2, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "server", since: "2.0.0", summary: "Reset the stats returned by INFO", complexity: "O(1)", handler: server::config_resetstat, subcommands: &[] },
-    Spec { name: "rewrite", arity: 2, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "server", since: "2.8.0", summary: "Rewrite the configuration file with the in memory configuration", complexity: "O(1)", handler: server::config_rewrite, subcommands: &[] },
-    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "5.0.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: server::config_help, subcommands: &[] },
+    Spec {
+        name: "get",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.0.0",
+        summary: "Get the values of configuration parameters",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        handler: server::config_get,
+        subcommands: &[],
+    },
+    Spec {
+        name: "set",
+        arity: -4,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.0.0",
+        summary: "Set configuration parameters to the given values",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        handler: server::config_set,
+        subcommands: &[],
+    },
+    Spec {
+        name: "resetstat",
+        arity: 2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.0.0",
+        summary: "Reset the stats returned by INFO",
+        complexity: "O(1)",
+        handler: server::config_resetstat,
+        subcommands: &[],
+    },
+    Spec {
+        name: "rewrite",
+        arity: 2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.8.0",
+        summary: "Rewrite the configuration file with the in memory configuration",
+        complexity: "O(1)",
+        handler: server::config_rewrite,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: server::config_help,
+        subcommands: &[],
+    },
 ];
 
 static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
-    Spec { name: "get", arity: -2, flags: ADMIN | LOADING | STALE, keys: Keys::None, group: "server", since: "2.2.12", summary: "Get the slow log's entries", complexity: "O(N) where N is the number of entries returned", handler: server::slowlog_get, subcommands: &[] },
-    Spec { name: "len", arity: 2, flags: ADMIN | LOADING | STALE, keys: Keys::None, group: "server", since: "2.2.12", summary: "Get the slow log's length", complexity: "O(1)", handler: server::slowlog_len, subcommands: &[] },
-    Spec { name: "reset", arity: 2, flags: ADMIN | LOADING | STALE, keys: Keys::None, group: "server", since: "2.2.12", summary: "Clear all entries from the slow log", complexity: "O(N) where N is the number of entries in the slowlog", handler: server::slowlog_reset, subcommands: &[] },
-    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "6.2.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: server::slowlog_help, subcommands: &[] },
+    Spec {
+        name: "get",
+        arity: -2,
+        flags: ADMIN | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.2.12",
+        summary: "Get the slow log's entries",
+        complexity: "O(N) where N is the number of entries returned",
+        handler: server::slowlog_get,
+        subcommands: &[],
+    },
+    Spec {
+        name: "len",
+        arity: 2,
+        flags: ADMIN | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.2.12",
+        summary: "Get the slow log's length",
+        complexity: "O(1)",
+        handler: server::slowlog_len,
+        subcommands: &[],
+    },
+    Spec {
+        name: "reset",
+        arity: 2,
+        flags: ADMIN | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.2.12",
+        summary: "Clear all entries from the slow log",
+        complexity: "O(N) where N is the number of entries in the slowlog",
+        handler: server::slowlog_reset,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: server::slowlog_help,
+        subcommands: &[],
+    },
 ];
 
 static MEMORY_SUBCOMMANDS: &[Spec] = &[
-    Spec { name: "usage", arity: -3, flags: READONLY, keys: Keys::Range(2, 2, 1), group: "server", since: "4.0.0", summary: "Estimate the memory usage of a key", complexity: "O(N) where N is the number of samples.", handler: server::memory_usage, subcommands: &[] },
-    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "4.0.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: server::memory_help, subcommands: &[] },
+    Spec {
+        name: "usage",
+        arity: -3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "server",
+        since: "4.0.0",
+        summary: "Estimate the memory usage of a key",
+        complexity: "O(N) where N is the number of samples.",
+        handler: server::memory_usage,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "4.0.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: server::memory_help,
+        subcommands: &[],
+    },
 ];
 
 /// Every command, in no particular order.
@@ -175,15 +418,25 @@ mod tests {
                 assert!(subs.insert(sub.name), "duplicate {}|{}", s.name, sub.name);
             }
         }
-        assert!(COMMANDS.len() < 512, "ids need 9 bits for top-level commands");
+        assert!(
+            COMMANDS.len() < 512,
+            "ids need 9 bits for top-level commands"
+        );
         assert!(COMMANDS.iter().all(|s| s.subcommands.len() < 127));
     }
 
     #[test]
     fn ids_round_trip_to_names() {
         let i = COMMANDS.iter().position(|s| s.name == "client").unwrap();
-        let j = COMMANDS[i].subcommands.iter().position(|s| s.name == "list").unwrap();
-        assert_eq!(full_name_by_index(command_id(i, Some(j)) as usize), "client|list");
+        let j = COMMANDS[i]
+            .subcommands
+            .iter()
+            .position(|s| s.name == "list")
+            .unwrap();
+        assert_eq!(
+            full_name_by_index(command_id(i, Some(j)) as usize),
+            "client|list"
+        );
         let g = COMMANDS.iter().position(|s| s.name == "get").unwrap();
         assert_eq!(full_name_by_index(command_id(g, None) as usize), "get");
     }

@@ -84,7 +84,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     for (r, argv) in resolved.iter().zip(&argvs) {
         c.stats.commands.fetch_add(1, Ordering::Relaxed);
         let result = match r {
-            Ok(r) => (r.spec.handler)(c, argv),
+            Ok(r) => super::run_handler(r.spec, c, argv),
             Err(e) => Err(e.clone()),
         };
         if let Err(e) = result {
