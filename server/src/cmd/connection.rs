@@ -1,5 +1,7 @@
 //! Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET, CLIENT.
 
+use super::flags::*;
+use super::{Keys, Spec};
 use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
@@ -460,3 +462,118 @@ pub fn client_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     reply_help(c, CLIENT_HELP);
     Ok(())
 }
+
+// ---- command table rows ----
+
+static CLIENT_SUBCOMMANDS: &[Spec] = &[
+    Spec { name: "id", arity: 2, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "5.0.0", summary: "Returns the client ID for the current connection", complexity: "O(1)", handler: client_id, subcommands: &[] },
+    Spec { name: "setname", arity: 3, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.6.9", summary: "Set the current connection name", complexity: "O(1)", handler: client_setname, subcommands: &[] },
+    Spec { name: "getname", arity: 2, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.6.9", summary: "Get the current connection name", complexity: "O(1)", handler: client_getname, subcommands: &[] },
+    Spec { name: "list", arity: -2, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.4.0", summary: "Get the list of client connections", complexity: "O(N) where N is the number of client connections", handler: client_list, subcommands: &[] },
+    Spec { name: "info", arity: 2, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "6.2.0", summary: "Returns information about the current client connection.", complexity: "O(1)", handler: client_info, subcommands: &[] },
+    Spec { name: "kill", arity: -3, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.4.0", summary: "Kill the connection of a client", complexity: "O(N) where N is the number of client connections", handler: client_kill, subcommands: &[] },
+    Spec { name: "no-evict", arity: 3, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "7.0.0", summary: "Set client eviction mode for the current connection", complexity: "O(1)", handler: client_no_evict, subcommands: &[] },
+    Spec { name: "no-touch", arity: 3, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "7.2.0", summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", complexity: "O(1)", handler: client_no_touch, subcommands: &[] },
+    Spec { name: "setinfo", arity: 4, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "7.2.0", summary: "Set client or connection specific info", complexity: "O(1)", handler: client_setinfo, subcommands: &[] },
+    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "connection", since: "5.0.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: client_help, subcommands: &[] },
+];
+
+/// This group's rows of the command table.
+pub static COMMANDS: &[Spec] = &[
+    Spec {
+        name: "ping",
+        arity: -1,
+        flags: FAST,
+        keys: Keys::None,
+        group: "connection",
+        since: "1.0.0",
+        summary: "Ping the server",
+        complexity: "O(1)",
+        handler: ping,
+        subcommands: &[],
+    },
+    Spec {
+        name: "echo",
+        arity: 2,
+        flags: LOADING | STALE | FAST,
+        keys: Keys::None,
+        group: "connection",
+        since: "1.0.0",
+        summary: "Echo the given string",
+        complexity: "O(1)",
+        handler: echo,
+        subcommands: &[],
+    },
+    Spec {
+        name: "quit",
+        arity: -1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "connection",
+        since: "1.0.0",
+        summary: "Close the connection",
+        complexity: "O(1)",
+        handler: quit,
+        subcommands: &[],
+    },
+    Spec {
+        name: "auth",
+        arity: -2,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "connection",
+        since: "1.0.0",
+        summary: "Authenticate to the server",
+        complexity: "O(N) where N is the number of passwords defined for the user",
+        handler: auth,
+        subcommands: &[],
+    },
+    Spec {
+        name: "hello",
+        arity: -1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "connection",
+        since: "6.0.0",
+        summary: "Handshake with Redis",
+        complexity: "O(1)",
+        handler: hello,
+        subcommands: &[],
+    },
+    Spec {
+        name: "select",
+        arity: 2,
+        flags: LOADING | STALE | FAST,
+        keys: Keys::None,
+        group: "connection",
+        since: "1.0.0",
+        summary: "Change the selected database for the current connection",
+        complexity: "O(1)",
+        handler: select,
+        subcommands: &[],
+    },
+    Spec {
+        name: "reset",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "connection",
+        since: "6.2.0",
+        summary: "Reset the connection",
+        complexity: "O(1)",
+        handler: reset,
+        subcommands: &[],
+    },
+    Spec {
+        name: "client",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "connection",
+        since: "2.4.0",
+        summary: "A container for client connection commands",
+        complexity: "Depends on subcommand.",
+        handler: super::table::container,
+        subcommands: CLIENT_SUBCOMMANDS,
+    },
+];

@@ -1,7 +1,9 @@
 //! Generic key commands (Redis's `db.c` and `expire.c`).
 
 use super::args::{self, is};
+use super::flags::*;
 use super::Ctx;
+use super::{Keys, Spec};
 use crate::db::{Entry, SHARDS};
 use crate::error::{CmdError, CmdResult};
 use crate::util::glob::glob_match;
@@ -643,6 +645,101 @@ pub fn object_freq(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
          will take some time to adjust.",
     ))
 }
+
+// ---- command table rows ----
+
+static OBJECT_SUBCOMMANDS: &[Spec] = &[
+    Spec {
+        name: "encoding",
+        arity: 3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "generic",
+        since: "2.2.3",
+        summary: "Inspect the internal encoding of a Redis object",
+        complexity: "O(1)",
+        handler: object_encoding,
+        subcommands: &[],
+    },
+    Spec {
+        name: "refcount",
+        arity: 3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "generic",
+        since: "2.2.3",
+        summary: "Get the number of references to the value of the key",
+        complexity: "O(1)",
+        handler: object_refcount,
+        subcommands: &[],
+    },
+    Spec {
+        name: "idletime",
+        arity: 3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "generic",
+        since: "2.2.3",
+        summary: "Get the time since a Redis object was last accessed",
+        complexity: "O(1)",
+        handler: object_idletime,
+        subcommands: &[],
+    },
+    Spec {
+        name: "freq",
+        arity: 3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "generic",
+        since: "4.0.0",
+        summary: "Get the logarithmic access frequency counter of a Redis object",
+        complexity: "O(1)",
+        handler: object_freq,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "generic",
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: object_help,
+        subcommands: &[],
+    },
+];
+
+/// This group's rows of the command table.
+pub static COMMANDS: &[Spec] = &[
+    Spec { name: "del", arity: -2, flags: WRITE, keys: Keys::Range(1, -1, 1), group: "generic", since: "1.0.0", summary: "Delete a key", complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", handler: del, subcommands: &[] },
+    Spec { name: "unlink", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, -1, 1), group: "generic", since: "4.0.0", summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", handler: del, subcommands: &[] },
+    Spec { name: "exists", arity: -2, flags: READONLY | FAST, keys: Keys::Range(1, -1, 1), group: "generic", since: "1.0.0", summary: "Determine if a key exists", complexity: "O(N) where N is the number of keys to check.", handler: exists, subcommands: &[] },
+    Spec { name: "touch", arity: -2, flags: READONLY | FAST, keys: Keys::Range(1, -1, 1), group: "generic", since: "3.2.1", summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.", complexity: "O(N) where N is the number of keys that will be touched.", handler: touch, subcommands: &[] },
+    Spec { name: "type", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "1.0.0", summary: "Determine the type stored at key", complexity: "O(1)", handler: type_, subcommands: &[] },
+    Spec { name: "rename", arity: 3, flags: WRITE, keys: Keys::Range(1, 2, 1), group: "generic", since: "1.0.0", summary: "Rename a key", complexity: "O(1)", handler: rename, subcommands: &[] },
+    Spec { name: "renamenx", arity: 3, flags: WRITE | FAST, keys: Keys::Range(1, 2, 1), group: "generic", since: "1.0.0", summary: "Rename a key, only if the new key does not exist", complexity: "O(1)", handler: renamenx, subcommands: &[] },
+    Spec { name: "copy", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Custom(copy_keys, (1, 2, 1)), group: "generic", since: "6.2.0", summary: "Copy a key", complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", handler: copy, subcommands: &[] },
+    Spec { name: "move", arity: 3, flags: WRITE | FAST, keys: Keys::Custom(move_keys, (1, 1, 1)), group: "generic", since: "1.0.0", summary: "Move a key to another database", complexity: "O(1)", handler: move_, subcommands: &[] },
+    Spec { name: "swapdb", arity: 3, flags: WRITE | FAST | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "4.0.0", summary: "Swaps two Redis databases", complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.", handler: swapdb, subcommands: &[] },
+    Spec { name: "randomkey", arity: 1, flags: READONLY | WHOLE_KEYSPACE, keys: Keys::None, group: "generic", since: "1.0.0", summary: "Return a random key from the keyspace", complexity: "O(1)", handler: randomkey, subcommands: &[] },
+    Spec { name: "keys", arity: 2, flags: READONLY | WHOLE_KEYSPACE, keys: Keys::None, group: "generic", since: "1.0.0", summary: "Find all keys matching the given pattern", complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", handler: keys, subcommands: &[] },
+    Spec { name: "scan", arity: -2, flags: READONLY | WHOLE_KEYSPACE, keys: Keys::None, group: "generic", since: "2.8.0", summary: "Incrementally iterate the keys space", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", handler: scan, subcommands: &[] },
+    Spec { name: "expire", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "1.0.0", summary: "Set a key's time to live in seconds", complexity: "O(1)", handler: expire, subcommands: &[] },
+    Spec { name: "pexpire", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "2.6.0", summary: "Set a key's time to live in milliseconds", complexity: "O(1)", handler: pexpire, subcommands: &[] },
+    Spec { name: "expireat", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "1.2.0", summary: "Set the expiration for a key as a UNIX timestamp", complexity: "O(1)", handler: expireat, subcommands: &[] },
+    Spec { name: "pexpireat", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "2.6.0", summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds", complexity: "O(1)", handler: pexpireat, subcommands: &[] },
+    Spec { name: "ttl", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "1.0.0", summary: "Get the time to live for a key in seconds", complexity: "O(1)", handler: ttl, subcommands: &[] },
+    Spec { name: "pttl", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "2.6.0", summary: "Get the time to live for a key in milliseconds", complexity: "O(1)", handler: pttl, subcommands: &[] },
+    Spec { name: "expiretime", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "7.0.0", summary: "Get the expiration Unix timestamp for a key", complexity: "O(1)", handler: expiretime, subcommands: &[] },
+    Spec { name: "pexpiretime", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "7.0.0", summary: "Get the expiration Unix timestamp for a key in milliseconds", complexity: "O(1)", handler: pexpiretime, subcommands: &[] },
+    Spec { name: "persist", arity: 2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "2.2.0", summary: "Remove the expiration from a key", complexity: "O(1)", handler: persist, subcommands: &[] },
+    Spec { name: "dbsize", arity: 1, flags: READONLY | FAST | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Return the number of keys in the selected database", complexity: "O(1)", handler: dbsize, subcommands: &[] },
+    Spec { name: "flushdb", arity: -1, flags: WRITE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Remove all keys from the current database", complexity: "O(N) where N is the number of keys in the selected database", handler: flushdb, subcommands: &[] },
+    Spec { name: "flushall", arity: -1, flags: WRITE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Remove all keys from all databases", complexity: "O(N) where N is the total number of keys in all databases", handler: flushall, subcommands: &[] },
+    Spec { name: "object", arity: -2, flags: 0, keys: Keys::None, group: "generic", since: "2.2.3", summary: "A container for object introspection commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: OBJECT_SUBCOMMANDS },
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,10 @@
 //! Commands: the static table, dispatch, and one file per group.
 //!
-//! The table ([`table::COMMANDS`]) is the single source of truth: name,
+//! The table ([`table::commands`]) is the single source of truth: name,
 //! arity, flags, key positions, group and handler. Arity errors, COMMAND
 //! INFO/DOCS/COUNT, key extraction for locking and MULTI/EXEC all read it. To
 //! add a command: write its handler in the group's file, add one row to the
-//! table, add its tests (a differential script in `server/tests/diff/`).
+//! `COMMANDS` list at the end of that file, add its tests (a differential script in `server/tests/diff/`).
 
 pub mod args;
 pub mod connection;
@@ -191,14 +191,14 @@ impl Spec {
 
 /// Looks a command up by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
-    lookup_index(name).map(|i| &table::COMMANDS[i])
+    lookup_index(name).map(|i| table::commands()[i])
 }
 
-/// The position of a command in [`table::COMMANDS`], by name.
+/// The position of a command in [`table::commands`], by name.
 fn lookup_index(name: &[u8]) -> Option<usize> {
     static INDEX: OnceLock<HashMap<&'static [u8], usize>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        table::COMMANDS
+        table::commands()
             .iter()
             .enumerate()
             .map(|(i, s)| (s.name.as_bytes(), i))
@@ -254,7 +254,7 @@ pub fn resolve(argv: &[&[u8]]) -> Result<Resolved, CmdError> {
     let Some(i) = lookup_index(argv[0]) else {
         return Err(CmdError::unknown_command(argv[0], &argv[1..]));
     };
-    let spec = &table::COMMANDS[i];
+    let spec = table::commands()[i];
     if spec.subcommands.is_empty() || argv.len() < 2 {
         if !spec.arity_ok(argv.len()) {
             return Err(CmdError::arity(spec.name));

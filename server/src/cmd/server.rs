@@ -1,13 +1,15 @@
 //! Server commands: INFO, COMMAND, CONFIG, TIME, LASTSAVE, SHUTDOWN, DEBUG,
 //! SLOWLOG, MEMORY.
 
+use super::flags::*;
+use super::{Keys, Spec};
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::args::{self, is};
 use super::keys::reply_help;
-use super::{flags, table, Ctx, Keys, Spec};
+use super::{flags, table, Ctx};
 use crate::client::Close;
 use crate::config::{Config, LogLevel};
 use crate::db::SHARDS;
@@ -367,8 +369,8 @@ fn command_docs(c: &mut Ctx<'_>, s: &Spec, parent: Option<&Spec>) {
 
 /// COMMAND (all commands' info)
 pub fn command(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    c.out.array(table::COMMANDS.len());
-    for s in table::COMMANDS {
+    c.out.array(table::commands().len());
+    for s in table::commands() {
         command_info(c, s, None);
     }
     Ok(())
@@ -376,7 +378,7 @@ pub fn command(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 /// COMMAND COUNT
 pub fn command_count(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    c.out.int(table::COMMANDS.len() as i64);
+    c.out.int(table::commands().len() as i64);
     Ok(())
 }
 
@@ -408,7 +410,7 @@ pub fn command_info_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// COMMAND DOCS [name ...]
 pub fn command_docs_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let specs: Vec<(&Spec, Option<&Spec>)> = if a.len() == 2 {
-        table::COMMANDS.iter().map(|s| (s, None)).collect()
+        table::commands().iter().map(|s| (*s, None)).collect()
     } else {
         a[2..].iter().filter_map(|n| find_spec(n)).collect()
     };
@@ -427,7 +429,7 @@ pub fn command_docs_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
 pub fn command_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let mut names: Vec<String> = Vec::new();
-    for s in table::COMMANDS {
+    for s in table::commands() {
         names.push(s.name.to_string());
         for sub in s.subcommands {
             names.push(format!("{}|{}", s.name, sub.name));
@@ -859,3 +861,234 @@ pub fn memory_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     reply_help(c, MEMORY_HELP);
     Ok(())
 }
+
+// ---- command table rows ----
+
+static COMMAND_SUBCOMMANDS: &[Spec] = &[
+    Spec {
+        name: "count",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.8.13",
+        summary: "Get total number of Redis commands",
+        complexity: "O(1)",
+        handler: command_count,
+        subcommands: &[],
+    },
+    Spec {
+        name: "info",
+        arity: -2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.8.13",
+        summary: "Get array of specific Redis command details, or all when no argument is given.",
+        complexity: "O(N) where N is the number of commands to look up",
+        handler: command_info_cmd,
+        subcommands: &[],
+    },
+    Spec {
+        name: "docs",
+        arity: -2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "7.0.0",
+        summary: "Get array of specific Redis command documentation",
+        complexity: "O(N) where N is the number of commands to look up",
+        handler: command_docs_cmd,
+        subcommands: &[],
+    },
+    Spec {
+        name: "list",
+        arity: -2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "7.0.0",
+        summary: "Get an array of Redis command names",
+        complexity: "O(N) where N is the total number of Redis commands",
+        handler: command_list,
+        subcommands: &[],
+    },
+    Spec {
+        name: "getkeys",
+        arity: -4,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.8.13",
+        summary: "Extract keys given a full Redis command",
+        complexity: "O(N) where N is the number of arguments to the command",
+        handler: command_getkeys,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: command_help,
+        subcommands: &[],
+    },
+];
+
+static CONFIG_SUBCOMMANDS: &[Spec] = &[
+    Spec {
+        name: "get",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.0.0",
+        summary: "Get the values of configuration parameters",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        handler: config_get,
+        subcommands: &[],
+    },
+    Spec {
+        name: "set",
+        arity: -4,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.0.0",
+        summary: "Set configuration parameters to the given values",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        handler: config_set,
+        subcommands: &[],
+    },
+    Spec {
+        name: "resetstat",
+        arity: 2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.0.0",
+        summary: "Reset the stats returned by INFO",
+        complexity: "O(1)",
+        handler: config_resetstat,
+        subcommands: &[],
+    },
+    Spec {
+        name: "rewrite",
+        arity: 2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.8.0",
+        summary: "Rewrite the configuration file with the in memory configuration",
+        complexity: "O(1)",
+        handler: config_rewrite,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: config_help,
+        subcommands: &[],
+    },
+];
+
+static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
+    Spec {
+        name: "get",
+        arity: -2,
+        flags: ADMIN | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.2.12",
+        summary: "Get the slow log's entries",
+        complexity: "O(N) where N is the number of entries returned",
+        handler: slowlog_get,
+        subcommands: &[],
+    },
+    Spec {
+        name: "len",
+        arity: 2,
+        flags: ADMIN | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.2.12",
+        summary: "Get the slow log's length",
+        complexity: "O(1)",
+        handler: slowlog_len,
+        subcommands: &[],
+    },
+    Spec {
+        name: "reset",
+        arity: 2,
+        flags: ADMIN | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "2.2.12",
+        summary: "Clear all entries from the slow log",
+        complexity: "O(N) where N is the number of entries in the slowlog",
+        handler: slowlog_reset,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: slowlog_help,
+        subcommands: &[],
+    },
+];
+
+static MEMORY_SUBCOMMANDS: &[Spec] = &[
+    Spec {
+        name: "usage",
+        arity: -3,
+        flags: READONLY,
+        keys: Keys::Range(2, 2, 1),
+        group: "server",
+        since: "4.0.0",
+        summary: "Estimate the memory usage of a key",
+        complexity: "O(N) where N is the number of samples.",
+        handler: memory_usage,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        since: "4.0.0",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: memory_help,
+        subcommands: &[],
+    },
+];
+
+/// This group's rows of the command table.
+pub static COMMANDS: &[Spec] = &[
+    Spec { name: "info", arity: -1, flags: LOADING | STALE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Get information and statistics about the server", complexity: "O(1)", handler: info, subcommands: &[] },
+    Spec { name: "time", arity: 1, flags: LOADING | STALE | FAST, keys: Keys::None, group: "server", since: "2.6.0", summary: "Return the current server time", complexity: "O(1)", handler: time, subcommands: &[] },
+    Spec { name: "lastsave", arity: 1, flags: LOADING | STALE | FAST, keys: Keys::None, group: "server", since: "1.0.0", summary: "Get the UNIX time stamp of the last successful save to disk", complexity: "O(1)", handler: lastsave, subcommands: &[] },
+    Spec { name: "shutdown", arity: -1, flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, keys: Keys::None, group: "server", since: "1.0.0", summary: "Synchronously save the dataset to disk and then shut down the server", complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", handler: shutdown, subcommands: &[] },
+    Spec { name: "debug", arity: -2, flags: ADMIN | NOSCRIPT | LOADING | STALE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "A container for debugging commands", complexity: "Depends on subcommand.", handler: debug, subcommands: &[] },
+    Spec { name: "command", arity: -1, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "2.8.13", summary: "Get array of Redis command details", complexity: "Depends on subcommand.", handler: command, subcommands: COMMAND_SUBCOMMANDS },
+    Spec { name: "config", arity: -2, flags: 0, keys: Keys::None, group: "server", since: "2.0.0", summary: "A container for server configuration commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: CONFIG_SUBCOMMANDS },
+    Spec { name: "slowlog", arity: -2, flags: 0, keys: Keys::None, group: "server", since: "2.2.12", summary: "A container for slow log commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: SLOWLOG_SUBCOMMANDS },
+    Spec { name: "memory", arity: -2, flags: 0, keys: Keys::None, group: "server", since: "4.0.0", summary: "A container for memory diagnostics commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: MEMORY_SUBCOMMANDS },
+];

@@ -1,7 +1,9 @@
 //! String commands (Redis's `t_string.c`).
 
 use super::args::{self, is};
+use super::flags::*;
 use super::Ctx;
+use super::{Keys, Spec};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::util::ldouble::LongDouble;
@@ -708,6 +710,34 @@ pub fn lcs(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     c.out.int(total as i64);
     Ok(())
 }
+
+// ---- command table rows ----
+
+/// This group's rows of the command table.
+pub static COMMANDS: &[Spec] = &[
+    Spec { name: "get", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Get the value of a key", complexity: "O(1)", handler: get, subcommands: &[] },
+    Spec { name: "set", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Set the string value of a key", complexity: "O(1)", handler: set, subcommands: &[] },
+    Spec { name: "setnx", arity: 3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Set the value of a key, only if the key does not exist", complexity: "O(1)", handler: setnx, subcommands: &[] },
+    Spec { name: "setex", arity: 4, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "string", since: "2.0.0", summary: "Set the value and expiration of a key", complexity: "O(1)", handler: setex, subcommands: &[] },
+    Spec { name: "psetex", arity: 4, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "string", since: "2.6.0", summary: "Set the value and expiration in milliseconds of a key", complexity: "O(1)", handler: psetex, subcommands: &[] },
+    Spec { name: "mget", arity: -2, flags: READONLY | FAST, keys: Keys::Range(1, -1, 1), group: "string", since: "1.0.0", summary: "Get the values of all the given keys", complexity: "O(N) where N is the number of keys to retrieve.", handler: mget, subcommands: &[] },
+    Spec { name: "mset", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 2), group: "string", since: "1.0.1", summary: "Set multiple keys to multiple values", complexity: "O(N) where N is the number of keys to set.", handler: mset, subcommands: &[] },
+    Spec { name: "msetnx", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 2), group: "string", since: "1.0.1", summary: "Set multiple keys to multiple values, only if none of the keys exist", complexity: "O(N) where N is the number of keys to set.", handler: msetnx, subcommands: &[] },
+    Spec { name: "getset", arity: 3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Set the string value of a key and return its old value", complexity: "O(1)", handler: getset, subcommands: &[] },
+    Spec { name: "getdel", arity: 2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "6.2.0", summary: "Get the value of a key and delete the key", complexity: "O(1)", handler: getdel, subcommands: &[] },
+    Spec { name: "getex", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "6.2.0", summary: "Get the value of a key and optionally set its expiration", complexity: "O(1)", handler: getex, subcommands: &[] },
+    Spec { name: "append", arity: 3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "2.0.0", summary: "Append a value to a key", complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", handler: append, subcommands: &[] },
+    Spec { name: "strlen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "2.2.0", summary: "Get the length of the value stored in a key", complexity: "O(1)", handler: strlen, subcommands: &[] },
+    Spec { name: "incr", arity: 2, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Increment the integer value of a key by one", complexity: "O(1)", handler: incr, subcommands: &[] },
+    Spec { name: "decr", arity: 2, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Decrement the integer value of a key by one", complexity: "O(1)", handler: decr, subcommands: &[] },
+    Spec { name: "incrby", arity: 3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Increment the integer value of a key by the given amount", complexity: "O(1)", handler: incrby, subcommands: &[] },
+    Spec { name: "decrby", arity: 3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Decrement the integer value of a key by the given number", complexity: "O(1)", handler: decrby, subcommands: &[] },
+    Spec { name: "incrbyfloat", arity: 3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "string", since: "2.6.0", summary: "Increment the float value of a key by the given amount", complexity: "O(1)", handler: incrbyfloat, subcommands: &[] },
+    Spec { name: "getrange", arity: 4, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "string", since: "2.4.0", summary: "Get a substring of the string stored at a key", complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", handler: getrange, subcommands: &[] },
+    Spec { name: "setrange", arity: 4, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "string", since: "2.2.0", summary: "Overwrite part of a string at key starting at the specified offset", complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", handler: setrange, subcommands: &[] },
+    Spec { name: "substr", arity: 4, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "string", since: "1.0.0", summary: "Get a substring of the string stored at a key", complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", handler: getrange, subcommands: &[] },
+    Spec { name: "lcs", arity: -3, flags: READONLY, keys: Keys::Range(1, 2, 1), group: "string", since: "7.0.0", summary: "Find longest common substring", complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively", handler: lcs, subcommands: &[] },
+];
 
 #[cfg(test)]
 mod tests {

@@ -4,9 +4,11 @@
 //! one of them walks the keyspace) and runs the whole queue under those
 //! locks, so no other client observes a half-applied transaction.
 
+use super::flags::*;
+use super::{Keys, Spec};
 use std::sync::atomic::Ordering;
 
-use super::{resolve, Ctx, LockPlan, Spec};
+use super::{resolve, Ctx, LockPlan};
 use crate::client::Multi;
 use crate::error::{CmdError, CmdResult};
 
@@ -94,3 +96,45 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     }
     Ok(())
 }
+
+// ---- command table rows ----
+
+/// This group's rows of the command table.
+pub static COMMANDS: &[Spec] = &[
+    Spec {
+        name: "multi",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "transactions",
+        since: "1.2.0",
+        summary: "Mark the start of a transaction block",
+        complexity: "O(1)",
+        handler: multi,
+        subcommands: &[],
+    },
+    Spec {
+        name: "exec",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        keys: Keys::None,
+        group: "transactions",
+        since: "1.2.0",
+        summary: "Execute all commands issued after MULTI",
+        complexity: "Depends on commands in the transaction",
+        handler: exec,
+        subcommands: &[],
+    },
+    Spec {
+        name: "discard",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "transactions",
+        since: "2.0.0",
+        summary: "Discard all commands issued after MULTI",
+        complexity: "O(N), when N is the number of queued commands",
+        handler: discard,
+        subcommands: &[],
+    },
+];
