@@ -561,6 +561,15 @@ impl Config {
         v
     }
 
+    /// The value of a pass-through integer option (the encoding thresholds
+    /// `hash-max-listpack-entries`, `set-max-intset-entries`...), if set.
+    pub fn int_option(&self, name: &str) -> Option<i64> {
+        self.passthrough
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.parse().ok())
+    }
+
     /// True when `name` may be changed by CONFIG SET.
     pub fn is_mutable(name: &str) -> Option<bool> {
         if let Some(o) = find(name) {

@@ -8,7 +8,8 @@
 //! * [`cmd`] — the command table ([`cmd::table`]), dispatch, and one file per
 //!   command group (`string`, `keys`, `connection`, `server`, `transaction`).
 //! * [`db`] — the keyspace: databases of locked shards, expiry; [`dict`] is
-//!   the chained hash table inside each shard; [`value`] is what a key holds.
+//!   the chained hash table inside each shard; [`value`] is what a key holds,
+//!   [`types`] the containers (hash, list, set, sorted set) it may be.
 //! * [`reply`] — writing RESP2/RESP3 replies into the output buffer;
 //!   [`error`] — command errors worded exactly as Redis words them.
 //! * [`client`] — per-connection state; [`config`] — options, config files and
@@ -37,6 +38,7 @@ pub mod log;
 pub mod net;
 pub mod reply;
 pub mod server;
+pub mod types;
 pub mod util;
 pub mod value;
 

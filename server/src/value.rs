@@ -1,5 +1,6 @@
 //! What a key holds.
 
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 use crate::util::num::parse_i64;
 
 /// A stored value. Strings that are canonical 64-bit integers are kept as
@@ -14,6 +15,14 @@ pub enum Value {
     Raw(Vec<u8>),
     /// A string holding a canonical integer (Redis `int` encoding).
     Int(i64),
+    /// A hash. Containers are boxed so a `Value` stays small.
+    Hash(Box<Hash>),
+    /// A list.
+    List(Box<List>),
+    /// A set.
+    Set(Box<Set>),
+    /// A sorted set.
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -32,6 +41,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) | Value::Raw(_) | Value::Int(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -43,6 +56,10 @@ impl Value {
             // was modified in place (APPEND, SETRANGE) becomes raw.
             Value::Str(s) if s.len() <= 44 => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::Hash(h) => h.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Set(x) => x.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -57,6 +74,7 @@ impl Value {
         match self {
             Value::Str(s) | Value::Raw(s) => Some(s),
             Value::Int(n) => Some(scratch.format(*n).as_bytes()),
+            _ => None,
         }
     }
 
@@ -65,6 +83,10 @@ impl Value {
         match self {
             Value::Str(s) | Value::Raw(s) => s.capacity(),
             Value::Int(_) => 0,
+            Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
+            Value::Set(x) => std::mem::size_of::<Set>() + x.heap_size(),
+            Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_size(),
         }
     }
 }

@@ -8,11 +8,15 @@
 
 pub mod args;
 pub mod connection;
+pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 pub mod transaction;
+pub mod zset;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

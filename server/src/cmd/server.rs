@@ -733,10 +733,7 @@ pub fn debug(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             let Some(e) = c.ks.peek(a[2]) else {
                 return Err(CmdError::NoSuchKey);
             };
-            let len = match &e.value {
-                crate::value::Value::Str(s) | crate::value::Value::Raw(s) => s.len(),
-                crate::value::Value::Int(n) => itoa::Buffer::new().format(*n).len(),
-            };
+            let len = e.value.heap_size();
             let text = format!(
                 "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 e.value.encoding(),

@@ -1,0 +1,6 @@
+//! The container types a key can hold besides strings.
+
+pub mod hash;
+pub mod list;
+pub mod set;
+pub mod zset;
