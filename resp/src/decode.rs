@@ -1,6 +1,6 @@
 //! [`Decoder`]: any RESP2 or RESP3 value, incrementally (the client's side).
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::number::{fast_i64, fast_len, parse_f64, parse_i64};
 use crate::{Error, Frame, Limits};
@@ -281,7 +281,14 @@ impl Parser {
     ) -> Result<Option<usize>, Error> {
         let start = self.pos + 1;
         let from = self.scan.max(start);
+        let limit = match kind {
+            LineKind::Text => usize::try_from(limits.max_bulk_len).unwrap_or(usize::MAX),
+            LineKind::Number => limits.max_inline_len,
+        };
         match memchr::memchr(b'\r', &buf[from..]) {
+            // Judged by where the line ends, so that the outcome does not
+            // depend on how the bytes were split.
+            Some(i) if from + i - start > limit => Err(Error::LineTooLong),
             Some(i) => {
                 let cr = from + i;
                 if cr + 1 >= buf.len() {
@@ -295,10 +302,6 @@ impl Parser {
                 Ok(Some(cr))
             }
             None => {
-                let limit = match kind {
-                    LineKind::Text => usize::try_from(limits.max_bulk_len).unwrap_or(usize::MAX),
-                    LineKind::Number => limits.max_inline_len,
-                };
                 if buf.len() - start > limit {
                     return Err(Error::LineTooLong);
                 }
@@ -373,7 +376,26 @@ impl Builder {
 
 /// Builds the frame described by a complete tape; `bytes` holds the frame's
 /// bytes, which byte payloads share.
-fn build(tape: &[Node], bytes: &Bytes, stack: &mut Vec<Builder>) -> Frame {
+fn build(tape: &[Node], bytes: Bytes, stack: &mut Vec<Builder>) -> Frame {
+    // A lone value (the common reply) takes the frozen bytes over instead
+    // of sharing them: no reference count to bump.
+    if let [node] = *tape {
+        let (s, e) = match node {
+            Node::Bulk(s, e) | Node::Simple(s, e) | Node::Error(s, e) => (s, e),
+            _ => (0, 0),
+        };
+        if e > 0 {
+            let mut b = bytes;
+            b.truncate(e);
+            b.advance(s);
+            return match node {
+                Node::Bulk(..) => Frame::Bulk(b),
+                Node::Simple(..) => Frame::Simple(b),
+                _ => Frame::Error(b),
+            };
+        }
+    }
+    let bytes = &bytes;
     stack.clear();
     for node in tape {
         let mut value = match *node {
@@ -520,7 +542,7 @@ impl Decoder {
         match self.parser.parse(buf, &self.limits) {
             Ok(Some(n)) => {
                 let bytes = buf.split_to(n).freeze();
-                let frame = build(&self.parser.tape, &bytes, &mut self.stack.0);
+                let frame = build(&self.parser.tape, bytes, &mut self.stack.0);
                 self.parser.clear();
                 Ok(Some(frame))
             }
@@ -556,7 +578,7 @@ pub fn decode_slice(buf: &[u8]) -> Result<Option<(Frame, usize)>, Error> {
     match parser.parse(buf, &Limits::default())? {
         Some(n) => {
             let bytes = Bytes::copy_from_slice(&buf[..n]);
-            Ok(Some((build(&parser.tape, &bytes, &mut Vec::new()), n)))
+            Ok(Some((build(&parser.tape, bytes, &mut Vec::new()), n)))
         }
         None => Ok(None),
     }

@@ -76,7 +76,9 @@ enum State {
 /// `\n \r \t \b \a \\ \" \xHH`; `'single quotes'` understand only `\'`; a
 /// closing quote must be followed by whitespace or the end of the line,
 /// else `unbalanced quotes in request`. A line longer than
-/// [`Limits::max_inline_len`] without LF is `too big inline request`.
+/// [`Limits::max_inline_len`] is `too big inline request`, however its
+/// bytes arrive (Redis accepts a longer line when its end arrives in the
+/// same read as the bytes past the limit).
 ///
 /// ```
 /// use soquete_resp::RequestDecoder;
@@ -392,8 +394,12 @@ impl RequestDecoder {
         too_big: Error,
     ) -> Result<Option<usize>, Error> {
         let from = self.scan.max(start);
+        let max = self.limits.max_inline_len;
         match memchr::memchr2(b'\r', 0, &buf[from..]) {
             Some(i) if buf[from + i] == 0 => Err(too_big),
+            // Judged by where the line ends, not by how much has arrived, so
+            // the outcome does not depend on how the bytes were split.
+            Some(i) if from + i - start > max => Err(too_big),
             Some(i) => {
                 let cr = from + i;
                 if cr + 1 < buf.len() {
@@ -405,7 +411,7 @@ impl RequestDecoder {
                 }
             }
             None => {
-                if buf.len() - start > self.limits.max_inline_len {
+                if buf.len() - start > max {
                     return Err(too_big);
                 }
                 self.scan = buf.len();
@@ -421,6 +427,10 @@ impl RequestDecoder {
         let from = self.scan;
         let lf = match memchr::memchr2(b'\n', 0, &buf[from..]) {
             Some(i) if buf[from + i] == 0 => return Err(Error::TooBigInline),
+            // A line longer than the limit is too big even when its LF came
+            // in the same read (Redis accepts it then): the outcome does
+            // not depend on how the bytes were split.
+            Some(i) if from + i > self.limits.max_inline_len => return Err(Error::TooBigInline),
             Some(i) => from + i,
             None => {
                 if buf.len() > self.limits.max_inline_len {
@@ -936,6 +946,26 @@ mod tests {
             );
             assert_eq!(dec.decode(input).unwrap_err(), err);
         }
+    }
+
+    #[test]
+    fn line_limits_do_not_depend_on_how_bytes_arrive() {
+        let limits = Limits {
+            max_inline_len: 16,
+            ..Limits::default()
+        };
+        let long_inline = [&b"ECHO "[..], &[b'x'; 20], b"\r\n"].concat();
+        let long_count = [&b"*"[..], &[b'1'; 20], b"\r\n"].concat();
+        for (input, err) in [
+            (long_inline, Error::TooBigInline),
+            (long_count, Error::TooBigMultibulkCount),
+        ] {
+            let mut dec = RequestDecoder::with_limits(limits);
+            assert_eq!(dec.decode(&input).unwrap_err(), err);
+        }
+        let mut dec = RequestDecoder::with_limits(limits);
+        let exact = [&b"ECHO "[..], &[b'x'; 11], b"\n"].concat();
+        assert_eq!(dec.decode(&exact).unwrap().unwrap().len(), 2);
     }
 
     #[test]
