@@ -413,6 +413,15 @@ fn decimal_to_binary(int: &[u8], frac: &[u8], exp: i64) -> Option<Rounded> {
     if e10 + nd <= -4952 {
         return Some(Rounded::Zero); // < 1e-4952 < half the smallest subnormal
     }
+    if nd <= 19 {
+        let d = all()
+            .skip(lead)
+            .take(nd as usize)
+            .fold(0u64, |d, b| d * 10 + u64::from(b - b'0'));
+        if let Some(r) = small_decimal_to_binary(d, e10) {
+            return Some(r);
+        }
+    }
     let mut d = BigUint::zero();
     let mut chunk = 0u32;
     let mut chunk_len = 0;
@@ -445,6 +454,36 @@ fn decimal_to_binary(int: &[u8], frac: &[u8], exp: i64) -> Option<Rounded> {
     }
     let (q, rem_nonzero) = d.div_small_quotient(&b, 127);
     Some(round_binary(q, -s, rem_nonzero, PREC, MIN_EXP, TOP_EXP))
+}
+
+/// The fast path of [`decimal_to_binary`] for `d * 10^e10` with `d` below
+/// 10^19 and `-38 <= e10 <= 19`, in 128-bit integers; `None` outside that
+/// range.
+fn small_decimal_to_binary(d: u64, e10: i64) -> Option<Rounded> {
+    if e10 >= 0 {
+        if e10 > 19 {
+            return None;
+        }
+        // d * 10^19 < 10^38 < 2^127: exact.
+        let n = u128::from(d) * 10u128.pow(e10 as u32);
+        return Some(round_binary(n, 0, false, PREC, MIN_EXP, TOP_EXP));
+    }
+    let k = u32::try_from(-e10).ok().filter(|&k| k <= 38)?;
+    let b = 10u128.pow(k); // < 2^127, so 2 * r below never overflows
+    let (mut q, mut r) = (u128::from(d) / b, u128::from(d) % b);
+    let mut e = 0i64;
+    // Long division, one quotient bit at a time, until q has 126 bits: 62
+    // guard bits below the 64-bit mantissa, the rest in the sticky remainder.
+    while q < 1 << 125 {
+        r <<= 1;
+        q <<= 1;
+        if r >= b {
+            r -= b;
+            q |= 1;
+        }
+        e -= 1;
+    }
+    Some(round_binary(q, e, r != 0, PREC, MIN_EXP, TOP_EXP))
 }
 
 /// Just enough of an arbitrary-precision unsigned integer for exact decimal
