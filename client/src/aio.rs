@@ -341,6 +341,8 @@ struct Driver {
     wbuf: Vec<u8>,
     wpos: usize,
     inflight: VecDeque<Slot>,
+    /// New work was seen and the driver yielded once before taking it.
+    deferred: bool,
 }
 
 enum Stop {
@@ -354,15 +356,27 @@ impl Driver {
     fn poll_io(&mut self, cx: &mut Context<'_>) -> Poll<Stop> {
         loop {
             let mut progress = false;
-            // 1. Take every request queued since the last batch.
+            let mut yielded = false;
+            // 1. Take every request queued since the last batch. The first
+            //    time new work is seen, yield once instead: the tasks that are
+            //    ready to run (typically those just handed their replies) get
+            //    to queue their next requests, and they all share one write.
             if self.wpos == self.wbuf.len() {
                 self.wbuf.clear();
                 self.wpos = 0;
                 let mut st = self.shared.lock();
                 if !st.out.is_empty() {
-                    std::mem::swap(&mut st.out, &mut self.wbuf);
-                    self.inflight.extend(st.queued.drain(..));
-                    progress = true;
+                    if self.deferred {
+                        self.deferred = false;
+                        std::mem::swap(&mut st.out, &mut self.wbuf);
+                        self.inflight.extend(st.queued.drain(..));
+                        progress = true;
+                    } else {
+                        self.deferred = true;
+                        yielded = true;
+                        drop(st);
+                        cx.waker().wake_by_ref();
+                    }
                 } else if st.closed {
                     if self.inflight.is_empty() {
                         return Poll::Ready(Stop::Closed);
@@ -412,7 +426,7 @@ impl Driver {
             if let Some(e) = r {
                 return Poll::Ready(Stop::Failed(e));
             }
-            if !progress {
+            if yielded || !progress {
                 return Poll::Pending;
             }
         }
@@ -495,6 +509,7 @@ async fn run(shared: Arc<Shared>, first: AsyncConn) {
             wbuf: Vec::with_capacity(16 * 1024),
             wpos: 0,
             inflight: VecDeque::new(),
+            deferred: false,
         };
         let stop = poll_fn(|cx| d.poll_io(cx)).await;
         // Everything in flight may or may not have run: the callers decide
