@@ -285,10 +285,12 @@ impl Parser {
             LineKind::Text => usize::try_from(limits.max_bulk_len).unwrap_or(usize::MAX),
             LineKind::Number => limits.max_inline_len,
         };
-        match memchr::memchr(b'\r', &buf[from..]) {
+        match memchr::memchr2(b'\r', b'\n', &buf[from..]) {
             // Judged by where the line ends, so that the outcome does not
             // depend on how the bytes were split.
             Some(i) if from + i - start > limit => Err(Error::LineTooLong),
+            // No line holds a LF: it would be a line end without its CR.
+            Some(i) if buf[from + i] == b'\n' => Err(Error::ExpectedCrlf),
             Some(i) => {
                 let cr = from + i;
                 if cr + 1 >= buf.len() {
@@ -790,6 +792,8 @@ mod tests {
             (b"$3\r\nfooxx", Error::ExpectedCrlf),
             (b"+OK\rx", Error::ExpectedCrlf),
             (b":1\r:", Error::ExpectedCrlf),
+            (b"-ERR a\nb\r\n", Error::ExpectedCrlf),
+            (b"+OK\n", Error::ExpectedCrlf),
         ];
         for (input, err) in cases {
             assert_eq!(one(input), Err(err.clone()), "{}", input.escape_ascii());

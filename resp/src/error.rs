@@ -75,8 +75,8 @@ pub enum Error {
     /// attribute that is not a strict integer, is negative (other than the
     /// RESP2 null array `*-1`) or is above the limit.
     InvalidLength,
-    /// `expected CRLF`: a CR not followed by LF, or a bulk payload not
-    /// followed by CRLF.
+    /// `expected CRLF`: a CR not followed by LF, a LF without its CR in a
+    /// line of the general decoder, or a bulk payload not followed by CRLF.
     ExpectedCrlf,
     /// `line too long`: no CR within the limit for that line (general
     /// decoder: [`Limits::max_bulk_len`](crate::Limits) for simple strings,
