@@ -138,7 +138,7 @@ impl Shard {
         }
         let mut entry = Entry::new(value);
         entry.access = (now / 1000) as u32;
-        self.dict.insert_new(hash, key.into(), entry, hash_key);
+        self.dict.insert_new(hash, key, entry, hash_key);
         None
     }
 
@@ -232,7 +232,7 @@ impl Shard {
                 .dict
                 .iter()
                 .filter(|n| n.value.expire_at != 0)
-                .map(|n| Reverse((n.value.expire_at, n.key.clone())))
+                .map(|n| Reverse((n.value.expire_at, Box::from(&*n.key))))
                 .collect();
         }
     }

@@ -19,12 +19,56 @@
 
 use std::mem;
 
+/// A key's bytes: up to [`Key::INLINE`] bytes live inside the node itself
+/// (no second allocation, no second cache miss on lookup), longer keys on
+/// the heap.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key(KeyRepr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum KeyRepr {
+    Inline(u8, [u8; Key::INLINE]),
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    /// Longest key stored inline.
+    pub const INLINE: usize = 22;
+
+    /// A key holding `bytes`.
+    pub fn new(bytes: &[u8]) -> Key {
+        if bytes.len() <= Key::INLINE {
+            let mut buf = [0; Key::INLINE];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            Key(KeyRepr::Inline(bytes.len() as u8, buf))
+        } else {
+            Key(KeyRepr::Heap(bytes.into()))
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            KeyRepr::Inline(len, buf) => &buf[..*len as usize],
+            KeyRepr::Heap(b) => b,
+        }
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self))
+    }
+}
+
 /// A key and its value, chained from a bucket.
 #[derive(Debug)]
 pub struct Node<V> {
     next: Option<Box<Node<V>>>,
     /// The key bytes.
-    pub key: Box<[u8]>,
+    pub key: Key,
     /// The value stored under `key`.
     pub value: V,
 }
@@ -110,7 +154,7 @@ impl<V> Dict<V> {
     pub fn insert_new(
         &mut self,
         hash: u64,
-        key: Box<[u8]>,
+        key: &[u8],
         value: V,
         rehash: impl Fn(&[u8]) -> u64,
     ) -> &mut Node<V> {
@@ -121,7 +165,11 @@ impl<V> Dict<V> {
         let i = hash as usize & self.mask();
         let next = self.buckets[i].take();
         self.len += 1;
-        self.buckets[i].insert(Box::new(Node { next, key, value }))
+        self.buckets[i].insert(Box::new(Node {
+            next,
+            key: Key::new(key),
+            value,
+        }))
     }
 
     /// Removes `key`, returning its node.
@@ -297,7 +345,7 @@ mod tests {
     }
 
     fn insert(d: &mut Dict<u32>, k: &str, v: u32) {
-        d.insert_new(h(k.as_bytes()), k.as_bytes().into(), v, h);
+        d.insert_new(h(k.as_bytes()), k.as_bytes(), v, h);
     }
 
     #[test]
@@ -332,7 +380,7 @@ mod tests {
         let mut step = 0u32;
         loop {
             cursor = d.scan(cursor, |n| {
-                seen.insert(n.key.clone());
+                seen.insert(n.key.to_vec());
             });
             step += 1;
             // Grow a lot, then shrink, in the middle of the scan.
@@ -355,6 +403,17 @@ mod tests {
             let k = format!("stay{i}");
             assert!(seen.contains(k.as_bytes()), "missed {k}");
         }
+    }
+
+    #[test]
+    fn keys_inline_and_on_heap_compare_by_bytes() {
+        let short = Key::new(b"abc");
+        let edge = Key::new(&[7u8; Key::INLINE]);
+        let long = Key::new(&[7u8; Key::INLINE + 1]);
+        assert_eq!(&*short, b"abc");
+        assert_eq!(&*edge, &[7u8; Key::INLINE][..]);
+        assert_eq!(&*long, &[7u8; Key::INLINE + 1][..]);
+        assert_eq!(std::mem::size_of::<Key>(), 24);
     }
 
     #[test]
@@ -385,7 +444,7 @@ mod tests {
         // of mask bits that matter.
         let same = |_: &[u8]| 0u64;
         for i in 0..200_000u32 {
-            d.insert_new(0, i.to_le_bytes().into(), i, same);
+            d.insert_new(0, &i.to_le_bytes(), i, same);
         }
         drop(d);
     }

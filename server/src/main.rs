@@ -4,6 +4,13 @@ use std::process::ExitCode;
 
 use soquete_server::config::Config;
 
+/// mimalloc: no per-allocation header and fine size classes (a key's table
+/// node is one 80-byte allocation, not a 96-byte glibc chunk), and much
+/// cheaper frees across threads than glibc malloc — both measured on the
+/// SET/MSET path, where glibc's free was 8% of the server's CPU.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "Usage: soquete-server [/path/to/redis.conf] [options] [-]
        soquete-server - (read config from stdin)
        soquete-server -v or --version

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -79,8 +79,33 @@ impl LoopStats {
     }
 }
 
+/// Configuration values read on hot paths, mirrored from [`Config`] as
+/// atomics so that reading them never touches the config lock (whose reader
+/// count would bounce between cores on every command).
+#[derive(Debug, Default)]
+pub struct Hot {
+    /// `slowlog-log-slower-than`.
+    pub slowlog_threshold: AtomicI64,
+    /// `client-query-buffer-limit`.
+    pub query_buffer_limit: AtomicU64,
+    /// `hz`.
+    pub hz: AtomicU32,
+}
+
+impl Hot {
+    fn load(&self, c: &Config) {
+        let threshold = if c.slowlog_max_len == 0 { -1 } else { c.slowlog_log_slower_than };
+        self.slowlog_threshold.store(threshold, Ordering::Relaxed);
+        self.query_buffer_limit
+            .store(c.client_query_buffer_limit, Ordering::Relaxed);
+        self.hz.store(c.hz.max(1), Ordering::Relaxed);
+    }
+}
+
 /// State every event loop shares.
 pub struct Shared {
+    /// Hot-path copies of some config values.
+    pub hot: Hot,
     /// All databases.
     pub keyspace: Keyspace,
     config: RwLock<Config>,
@@ -149,7 +174,10 @@ impl Shared {
     /// Shared state for `config`.
     pub fn new(config: Config, config_file: Option<PathBuf>) -> Shared {
         let loops = config.loop_count();
+        let hot = Hot::default();
+        hot.load(&config);
         Shared {
+            hot,
             keyspace: Keyspace::new(config.databases),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
@@ -171,13 +199,11 @@ impl Shared {
 
     /// Records a command that ran `micros` if the slowlog wants it.
     pub fn slowlog_maybe(&self, micros: u64, argv: &[&[u8]], meta: &ClientMeta) {
-        let (threshold, max_len) = {
-            let c = self.config();
-            (c.slowlog_log_slower_than, c.slowlog_max_len as usize)
-        };
-        if threshold < 0 || (micros as i64) < threshold || max_len == 0 {
+        let threshold = self.hot.slowlog_threshold.load(Ordering::Relaxed);
+        if threshold < 0 || (micros as i64) < threshold {
             return;
         }
+        let max_len = self.config().slowlog_max_len as usize;
         let mut args: Vec<Vec<u8>> = Vec::new();
         let shown = argv.len().min(SLOWLOG_MAX_ARGS);
         for (i, a) in argv.iter().take(shown).enumerate() {
@@ -269,7 +295,10 @@ impl Shared {
 
     /// Changes the configuration (CONFIG SET).
     pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
-        f(&mut self.config.write().unwrap_or_else(|p| p.into_inner()))
+        let mut c = self.config.write().unwrap_or_else(|p| p.into_inner());
+        let r = f(&mut c);
+        self.hot.load(&c);
+        r
     }
 
     /// A new client id.

@@ -227,7 +227,7 @@ pub fn randomkey(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         let Some(node) = s.random(rand_u64) else {
             continue;
         };
-        let key = node.key.clone();
+        let key = node.key.to_vec();
         let expired = node.value.expire_at() != 0 && node.value.expire_at() <= now;
         if !expired {
             c.out.bulk(&key);
@@ -254,7 +254,7 @@ pub fn keys(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         let shard = c.ks.shard_at(db, s);
         for node in shard.iter() {
             if live(&node.value, now) && (all || glob_match(pattern, &node.key, false)) {
-                found.push(node.key.clone());
+                found.push(Box::from(&*node.key));
             }
         }
     }
@@ -355,7 +355,7 @@ pub fn scan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                     return;
                 }
             }
-            keys.push(node.key.clone());
+            keys.push(Box::from(&*node.key));
         });
         drop(s);
         if inner == 0 {

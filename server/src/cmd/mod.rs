@@ -200,7 +200,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
 
 /// The position of a command in [`table::commands`], by name.
 fn lookup_index(name: &[u8]) -> Option<usize> {
-    static INDEX: OnceLock<HashMap<&'static [u8], usize>> = OnceLock::new();
+    static INDEX: OnceLock<HashMap<&'static [u8], usize, ahash::RandomState>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
         table::commands()
             .iter()
