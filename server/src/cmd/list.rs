@@ -1,11 +1,556 @@
 //! List commands (Redis's `t_list.c`).
+//!
+//! Every push, whatever the command (LPUSH, RPUSH, LPUSHX, RPUSHX, LINSERT
+//! excepted, LMOVE's and RPOPLPUSH's destination), goes through [`push`]:
+//! that is where blocked clients (BLPOP, issue 7) are to be woken.
 
-#[allow(unused_imports)]
+use super::args::{self, is};
 use super::flags::*;
-#[allow(unused_imports)]
 use super::{Ctx, Keys, Spec};
+use crate::db::{Entry, Locked};
+use crate::error::{CmdError, CmdResult};
+use crate::reply::Reply;
+use crate::server::LoopStats;
+use crate::types::list::{Elem, End, Fill, List};
+use crate::util::num::parse_i64;
+use crate::value::Value;
+
+/// The list in `entry`, or WRONGTYPE.
+fn as_list(entry: &mut Entry) -> Result<&mut List, CmdError> {
+    match &mut entry.value {
+        Value::List(l) => Ok(l),
+        _ => Err(CmdError::WrongType),
+    }
+}
+
+/// The chunk limits from `list-max-listpack-size`.
+fn fill(c: &Ctx<'_>) -> Fill {
+    let v = c.shared.config().int_option("list-max-listpack-size");
+    v.map_or(Fill::DEFAULT, Fill::from_config)
+}
+
+/// Writes one element as a bulk string.
+fn reply_elem(out: &mut Reply, e: Elem<'_>) {
+    match e {
+        Elem::Bytes(b) => out.bulk(b),
+        Elem::Int(n) => out.bulk_int(n),
+    }
+}
+
+/// `LEFT` or `RIGHT` (Redis's `getListPositionFromObjectOrReply`).
+fn end_arg(a: &[u8]) -> Result<End, CmdError> {
+    if is(a, "LEFT") {
+        Ok(End::Front)
+    } else if is(a, "RIGHT") {
+        Ok(End::Back)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+/// Pushes `elems` at `end` of the list at `key`, creating it unless
+/// `only_existing`. Returns the new length, or `None` when the key is
+/// absent and `only_existing`. Every push in the server goes through here.
+pub fn push(
+    c: &mut Ctx<'_>,
+    key: &[u8],
+    end: End,
+    elems: &[&[u8]],
+    only_existing: bool,
+) -> Result<Option<usize>, CmdError> {
+    let fill = fill(c);
+    let len = match c.ks.get(key) {
+        Some(e) => {
+            let l = as_list(e)?;
+            l.push_all(end, elems, fill);
+            l.len()
+        }
+        None if only_existing => return Ok(None),
+        None => {
+            let mut l = List::new();
+            l.push_all(end, elems, fill);
+            let len = l.len();
+            c.ks.set(key, Value::List(Box::new(l)), false);
+            len
+        }
+    };
+    Ok(Some(len))
+}
+
+fn push_command(c: &mut Ctx<'_>, a: &[&[u8]], end: End, only_existing: bool) -> CmdResult {
+    let len = push(c, a[1], end, &a[2..], only_existing)?;
+    c.out.int(len.map_or(0, |n| n as i64));
+    Ok(())
+}
+
+/// LPUSH key element [element ...]
+pub fn lpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    push_command(c, a, End::Front, false)
+}
+
+/// RPUSH key element [element ...]
+pub fn rpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    push_command(c, a, End::Back, false)
+}
+
+/// LPUSHX key element [element ...]
+pub fn lpushx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    push_command(c, a, End::Front, true)
+}
+
+/// RPUSHX key element [element ...]
+pub fn rpushx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    push_command(c, a, End::Back, true)
+}
+
+/// Removes the key when its list became empty.
+fn remove_if_empty(c: &mut Ctx<'_>, key: &[u8]) {
+    if let Some(Entry {
+        value: Value::List(l),
+        ..
+    }) = c.ks.peek(key)
+    {
+        if l.is_empty() {
+            c.ks.remove(key);
+        }
+    }
+}
+
+/// Pops up to `count` elements from `end` of the list `l` as an array.
+fn pop_into(out: &mut Reply, l: &mut List, end: End, count: usize) {
+    let n = count.min(l.len());
+    out.array(n);
+    for _ in 0..n {
+        l.pop_with(end, |e| reply_elem(out, e));
+    }
+}
+
+fn pop_command(c: &mut Ctx<'_>, a: &[&[u8]], end: End, name: &str) -> CmdResult {
+    if a.len() > 3 {
+        return Err(CmdError::arity(name));
+    }
+    let count = match a.get(2) {
+        Some(arg) => match parse_i64(arg) {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => return Err(CmdError::msg("ERR value is out of range, must be positive")),
+        },
+        None => None,
+    };
+    let key = a[1];
+    let Some(e) = c.ks.get(key) else {
+        match count {
+            Some(_) => c.out.null_array(),
+            None => c.out.null(),
+        }
+        return Ok(());
+    };
+    let l = as_list(e)?;
+    match count {
+        None => {
+            if l.pop_with(end, |e| reply_elem(c.out, e)).is_none() {
+                c.out.null();
+            }
+        }
+        Some(n) => pop_into(c.out, l, end, n),
+    }
+    remove_if_empty(c, key);
+    Ok(())
+}
+
+/// LPOP key [count]
+pub fn lpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    pop_command(c, a, End::Front, "lpop")
+}
+
+/// RPOP key [count]
+pub fn rpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    pop_command(c, a, End::Back, "rpop")
+}
+
+/// Looks a key up for a read-only command, counting the keyspace hit or
+/// miss as Redis's `lookupKeyRead` does.
+fn read_list<'k>(
+    ks: &'k mut Locked<'_>,
+    stats: &LoopStats,
+    key: &[u8],
+) -> Result<Option<&'k mut List>, CmdError> {
+    match ks.get(key) {
+        None => {
+            stats.miss();
+            Ok(None)
+        }
+        Some(e) => {
+            stats.hit();
+            as_list(e).map(Some)
+        }
+    }
+}
+
+/// LLEN key
+pub fn llen(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let n = read_list(&mut c.ks, c.stats, a[1])?.map_or(0, |l| l.len());
+    c.out.int(n as i64);
+    Ok(())
+}
+
+/// Resolves a `start`/`stop` pair against a list of `len` elements as
+/// LRANGE and LTRIM do; `None` when the range is empty.
+fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut start = if start < 0 { len + start } else { start };
+    let mut stop = if stop < 0 { len + stop } else { stop };
+    if start < 0 {
+        start = 0;
+    }
+    if start > stop || start >= len {
+        return None;
+    }
+    if stop >= len {
+        stop = len - 1;
+    }
+    Some((start as usize, stop as usize))
+}
+
+/// LRANGE key start stop
+pub fn lrange(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let start = args::int(a[2])?;
+    let stop = args::int(a[3])?;
+    let Some(l) = read_list(&mut c.ks, c.stats, a[1])? else {
+        c.out.array(0);
+        return Ok(());
+    };
+    let Some((from, to)) = clamp_range(start, stop, l.len()) else {
+        c.out.array(0);
+        return Ok(());
+    };
+    let n = to - from + 1;
+    c.out.array(n);
+    for e in l.iter_from(from).take(n) {
+        reply_elem(c.out, e);
+    }
+    Ok(())
+}
+
+/// An index argument resolved against a list of `len` elements (negative
+/// counts from the tail); `None` when out of range.
+fn resolve_index(index: i64, len: usize) -> Option<usize> {
+    let i = if index < 0 {
+        index.checked_add(len as i64)?
+    } else {
+        index
+    };
+    (0..len as i64).contains(&i).then_some(i as usize)
+}
+
+/// LINDEX key index
+pub fn lindex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let Some(l) = read_list(&mut c.ks, c.stats, a[1])? else {
+        c.out.null();
+        return Ok(());
+    };
+    let index = args::int(a[2])?;
+    match resolve_index(index, l.len()).and_then(|i| l.get(i)) {
+        Some(e) => reply_elem(c.out, e),
+        None => c.out.null(),
+    }
+    Ok(())
+}
+
+/// LSET key index element
+pub fn lset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let fill = fill(c);
+    let Some(e) = c.ks.get(a[1]) else {
+        return Err(CmdError::NoSuchKey);
+    };
+    let l = as_list(e)?;
+    let index = args::int(a[2])?;
+    let i = resolve_index(index, l.len()).ok_or(CmdError::OutOfRange)?;
+    l.set(i, a[3], fill);
+    c.out.ok();
+    Ok(())
+}
+
+/// LINSERT key BEFORE|AFTER pivot element
+pub fn linsert(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let after = if is(a[2], "AFTER") {
+        true
+    } else if is(a[2], "BEFORE") {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    let fill = fill(c);
+    let Some(e) = c.ks.get(a[1]) else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let l = as_list(e)?;
+    match l.insert(a[3], after, a[4], fill) {
+        Some(n) => c.out.int(n as i64),
+        None => c.out.int(-1),
+    }
+    Ok(())
+}
+
+/// LREM key count element
+pub fn lrem(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let count = args::int(a[2])?;
+    let key = a[1];
+    let Some(e) = c.ks.get(key) else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let l = as_list(e)?;
+    // count > 0: the first `count` from the head; < 0: from the tail; 0: all.
+    let limit = (count != 0).then(|| usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX));
+    let removed = l.remove(a[3], limit, count < 0);
+    c.out.int(removed as i64);
+    remove_if_empty(c, key);
+    Ok(())
+}
+
+/// LTRIM key start stop
+pub fn ltrim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let start = args::int(a[2])?;
+    let stop = args::int(a[3])?;
+    let key = a[1];
+    let Some(e) = c.ks.get(key) else {
+        c.out.ok();
+        return Ok(());
+    };
+    let l = as_list(e)?;
+    let len = l.len();
+    match clamp_range(start, stop, len) {
+        Some((from, to)) => l.trim(from, len - to - 1),
+        None => l.trim(len, 0),
+    }
+    c.out.ok();
+    remove_if_empty(c, key);
+    Ok(())
+}
+
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+pub fn lpos(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let mut rank: i64 = 1;
+    let mut count: Option<i64> = None;
+    let mut maxlen: i64 = 0;
+    let mut j = 3;
+    while j < a.len() {
+        let more = j + 1 < a.len();
+        if is(a[j], "RANK") && more {
+            j += 1;
+            rank = args::int(a[j])?;
+            if rank == 0 {
+                return Err(CmdError::msg(
+                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                ));
+            }
+        } else if is(a[j], "COUNT") && more {
+            j += 1;
+            count = Some(non_negative(a[j], "ERR COUNT can't be negative")?);
+        } else if is(a[j], "MAXLEN") && more {
+            j += 1;
+            maxlen = non_negative(a[j], "ERR MAXLEN can't be negative")?;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    // A negative rank searches from the tail. Redis negates it in a C long,
+    // so i64::MIN stays negative and then matches from the first hit on.
+    let from_tail = rank < 0;
+    if from_tail {
+        rank = rank.wrapping_neg();
+    }
+    let Some(l) = read_list(&mut c.ks, c.stats, a[1])? else {
+        match count {
+            Some(_) => c.out.array(0),
+            None => c.out.null(),
+        }
+        return Ok(());
+    };
+    let needle = Elem::of(a[2]);
+    let len = l.len();
+    let limit = if maxlen == 0 {
+        len
+    } else {
+        len.min(usize::try_from(maxlen).unwrap_or(usize::MAX))
+    };
+    let mut hits: Vec<usize> = Vec::new();
+    let mut matches: i64 = 0;
+    let mut visit = |index: usize, e: Elem<'_>| -> bool {
+        if e != needle {
+            return true;
+        }
+        matches += 1;
+        if matches >= rank {
+            hits.push(if from_tail { len - index - 1 } else { index });
+            match count {
+                None => return false,
+                Some(n) => {
+                    if n != 0 && matches.wrapping_sub(rank).wrapping_add(1) >= n {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    };
+    if from_tail {
+        for (i, e) in l.iter_rev().take(limit).enumerate() {
+            if !visit(i, e) {
+                break;
+            }
+        }
+    } else {
+        for (i, e) in l.iter().take(limit).enumerate() {
+            if !visit(i, e) {
+                break;
+            }
+        }
+    }
+    match count {
+        Some(_) => {
+            c.out.array(hits.len());
+            for h in hits {
+                c.out.int(h as i64);
+            }
+        }
+        None => match hits.first() {
+            Some(&h) => c.out.int(h as i64),
+            None => c.out.null(),
+        },
+    }
+    Ok(())
+}
+
+/// A non-negative integer argument (`getPositiveLongFromObjectOrReply`),
+/// with `err` for anything else.
+fn non_negative(a: &[u8], err: &'static str) -> Result<i64, CmdError> {
+    match parse_i64(a) {
+        Some(n) if n >= 0 => Ok(n),
+        _ => Err(CmdError::msg(err)),
+    }
+}
+
+/// The LMOVE core: pops from `from` of `src`, pushes at `to` of `dst`,
+/// replies with the element (null when `src` is absent).
+fn lmove_generic(c: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> CmdResult {
+    let Some(e) = c.ks.get(src) else {
+        c.out.null();
+        return Ok(());
+    };
+    if as_list(e)?.is_empty() {
+        c.out.null();
+        return Ok(());
+    }
+    if let Some(d) = c.ks.get(dst) {
+        as_list(d)?;
+    }
+    let Some(e) = c.ks.get(src) else {
+        unreachable!("the source was just found");
+    };
+    let Some(value) = as_list(e)?.pop(from) else {
+        unreachable!("the source is not empty");
+    };
+    push(c, dst, to, &[&value], false)?;
+    c.out.bulk(&value);
+    remove_if_empty(c, src);
+    Ok(())
+}
+
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
+pub fn lmove(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let from = end_arg(a[3])?;
+    let to = end_arg(a[4])?;
+    lmove_generic(c, a[1], a[2], from, to)
+}
+
+/// RPOPLPUSH source destination
+pub fn rpoplpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    lmove_generic(c, a[1], a[2], End::Back, End::Front)
+}
+
+/// The keys LMPOP touches: `numkeys` keys after the `numkeys` argument.
+pub fn lmpop_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
+    mpop_keys_at(a, 1, db, out);
+}
+
+/// The keys of an `...MPOP` call whose `numkeys` is argument `at`: none
+/// when it is not a positive number of keys that are all present.
+pub fn mpop_keys_at<'x>(a: &[&'x [u8]], at: usize, db: usize, out: &mut Vec<(usize, &'x [u8])>) {
+    let Some(n) = a.get(at).and_then(|x| parse_i64(x)) else {
+        return;
+    };
+    let Ok(n) = usize::try_from(n) else {
+        return;
+    };
+    if n == 0 || n > a.len().saturating_sub(at + 1) {
+        return;
+    }
+    out.extend(a[at + 1..at + 1 + n].iter().map(|k| (db, *k)));
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn lmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let numkeys = args::int_in(a[1], 1, i64::MAX, "ERR numkeys should be greater than 0")?;
+    let keys_end = usize::try_from(numkeys)
+        .ok()
+        .and_then(|n| n.checked_add(2))
+        .filter(|&w| w < a.len())
+        .ok_or(CmdError::Syntax)?;
+    let end = end_arg(a[keys_end])?;
+    let mut count: Option<usize> = None;
+    let mut j = keys_end + 1;
+    while j < a.len() {
+        if count.is_none() && is(a[j], "COUNT") && j + 1 < a.len() {
+            j += 1;
+            let n = args::int_in(a[j], 1, i64::MAX, "ERR count should be greater than 0")?;
+            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let count = count.unwrap_or(1);
+    for &key in &a[2..keys_end] {
+        let Some(e) = c.ks.get(key) else {
+            continue;
+        };
+        let l = as_list(e)?;
+        if l.is_empty() {
+            continue;
+        }
+        c.out.array(2);
+        c.out.bulk(key);
+        pop_into(c.out, l, end, count);
+        remove_if_empty(c, key);
+        return Ok(());
+    }
+    c.out.null_array();
+    Ok(())
+}
 
 // ---- command table rows ----
 
 /// This group's rows of the command table.
-pub static COMMANDS: &[Spec] = &[];
+#[rustfmt::skip]
+pub static COMMANDS: &[Spec] = &[
+    Spec { name: "lpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Prepend one or multiple elements to a list", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: lpush, subcommands: &[] },
+    Spec { name: "rpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Append one or multiple elements to a list", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: rpush, subcommands: &[] },
+    Spec { name: "lpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "2.2.0", summary: "Prepend an element to a list, only if the list exists", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: lpushx, subcommands: &[] },
+    Spec { name: "rpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "2.2.0", summary: "Append an element to a list, only if the list exists", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: rpushx, subcommands: &[] },
+    Spec { name: "lpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Remove and get the first elements in a list", complexity: "O(N) where N is the number of elements returned", handler: lpop, subcommands: &[] },
+    Spec { name: "rpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Remove and get the last elements in a list", complexity: "O(N) where N is the number of elements returned", handler: rpop, subcommands: &[] },
+    Spec { name: "llen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Get the length of a list", complexity: "O(1)", handler: llen, subcommands: &[] },
+    Spec { name: "lrange", arity: 4, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Get a range of elements from a list", complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", handler: lrange, subcommands: &[] },
+    Spec { name: "lindex", arity: 3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Get an element from a list by its index", complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", handler: lindex, subcommands: &[] },
+    Spec { name: "lset", arity: 4, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Set the value of an element in a list by its index", complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", handler: lset, subcommands: &[] },
+    Spec { name: "linsert", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", since: "2.2.0", summary: "Insert an element before or after another element in a list", complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", handler: linsert, subcommands: &[] },
+    Spec { name: "lrem", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Remove elements from a list", complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.", handler: lrem, subcommands: &[] },
+    Spec { name: "ltrim", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Trim a list to the specified range", complexity: "O(N) where N is the number of elements to be removed by the operation.", handler: ltrim, subcommands: &[] },
+    Spec { name: "lpos", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", since: "6.0.6", summary: "Return the index of matching elements on a list", complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", handler: lpos, subcommands: &[] },
+    Spec { name: "lmove", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", since: "6.2.0", summary: "Pop an element from a list, push it to another list and return it", complexity: "O(1)", handler: lmove, subcommands: &[] },
+    Spec { name: "rpoplpush", arity: 3, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", since: "1.2.0", summary: "Remove the last element in a list, prepend it to another list and return it", complexity: "O(1)", handler: rpoplpush, subcommands: &[] },
+    Spec { name: "lmpop", arity: -4, flags: WRITE | MOVABLE_KEYS, keys: Keys::Custom(lmpop_keys, (0, 0, 0)), group: "list", since: "7.0.0", summary: "Pop elements from a list", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.", handler: lmpop, subcommands: &[] },
+];
