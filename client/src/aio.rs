@@ -641,14 +641,19 @@ impl MultiplexedClient {
     }
 
     /// Sends one request encoded by `encode` (called again for a resend).
-    async fn request_one(&self, encode: impl Fn(&mut Vec<u8>), safe: bool) -> Result<Frame> {
+    /// `safe` is asked only after the connection was lost.
+    async fn request_one(
+        &self,
+        encode: impl Fn(&mut Vec<u8>),
+        safe: impl Fn() -> bool,
+    ) -> Result<Frame> {
         let mut resent = false;
         loop {
             self.acquire().await?;
             let (tx, rx) = oneshot::channel();
             self.shared().submit(&encode, Slot::One(tx))?;
             match self.wait(rx).await {
-                Err(Error::ConnectionLost) if safe && !resent => resent = true,
+                Err(Error::ConnectionLost) if !resent && safe() => resent = true,
                 r => return r,
             }
         }
@@ -665,7 +670,6 @@ impl MultiplexedClient {
     pub async fn query<A: ToArgs, T: FromValue>(&self, args: A) -> Result<T> {
         let mut n = ArgCounter::default();
         args.write_args(&mut n);
-        let safe = crate::retry::is_safe_to_resend(n.name());
         let argc = n.count;
         let f = self
             .request_one(
@@ -673,7 +677,7 @@ impl MultiplexedClient {
                     write_array_header(out, argc);
                     args.write_args(&mut BulkWriter { out, count: 0 });
                 },
-                safe,
+                || crate::retry::is_safe_to_resend(n.name()),
             )
             .await?;
         T::from_value(f)
@@ -682,7 +686,7 @@ impl MultiplexedClient {
     /// Sends one command and returns its raw reply (a server error is `Err`).
     pub async fn req_command(&self, cmd: &Cmd) -> Result<Frame> {
         let f = self
-            .request_one(|out| cmd.write_packed(out), cmd.is_safe_to_resend())
+            .request_one(|out| cmd.write_packed(out), || cmd.is_safe_to_resend())
             .await?;
         Frame::from_value(f)
     }
@@ -691,7 +695,6 @@ impl MultiplexedClient {
     /// tasks' commands) and returns every reply, errors included.
     pub(crate) async fn req_pipeline(&self, p: &Pipeline) -> Result<Vec<Frame>> {
         let want = p.reply_count();
-        let safe = p.is_safe_to_resend();
         let mut resent = false;
         loop {
             self.acquire().await?;
@@ -703,7 +706,7 @@ impl MultiplexedClient {
             };
             self.shared().submit(|out| p.write_packed(out), slot)?;
             match self.wait(rx).await {
-                Err(Error::ConnectionLost) if safe && !resent => resent = true,
+                Err(Error::ConnectionLost) if !resent && p.is_safe_to_resend() => resent = true,
                 r => return r,
             }
         }

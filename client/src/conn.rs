@@ -375,33 +375,36 @@ impl Client {
         Ok(())
     }
 
-    /// Writes `self.out` and reads `n` replies (push frames skipped), with
-    /// the reconnection policy: on a connection failure the connection is
-    /// dropped, and the request is sent again once if `safe`.
-    fn exchange(&mut self, n: usize, safe: bool, replies: &mut Vec<Frame>) -> Result<()> {
+    /// One request/reply exchange with the reconnection policy: `write`
+    /// encodes the request, `read` reads its replies. On a connection
+    /// failure the connection is dropped and, if `safe()` says the request
+    /// may be resent, it is sent again once on a new connection. (`safe` is
+    /// only asked after a failure, so the happy path never pays for it.)
+    fn roundtrip<R>(
+        &mut self,
+        write: impl Fn(&mut Vec<u8>),
+        safe: impl Fn() -> bool,
+        mut read: impl FnMut(&mut Connection) -> Result<R>,
+    ) -> Result<R> {
         let mut resent = false;
         loop {
-            let start = replies.len();
             self.ensure_connected()?;
+            self.out.clear();
+            write(&mut self.out);
             let conn = self.conn.as_mut().expect("connected above");
-            let out = &self.out;
-            let r: Result<()> = (|| {
-                conn.write_all(out)?;
-                for _ in 0..n {
-                    replies.push(conn.read_reply()?);
-                }
-                Ok(())
-            })();
+            let r = match conn.write_all(&self.out) {
+                Ok(()) => read(conn),
+                Err(e) => Err(e),
+            };
             match r {
-                Ok(()) => return Ok(()),
+                Ok(v) => return Ok(v),
                 Err(e) => {
                     // Any failure here leaves the connection out of step: drop it.
                     self.conn = None;
-                    replies.truncate(start);
                     if e.is_timeout() || matches!(e, Error::Protocol(_)) {
                         return Err(e);
                     }
-                    if safe && !resent && self.cfg.reconnect_attempts > 0 {
+                    if !resent && self.cfg.reconnect_attempts > 0 && safe() {
                         resent = true;
                         continue;
                     }
@@ -416,28 +419,29 @@ impl Client {
 
     /// Sends one command and returns its raw reply (a server error is `Err`).
     pub fn req_command(&mut self, cmd: &Cmd) -> Result<Frame> {
-        self.out.clear();
-        cmd.write_packed(&mut self.out);
-        let safe = cmd.is_safe_to_resend();
-        let mut replies = Vec::with_capacity(1);
-        self.exchange(1, safe, &mut replies)?;
-        Frame::from_value(replies.pop().unwrap_or(Frame::Null))
+        let f = self.roundtrip(
+            |out| cmd.write_packed(out),
+            || cmd.is_safe_to_resend(),
+            Connection::read_reply,
+        )?;
+        Frame::from_value(f)
     }
 
-    /// Sends already encoded commands (`packed`, `count` of them) in one write
-    /// and returns their `count` replies, errors included as `Frame::Error`.
-    /// `safe`: every command may be resent after a lost connection.
-    pub(crate) fn req_packed(
-        &mut self,
-        packed: &[u8],
-        count: usize,
-        safe: bool,
-    ) -> Result<Vec<Frame>> {
-        self.out.clear();
-        self.out.extend_from_slice(packed);
-        let mut replies = Vec::with_capacity(count);
-        self.exchange(count, safe, &mut replies)?;
-        Ok(replies)
+    /// Sends a pipeline's commands in one write and returns all its replies,
+    /// errors included as `Frame::Error`.
+    pub(crate) fn req_pipeline(&mut self, p: &crate::Pipeline) -> Result<Vec<Frame>> {
+        let count = p.reply_count();
+        self.roundtrip(
+            |out| p.write_packed(out),
+            || p.is_safe_to_resend(),
+            |conn| {
+                let mut replies = Vec::with_capacity(count);
+                for _ in 0..count {
+                    replies.push(conn.read_reply()?);
+                }
+                Ok(replies)
+            },
+        )
     }
 
     /// Sends a command built from `args` (the name first) and converts the reply.

@@ -263,9 +263,7 @@ impl Pipeline {
         if self.cmds.is_empty() && !self.atomic {
             return T::from_value(Frame::Array(Vec::new()));
         }
-        let mut packed = Vec::new();
-        self.write_packed(&mut packed);
-        let replies = client.req_packed(&packed, self.reply_count(), self.is_safe_to_resend())?;
+        let replies = client.req_pipeline(self)?;
         T::from_value(self.collect(replies)?)
     }
 
