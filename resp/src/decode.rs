@@ -541,6 +541,22 @@ impl Decoder {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
+        // Fast path: a whole bulk string at the front of a fresh frame (the
+        // most common reply) is split off and trimmed, nothing else.
+        // (Only when no earlier call left a line search position behind.)
+        if self.parser.pos == 0 && self.parser.scan == 0 && buf.first() == Some(&b'$') {
+            if let Some((len, start)) = fast_len(buf, 1) {
+                if len <= self.limits.max_bulk_len && len < (buf.len() - start) as u64 {
+                    let end = start + len as usize;
+                    if buf.len() >= end + 2 && buf[end] == b'\r' && buf[end + 1] == b'\n' {
+                        let mut bytes = buf.split_to(end + 2).freeze();
+                        bytes.truncate(end);
+                        bytes.advance(start);
+                        return Ok(Some(Frame::Bulk(bytes)));
+                    }
+                }
+            }
+        }
         match self.parser.parse(buf, &self.limits) {
             Ok(Some(n)) => {
                 let bytes = buf.split_to(n).freeze();
@@ -815,6 +831,21 @@ mod tests {
         ] {
             assert_eq!(one(input), Ok(None), "{}", input.escape_ascii());
         }
+    }
+
+    #[test]
+    fn fast_path_does_not_skip_an_interrupted_line_search() {
+        // Found by the decode_split fuzzer: a `$len` line searched up to its
+        // end by the slow path, then completed and taken by the fast path,
+        // must leave no stale search position for the next frame.
+        let mut dec = Decoder::new();
+        let mut buf = BytesMut::from(&b"$1\r"[..]);
+        assert_eq!(dec.decode(&mut buf), Ok(None));
+        buf.extend_from_slice(b"\nx\r\n+");
+        assert_eq!(dec.decode(&mut buf), Ok(Some(Frame::Bulk(b("x")))));
+        assert_eq!(dec.decode(&mut buf), Ok(None));
+        buf.extend_from_slice(b"OK\r\n");
+        assert_eq!(dec.decode(&mut buf), Ok(Some(Frame::Simple(b("OK")))));
     }
 
     #[test]
