@@ -2,7 +2,10 @@
 //! other loops may read for CLIENT LIST / KILL ([`ClientMeta`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+
+use crate::pubsub::Space;
 
 /// The part of a client other threads may see, updated by its loop with
 /// relaxed atomics (values are for display; KILL uses `kill`).
@@ -46,6 +49,12 @@ pub struct ClientMeta {
     pub no_evict: AtomicBool,
     /// CLIENT NO-TOUCH on.
     pub no_touch: AtomicBool,
+    /// Channels subscribed.
+    pub sub: AtomicUsize,
+    /// Patterns subscribed.
+    pub psub: AtomicUsize,
+    /// Shard channels subscribed.
+    pub ssub: AtomicUsize,
 }
 
 impl ClientMeta {
@@ -79,6 +88,9 @@ impl ClientMeta {
             multi: AtomicBool::new(false),
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
+            sub: AtomicUsize::new(0),
+            psub: AtomicUsize::new(0),
+            ssub: AtomicUsize::new(0),
         }
     }
 
@@ -93,6 +105,14 @@ impl ClientMeta {
     pub fn info_line(&self, now_ms: u64) -> String {
         let name = String::from_utf8_lossy(&self.name()).into_owned();
         let mut flags = String::new();
+        let (sub, psub, ssub) = (
+            self.sub.load(Ordering::Relaxed),
+            self.psub.load(Ordering::Relaxed),
+            self.ssub.load(Ordering::Relaxed),
+        );
+        if sub + psub + ssub > 0 {
+            flags.push('P');
+        }
         if self.multi.load(Ordering::Relaxed) {
             flags.push('x');
         }
@@ -115,7 +135,7 @@ impl ClientMeta {
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         let obuf = self.obuf.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -125,6 +145,9 @@ impl ClientMeta {
             now_ms.saturating_sub(self.last_ms.load(Ordering::Relaxed)) / 1000,
             flags,
             self.db.load(Ordering::Relaxed),
+            sub,
+            psub,
+            ssub,
             if self.multi.load(Ordering::Relaxed) { 0 } else { -1 },
             qbuf,
             16384usize.saturating_sub(qbuf),
@@ -133,6 +156,47 @@ impl ClientMeta {
             cmd,
             self.resp.load(Ordering::Relaxed),
         )
+    }
+}
+
+/// A client's pub/sub subscriptions.
+#[derive(Debug, Default)]
+pub struct Subscriptions {
+    channels: HashSet<Vec<u8>, ahash::RandomState>,
+    patterns: HashSet<Vec<u8>, ahash::RandomState>,
+    shard: HashSet<Vec<u8>, ahash::RandomState>,
+}
+
+impl Subscriptions {
+    /// The set for one namespace.
+    pub fn set_mut(&mut self, space: Space) -> &mut HashSet<Vec<u8>, ahash::RandomState> {
+        match space {
+            Space::Channel => &mut self.channels,
+            Space::Pattern => &mut self.patterns,
+            Space::Shard => &mut self.shard,
+        }
+    }
+
+    /// The count a (un)subscribe reply shows: channels and patterns
+    /// together, shard channels on their own (as Redis counts them).
+    pub fn count(&self, space: Space) -> usize {
+        match space {
+            Space::Shard => self.shard.len(),
+            _ => self.channels.len() + self.patterns.len(),
+        }
+    }
+
+    /// True when subscribed to anything: RESP2 clients are then in
+    /// subscribed mode.
+    pub fn active(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
+    }
+
+    /// Mirrors the counts into the client's shared record.
+    pub fn publish_counts(&self, meta: &ClientMeta) {
+        meta.sub.store(self.channels.len(), Ordering::Relaxed);
+        meta.psub.store(self.patterns.len(), Ordering::Relaxed);
+        meta.ssub.store(self.shard.len(), Ordering::Relaxed);
     }
 }
 
@@ -175,6 +239,10 @@ pub struct Client {
     pub multi: Option<Multi>,
     /// Close after the pending replies.
     pub close: Close,
+    /// Pub/sub subscriptions.
+    pub subs: Subscriptions,
+    /// WATCHed keys: (db, key, version when watched).
+    pub watched: Vec<(usize, Vec<u8>, u64)>,
 }
 
 impl Client {
@@ -186,6 +254,8 @@ impl Client {
             authenticated,
             multi: None,
             close: Close::No,
+            subs: Subscriptions::default(),
+            watched: Vec::new(),
         }
     }
 

@@ -35,6 +35,23 @@ impl LogLevel {
     }
 }
 
+/// One class of `client-output-buffer-limit`: a client whose pending output
+/// exceeds `hard`, or stays above `soft` for `soft_seconds`, is closed
+/// (0 disables a limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutputLimit {
+    /// Close at once above this many bytes.
+    pub hard: u64,
+    /// Close when above this for `soft_seconds`.
+    pub soft: u64,
+    /// See `soft`.
+    pub soft_seconds: u64,
+}
+
+/// Class names of `client-output-buffer-limit`, in [`Config::output_limits`]
+/// order.
+pub const OUTPUT_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
 /// The server's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -92,6 +109,9 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// SLOWLOG length.
     pub slowlog_max_len: u64,
+    /// `client-output-buffer-limit` for the normal, replica and pubsub
+    /// classes.
+    pub output_limits: [OutputLimit; 3],
     /// DEBUG allowed: `yes`, `no` or `local` (loopback/Unix clients only).
     pub enable_debug_command: String,
     /// Options accepted for compatibility that only tune Redis internals,
@@ -129,6 +149,11 @@ impl Default for Config {
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             enable_debug_command: "no".into(),
+            output_limits: [
+                OutputLimit::default(),
+                OutputLimit { hard: 256 << 20, soft: 64 << 20, soft_seconds: 60 },
+                OutputLimit { hard: 32 << 20, soft: 8 << 20, soft_seconds: 60 },
+            ],
             passthrough: PASSTHROUGH
                 .iter()
                 .map(|(n, v)| (*n, v.to_string()))
@@ -140,9 +165,9 @@ impl Default for Config {
 /// Options that tune Redis's internal encodings or features whose absence
 /// changes no reply: accepted and reported with their Redis defaults.
 const PASSTHROUGH: &[(&str, &str)] = &[
-    ("hash-max-listpack-entries", "128"),
+    ("hash-max-listpack-entries", "512"),
     ("hash-max-listpack-value", "64"),
-    ("hash-max-ziplist-entries", "128"),
+    ("hash-max-ziplist-entries", "512"),
     ("hash-max-ziplist-value", "64"),
     ("list-max-listpack-size", "-2"),
     ("list-max-ziplist-size", "-2"),

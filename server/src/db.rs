@@ -12,7 +12,7 @@
 //! reads, in bounded slices of work.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::dict::{Dict, Node};
@@ -79,6 +79,16 @@ pub struct Shard {
     deadlines: BinaryHeap<Reverse<(u64, Box<[u8]>)>>,
     /// Keys with a deadline (INFO keyspace `expires=`).
     volatile: usize,
+    /// Keys some client WATCHes: watcher count and modification version.
+    /// Belongs to the (db, shard) slot, not to the data: SWAPDB leaves it.
+    watched: HashMap<Box<[u8]>, Watch, ahash::RandomState>,
+}
+
+/// WATCH bookkeeping for one key.
+#[derive(Debug, Default, Clone, Copy)]
+struct Watch {
+    watchers: u32,
+    version: u64,
 }
 
 /// What one step of the active expiry cycle did.
@@ -126,6 +136,7 @@ impl Shard {
         keep_ttl: bool,
         now: u64,
     ) -> Option<Value> {
+        self.touch(key);
         if let Some(node) = self.dict.get_mut(hash, key) {
             let entry = &mut node.value;
             let was_live = !entry.expired(now);
@@ -150,6 +161,9 @@ impl Shard {
         };
         let before = entry.expire_at;
         entry.expire_at = at;
+        if before != at {
+            self.touch(key);
+        }
         match (before != 0, at != 0) {
             (false, true) => self.volatile += 1,
             (true, false) => self.volatile -= 1,
@@ -165,6 +179,7 @@ impl Shard {
     /// Removes `key` whether or not it expired; returns its entry.
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Entry> {
         let node = self.dict.remove(hash, key, hash_key)?;
+        self.touch(key);
         if node.value.expire_at != 0 {
             self.volatile -= 1;
         }
@@ -174,14 +189,65 @@ impl Shard {
     /// Removes every key, returning the old table so the caller can drop it
     /// wherever suits (FLUSHALL ASYNC drops it on another thread).
     pub fn take_all(&mut self) -> Dict<Entry> {
+        self.touch_existing(None);
         self.volatile = 0;
         self.deadlines = BinaryHeap::new();
         std::mem::take(&mut self.dict)
     }
 
-    /// Swaps the whole contents with another shard (SWAPDB).
+    /// Swaps the data with another shard (SWAPDB); watched keys that exist
+    /// on either side count as modified, and the watch lists stay put.
     pub fn swap(&mut self, other: &mut Shard) {
-        std::mem::swap(self, other);
+        self.touch_existing(Some(&other.dict));
+        other.touch_existing(Some(&self.dict));
+        std::mem::swap(&mut self.dict, &mut other.dict);
+        std::mem::swap(&mut self.deadlines, &mut other.deadlines);
+        std::mem::swap(&mut self.volatile, &mut other.volatile);
+    }
+
+    /// Marks `key` modified for its watchers (cheap when nobody watches).
+    pub fn touch(&mut self, key: &[u8]) {
+        if !self.watched.is_empty() {
+            if let Some(w) = self.watched.get_mut(key) {
+                w.version += 1;
+            }
+        }
+    }
+
+    /// Touches every watched key present here (or in `also`).
+    fn touch_existing(&mut self, also: Option<&Dict<Entry>>) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let dict = &self.dict;
+        for (k, w) in self.watched.iter_mut() {
+            let h = hash_key(k);
+            if dict.get(h, k).is_some() || also.is_some_and(|d| d.get(h, k).is_some()) {
+                w.version += 1;
+            }
+        }
+    }
+
+    /// Starts watching `key`; returns its current version.
+    pub fn watch(&mut self, key: &[u8]) -> u64 {
+        let w = self.watched.entry(key.into()).or_default();
+        w.watchers += 1;
+        w.version
+    }
+
+    /// Stops one watcher of `key`.
+    pub fn unwatch(&mut self, key: &[u8]) {
+        if let Some(w) = self.watched.get_mut(key) {
+            w.watchers -= 1;
+            if w.watchers == 0 {
+                self.watched.remove(key);
+            }
+        }
+    }
+
+    /// The modification version of a watched key.
+    pub fn watch_version(&self, key: &[u8]) -> u64 {
+        self.watched.get(key).map_or(0, |w| w.version)
     }
 
     /// Iterates over all nodes, expired or not.
@@ -490,6 +556,30 @@ impl<'a> Locked<'a> {
         for (x, y) in first.iter_mut().zip(second.iter_mut()) {
             x.swap(y);
         }
+    }
+
+    /// Marks `key` of database `db` as modified for WATCH.
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        let hash = hash_key(key);
+        self.shard_mut(db, shard_of(hash)).touch(key);
+    }
+
+    /// Starts watching `key` of database `db`; returns its version.
+    pub fn watch(&mut self, db: usize, key: &[u8]) -> u64 {
+        let hash = hash_key(key);
+        self.shard_mut(db, shard_of(hash)).watch(key)
+    }
+
+    /// Stops watching `key` of database `db`.
+    pub fn unwatch(&mut self, db: usize, key: &[u8]) {
+        let hash = hash_key(key);
+        self.shard_mut(db, shard_of(hash)).unwatch(key);
+    }
+
+    /// The WATCH version of `key` of database `db`.
+    pub fn watch_version(&mut self, db: usize, key: &[u8]) -> u64 {
+        let hash = hash_key(key);
+        self.shard_mut(db, shard_of(hash)).watch_version(key)
     }
 
     /// The live entry of `key` in the selected database, marked as accessed.

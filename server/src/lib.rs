@@ -12,6 +12,7 @@
 //!   [`types`] the containers (hash, list, set, sorted set) it may be.
 //! * [`reply`] — writing RESP2/RESP3 replies into the output buffer;
 //!   [`error`] — command errors worded exactly as Redis words them.
+//! * [`pubsub`] — the subscription registry and cross-loop delivery.
 //! * [`client`] — per-connection state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
 //! * [`util`] — Redis-exact number parsing/formatting, glob matching, `/proc`
@@ -36,6 +37,7 @@ pub mod dict;
 pub mod error;
 pub mod log;
 pub mod net;
+pub mod pubsub;
 pub mod reply;
 pub mod server;
 pub mod types;

@@ -46,6 +46,8 @@ pub enum LoopMsg {
     Accept(Sock, Arc<ClientMeta>),
     /// Close client `id` (CLIENT KILL).
     Kill(u64),
+    /// Pub/sub messages for clients of this loop.
+    Deliver(Vec<crate::pubsub::Delivery>),
     /// Stop: accept nothing more, write what is pending, exit.
     Shutdown,
 }
@@ -59,13 +61,19 @@ pub struct LoopHandle {
 impl LoopHandle {
     /// Queues `msg` and wakes the loop.
     pub fn send(&self, msg: LoopMsg) {
+        self.queue(msg);
+        if let Err(e) = self.waker.wake() {
+            warning!("waking an event loop failed: {e}");
+        }
+    }
+
+    /// Queues `msg` without waking the loop: for a loop sending to itself,
+    /// which drains its inbox after every batch anyway.
+    pub fn queue(&self, msg: LoopMsg) {
         self.inbox
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(msg);
-        if let Err(e) = self.waker.wake() {
-            warning!("waking an event loop failed: {e}");
-        }
     }
 }
 
@@ -128,6 +136,8 @@ struct Conn {
     out: Reply,
     out_pos: usize,
     client: Client,
+    /// Since when the pending output is above the soft limit.
+    soft_since: Option<Instant>,
 }
 
 impl Conn {
@@ -143,7 +153,30 @@ impl Conn {
             out: Reply::default(),
             out_pos: 0,
             client,
+            soft_since: None,
         }
+    }
+
+    /// Applies `client-output-buffer-limit` for this client's class; true
+    /// when the client must be closed.
+    fn over_output_limit(&mut self, hot: &crate::server::Hot) -> bool {
+        let class = usize::from(self.client.subs.active());
+        let [hard, soft, secs] = &hot.output_limits[class];
+        let (hard, soft, secs) = (
+            hard.load(Ordering::Relaxed),
+            soft.load(Ordering::Relaxed),
+            secs.load(Ordering::Relaxed),
+        );
+        let pending = (self.out.len() - self.out_pos) as u64;
+        if hard > 0 && pending > hard {
+            return true;
+        }
+        if soft > 0 && pending > soft {
+            let since = *self.soft_since.get_or_insert_with(Instant::now);
+            return since.elapsed() >= Duration::from_secs(secs);
+        }
+        self.soft_since = None;
+        false
     }
 
     /// Makes room for a read: at least a chunk, or the rest of a big
@@ -214,6 +247,8 @@ struct EventLoop {
     shared: Arc<Shared>,
     conns: Vec<Option<Box<Conn>>>,
     free: Vec<usize>,
+    /// Client id -> index in `conns`.
+    ids: std::collections::HashMap<u64, usize, ahash::RandomState>,
     listeners: Vec<Listener>,
     signals: Option<UnixStream>,
     next_loop: usize,
@@ -250,6 +285,7 @@ pub fn run_loops(shared: Arc<Shared>, listeners: Vec<Listener>, signals: bool) -
             shared: shared.clone(),
             conns: Vec::new(),
             free: Vec::new(),
+            ids: Default::default(),
             listeners: Vec::new(),
             signals: None,
             next_loop: 0,
@@ -350,6 +386,8 @@ impl EventLoop {
             for i in std::mem::take(&mut self.again) {
                 self.on_readable(i);
             }
+            // Messages this loop queued for itself (pub/sub) without a wake.
+            self.drain_inbox();
             if self.stopping && shutdown_deadline.is_none() {
                 self.begin_shutdown();
                 shutdown_deadline = Some(Instant::now() + Duration::from_secs(2));
@@ -404,19 +442,50 @@ impl EventLoop {
             match m {
                 LoopMsg::Accept(sock, meta) => self.add_conn(sock, meta),
                 LoopMsg::Kill(id) => {
-                    if let Some(i) = self.find_client(id) {
+                    if let Some(&i) = self.ids.get(&id) {
                         self.close(i);
                     }
                 }
+                LoopMsg::Deliver(batch) => self.deliver(batch),
                 LoopMsg::Shutdown => self.stopping = true,
             }
         }
     }
 
-    fn find_client(&self, id: u64) -> Option<usize> {
-        self.conns
-            .iter()
-            .position(|c| c.as_ref().is_some_and(|c| c.client.id() == id))
+    /// Appends pub/sub messages to their clients' output and writes it.
+    fn deliver(&mut self, batch: Vec<crate::pubsub::Delivery>) {
+        let mut touched: Vec<usize> = Vec::new();
+        for d in batch {
+            let Some(&i) = self.ids.get(&d.client) else {
+                continue;
+            };
+            let Some(conn) = self.conns[i].as_mut() else {
+                continue;
+            };
+            let out = &mut conn.out;
+            out.push(if d.pattern.is_some() { 4 } else { 3 });
+            out.bulk(d.kind.as_bytes());
+            if let Some(p) = &d.pattern {
+                out.bulk(p);
+            }
+            out.bulk(&d.channel);
+            out.bulk(&d.payload);
+            if touched.last() != Some(&i) {
+                touched.push(i);
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for i in touched {
+            self.on_writable(i);
+            let over = self.conns[i]
+                .as_mut()
+                .is_some_and(|c| c.over_output_limit(&self.shared.hot));
+            if over {
+                warning!("Client closed for overcoming of output buffer limits.");
+                self.close(i);
+            }
+        }
     }
 
     fn accept(&mut self, which: usize) {
@@ -534,6 +603,7 @@ impl EventLoop {
             self.forget(&meta);
             return;
         }
+        self.ids.insert(meta.id, i);
         self.conns[i] = Some(Box::new(Conn::new(sock, Client::new(meta, authenticated))));
     }
 
@@ -550,6 +620,9 @@ impl EventLoop {
             return;
         };
         conn.sock.deregister(self.poll.registry());
+        cmd::pubsub::unsubscribe_all(&mut conn.client, &self.shared);
+        cmd::transaction::unwatch_all(&mut conn.client, &self.shared);
+        self.ids.remove(&conn.client.id());
         self.forget(&conn.client.meta);
         self.free.push(i);
     }
@@ -635,6 +708,10 @@ impl EventLoop {
                 self.again.push(i);
                 break;
             }
+        }
+        if conn.over_output_limit(&self.shared.hot) {
+            warning!("Client closed for overcoming of output buffer limits.");
+            return false;
         }
         let meta = conn.client.meta.clone();
         meta.qbuf.store(conn.end - conn.start, Ordering::Relaxed);
@@ -777,6 +854,19 @@ fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut cmd::
             return reject(client, out, CmdError::NoAuth);
         }
         client.authenticated = true;
+    }
+    if !out.resp3 && client.subs.active() {
+        let name = r.parent.unwrap_or(r.spec).name;
+        if !cmd::pubsub::allowed_when_subscribed(name) {
+            return reject(
+                client,
+                out,
+                CmdError::msg(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    r.full_name()
+                )),
+            );
+        }
     }
     if let Some(m) = &mut client.multi {
         if !cmd::transaction::controls_multi(r.spec) {

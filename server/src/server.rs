@@ -90,6 +90,9 @@ pub struct Hot {
     pub query_buffer_limit: AtomicU64,
     /// `hz`.
     pub hz: AtomicU32,
+    /// `client-output-buffer-limit` (hard, soft, seconds) for normal and
+    /// pubsub clients.
+    pub output_limits: [[AtomicU64; 3]; 2],
 }
 
 impl Hot {
@@ -99,6 +102,12 @@ impl Hot {
         self.query_buffer_limit
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.hz.store(c.hz.max(1), Ordering::Relaxed);
+        for (slot, class) in self.output_limits.iter().zip([0, 2]) {
+            let l = c.output_limits[class];
+            slot[0].store(l.hard, Ordering::Relaxed);
+            slot[1].store(l.soft, Ordering::Relaxed);
+            slot[2].store(l.soft_seconds, Ordering::Relaxed);
+        }
     }
 }
 
@@ -108,6 +117,11 @@ pub struct Shared {
     pub hot: Hot,
     /// All databases.
     pub keyspace: Keyspace,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Number of (client, key) WATCHes in force: write commands signal
+    /// their keys only when it is not zero.
+    pub watching: std::sync::atomic::AtomicUsize,
     config: RwLock<Config>,
     /// Connected clients by id.
     pub clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
@@ -179,6 +193,8 @@ impl Shared {
         Shared {
             hot,
             keyspace: Keyspace::new(config.databases),
+            pubsub: crate::pubsub::PubSub::default(),
+            watching: std::sync::atomic::AtomicUsize::new(0),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),

@@ -19,6 +19,13 @@ pub fn ping(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if a.len() > 2 {
         return Err(CmdError::arity("ping"));
     }
+    if !c.out.resp3 && c.client.subs.active() {
+        // Subscribed RESP2 clients get ["pong", message].
+        c.out.array(2);
+        c.out.bulk(b"pong");
+        c.out.bulk(a.get(1).copied().unwrap_or_default());
+        return Ok(());
+    }
     match a.get(1) {
         None => c.out.simple("PONG"),
         Some(m) => c.out.bulk(m),
@@ -185,6 +192,8 @@ pub fn select(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// RESET: back to a fresh connection's state.
 pub fn reset(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    super::pubsub::unsubscribe_all(c.client, c.shared);
+    super::transaction::unwatch_all(c.client, c.shared);
     c.client.multi = None;
     c.client.meta.multi.store(false, Ordering::Relaxed);
     c.client.select(0);

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -340,6 +341,26 @@ pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult 
     }
 }
 
+/// After a successful write command, marks its keys modified for the
+/// clients WATCHing them (nothing to do, and nothing done, when nobody
+/// watches). A write that changed nothing still counts: that is stricter
+/// than Redis (EXEC may fail where Redis's would not), never looser.
+pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
+    if !spec.has(flags::WRITE)
+        || ctx.shared.watching.load(std::sync::atomic::Ordering::Relaxed) == 0
+    {
+        return;
+    }
+    let mut keys = Vec::new();
+    spec.keys_of(argv, ctx.ks.db, &mut keys);
+    let dbs = ctx.shared.keyspace.databases();
+    for (db, key) in keys {
+        if db < dbs {
+            ctx.ks.signal(db, key);
+        }
+    }
+}
+
 /// What running a command needs from the event loop.
 pub struct Env<'a> {
     /// Server-wide state.
@@ -380,6 +401,9 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     };
     let started = std::time::Instant::now();
     let result = run_handler(r.spec, &mut ctx, argv);
+    if result.is_ok() {
+        signal_writes(r.spec, argv, &mut ctx);
+    }
     drop(ctx);
     if let Err(e) = result {
         stats.count_error();

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use super::{connection, hash, keys, list, server, set, string, transaction, zset, Spec};
+use super::{connection, hash, keys, list, pubsub, server, set, string, transaction, zset, Spec};
 use crate::error::CmdResult;
 
 /// Every group's rows. Adding a group: one entry here.
@@ -16,6 +16,7 @@ pub static GROUPS: &[&[Spec]] = &[
     keys::COMMANDS,
     server::COMMANDS,
     transaction::COMMANDS,
+    pubsub::COMMANDS,
     hash::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,

@@ -4,11 +4,10 @@
 //! one of them walks the keyspace) and runs the whole queue under those
 //! locks, so no other client observes a half-applied transaction.
 
-use super::flags::*;
-use super::{Keys, Spec};
 use std::sync::atomic::Ordering;
 
-use super::{resolve, Ctx, LockPlan};
+use super::flags::*;
+use super::{resolve, Ctx, Keys, LockPlan, Spec};
 use crate::client::Multi;
 use crate::error::{CmdError, CmdResult};
 
@@ -18,6 +17,45 @@ pub fn controls_multi(spec: &Spec) -> bool {
         spec.name,
         "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
     )
+}
+
+/// WATCH key [key ...]
+pub fn watch(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if c.client.multi.is_some() {
+        return Err(CmdError::msg("ERR WATCH inside MULTI is not allowed"));
+    }
+    let db = c.client.db;
+    for key in &a[1..] {
+        if c.client.watched.iter().any(|(d, k, _)| *d == db && k == key) {
+            continue;
+        }
+        let version = c.ks.watch(db, key);
+        c.client.watched.push((db, key.to_vec(), version));
+        c.shared.watching.fetch_add(1, Ordering::Relaxed);
+    }
+    c.out.ok();
+    Ok(())
+}
+
+/// UNWATCH
+pub fn unwatch(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    unwatch_all(c.client, c.shared);
+    c.out.ok();
+    Ok(())
+}
+
+/// Forgets a client's WATCHes (UNWATCH, EXEC, DISCARD, RESET, disconnect),
+/// locking each key's shard on its own.
+pub fn unwatch_all(client: &mut crate::client::Client, shared: &crate::server::Shared) {
+    for (db, key, _) in client.watched.drain(..) {
+        let hash = crate::db::hash_key(&key);
+        shared
+            .keyspace
+            .db(db)
+            .lock(crate::db::shard_of(hash))
+            .unwatch(&key);
+        shared.watching.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// MULTI
@@ -36,6 +74,7 @@ pub fn discard(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     if c.client.multi.take().is_none() {
         return Err(CmdError::msg("ERR DISCARD without MULTI"));
     }
+    unwatch_all(c.client, c.shared);
     c.client.meta.multi.store(false, Ordering::Relaxed);
     c.out.ok();
     Ok(())
@@ -47,7 +86,10 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         return Err(CmdError::msg("ERR EXEC without MULTI"));
     };
     c.client.meta.multi.store(false, Ordering::Relaxed);
+    let watched = std::mem::take(&mut c.client.watched);
     if multi.dirty {
+        c.client.watched = watched;
+        unwatch_all(c.client, c.shared);
         return Err(CmdError::msg(
             "EXECABORT Transaction discarded because of previous errors.",
         ));
@@ -76,17 +118,41 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         }
         resolved.push(r);
     }
+    // The watched keys' shards are locked too, so checking them and running
+    // the queue is one atomic step.
+    for (db, key, _) in &watched {
+        let shard = crate::db::shard_of(crate::db::hash_key(key));
+        plan.shards.push((*db as u32, shard as u32));
+    }
     let (start_db, now) = (c.client.db, c.ks.now);
     c.ks = if plan.all {
         c.shared.keyspace.lock_all(start_db, now)
     } else {
         c.shared.keyspace.lock(&mut plan.shards, start_db, now)
     };
+    let mut touched = false;
+    for (db, key, version) in &watched {
+        // A watched key that expired since is gone now, and so modified.
+        c.ks.peek_in(*db, key);
+        touched |= c.ks.watch_version(*db, key) != *version;
+        c.ks.unwatch(*db, key);
+    }
+    c.shared.watching.fetch_sub(watched.len(), Ordering::Relaxed);
+    if touched {
+        c.out.null_array();
+        return Ok(());
+    }
     c.out.array(argvs.len());
     for (r, argv) in resolved.iter().zip(&argvs) {
         c.stats.commands.fetch_add(1, Ordering::Relaxed);
         let result = match r {
-            Ok(r) => super::run_handler(r.spec, c, argv),
+            Ok(r) => {
+                let result = super::run_handler(r.spec, c, argv);
+                if result.is_ok() {
+                    super::signal_writes(r.spec, argv, c);
+                }
+                result
+            }
             Err(e) => Err(e.clone()),
         };
         if let Err(e) = result {
@@ -101,6 +167,8 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 /// This group's rows of the command table.
 pub static COMMANDS: &[Spec] = &[
+    Spec { name: "watch", arity: -2, flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, keys: Keys::Range(1, -1, 1), group: "transactions", since: "2.2.0", summary: "Watch the given keys to determine execution of the MULTI/EXEC block", complexity: "O(1) for every key.", handler: watch, subcommands: &[] },
+    Spec { name: "unwatch", arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, keys: Keys::None, group: "transactions", since: "2.2.0", summary: "Forget about all watched keys", complexity: "O(1)", handler: unwatch, subcommands: &[] },
     Spec {
         name: "multi",
         arity: 1,

@@ -1,0 +1,236 @@
+//! Pub/sub commands (Redis's `pubsub.c`). The registry and cross-loop
+//! delivery are in [`crate::pubsub`].
+
+use super::flags::*;
+use super::keys::reply_help;
+use super::{Ctx, Keys, Spec};
+use crate::client::Client;
+use crate::error::CmdResult;
+use crate::pubsub::Space;
+
+/// The (un)subscribe confirmation: `[kind, name, count]`, a push in RESP3.
+fn confirm(c: &mut Ctx<'_>, kind: &str, name: Option<&[u8]>, count: usize) {
+    c.out.push(3);
+    c.out.bulk(kind.as_bytes());
+    match name {
+        Some(n) => c.out.bulk(n),
+        None => c.out.null(),
+    }
+    c.out.int(count as i64);
+}
+
+fn subscribe_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space, kind: &str) -> CmdResult {
+    let (id, l) = (c.client.id(), c.client.meta.loop_index);
+    for name in &a[1..] {
+        if c.client.subs.set_mut(space).insert(name.to_vec()) {
+            c.shared.pubsub.subscribe(space, name, id, l);
+        }
+        let n = c.client.subs.count(space);
+        confirm(c, kind, Some(name), n);
+    }
+    c.client.subs.publish_counts(&c.client.meta);
+    Ok(())
+}
+
+fn unsubscribe_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space, kind: &str) -> CmdResult {
+    let names: Vec<Vec<u8>> = if a.len() == 1 {
+        c.client.subs.set_mut(space).iter().cloned().collect()
+    } else {
+        a[1..].iter().map(|n| n.to_vec()).collect()
+    };
+    if names.is_empty() {
+        let n = c.client.subs.count(space);
+        confirm(c, kind, None, n);
+        return Ok(());
+    }
+    let id = c.client.id();
+    for name in &names {
+        if c.client.subs.set_mut(space).remove(name) {
+            c.shared.pubsub.unsubscribe(space, name, id);
+        }
+        let n = c.client.subs.count(space);
+        confirm(c, kind, Some(name), n);
+    }
+    c.client.subs.publish_counts(&c.client.meta);
+    Ok(())
+}
+
+/// Drops every subscription of a client (disconnect, RESET).
+pub fn unsubscribe_all(client: &mut Client, shared: &crate::server::Shared) {
+    let id = client.id();
+    for space in [Space::Channel, Space::Pattern, Space::Shard] {
+        for name in client.subs.set_mut(space).drain() {
+            shared.pubsub.unsubscribe(space, &name, id);
+        }
+    }
+    client.subs.publish_counts(&client.meta);
+}
+
+/// SUBSCRIBE channel [channel ...]
+pub fn subscribe(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    subscribe_generic(c, a, Space::Channel, "subscribe")
+}
+
+/// UNSUBSCRIBE [channel ...]
+pub fn unsubscribe(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    unsubscribe_generic(c, a, Space::Channel, "unsubscribe")
+}
+
+/// PSUBSCRIBE pattern [pattern ...]
+pub fn psubscribe(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    subscribe_generic(c, a, Space::Pattern, "psubscribe")
+}
+
+/// PUNSUBSCRIBE [pattern ...]
+pub fn punsubscribe(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    unsubscribe_generic(c, a, Space::Pattern, "punsubscribe")
+}
+
+/// SSUBSCRIBE shardchannel [shardchannel ...]
+pub fn ssubscribe(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    subscribe_generic(c, a, Space::Shard, "ssubscribe")
+}
+
+/// SUNSUBSCRIBE [shardchannel ...]
+pub fn sunsubscribe(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    unsubscribe_generic(c, a, Space::Shard, "sunsubscribe")
+}
+
+/// PUBLISH channel message
+pub fn publish(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let l = c.client.meta.loop_index;
+    let n = c
+        .shared
+        .pubsub
+        .publish(c.shared, Space::Channel, a[1], a[2], l);
+    c.out.int(n as i64);
+    Ok(())
+}
+
+/// SPUBLISH shardchannel message
+pub fn spublish(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let l = c.client.meta.loop_index;
+    let n = c
+        .shared
+        .pubsub
+        .publish(c.shared, Space::Shard, a[1], a[2], l);
+    c.out.int(n as i64);
+    Ok(())
+}
+
+fn channels_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space) -> CmdResult {
+    if a.len() > 3 {
+        return Err(crate::error::CmdError::arity(if space == Space::Shard {
+            "pubsub|shardchannels"
+        } else {
+            "pubsub|channels"
+        }));
+    }
+    let names = c.shared.pubsub.names(space, a.get(2).copied());
+    c.out.array(names.len());
+    for n in names {
+        c.out.bulk(&n);
+    }
+    Ok(())
+}
+
+fn numsub_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space) -> CmdResult {
+    c.out.array((a.len() - 2) * 2);
+    for name in &a[2..] {
+        c.out.bulk(name);
+        c.out.int(c.shared.pubsub.count(space, name) as i64);
+    }
+    Ok(())
+}
+
+/// PUBSUB CHANNELS [pattern]
+pub fn pubsub_channels(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    channels_generic(c, a, Space::Channel)
+}
+
+/// PUBSUB SHARDCHANNELS [pattern]
+pub fn pubsub_shardchannels(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    channels_generic(c, a, Space::Shard)
+}
+
+/// PUBSUB NUMSUB [channel ...]
+pub fn pubsub_numsub(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    numsub_generic(c, a, Space::Channel)
+}
+
+/// PUBSUB SHARDNUMSUB [shardchannel ...]
+pub fn pubsub_shardnumsub(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    numsub_generic(c, a, Space::Shard)
+}
+
+/// PUBSUB NUMPAT
+pub fn pubsub_numpat(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    c.out.int(c.shared.pubsub.pattern_count() as i64);
+    Ok(())
+}
+
+const PUBSUB_HELP: &[&str] = &[
+    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// PUBSUB HELP
+pub fn pubsub_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    reply_help(c, PUBSUB_HELP);
+    Ok(())
+}
+
+/// Shard channels are channel names, not keys: they lock nothing.
+fn no_keys<'x>(_a: &[&'x [u8]], _db: usize, _out: &mut Vec<(usize, &'x [u8])>) {}
+
+/// True for the commands a RESP2 client in subscribed mode may still send.
+pub fn allowed_when_subscribed(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe"
+            | "unsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ssubscribe"
+            | "sunsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
+    )
+}
+
+// ---- command table rows ----
+
+static PUBSUB_SUBCOMMANDS: &[Spec] = &[
+    Spec { name: "channels", arity: -2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.8.0", summary: "List active channels", complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", handler: pubsub_channels, subcommands: &[] },
+    Spec { name: "numsub", arity: -2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.8.0", summary: "Get the count of subscribers for channels", complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels", handler: pubsub_numsub, subcommands: &[] },
+    Spec { name: "numpat", arity: 2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.8.0", summary: "Get the count of unique patterns pattern subscriptions", complexity: "O(1)", handler: pubsub_numpat, subcommands: &[] },
+    Spec { name: "shardchannels", arity: -2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "7.0.0", summary: "List active shard channels", complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", handler: pubsub_shardchannels, subcommands: &[] },
+    Spec { name: "shardnumsub", arity: -2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "7.0.0", summary: "Get the count of subscribers for shard channels", complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", handler: pubsub_shardnumsub, subcommands: &[] },
+    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "pubsub", since: "6.2.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: pubsub_help, subcommands: &[] },
+];
+
+/// This group's rows of the command table.
+pub static COMMANDS: &[Spec] = &[
+    Spec { name: "subscribe", arity: -2, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Listen for messages published to the given channels", complexity: "O(N) where N is the number of channels to subscribe to.", handler: subscribe, subcommands: &[] },
+    Spec { name: "unsubscribe", arity: -1, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Stop listening for messages posted to the given channels", complexity: "O(N) where N is the number of clients already subscribed to a channel.", handler: unsubscribe, subcommands: &[] },
+    Spec { name: "psubscribe", arity: -2, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Listen for messages published to channels matching the given patterns", complexity: "O(N) where N is the number of patterns the client is already subscribed to.", handler: psubscribe, subcommands: &[] },
+    Spec { name: "punsubscribe", arity: -1, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Stop listening for messages posted to channels matching the given patterns", complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", handler: punsubscribe, subcommands: &[] },
+    Spec { name: "ssubscribe", arity: -2, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::Custom(no_keys, (1, -1, 1)), group: "pubsub", since: "7.0.0", summary: "Listen for messages published to the given shard channels", complexity: "O(N) where N is the number of shard channels to subscribe to.", handler: ssubscribe, subcommands: &[] },
+    Spec { name: "sunsubscribe", arity: -1, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::Custom(no_keys, (1, -1, 1)), group: "pubsub", since: "7.0.0", summary: "Stop listening for messages posted to the given shard channels", complexity: "O(N) where N is the number of clients already subscribed to a shard channel.", handler: sunsubscribe, subcommands: &[] },
+    Spec { name: "publish", arity: 3, flags: PUBSUB | LOADING | STALE | FAST, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Post a message to a channel", complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", handler: publish, subcommands: &[] },
+    Spec { name: "spublish", arity: 3, flags: PUBSUB | LOADING | STALE | FAST, keys: Keys::Custom(no_keys, (1, 1, 1)), group: "pubsub", since: "7.0.0", summary: "Post a message to a shard channel", complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.", handler: spublish, subcommands: &[] },
+    Spec { name: "pubsub", arity: -2, flags: 0, keys: Keys::None, group: "pubsub", since: "2.8.0", summary: "A container for Pub/Sub commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: PUBSUB_SUBCOMMANDS },
+];
