@@ -179,8 +179,10 @@ impl Conn {
         false
     }
 
-    /// Makes room for a read: at least a chunk, or the rest of a big
-    /// argument the decoder said it is waiting for.
+    /// Makes room for a read: at least a chunk, and towards the rest of a big
+    /// argument the decoder is waiting for — but never more than the data
+    /// already received again (at least 1 MiB), so memory follows the bytes
+    /// that actually arrive, not a length a header merely announced.
     fn make_room(&mut self) {
         if self.start == self.end {
             self.start = 0;
@@ -190,7 +192,13 @@ impl Conn {
             }
         }
         let pending = self.end - self.start;
-        let want = self.decoder.wants().saturating_sub(pending).max(READ_CHUNK);
+        let step_cap = pending.max(1 << 20);
+        let want = self
+            .decoder
+            .wants()
+            .saturating_sub(pending)
+            .min(step_cap)
+            .max(READ_CHUNK);
         if self.buf.len() - self.end >= want {
             return;
         }
@@ -838,10 +846,25 @@ fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut cmd::
     let (shared, stats) = (env.shared, env.stats);
     stats.commands.fetch_add(1, Ordering::Relaxed);
     let reject = |client: &mut Client, out: &mut Reply, e: CmdError| {
+        stats.count_error();
+        if argv[0].eq_ignore_ascii_case(b"exec") {
+            // Redis's execCommandAbort: a refused EXEC ends the transaction.
+            client.multi = None;
+            client.meta.multi.store(false, Ordering::Relaxed);
+            cmd::transaction::unwatch_all(client, shared);
+            let mut line = b"EXECABORT Transaction discarded because of: ".to_vec();
+            let mut text = Vec::new();
+            e.write_to(&mut text);
+            let text = text.get(1..text.len().saturating_sub(2)).unwrap_or_default();
+            // Errors Redis formats on the spot carry no code word here;
+            // shared error objects (NOAUTH) keep theirs.
+            line.extend_from_slice(text.strip_prefix(b"ERR ").unwrap_or(text));
+            out.error(&CmdError::Line(line));
+            return;
+        }
         if let Some(m) = &mut client.multi {
             m.dirty = true;
         }
-        stats.count_error();
         out.error(&e);
     };
     let r = match cmd::resolve(argv) {

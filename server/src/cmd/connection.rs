@@ -149,7 +149,7 @@ pub fn hello(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     if !c.client.authenticated && c.shared.config().requirepass.is_some() {
         return Err(CmdError::msg(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
     if let Some(n) = name {

@@ -564,7 +564,7 @@ impl BigUint {
             }
         }
         if words > 0 {
-            self.limbs.splice(0..0, std::iter::repeat(0).take(words));
+            self.limbs.splice(0..0, std::iter::repeat_n(0, words));
         }
     }
 
@@ -671,7 +671,7 @@ impl BigUint {
         }
         for &c in chunks.iter().rev() {
             let s = buf.format(c).as_bytes();
-            out.extend(std::iter::repeat(b'0').take(9 - s.len()));
+            out.extend(std::iter::repeat_n(b'0', 9 - s.len()));
             out.extend_from_slice(s);
         }
     }

@@ -1,0 +1,115 @@
+//! Regression tests for bugs the integration tests found (HELLO's NOAUTH
+//! wording, a refused EXEC ending the transaction, memory committed by a
+//! bulk header alone). Each runs the same bytes against redis-server first,
+//! to show the expectation is Redis's.
+
+mod common;
+
+use common::{info_field, redis, rss_bytes, show, soquete, DEADLINE};
+use soquete_testkit::ServerProcess;
+
+fn both(args: &[&str]) -> [ServerProcess; 2] {
+    [redis(args), soquete(args)]
+}
+
+#[test]
+fn hello_before_auth_is_refused_with_redis_7_0_wording() {
+    let want: &[u8] = b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n";
+    for server in both(&["--requirepass", "pw"]) {
+        let mut c = server.connect();
+        for req in [&b"HELLO\r\n"[..], b"HELLO 3\r\n", b"HELLO 2\r\n"] {
+            c.send(req);
+            assert_eq!(
+                show(&c.read_raw_reply()),
+                show(want),
+                "{}: {}",
+                server.kind(),
+                show(req)
+            );
+        }
+    }
+}
+
+#[test]
+fn exec_refused_before_running_aborts_the_transaction() {
+    for server in both(&[]) {
+        let kind = server.kind();
+        let mut c = server.connect();
+        c.send(b"EXEC x\r\n");
+        assert_eq!(
+            show(&c.read_raw_reply()),
+            show(b"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n"),
+            "{kind}: EXEC x outside MULTI"
+        );
+        c.send(b"MULTI\r\nSET k v\r\nEXEC x\r\nEXEC\r\nGET k\r\n");
+        assert_eq!(c.read_raw_reply(), b"+OK\r\n", "{kind}");
+        assert_eq!(c.read_raw_reply(), b"+QUEUED\r\n", "{kind}");
+        assert_eq!(
+            show(&c.read_raw_reply()),
+            show(b"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n"),
+            "{kind}: EXEC x inside MULTI"
+        );
+        assert_eq!(
+            show(&c.read_raw_reply()),
+            show(b"-ERR EXEC without MULTI\r\n"),
+            "{kind}: the transaction is gone"
+        );
+        assert_eq!(c.read_raw_reply(), b"$-1\r\n", "{kind}: SET k v never ran");
+    }
+    for server in both(&["--requirepass", "pw"]) {
+        let mut c = server.connect();
+        c.send(b"EXEC\r\n");
+        assert_eq!(
+            show(&c.read_raw_reply()),
+            show(
+                b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"
+            ),
+            "{}: EXEC before AUTH",
+            server.kind()
+        );
+    }
+}
+
+#[test]
+fn announcing_a_huge_bulk_commits_no_memory() {
+    // Redis reserves room for a big argument without touching it; the
+    // memory is used only as the bytes arrive.
+    for server in [redis(&[]), soquete(&["--threads", "1"])] {
+        let kind = server.kind();
+        let before = rss_bytes(server.pid());
+        let mut b = server.connect();
+        b.set_timeout(std::time::Duration::from_secs(60))
+            .expect("timeout");
+        let mut net_in = || -> u64 {
+            b.send(b"INFO stats\r\n");
+            let info = b.read_reply();
+            info_field(
+                info.frame.as_bytes().expect("bulk"),
+                "total_net_input_bytes",
+            )
+            .and_then(|v| v.parse().ok())
+            .expect("total_net_input_bytes")
+        };
+        let base = net_in();
+        let mut a = server.connect();
+        let header = b"*2\r\n$4\r\nECHO\r\n$536870912\r\n";
+        a.send(header);
+        // Once the server has counted A's bytes, it has finished with that
+        // read (one loop: B's INFO runs after A's read returns).
+        let mut polls = 0u64;
+        common::eventually("the server to read the header", DEADLINE, || {
+            polls += 1;
+            let want = base + header.len() as u64 + 12 * polls;
+            (net_in() >= want).then_some(())
+        });
+        b.send(b"PING\r\n");
+        assert_eq!(b.read_raw_reply(), b"+PONG\r\n");
+        let after = rss_bytes(server.pid());
+        assert!(
+            after < before + (64 << 20),
+            "{kind}: RSS grew from {} MB to {} MB on a 512 MB bulk header alone",
+            before >> 20,
+            after >> 20
+        );
+    }
+}
