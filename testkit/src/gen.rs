@@ -9,7 +9,9 @@
 //!
 //! # Adding a command
 //!
-//! Add a row to [`TEMPLATES`]:
+//! Add a row to [`BASE_TEMPLATES`], or to a data type's own file
+//! (`templates_<type>.rs`, exporting `pub static TEMPLATES: &[Template]`,
+//! declared in `lib.rs` and listed once in [`GROUPS`]):
 //!
 //! ```ignore
 //! t(4, &[Lit("LPUSH"), Key, Repeat(&[Value], 3)], ""),
@@ -198,7 +200,8 @@ pub struct Template {
     pub weight: u32,
 }
 
-const fn t(weight: u32, args: &'static [Arg], checks: &'static str) -> Template {
+/// A template row: weight, argument slots, checks.
+pub const fn t(weight: u32, args: &'static [Arg], checks: &'static str) -> Template {
     Template {
         args,
         checks,
@@ -206,8 +209,42 @@ const fn t(weight: u32, args: &'static [Arg], checks: &'static str) -> Template 
     }
 }
 
-/// The templates: strings, keys, expiry, connection basics.
-pub static TEMPLATES: &[Template] = &[
+/// Every template group the random sequences draw from: the base templates,
+/// then one line per data type's templates file.
+pub const GROUPS: &[&[Template]] = &[
+    BASE_TEMPLATES,
+    crate::templates_list::TEMPLATES, // issue 6: lists
+];
+
+/// All templates: [`GROUPS`] end to end.
+pub static TEMPLATES: &[Template] = &concat::<{ total(GROUPS) }>(GROUPS);
+
+const fn total(groups: &[&[Template]]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < groups.len() {
+        n += groups[i].len();
+        i += 1;
+    }
+    n
+}
+
+const fn concat<const N: usize>(groups: &[&[Template]]) -> [Template; N] {
+    let mut out = [t(0, &[], ""); N];
+    let (mut k, mut i) = (0, 0);
+    while i < groups.len() {
+        let mut j = 0;
+        while j < groups[i].len() {
+            out[k] = groups[i][j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The base templates: strings, keys, expiry, connection basics.
+pub static BASE_TEMPLATES: &[Template] = &[
     // --- strings
     t(8, &[Lit("GET"), AnyKey], ""),
     t(

@@ -47,6 +47,7 @@ pub mod procfs;
 pub mod render;
 pub mod script;
 pub mod server;
+pub mod templates_list;
 
 pub use conn::{Conn, Reply};
 pub use server::{ServerBuilder, ServerKind, ServerProcess, StartError};
