@@ -93,6 +93,8 @@ pub struct Hot {
     /// `client-output-buffer-limit` (hard, soft, seconds) for normal and
     /// pubsub clients.
     pub output_limits: [[AtomicU64; 3]; 2],
+    /// `list-max-listpack-size` (read on every list push).
+    pub list_max_listpack_size: AtomicI64,
 }
 
 impl Hot {
@@ -108,6 +110,8 @@ impl Hot {
             slot[1].store(l.soft, Ordering::Relaxed);
             slot[2].store(l.soft_seconds, Ordering::Relaxed);
         }
+        let list_fill = c.int_option("list-max-listpack-size").unwrap_or(-2);
+        self.list_max_listpack_size.store(list_fill, Ordering::Relaxed);
     }
 }
 

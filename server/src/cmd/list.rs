@@ -4,6 +4,8 @@
 //! excepted, LMOVE's and RPOPLPUSH's destination), goes through [`push`]:
 //! that is where blocked clients (BLPOP, issue 7) are to be woken.
 
+use std::sync::atomic::Ordering;
+
 use super::args::{self, is};
 use super::flags::*;
 use super::{Ctx, Keys, Spec};
@@ -23,10 +25,10 @@ fn as_list(entry: &mut Entry) -> Result<&mut List, CmdError> {
     }
 }
 
-/// The chunk limits from `list-max-listpack-size`.
+/// The chunk limits from `list-max-listpack-size` (from its atomic mirror:
+/// the config lock would bounce between cores on every push).
 fn fill(c: &Ctx<'_>) -> Fill {
-    let v = c.shared.config().int_option("list-max-listpack-size");
-    v.map_or(Fill::DEFAULT, Fill::from_config)
+    Fill::from_config(c.shared.hot.list_max_listpack_size.load(Ordering::Relaxed))
 }
 
 /// Writes one element as a bulk string.
