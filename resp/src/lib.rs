@@ -73,8 +73,14 @@
 //!   `reset()`: after one, the byte stream is out of sync.
 //! * **Integers are strict**, as Redis's `string2ll`: an optional `-`, no
 //!   `+`, no spaces, no leading zeros, overflow is an error.
-//! * **CRLF is strict**: a CR must be followed by LF, and a bulk payload by
-//!   CRLF (Redis itself skips the two bytes after a payload unchecked).
+//! * **CRLF is strict**: a CR must be followed by LF, a line holds no bare
+//!   LF, and a bulk payload is followed by CRLF (Redis itself skips the two
+//!   bytes after a payload unchecked, and takes any byte after a length's CR
+//!   as its LF).
+//! * **Splitting never changes the outcome**: the same bytes give the same
+//!   requests, frames and errors whether they arrive whole or one byte at a
+//!   time (line limits are judged by where a line ends, not by how much of
+//!   it has arrived). The proptests and fuzzers check this.
 //! * **Limits** ([`Limits`], Redis's defaults) are checked as soon as a
 //!   length is read. Nothing is allocated by a claimed length: a `$2000000000`
 //!   header costs nothing until its bytes arrive, aggregates grow by the
@@ -84,6 +90,16 @@
 //! * **Encoders reserve the exact length** they write, once per call.
 //! * **No panics on any input**, and no recursion in the decoders: nesting
 //!   is bounded by [`Limits::max_depth`] and kept on an explicit stack.
+//!
+//! # Differences from Redis
+//!
+//! Real `redis-server` is the reference, and `tests/redis.rs` compares the
+//! protocol errors byte for byte. Two deliberate differences: the strict
+//! CRLF above, and a NUL byte in a request's line. Redis searches request
+//! lines with `strchr`, which stops at NUL, so it waits until 64 KiB have
+//! arrived and then answers `too big inline request` (or `too big mbulk
+//! count string`, `too big bulk count string`); [`RequestDecoder`] gives
+//! the same error as soon as it sees the NUL.
 //!
 //! # Why another RESP crate
 //!
