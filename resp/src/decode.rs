@@ -69,8 +69,8 @@ impl Parser {
         loop {
             if let Some((ty, len)) = self.blob {
                 let start = self.pos;
-                let end = start + len;
-                if buf.len() < end + 2 {
+                let end = start.saturating_add(len);
+                if buf.len() < end.saturating_add(2) {
                     return Ok(None);
                 }
                 if buf[end] != b'\r' || buf[end + 1] != b'\n' {

@@ -272,9 +272,9 @@ impl RequestDecoder {
             }
             State::Args { left } => left,
             State::Payload { left, len } => {
-                let end = self.pos + len;
-                if buf.len() < end + 2 {
-                    self.wants = end + 2;
+                let end = self.pos.saturating_add(len);
+                if buf.len() < end.saturating_add(2) {
+                    self.wants = end.saturating_add(2);
                     return Ok(None);
                 }
                 if buf[end] != b'\r' || buf[end + 1] != b'\n' {
@@ -326,11 +326,11 @@ impl RequestDecoder {
             let Ok(len) = usize::try_from(len) else {
                 return Err(Error::InvalidBulkLength);
             };
-            let end = next + len;
-            if buf.len() < end + 2 {
+            let end = next.saturating_add(len);
+            if buf.len() < end.saturating_add(2) {
                 self.pos = next;
                 self.state = State::Payload { left, len };
-                self.wants = end + 2;
+                self.wants = end.saturating_add(2);
                 return Ok(None);
             }
             if buf[end] != b'\r' || buf[end + 1] != b'\n' {
@@ -804,6 +804,23 @@ mod tests {
             .is_none());
         assert!(dec.spans.capacity() <= SPANS_RESERVE as usize);
         assert_eq!(dec.wants(), 13 + 12 + 536870912 + 2);
+    }
+
+    #[test]
+    fn limitless_lengths_wait_without_overflow() {
+        let limits = Limits {
+            max_bulk_len: u64::MAX,
+            ..Limits::default()
+        };
+        let mut dec = RequestDecoder::with_limits(limits);
+        assert!(dec
+            .decode(b"*1\r\n$9223372036854775807\r\nab")
+            .unwrap()
+            .is_none());
+        assert!(dec.wants() > 1 << 62);
+        let mut dec = crate::Decoder::with_limits(limits);
+        let mut buf = bytes::BytesMut::from(&b"$9223372036854775807\r\nab"[..]);
+        assert_eq!(dec.decode(&mut buf), Ok(None));
     }
 
     // ---- Redis's own protocol tests (tests/unit/protocol.tcl) and more.
