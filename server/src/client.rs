@@ -226,6 +226,13 @@ pub enum Close {
     AfterReply,
 }
 
+/// A client blocked on keys (BLPOP...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked {
+    /// Unix ms when it times out, 0 for never.
+    pub deadline: u64,
+}
+
 /// Connection state owned by the client's event loop.
 #[derive(Debug)]
 pub struct Client {
@@ -243,6 +250,11 @@ pub struct Client {
     pub subs: Subscriptions,
     /// WATCHed keys: (db, key, version when watched).
     pub watched: Vec<(usize, Vec<u8>, u64)>,
+    /// Set while blocked: no further input is processed until it clears.
+    pub blocked: Option<Blocked>,
+    /// True while EXEC runs this client's queue (blocking commands then
+    /// answer as on timeout instead of blocking).
+    pub in_exec: bool,
 }
 
 impl Client {
@@ -256,6 +268,8 @@ impl Client {
             close: Close::No,
             subs: Subscriptions::default(),
             watched: Vec::new(),
+            blocked: None,
+            in_exec: false,
         }
     }
 

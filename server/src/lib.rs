@@ -12,7 +12,8 @@
 //!   [`types`] the containers (hash, list, set, sorted set) it may be.
 //! * [`reply`] — writing RESP2/RESP3 replies into the output buffer;
 //!   [`error`] — command errors worded exactly as Redis words them.
-//! * [`pubsub`] — the subscription registry and cross-loop delivery.
+//! * [`pubsub`] — the subscription registry and cross-loop delivery;
+//!   [`blocking`] — clients blocked on keys (BLPOP...) and serving them.
 //! * [`client`] — per-connection state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
 //! * [`util`] — Redis-exact number parsing/formatting, glob matching, `/proc`
@@ -29,6 +30,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+pub mod blocking;
 pub mod client;
 pub mod cmd;
 pub mod config;

@@ -48,6 +48,13 @@ pub enum LoopMsg {
     Kill(u64),
     /// Pub/sub messages for clients of this loop.
     Deliver(Vec<crate::pubsub::Delivery>),
+    /// A blocked client was served (or unblocked): its reply.
+    Unblock {
+        /// The client.
+        client: u64,
+        /// The reply bytes, in its protocol.
+        reply: Vec<u8>,
+    },
     /// Stop: accept nothing more, write what is pending, exit.
     Shutdown,
 }
@@ -257,6 +264,8 @@ struct EventLoop {
     free: Vec<usize>,
     /// Client id -> index in `conns`.
     ids: std::collections::HashMap<u64, usize, ahash::RandomState>,
+    /// Blocked clients with a deadline: (deadline ms, client id).
+    deadlines: std::collections::BTreeSet<(u64, u64)>,
     listeners: Vec<Listener>,
     signals: Option<UnixStream>,
     next_loop: usize,
@@ -267,9 +276,27 @@ struct EventLoop {
     stopping: bool,
 }
 
+/// Routes SIGINT and SIGTERM into a pipe whose read end the first event
+/// loop polls. Installed before the server says it is ready, so a signal
+/// sent right after that line can never kill the process the default way.
+pub fn signal_pipe() -> io::Result<std::os::unix::net::UnixStream> {
+    let (rx, tx) = std::os::unix::net::UnixStream::pair()?;
+    rx.set_nonblocking(true)?;
+    tx.set_nonblocking(true)?;
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::low_level::pipe::register(sig, tx.try_clone()?)?;
+    }
+    Ok(rx)
+}
+
 /// Runs `shared`'s event loops until shutdown; the calling thread runs loop
-/// 0 (listeners and signals), the others get their own threads.
-pub fn run_loops(shared: Arc<Shared>, listeners: Vec<Listener>, signals: bool) -> io::Result<()> {
+/// 0 (listeners and the signal pipe, if any), the others get their own
+/// threads.
+pub fn run_loops(
+    shared: Arc<Shared>,
+    listeners: Vec<Listener>,
+    signals: Option<std::os::unix::net::UnixStream>,
+) -> io::Result<()> {
     let n = shared.loop_stats.len();
     let mut polls = Vec::with_capacity(n);
     let mut handles = Vec::with_capacity(n);
@@ -294,6 +321,7 @@ pub fn run_loops(shared: Arc<Shared>, listeners: Vec<Listener>, signals: bool) -
             conns: Vec::new(),
             free: Vec::new(),
             ids: Default::default(),
+            deadlines: Default::default(),
             listeners: Vec::new(),
             signals: None,
             next_loop: 0,
@@ -313,12 +341,7 @@ pub fn run_loops(shared: Arc<Shared>, listeners: Vec<Listener>, signals: bool) -
         }
         first.listeners.push(l);
     }
-    if signals {
-        let (rx, tx) = std::os::unix::net::UnixStream::pair()?;
-        rx.set_nonblocking(true)?;
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::low_level::pipe::register(sig, tx.try_clone()?)?;
-        }
+    if let Some(rx) = signals {
         let mut rx = UnixStream::from_std(rx);
         first
             .poll
@@ -362,6 +385,10 @@ impl EventLoop {
                 next_cron = now + Duration::from_millis(1000 / hz as u64);
             }
             let mut timeout = next_cron.saturating_duration_since(now);
+            if let Some(&(deadline, _)) = self.deadlines.first() {
+                let wait = deadline.saturating_sub(unix_ms());
+                timeout = timeout.min(Duration::from_millis(wait));
+            }
             if !self.again.is_empty() {
                 timeout = Duration::ZERO;
             }
@@ -396,6 +423,7 @@ impl EventLoop {
             }
             // Messages this loop queued for itself (pub/sub) without a wake.
             self.drain_inbox();
+            self.expire_blocked();
             if self.stopping && shutdown_deadline.is_none() {
                 self.begin_shutdown();
                 shutdown_deadline = Some(Instant::now() + Duration::from_secs(2));
@@ -455,7 +483,74 @@ impl EventLoop {
                     }
                 }
                 LoopMsg::Deliver(batch) => self.deliver(batch),
+                LoopMsg::Unblock { client, reply } => self.unblock(client, &reply),
                 LoopMsg::Shutdown => self.stopping = true,
+            }
+        }
+    }
+
+    /// Delivers a blocked client's reply and resumes its input.
+    fn unblock(&mut self, client: u64, reply: &[u8]) {
+        let Some(&i) = self.ids.get(&client) else {
+            return;
+        };
+        let Some(conn) = self.conns[i].as_mut() else {
+            return;
+        };
+        if let Some(b) = conn.client.blocked.take() {
+            self.deadlines.remove(&(b.deadline, client));
+        }
+        conn.out.buf.extend_from_slice(reply);
+        self.resume(i);
+    }
+
+    /// Times out blocked clients whose deadline passed (unless a serving
+    /// thread claimed them first: then their reply is on its way).
+    fn expire_blocked(&mut self) {
+        let now = unix_ms();
+        while let Some(&(deadline, client)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.remove(&(deadline, client));
+            let Some(w) = self.shared.blocking.claim(client) else {
+                continue;
+            };
+            let Some(&i) = self.ids.get(&client) else {
+                continue;
+            };
+            let Some(conn) = self.conns[i].as_mut() else {
+                continue;
+            };
+            conn.client.blocked = None;
+            w.op.timeout_reply(&mut conn.out);
+            self.resume(i);
+        }
+    }
+
+    /// Processes what a client had pipelined behind a command that blocked,
+    /// and writes the replies.
+    fn resume(&mut self, i: usize) {
+        let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
+            return;
+        };
+        self.process(&mut conn);
+        self.track_blocked(&conn);
+        let keep = match conn.flush(&self.shared.loop_stats[self.index]) {
+            Ok(done) => !(done && conn.client.close != Close::No),
+            Err(_) => false,
+        };
+        self.conns[i] = Some(conn);
+        if !keep {
+            self.close(i);
+        }
+    }
+
+    /// Remembers the deadline of a client that just blocked.
+    fn track_blocked(&mut self, conn: &Conn) {
+        if let Some(b) = conn.client.blocked {
+            if b.deadline != 0 {
+                self.deadlines.insert((b.deadline, conn.client.id()));
             }
         }
     }
@@ -628,6 +723,10 @@ impl EventLoop {
             return;
         };
         conn.sock.deregister(self.poll.registry());
+        if let Some(b) = conn.client.blocked.take() {
+            self.shared.blocking.claim(conn.client.id());
+            self.deadlines.remove(&(b.deadline, conn.client.id()));
+        }
         cmd::pubsub::unsubscribe_all(&mut conn.client, &self.shared);
         cmd::transaction::unwatch_all(&mut conn.client, &self.shared);
         self.ids.remove(&conn.client.id());
@@ -696,6 +795,7 @@ impl EventLoop {
                     let drained = n < room;
                     self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
                     self.process(conn);
+                    self.track_blocked(conn);
                     if conn.end - conn.start > limit {
                         warning!(
                             "Closing client {} that reached max query buffer length",
@@ -748,7 +848,7 @@ impl EventLoop {
             client,
             ..
         } = conn;
-        while *start < *end && client.close == Close::No {
+        while *start < *end && client.close == Close::No && client.blocked.is_none() {
             match decoder.decode(&buf[*start..*end]) {
                 Ok(None) => break,
                 Ok(Some(req)) => {

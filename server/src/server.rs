@@ -123,6 +123,8 @@ pub struct Shared {
     pub keyspace: Keyspace,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
     /// Number of (client, key) WATCHes in force: write commands signal
     /// their keys only when it is not zero.
     pub watching: std::sync::atomic::AtomicUsize,
@@ -198,6 +200,7 @@ impl Shared {
             hot,
             keyspace: Keyspace::new(config.databases),
             pubsub: crate::pubsub::PubSub::default(),
+            blocking: crate::blocking::Blocking::default(),
             watching: std::sync::atomic::AtomicUsize::new(0),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
@@ -570,9 +573,10 @@ impl Server {
         &self.shared
     }
 
-    /// Runs until shutdown (SIGINT/SIGTERM when `signals`, SHUTDOWN, or
+    /// Runs until shutdown (SIGINT/SIGTERM when a signal pipe from
+    /// [`net::signal_pipe`] is given, SHUTDOWN, or
     /// [`Shared::request_shutdown`]).
-    pub fn run(self, signals: bool) -> io::Result<()> {
+    pub fn run(self, signals: Option<std::os::unix::net::UnixStream>) -> io::Result<()> {
         let Server { shared, listeners } = self;
         let paths: Vec<PathBuf> = listeners
             .iter()
@@ -594,7 +598,7 @@ impl Server {
         let addr = self.local_addr();
         let thread = std::thread::Builder::new()
             .name("soquete-main".into())
-            .spawn(move || self.run(false))
+            .spawn(move || self.run(None))
             .expect("spawning the server thread");
         ServerHandle {
             shared,
@@ -637,6 +641,7 @@ pub fn serve(config: Config, config_file: Option<PathBuf>) -> io::Result<()> {
     let loops = config.loop_count();
     let pidfile = config.pidfile.clone();
     let server = Server::bind_with_file(config, config_file)?;
+    let signals = net::signal_pipe()?;
     let port = server.shared.tcp_port.load(Ordering::Relaxed);
     notice!("Server initialized, {loops} event loop thread(s)");
     if port != 0 {
@@ -645,7 +650,7 @@ pub fn serve(config: Config, config_file: Option<PathBuf>) -> io::Result<()> {
     if let Some(p) = &server.shared.config().unixsocket {
         notice!("Ready to accept connections unix ({})", p.display());
     }
-    let result = server.run(true);
+    let result = server.run(Some(signals));
     if let Some(p) = pidfile {
         let _ = std::fs::remove_file(p);
     }

@@ -458,6 +458,8 @@ const CLIENT_HELP: &[&str] = &[
     "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.",
     "    * LIB-VER: the client lib version.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "NO-TOUCH (ON|OFF)",
@@ -475,6 +477,7 @@ pub fn client_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 // ---- command table rows ----
 
 static CLIENT_SUBCOMMANDS: &[Spec] = &[
+    Spec { name: "unblock", arity: -3, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "5.0.0", summary: "Unblock a client blocked in a blocking command from a different connection", complexity: "O(log N) where N is the number of client connections", handler: super::blocking::client_unblock, subcommands: &[] },
     Spec { name: "id", arity: 2, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "5.0.0", summary: "Returns the client ID for the current connection", complexity: "O(1)", handler: client_id, subcommands: &[] },
     Spec { name: "setname", arity: 3, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.6.9", summary: "Set the current connection name", complexity: "O(1)", handler: client_setname, subcommands: &[] },
     Spec { name: "getname", arity: 2, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.6.9", summary: "Get the current connection name", complexity: "O(1)", handler: client_getname, subcommands: &[] },

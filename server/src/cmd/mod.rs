@@ -7,6 +7,7 @@
 //! `COMMANDS` list at the end of that file, add its tests (a differential script in `server/tests/diff/`).
 
 pub mod args;
+pub mod blocking;
 pub mod connection;
 pub mod hash;
 pub mod keys;
@@ -41,6 +42,9 @@ pub struct Ctx<'a> {
     pub shared: &'a Shared,
     /// Counters of the event loop running the command.
     pub stats: &'a LoopStats,
+    /// Keys written by this command (or EXEC's queue) that clients are
+    /// blocked on: served before the locks are released.
+    pub ready: Vec<(usize, Vec<u8>)>,
 }
 
 /// A command handler. It writes its reply into `ctx.out` and returns Ok, or
@@ -346,6 +350,7 @@ pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult 
 /// watches). A write that changed nothing still counts: that is stricter
 /// than Redis (EXEC may fail where Redis's would not), never looser.
 pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
+    note_ready(spec, argv, ctx);
     if !spec.has(flags::WRITE)
         || ctx.shared.watching.load(std::sync::atomic::Ordering::Relaxed) == 0
     {
@@ -357,6 +362,21 @@ pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     for (db, key) in keys {
         if db < dbs {
             ctx.ks.signal(db, key);
+        }
+    }
+}
+
+/// After a successful write command, notes its keys that blocked clients
+/// wait on (nothing to do when nobody is blocked).
+pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
+    if !spec.has(flags::WRITE) || ctx.shared.blocking.count() == 0 {
+        return;
+    }
+    let mut keys = Vec::new();
+    spec.keys_of(argv, ctx.ks.db, &mut keys);
+    for (db, key) in keys {
+        if ctx.shared.blocking.has_waiters(db, key) && !ctx.ready.iter().any(|(d, k)| *d == db && k == key) {
+            ctx.ready.push((db, key.to_vec()));
         }
     }
 }
@@ -398,13 +418,22 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         client,
         shared,
         stats,
+        ready: Vec::new(),
     };
     let started = std::time::Instant::now();
     let result = run_handler(r.spec, &mut ctx, argv);
     if result.is_ok() {
         signal_writes(r.spec, argv, &mut ctx);
     }
+    let mut moves = Vec::new();
+    if !ctx.ready.is_empty() {
+        let ready = std::mem::take(&mut ctx.ready);
+        blocking::serve(&mut ctx.ks, shared, &ready, &mut moves);
+    }
     drop(ctx);
+    if !moves.is_empty() {
+        blocking::finish_moves(shared, moves, now);
+    }
     if let Err(e) = result {
         stats.count_error();
         out.error(&e);

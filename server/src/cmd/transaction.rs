@@ -143,6 +143,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         return Ok(());
     }
     c.out.array(argvs.len());
+    c.client.in_exec = true;
     for (r, argv) in resolved.iter().zip(&argvs) {
         c.stats.commands.fetch_add(1, Ordering::Relaxed);
         let result = match r {
@@ -160,6 +161,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
             c.out.error(&e);
         }
     }
+    c.client.in_exec = false;
     Ok(())
 }
 

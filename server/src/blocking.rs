@@ -1,0 +1,172 @@
+//! Clients blocked on keys (BLPOP, BLMOVE, BLMPOP, BZPOPMIN...): the
+//! registry, and serving waiters when a key becomes ready.
+//!
+//! A blocked client waits in a FIFO per key. When a write command (or a
+//! whole EXEC) has made one of those keys non-empty, the thread that ran it
+//! serves the waiters right away, still holding that command's shard locks:
+//! first come, first served, and no other client can take the element in
+//! between, exactly as in Redis. The waiter's reply travels to its own event
+//! loop as a message. A waiter is *claimed* (removed from the registry)
+//! under the registry's lock by exactly one party — the serving thread, its
+//! loop on timeout, CLIENT UNBLOCK, or a disconnect — so a reply is never
+//! sent twice and a timed-out client never consumes an element.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::reply::Reply;
+use crate::types::list::End;
+
+/// What a blocked client is waiting to do.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// BLPOP / BRPOP: pop one element, reply `[key, element]`.
+    Pop(End),
+    /// BLMOVE / BRPOPLPUSH: pop from `from`, push at `to` of `dest`, reply
+    /// with the element.
+    Move {
+        /// Side popped.
+        from: End,
+        /// Side pushed.
+        to: End,
+        /// Destination key.
+        dest: Vec<u8>,
+    },
+    /// BLMPOP: pop up to `count`, reply `[key, [elements]]`.
+    MPop {
+        /// Side popped.
+        end: End,
+        /// Most elements.
+        count: usize,
+    },
+    /// BZPOPMIN / BZPOPMAX: reply `[key, member, score]`.
+    ZPop {
+        /// Highest scores first.
+        max: bool,
+    },
+    /// BZMPOP: reply `[key, [[member, score] ...]]`.
+    ZMPop {
+        /// Highest scores first.
+        max: bool,
+        /// Most members.
+        count: usize,
+    },
+}
+
+impl Op {
+    /// True when the op waits for a list (else a sorted set).
+    pub fn wants_list(&self) -> bool {
+        matches!(self, Op::Pop(_) | Op::Move { .. } | Op::MPop { .. })
+    }
+
+    /// Writes the reply a timed-out waiter gets: a null array, for every
+    /// op (BLMOVE included), as Redis 7.0 sends.
+    pub fn timeout_reply(&self, out: &mut Reply) {
+        out.null_array();
+    }
+
+    /// Writes the reply of a blocking command that found nothing inside
+    /// MULTI (where it cannot block): BLMOVE/BRPOPLPUSH a null bulk, the
+    /// others a null array.
+    pub fn empty_reply(&self, out: &mut Reply) {
+        match self {
+            Op::Move { .. } => out.null(),
+            _ => out.null_array(),
+        }
+    }
+}
+
+/// One blocked client.
+#[derive(Debug, Clone)]
+pub struct Waiter {
+    /// Client id.
+    pub client: u64,
+    /// Its event loop.
+    pub loop_index: usize,
+    /// Its database.
+    pub db: usize,
+    /// The keys it waits on, in the order it gave them.
+    pub keys: Vec<Vec<u8>>,
+    /// What to do when served.
+    pub op: Op,
+    /// Its protocol, for the reply.
+    pub resp3: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_key: HashMap<(usize, Vec<u8>), VecDeque<u64>, ahash::RandomState>,
+    waiters: HashMap<u64, Waiter, ahash::RandomState>,
+}
+
+/// The registry of blocked clients.
+#[derive(Default)]
+pub struct Blocking {
+    inner: Mutex<Inner>,
+    count: AtomicUsize,
+}
+
+impl Blocking {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Number of blocked clients (0 lets writes skip all of this).
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Registers a blocked client at the back of each of its keys' queues.
+    pub fn block(&self, w: Waiter) {
+        let mut g = self.lock();
+        for k in &w.keys {
+            let q = g.by_key.entry((w.db, k.clone())).or_default();
+            if !q.contains(&w.client) {
+                q.push_back(w.client);
+            }
+        }
+        if g.waiters.insert(w.client, w).is_none() {
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn remove(&self, g: &mut Inner, client: u64) -> Option<Waiter> {
+        let w = g.waiters.remove(&client)?;
+        for k in &w.keys {
+            let slot = (w.db, k.clone());
+            if let Some(q) = g.by_key.get_mut(&slot) {
+                q.retain(|&id| id != client);
+                if q.is_empty() {
+                    g.by_key.remove(&slot);
+                }
+            }
+        }
+        self.count.fetch_sub(1, Ordering::Relaxed);
+        Some(w)
+    }
+
+    /// Claims a waiter (timeout, CLIENT UNBLOCK, disconnect): `None` when it
+    /// is not blocked any more — someone else claimed it first.
+    pub fn claim(&self, client: u64) -> Option<Waiter> {
+        let mut g = self.lock();
+        self.remove(&mut g, client)
+    }
+
+    /// Claims the first waiter on `(db, key)` whose op wants a list
+    /// (`list`) or a sorted set (`!list`).
+    pub fn claim_first(&self, db: usize, key: &[u8], list: bool) -> Option<Waiter> {
+        let mut g = self.lock();
+        let q = g.by_key.get(&(db, key.to_vec()))?;
+        let id = q
+            .iter()
+            .copied()
+            .find(|id| g.waiters.get(id).is_some_and(|w| w.op.wants_list() == list))?;
+        self.remove(&mut g, id)
+    }
+
+    /// True when someone waits on `(db, key)`.
+    pub fn has_waiters(&self, db: usize, key: &[u8]) -> bool {
+        self.lock().by_key.contains_key(&(db, key.to_vec()))
+    }
+}

@@ -1,0 +1,372 @@
+//! Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, and CLIENT
+//! UNBLOCK. The registry and the serving of waiters are in
+//! [`crate::blocking`].
+
+use super::args::{self, is};
+use super::flags::*;
+use super::{list, Ctx, Keys, Spec};
+use crate::blocking::{Op, Waiter};
+use crate::client::Blocked;
+use crate::db::{hash_key, shard_of, Locked};
+use crate::error::{CmdError, CmdResult};
+use crate::net::LoopMsg;
+use crate::reply::Reply;
+use crate::server::Shared;
+use crate::types::list::{End, Fill, List};
+use crate::util::ldouble::LongDouble;
+use crate::util::num::{parse_f64, parse_i64};
+use crate::value::Value;
+
+/// Parses a blocking timeout (seconds, fractions allowed) into an absolute
+/// deadline in ms, 0 meaning forever — Redis's
+/// `getTimeoutFromObjectOrReply`, including its quirks: the value is read
+/// as a long double, multiplied by 1000 and truncated, and anything that
+/// does not fit a 64-bit integer comes out negative.
+pub fn timeout_arg(a: &[u8], now: u64) -> Result<u64, CmdError> {
+    if LongDouble::parse(a).is_none() {
+        return Err(CmdError::msg("ERR timeout is not a float or out of range"));
+    }
+    let ms = parse_f64(a).map(|s| s * 1000.0);
+    let tval: i64 = match ms {
+        Some(v) if v.is_finite() && v < 9.223_372_036_854_776e18 && v >= -9.223_372_036_854_776e18 => v as i64,
+        _ => i64::MIN,
+    };
+    if tval < 0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
+    if tval == 0 {
+        return Ok(0);
+    }
+    if tval > i64::MAX - now as i64 {
+        return Err(CmdError::msg("ERR timeout is out of range"));
+    }
+    Ok(tval as u64 + now)
+}
+
+/// Blocks the client on `keys` (or, inside EXEC, replies as a timeout would,
+/// since a transaction never blocks).
+fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
+    if c.client.in_exec {
+        op.empty_reply(c.out);
+        return;
+    }
+    c.client.blocked = Some(Blocked { deadline });
+    c.shared.blocking.block(Waiter {
+        client: c.client.id(),
+        loop_index: c.client.meta.loop_index,
+        db: c.ks.db,
+        keys: keys.iter().map(|k| k.to_vec()).collect(),
+        op,
+        resp3: c.out.resp3,
+    });
+}
+
+fn blocking_pop(c: &mut Ctx<'_>, a: &[&[u8]], end: End) -> CmdResult {
+    let deadline = timeout_arg(a[a.len() - 1], c.ks.now)?;
+    let keys = &a[1..a.len() - 1];
+    for &key in keys {
+        let Some(e) = c.ks.get(key) else { continue };
+        let Value::List(l) = &mut e.value else {
+            return Err(CmdError::WrongType);
+        };
+        let Some(elem) = l.pop(end) else { continue };
+        let empty = l.is_empty();
+        c.out.array(2);
+        c.out.bulk(key);
+        c.out.bulk(&elem);
+        if empty {
+            c.ks.remove(key);
+        }
+        return Ok(());
+    }
+    block(c, keys, Op::Pop(end), deadline);
+    Ok(())
+}
+
+/// BLPOP key [key ...] timeout
+pub fn blpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_pop(c, a, End::Front)
+}
+
+/// BRPOP key [key ...] timeout
+pub fn brpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_pop(c, a, End::Back)
+}
+
+fn end_arg(a: &[u8]) -> Result<End, CmdError> {
+    if is(a, "LEFT") {
+        Ok(End::Front)
+    } else if is(a, "RIGHT") {
+        Ok(End::Back)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+fn side_name(e: End) -> &'static [u8] {
+    match e {
+        End::Front => b"LEFT",
+        End::Back => b"RIGHT",
+    }
+}
+
+fn blocking_move(c: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End, timeout: &[u8]) -> CmdResult {
+    let deadline = timeout_arg(timeout, c.ks.now)?;
+    match c.ks.get(src) {
+        Some(e) if !matches!(e.value, Value::List(_)) => Err(CmdError::WrongType),
+        Some(_) => list::lmove(c, &[b"lmove", src, dst, side_name(from), side_name(to)]),
+        None => {
+            block(
+                c,
+                &[src],
+                Op::Move {
+                    from,
+                    to,
+                    dest: dst.to_vec(),
+                },
+                deadline,
+            );
+            Ok(())
+        }
+    }
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+pub fn blmove(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let from = end_arg(a[3])?;
+    let to = end_arg(a[4])?;
+    blocking_move(c, a[1], a[2], from, to, a[5])
+}
+
+/// BRPOPLPUSH source destination timeout
+pub fn brpoplpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_move(c, a[1], a[2], End::Back, End::Front, a[3])
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn blmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let deadline = timeout_arg(a[1], c.ks.now)?;
+    let numkeys = args::int_in(a[2], 1, i64::MAX, "ERR numkeys should be greater than 0")?;
+    let keys_end = usize::try_from(numkeys)
+        .ok()
+        .and_then(|n| n.checked_add(3))
+        .filter(|&w| w < a.len())
+        .ok_or(CmdError::Syntax)?;
+    let end = end_arg(a[keys_end])?;
+    let mut count: Option<usize> = None;
+    let mut j = keys_end + 1;
+    while j < a.len() {
+        if count.is_none() && is(a[j], "COUNT") && j + 1 < a.len() {
+            j += 1;
+            let n = args::int_in(a[j], 1, i64::MAX, "ERR count should be greater than 0")?;
+            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let keys = &a[3..keys_end];
+    for &key in keys {
+        match c.ks.get(key) {
+            None => continue,
+            Some(e) => match &e.value {
+                Value::List(l) if l.is_empty() => continue,
+                Value::List(_) => return list::lmpop(c, &a[1..]),
+                _ => return Err(CmdError::WrongType),
+            },
+        }
+    }
+    let op = Op::MPop {
+        end,
+        count: count.unwrap_or(1),
+    };
+    block(c, keys, op, deadline);
+    Ok(())
+}
+
+/// The keys of BLMPOP (its numkeys is the second argument).
+pub fn blmpop_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
+    list::mpop_keys_at(a, 2, db, out);
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let id = parse_i64(a[2]).ok_or(CmdError::NotInteger)?;
+    let error = match a.get(3) {
+        None => false,
+        Some(r) if is(r, "TIMEOUT") => false,
+        Some(r) if is(r, "ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let Some(w) = u64::try_from(id).ok().and_then(|id| c.shared.blocking.claim(id)) else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let mut out = Reply {
+        buf: Vec::new(),
+        resp3: w.resp3,
+    };
+    if error {
+        out.error(&CmdError::msg(
+            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+        ));
+    } else {
+        w.op.timeout_reply(&mut out);
+    }
+    send_reply(c.shared, &w, out.buf);
+    c.out.int(1);
+    Ok(())
+}
+
+fn send_reply(shared: &Shared, w: &Waiter, reply: Vec<u8>) {
+    if let Some(loops) = shared.loops.get() {
+        loops[w.loop_index].send(LoopMsg::Unblock {
+            client: w.client,
+            reply,
+        });
+    }
+}
+
+/// A BLMOVE whose element was popped while the pushing command's locks
+/// were held, still to be pushed to its destination (whose shard may not
+/// be among those locks, so it is done after they are released).
+pub struct PendingMove {
+    waiter: Waiter,
+    src: Vec<u8>,
+    elem: Vec<u8>,
+}
+
+/// Serves the waiters of keys a command made ready, under its locks.
+pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], moves: &mut Vec<PendingMove>) {
+    for (db, key) in ready {
+        loop {
+            let is_list = match ks.peek_in(*db, key).map(|e| &e.value) {
+                Some(Value::List(l)) if !l.is_empty() => true,
+                _ => break,
+            };
+            let Some(w) = shared.blocking.claim_first(*db, key, is_list) else {
+                break;
+            };
+            let Some(Value::List(l)) = ks.peek_in(*db, key).map(|e| &mut e.value) else {
+                break;
+            };
+            let mut out = Reply {
+                buf: Vec::new(),
+                resp3: w.resp3,
+            };
+            let mut pending = None;
+            match &w.op {
+                Op::Pop(end) => {
+                    let elem = l.pop(*end).unwrap_or_default();
+                    out.array(2);
+                    out.bulk(key);
+                    out.bulk(&elem);
+                }
+                Op::MPop { end, count } => {
+                    let n = (*count).min(l.len());
+                    out.array(2);
+                    out.bulk(key);
+                    out.array(n);
+                    for _ in 0..n {
+                        out.bulk(&l.pop(*end).unwrap_or_default());
+                    }
+                }
+                Op::Move { from, .. } => {
+                    pending = Some(l.pop(*from).unwrap_or_default());
+                }
+                Op::ZPop { .. } | Op::ZMPop { .. } => break,
+            }
+            if l.is_empty() {
+                ks.remove_in(*db, key);
+            }
+            match pending {
+                Some(elem) => moves.push(PendingMove {
+                    waiter: w,
+                    src: key.clone(),
+                    elem,
+                }),
+                None => send_reply(shared, &w, out.buf),
+            }
+        }
+    }
+}
+
+fn fill(shared: &Shared) -> Fill {
+    shared
+        .config()
+        .int_option("list-max-listpack-size")
+        .map_or(Fill::DEFAULT, Fill::from_config)
+}
+
+/// Finishes BLMOVE serves after the serving command released its locks:
+/// pushes each element to its destination (or back to its source when the
+/// destination holds another type, replying WRONGTYPE as Redis does), and
+/// serves whoever waits on the destination in turn.
+pub fn finish_moves(shared: &Shared, mut moves: Vec<PendingMove>, now: u64) {
+    let mut ids = Vec::new();
+    while let Some(m) = moves.pop() {
+        let Op::Move { from, to, dest } = &m.waiter.op else {
+            continue;
+        };
+        let db = m.waiter.db;
+        ids.clear();
+        ids.push((db as u32, shard_of(hash_key(dest)) as u32));
+        let mut ks = shared.keyspace.lock(&mut ids, db, now);
+        let fill = fill(shared);
+        let mut out = Reply {
+            buf: Vec::new(),
+            resp3: m.waiter.resp3,
+        };
+        match ks.get(dest).map(|e| &mut e.value) {
+            Some(Value::List(l)) => {
+                l.push(*to, &m.elem, fill);
+                out.bulk(&m.elem);
+            }
+            Some(_) => {
+                out.error(&CmdError::WrongType);
+                drop(ks);
+                ids.clear();
+                ids.push((db as u32, shard_of(hash_key(&m.src)) as u32));
+                let mut back = shared.keyspace.lock(&mut ids, db, now);
+                match back.get(&m.src).map(|e| &mut e.value) {
+                    Some(Value::List(l)) => l.push(*from, &m.elem, fill),
+                    Some(_) => {}
+                    None => {
+                        let mut l = List::new();
+                        l.push(*from, &m.elem, fill);
+                        back.set(&m.src, Value::List(Box::new(l)), false);
+                    }
+                }
+                send_reply(shared, &m.waiter, out.buf);
+                continue;
+            }
+            None => {
+                let mut l = List::new();
+                l.push(*to, &m.elem, fill);
+                ks.set(dest, Value::List(Box::new(l)), false);
+                out.bulk(&m.elem);
+            }
+        }
+        ks.signal(db, dest);
+        send_reply(shared, &m.waiter, out.buf);
+        if shared.blocking.has_waiters(db, dest) {
+            serve(&mut ks, shared, &[(db, dest.clone())], &mut moves);
+        }
+    }
+}
+
+// ---- command table rows ----
+
+/// This group's rows of the command table.
+#[rustfmt::skip]
+pub static COMMANDS: &[Spec] = &[
+    Spec { name: "blpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", since: "2.0.0", summary: "Remove and get the first element in a list, or block until one is available", complexity: "O(N) where N is the number of provided keys.", handler: blpop, subcommands: &[] },
+    Spec { name: "brpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", since: "2.0.0", summary: "Remove and get the last element in a list, or block until one is available", complexity: "O(N) where N is the number of provided keys.", handler: brpop, subcommands: &[] },
+    Spec { name: "blmove", arity: 6, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", since: "6.2.0", summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)", handler: blmove, subcommands: &[] },
+    Spec { name: "brpoplpush", arity: 4, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", since: "2.2.0", summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)", handler: brpoplpush, subcommands: &[] },
+    Spec { name: "blmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys, (0, 0, 0)), group: "list", since: "7.0.0", summary: "Pop elements from a list, or block until one is available", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.", handler: blmpop, subcommands: &[] },
+];
