@@ -41,8 +41,15 @@ if [ "$FUZZ_SECONDS" != 0 ] && [ -d fuzz/fuzz_targets ]; then
         mkdir -p "$corpus"
         seeds=()
         [ -d "fuzz/seeds/$target" ] && seeds+=("seeds/$target")
-        (cd fuzz && cargo fuzz run -O "$target" "corpus/$target" "${seeds[@]}" -- \
-            -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 2>&1 | tail -n 12)
+        out=$(mktemp)
+        if ! (cd fuzz && cargo fuzz run -O "$target" "corpus/$target" "${seeds[@]}" -- \
+            -max_total_time="$FUZZ_SECONDS" -print_final_stats=1) >"$out" 2>&1; then
+            cat "$out"
+            log "fuzz target $target FAILED"
+            exit 1
+        fi
+        grep -E '^(stat::number_of_executed_units|Done)' "$out" || tail -n 3 "$out"
+        rm -f "$out"
     done
 fi
 log "all tests passed"
