@@ -9,6 +9,7 @@
 pub mod args;
 pub mod blocking;
 pub mod connection;
+pub mod docs;
 pub mod hash;
 pub mod keys;
 pub mod list;

@@ -421,7 +421,10 @@ pub fn command_docs_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             None => s.name.to_string(),
         };
         c.out.bulk(name.as_bytes());
-        command_docs(c, s, p);
+        match super::docs::find(&name) {
+            Some(doc) => super::docs::write_frame(c.out, doc),
+            None => command_docs(c, s, p),
+        }
     }
     Ok(())
 }

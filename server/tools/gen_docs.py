@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Regenerates server/src/cmd/docs.resp: Redis's own COMMAND DOCS (argument
+specifications included, which redis-cli turns into hints) for every
+top-level command soquete implements.
+
+    python3 server/tools/gen_docs.py REDIS_PORT SOQUETE_PORT
+
+REDIS_PORT: a redis-server 7.0.15; SOQUETE_PORT: a soquete-server built from
+this tree (its COMMAND LIST says which commands to keep). The output is one
+RESP3 map, name -> docs, read once at start-up by cmd/docs.rs.
+"""
+import socket
+import sys
+
+
+def request(port, *args, resp3=False):
+    s = socket.create_connection(("127.0.0.1", port))
+    out = b""
+    if resp3:
+        out += b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"
+    out += b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+    out += b"*1\r\n$4\r\nPING\r\n"
+    s.sendall(out)
+    data = b""
+    while not data.endswith(b"+PONG\r\n"):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            raise SystemExit("connection closed")
+        data += chunk
+    s.close()
+    data = data[: -len(b"+PONG\r\n")]
+    if resp3:  # drop the HELLO reply: everything before the last top-level reply
+        data = data[data.index(b"\r\n%", 3) + 2 :] if data.startswith(b"%7") else data
+    return data
+
+
+def parse(buf, i=0):
+    """Minimal RESP parser returning (value, next index); enough for COMMAND DOCS."""
+    t = buf[i : i + 1]
+    j = buf.index(b"\r\n", i)
+    line = buf[i + 1 : j]
+    i = j + 2
+    if t in (b"+", b"-", b":"):
+        return line, i
+    if t == b"$":
+        n = int(line)
+        return buf[i : i + n], i + n + 2
+    if t in (b"*", b"~"):
+        items = []
+        for _ in range(int(line)):
+            v, i = parse(buf, i)
+            items.append(v)
+        return items, i
+    if t == b"%":
+        items = []
+        for _ in range(int(line) * 2):
+            v, i = parse(buf, i)
+            items.append(v)
+        return items, i
+    if t == b"_":
+        return None, i
+    raise SystemExit("unexpected type %r" % t)
+
+
+def main():
+    redis_port, soquete_port = int(sys.argv[1]), int(sys.argv[2])
+    names, _ = parse(request(soquete_port, b"COMMAND", b"LIST"))
+    top = sorted(n for n in names if b"|" not in n)
+    raw = request(redis_port, b"COMMAND", b"DOCS", *top, resp3=True)
+    # Keep Redis's bytes as they are: the reply is already one RESP3 map.
+    path = "server/src/cmd/docs.resp"
+    with open(path, "wb") as f:
+        f.write(raw)
+    print("wrote %s: %d commands, %d bytes" % (path, len(top), len(raw)))
+
+
+if __name__ == "__main__":
+    main()
