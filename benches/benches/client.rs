@@ -275,18 +275,44 @@ fn multiplexed(c: &mut Criterion, server: &ServerProcess) {
 /// The user/system split runs in bench mode, unless a criterion filter
 /// excludes the blocking group.
 fn wants_split() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo test` runs benches once each without `--bench`: no split then.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !args.iter().any(|a| a == "--bench") {
         return false;
     }
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    // Criterion options that take a value: that value is not a filter.
+    const WITH_VALUE: &[&str] = &[
+        "--measurement-time",
+        "--warm-up-time",
+        "--sample-size",
+        "--save-baseline",
+        "--baseline",
+        "--load-baseline",
+        "--profile-time",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--nresamples",
+        "--output-format",
+        "--color",
+        "--plotting-backend",
+        "-s",
+        "-b",
+        "-c",
+    ];
+    let mut filters = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if WITH_VALUE.contains(&a.as_str()) {
+            it.next();
+        } else if !a.starts_with('-') {
+            filters.push(a.as_str());
+        }
+    }
     filters.is_empty()
         || filters
             .iter()
-            .any(|f| "client_blocking".contains(f.as_str()) || f.contains("blocking"))
+            .any(|f| "client_blocking".contains(f) || f.contains("blocking"))
 }
 
 fn quick() -> bool {

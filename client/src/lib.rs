@@ -52,6 +52,13 @@
 //! [`Protocol::Resp3`] sends `HELLO 3`, and falls back to RESP2 when the server
 //! refuses it.
 //!
+//! # RESP3 push messages
+//!
+//! Over RESP3 a server may send out-of-band push frames (pub/sub messages,
+//! client-side caching invalidations). [`Subscriber`] and [`AsyncSubscriber`]
+//! read them as messages; [`Client`] and [`MultiplexedClient`] skip them, so
+//! they never take the place of a reply.
+//!
 //! # Errors
 //!
 //! [`Error::Server`] keeps the server's error code word (`WRONGTYPE`, `MOVED`,

@@ -141,3 +141,31 @@ async fn async_subscriber_in_resp2_and_resp3() {
         assert_eq!(n, 0);
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn multiplexed_client_and_subscriber_over_a_unix_socket() {
+    use soquete_testkit::ServerKind;
+    let path = std::env::temp_dir().join(format!("soquete-client-mux-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let s = ServerProcess::builder(ServerKind::Redis)
+        .args([
+            "--unixsocket",
+            path.to_str().unwrap(),
+            "--unixsocketperm",
+            "700",
+        ])
+        .start();
+    let unix = format!("unix://{}", path.display());
+    let c = MultiplexedClient::connect(unix.as_str()).await.unwrap();
+    let mut sub = soquete_client::AsyncSubscriber::connect(unix.as_str())
+        .await
+        .unwrap();
+    sub.subscribe("u").await.unwrap();
+    let _: () = c.set("via", "unix").await.unwrap();
+    assert_eq!(c.get::<_, String>("via").await.unwrap(), "unix");
+    assert_eq!(c.publish::<_, _, i64>("u", "m").await.unwrap(), 1);
+    assert_eq!(&sub.next_message().await.unwrap().payload[..], b"m");
+    drop(s);
+    let _ = std::fs::remove_file(&path);
+}
