@@ -290,3 +290,29 @@ fn stricter_than_redis_where_redis_skips_bytes_unchecked() {
         b"-ERR Protocol error: expected CRLF\r\n"
     );
 }
+
+#[test]
+fn unauthenticated_limits_match_redis() {
+    let redis = ServerProcess::builder(ServerKind::Redis)
+        .args(["--requirepass", "secret"])
+        .start();
+    let limits = soquete_resp::Limits {
+        unauthenticated: true,
+        ..Default::default()
+    };
+    for input in [&b"*11\r\n"[..], b"*1\r\n$16385\r\n", b"*3000000000\r\n"] {
+        let theirs = exchange(&redis, input);
+        let mut dec = RequestDecoder::with_limits(limits);
+        let err = dec.decode(input).unwrap_err();
+        let mut ours = b"-ERR Protocol error: ".to_vec();
+        err.write_message(&mut ours);
+        ours.extend_from_slice(b"\r\n");
+        assert_eq!(
+            ours.escape_ascii().to_string(),
+            theirs.escape_ascii().to_string()
+        );
+    }
+    // At the limits, both wait for the rest.
+    let mut dec = RequestDecoder::with_limits(limits);
+    assert!(dec.decode(b"*10\r\n$16384\r\n").unwrap().is_none());
+}
