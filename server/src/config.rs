@@ -112,6 +112,8 @@ pub struct Config {
     /// `client-output-buffer-limit` for the normal, replica and pubsub
     /// classes.
     pub output_limits: [OutputLimit; 3],
+    /// `notify-keyspace-events` flags (see [`crate::notify`]).
+    pub notify_keyspace_events: u32,
     /// DEBUG allowed: `yes`, `no` or `local` (loopback/Unix clients only).
     pub enable_debug_command: String,
     /// Options accepted for compatibility that only tune Redis internals,
@@ -149,6 +151,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             enable_debug_command: "no".into(),
+            notify_keyspace_events: 0,
             output_limits: [
                 OutputLimit::default(),
                 OutputLimit { hard: 256 << 20, soft: 64 << 20, soft_seconds: 60 },
@@ -196,11 +199,6 @@ const PASSTHROUGH: &[(&str, &str)] = &[
     ("jemalloc-bg-thread", "yes"),
     ("maxmemory-samples", "5"),
     ("maxmemory-eviction-tenacity", "10"),
-    ("notify-keyspace-events", ""),
-    (
-        "client-output-buffer-limit",
-        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-    ),
 ];
 
 /// One configuration option.
@@ -552,6 +550,60 @@ pub static OPTIONS: &[OptSpec] = &[
         |c| c.enable_debug_command.clone()
     ),
     opt!(
+        "notify-keyspace-events",
+        true,
+        |c, a| {
+            c.notify_keyspace_events = crate::notify::parse(one(a)?)
+                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
+        },
+        |c| crate::notify::show(c.notify_keyspace_events)
+    ),
+    opt!(
+        "client-output-buffer-limit",
+        true,
+        |c, a| {
+            let words: Vec<&str> = a.iter().flat_map(|w| w.split_whitespace()).collect();
+            if words.is_empty() || words.len() % 4 != 0 {
+                return Err("Wrong number of arguments in buffer limit configuration.".into());
+            }
+            let mut next = c.output_limits;
+            for g in words.chunks(4) {
+                let class = match g[0].to_ascii_lowercase().as_str() {
+                    "normal" => 0,
+                    "slave" | "replica" => 1,
+                    "pubsub" => 2,
+                    _ => {
+                        return Err(
+                            "Invalid client class specified in buffer limit configuration.".into(),
+                        )
+                    }
+                };
+                let (Some(hard), Some(soft), Some(soft_seconds)) =
+                    (parse_memory(g[1]), parse_memory(g[2]), g[3].parse::<u64>().ok())
+                else {
+                    return Err(
+                        "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                            .into(),
+                    );
+                };
+                next[class] = OutputLimit {
+                    hard,
+                    soft,
+                    soft_seconds,
+                };
+            }
+            c.output_limits = next
+        },
+        |c| {
+            c.output_limits
+                .iter()
+                .zip(OUTPUT_CLASSES)
+                .map(|(l, n)| format!("{n} {} {} {}", l.hard, l.soft, l.soft_seconds))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    ),
+    opt!(
         "slowlog-max-len",
         true,
         |c, a| c.slowlog_max_len = int(a, 0, i64::MAX)?,
@@ -841,6 +893,32 @@ mod tests {
         );
         let e = Config::from_args(&args(&["--port", "abc"])).unwrap_err();
         assert!(e.contains("port") && e.contains("integer"), "{e}");
+    }
+
+    #[test]
+    fn output_limits_and_notifications_are_typed_options() {
+        let mut c = Config::default();
+        c.set("client-output-buffer-limit", &["pubsub 1mb 256kb 1".to_string()])
+            .unwrap();
+        assert_eq!(
+            c.output_limits[2],
+            OutputLimit {
+                hard: 1 << 20,
+                soft: 256 << 10,
+                soft_seconds: 1
+            }
+        );
+        let shown = c
+            .all()
+            .into_iter()
+            .find(|(n, _)| *n == "client-output-buffer-limit")
+            .unwrap()
+            .1;
+        assert_eq!(shown, "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 262144 1");
+        assert!(c.set("client-output-buffer-limit", &["bogus 1 2 3".to_string()]).is_err());
+        c.set("notify-keyspace-events", &["KEA".to_string()]).unwrap();
+        assert_eq!(c.notify_keyspace_events, crate::notify::parse("AKE").unwrap());
+        assert!(c.set("notify-keyspace-events", &["xyz".to_string()]).is_err());
     }
 
     #[test]

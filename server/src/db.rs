@@ -13,6 +13,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::dict::{Dict, Node};
@@ -21,6 +22,23 @@ use crate::value::Value;
 /// Number of shards per database (a power of two).
 pub const SHARDS: usize = 256;
 const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
+
+/// When set, shards log new and expired keys for keyspace notifications
+/// (drained after each command and each active-expiry step).
+pub static LOG_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Keys removed by lazy expiry (a read found them past their deadline);
+/// INFO adds the active cycle's count to it.
+pub static LAZY_EXPIRED: AtomicU64 = AtomicU64::new(0);
+
+/// A keyspace event a shard logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEvent {
+    /// A key was created.
+    New,
+    /// A key was removed because its deadline passed.
+    Expired,
+}
 
 /// The hash of a key, shared by shard selection and the shard's table.
 pub fn hash_key(key: &[u8]) -> u64 {
@@ -82,6 +100,8 @@ pub struct Shard {
     /// Keys some client WATCHes: watcher count and modification version.
     /// Belongs to the (db, shard) slot, not to the data: SWAPDB leaves it.
     watched: HashMap<Box<[u8]>, Watch, ahash::RandomState>,
+    /// New/expired keys since the last drain, when [`LOG_EVENTS`] is set.
+    events: Vec<(KeyEvent, Box<[u8]>)>,
 }
 
 /// WATCH bookkeeping for one key.
@@ -121,6 +141,8 @@ impl Shard {
         let expired = self.dict.get(hash, key)?.value.expired(now);
         if expired {
             self.remove(hash, key);
+            LAZY_EXPIRED.fetch_add(1, Ordering::Relaxed);
+            self.log(KeyEvent::Expired, key);
             return None;
         }
         self.dict.get_mut(hash, key).map(|n| &mut n.value)
@@ -150,6 +172,7 @@ impl Shard {
         let mut entry = Entry::new(value);
         entry.access = (now / 1000) as u32;
         self.dict.insert_new(hash, key, entry, hash_key);
+        self.log(KeyEvent::New, key);
         None
     }
 
@@ -203,6 +226,17 @@ impl Shard {
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.deadlines, &mut other.deadlines);
         std::mem::swap(&mut self.volatile, &mut other.volatile);
+    }
+
+    fn log(&mut self, event: KeyEvent, key: &[u8]) {
+        if LOG_EVENTS.load(Ordering::Relaxed) {
+            self.events.push((event, key.into()));
+        }
+    }
+
+    /// Takes the logged new/expired keys.
+    pub fn take_events(&mut self) -> Vec<(KeyEvent, Box<[u8]>)> {
+        std::mem::take(&mut self.events)
     }
 
     /// Marks `key` modified for its watchers (cheap when nobody watches).
@@ -287,6 +321,7 @@ impl Shard {
             if current == Some(at) {
                 self.remove(hash, &key);
                 stats.expired += 1;
+                self.log(KeyEvent::Expired, &key);
             }
         }
         stats
@@ -556,6 +591,27 @@ impl<'a> Locked<'a> {
         for (x, y) in first.iter_mut().zip(second.iter_mut()) {
             x.swap(y);
         }
+    }
+
+    /// Takes the new/expired keys logged by the shards this view holds,
+    /// as `(db, event, key)`.
+    pub fn take_events(&mut self) -> Vec<(usize, KeyEvent, Box<[u8]>)> {
+        let mut out = Vec::new();
+        let mut take = |d: u32, s: &mut Shard| {
+            if !s.events.is_empty() {
+                out.extend(s.take_events().into_iter().map(|(e, k)| (d as usize, e, k)));
+            }
+        };
+        match &mut self.guards {
+            Guards::None => {}
+            Guards::One(d, _, g) => take(*d, g),
+            Guards::Many(v) => {
+                for (d, _, g) in v.iter_mut() {
+                    take(*d, g);
+                }
+            }
+        }
+        out
     }
 
     /// Marks `key` of database `db` as modified for WATCH.

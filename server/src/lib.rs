@@ -12,7 +12,8 @@
 //!   [`types`] the containers (hash, list, set, sorted set) it may be.
 //! * [`reply`] — writing RESP2/RESP3 replies into the output buffer;
 //!   [`error`] — command errors worded exactly as Redis words them.
-//! * [`pubsub`] — the subscription registry and cross-loop delivery;
+//! * [`pubsub`] — the subscription registry and cross-loop delivery
+//!   ([`notify`]: keyspace notifications published through it);
 //!   [`blocking`] — clients blocked on keys (BLPOP...) and serving them.
 //! * [`client`] — per-connection state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
@@ -39,6 +40,7 @@ pub mod dict;
 pub mod error;
 pub mod log;
 pub mod net;
+pub mod notify;
 pub mod pubsub;
 pub mod reply;
 pub mod server;

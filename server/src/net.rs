@@ -911,7 +911,12 @@ impl EventLoop {
             if s.volatile() > 0 {
                 expired += s.expire_cycle(now, 200).expired as u64;
             }
+            let events = s.take_events();
             drop(s);
+            if !events.is_empty() {
+                let events = events.into_iter().map(|(e, k)| (db, e, k)).collect();
+                crate::notify::publish_logged(&self.shared, self.index, events);
+            }
             if visited % 64 == 0 && started.elapsed() > Duration::from_millis(1) {
                 break;
             }

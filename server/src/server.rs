@@ -90,6 +90,8 @@ pub struct Hot {
     pub query_buffer_limit: AtomicU64,
     /// `hz`.
     pub hz: AtomicU32,
+    /// `notify-keyspace-events` flags.
+    pub notify: AtomicU32,
     /// `client-output-buffer-limit` (hard, soft, seconds) for normal and
     /// pubsub clients.
     pub output_limits: [[AtomicU64; 3]; 2],
@@ -104,6 +106,11 @@ impl Hot {
         self.query_buffer_limit
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.hz.store(c.hz.max(1), Ordering::Relaxed);
+        self.notify.store(c.notify_keyspace_events, Ordering::Relaxed);
+        let logged = crate::notify::NEW | crate::notify::EXPIRED;
+        let on = c.notify_keyspace_events & logged != 0
+            && c.notify_keyspace_events & (crate::notify::KEYSPACE | crate::notify::KEYEVENT) != 0;
+        crate::db::LOG_EVENTS.store(on, Ordering::Relaxed);
         for (slot, class) in self.output_limits.iter().zip([0, 2]) {
             let l = c.output_limits[class];
             slot[0].store(l.hard, Ordering::Relaxed);

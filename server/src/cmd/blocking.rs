@@ -10,6 +10,7 @@ use crate::client::Blocked;
 use crate::db::{hash_key, shard_of, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::net::LoopMsg;
+use crate::notify::{self, GENERIC, LIST};
 use crate::reply::Reply;
 use crate::server::Shared;
 use crate::types::list::{End, Fill, List};
@@ -74,8 +75,10 @@ fn blocking_pop(c: &mut Ctx<'_>, a: &[&[u8]], end: End) -> CmdResult {
         c.out.array(2);
         c.out.bulk(key);
         c.out.bulk(&elem);
+        c.notify(LIST, pop_event(end), key);
         if empty {
             c.ks.remove(key);
+            c.notify(GENERIC, "del", key);
         }
         return Ok(());
     }
@@ -91,6 +94,20 @@ pub fn blpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// BRPOP key [key ...] timeout
 pub fn brpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     blocking_pop(c, a, End::Back)
+}
+
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Front => "lpop",
+        End::Back => "rpop",
+    }
+}
+
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Front => "lpush",
+        End::Back => "rpush",
+    }
 }
 
 fn end_arg(a: &[u8]) -> Result<End, CmdError> {
@@ -259,12 +276,13 @@ pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], m
                 resp3: w.resp3,
             };
             let mut pending = None;
-            match &w.op {
+            let popped_from = match &w.op {
                 Op::Pop(end) => {
                     let elem = l.pop(*end).unwrap_or_default();
                     out.array(2);
                     out.bulk(key);
                     out.bulk(&elem);
+                    *end
                 }
                 Op::MPop { end, count } => {
                     let n = (*count).min(l.len());
@@ -274,14 +292,23 @@ pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], m
                     for _ in 0..n {
                         out.bulk(&l.pop(*end).unwrap_or_default());
                     }
+                    *end
                 }
                 Op::Move { from, .. } => {
                     pending = Some(l.pop(*from).unwrap_or_default());
+                    *from
                 }
                 Op::ZPop { .. } | Op::ZMPop { .. } => break,
-            }
-            if l.is_empty() {
+            };
+            let emptied = l.is_empty();
+            if emptied {
                 ks.remove_in(*db, key);
+            }
+            if notify::wanted(shared, LIST | GENERIC) {
+                notify::publish(shared, usize::MAX, LIST, pop_event(popped_from), *db, key);
+                if emptied {
+                    notify::publish(shared, usize::MAX, GENERIC, "del", *db, key);
+                }
             }
             match pending {
                 Some(elem) => moves.push(PendingMove {
@@ -352,6 +379,7 @@ pub fn finish_moves(shared: &Shared, mut moves: Vec<PendingMove>, now: u64) {
             }
         }
         ks.signal(db, dest);
+        notify::publish(shared, usize::MAX, LIST, push_event(*to), db, dest);
         send_reply(shared, &m.waiter, out.buf);
         if shared.blocking.has_waiters(db, dest) {
             serve(&mut ks, shared, &[(db, dest.clone())], &mut moves);

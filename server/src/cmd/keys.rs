@@ -6,13 +6,20 @@ use super::Ctx;
 use super::{Keys, Spec};
 use crate::db::{Entry, SHARDS};
 use crate::error::{CmdError, CmdResult};
+use crate::notify::GENERIC;
 use crate::util::glob::glob_match;
 use crate::util::rand::rand_u64;
 
 /// DEL key [key ...] (and UNLINK: memory is freed the same way)
 pub fn del(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let n = a[1..].iter().filter(|k| c.ks.remove(k).is_some()).count();
-    c.out.int(n as i64);
+    let mut n = 0;
+    for key in &a[1..] {
+        if c.ks.remove(key).is_some() {
+            c.notify(GENERIC, "del", key);
+            n += 1;
+        }
+    }
+    c.out.int(n);
     Ok(())
 }
 
@@ -62,6 +69,8 @@ fn rename_generic(c: &mut Ctx<'_>, a: &[&[u8]], nx: bool) -> CmdResult {
     if at != 0 {
         c.ks.set_expire(dst, at);
     }
+    c.notify(GENERIC, "rename_from", src);
+    c.notify(GENERIC, "rename_to", dst);
     if nx {
         c.out.int(1);
     } else {
@@ -148,6 +157,7 @@ pub fn copy(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if at != 0 {
         c.ks.set_expire_in(dst_db, newkey, at);
     }
+    c.notify_in(dst_db, GENERIC, "copy_to", newkey);
     c.out.int(1);
     Ok(())
 }
@@ -183,6 +193,8 @@ pub fn move_(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if at != 0 {
         c.ks.set_expire_in(dst, a[1], at);
     }
+    c.notify(GENERIC, "move_from", a[1]);
+    c.notify_in(dst, GENERIC, "move_to", a[1]);
     c.out.int(1);
     Ok(())
 }
@@ -431,8 +443,10 @@ fn expire_generic(
     }
     if when <= c.ks.now as i64 {
         c.ks.remove(a[1]);
+        c.notify(GENERIC, "del", a[1]);
     } else {
         c.ks.set_expire(a[1], when as u64);
+        c.notify(GENERIC, "expire", a[1]);
     }
     c.out.int(1);
     Ok(())
@@ -508,6 +522,7 @@ pub fn persist(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let had = c.ks.get(a[1]).is_some_and(|e| e.expire_at() != 0);
     if had {
         c.ks.set_expire(a[1], 0);
+        c.notify(GENERIC, "persist", a[1]);
     }
     c.out.int(had as i64);
     Ok(())

@@ -382,6 +382,10 @@ pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     }
 }
 
+fn client_loop(ctx: &Ctx<'_>) -> usize {
+    ctx.client.meta.loop_index
+}
+
 /// What running a command needs from the event loop.
 pub struct Env<'a> {
     /// Server-wide state.
@@ -425,6 +429,10 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     let result = run_handler(r.spec, &mut ctx, argv);
     if result.is_ok() {
         signal_writes(r.spec, argv, &mut ctx);
+    }
+    if crate::db::LOG_EVENTS.load(std::sync::atomic::Ordering::Relaxed) {
+        let events = ctx.ks.take_events();
+        crate::notify::publish_logged(shared, client_loop(&ctx), events);
     }
     let mut moves = Vec::new();
     if !ctx.ready.is_empty() {

@@ -187,7 +187,10 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("sync_full:0");
             line!("sync_partial_ok:0");
             line!("sync_partial_err:0");
-            line!("expired_keys:{}", s.total(|x| &x.expired));
+            line!(
+                "expired_keys:{}",
+                s.total(|x| &x.expired) + crate::db::LAZY_EXPIRED.load(Ordering::Relaxed)
+            );
             line!("expired_stale_perc:0.00");
             line!("expired_time_cap_reached_count:0");
             line!("expire_cycle_cpu_milliseconds:0");

@@ -5,6 +5,7 @@ use super::flags::*;
 use super::Ctx;
 use super::{Keys, Spec};
 use crate::error::{CmdError, CmdResult};
+use crate::notify::{GENERIC, STRING};
 use crate::reply::Reply;
 use crate::util::ldouble::LongDouble;
 use crate::util::num::parse_i64;
@@ -218,8 +219,10 @@ fn set_generic(
         return Ok(());
     }
     c.ks.set(key, Value::string(val), keep_ttl);
+    c.notify(STRING, "set", key);
     if let Some(at) = at {
         c.ks.set_expire(key, at);
+        c.notify(GENERIC, "expire", key);
     }
     if !get {
         match reply {
@@ -296,6 +299,7 @@ pub fn getdel(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
     }
     c.ks.remove(a[1]);
+    c.notify(GENERIC, "del", a[1]);
     Ok(())
 }
 
@@ -323,11 +327,14 @@ pub fn getex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if let Some(at) = at {
         if at <= c.ks.now {
             c.ks.remove(a[1]);
+            c.notify(GENERIC, "del", a[1]);
         } else {
             c.ks.set_expire(a[1], at);
+            c.notify(GENERIC, "expire", a[1]);
         }
-    } else if o.persist {
+    } else if o.persist && c.ks.peek(a[1]).is_some_and(|e| e.expire_at() != 0) {
         c.ks.set_expire(a[1], 0);
+        c.notify(GENERIC, "persist", a[1]);
     }
     Ok(())
 }
@@ -361,6 +368,7 @@ pub fn mset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     for kv in a[1..].chunks_exact(2) {
         c.ks.set(kv[0], Value::string(kv[1]), false);
+        c.notify(STRING, "set", kv[0]);
     }
     c.out.ok();
     Ok(())
@@ -377,6 +385,7 @@ pub fn msetnx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     for kv in a[1..].chunks_exact(2) {
         c.ks.set(kv[0], Value::string(kv[1]), false);
+        c.notify(STRING, "set", kv[0]);
     }
     c.out.int(1);
     Ok(())
@@ -403,6 +412,7 @@ pub fn append(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             s.len()
         }
     };
+    c.notify(STRING, "append", a[1]);
     c.out.int(len as i64);
     Ok(())
 }
@@ -439,6 +449,7 @@ fn incr_by(c: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult {
             n
         }
     };
+    c.notify(STRING, "incrby", key);
     c.out.int(n);
     Ok(())
 }
@@ -489,6 +500,7 @@ pub fn incrbyfloat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     sum.fmt_human(&mut text);
     c.out.bulk(&text);
     c.ks.set(key, Value::Str(text), true);
+    c.notify(STRING, "incrbyfloat", key);
     Ok(())
 }
 
@@ -573,6 +585,7 @@ pub fn setrange(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             s.len()
         }
     };
+    c.notify(STRING, "setrange", a[1]);
     c.out.int(len as i64);
     Ok(())
 }
