@@ -130,7 +130,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("maxclients:{}", cfg.maxclients);
             line!("client_recent_max_input_buffer:0");
             line!("client_recent_max_output_buffer:0");
-            line!("blocked_clients:0");
+            line!("blocked_clients:{}", s.blocking.count());
             line!("tracking_clients:0");
             line!("clients_in_timeout_table:0");
         }
