@@ -1,0 +1,501 @@
+//! Blocking commands across event loops: waiters served first come first
+//! served whatever loop they are on, no lost wake-ups with many producers
+//! and consumers, fractional timeouts, waiters that disconnect, CLIENT
+//! UNBLOCK, and BLMOVE chains.
+//!
+//! Scenarios whose exact replies matter run against real `redis-server` and
+//! the `soquete-server` binary (2 event loops) in turn, and their
+//! transcripts must be identical byte for byte; the load tests run soquete
+//! in this process with 3 loops. A client is known to be blocked when
+//! `CLIENT LIST` shows the blocking command as its last one (a readiness
+//! check, never a sleep). Every loop is bounded in count.
+
+mod issue7_common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use issue7_common::{
+    client_id, connect, eventually, int, items, redis_process, server, soquete_process, text,
+    together, wait_blocked, wait_gone,
+};
+use soquete_resp::Frame;
+use soquete_testkit::render::escape;
+use soquete_testkit::Conn;
+
+/// Runs `scenario` against real Redis and against soquete (2 event loops),
+/// each on a fresh server, and asserts that both transcripts are the same.
+/// Returns soquete's, for further checks.
+fn same_as_redis(scenario: fn(SocketAddr, &mut Vec<String>)) -> Vec<String> {
+    let mut transcripts = Vec::new();
+    for server in [redis_process(&[]), soquete_process(&["--threads", "2"])] {
+        let mut t = Vec::new();
+        scenario(server.addr(), &mut t);
+        transcripts.push((server.kind().name(), t));
+    }
+    let (theirs, ours) = (&transcripts[0], &transcripts[1]);
+    for (i, (a, b)) in theirs.1.iter().zip(&ours.1).enumerate() {
+        assert_eq!(a, b, "step {i}: {} and {} differ", theirs.0, ours.0);
+    }
+    assert_eq!(theirs.1.len(), ours.1.len(), "transcript lengths");
+    transcripts.pop().unwrap().1
+}
+
+/// Reads a reply and records it, labelled, as escaped raw RESP.
+fn note(t: &mut Vec<String>, who: &str, conn: &mut Conn) -> Frame {
+    let r = conn.read_reply();
+    t.push(format!("{who}: {}", escape(&r.raw, 400)));
+    r.frame
+}
+
+/// Sends a command and records its reply.
+fn step(t: &mut Vec<String>, who: &str, conn: &mut Conn, args: &[&str]) -> Frame {
+    conn.send_cmd(args);
+    note(t, who, conn)
+}
+
+/// Opens `n` connections (consecutive, so on different loops) and returns
+/// them with their client ids.
+fn clients(addr: SocketAddr, n: usize) -> Vec<(Conn, i64)> {
+    (0..n)
+        .map(|_| {
+            let mut c = connect(addr);
+            let id = client_id(&mut c);
+            (c, id)
+        })
+        .collect()
+}
+
+/// Waiters blocked one after the other on the same key, on different loops,
+/// with different commands that all pop from the left, are served in
+/// arrival order by one RPUSH of many elements; a waiter on several keys
+/// takes the first of them that becomes ready, and keeps its place in the
+/// queue of each.
+fn fairness(addr: SocketAddr, t: &mut Vec<String>) {
+    let mut ctl = connect(addr);
+    let mut w = clients(addr, 6);
+    let commands: [&[&str]; 6] = [
+        &["BLPOP", "fair", "0"],
+        &["BLMPOP", "0", "1", "fair", "LEFT", "COUNT", "2"],
+        &["BLMOVE", "fair", "fair:moved", "LEFT", "RIGHT", "0"],
+        &["BLPOP", "other", "fair", "0"],
+        &["BRPOPLPUSH", "nothere", "fair:moved", "0"],
+        &["BLPOP", "fair", "0"],
+    ];
+    for (i, cmd) in commands.iter().enumerate() {
+        w[i].0.send_cmd(cmd);
+        let name = cmd[0].to_ascii_lowercase();
+        wait_blocked(&mut ctl, w[i].1, &name);
+    }
+    // Five elements for the four waiters on `fair` (BLMPOP takes two).
+    step(
+        t,
+        "ctl",
+        &mut ctl,
+        &["RPUSH", "fair", "a", "b", "c", "d", "e", "f"],
+    );
+    for i in [0, 1, 2, 3, 5] {
+        note(t, &format!("w{i}"), &mut w[i].0);
+    }
+    step(t, "ctl", &mut ctl, &["LRANGE", "fair", "0", "-1"]);
+    step(t, "ctl", &mut ctl, &["LRANGE", "fair:moved", "0", "-1"]);
+    step(t, "ctl", &mut ctl, &["RPUSH", "nothere", "n"]);
+    note(t, "w4", &mut w[4].0);
+    // A waiter on two keys keeps its place in both queues.
+    w[0].0.send_cmd(&["BLPOP", "k1", "k2", "0"]);
+    wait_blocked(&mut ctl, w[0].1, "blpop");
+    w[1].0.send_cmd(&["BLPOP", "k2", "0"]);
+    wait_blocked(&mut ctl, w[1].1, "blpop");
+    w[2].0.send_cmd(&["BLPOP", "k1", "0"]);
+    wait_blocked(&mut ctl, w[2].1, "blpop");
+    step(t, "ctl", &mut ctl, &["RPUSH", "k2", "x"]);
+    note(t, "w0", &mut w[0].0);
+    step(t, "ctl", &mut ctl, &["RPUSH", "k1", "y"]);
+    note(t, "w2", &mut w[2].0);
+    step(t, "ctl", &mut ctl, &["RPUSH", "k2", "z"]);
+    note(t, "w1", &mut w[1].0);
+    // Pushes in one EXEC serve waiters after it, with what is left.
+    w[3].0.send_cmd(&["BRPOP", "tx", "0"]);
+    wait_blocked(&mut ctl, w[3].1, "brpop");
+    ctl.send(b"MULTI\r\nRPUSH tx 1 2 3\r\nRPOP tx\r\nLPUSH tx 0\r\nEXEC\r\n");
+    for _ in 0..5 {
+        note(t, "ctl", &mut ctl);
+    }
+    note(t, "w3", &mut w[3].0);
+    step(t, "ctl", &mut ctl, &["LRANGE", "tx", "0", "-1"]);
+}
+
+#[test]
+fn waiters_are_served_in_arrival_order_across_loops() {
+    let t = same_as_redis(fairness);
+    // Spot checks on top of matching Redis: the first waiters got a, [b, c], d.
+    assert!(
+        t[1].contains("*2\\r\\n$4\\r\\nfair\\r\\n$1\\r\\na\\r\\n"),
+        "{t:?}"
+    );
+    assert!(
+        t[3].starts_with("w2: ") && t[3].contains("$1\\r\\nd\\r\\n"),
+        "{t:?}"
+    );
+}
+
+/// BLMOVE waiters chained through their destinations hand one element on
+/// to the end of the chain within the one push; two that move between the
+/// same pair of keys pass it back; and a BLMOVE whose source is pushed
+/// inside MULTI runs after EXEC.
+fn chains(addr: SocketAddr, t: &mut Vec<String>) {
+    let mut ctl = connect(addr);
+    let mut w = clients(addr, 4);
+    w[0].0
+        .send_cmd(&["BLMOVE", "c1", "c2", "LEFT", "RIGHT", "0"]);
+    wait_blocked(&mut ctl, w[0].1, "blmove");
+    w[1].0.send_cmd(&["BRPOPLPUSH", "c2", "c3", "0"]);
+    wait_blocked(&mut ctl, w[1].1, "brpoplpush");
+    w[2].0.send_cmd(&["BLMPOP", "0", "1", "c3", "RIGHT"]);
+    wait_blocked(&mut ctl, w[2].1, "blmpop");
+    w[3].0.send_cmd(&["BLPOP", "c3", "0"]);
+    wait_blocked(&mut ctl, w[3].1, "blpop");
+    // x travels c1 -> c2 -> c3 -> w2; y stays (w0 moves one element).
+    step(t, "ctl", &mut ctl, &["RPUSH", "c1", "x", "y"]);
+    for (i, (conn, _)) in w.iter_mut().take(3).enumerate() {
+        note(t, &format!("w{i}"), conn);
+    }
+    step(t, "ctl", &mut ctl, &["EXISTS", "c1", "c2", "c3"]);
+    step(t, "ctl", &mut ctl, &["LRANGE", "c1", "0", "-1"]);
+    step(t, "ctl", &mut ctl, &["LPUSH", "c3", "z"]);
+    note(t, "w3", &mut w[3].0);
+    // Back and forth between two keys: the element ends where it started.
+    w[0].0
+        .send_cmd(&["BLMOVE", "r1", "r2", "RIGHT", "LEFT", "0"]);
+    wait_blocked(&mut ctl, w[0].1, "blmove");
+    w[1].0
+        .send_cmd(&["BLMOVE", "r2", "r1", "LEFT", "RIGHT", "0"]);
+    wait_blocked(&mut ctl, w[1].1, "blmove");
+    step(t, "ctl", &mut ctl, &["LPUSH", "r1", "ping"]);
+    note(t, "w0", &mut w[0].0);
+    note(t, "w1", &mut w[1].0);
+    step(t, "ctl", &mut ctl, &["LRANGE", "r1", "0", "-1"]);
+    step(t, "ctl", &mut ctl, &["EXISTS", "r2"]);
+    // A BLMOVE into its own source rotates; inside EXEC it waits for EXEC.
+    w[2].0
+        .send_cmd(&["BLMOVE", "self", "self", "LEFT", "RIGHT", "0"]);
+    wait_blocked(&mut ctl, w[2].1, "blmove");
+    w[3].0.send_cmd(&["BLPOP", "self:next", "0"]);
+    wait_blocked(&mut ctl, w[3].1, "blpop");
+    ctl.send(b"MULTI\r\nRPUSH self a b\r\nLMOVE self self:next LEFT LEFT\r\nLRANGE self 0 -1\r\nEXEC\r\n");
+    for _ in 0..5 {
+        note(t, "ctl", &mut ctl);
+    }
+    note(t, "w3", &mut w[3].0);
+    note(t, "w2", &mut w[2].0);
+    step(t, "ctl", &mut ctl, &["LRANGE", "self", "0", "-1"]);
+}
+
+#[test]
+fn blmove_chains_hand_an_element_on() {
+    let t = same_as_redis(chains);
+    assert!(
+        t.iter()
+            .any(|l| l.starts_with("w2: ") && l.contains("$1\\r\\nx")),
+        "{t:?}"
+    );
+}
+
+/// CLIENT UNBLOCK wakes a blocked client with its timeout reply (TIMEOUT,
+/// the default) or an `-UNBLOCKED` error (ERROR), in RESP2 and RESP3, runs
+/// what it had pipelined behind, and answers 0 for a client that is not
+/// blocked (any more); an element pushed afterwards stays.
+fn unblock(addr: SocketAddr, t: &mut Vec<String>) {
+    let mut ctl = connect(addr);
+    let mut w = clients(addr, 2);
+    let id = w[0].1.to_string();
+    let other = w[1].1.to_string();
+    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
+    w[0].0.send(b"BLPOP ub 0\r\nPING\r\n");
+    wait_blocked(&mut ctl, w[0].1, "blpop");
+    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &other]);
+    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
+    note(t, "w0", &mut w[0].0);
+    note(t, "w0", &mut w[0].0);
+    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["BLMOVE", "ub", "d", "LEFT", "LEFT", "0"],
+            "blmove",
+            "ERROR",
+        ),
+        (&["BRPOPLPUSH", "ub", "d", "100"], "brpoplpush", "TIMEOUT"),
+        (
+            &["BLMPOP", "0", "2", "ub", "ub2", "RIGHT"],
+            "blmpop",
+            "error",
+        ),
+        (&["BRPOP", "ub", "ub2", "10.5"], "brpop", "timeout"),
+    ];
+    for proto in ["2", "3"] {
+        // (HELLO's reply holds the client id: not recorded.)
+        w[0].0.cmd(&["HELLO", proto]);
+        for (cmd, name, how) in cases {
+            w[0].0.send_cmd(cmd);
+            wait_blocked(&mut ctl, w[0].1, name);
+            step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id, how]);
+            note(t, "w0", &mut w[0].0);
+        }
+    }
+    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id, "NOW"]);
+    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", "abc"]);
+    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", "-1"]);
+    step(t, "ctl", &mut ctl, &["RPUSH", "ub", "stays"]);
+    step(t, "ctl", &mut ctl, &["LRANGE", "ub", "0", "-1"]);
+    step(t, "w0", &mut w[0].0, &["PING"]);
+}
+
+#[test]
+fn client_unblock_timeout_and_error_match_redis() {
+    let t = same_as_redis(unblock);
+    assert!(
+        t.iter()
+            .any(|l| l.contains("-UNBLOCKED client unblocked via CLIENT UNBLOCK")),
+        "{t:?}"
+    );
+}
+
+/// A waiter that disconnects (or is killed) is forgotten: the element goes
+/// to the next waiter and nothing is left behind; a disconnected waiter
+/// whose deadline passes later harms nobody.
+fn disconnects(addr: SocketAddr, t: &mut Vec<String>) {
+    let mut ctl = connect(addr);
+    let mut w = clients(addr, 4);
+    w[0].0.send_cmd(&["BLPOP", "dc", "0"]);
+    wait_blocked(&mut ctl, w[0].1, "blpop");
+    w[1].0
+        .send_cmd(&["BLMOVE", "dc", "dc:to", "LEFT", "LEFT", "0"]);
+    wait_blocked(&mut ctl, w[1].1, "blmove");
+    w[2].0.send_cmd(&["BRPOP", "dc", "0"]);
+    wait_blocked(&mut ctl, w[2].1, "brpop");
+    // The first hangs up, the second is killed.
+    let (first, first_id) = w.remove(0);
+    drop(first);
+    wait_gone(&mut ctl, first_id);
+    let killed = w[0].1.to_string();
+    step(t, "ctl", &mut ctl, &["CLIENT", "KILL", "ID", &killed]);
+    wait_gone(&mut ctl, w[0].1);
+    step(t, "ctl", &mut ctl, &["RPUSH", "dc", "one", "two"]);
+    note(t, "w2", &mut w[1].0);
+    step(t, "ctl", &mut ctl, &["LRANGE", "dc", "0", "-1"]);
+    step(t, "ctl", &mut ctl, &["EXISTS", "dc:to"]);
+    // A waiter with a deadline hangs up; another one's timeout reply proves
+    // that deadline has passed; the server carries on.
+    w[1].0.send_cmd(&["BLPOP", "dl", "0.05"]);
+    wait_blocked(&mut ctl, w[1].1, "blpop");
+    let (gone, gone_id) = w.remove(1);
+    drop(gone);
+    wait_gone(&mut ctl, gone_id);
+    step(t, "w3", &mut w[1].0, &["BLPOP", "dl:clock", "0.1"]);
+    step(t, "ctl", &mut ctl, &["RPUSH", "dl", "kept"]);
+    step(t, "ctl", &mut ctl, &["LRANGE", "dl", "0", "-1"]);
+}
+
+#[test]
+fn a_waiter_that_disconnects_is_forgotten() {
+    same_as_redis(disconnects);
+}
+
+/// Fractional timeouts on both loops at once: each blocked command answers
+/// its timeout reply no earlier than its timeout (within the clock's
+/// millisecond) and not wildly late, and what was pipelined behind it runs.
+#[test]
+fn fractional_timeouts_fire_on_time() {
+    let (_server, addr) = server(2);
+    let cases: Vec<(&[&str], f64, &[u8])> = vec![
+        (&["BLPOP", "t:a", "t:b", "0.1"], 0.1, b"*-1\r\n"),
+        (&["BRPOP", "t:a", "0.25"], 0.25, b"*-1\r\n"),
+        (
+            &["BLMOVE", "t:a", "t:d", "LEFT", "LEFT", "0.15"],
+            0.15,
+            b"*-1\r\n",
+        ),
+        (&["BLMPOP", "0.2", "1", "t:a", "LEFT"], 0.2, b"*-1\r\n"),
+        (&["BRPOPLPUSH", "t:a", "t:d", ".05"], 0.05, b"*-1\r\n"),
+        (&["BLPOP", "t:a", "0.3e0"], 0.3, b"*-1\r\n"),
+    ];
+    let cases = Arc::new(cases);
+    let n = cases.len() * 2;
+    let late = together(n, move |i, barrier: &Barrier| {
+        let (cmd, secs, want) = &cases[i / 2];
+        let mut conn = connect(addr);
+        let resp3 = i % 2 == 1;
+        if resp3 {
+            conn.hello3();
+        }
+        barrier.wait();
+        let start = Instant::now();
+        let mut bytes = soquete_testkit::conn::command_bytes(cmd);
+        bytes.extend_from_slice(b"PING\r\n");
+        conn.send(&bytes);
+        let r = conn.read_raw_reply();
+        let took = start.elapsed();
+        let want: &[u8] = if resp3 { b"_\r\n" } else { want };
+        assert_eq!(escape(&r, 100), escape(want, 100), "{cmd:?}");
+        assert_eq!(
+            conn.read_raw_reply(),
+            b"+PONG\r\n",
+            "pipelined after {cmd:?}"
+        );
+        let min = Duration::from_secs_f64(*secs) - Duration::from_millis(1);
+        assert!(
+            took >= min,
+            "{cmd:?} timed out after {took:?}, before {secs} s"
+        );
+        took - min
+    });
+    // Generous for a debug build on a loaded machine: a timeout that never
+    // fires would hang the read instead (10 s read timeout).
+    for (i, l) in late.iter().enumerate() {
+        assert!(*l < Duration::from_secs(3), "case {i} late by {l:?}");
+    }
+}
+
+/// What one consumer took.
+#[derive(Default)]
+struct Consumed {
+    /// Elements received in replies.
+    got: Vec<String>,
+    /// Those of them moved to `pc:moved` (BLMOVE/BRPOPLPUSH).
+    moved: Vec<String>,
+    timeouts: usize,
+}
+
+/// Many producers LPUSH/RPUSH unique elements (some several per command)
+/// onto four keys while many consumers on other loops take them with
+/// BLPOP, BRPOP, BLMPOP, BLMOVE and BRPOPLPUSH over one or several keys,
+/// half of them blocking forever (so a lost wake-up hangs them: the
+/// coordinator's wait for the total fails) and half with 10 ms timeouts (so
+/// timeouts race with pushes). Every element is consumed exactly once, none
+/// is left behind, none duplicated, and the moved ones are all in the
+/// destination. Once all are consumed, "pill" elements on every key stop
+/// the consumers.
+#[test]
+fn no_lost_wakeups_with_many_producers_and_consumers() {
+    const PRODUCERS: usize = 4;
+    const CONSUMERS: usize = 10;
+    const PER_PRODUCER: usize = 300;
+    const TOTAL: usize = PRODUCERS * PER_PRODUCER;
+    const MAX_ROUNDS: usize = 20_000;
+    const KEYS: [&str; 4] = ["pc:q0", "pc:q1", "pc:q2", "pc:q3"];
+    let (_server, addr) = server(3);
+    let consumed = Arc::new(AtomicUsize::new(0));
+    let results = together(PRODUCERS + CONSUMERS + 1, move |t, barrier: &Barrier| {
+        let mut conn = connect(addr);
+        barrier.wait();
+        let mut mine = Consumed::default();
+        if t < PRODUCERS {
+            let mut i = 0;
+            while i < PER_PRODUCER {
+                let key = KEYS[(i + t) % 4].to_string();
+                let n = 1 + i % 3;
+                let push = if i % 2 == 0 { "LPUSH" } else { "RPUSH" };
+                let mut cmd = vec![push.to_string(), key];
+                for j in i..(i + n).min(PER_PRODUCER) {
+                    cmd.push(format!("p{t}:{j}"));
+                }
+                let pushed = cmd.len() - 2;
+                int(&conn.cmd(&cmd));
+                i += pushed;
+            }
+            return mine;
+        }
+        if t == PRODUCERS + CONSUMERS {
+            // The coordinator: once everything is consumed, a pill per
+            // consumer on every key.
+            eventually("every element to be consumed", || {
+                (consumed.load(Ordering::SeqCst) >= TOTAL).then_some(())
+            });
+            for k in KEYS {
+                let mut cmd = vec!["RPUSH"; 2 + CONSUMERS];
+                cmd[1] = k;
+                cmd[2..].fill("pill");
+                int(&conn.cmd(&cmd));
+            }
+            return mine;
+        }
+        let c = t - PRODUCERS;
+        let timeout = if c % 2 == 0 { "0" } else { "0.01" };
+        for round in 0..MAX_ROUNDS {
+            let k = KEYS[(round + c) % 4];
+            let cmd: Vec<&str> = match c % 5 {
+                0 => vec!["BLPOP", KEYS[0], KEYS[1], KEYS[2], KEYS[3], timeout],
+                1 => vec!["BRPOP", KEYS[3], KEYS[2], KEYS[1], KEYS[0], timeout],
+                2 => vec![
+                    "BLMPOP", timeout, "4", KEYS[1], KEYS[3], KEYS[0], KEYS[2], "LEFT", "COUNT",
+                    "3",
+                ],
+                3 => vec!["BLMOVE", k, "pc:moved", "RIGHT", "LEFT", timeout],
+                _ => vec!["BRPOPLPUSH", k, "pc:moved", timeout],
+            };
+            let elems: Vec<String> = match conn.cmd(&cmd) {
+                Frame::NullArray | Frame::NullBulk => {
+                    mine.timeouts += 1;
+                    continue;
+                }
+                Frame::Bulk(e) => {
+                    let e = String::from_utf8_lossy(&e).into_owned();
+                    mine.moved.push(e.clone());
+                    vec![e]
+                }
+                Frame::Array(r) => match &r[1] {
+                    Frame::Array(v) => v.iter().map(text).collect(),
+                    one => vec![text(one)],
+                },
+                other => panic!("consumer {c}: {cmd:?} gave {other:?}"),
+            };
+            let pill = elems.iter().any(|e| e == "pill");
+            let real: Vec<String> = elems.into_iter().filter(|e| e != "pill").collect();
+            consumed.fetch_add(real.len(), Ordering::SeqCst);
+            mine.got.extend(real);
+            if pill {
+                return mine;
+            }
+        }
+        panic!("consumer {c} never got its pill");
+    });
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut moved = Vec::new();
+    for r in &results {
+        for e in &r.got {
+            *seen.entry(e.clone()).or_default() += 1;
+        }
+        moved.extend(r.moved.iter().filter(|e| *e != "pill").cloned());
+    }
+    let dups: Vec<_> = seen.iter().filter(|(_, &n)| n > 1).take(5).collect();
+    assert!(dups.is_empty(), "consumed more than once: {dups:?}");
+    let missing: Vec<String> = (0..PRODUCERS)
+        .flat_map(|p| (0..PER_PRODUCER).map(move |j| format!("p{p}:{j}")))
+        .filter(|e| !seen.contains_key(e))
+        .take(5)
+        .collect();
+    assert!(missing.is_empty(), "never consumed: {missing:?}");
+    assert_eq!(seen.len(), TOTAL);
+    // Only pills are left in the queues.
+    let mut ctl = connect(addr);
+    for k in KEYS {
+        let left = items(ctl.cmd(&["LRANGE", k, "0", "-1"]));
+        assert!(left.iter().all(|e| text(e) == "pill"), "{k} holds {left:?}");
+    }
+    let mut in_dest: Vec<String> = items(ctl.cmd(&["LRANGE", "pc:moved", "0", "-1"]))
+        .iter()
+        .map(text)
+        .filter(|e| e != "pill")
+        .collect();
+    in_dest.sort();
+    moved.sort();
+    assert_eq!(in_dest, moved, "every moved element is in the destination");
+    let timeouts: usize = results.iter().map(|r| r.timeouts).sum();
+    eprintln!(
+        "{TOTAL} elements, {} moved, {timeouts} consumer timeouts",
+        moved.len()
+    );
+}

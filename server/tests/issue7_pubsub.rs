@@ -1,0 +1,429 @@
+//! Pub/sub across event loops: every subscriber gets every message of every
+//! publisher exactly once and in that publisher's order (SUBSCRIBE,
+//! PSUBSCRIBE and SSUBSCRIBE, RESP2 and RESP3); RESP3 pushes interleave
+//! with ordinary replies on one connection without splitting them; a
+//! subscriber that leaves is forgotten; and one that stops reading is
+//! disconnected at its output buffer limit while the server's memory stays
+//! bounded and everyone else carries on.
+//!
+//! Servers run in this process with 3 event loops (connections are dealt to
+//! loops in turn), except the memory test, which needs the server's own
+//! RSS and so runs the binary. Every loop is bounded in count.
+
+mod issue7_common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use issue7_common::{
+    client_id, client_line, connect, eventually, int, items, server, soquete_process, text,
+    together, wait_gone,
+};
+use soquete_resp::Frame;
+use soquete_testkit::Conn;
+
+const THREADS: usize = 3;
+
+/// A published message as a subscriber sees it.
+#[derive(Debug)]
+struct Msg {
+    kind: String,
+    pattern: Option<String>,
+    channel: String,
+    payload: String,
+}
+
+/// Parses a message push (RESP3) or array (RESP2).
+fn msg(frame: Frame) -> Msg {
+    let parts = items(frame);
+    let kind = text(&parts[0]);
+    match (kind.as_str(), parts.len()) {
+        ("message" | "smessage", 3) => Msg {
+            kind,
+            pattern: None,
+            channel: text(&parts[1]),
+            payload: text(&parts[2]),
+        },
+        ("pmessage", 4) => Msg {
+            kind,
+            pattern: Some(text(&parts[1])),
+            channel: text(&parts[2]),
+            payload: text(&parts[3]),
+        },
+        _ => panic!("not a message: {parts:?}"),
+    }
+}
+
+/// Reads one (un)subscribe confirmation: `[kind, name, count]`.
+fn confirmation(conn: &mut Conn, kind: &str, name: &str, count: i64) {
+    let r = conn.read_frame();
+    let resp3 = matches!(r, Frame::Push(_));
+    let parts = items(r);
+    assert_eq!(
+        (text(&parts[0]), text(&parts[1]), int(&parts[2])),
+        (kind.to_string(), name.to_string(), count),
+        "confirmation (push: {resp3})"
+    );
+}
+
+/// A payload `p<publisher>:<sequence>` back into its two numbers.
+fn tag(payload: &str) -> (usize, usize) {
+    let (p, s) = payload
+        .strip_prefix('p')
+        .and_then(|r| r.split_once(':'))
+        .unwrap_or_else(|| panic!("bad payload {payload:?}"));
+    (p.parse().unwrap(), s.parse().unwrap())
+}
+
+/// Several publishers on different loops each PUBLISH and SPUBLISH a tagged
+/// sequence; every subscriber — half RESP2, half RESP3, each subscribed to
+/// the channel, a pattern that matches it and a shard channel — receives
+/// each message once per subscription, in each publisher's order, with no
+/// gap and no duplicate. PUBLISH counts every receiver.
+#[test]
+fn every_subscriber_gets_every_message_once_in_publisher_order() {
+    const SUBS: usize = 6;
+    const PUBS: usize = 4;
+    const MSGS: usize = 300;
+    const BATCH: usize = 25;
+    let (_server, addr) = server(THREADS);
+    let results = together(SUBS + PUBS, move |t, barrier: &Barrier| {
+        let mut conn = connect(addr);
+        if t < SUBS {
+            if t % 2 == 1 {
+                conn.hello3();
+            }
+            conn.send(b"SUBSCRIBE fan\r\nPSUBSCRIBE fa?\r\nSSUBSCRIBE sfan\r\n");
+            confirmation(&mut conn, "subscribe", "fan", 1);
+            confirmation(&mut conn, "psubscribe", "fa?", 2);
+            confirmation(&mut conn, "ssubscribe", "sfan", 1);
+            barrier.wait();
+            // Next expected sequence per (kind, publisher).
+            let mut next: HashMap<(String, usize), usize> = HashMap::new();
+            for _ in 0..PUBS * MSGS * 3 {
+                let frame = conn.read_frame();
+                assert_eq!(
+                    matches!(frame, Frame::Push(_)),
+                    t % 2 == 1,
+                    "RESP3 subscribers get pushes, RESP2 ones arrays"
+                );
+                let m = msg(frame);
+                let want_channel = if m.kind == "smessage" { "sfan" } else { "fan" };
+                assert_eq!(m.channel, want_channel, "{m:?}");
+                if m.kind == "pmessage" {
+                    assert_eq!(m.pattern.as_deref(), Some("fa?"));
+                }
+                let (p, seq) = tag(&m.payload);
+                let n = next.entry((m.kind.clone(), p)).or_default();
+                assert_eq!(
+                    seq, *n,
+                    "subscriber {t}: {} from publisher {p} out of order",
+                    m.kind
+                );
+                *n += 1;
+            }
+            // Nothing more arrives: the next reply is PING's (`[pong, ""]`
+            // in RESP2 subscribed mode, `+PONG` in RESP3).
+            conn.send(b"PING\r\n");
+            let pong = conn.read_frame();
+            assert!(
+                matches!(&pong, Frame::Simple(s) if s == "PONG")
+                    || matches!(&pong, Frame::Array(p) if p[0] == Frame::Bulk("pong".into())),
+                "no message beyond the expected ones: {pong:?}"
+            );
+            next.len()
+        } else {
+            let p = t - SUBS;
+            barrier.wait();
+            for start in (0..MSGS).step_by(BATCH) {
+                let mut batch = Vec::new();
+                for seq in start..start + BATCH {
+                    let payload = format!("p{p}:{seq}");
+                    batch.extend(soquete_testkit::conn::command_bytes(&[
+                        "PUBLISH", "fan", &payload,
+                    ]));
+                    batch.extend(soquete_testkit::conn::command_bytes(&[
+                        "SPUBLISH", "sfan", &payload,
+                    ]));
+                }
+                conn.send(&batch);
+                for _ in 0..BATCH {
+                    assert_eq!(
+                        int(&conn.read_frame()),
+                        (2 * SUBS) as i64,
+                        "channel + pattern receivers"
+                    );
+                    assert_eq!(
+                        int(&conn.read_frame()),
+                        SUBS as i64,
+                        "shard channel receivers"
+                    );
+                }
+            }
+            0
+        }
+    });
+    // Each subscriber heard from every publisher in all three kinds.
+    assert!(
+        results[..SUBS].iter().all(|&n| n == PUBS * 3),
+        "{results:?}"
+    );
+}
+
+/// A RESP3 client subscribed to a channel keeps running ordinary commands
+/// (INCR, GET, ECHO) while another loop publishes to it: every reply comes
+/// whole and in order between the pushes, and every message arrives once,
+/// in order.
+#[test]
+fn resp3_pushes_interleave_with_ordinary_replies() {
+    const MSGS: usize = 400;
+    const ROUNDS: usize = 200;
+    let (_server, addr) = server(THREADS);
+    let mut sub = connect(addr);
+    sub.hello3();
+    sub.send(b"SUBSCRIBE mixed\r\n");
+    confirmation(&mut sub, "subscribe", "mixed", 1);
+    let publisher = thread::spawn(move || {
+        let mut conn = connect(addr);
+        for start in (0..MSGS).step_by(20) {
+            let mut batch = Vec::new();
+            for seq in start..start + 20 {
+                batch.extend(soquete_testkit::conn::command_bytes(&[
+                    "PUBLISH".to_string(),
+                    "mixed".into(),
+                    format!("p0:{seq}"),
+                ]));
+            }
+            conn.send(&batch);
+            for _ in 0..20 {
+                assert_eq!(int(&conn.read_frame()), 1);
+            }
+        }
+    });
+    let mut messages = 0;
+    let mut replies = 0;
+    let mut expect: std::collections::VecDeque<Frame> = Default::default();
+    let mut round = 0;
+    while replies < ROUNDS * 3 || messages < MSGS {
+        if round < ROUNDS && expect.len() < 30 {
+            let n = round + 1;
+            sub.send(format!("INCR mixed:n\r\nGET mixed:n\r\nECHO e{n}\r\n").as_bytes());
+            expect.push_back(Frame::Integer(n as i64));
+            expect.push_back(Frame::Bulk(n.to_string().into()));
+            expect.push_back(Frame::Bulk(format!("e{n}").into()));
+            round += 1;
+        }
+        match sub.read_frame() {
+            Frame::Push(p) => {
+                let m = msg(Frame::Push(p));
+                assert_eq!((m.kind.as_str(), m.channel.as_str()), ("message", "mixed"));
+                assert_eq!(tag(&m.payload), (0, messages), "messages in order");
+                messages += 1;
+            }
+            reply => {
+                let want = expect.pop_front().expect("a reply nobody asked for");
+                assert_eq!(reply, want, "replies in order, whole");
+                replies += 1;
+            }
+        }
+    }
+    publisher.join().expect("the publisher failed");
+    assert!(expect.is_empty());
+}
+
+/// A subscriber that leaves — by disconnecting, or by UNSUBSCRIBE — stops
+/// counting at once for PUBLISH and PUBSUB NUMSUB/NUMPAT, on every loop.
+#[test]
+fn a_subscriber_that_leaves_is_forgotten() {
+    let (_server, addr) = server(THREADS);
+    let mut ctl = connect(addr);
+    let mut subs: Vec<Conn> = (0..4).map(|_| connect(addr)).collect();
+    let mut ids = Vec::new();
+    for s in &mut subs {
+        ids.push(client_id(s));
+        s.send(b"SUBSCRIBE gone\r\nPSUBSCRIBE go*\r\n");
+        confirmation(s, "subscribe", "gone", 1);
+        confirmation(s, "psubscribe", "go*", 2);
+    }
+    assert_eq!(int(&ctl.cmd(&["PUBLISH", "gone", "x"])), 8);
+    let numsub = |ctl: &mut Conn| int(&items(ctl.cmd(&["PUBSUB", "NUMSUB", "gone"]))[1]);
+    assert_eq!(numsub(&mut ctl), 4);
+    // Two hang up; one unsubscribes from the channel only.
+    drop(subs.remove(0));
+    drop(subs.remove(0));
+    wait_gone(&mut ctl, ids[0]);
+    wait_gone(&mut ctl, ids[1]);
+    subs[0].send(b"UNSUBSCRIBE gone\r\n");
+    // The message published before arrives first.
+    for s in subs.iter_mut() {
+        assert_eq!(msg(s.read_frame()).payload, "x");
+        assert_eq!(msg(s.read_frame()).payload, "x");
+    }
+    confirmation(&mut subs[0], "unsubscribe", "gone", 1);
+    assert_eq!(numsub(&mut ctl), 1);
+    assert_eq!(
+        int(&ctl.cmd(&["PUBSUB", "NUMPAT"])),
+        1,
+        "one distinct pattern left"
+    );
+    assert_eq!(int(&ctl.cmd(&["PUBLISH", "gone", "y"])), 3);
+    let m = msg(subs[0].read_frame());
+    assert_eq!((m.kind.as_str(), m.payload.as_str()), ("pmessage", "y"));
+    drop(subs);
+    for id in &ids[2..] {
+        wait_gone(&mut ctl, *id);
+    }
+    assert_eq!(int(&ctl.cmd(&["PUBLISH", "gone", "z"])), 0);
+    assert_eq!(numsub(&mut ctl), 0);
+    assert_eq!(int(&ctl.cmd(&["PUBSUB", "NUMPAT"])), 0);
+    assert_eq!(ctl.cmd(&["PUBSUB", "CHANNELS"]), Frame::Array(vec![]));
+}
+
+/// With `client-output-buffer-limit pubsub 1mb 256kb 1`, a subscriber that
+/// never reads is disconnected once the server holds more than 1 MB for
+/// it; the server's resident memory grows by no more than a few MB meanwhile,
+/// and a subscriber that reads, the publisher and an idle client carry on
+/// untouched (every message, in order).
+#[test]
+fn a_stalled_subscriber_is_disconnected_and_memory_stays_bounded() {
+    const PAYLOAD: usize = 16 * 1024;
+    const BATCH: usize = 16;
+    /// The most the test publishes before giving up (stalled buffers in the
+    /// kernel included).
+    const MAX_BYTES: usize = 96 << 20;
+    let server = soquete_process(&["--threads", "2"]);
+    let addr = server.addr();
+    let mut ctl = connect(addr);
+    assert_eq!(
+        ctl.cmd(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 1mb 256kb 1"
+        ]),
+        Frame::Simple("OK".into())
+    );
+    // The stalled subscriber: a fixed receive buffer (no autotuning), so the
+    // kernel holds a known, modest amount for it — but bigger than a
+    // loopback segment, so that reading it all at the end does not crawl
+    // through zero-window probes. It reads its confirmation, then nothing.
+    let mut stalled = connect(addr);
+    socket2::SockRef::from(stalled.stream())
+        .set_recv_buffer_size(256 * 1024)
+        .expect("SO_RCVBUF");
+    let stalled_id = client_id(&mut stalled);
+    stalled.send(b"SUBSCRIBE big\r\n");
+    confirmation(&mut stalled, "subscribe", "big", 1);
+    // A healthy subscriber, reading on its own thread.
+    let mut healthy = connect(addr);
+    healthy.send(b"SUBSCRIBE big\r\n");
+    confirmation(&mut healthy, "subscribe", "big", 1);
+    let received = Arc::new(AtomicUsize::new(0));
+    let reader = {
+        let received = received.clone();
+        thread::spawn(move || {
+            loop {
+                let m = msg(healthy.read_frame());
+                if m.payload == "last" {
+                    break;
+                }
+                let n = received.load(Ordering::SeqCst);
+                assert_eq!(m.payload.len(), PAYLOAD, "message {n} whole");
+                assert!(
+                    m.payload.starts_with(&format!("p0:{n}:")),
+                    "message {n} in order"
+                );
+                received.store(n + 1, Ordering::SeqCst);
+            }
+            healthy
+        })
+    };
+    let idle = connect(addr);
+    let rss_before = server.rss_bytes().expect("server RSS");
+    let mut publisher = connect(addr);
+    let mut published = 0usize;
+    let mut max_rss = rss_before;
+    loop {
+        assert!(
+            published * PAYLOAD < MAX_BYTES,
+            "the stalled subscriber was never disconnected ({published} messages)"
+        );
+        let mut batch = Vec::new();
+        for i in published..published + BATCH {
+            let mut payload = format!("p0:{i}:").into_bytes();
+            payload.resize(PAYLOAD, b'.');
+            batch.extend(soquete_testkit::conn::command_bytes(&[
+                b"PUBLISH".as_slice(),
+                b"big",
+                &payload,
+            ]));
+        }
+        publisher.send(&batch);
+        let mut receivers = Vec::new();
+        for _ in 0..BATCH {
+            receivers.push(int(&publisher.read_frame()));
+        }
+        published += BATCH;
+        // The healthy subscriber keeps up, so only the stalled one piles up.
+        eventually("the healthy subscriber to catch up", || {
+            (received.load(Ordering::SeqCst) >= published).then_some(())
+        });
+        max_rss = max_rss.max(server.rss_bytes().expect("server RSS"));
+        if receivers.last() == Some(&1) {
+            break;
+        }
+    }
+    // The server closed the stalled one and carries on.
+    wait_gone(&mut ctl, stalled_id);
+    assert_eq!(int(&items(ctl.cmd(&["PUBSUB", "NUMSUB", "big"]))[1]), 1);
+    let grown = max_rss.saturating_sub(rss_before);
+    eprintln!(
+        "published {published} x {PAYLOAD} B before the disconnect; server RSS grew by {} KB at most",
+        grown / 1024
+    );
+    assert!(
+        grown < 24 << 20,
+        "server RSS grew by {grown} bytes while one subscriber stalled"
+    );
+    // What the stalled socket still gets is what was sent before the close:
+    // no more than the kernel buffers and the limit, then end of stream.
+    let mut drained = 0usize;
+    stalled
+        .set_timeout(issue7_common::DEADLINE)
+        .expect("read timeout");
+    loop {
+        match stalled.try_read_reply() {
+            Ok(Some(r)) => {
+                drained += 1;
+                assert_eq!(msg(r.frame).payload.len(), PAYLOAD);
+            }
+            Ok(None) => break,
+            // A reset, or a message cut short by the close: closed either way.
+            Err(e) => {
+                assert!(
+                    matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+                    ),
+                    "the stalled socket ends closed: {e}"
+                );
+                break;
+            }
+        }
+    }
+    assert!(
+        drained < published,
+        "the stalled subscriber missed messages"
+    );
+    // Everyone else is fine: the healthy subscriber gets one more message
+    // (and nothing it should not), and the idle client answers.
+    assert_eq!(int(&publisher.cmd(&["PUBLISH", "big", "last"])), 1);
+    let healthy = reader.join().expect("the healthy subscriber failed");
+    assert_eq!(received.load(Ordering::SeqCst), published);
+    let mut idle = idle;
+    assert_eq!(idle.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    assert!(client_line(&mut ctl, stalled_id).is_none());
+    drop(healthy);
+}
