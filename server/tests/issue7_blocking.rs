@@ -263,9 +263,78 @@ fn client_unblock_timeout_and_error_match_redis() {
     );
 }
 
+/// Commands other than pushes that make a list appear under a waited key
+/// serve its waiter: RENAME, RENAMENX, COPY, MOVE from another database,
+/// LMOVE and LMPOP's counterpart; a key that a transaction creates and
+/// deletes again serves nobody, and a key that becomes a string keeps the
+/// waiter blocked until it is a list again.
+fn other_writes(addr: SocketAddr, t: &mut Vec<String>) {
+    let mut ctl = connect(addr);
+    let mut w = clients(addr, 7);
+    let waits: [(&str, &str); 7] = [
+        ("rn", "blpop"),
+        ("rnx", "brpop"),
+        ("cp", "blpop"),
+        ("mv", "blpop"),
+        ("lm", "blpop"),
+        ("gone", "blpop"),
+        ("ty", "blpop"),
+    ];
+    for (i, (key, name)) in waits.iter().enumerate() {
+        w[i].0
+            .send_cmd(&[name.to_ascii_uppercase().as_str(), key, "0"]);
+        wait_blocked(&mut ctl, w[i].1, name);
+    }
+    step(t, "ctl", &mut ctl, &["RPUSH", "tmp", "a", "b"]);
+    step(t, "ctl", &mut ctl, &["RENAME", "tmp", "rn"]);
+    note(t, "w0", &mut w[0].0);
+    step(t, "ctl", &mut ctl, &["RPUSH", "tmp", "c", "d"]);
+    step(t, "ctl", &mut ctl, &["RENAMENX", "tmp", "rnx"]);
+    note(t, "w1", &mut w[1].0);
+    step(t, "ctl", &mut ctl, &["COPY", "rn", "cp"]);
+    note(t, "w2", &mut w[2].0);
+    for cmd in [
+        &["SELECT", "1"][..],
+        &["RPUSH", "mv", "m"],
+        &["MOVE", "mv", "0"],
+        &["SELECT", "0"],
+    ] {
+        step(t, "ctl", &mut ctl, cmd);
+    }
+    note(t, "w3", &mut w[3].0);
+    step(t, "ctl", &mut ctl, &["LMOVE", "rn", "lm", "LEFT", "RIGHT"]);
+    note(t, "w4", &mut w[4].0);
+    ctl.send(b"MULTI\r\nRPUSH gone 1\r\nDEL gone\r\nEXEC\r\n");
+    for _ in 0..4 {
+        note(t, "ctl", &mut ctl);
+    }
+    step(t, "ctl", &mut ctl, &["SET", "ty", "string"]);
+    step(t, "ctl", &mut ctl, &["DEL", "ty"]);
+    step(t, "ctl", &mut ctl, &["RPUSH", "ty", "list"]);
+    note(t, "w6", &mut w[6].0);
+    step(t, "ctl", &mut ctl, &["LPUSH", "gone", "2"]);
+    note(t, "w5", &mut w[5].0);
+    step(
+        t,
+        "ctl",
+        &mut ctl,
+        &["EXISTS", "rn", "rnx", "cp", "mv", "lm", "gone", "ty"],
+    );
+}
+
+#[test]
+fn other_writes_that_create_a_list_wake_its_waiters() {
+    let t = same_as_redis(other_writes);
+    assert!(
+        t.iter()
+            .any(|l| l.starts_with("w5: ") && l.contains("$1\\r\\n2")),
+        "{t:?}"
+    );
+}
+
 /// A waiter that disconnects (or is killed) is forgotten: the element goes
-/// to the next waiter and nothing is left behind; a disconnected waiter
-/// whose deadline passes later harms nobody.
+/// to the next waiter, nothing is left behind, `INFO` stops counting it;
+/// a disconnected waiter whose deadline passes later harms nobody.
 fn disconnects(addr: SocketAddr, t: &mut Vec<String>) {
     let mut ctl = connect(addr);
     let mut w = clients(addr, 4);
@@ -276,6 +345,7 @@ fn disconnects(addr: SocketAddr, t: &mut Vec<String>) {
     wait_blocked(&mut ctl, w[1].1, "blmove");
     w[2].0.send_cmd(&["BRPOP", "dc", "0"]);
     wait_blocked(&mut ctl, w[2].1, "brpop");
+    blocked_clients(t, &mut ctl);
     // The first hangs up, the second is killed.
     let (first, first_id) = w.remove(0);
     drop(first);
@@ -283,8 +353,10 @@ fn disconnects(addr: SocketAddr, t: &mut Vec<String>) {
     let killed = w[0].1.to_string();
     step(t, "ctl", &mut ctl, &["CLIENT", "KILL", "ID", &killed]);
     wait_gone(&mut ctl, w[0].1);
+    blocked_clients(t, &mut ctl);
     step(t, "ctl", &mut ctl, &["RPUSH", "dc", "one", "two"]);
     note(t, "w2", &mut w[1].0);
+    blocked_clients(t, &mut ctl);
     step(t, "ctl", &mut ctl, &["LRANGE", "dc", "0", "-1"]);
     step(t, "ctl", &mut ctl, &["EXISTS", "dc:to"]);
     // A waiter with a deadline hangs up; another one's timeout reply proves
@@ -297,6 +369,12 @@ fn disconnects(addr: SocketAddr, t: &mut Vec<String>) {
     step(t, "w3", &mut w[1].0, &["BLPOP", "dl:clock", "0.1"]);
     step(t, "ctl", &mut ctl, &["RPUSH", "dl", "kept"]);
     step(t, "ctl", &mut ctl, &["LRANGE", "dl", "0", "-1"]);
+}
+
+/// Records `INFO clients`' `blocked_clients`.
+fn blocked_clients(t: &mut Vec<String>, ctl: &mut Conn) {
+    let n = issue7_common::info_field(ctl, "clients", "blocked_clients");
+    t.push(format!("blocked_clients:{n:?}"));
 }
 
 #[test]
