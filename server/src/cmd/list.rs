@@ -1,8 +1,8 @@
 //! List commands (Redis's `t_list.c`).
 //!
-//! Every push, whatever the command (LPUSH, RPUSH, LPUSHX, RPUSHX, LINSERT
-//! excepted, LMOVE's and RPOPLPUSH's destination), goes through [`push`]:
-//! that is where blocked clients (BLPOP, issue 7) are to be woken.
+//! Every push (LPUSH, RPUSH, LPUSHX, RPUSHX, and the destination side of
+//! LMOVE and RPOPLPUSH) goes through [`push`]: that is the one place where
+//! clients blocked on the key (BLPOP & co., issue 7) are to be woken.
 
 use std::sync::atomic::Ordering;
 
@@ -11,6 +11,7 @@ use super::flags::*;
 use super::{Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
+use crate::notify::{GENERIC, LIST};
 use crate::reply::Reply;
 use crate::server::LoopStats;
 use crate::types::list::{Elem, End, Fill, List};
@@ -39,6 +40,22 @@ fn reply_elem(out: &mut Reply, e: Elem<'_>) {
     }
 }
 
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Front => "lpush",
+        End::Back => "rpush",
+    }
+}
+
+/// The keyspace event of a pop at `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Front => "lpop",
+        End::Back => "rpop",
+    }
+}
+
 /// `LEFT` or `RIGHT` (Redis's `getListPositionFromObjectOrReply`).
 fn end_arg(a: &[u8]) -> Result<End, CmdError> {
     if is(a, "LEFT") {
@@ -52,7 +69,8 @@ fn end_arg(a: &[u8]) -> Result<End, CmdError> {
 
 /// Pushes `elems` at `end` of the list at `key`, creating it unless
 /// `only_existing`. Returns the new length, or `None` when the key is
-/// absent and `only_existing`. Every push in the server goes through here.
+/// absent and `only_existing`. Every push in the server goes through here;
+/// it publishes the `lpush`/`rpush` keyspace event.
 pub fn push(
     c: &mut Ctx<'_>,
     key: &[u8],
@@ -76,6 +94,7 @@ pub fn push(
             len
         }
     };
+    c.notify(LIST, push_event(end), key);
     Ok(Some(len))
 }
 
@@ -105,7 +124,7 @@ pub fn rpushx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     push_command(c, a, End::Back, true)
 }
 
-/// Removes the key when its list became empty.
+/// Removes the key when its list became empty (with the `del` event).
 fn remove_if_empty(c: &mut Ctx<'_>, key: &[u8]) {
     if let Some(Entry {
         value: Value::List(l),
@@ -114,6 +133,7 @@ fn remove_if_empty(c: &mut Ctx<'_>, key: &[u8]) {
     {
         if l.is_empty() {
             c.ks.remove(key);
+            c.notify(GENERIC, "del", key);
         }
     }
 }
@@ -153,8 +173,14 @@ fn pop_command(c: &mut Ctx<'_>, a: &[&[u8]], end: End, name: &str) -> CmdResult 
                 c.out.null();
             }
         }
+        // Redis's fast exit: no event.
+        Some(0) => {
+            c.out.array(0);
+            return Ok(());
+        }
         Some(n) => pop_into(c.out, l, end, n),
     }
+    c.notify(LIST, pop_event(end), key);
     remove_if_empty(c, key);
     Ok(())
 }
@@ -269,6 +295,7 @@ pub fn lset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let i = resolve_index(index, l.len()).ok_or(CmdError::OutOfRange)?;
     l.set(i, a[3], fill);
     c.out.ok();
+    c.notify(LIST, "lset", a[1]);
     Ok(())
 }
 
@@ -288,7 +315,10 @@ pub fn linsert(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     };
     let l = as_list(e)?;
     match l.insert(a[3], after, a[4], fill) {
-        Some(n) => c.out.int(n as i64),
+        Some(n) => {
+            c.out.int(n as i64);
+            c.notify(LIST, "linsert", a[1]);
+        }
         None => c.out.int(-1),
     }
     Ok(())
@@ -307,7 +337,10 @@ pub fn lrem(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let limit = (count != 0).then(|| usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX));
     let removed = l.remove(a[3], limit, count < 0);
     c.out.int(removed as i64);
-    remove_if_empty(c, key);
+    if removed > 0 {
+        c.notify(LIST, "lrem", key);
+        remove_if_empty(c, key);
+    }
     Ok(())
 }
 
@@ -327,6 +360,7 @@ pub fn ltrim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         None => l.trim(len, 0),
     }
     c.out.ok();
+    c.notify(LIST, "ltrim", key);
     remove_if_empty(c, key);
     Ok(())
 }
@@ -457,6 +491,7 @@ fn lmove_generic(c: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) ->
     };
     push(c, dst, to, &[&value], false)?;
     c.out.bulk(&value);
+    c.notify(LIST, pop_event(from), src);
     remove_if_empty(c, src);
     Ok(())
 }
@@ -526,6 +561,7 @@ pub fn lmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         c.out.array(2);
         c.out.bulk(key);
         pop_into(c.out, l, end, count);
+        c.notify(LIST, pop_event(end), key);
         remove_if_empty(c, key);
         return Ok(());
     }
@@ -556,3 +592,66 @@ pub static COMMANDS: &[Spec] = &[
     Spec { name: "rpoplpush", arity: 3, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", since: "1.2.0", summary: "Remove the last element in a list, prepend it to another list and return it", complexity: "O(1)", handler: rpoplpush, subcommands: &[] },
     Spec { name: "lmpop", arity: -4, flags: WRITE | MOVABLE_KEYS, keys: Keys::Custom(lmpop_keys, (0, 0, 0)), group: "list", since: "7.0.0", summary: "Pop elements from a list", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.", handler: lmpop, subcommands: &[] },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys<'x>(a: &[&'x [u8]]) -> Vec<&'x [u8]> {
+        let mut out = Vec::new();
+        lmpop_keys(a, 0, &mut out);
+        out.into_iter().map(|(_, k)| k).collect()
+    }
+
+    #[test]
+    fn lmpop_keys_are_the_numkeys_arguments_after_numkeys() {
+        assert_eq!(
+            keys(&[b"lmpop", b"2", b"a", b"b", b"LEFT"]),
+            vec![&b"a"[..], b"b"]
+        );
+        assert_eq!(
+            keys(&[b"lmpop", b"1", b"a", b"LEFT", b"COUNT", b"2"]),
+            vec![&b"a"[..]]
+        );
+    }
+
+    #[test]
+    fn lmpop_keys_are_none_for_a_bad_numkeys() {
+        for n in [
+            &b"0"[..],
+            b"-1",
+            b"x",
+            b"4",
+            b"9223372036854775807",
+            b"18446744073709551617",
+        ] {
+            assert!(
+                keys(&[b"lmpop", n, b"a", b"b", b"LEFT"]).is_empty(),
+                "{n:?}"
+            );
+        }
+        assert!(keys(&[b"lmpop"]).is_empty());
+    }
+
+    #[test]
+    fn ranges_clamp_as_redis_does() {
+        assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(clamp_range(-100, 100, 5), Some((0, 4)));
+        assert_eq!(clamp_range(3, 1, 5), None);
+        assert_eq!(clamp_range(5, 10, 5), None);
+        assert_eq!(clamp_range(0, -6, 5), None);
+        assert_eq!(clamp_range(i64::MIN, i64::MAX, 5), Some((0, 4)));
+        assert_eq!(clamp_range(0, 0, 0), None);
+    }
+
+    #[test]
+    fn indexes_resolve_from_either_end() {
+        assert_eq!(resolve_index(0, 3), Some(0));
+        assert_eq!(resolve_index(-1, 3), Some(2));
+        assert_eq!(resolve_index(-3, 3), Some(0));
+        assert_eq!(resolve_index(-4, 3), None);
+        assert_eq!(resolve_index(3, 3), None);
+        assert_eq!(resolve_index(i64::MIN, 3), None);
+        assert_eq!(resolve_index(i64::MAX, 3), None);
+    }
+}
