@@ -436,6 +436,13 @@ impl Chunk {
             e.write(&mut self.data[at..at + old]);
             return;
         }
+        if e.total > old {
+            // Grow by an eighth at least, not Vec's doubling.
+            let need = e.total - old;
+            if self.data.capacity() - self.data.len() < need {
+                self.data.reserve_exact(need.max(self.used() / 8));
+            }
+        }
         let mut tmp = Vec::with_capacity(e.total);
         e.append(&mut tmp);
         self.data.splice(at..at + old, tmp);
@@ -1100,6 +1107,25 @@ mod tests {
         }
         assert_eq!(l.len(), 3334);
         assert!(l.heap_size() < 3334 * 8 * 2, "{}", l.heap_size());
+    }
+
+    #[test]
+    fn middle_inserts_grow_chunks_by_an_eighth_not_double() {
+        let mut l = List::new();
+        l.push_all(End::Back, &[b"first", b"last"], Fill::DEFAULT);
+        for i in 0..500u32 {
+            l.insert(
+                b"last",
+                false,
+                format!("middle-{i:04}").as_bytes(),
+                Fill::DEFAULT,
+            );
+        }
+        let used: usize = l.chunks.iter().map(Chunk::used).sum();
+        let cap: usize = l.chunks.iter().map(|c| c.data.capacity()).sum();
+        assert!(cap * 8 <= used * 10, "capacity {cap} for {used} bytes");
+        assert_eq!(l.get(1), Some(Elem::Bytes(b"middle-0000")));
+        assert_eq!(l.get(500), Some(Elem::Bytes(b"middle-0499")));
     }
 
     #[derive(Clone, Debug)]
