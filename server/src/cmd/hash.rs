@@ -1,11 +1,467 @@
 //! Hash commands (Redis's `t_hash.c`).
 
-#[allow(unused_imports)]
+use super::args::{self, is};
 use super::flags::*;
-#[allow(unused_imports)]
+use super::keys::parse_cursor;
 use super::{Ctx, Keys, Spec};
+use crate::db::Locked;
+use crate::error::{CmdError, CmdResult};
+use crate::server::LoopStats;
+use crate::types::hash::{packed_size, Hash, Limits};
+use crate::util::glob::glob_match;
+use crate::util::ldouble::LongDouble;
+use crate::util::num::parse_i64;
+use crate::value::Value;
+use soquete_resp::encode::bulk as encode_bulk;
+
+/// The listpack limits in force (`hash-max-listpack-entries/value`).
+fn limits(c: &Ctx<'_>) -> Limits {
+    let cfg = c.shared.config();
+    let d = Limits::default();
+    let get = |name: &str, default: usize| {
+        cfg.int_option(name)
+            .map_or(default, |v| usize::try_from(v).unwrap_or(0))
+    };
+    Limits {
+        entries: get("hash-max-listpack-entries", d.entries),
+        value: get("hash-max-listpack-value", d.value),
+    }
+}
+
+/// The hash at `key` for a read command, counting a keyspace hit or miss;
+/// WRONGTYPE for another type.
+fn read<'k>(
+    ks: &'k mut Locked<'_>,
+    stats: &LoopStats,
+    key: &[u8],
+) -> Result<Option<&'k mut Hash>, CmdError> {
+    match ks.get(key) {
+        None => {
+            stats.miss();
+            Ok(None)
+        }
+        Some(e) => {
+            stats.hit();
+            match &mut e.value {
+                Value::Hash(h) => Ok(Some(h)),
+                _ => Err(CmdError::WrongType),
+            }
+        }
+    }
+}
+
+/// The hash at `key` for a write that does not create it.
+fn write<'k>(ks: &'k mut Locked<'_>, key: &[u8]) -> Result<Option<&'k mut Hash>, CmdError> {
+    match ks.get(key) {
+        None => Ok(None),
+        Some(e) => match &mut e.value {
+            Value::Hash(h) => Ok(Some(h)),
+            _ => Err(CmdError::WrongType),
+        },
+    }
+}
+
+/// Runs `f` on the hash at `key`, or on a new one (built with `new`) that is
+/// stored only if `f` succeeds and leaves it non-empty (Redis's
+/// `hashTypeLookupWriteOrCreate`, without ever leaving an empty hash).
+fn upsert<R>(
+    ks: &mut Locked<'_>,
+    key: &[u8],
+    new: impl FnOnce() -> Hash,
+    f: impl FnOnce(&mut Hash) -> Result<R, CmdError>,
+) -> Result<R, CmdError> {
+    if let Some(e) = ks.get(key) {
+        return match &mut e.value {
+            Value::Hash(h) => f(h),
+            _ => Err(CmdError::WrongType),
+        };
+    }
+    let mut h = new();
+    let r = f(&mut h)?;
+    if !h.is_empty() {
+        ks.set(key, Value::Hash(Box::new(h)), false);
+    }
+    Ok(r)
+}
+
+/// A new hash sized for the field/value pairs in `pairs` when they will stay
+/// in one listpack, so that a bulk HSET allocates once.
+fn new_for(pairs: &[&[u8]], l: Limits) -> impl FnOnce() -> Hash {
+    let fits = pairs.len() / 2 <= l.entries && pairs.iter().all(|a| a.len() <= l.value);
+    let bytes = if fits {
+        pairs.iter().map(|a| packed_size(a.len())).sum()
+    } else {
+        0
+    };
+    move || Hash::with_capacity(bytes)
+}
+
+fn hset_generic(c: &mut Ctx<'_>, a: &[&[u8]]) -> Result<i64, CmdError> {
+    let l = limits(c);
+    let pairs = &a[2..];
+    upsert(&mut c.ks, a[1], new_for(pairs, l), |h| {
+        h.convert_for(pairs.iter().map(|x| x.len()), l);
+        let mut created = 0;
+        for fv in pairs.chunks_exact(2) {
+            created += h.set(fv[0], fv[1], l) as i64;
+        }
+        Ok(created)
+    })
+}
+
+/// HSET key field value [field value ...]
+pub fn hset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() % 2 == 1 {
+        return Err(CmdError::arity("hset"));
+    }
+    let n = hset_generic(c, a)?;
+    c.out.int(n);
+    Ok(())
+}
+
+/// HMSET key field value [field value ...]
+pub fn hmset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() % 2 == 1 {
+        return Err(CmdError::arity("hmset"));
+    }
+    hset_generic(c, a)?;
+    c.out.ok();
+    Ok(())
+}
+
+/// HSETNX key field value
+pub fn hsetnx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let l = limits(c);
+    let set = upsert(&mut c.ks, a[1], Hash::default, |h| {
+        if h.contains(a[2]) {
+            return Ok(false);
+        }
+        h.set(a[2], a[3], l);
+        Ok(true)
+    })?;
+    c.out.int(set as i64);
+    Ok(())
+}
+
+/// HGET key field
+pub fn hget(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    match read(&mut c.ks, c.stats, a[1])?.and_then(|h| h.get(a[2])) {
+        Some(v) => c.out.bulk(v),
+        None => c.out.null(),
+    }
+    Ok(())
+}
+
+/// HMGET key field [field ...]
+pub fn hmget(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let h = read(&mut c.ks, c.stats, a[1])?;
+    c.out.array(a.len() - 2);
+    for f in &a[2..] {
+        match h.as_ref().and_then(|h| h.get(f)) {
+            Some(v) => c.out.bulk(v),
+            None => c.out.null(),
+        }
+    }
+    Ok(())
+}
+
+/// HGETALL key
+pub fn hgetall(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let Some(h) = read(&mut c.ks, c.stats, a[1])? else {
+        c.out.map(0);
+        return Ok(());
+    };
+    c.out.map(h.len());
+    for (f, v) in h.iter() {
+        c.out.bulk(f);
+        c.out.bulk(v);
+    }
+    Ok(())
+}
+
+/// HKEYS key
+pub fn hkeys(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let Some(h) = read(&mut c.ks, c.stats, a[1])? else {
+        c.out.array(0);
+        return Ok(());
+    };
+    c.out.array(h.len());
+    for (f, _) in h.iter() {
+        c.out.bulk(f);
+    }
+    Ok(())
+}
+
+/// HVALS key
+pub fn hvals(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let Some(h) = read(&mut c.ks, c.stats, a[1])? else {
+        c.out.array(0);
+        return Ok(());
+    };
+    c.out.array(h.len());
+    for (_, v) in h.iter() {
+        c.out.bulk(v);
+    }
+    Ok(())
+}
+
+/// HDEL key field [field ...]
+pub fn hdel(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let Some(h) = write(&mut c.ks, a[1])? else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let mut deleted = 0;
+    for f in &a[2..] {
+        if h.remove(f) {
+            deleted += 1;
+            if h.is_empty() {
+                break;
+            }
+        }
+    }
+    if h.is_empty() {
+        c.ks.remove(a[1]);
+    }
+    c.out.int(deleted);
+    Ok(())
+}
+
+/// HLEN key
+pub fn hlen(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let n = read(&mut c.ks, c.stats, a[1])?.map_or(0, |h| h.len());
+    c.out.int(n as i64);
+    Ok(())
+}
+
+/// HEXISTS key field
+pub fn hexists(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let found = read(&mut c.ks, c.stats, a[1])?.is_some_and(|h| h.contains(a[2]));
+    c.out.int(found as i64);
+    Ok(())
+}
+
+/// HSTRLEN key field
+pub fn hstrlen(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let n = read(&mut c.ks, c.stats, a[1])?
+        .and_then(|h| h.get(a[2]))
+        .map_or(0, |v| v.len());
+    c.out.int(n as i64);
+    Ok(())
+}
+
+/// HINCRBY key field increment
+pub fn hincrby(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let incr = args::int(a[3])?;
+    let l = limits(c);
+    let n = upsert(&mut c.ks, a[1], Hash::default, |h| {
+        let cur = match h.get(a[2]) {
+            None => 0,
+            Some(v) => parse_i64(v).ok_or(CmdError::msg("ERR hash value is not an integer"))?,
+        };
+        let n = cur.checked_add(incr).ok_or(CmdError::Overflow)?;
+        h.set(a[2], itoa::Buffer::new().format(n).as_bytes(), l);
+        Ok(n)
+    })?;
+    c.out.int(n);
+    Ok(())
+}
+
+/// HINCRBYFLOAT key field increment
+pub fn hincrbyfloat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let incr = LongDouble::parse(a[3]).ok_or(CmdError::NotFloat)?;
+    if !incr.is_finite() {
+        return Err(CmdError::msg("ERR value is NaN or Infinity"));
+    }
+    let l = limits(c);
+    let text = upsert(&mut c.ks, a[1], Hash::default, |h| {
+        let cur = match h.get(a[2]) {
+            None => LongDouble::from_i64(0),
+            Some(v) => {
+                LongDouble::parse(v).ok_or(CmdError::msg("ERR hash value is not a float"))?
+            }
+        };
+        let sum = cur.add(incr);
+        if !sum.is_finite() {
+            return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
+        }
+        let mut text = Vec::with_capacity(32);
+        sum.fmt_human(&mut text);
+        h.set(a[2], &text, l);
+        Ok(text)
+    })?;
+    c.out.bulk(&text);
+    Ok(())
+}
+
+/// The largest reply HRANDFIELD/SRANDMEMBER with a negative count may build:
+/// Redis streams any size (and can be killed for it); we refuse counts whose
+/// reply could not fit in memory anyway.
+pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 26;
+
+/// The count of HRANDFIELD/SRANDMEMBER: an integer in
+/// `-i64::MAX..=i64::MAX` (Redis negates it, so `i64::MIN` is refused).
+pub(crate) fn random_count(a: &[u8]) -> Result<i64, CmdError> {
+    match args::int(a)? {
+        i64::MIN => Err(CmdError::msg(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        )),
+        n => Ok(n),
+    }
+}
+
+/// HRANDFIELD key [count [WITHVALUES]]
+pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() == 2 {
+        match read(&mut c.ks, c.stats, a[1])?.and_then(|h| h.random()) {
+            Some((f, _)) => c.out.bulk(f),
+            None => c.out.null(),
+        }
+        return Ok(());
+    }
+    let l = random_count(a[2])?;
+    let withvalues = match a.len() {
+        3 => false,
+        4 if is(a[3], "WITHVALUES") => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
+        return Err(CmdError::msg("ERR value is out of range"));
+    }
+    let resp3 = c.out.resp3;
+    let Some(h) = read(&mut c.ks, c.stats, a[1])? else {
+        c.out.array(0);
+        return Ok(());
+    };
+    let count = l.unsigned_abs();
+    // Writes one pick: a bare field, a [field, value] pair (RESP3) or the
+    // field then the value (RESP2).
+    let emit = |out: &mut crate::reply::Reply, f: &[u8], v: &[u8]| {
+        if withvalues && resp3 {
+            out.array(2);
+        }
+        out.bulk(f);
+        if withvalues {
+            out.bulk(v);
+        }
+    };
+    let len_of = |n: usize| if withvalues && !resp3 { n * 2 } else { n };
+    if count == 0 {
+        c.out.array(0);
+    } else if l < 0 {
+        if count > MAX_RANDOM_REPLY {
+            return Err(CmdError::msg("ERR value is out of range"));
+        }
+        c.out.array(len_of(count as usize));
+        for _ in 0..count {
+            if let Some((f, v)) = h.random() {
+                emit(c.out, f, v);
+            }
+        }
+    } else if count as usize >= h.len() {
+        c.out.array(len_of(h.len()));
+        for (f, v) in h.iter() {
+            emit(c.out, f, v);
+        }
+    } else {
+        let picks = h.random_distinct(count as usize);
+        c.out.array(len_of(picks.len()));
+        for (f, v) in picks {
+            emit(c.out, f, v);
+        }
+    }
+    Ok(())
+}
+
+/// The options of HSCAN/SSCAN/ZSCAN after the cursor.
+pub(crate) struct ScanOpts<'x> {
+    /// MATCH pattern (None for none or `*`).
+    pub pattern: Option<&'x [u8]>,
+    /// COUNT (default 10).
+    pub count: usize,
+}
+
+/// Parses `[MATCH pattern] [COUNT count]` from `a[from..]` as Redis's
+/// `scanGenericCommand` does for a key's scan.
+pub(crate) fn scan_opts<'x>(a: &[&'x [u8]], from: usize) -> Result<ScanOpts<'x>, CmdError> {
+    let mut o = ScanOpts {
+        pattern: None,
+        count: 10,
+    };
+    let mut j = from;
+    while j < a.len() {
+        if j + 1 >= a.len() {
+            return Err(CmdError::Syntax);
+        }
+        if is(a[j], "COUNT") {
+            let n = args::int(a[j + 1])?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            o.count = usize::try_from(n).unwrap_or(usize::MAX);
+        } else if is(a[j], "MATCH") {
+            o.pattern = Some(a[j + 1]).filter(|p| *p != b"*");
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 2;
+    }
+    Ok(o)
+}
+
+/// Writes a SCAN-family reply: the cursor, then the elements.
+pub(crate) fn scan_reply(out: &mut crate::reply::Reply, cursor: u64, items: &[&[u8]]) {
+    out.array(2);
+    out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
+    out.array(items.len());
+    for i in items {
+        out.bulk(i);
+    }
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+pub fn hscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let cursor = parse_cursor(a[2])?;
+    let Some(h) = read(&mut c.ks, c.stats, a[1])? else {
+        scan_reply(c.out, 0, &[]);
+        return Ok(());
+    };
+    let o = scan_opts(a, 3)?;
+    let mut items: Vec<u8> = Vec::new();
+    let mut n = 0;
+    let next = h.scan(cursor, o.count, |f, v| {
+        if o.pattern.is_none_or(|p| glob_match(p, f, false)) {
+            encode_bulk(&mut items, f);
+            encode_bulk(&mut items, v);
+            n += 2;
+        }
+    });
+    c.out.array(2);
+    c.out.bulk(itoa::Buffer::new().format(next).as_bytes());
+    c.out.array(n);
+    c.out.buf.extend_from_slice(&items);
+    Ok(())
+}
 
 // ---- command table rows ----
 
 /// This group's rows of the command table.
-pub static COMMANDS: &[Spec] = &[];
+#[rustfmt::skip]
+pub static COMMANDS: &[Spec] = &[
+    Spec { name: "hset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Set the string value of a hash field", complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", handler: hset, subcommands: &[] },
+    Spec { name: "hsetnx", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Set the value of a hash field, only if the field does not exist", complexity: "O(1)", handler: hsetnx, subcommands: &[] },
+    Spec { name: "hget", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get the value of a hash field", complexity: "O(1)", handler: hget, subcommands: &[] },
+    Spec { name: "hmset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Set multiple hash fields to multiple values", complexity: "O(N) where N is the number of fields being set.", handler: hmset, subcommands: &[] },
+    Spec { name: "hmget", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get the values of all the given hash fields", complexity: "O(N) where N is the number of fields being requested.", handler: hmget, subcommands: &[] },
+    Spec { name: "hgetall", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get all the fields and values in a hash", complexity: "O(N) where N is the size of the hash.", handler: hgetall, subcommands: &[] },
+    Spec { name: "hdel", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Delete one or more hash fields", complexity: "O(N) where N is the number of fields to be removed.", handler: hdel, subcommands: &[] },
+    Spec { name: "hexists", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Determine if a hash field exists", complexity: "O(1)", handler: hexists, subcommands: &[] },
+    Spec { name: "hlen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get the number of fields in a hash", complexity: "O(1)", handler: hlen, subcommands: &[] },
+    Spec { name: "hkeys", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get all the fields in a hash", complexity: "O(N) where N is the size of the hash.", handler: hkeys, subcommands: &[] },
+    Spec { name: "hvals", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get all the values in a hash", complexity: "O(N) where N is the size of the hash.", handler: hvals, subcommands: &[] },
+    Spec { name: "hstrlen", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "3.2.0", summary: "Get the length of the value of a hash field", complexity: "O(1)", handler: hstrlen, subcommands: &[] },
+    Spec { name: "hincrby", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Increment the integer value of a hash field by the given number", complexity: "O(1)", handler: hincrby, subcommands: &[] },
+    Spec { name: "hincrbyfloat", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.6.0", summary: "Increment the float value of a hash field by the given amount", complexity: "O(1)", handler: hincrbyfloat, subcommands: &[] },
+    Spec { name: "hrandfield", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "6.2.0", summary: "Get one or multiple random fields from a hash", complexity: "O(N) where N is the number of fields returned", handler: hrandfield, subcommands: &[] },
+    Spec { name: "hscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.8.0", summary: "Incrementally iterate hash fields and associated values", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", handler: hscan, subcommands: &[] },
+];

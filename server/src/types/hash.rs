@@ -1,16 +1,496 @@
 //! A hash (HSET...): field -> value.
 //!
-//! The representation is this module's business; the rest of the server
-//! only uses the methods below (and the group's command file).
+//! Two encodings, as in Redis 7.0:
+//!
+//! * **listpack** — small hashes live in a [`Pack`]: one allocation holding
+//!   `field, value, field, value...` as length-prefixed byte strings, in
+//!   insertion order. Lookups scan it; that is bounded by
+//!   `hash-max-listpack-entries` (512 by default), which is why Redis does the
+//!   same. It costs 2 bytes of overhead per field and value instead of the
+//!   ~100 bytes of a hash table entry.
+//! * **hashtable** — a [`Dict`] from field to value, with O(1) lookups and
+//!   Redis's cursor-stable scan.
+//!
+//! A hash starts as a listpack and becomes a table, for good, once it holds
+//! more than the entries limit or a field or value longer than the value
+//! limit; the caller passes both limits (they are CONFIG SET-able).
+//!
+//! [`Pack`] is also the compact encoding of small sets (see `types::set`).
+
+use std::sync::OnceLock;
+
+use crate::dict::{Dict, Node};
+use crate::util::rand::rand_below;
+
+// ---------------------------------------------------------------------------
+// Hashing and random picks shared by the hash and set tables.
+
+/// The hash of a field or member (a per-process random key, so clients cannot
+/// choose colliding names).
+pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
+    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
+    STATE.get_or_init(ahash::RandomState::new).hash_one(b)
+}
+
+/// A [`Dict`] keyed by the per-process [`hash_bytes`], that also knows the
+/// length of its longest chain so that it can pick a member uniformly at
+/// random (SRANDMEMBER, SPOP, HRANDFIELD).
+///
+/// Rejection sampling: draw a bucket and a slot `0..longest` uniformly and
+/// accept when the bucket's chain has that slot. Every node then has the same
+/// chance, `1 / (buckets * longest)`, per draw. `Dict::random` is cheaper but
+/// favours nodes in short chains, which users of SRANDMEMBER would notice
+/// (Redis uses `dictGetFairRandomKey` for the same reason).
+///
+/// `longest` is exact or an overestimate: an insert measures its own chain,
+/// and every resize (where chains merge or split) measures them all, which
+/// costs no more than the resize itself.
+#[derive(Debug)]
+pub(crate) struct Table<V> {
+    dict: Dict<V>,
+    longest: usize,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table {
+            dict: Dict::new(),
+            longest: 0,
+        }
+    }
+}
+
+impl<V: Clone> Clone for Table<V> {
+    fn clone(&self) -> Self {
+        let mut t = Table::default();
+        for n in self.dict.iter() {
+            t.insert_new(&n.key, n.value.clone());
+        }
+        t
+    }
+}
+
+impl<V> Table<V> {
+    /// Number of keys.
+    pub(crate) fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    /// Number of buckets.
+    pub(crate) fn buckets(&self) -> usize {
+        self.dict.buckets()
+    }
+
+    /// The node of `key`.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&Node<V>> {
+        self.dict.get(hash_bytes(key), key)
+    }
+
+    /// The node of `key`, mutably.
+    pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Node<V>> {
+        self.dict.get_mut(hash_bytes(key), key)
+    }
+
+    /// Inserts `key`, which the caller knows is absent.
+    pub(crate) fn insert_new(&mut self, key: &[u8], value: V) {
+        let h = hash_bytes(key);
+        let before = self.dict.buckets();
+        self.dict.insert_new(h, key, value, hash_bytes);
+        if self.dict.buckets() != before {
+            self.measure();
+        } else {
+            let mut chain = 0;
+            self.dict.scan(h, |_| chain += 1);
+            self.longest = self.longest.max(chain);
+        }
+    }
+
+    /// Removes `key`; true when it was there.
+    pub(crate) fn remove(&mut self, key: &[u8]) -> bool {
+        let before = self.dict.buckets();
+        let found = self.dict.remove(hash_bytes(key), key, hash_bytes).is_some();
+        if self.dict.buckets() != before {
+            self.measure();
+        }
+        found
+    }
+
+    /// Recomputes the longest chain.
+    fn measure(&mut self) {
+        self.longest = 0;
+        for b in 0..self.dict.buckets() as u64 {
+            let mut chain = 0;
+            self.dict.scan(b, |_| chain += 1);
+            self.longest = self.longest.max(chain);
+        }
+    }
+
+    /// Every node, in table order.
+    pub(crate) fn iter(&self) -> crate::dict::Iter<'_, V> {
+        self.dict.iter()
+    }
+
+    /// One step of Redis's reverse-binary scan (see [`Dict::scan`]).
+    pub(crate) fn scan(&self, cursor: u64, f: impl FnMut(&Node<V>)) -> u64 {
+        self.dict.scan(cursor, f)
+    }
+
+    /// Calls `f` on a node picked uniformly at random and returns what it
+    /// returns; `None` when empty.
+    pub(crate) fn random<R>(&self, mut f: impl FnMut(&Node<V>) -> R) -> Option<R> {
+        if self.dict.is_empty() {
+            return None;
+        }
+        let buckets = self.dict.buckets() as u64;
+        let k = self.longest.max(1) as u64;
+        loop {
+            let r = rand_below(buckets * k);
+            let (bucket, slot) = (r / k, r % k);
+            let mut i = 0u64;
+            let mut got = None;
+            self.dict.scan(bucket, |node| {
+                if i == slot {
+                    got = Some(f(node));
+                }
+                i += 1;
+            });
+            if got.is_some() {
+                return got;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pack: a compact list of byte strings.
+
+/// A list of byte strings packed into one buffer: each is a LEB128 length
+/// followed by its bytes. The buffer grows to the exact size it needs (as
+/// Redis's listpack reallocs per insert), so a small container costs its
+/// content plus 1–2 bytes per string.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Pack {
+    buf: Vec<u8>,
+    count: u32,
+}
+
+impl std::fmt::Debug for Pack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(String::from_utf8_lossy))
+            .finish()
+    }
+}
+
+/// Reads the string that starts at `off`: returns `(start, end)` of its
+/// bytes (its end is the next string's offset).
+#[inline]
+fn read_at(buf: &[u8], off: usize) -> (usize, usize) {
+    let mut len = 0usize;
+    let mut shift = 0;
+    let mut i = off;
+    loop {
+        let b = buf[i];
+        i += 1;
+        len |= ((b & 0x7f) as usize) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    (i, i + len)
+}
+
+/// Bytes the length prefix of a `len`-byte string takes.
+fn prefix_len(len: usize) -> usize {
+    let mut n = 1;
+    let mut v = len >> 7;
+    while v != 0 {
+        n += 1;
+        v >>= 7;
+    }
+    n
+}
+
+fn write_prefix(out: &mut Vec<u8>, mut len: usize) {
+    loop {
+        let b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Bytes a string of `len` bytes takes in a pack.
+pub fn packed_size(len: usize) -> usize {
+    prefix_len(len) + len
+}
+
+impl Pack {
+    /// An empty pack with room for `bytes` bytes of packed strings.
+    pub fn with_capacity(bytes: usize) -> Pack {
+        Pack {
+            buf: Vec::with_capacity(bytes),
+            count: 0,
+        }
+    }
+
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// True when it holds no string.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes allocated.
+    pub fn heap_size(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The strings, in order.
+    pub fn iter(&self) -> PackIter<'_> {
+        PackIter {
+            buf: &self.buf,
+            off: 0,
+        }
+    }
+
+    /// The strings with the offset each starts at.
+    fn iter_offsets(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        let buf = &self.buf[..];
+        let mut off = 0;
+        std::iter::from_fn(move || {
+            if off >= buf.len() {
+                return None;
+            }
+            let (s, e) = read_at(buf, off);
+            let at = off;
+            off = e;
+            Some((at, &buf[s..e]))
+        })
+    }
+
+    /// Grows the buffer to fit `more` bytes: exactly while small (memory is
+    /// the point of a pack), by an eighth once large so that a pack grown one
+    /// string at a time past the default limits is not quadratic.
+    fn reserve(&mut self, more: usize) {
+        let free = self.buf.capacity() - self.buf.len();
+        if free < more {
+            let slack = if self.buf.len() >= 4096 {
+                self.buf.len() / 8
+            } else {
+                0
+            };
+            self.buf.reserve_exact(more + slack);
+        }
+    }
+
+    /// Gives memory back after removals once a quarter of it is unused.
+    fn maybe_shrink(&mut self) {
+        let cap = self.buf.capacity();
+        if cap - self.buf.len() > cap / 4 + 16 {
+            self.buf.shrink_to_fit();
+        }
+    }
+
+    /// Appends a string.
+    pub fn push(&mut self, s: &[u8]) {
+        self.reserve(packed_size(s.len()));
+        write_prefix(&mut self.buf, s.len());
+        self.buf.extend_from_slice(s);
+        self.count += 1;
+    }
+
+    /// Appends two strings (a field and its value) with one reservation.
+    pub fn push_pair(&mut self, a: &[u8], b: &[u8]) {
+        self.reserve(packed_size(a.len()) + packed_size(b.len()));
+        write_prefix(&mut self.buf, a.len());
+        self.buf.extend_from_slice(a);
+        write_prefix(&mut self.buf, b.len());
+        self.buf.extend_from_slice(b);
+        self.count += 2;
+    }
+
+    /// The offset of the first string equal to `s` among those at positions
+    /// `0, step, 2*step...` (step 2 looks at a hash's fields only).
+    fn find(&self, s: &[u8], step: usize) -> Option<usize> {
+        let buf = &self.buf[..];
+        let mut off = 0;
+        while off < buf.len() {
+            let (start, end) = read_at(buf, off);
+            if end - start == s.len() && &buf[start..end] == s {
+                return Some(off);
+            }
+            off = end;
+            for _ in 1..step {
+                off = read_at(buf, off).1;
+            }
+        }
+        None
+    }
+
+    /// The string at `off` and the offset after it.
+    fn at(&self, off: usize) -> (&[u8], usize) {
+        let (s, e) = read_at(&self.buf, off);
+        (&self.buf[s..e], e)
+    }
+
+    /// Removes `n` strings starting at offset `off`.
+    fn remove_at(&mut self, off: usize, n: usize) {
+        let mut end = off;
+        for _ in 0..n {
+            end = read_at(&self.buf, end).1;
+        }
+        self.buf.drain(off..end);
+        self.count -= n as u32;
+        self.maybe_shrink();
+    }
+
+    /// Replaces the string at `off` by `s`.
+    fn replace_at(&mut self, off: usize, s: &[u8]) {
+        let (_, end) = read_at(&self.buf, off);
+        let new_size = packed_size(s.len());
+        let old_size = end - off;
+        if new_size > old_size {
+            self.reserve(new_size - old_size);
+        }
+        let mut enc = Vec::with_capacity(new_size);
+        write_prefix(&mut enc, s.len());
+        enc.extend_from_slice(s);
+        self.buf.splice(off..end, enc);
+        if new_size < old_size {
+            self.maybe_shrink();
+        }
+    }
+
+    /// True when some string equals `s`.
+    pub fn contains(&self, s: &[u8]) -> bool {
+        self.find(s, 1).is_some()
+    }
+
+    /// Removes the first string equal to `s`; false when there is none.
+    pub fn remove(&mut self, s: &[u8]) -> bool {
+        match self.find(s, 1) {
+            Some(off) => {
+                self.remove_at(off, 1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The string at position `i` (O(i)).
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.iter().nth(i)
+    }
+
+    /// Removes the string at position `i` and returns it.
+    pub fn take(&mut self, i: usize) -> Option<Vec<u8>> {
+        let (off, s) = self.iter_offsets().nth(i)?;
+        let s = s.to_vec();
+        self.remove_at(off, 1);
+        Some(s)
+    }
+}
+
+/// Iterator over a [`Pack`]'s strings.
+pub struct PackIter<'a> {
+    buf: &'a [u8],
+    off: usize,
+}
+
+impl<'a> Iterator for PackIter<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.off >= self.buf.len() {
+            return None;
+        }
+        let (s, e) = read_at(self.buf, self.off);
+        self.off = e;
+        Some(&self.buf[s..e])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hash
 
 /// A hash (HSET...): field -> value.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Hash {}
+#[derive(Debug, Default)]
+pub struct Hash {
+    repr: Repr,
+}
+
+#[derive(Debug)]
+enum Repr {
+    /// `field, value, ...` in insertion order.
+    Pack(Pack),
+    /// field -> value.
+    Table(Table<Box<[u8]>>),
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Pack(Pack::default())
+    }
+}
+
+/// The encoding limits of a hash (Redis's `hash-max-listpack-*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most fields a listpack hash holds.
+    pub entries: usize,
+    /// Longest field or value (bytes) a listpack hash holds.
+    pub value: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            entries: 512,
+            value: 64,
+        }
+    }
+}
+
+impl Clone for Hash {
+    fn clone(&self) -> Self {
+        let repr = match &self.repr {
+            Repr::Pack(p) => Repr::Pack(p.clone()),
+            Repr::Table(d) => Repr::Table(d.clone()),
+        };
+        Hash { repr }
+    }
+}
+
+impl PartialEq for Hash {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(f, v)| other.get(f) == Some(v))
+    }
+}
 
 impl Hash {
-    /// Number of elements.
+    /// An empty listpack hash with room for `bytes` bytes of packed fields
+    /// and values (a caller that knows what it will insert avoids regrowth).
+    pub fn with_capacity(bytes: usize) -> Hash {
+        Hash {
+            repr: Repr::Pack(Pack::with_capacity(bytes)),
+        }
+    }
+
+    /// Number of fields.
     pub fn len(&self) -> usize {
-        0
+        match &self.repr {
+            Repr::Pack(p) => p.len() / 2,
+            Repr::Table(d) => d.len(),
+        }
     }
 
     /// True when empty (an empty container is removed from the keyspace).
@@ -20,11 +500,431 @@ impl Hash {
 
     /// The name OBJECT ENCODING reports, as Redis 7.0 names it.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match &self.repr {
+            Repr::Pack(_) => "listpack",
+            Repr::Table(_) => "hashtable",
+        }
+    }
+
+    /// True while the compact (listpack) encoding is in use.
+    pub fn is_compact(&self) -> bool {
+        matches!(self.repr, Repr::Pack(_))
     }
 
     /// Approximate heap bytes (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
-        0
+        match &self.repr {
+            Repr::Pack(p) => p.heap_size(),
+            Repr::Table(d) => {
+                let node = std::mem::size_of::<Node<Box<[u8]>>>();
+                d.buckets() * std::mem::size_of::<usize>()
+                    + d.iter()
+                        .map(|n| node + n.key.len() + n.value.len())
+                        .sum::<usize>()
+            }
+        }
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Pack(p) => {
+                let off = p.find(field, 2)?;
+                let (_, next) = p.at(off);
+                Some(p.at(next).0)
+            }
+            Repr::Table(d) => d.get(field).map(|n| &*n.value),
+        }
+    }
+
+    /// True when `field` exists.
+    pub fn contains(&self, field: &[u8]) -> bool {
+        match &self.repr {
+            Repr::Pack(p) => p.find(field, 2).is_some(),
+            Repr::Table(d) => d.get(field).is_some(),
+        }
+    }
+
+    /// Converts to a table when a field or value of these lengths would not
+    /// fit the listpack limits (Redis's `hashTypeTryConversion`, which runs
+    /// before anything is inserted).
+    pub fn convert_for(&mut self, lens: impl IntoIterator<Item = usize>, limits: Limits) {
+        if self.is_compact() && lens.into_iter().any(|l| l > limits.value) {
+            self.convert();
+        }
+    }
+
+    /// Sets `field` to `value`; true when the field is new. Converts to a
+    /// table when the field or value is longer than `limits.value` or the
+    /// hash grows past `limits.entries` (Redis's `hashTypeSet`).
+    pub fn set(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
+        if let Repr::Pack(_) = self.repr {
+            if field.len() > limits.value || value.len() > limits.value {
+                self.convert();
+            }
+        }
+        match &mut self.repr {
+            Repr::Pack(p) => {
+                if let Some(off) = p.find(field, 2) {
+                    let (_, voff) = p.at(off);
+                    p.replace_at(voff, value);
+                    return false;
+                }
+                p.push_pair(field, value);
+                if p.len() / 2 > limits.entries {
+                    self.convert();
+                }
+                true
+            }
+            Repr::Table(d) => {
+                if let Some(n) = d.get_mut(field) {
+                    n.value = value.into();
+                    return false;
+                }
+                d.insert_new(field, value.into());
+                true
+            }
+        }
+    }
+
+    /// Removes `field`; true when it existed.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Pack(p) => match p.find(field, 2) {
+                Some(off) => {
+                    p.remove_at(off, 2);
+                    true
+                }
+                None => false,
+            },
+            Repr::Table(d) => d.remove(field),
+        }
+    }
+
+    /// Turns a listpack hash into a table (for good).
+    fn convert(&mut self) {
+        if let Repr::Pack(p) = &self.repr {
+            let mut d = Table::default();
+            let mut it = p.iter();
+            while let (Some(f), Some(v)) = (it.next(), it.next()) {
+                d.insert_new(f, v.into());
+            }
+            self.repr = Repr::Table(d);
+        }
+    }
+
+    /// The fields and values: insertion order for a listpack, table order
+    /// otherwise (as Redis iterates them).
+    pub fn iter(&self) -> HashIter<'_> {
+        match &self.repr {
+            Repr::Pack(p) => HashIter::Pack(p.iter()),
+            Repr::Table(d) => HashIter::Table(d.iter()),
+        }
+    }
+
+    /// One HSCAN step: calls `f` for the fields the cursor covers and returns
+    /// the next cursor (0 when done). A listpack is returned whole, with
+    /// cursor 0, as Redis does; a table is walked with Redis's reverse-binary
+    /// cursor, visiting at most `count` fields or `10 * count` buckets.
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+        match &self.repr {
+            Repr::Pack(_) => {
+                for (k, v) in self.iter() {
+                    f(k, v);
+                }
+                0
+            }
+            Repr::Table(d) => {
+                let mut cursor = cursor;
+                let mut seen = 0usize;
+                let mut budget = count.saturating_mul(10);
+                loop {
+                    cursor = d.scan(cursor, |n| {
+                        seen += 1;
+                        f(&n.key, &n.value);
+                    });
+                    budget -= 1;
+                    if cursor == 0 || budget == 0 || seen >= count {
+                        return cursor;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A field and its value picked uniformly at random; `None` when empty.
+    pub fn random(&self) -> Option<(&[u8], &[u8])> {
+        match &self.repr {
+            Repr::Pack(p) => {
+                if p.is_empty() {
+                    return None;
+                }
+                let i = rand_below((p.len() / 2) as u64) as usize;
+                let mut it = p.iter().skip(2 * i);
+                Some((it.next()?, it.next()?))
+            }
+            Repr::Table(d) => {
+                // The node lives as long as `d`, but the callback cannot
+                // return a borrow: find it again by key.
+                let key = d.random(|n| n.key.to_vec())?;
+                let n = d.get(&key)?;
+                Some((&n.key, &n.value))
+            }
+        }
+    }
+
+    /// `count` distinct fields with their values, picked at random
+    /// (`count` < len): a partial shuffle of all of them when `count` is a
+    /// good part of the hash, repeated random picks otherwise.
+    pub fn random_distinct(&self, count: usize) -> Vec<(&[u8], &[u8])> {
+        let len = self.len();
+        if count.saturating_mul(3) > len || self.is_compact() {
+            let mut all: Vec<(&[u8], &[u8])> = self.iter().collect();
+            partial_shuffle(&mut all, count);
+            all.truncate(count);
+            return all;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(count);
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let Some((f, v)) = self.random() else {
+                break;
+            };
+            if seen.insert(f) {
+                out.push((f, v));
+            }
+        }
+        out
+    }
+}
+
+/// Moves `k` uniformly chosen elements of `v` to its front, in random order
+/// (the first `k` steps of a Fisher-Yates shuffle).
+pub(crate) fn partial_shuffle<T>(v: &mut [T], k: usize) {
+    let n = v.len();
+    for i in 0..k.min(n) {
+        let j = i + rand_below((n - i) as u64) as usize;
+        v.swap(i, j);
+    }
+}
+
+/// Iterator over a hash's `(field, value)` pairs.
+pub enum HashIter<'a> {
+    /// Over a listpack.
+    Pack(PackIter<'a>),
+    /// Over a table.
+    Table(crate::dict::Iter<'a, Box<[u8]>>),
+}
+
+impl<'a> Iterator for HashIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            HashIter::Pack(it) => Some((it.next()?, it.next()?)),
+            HashIter::Table(it) => it.next().map(|n| (&*n.key, &*n.value)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn pack_round_trips_lengths_across_prefix_sizes() {
+        let mut p = Pack::default();
+        let strings: Vec<Vec<u8>> = [0usize, 1, 127, 128, 200, 16383, 16384, 70000]
+            .iter()
+            .map(|&n| vec![b'x'; n])
+            .collect();
+        for s in &strings {
+            p.push(s);
+        }
+        assert_eq!(p.len(), strings.len());
+        let back: Vec<&[u8]> = p.iter().collect();
+        assert_eq!(back, strings.iter().map(|s| &s[..]).collect::<Vec<_>>());
+        assert!(p.remove(&strings[3]));
+        assert!(!p.contains(&strings[3]));
+        assert_eq!(p.take(0), Some(vec![]));
+        assert_eq!(p.len(), strings.len() - 2);
+    }
+
+    #[test]
+    fn hset_returns_new_field_count_and_keeps_insertion_order() {
+        let mut h = Hash::default();
+        let l = Limits::default();
+        assert!(h.set(b"a", b"1", l));
+        assert!(h.set(b"b", b"2", l));
+        assert!(!h.set(b"a", b"longer value", l));
+        assert_eq!(h.get(b"a"), Some(&b"longer value"[..]));
+        let order: Vec<_> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        assert_eq!(order, vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn converts_past_the_limits_and_never_back() {
+        let l = Limits {
+            entries: 4,
+            value: 8,
+        };
+        let mut h = Hash::default();
+        for i in 0..4 {
+            h.set(format!("f{i}").as_bytes(), b"v", l);
+        }
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"f4", b"v", l);
+        assert_eq!(h.encoding(), "hashtable");
+        for i in 0..5 {
+            h.remove(format!("f{i}").as_bytes());
+        }
+        h.set(b"x", b"y", l);
+        assert_eq!(h.encoding(), "hashtable");
+
+        let mut h = Hash::default();
+        h.set(b"f", b"123456789", l);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"f"), Some(&b"123456789"[..]));
+    }
+
+    #[test]
+    fn value_equal_to_a_field_name_is_not_found_as_a_field() {
+        let mut h = Hash::default();
+        let l = Limits::default();
+        h.set(b"f", b"g", l);
+        assert!(!h.contains(b"g"));
+        assert!(!h.remove(b"g"));
+        assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn random_distinct_returns_distinct_members() {
+        for compact in [true, false] {
+            let l = if compact {
+                Limits::default()
+            } else {
+                Limits {
+                    entries: 0,
+                    value: 64,
+                }
+            };
+            let mut h = Hash::default();
+            for i in 0..50 {
+                h.set(format!("f{i}").as_bytes(), format!("v{i}").as_bytes(), l);
+            }
+            assert_eq!(h.is_compact(), compact);
+            for count in [1, 5, 16, 17, 49] {
+                let got = h.random_distinct(count);
+                assert_eq!(got.len(), count);
+                let fields: std::collections::HashSet<_> = got.iter().map(|p| p.0).collect();
+                assert_eq!(fields.len(), count);
+                for (f, v) in got {
+                    assert_eq!(h.get(f), Some(v));
+                }
+            }
+        }
+    }
+
+    /// Chi-square of `counts` against `n` equally likely outcomes.
+    fn chi_square(counts: &HashMap<Vec<u8>, u64>, n: usize) -> f64 {
+        let total: u64 = counts.values().sum();
+        let e = total as f64 / n as f64;
+        let seen: f64 = counts.values().map(|&o| (o as f64 - e).powi(2) / e).sum();
+        seen + (n - counts.len()) as f64 * e
+    }
+
+    #[test]
+    fn table_random_is_uniform_across_chains() {
+        let mut t: Table<()> = Table::default();
+        for i in 0..1000 {
+            t.insert_new(format!("member:{i}").as_bytes(), ());
+        }
+        // Shrink it too: removals merge chains, which must be re-measured.
+        for i in 0..900 {
+            assert!(t.remove(format!("member:{i}").as_bytes()));
+        }
+        for i in 0..2 {
+            let n = t.len();
+            let mut counts = HashMap::new();
+            for _ in 0..200 * n {
+                *counts
+                    .entry(t.random(|n| n.key.to_vec()).unwrap())
+                    .or_insert(0) += 1;
+            }
+            // df = n - 1; mean + 7 sd is out of reach of a fair draw.
+            let df = (n - 1) as f64;
+            let chi = chi_square(&counts, n);
+            assert!(
+                chi < df + 7.0 * (2.0 * df).sqrt() + 20.0,
+                "round {i}: chi-square {chi}"
+            );
+            for j in 0..5000 {
+                t.insert_new(format!("more:{j}:{i}").as_bytes(), ());
+            }
+            if i == 1 {
+                break;
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u8, Vec<u8>),
+        Del(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u8..40, proptest::collection::vec(any::<u8>(), 0..12)).prop_map(|(f, v)| Op::Set(f, v)),
+            1 => (0u8..40).prop_map(Op::Del),
+        ]
+    }
+
+    proptest! {
+        /// The hash behaves as a HashMap (the naive oracle) through any mix
+        /// of sets and deletes, across the listpack -> table conversion; a
+        /// listpack keeps insertion order.
+        #[test]
+        fn matches_a_hashmap(ops in proptest::collection::vec(op(), 0..200)) {
+            let limits = Limits { entries: 16, value: 10 };
+            let mut h = Hash::default();
+            let mut oracle: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+            let mut order: Vec<Vec<u8>> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Set(f, v) => {
+                        let f = format!("field{f}").into_bytes();
+                        let new = h.set(&f, &v, limits);
+                        prop_assert_eq!(new, oracle.insert(f.clone(), v).is_none());
+                        if new { order.push(f); }
+                    }
+                    Op::Del(f) => {
+                        let f = format!("field{f}").into_bytes();
+                        prop_assert_eq!(h.remove(&f), oracle.remove(&f).is_some());
+                        order.retain(|x| *x != f);
+                    }
+                }
+                prop_assert_eq!(h.len(), oracle.len());
+            }
+            for (f, v) in &oracle {
+                prop_assert_eq!(h.get(f), Some(&v[..]));
+            }
+            if h.is_compact() {
+                let fields: Vec<Vec<u8>> = h.iter().map(|(f, _)| f.to_vec()).collect();
+                prop_assert_eq!(fields, order);
+            }
+            let copy = h.clone();
+            prop_assert!(copy == h);
+            let mut seen = std::collections::HashSet::new();
+            let mut cursor = 0;
+            loop {
+                cursor = h.scan(cursor, 3, |f, _| { seen.insert(f.to_vec()); });
+                if cursor == 0 { break; }
+            }
+            prop_assert_eq!(seen.len(), oracle.len());
+        }
     }
 }

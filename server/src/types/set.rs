@@ -1,16 +1,160 @@
 //! A set (SADD...): unique members.
 //!
-//! The representation is this module's business; the rest of the server
-//! only uses the methods below (and the group's command file).
+//! Three representations; OBJECT ENCODING reports what Redis 7.0 would:
+//!
+//! * **intset** (`intset`) — every member a canonical 64-bit integer and at
+//!   most `set-max-intset-entries` of them: a sorted array of the narrowest
+//!   width that holds them all (16, 32 or 64 bits), searched by bisection,
+//!   exactly like Redis's intset (so SMEMBERS order matches it).
+//! * **pack** (`hashtable`) — a small set of strings (at most
+//!   [`PACK_ENTRIES`] members of at most [`PACK_VALUE`] bytes) in a
+//!   [`Pack`]: one allocation, scanned linearly (bounded, as Redis 7.2's
+//!   listpack sets). Redis 7.0 has no compact string sets and reports these
+//!   as `hashtable`, and so do we: the difference is only memory, 1–2 bytes
+//!   per member instead of a table entry of ~60.
+//! * **table** (`hashtable`) — a [`Dict`] of members: O(1) membership and
+//!   Redis's cursor-stable SSCAN.
+//!
+//! Conversions go one way, as in Redis: intset -> pack or table, pack ->
+//! table. A set becomes an intset only when it is built from scratch
+//! ([`Set::from_members`], as SINTERSTORE or SPOP's rebuild do).
+
+use crate::types::hash::{partial_shuffle, Pack, Table};
+use crate::util::num::parse_i64;
+use crate::util::rand::rand_below;
+
+/// Most members a string set keeps in the compact encoding.
+pub const PACK_ENTRIES: usize = 128;
+/// Longest member (bytes) a string set keeps in the compact encoding.
+pub const PACK_VALUE: usize = 64;
 
 /// A set (SADD...): unique members.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Set {}
+#[derive(Debug, Clone, Default)]
+pub struct Set {
+    repr: Repr,
+}
+
+#[derive(Debug)]
+enum Repr {
+    Ints(IntSet),
+    Pack(Pack),
+    Table(Table<()>),
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Ints(IntSet::default())
+    }
+}
+
+impl Clone for Repr {
+    fn clone(&self) -> Self {
+        match self {
+            Repr::Ints(i) => Repr::Ints(i.clone()),
+            Repr::Pack(p) => Repr::Pack(p.clone()),
+            Repr::Table(d) => Repr::Table(d.clone()),
+        }
+    }
+}
+
+impl PartialEq for Set {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|m| other.contains_member(m))
+    }
+}
+
+/// A member as stored: an integer of an intset, or bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member<'a> {
+    /// A member of an intset.
+    Int(i64),
+    /// A member of a string set.
+    Str(&'a [u8]),
+}
+
+impl Member<'_> {
+    /// The member's bytes (integers formatted as Redis does).
+    pub fn to_vec(self) -> Vec<u8> {
+        match self {
+            Member::Int(n) => itoa::Buffer::new().format(n).as_bytes().to_vec(),
+            Member::Str(s) => s.to_vec(),
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_owned(self) -> OwnedMember {
+        match self {
+            Member::Int(n) => OwnedMember::Int(n),
+            Member::Str(s) => OwnedMember::Str(s.into()),
+        }
+    }
+}
+
+/// An owned [`Member`], for results computed across several sets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OwnedMember {
+    /// An integer (from an intset).
+    Int(i64),
+    /// Bytes.
+    Str(Box<[u8]>),
+}
+
+impl OwnedMember {
+    /// Borrows it as a [`Member`].
+    pub fn as_member(&self) -> Member<'_> {
+        match self {
+            OwnedMember::Int(n) => Member::Int(*n),
+            OwnedMember::Str(s) => Member::Str(s),
+        }
+    }
+}
+
+/// The encoding limit of sets (Redis's `set-max-intset-entries`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most members an intset holds.
+    pub intset_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            intset_entries: 512,
+        }
+    }
+}
 
 impl Set {
-    /// Number of elements.
+    /// An empty set suited to hold `first` (Redis's `setTypeCreate`): an
+    /// intset when it is an integer.
+    pub fn for_member(first: &[u8]) -> Set {
+        let repr = if parse_i64(first).is_some() {
+            Repr::Ints(IntSet::default())
+        } else if first.len() <= PACK_VALUE {
+            Repr::Pack(Pack::default())
+        } else {
+            Repr::Table(Table::default())
+        };
+        Set { repr }
+    }
+
+    /// A set of `members` built as Redis builds one from scratch (first
+    /// member decides the start encoding, then each is added).
+    pub fn from_members<'a>(members: impl IntoIterator<Item = Member<'a>>, limits: Limits) -> Set {
+        let mut s = Set::default();
+        for m in members {
+            s.add_member(m, limits);
+        }
+        s
+    }
+
+    /// Number of members.
     pub fn len(&self) -> usize {
-        0
+        match &self.repr {
+            Repr::Ints(i) => i.len(),
+            Repr::Pack(p) => p.len(),
+            Repr::Table(d) => d.len(),
+        }
     }
 
     /// True when empty (an empty container is removed from the keyspace).
@@ -20,11 +164,596 @@ impl Set {
 
     /// The name OBJECT ENCODING reports, as Redis 7.0 names it.
     pub fn encoding(&self) -> &'static str {
-        "hashtable"
+        match &self.repr {
+            Repr::Ints(_) => "intset",
+            Repr::Pack(_) | Repr::Table(_) => "hashtable",
+        }
+    }
+
+    /// True for an intset, whose members iterate in ascending order.
+    pub fn is_intset(&self) -> bool {
+        matches!(self.repr, Repr::Ints(_))
+    }
+
+    /// True for the representations that SSCAN returns whole (intset and
+    /// pack).
+    fn is_compact(&self) -> bool {
+        !matches!(self.repr, Repr::Table(_))
     }
 
     /// Approximate heap bytes (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
-        0
+        match &self.repr {
+            Repr::Ints(i) => i.heap_size(),
+            Repr::Pack(p) => p.heap_size(),
+            Repr::Table(d) => {
+                let node = std::mem::size_of::<crate::dict::Node<()>>();
+                d.buckets() * std::mem::size_of::<usize>()
+                    + d.iter().map(|n| node + n.key.len()).sum::<usize>()
+            }
+        }
+    }
+
+    /// True when `m` is a member.
+    pub fn contains(&self, m: &[u8]) -> bool {
+        match &self.repr {
+            Repr::Ints(i) => parse_i64(m).is_some_and(|n| i.contains(n)),
+            Repr::Pack(p) => p.contains(m),
+            Repr::Table(d) => d.get(m).is_some(),
+        }
+    }
+
+    /// True when `m` is a member.
+    pub fn contains_member(&self, m: Member<'_>) -> bool {
+        match (m, &self.repr) {
+            (Member::Int(n), Repr::Ints(i)) => i.contains(n),
+            (Member::Int(n), _) => self.contains(itoa::Buffer::new().format(n).as_bytes()),
+            (Member::Str(s), _) => self.contains(s),
+        }
+    }
+
+    /// Adds `m`; true when it was not a member (Redis's `setTypeAdd`).
+    pub fn add(&mut self, m: &[u8], limits: Limits) -> bool {
+        match parse_i64(m) {
+            Some(n) if self.is_intset() => self.add_member(Member::Int(n), limits),
+            _ => self.add_member(Member::Str(m), limits),
+        }
+    }
+
+    /// Adds `m`; true when it was not a member.
+    pub fn add_member(&mut self, m: Member<'_>, limits: Limits) -> bool {
+        if let Repr::Ints(i) = &mut self.repr {
+            let n = match m {
+                Member::Int(n) => Some(n),
+                Member::Str(s) => parse_i64(s),
+            };
+            match n {
+                Some(n) => {
+                    if !i.insert(n) {
+                        return false;
+                    }
+                    if i.len() > limits.intset_entries {
+                        self.convert_to_strings(0, 0);
+                    }
+                    return true;
+                }
+                None => {
+                    let len = match m {
+                        Member::Str(s) => s.len(),
+                        Member::Int(_) => 0,
+                    };
+                    self.convert_to_strings(1, len);
+                }
+            }
+        }
+        let mut scratch = itoa::Buffer::new();
+        let bytes = match m {
+            Member::Int(n) => scratch.format(n).as_bytes(),
+            Member::Str(s) => s,
+        };
+        match &mut self.repr {
+            Repr::Ints(_) => unreachable!("converted above"),
+            Repr::Pack(p) => {
+                if p.contains(bytes) {
+                    return false;
+                }
+                if p.len() < PACK_ENTRIES && bytes.len() <= PACK_VALUE {
+                    p.push(bytes);
+                    return true;
+                }
+                self.convert_to_table();
+                self.add_member(Member::Str(bytes), limits)
+            }
+            Repr::Table(d) => {
+                if d.get(bytes).is_some() {
+                    return false;
+                }
+                d.insert_new(bytes, ());
+                true
+            }
+        }
+    }
+
+    /// Leaves the intset encoding for one that holds strings, with room for
+    /// `more` members up to `longest` bytes: a pack if they fit, else a table.
+    fn convert_to_strings(&mut self, more: usize, longest: usize) {
+        let Repr::Ints(i) = &self.repr else {
+            return;
+        };
+        let mut buf = itoa::Buffer::new();
+        if i.len() + more <= PACK_ENTRIES && longest <= PACK_VALUE {
+            let mut p = Pack::with_capacity(i.len() * 8);
+            for n in i.iter() {
+                p.push(buf.format(n).as_bytes());
+            }
+            self.repr = Repr::Pack(p);
+        } else {
+            let mut d = Table::default();
+            for n in i.iter() {
+                d.insert_new(buf.format(n).as_bytes(), ());
+            }
+            self.repr = Repr::Table(d);
+        }
+    }
+
+    fn convert_to_table(&mut self) {
+        if let Repr::Pack(p) = &self.repr {
+            let mut d = Table::default();
+            for m in p.iter() {
+                d.insert_new(m, ());
+            }
+            self.repr = Repr::Table(d);
+        }
+    }
+
+    /// Removes `m`; true when it was a member.
+    pub fn remove(&mut self, m: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Ints(i) => parse_i64(m).is_some_and(|n| i.remove(n)),
+            Repr::Pack(p) => p.remove(m),
+            Repr::Table(d) => d.remove(m),
+        }
+    }
+
+    /// Removes `m`; true when it was a member.
+    pub fn remove_member(&mut self, m: Member<'_>) -> bool {
+        match (m, &mut self.repr) {
+            (Member::Int(n), Repr::Ints(i)) => i.remove(n),
+            (Member::Int(n), _) => self.remove(itoa::Buffer::new().format(n).as_bytes()),
+            (Member::Str(s), _) => self.remove(s),
+        }
+    }
+
+    /// The members: ascending for an intset, insertion order for a pack,
+    /// table order otherwise.
+    pub fn iter(&self) -> SetIter<'_> {
+        match &self.repr {
+            Repr::Ints(i) => SetIter::Ints(i, 0),
+            Repr::Pack(p) => SetIter::Pack(p.iter()),
+            Repr::Table(d) => SetIter::Table(d.iter()),
+        }
+    }
+
+    /// A member picked uniformly at random; `None` when empty.
+    pub fn random(&self) -> Option<OwnedMember> {
+        if self.is_empty() {
+            return None;
+        }
+        Some(match &self.repr {
+            Repr::Ints(i) => OwnedMember::Int(i.get(rand_below(i.len() as u64) as usize)),
+            Repr::Pack(p) => OwnedMember::Str(p.get(rand_below(p.len() as u64) as usize)?.into()),
+            Repr::Table(d) => OwnedMember::Str(d.random(|n| Box::from(&*n.key))?),
+        })
+    }
+
+    /// Removes a member picked uniformly at random and returns it.
+    pub fn pop(&mut self) -> Option<OwnedMember> {
+        if self.is_empty() {
+            return None;
+        }
+        Some(match &mut self.repr {
+            Repr::Ints(i) => OwnedMember::Int(i.take(rand_below(i.len() as u64) as usize)),
+            Repr::Pack(p) => OwnedMember::Str(p.take(rand_below(p.len() as u64) as usize)?.into()),
+            Repr::Table(d) => {
+                let key: Box<[u8]> = d.random(|n| Box::from(&*n.key))?;
+                d.remove(&key);
+                OwnedMember::Str(key)
+            }
+        })
+    }
+
+    /// `count` distinct members picked at random (`count` < len): a partial
+    /// shuffle when `count` is a good part of the set or the set is compact,
+    /// repeated random picks otherwise.
+    pub fn random_distinct(&self, count: usize) -> Vec<OwnedMember> {
+        if count.saturating_mul(3) > self.len() || self.is_compact() {
+            let mut all: Vec<Member<'_>> = self.iter().collect();
+            partial_shuffle(&mut all, count);
+            return all[..count.min(all.len())]
+                .iter()
+                .map(|m| Member::to_owned(*m))
+                .collect();
+        }
+        let mut seen = std::collections::HashSet::with_capacity(count);
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let Some(m) = self.random() else {
+                break;
+            };
+            if seen.insert(m.clone()) {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// One SSCAN step: calls `f` for the members the cursor covers and
+    /// returns the next cursor (0 when done). Compact sets are returned whole
+    /// with cursor 0, as Redis does for an intset; a table is walked with
+    /// Redis's reverse-binary cursor, at most `count` members or `10 * count`
+    /// buckets per call.
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(Member<'_>)) -> u64 {
+        match &self.repr {
+            Repr::Ints(_) | Repr::Pack(_) => {
+                for m in self.iter() {
+                    f(m);
+                }
+                0
+            }
+            Repr::Table(d) => {
+                let mut cursor = cursor;
+                let mut seen = 0usize;
+                let mut budget = count.saturating_mul(10);
+                loop {
+                    cursor = d.scan(cursor, |n| {
+                        seen += 1;
+                        f(Member::Str(&n.key));
+                    });
+                    budget -= 1;
+                    if cursor == 0 || budget == 0 || seen >= count {
+                        return cursor;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Iterator over a set's members.
+pub enum SetIter<'a> {
+    /// Over an intset, by position.
+    Ints(&'a IntSet, usize),
+    /// Over a pack.
+    Pack(crate::types::hash::PackIter<'a>),
+    /// Over a table.
+    Table(crate::dict::Iter<'a, ()>),
+}
+
+impl<'a> Iterator for SetIter<'a> {
+    type Item = Member<'a>;
+
+    fn next(&mut self) -> Option<Member<'a>> {
+        match self {
+            SetIter::Ints(i, pos) => {
+                if *pos >= i.len() {
+                    return None;
+                }
+                *pos += 1;
+                Some(Member::Int(i.get(*pos - 1)))
+            }
+            SetIter::Pack(it) => it.next().map(Member::Str),
+            SetIter::Table(it) => it.next().map(|n| Member::Str(&n.key)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// IntSet
+
+/// A sorted array of distinct integers stored at the narrowest width that
+/// holds them all (Redis's intset: it upgrades, never downgrades).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntSet {
+    /// Every member fits in 16 bits.
+    W16(Vec<i16>),
+    /// Every member fits in 32 bits.
+    W32(Vec<i32>),
+    /// 64-bit members.
+    W64(Vec<i64>),
+}
+
+impl Default for IntSet {
+    fn default() -> Self {
+        IntSet::W16(Vec::new())
+    }
+}
+
+/// Makes room for one more element: exactly while small, by an eighth when
+/// larger (Redis reallocs per insert; this keeps big intsets linear).
+fn grow<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 8).max(1));
+    }
+}
+
+fn insert_sorted<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
+    match v.binary_search(&x) {
+        Ok(_) => false,
+        Err(pos) => {
+            grow(v);
+            v.insert(pos, x);
+            true
+        }
+    }
+}
+
+fn remove_sorted<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
+    match v.binary_search(&x) {
+        Ok(pos) => {
+            v.remove(pos);
+            let cap = v.capacity();
+            if cap - v.len() > cap / 4 + 4 {
+                v.shrink_to_fit();
+            }
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+impl IntSet {
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        match self {
+            IntSet::W16(v) => v.len(),
+            IntSet::W32(v) => v.len(),
+            IntSet::W64(v) => v.len(),
+        }
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes allocated.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            IntSet::W16(v) => v.capacity() * 2,
+            IntSet::W32(v) => v.capacity() * 4,
+            IntSet::W64(v) => v.capacity() * 8,
+        }
+    }
+
+    /// The member at position `i` (ascending order).
+    pub fn get(&self, i: usize) -> i64 {
+        match self {
+            IntSet::W16(v) => v[i] as i64,
+            IntSet::W32(v) => v[i] as i64,
+            IntSet::W64(v) => v[i],
+        }
+    }
+
+    /// The members in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// True when `n` is a member.
+    pub fn contains(&self, n: i64) -> bool {
+        match self {
+            IntSet::W16(v) => i16::try_from(n).is_ok_and(|x| v.binary_search(&x).is_ok()),
+            IntSet::W32(v) => i32::try_from(n).is_ok_and(|x| v.binary_search(&x).is_ok()),
+            IntSet::W64(v) => v.binary_search(&n).is_ok(),
+        }
+    }
+
+    /// Adds `n`, widening every member first if `n` needs it; true when new.
+    pub fn insert(&mut self, n: i64) -> bool {
+        match self {
+            IntSet::W16(v) => {
+                if let Ok(x) = i16::try_from(n) {
+                    return insert_sorted(v, x);
+                }
+            }
+            IntSet::W32(v) => {
+                if let Ok(x) = i32::try_from(n) {
+                    return insert_sorted(v, x);
+                }
+            }
+            IntSet::W64(v) => return insert_sorted(v, n),
+        }
+        // Upgrade: `n` is outside the current width, so it is new.
+        *self = if i32::try_from(n).is_ok() {
+            let mut w = Vec::with_capacity(self.len() + 1);
+            w.extend(self.iter().map(|x| x as i32));
+            IntSet::W32(w)
+        } else {
+            let mut w = Vec::with_capacity(self.len() + 1);
+            w.extend(self.iter());
+            IntSet::W64(w)
+        };
+        self.insert(n)
+    }
+
+    /// Removes `n`; true when it was a member.
+    pub fn remove(&mut self, n: i64) -> bool {
+        match self {
+            IntSet::W16(v) => i16::try_from(n).is_ok_and(|x| remove_sorted(v, x)),
+            IntSet::W32(v) => i32::try_from(n).is_ok_and(|x| remove_sorted(v, x)),
+            IntSet::W64(v) => remove_sorted(v, n),
+        }
+    }
+
+    /// Removes the member at position `i` and returns it.
+    pub fn take(&mut self, i: usize) -> i64 {
+        let n = self.get(i);
+        self.remove(n);
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn strs(s: &Set) -> BTreeSet<Vec<u8>> {
+        s.iter().map(|m| m.to_vec()).collect()
+    }
+
+    #[test]
+    fn intset_widens_and_stays_sorted() {
+        let mut i = IntSet::default();
+        for n in [5, -3, 40000, 1, i64::MIN, i64::MAX, 0] {
+            assert!(i.insert(n));
+        }
+        assert!(!i.insert(40000));
+        assert!(matches!(i, IntSet::W64(_)));
+        let v: Vec<i64> = i.iter().collect();
+        assert_eq!(v, vec![i64::MIN, -3, 0, 1, 5, 40000, i64::MAX]);
+        assert!(i.remove(i64::MIN));
+        assert!(!i.contains(i64::MIN));
+        assert!(i.contains(40000));
+    }
+
+    #[test]
+    fn encodings_follow_redis_rules() {
+        let l = Limits { intset_entries: 4 };
+        let mut s = Set::for_member(b"1");
+        for m in ["1", "2", "3", "4"] {
+            s.add(m.as_bytes(), l);
+        }
+        assert_eq!(s.encoding(), "intset");
+        s.add(b"5", l);
+        assert_eq!(s.encoding(), "hashtable");
+        s.remove(b"5");
+        s.add(b"6", l);
+        assert_eq!(s.encoding(), "hashtable", "never back to intset");
+
+        let mut s = Set::for_member(b"1");
+        s.add(b"1", l);
+        s.add(b"-0", l);
+        assert_eq!(s.encoding(), "hashtable", "-0 is not an integer");
+        assert!(s.contains(b"1"));
+        assert!(!s.contains(b"0"));
+
+        let s = Set::from_members([Member::Str(b"7"), Member::Int(3)], l);
+        assert_eq!(s.encoding(), "intset");
+        let v: Vec<Vec<u8>> = s.iter().map(|m| m.to_vec()).collect();
+        assert_eq!(v, vec![b"3".to_vec(), b"7".to_vec()]);
+    }
+
+    #[test]
+    fn pack_becomes_table_past_its_limits() {
+        let l = Limits::default();
+        let mut s = Set::for_member(b"a");
+        for i in 0..PACK_ENTRIES {
+            s.add(format!("m{i}").as_bytes(), l);
+        }
+        assert!(matches!(s.repr, Repr::Pack(_)));
+        s.add(b"one more", l);
+        assert!(matches!(s.repr, Repr::Table(_)));
+        let mut s = Set::for_member(b"a");
+        s.add(&[b'x'; PACK_VALUE + 1], l);
+        assert!(matches!(s.repr, Repr::Table(_)));
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn pop_and_random_return_members() {
+        for first in ["1", "a"] {
+            let l = Limits::default();
+            let mut s = Set::for_member(first.as_bytes());
+            for i in 0..300 {
+                s.add(format!("{i}").as_bytes(), l);
+            }
+            if first == "a" {
+                s.add(b"a", l);
+            }
+            let n = s.len();
+            let r = s.random().unwrap();
+            assert!(s.contains_member(r.as_member()));
+            let picked = s.random_distinct(10);
+            let set: BTreeSet<_> = picked.iter().cloned().collect();
+            assert_eq!(set.len(), 10);
+            let mut popped = BTreeSet::new();
+            while let Some(m) = s.pop() {
+                assert!(!s.contains_member(m.as_member()));
+                assert!(popped.insert(m.as_member().to_vec()));
+            }
+            assert_eq!(popped.len(), n);
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(String),
+        Rem(String),
+        Pop,
+    }
+
+    fn member() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (-40i64..40).prop_map(|n| n.to_string()),
+            Just("-0".to_string()),
+            Just("99999".to_string()),
+            Just("9223372036854775807".to_string()),
+            (0u8..30).prop_map(|n| format!("m{n}")),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => member().prop_map(Op::Add),
+            2 => member().prop_map(Op::Rem),
+            1 => Just(Op::Pop),
+        ]
+    }
+
+    proptest! {
+        /// The set behaves as a BTreeSet of byte strings (the naive oracle)
+        /// through adds, removes and pops across every representation; an
+        /// intset iterates in ascending order.
+        #[test]
+        fn matches_a_btreeset(ops in proptest::collection::vec(op(), 0..300), first in member()) {
+            let l = Limits { intset_entries: 20 };
+            let mut s = Set::for_member(first.as_bytes());
+            let mut oracle: BTreeSet<Vec<u8>> = BTreeSet::new();
+            for op in ops {
+                match op {
+                    Op::Add(m) => prop_assert_eq!(s.add(m.as_bytes(), l), oracle.insert(m.into_bytes())),
+                    Op::Rem(m) => prop_assert_eq!(s.remove(m.as_bytes()), oracle.remove(m.as_bytes())),
+                    Op::Pop => {
+                        let got = s.pop();
+                        prop_assert_eq!(got.is_some(), !oracle.is_empty());
+                        if let Some(m) = got {
+                            prop_assert!(oracle.remove(&m.as_member().to_vec()));
+                        }
+                    }
+                }
+                prop_assert_eq!(s.len(), oracle.len());
+            }
+            prop_assert_eq!(strs(&s), oracle.clone());
+            if s.is_intset() {
+                let v: Vec<i64> = s.iter().map(|m| match m { Member::Int(n) => n, Member::Str(_) => unreachable!() }).collect();
+                let mut sorted = v.clone();
+                sorted.sort();
+                prop_assert_eq!(v, sorted);
+            }
+            for m in &oracle {
+                prop_assert!(s.contains(m));
+            }
+            let copy = s.clone();
+            prop_assert!(copy == s);
+            let mut seen = BTreeSet::new();
+            let mut cursor = 0;
+            loop {
+                cursor = s.scan(cursor, 2, |m| { seen.insert(m.to_vec()); });
+                if cursor == 0 { break; }
+            }
+            prop_assert_eq!(seen, oracle);
+        }
     }
 }
