@@ -367,6 +367,15 @@ fn zadd_generic(c: &mut Ctx<'_>, a: &[&[u8]], mut incr: bool) -> CmdResult {
             }
         }
     }
+    if pairs.len() > 2 {
+        z.reserve(
+            scores
+                .iter()
+                .copied()
+                .zip(pairs.chunks_exact(2).map(|p| p[1])),
+            lim,
+        );
+    }
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
     for (p, &score) in pairs.chunks_exact(2).zip(&scores) {
@@ -395,6 +404,9 @@ fn zadd_generic(c: &mut Ctx<'_>, a: &[&[u8]], mut incr: bool) -> CmdResult {
             }
             None => {}
         }
+    }
+    if pairs.len() > 2 {
+        z.shrink_to_fit();
     }
     if incr {
         if processed > 0 {

@@ -211,6 +211,40 @@ impl ZSet {
         }
     }
 
+    /// Prepares a listpack for the `(score, member)` pairs a ZADD is about
+    /// to add, so that its buffer grows once to the exact size (when they
+    /// are all new) instead of once per member; pair it with
+    /// [`ZSet::shrink_to_fit`].
+    pub fn reserve<'m>(
+        &mut self,
+        pairs: impl Iterator<Item = (f64, &'m [u8])> + Clone,
+        limits: Limits,
+    ) {
+        if let Repr::Pack(p) = &mut self.repr {
+            let (mut n, mut bytes) = (0usize, 0usize);
+            for (s, m) in pairs {
+                if m.len() > limits.value {
+                    return; // converts to a skiplist anyway
+                }
+                n += 1;
+                bytes += encoded_len(m, norm(s));
+            }
+            if p.len as usize + n <= limits.entries {
+                p.buf.reserve_exact(bytes);
+            }
+        }
+    }
+
+    /// Gives back a listpack's unused buffer capacity (after
+    /// [`ZSet::reserve`] when some members already existed).
+    pub fn shrink_to_fit(&mut self) {
+        if let Repr::Pack(p) = &mut self.repr {
+            if p.buf.capacity() > p.buf.len() {
+                p.buf.shrink_to_fit();
+            }
+        }
+    }
+
     /// Changes the score of `member`, which must be present, and returns
     /// the old score.
     pub fn update(&mut self, member: &[u8], score: f64) -> Option<f64> {
@@ -630,6 +664,23 @@ fn put_score(out: &mut Vec<u8>, score: f64) {
         out.push(1);
         out.extend_from_slice(&score.to_le_bytes());
     }
+}
+
+/// Bytes of a varint.
+#[inline]
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Bytes of an encoded entry.
+fn encoded_len(member: &[u8], score: f64) -> usize {
+    let score_len = if score.fract() == 0.0 && score.abs() <= INT_SCORE_LIMIT {
+        let i = score as i64;
+        varint_len((((i << 1) ^ (i >> 63)) as u64) << 1)
+    } else {
+        9
+    };
+    varint_len(member.len() as u64) + member.len() + score_len
 }
 
 #[inline]
@@ -1518,6 +1569,15 @@ mod tests {
             let mut buf = Vec::new();
             put_score(&mut buf, s);
             assert_eq!(get_score(&buf, 0), (s, buf.len()), "{s}");
+        }
+        for (m, s) in [
+            (&b""[..], 0.0),
+            (b"abc", 31.0),
+            (b"abc", -33.0),
+            (&[7u8; 200][..], 1e9),
+            (b"x", 0.5),
+        ] {
+            assert_eq!(encoded_len(m, s), Pack::encode(m, s).len(), "{s}");
         }
         let mut z = ZSet::new();
         z.insert(b"m", -0.0, small());
