@@ -9,8 +9,10 @@
 //! allocation each. One entry is
 //!
 //! ```text
-//! header   LEB128 varint of (payload length << 1 | is_int)
-//! payload  the element's bytes, or an integer as 1..=8 little-endian bytes
+//! header   LEB128 varint: (length << 1) for bytes, (width << 1 | 1) for an
+//!          integer payload of 1..=8 bytes, 19 + 2n for an integer n in
+//!          0..=8182 stored in the header itself
+//! payload  the element's bytes, or the integer's little-endian bytes
 //! backlen  length of header + payload, a varint read from right to left
 //! ```
 //!
@@ -145,6 +147,23 @@ fn int_width(n: i64) -> usize {
     (64 - magnitude.leading_zeros() as usize + 1).div_ceil(8)
 }
 
+/// Headers of integers stored in the header itself: odd values from here
+/// on (below it, odd values 3..=17 give the width of an integer payload).
+const IMMEDIATE_BASE: u64 = 19;
+/// The largest immediate integer: its header still fits two varint bytes,
+/// so 0..=54 take one header byte and 55..=8182 two, like listpack's small
+/// integer encodings.
+const IMMEDIATE_MAX: i64 = ((1 << 14) - 1 - IMMEDIATE_BASE as i64) / 2;
+
+/// The payload length of an entry with this header.
+fn payload_len(header: u64) -> usize {
+    if header & 1 == 1 && header >= IMMEDIATE_BASE {
+        0
+    } else {
+        (header >> 1) as usize
+    }
+}
+
 /// An element ready to be written as an entry.
 struct Enc<'a> {
     elem: Elem<'a>,
@@ -158,11 +177,14 @@ struct Enc<'a> {
 impl<'a> Enc<'a> {
     fn new(s: &'a [u8]) -> Enc<'a> {
         let elem = Elem::of(s);
-        let (payload, tag) = match elem {
-            Elem::Bytes(b) => (b.len(), 0),
-            Elem::Int(n) => (int_width(n), 1),
+        let (header, payload) = match elem {
+            Elem::Bytes(b) => ((b.len() as u64) << 1, b.len()),
+            Elem::Int(n) if (0..=IMMEDIATE_MAX).contains(&n) => (IMMEDIATE_BASE + 2 * n as u64, 0),
+            Elem::Int(n) => {
+                let w = int_width(n);
+                (((w as u64) << 1) | 1, w)
+            }
         };
-        let header = ((payload as u64) << 1) | tag;
         let body = varint_len(header) + payload;
         Enc {
             elem,
@@ -258,9 +280,11 @@ fn entry_start(bytes: &[u8], end: usize) -> usize {
 /// The element of the entry at `bytes[off..]` and the entry's length.
 fn decode(bytes: &[u8], off: usize) -> (Elem<'_>, usize) {
     let (header, h) = get_varint(bytes, off);
-    let payload = (header >> 1) as usize;
+    let payload = payload_len(header);
     let p = off + h;
-    let elem = if header & 1 == 1 {
+    let elem = if header & 1 == 1 && header >= IMMEDIATE_BASE {
+        Elem::Int(((header - IMMEDIATE_BASE) >> 1) as i64)
+    } else if header & 1 == 1 {
         let b = &bytes[p..p + payload];
         let fill = if b.last().is_some_and(|x| x & 0x80 != 0) {
             0xff
@@ -280,7 +304,7 @@ fn decode(bytes: &[u8], off: usize) -> (Elem<'_>, usize) {
 /// The length of the entry at `bytes[off..]`.
 fn entry_len(bytes: &[u8], off: usize) -> usize {
     let (header, h) = get_varint(bytes, off);
-    let body = h + (header >> 1) as usize;
+    let body = h + payload_len(header);
     body + varint_len(body as u64)
 }
 
@@ -968,6 +992,28 @@ mod tests {
     }
 
     #[test]
+    fn small_integers_live_in_the_header() {
+        for (n, total) in [
+            (0i64, 2),
+            (54, 2),
+            (55, 3),
+            (8182, 3),
+            (8183, 4),
+            (-1, 3),
+            (127, 3),
+        ] {
+            let text = n.to_string();
+            let e = Enc::new(text.as_bytes());
+            assert_eq!(e.total, total, "{n}");
+            let mut buf = vec![0u8; e.total];
+            e.write(&mut buf);
+            assert_eq!(decode(&buf, 0), (Elem::Int(n), total));
+            assert_eq!(entry_len(&buf, 0), total);
+            assert_eq!(entry_start(&buf, total), 0);
+        }
+    }
+
+    #[test]
     fn int_width_is_minimal() {
         for (n, w) in [
             (0i64, 1),
@@ -1140,7 +1186,7 @@ mod tests {
 
     fn elem() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
-            4 => prop::sample::select(vec!["a", "b", "c", "0", "-1", "128", "007", "", "9223372036854775807"])
+            4 => prop::sample::select(vec!["a", "b", "c", "0", "-1", "54", "55", "128", "8182", "8183", "007", "", "9223372036854775807"])
                 .prop_map(|s| s.as_bytes().to_vec()),
             1 => prop::collection::vec(any::<u8>(), 0..200),
             1 => (0usize..3).prop_map(|k| vec![b'z'; [63, 64, 300][k]]),
