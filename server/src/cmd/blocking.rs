@@ -4,13 +4,13 @@
 
 use super::args::{self, is};
 use super::flags::*;
-use super::{list, Ctx, Keys, Spec};
+use super::{list, zset, Ctx, Keys, Spec};
 use crate::blocking::{Op, Waiter};
 use crate::client::Blocked;
 use crate::db::{hash_key, shard_of, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::net::LoopMsg;
-use crate::notify::{self, GENERIC, LIST};
+use crate::notify::{self, GENERIC, LIST, ZSET};
 use crate::reply::Reply;
 use crate::server::Shared;
 use crate::types::list::{End, Fill, List};
@@ -201,6 +201,57 @@ pub fn blmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// The first of `keys` holding a sorted set (WRONGTYPE at the first key
+/// holding anything else), as Redis's `blockingGenericZpopCommand` scans.
+fn first_zset<'x>(c: &mut Ctx<'_>, keys: &[&'x [u8]]) -> Result<Option<&'x [u8]>, CmdError> {
+    for &k in keys {
+        match c.ks.get(k).map(|e| &e.value) {
+            None => continue,
+            Some(Value::ZSet(_)) => return Ok(Some(k)),
+            Some(_) => return Err(CmdError::WrongType),
+        }
+    }
+    Ok(None)
+}
+
+fn bzpop(c: &mut Ctx<'_>, a: &[&[u8]], max: bool) -> CmdResult {
+    let deadline = timeout_arg(a[a.len() - 1], c.ks.now)?;
+    let keys = &a[1..a.len() - 1];
+    match first_zset(c, keys)? {
+        Some(k) => {
+            zset::pop_generic(c, &[k], max, true, None, false, false)?;
+        }
+        None => block(c, keys, Op::ZPop { max }, deadline),
+    }
+    Ok(())
+}
+
+/// BZPOPMIN key [key ...] timeout
+pub fn bzpopmin(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    bzpop(c, a, false)
+}
+
+/// BZPOPMAX key [key ...] timeout
+pub fn bzpopmax(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    bzpop(c, a, true)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn bzmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let deadline = timeout_arg(a[1], c.ks.now)?;
+    let (keys, max, count) = zset::parse_mpop(a, 2)?;
+    match first_zset(c, keys)? {
+        Some(k) => {
+            zset::pop_generic(c, &[k], max, true, Some(count), true, true)?;
+        }
+        None => {
+            let count = usize::try_from(count).unwrap_or(usize::MAX);
+            block(c, keys, Op::ZMPop { max, count }, deadline);
+        }
+    }
+    Ok(())
+}
+
 /// The keys of BLMPOP (its numkeys is the second argument).
 pub fn blmpop_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
     list::mpop_keys_at(a, 2, db, out);
@@ -263,12 +314,13 @@ pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], m
         loop {
             let is_list = match ks.peek_in(*db, key).map(|e| &e.value) {
                 Some(Value::List(l)) if !l.is_empty() => true,
+                Some(Value::ZSet(z)) if !z.is_empty() => false,
                 _ => break,
             };
             let Some(w) = shared.blocking.claim_first(*db, key, is_list) else {
                 break;
             };
-            let Some(Value::List(l)) = ks.peek_in(*db, key).map(|e| &mut e.value) else {
+            let Some(value) = ks.peek_in(*db, key).map(|e| &mut e.value) else {
                 break;
             };
             let mut out = Reply {
@@ -276,15 +328,15 @@ pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], m
                 resp3: w.resp3,
             };
             let mut pending = None;
-            let popped_from = match &w.op {
-                Op::Pop(end) => {
+            let (class, event, emptied) = match (value, &w.op) {
+                (Value::List(l), Op::Pop(end)) => {
                     let elem = l.pop(*end).unwrap_or_default();
                     out.array(2);
                     out.bulk(key);
                     out.bulk(&elem);
-                    *end
+                    (LIST, pop_event(*end), l.is_empty())
                 }
-                Op::MPop { end, count } => {
+                (Value::List(l), Op::MPop { end, count }) => {
                     let n = (*count).min(l.len());
                     out.array(2);
                     out.bulk(key);
@@ -292,20 +344,41 @@ pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], m
                     for _ in 0..n {
                         out.bulk(&l.pop(*end).unwrap_or_default());
                     }
-                    *end
+                    (LIST, pop_event(*end), l.is_empty())
                 }
-                Op::Move { from, .. } => {
+                (Value::List(l), Op::Move { from, .. }) => {
                     pending = Some(l.pop(*from).unwrap_or_default());
-                    *from
+                    (LIST, pop_event(*from), l.is_empty())
                 }
-                Op::ZPop { .. } | Op::ZMPop { .. } => break,
+                (Value::ZSet(z), Op::ZPop { max }) => {
+                    let (m, score) = z.pop(*max).unwrap_or_default();
+                    out.array(3);
+                    out.bulk(key);
+                    out.bulk(&m);
+                    out.double(score);
+                    (ZSET, zpop_event(*max), z.is_empty())
+                }
+                (Value::ZSet(z), Op::ZMPop { max, count }) => {
+                    let n = (*count).min(z.len());
+                    out.array(2);
+                    out.bulk(key);
+                    out.array(n);
+                    for _ in 0..n {
+                        let (m, score) = z.pop(*max).unwrap_or_default();
+                        out.array(2);
+                        out.bulk(&m);
+                        out.double(score);
+                    }
+                    (ZSET, zpop_event(*max), z.is_empty())
+                }
+                _ => break,
             };
-            let emptied = l.is_empty();
             if emptied {
                 ks.remove_in(*db, key);
             }
-            if notify::wanted(shared, LIST | GENERIC) {
-                notify::publish(shared, usize::MAX, LIST, pop_event(popped_from), *db, key);
+            ks.signal(*db, key);
+            if notify::wanted(shared, class | GENERIC) {
+                notify::publish(shared, usize::MAX, class, event, *db, key);
                 if emptied {
                     notify::publish(shared, usize::MAX, GENERIC, "del", *db, key);
                 }
@@ -319,6 +392,14 @@ pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], m
                 None => send_reply(shared, &w, out.buf),
             }
         }
+    }
+}
+
+fn zpop_event(max: bool) -> &'static str {
+    if max {
+        "zpopmax"
+    } else {
+        "zpopmin"
     }
 }
 
@@ -396,5 +477,8 @@ pub static COMMANDS: &[Spec] = &[
     Spec { name: "brpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", since: "2.0.0", summary: "Remove and get the last element in a list, or block until one is available", complexity: "O(N) where N is the number of provided keys.", handler: brpop, subcommands: &[] },
     Spec { name: "blmove", arity: 6, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", since: "6.2.0", summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)", handler: blmove, subcommands: &[] },
     Spec { name: "brpoplpush", arity: 4, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", since: "2.2.0", summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)", handler: brpoplpush, subcommands: &[] },
+    Spec { name: "bzpopmin", arity: -3, flags: WRITE | NOSCRIPT | FAST | BLOCKING, keys: Keys::Range(1, -2, 1), group: "sorted-set", since: "5.0.0", summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", complexity: "O(log(N)) with N being the number of elements in the sorted set.", handler: bzpopmin, subcommands: &[] },
+    Spec { name: "bzpopmax", arity: -3, flags: WRITE | NOSCRIPT | FAST | BLOCKING, keys: Keys::Range(1, -2, 1), group: "sorted-set", since: "5.0.0", summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", complexity: "O(log(N)) with N being the number of elements in the sorted set.", handler: bzpopmax, subcommands: &[] },
+    Spec { name: "bzmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys, (0, 0, 0)), group: "sorted-set", since: "7.0.0", summary: "Remove and return members with scores in a sorted set or block until one is available", complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", handler: bzmpop, subcommands: &[] },
     Spec { name: "blmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys, (0, 0, 0)), group: "list", since: "7.0.0", summary: "Pop elements from a list, or block until one is available", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.", handler: blmpop, subcommands: &[] },
 ];
