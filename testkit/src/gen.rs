@@ -214,6 +214,7 @@ pub const fn t(weight: u32, args: &'static [Arg], checks: &'static str) -> Templ
 pub const GROUPS: &[&[Template]] = &[
     BASE_TEMPLATES,
     crate::templates_list::TEMPLATES, // issue 6: lists
+    crate::templates_zset::TEMPLATES, // issue 6: sorted sets
 ];
 
 /// All templates: [`GROUPS`] end to end.

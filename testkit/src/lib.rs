@@ -48,6 +48,7 @@ pub mod render;
 pub mod script;
 pub mod server;
 pub mod templates_list;
+pub mod templates_zset;
 
 pub use conn::{Conn, Reply};
 pub use server::{ServerBuilder, ServerKind, ServerProcess, StartError};
