@@ -264,6 +264,10 @@ fn decode_replies(c: &mut Criterion) {
         bench_bytes_mut(&mut g, "floor split_to+freeze", input, |buf| {
             buf.split_to(buf.len()).freeze()
         });
+        bench_bytes_mut(&mut g, "floor read ends+split_to+freeze", input, |buf| {
+            let ends = (buf[1], buf[buf.len() - 2]);
+            (ends, buf.split_to(buf.len()).freeze())
+        });
         if resp2_too {
             bench_bytes_mut(
                 &mut g,

@@ -537,25 +537,23 @@ impl Decoder {
 
     /// Decodes the next complete frame from the front of `buf`. See the
     /// [type docs](Decoder) for the contract.
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
+        // Fast path: a whole bulk string at the front of a fresh frame (the
+        // most common reply) is split off and trimmed, nothing else. Only
+        // when no earlier call left an error or a line search behind.
+        if self.error.is_none() && self.parser.pos == 0 && self.parser.scan == 0 {
+            if let Some(bytes) = lone_bulk(buf, self.limits.max_bulk_len) {
+                return Ok(Some(Frame::Bulk(bytes)));
+            }
+        }
+        self.decode_general(buf)
+    }
+
+    #[inline(never)]
+    fn decode_general(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
         if let Some(e) = &self.error {
             return Err(e.clone());
-        }
-        // Fast path: a whole bulk string at the front of a fresh frame (the
-        // most common reply) is split off and trimmed, nothing else.
-        // (Only when no earlier call left a line search position behind.)
-        if self.parser.pos == 0 && self.parser.scan == 0 && buf.first() == Some(&b'$') {
-            if let Some((len, start)) = fast_len(buf, 1) {
-                if len <= self.limits.max_bulk_len && len < (buf.len() - start) as u64 {
-                    let end = start + len as usize;
-                    if buf.len() >= end + 2 && buf[end] == b'\r' && buf[end + 1] == b'\n' {
-                        let mut bytes = buf.split_to(end + 2).freeze();
-                        bytes.truncate(end);
-                        bytes.advance(start);
-                        return Ok(Some(Frame::Bulk(bytes)));
-                    }
-                }
-            }
         }
         match self.parser.parse(buf, &self.limits) {
             Ok(Some(n)) => {
@@ -577,6 +575,27 @@ impl Decoder {
         self.parser.clear();
         self.error = None;
     }
+}
+
+/// A whole `$len` bulk string with its CRLF at the front of `buf`, split
+/// off; `None` for anything else (the general path decides).
+#[inline(always)]
+fn lone_bulk(buf: &mut BytesMut, max_bulk_len: u64) -> Option<Bytes> {
+    if buf.first() != Some(&b'$') {
+        return None;
+    }
+    let (len, start) = fast_len(buf, 1)?;
+    if len > max_bulk_len || len >= (buf.len() - start) as u64 {
+        return None;
+    }
+    let end = start + len as usize;
+    if buf.get(end..end + 2) != Some(&b"\r\n"[..]) {
+        return None;
+    }
+    let mut bytes = buf.split_to(end + 2).freeze();
+    bytes.truncate(end);
+    bytes.advance(start);
+    Some(bytes)
 }
 
 /// Decodes one frame from the front of a slice, with [`Limits::default`]:
