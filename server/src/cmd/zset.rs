@@ -14,8 +14,9 @@ use super::args::{self, is};
 use super::flags::*;
 use super::{Ctx, Keys, Spec};
 use crate::error::{CmdError, CmdResult};
+use crate::notify::{GENERIC, ZSET};
 use crate::reply::Reply;
-use crate::types::set::Set;
+use crate::types::set::{Member, Set};
 use crate::types::zset::{cmp_pair, Limits, ZSet};
 use crate::util::num::{
     hex_mantissa, is_c_space, parse_f64, round_binary, scan_float, Kind, Rounded,
@@ -408,6 +409,9 @@ fn zadd_generic(c: &mut Ctx<'_>, a: &[&[u8]], mut incr: bool) -> CmdResult {
     if pairs.len() > 2 {
         z.shrink_to_fit();
     }
+    if added > 0 || updated > 0 {
+        c.notify(ZSET, if incr { "zincr" } else { "zadd" }, key);
+    }
     if incr {
         if processed > 0 {
             c.out.double(last);
@@ -437,8 +441,15 @@ pub fn zrem(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             break;
         }
     }
-    if z.is_empty() {
+    let emptied = z.is_empty();
+    if emptied {
         c.ks.remove(key);
+    }
+    if deleted > 0 {
+        c.notify(ZSET, "zrem", key);
+        if emptied {
+            c.notify(GENERIC, "del", key);
+        }
     }
     c.out.int(deleted);
     Ok(())
@@ -641,7 +652,7 @@ fn zrange_generic(
     };
     let Some(z) = read_zset!(c, a[src]) else {
         match dst {
-            Some(dst) => store_result(c, dst, Vec::new()),
+            Some(dst) => store_result(c, dst, Vec::new(), "zrangestore"),
             None => c.out.array(0),
         }
         return Ok(());
@@ -655,7 +666,7 @@ fn zrange_generic(
             if rev {
                 owned.reverse();
             }
-            store_result(c, dst, owned);
+            store_result(c, dst, owned, "zrangestore");
         }
     }
     Ok(())
@@ -745,13 +756,17 @@ fn skip(start: Option<usize>, offset: i64, rev: bool, len: usize) -> Option<usiz
 
 /// Stores a STORE command's result (ascending, unique members) at `dst`
 /// and replies with its size; an empty result deletes `dst` instead.
-fn store_result(c: &mut Ctx<'_>, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
+/// `event` is the keyspace event of a stored result.
+fn store_result(c: &mut Ctx<'_>, dst: &[u8], items: Vec<(Vec<u8>, f64)>, event: &str) {
     let n = items.len();
     if n == 0 {
-        c.ks.remove(dst);
+        if c.ks.remove(dst).is_some() {
+            c.notify(GENERIC, "del", dst);
+        }
     } else {
         let z = ZSet::from_sorted(items, limits(c));
         c.ks.set(dst, Value::ZSet(Box::new(z)), false);
+        c.notify(ZSET, event, dst);
     }
     c.out.int(n as i64);
 }
@@ -763,22 +778,22 @@ fn store_result(c: &mut Ctx<'_>, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
 /// ZREMRANGEBYRANK key start stop
 pub fn zremrangebyrank(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let range = AnyRange::Rank(args::int(a[2])?, args::int(a[3])?);
-    zremrange_generic(c, a[1], range)
+    zremrange_generic(c, a[1], range, "zremrangebyrank")
 }
 
 /// ZREMRANGEBYSCORE key min max
 pub fn zremrangebyscore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let range = AnyRange::Score(ScoreRange::parse(a[2], a[3])?);
-    zremrange_generic(c, a[1], range)
+    zremrange_generic(c, a[1], range, "zremrangebyscore")
 }
 
 /// ZREMRANGEBYLEX key min max
 pub fn zremrangebylex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let range = AnyRange::Lex(LexRange::parse(a[2], a[3])?);
-    zremrange_generic(c, a[1], range)
+    zremrange_generic(c, a[1], range, "zremrangebylex")
 }
 
-fn zremrange_generic(c: &mut Ctx<'_>, key: &[u8], range: AnyRange<'_>) -> CmdResult {
+fn zremrange_generic(c: &mut Ctx<'_>, key: &[u8], range: AnyRange<'_>, event: &str) -> CmdResult {
     let Some(e) = c.ks.get(key) else {
         c.out.int(0);
         return Ok(());
@@ -797,8 +812,15 @@ fn zremrange_generic(c: &mut Ctx<'_>, key: &[u8], range: AnyRange<'_>) -> CmdRes
         }
         _ => 0,
     };
-    if z.is_empty() {
+    let emptied = z.is_empty();
+    if emptied {
         c.ks.remove(key);
+    }
+    if removed > 0 {
+        c.notify(ZSET, event, key);
+        if emptied {
+            c.notify(GENERIC, "del", key);
+        }
     }
     c.out.int(removed as i64);
     Ok(())
@@ -877,8 +899,13 @@ pub fn pop_generic(
         c.out.bulk(&m);
         c.out.double(s);
     }
-    if z.is_empty() {
+    let emptied = z.is_empty();
+    if emptied {
         c.ks.remove(key);
+    }
+    c.notify(ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+    if emptied {
+        c.notify(GENERIC, "del", key);
     }
     Ok(true)
 }
@@ -1033,11 +1060,19 @@ fn set_len(s: &Set) -> usize {
     s.len()
 }
 
-fn set_contains(_s: &Set, _member: &[u8]) -> bool {
-    false
+fn set_contains(s: &Set, member: &[u8]) -> bool {
+    s.contains(member)
 }
 
-fn set_for_each(_s: &Set, _f: impl FnMut(&[u8])) {}
+fn set_for_each(s: &Set, mut f: impl FnMut(&[u8])) {
+    let mut buf = itoa::Buffer::new();
+    for m in s.iter() {
+        match m {
+            Member::Int(n) => f(buf.format(n).as_bytes()),
+            Member::Str(b) => f(b),
+        }
+    }
+}
 
 /// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
 pub fn zunionstore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
@@ -1084,6 +1119,11 @@ fn setop_generic(
     op: SetOp,
     card_only: bool,
 ) -> CmdResult {
+    let event = match op {
+        SetOp::Union => "zunionstore",
+        SetOp::Inter => "zinterstore",
+        SetOp::Diff => "zdiffstore",
+    };
     let setnum = args::int(a[numkeys_idx])?;
     if setnum < 1 {
         return Err(CmdError::msg(format!(
@@ -1156,7 +1196,6 @@ fn setop_generic(
     let mut result: Vec<(Vec<u8>, f64)> = match op {
         SetOp::Union => {
             let mut acc: HashMap<Vec<u8>, f64, ahash::RandomState> = HashMap::default();
-            let mut members: Vec<Vec<u8>> = Vec::new();
             for &i in &order {
                 if lens[i] == 0 {
                     continue;
@@ -1172,7 +1211,6 @@ fn setop_generic(
                         Some(t) => aggregate(t, score, agg),
                         None => {
                             acc.insert(m.to_vec(), score);
-                            members.push(m.to_vec());
                         }
                     }
                 });
@@ -1247,7 +1285,7 @@ fn setop_generic(
     }
     result.sort_unstable_by(|x, y| cmp_pair(x.1, &x.0, y.1, &y.0));
     match dst {
-        Some(dst) => store_result(c, dst, result),
+        Some(dst) => store_result(c, dst, result, event),
         None => {
             let items: Vec<(&[u8], f64)> = result.iter().map(|(m, s)| (&m[..], *s)).collect();
             reply_items(c.out, &items, withscores);
@@ -1342,32 +1380,28 @@ fn zrandmember_count(c: &mut Ctx<'_>, key: &[u8], l: i64, withscores: bool) -> C
         }
         return Ok(());
     }
-    // Cases 3 and 4: `count` distinct elements in random order.
+    // Cases 3 and 4: `count` distinct elements in random order. Close to
+    // the whole set: shuffle it; far from it: draw until enough distinct.
     let count = count as usize;
-    let sampler = z.sampler();
-    let ranks: Vec<usize> = if count * 3 > size {
-        let mut all: Vec<usize> = (0..size).collect();
+    pair_header(out, count);
+    if count * 3 > size {
+        let mut all: Vec<(&[u8], f64)> = z.iter().collect();
         for i in 0..count {
             let j = i + rand_below((size - i) as u64) as usize;
             all.swap(i, j);
         }
-        all.truncate(count);
-        all
+        for &(m, s) in &all[..count] {
+            emit(out, m, s);
+        }
     } else {
-        let mut seen = HashSet::with_capacity(count);
-        let mut picked = Vec::with_capacity(count);
-        while picked.len() < count {
-            let r = rand_below(size as u64) as usize;
-            if seen.insert(r) {
-                picked.push(r);
+        let sampler = z.sampler();
+        let mut seen: HashSet<&[u8], ahash::RandomState> = HashSet::default();
+        while seen.len() < count {
+            let (m, s) = sampler.pick(size);
+            if seen.insert(m) {
+                emit(out, m, s);
             }
         }
-        picked
-    };
-    pair_header(out, count);
-    for r in ranks {
-        let (m, s) = sampler.at(r);
-        emit(out, m, s);
     }
     Ok(())
 }

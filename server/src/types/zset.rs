@@ -436,12 +436,15 @@ impl ZSet {
         Some((start, n))
     }
 
-    /// A random element (the set must not be empty).
+    /// A uniformly random element; `None` when empty.
     pub fn random(&self) -> Option<(&[u8], f64)> {
         if self.is_empty() {
             return None;
         }
-        self.get(rand_below(self.len() as u64) as usize)
+        match &self.repr {
+            Repr::Pack(_) => self.get(rand_below(self.len() as u64) as usize),
+            Repr::Skip(s) => Some(s.pair_m(s.random_node())),
+        }
     }
 
     /// Random access by rank in O(1) for repeated draws (ZRANDMEMBER with
@@ -592,9 +595,13 @@ impl<'a> Sampler<'a> {
         }
     }
 
-    /// A uniformly random element (the set must not be empty).
+    /// A uniformly random element (the set must not be empty), in O(1)
+    /// expected time for both encodings.
     pub fn pick(&self, len: usize) -> (&'a [u8], f64) {
-        self.at(rand_below(len as u64) as usize)
+        match self {
+            Sampler::Pack { .. } => self.at(rand_below(len as u64) as usize),
+            Sampler::Skip(s) => s.pair_m(s.random_node()),
+        }
     }
 }
 
@@ -1024,6 +1031,25 @@ impl Skip {
         (n.score, &n.member)
     }
 
+    #[inline]
+    fn pair_m(&self, x: u32) -> (&[u8], f64) {
+        let n = &self.nodes[x as usize];
+        (&n.member, n.score)
+    }
+
+    /// A uniformly random live node (the list is not empty): a random
+    /// arena slot, drawn again while it is free. Free slots are at most
+    /// twice the live ones plus 64 (see [`Skip::maybe_shrink`]), so this
+    /// takes O(1) expected draws.
+    fn random_node(&self) -> u32 {
+        loop {
+            let x = 1 + rand_below((self.nodes.len() - 1) as u64) as u32;
+            if !self.nodes[x as usize].score.is_nan() {
+                return x;
+            }
+        }
+    }
+
     fn alloc(&mut self, member: Box<[u8]>, score: f64, height: usize) -> u32 {
         let upper =
             (height > 1).then(|| vec![Level { next: NIL, span: 0 }; height - 1].into_boxed_slice());
@@ -1055,6 +1081,8 @@ impl Skip {
     fn release(&mut self, x: u32) -> Box<[u8]> {
         let n = &mut self.nodes[x as usize];
         let member = std::mem::take(&mut n.member);
+        // NaN marks a free slot: a live score never is.
+        n.score = f64::NAN;
         n.upper = None;
         n.hnext = self.free;
         self.free = x;
@@ -1533,6 +1561,8 @@ impl Skip {
             self.len + self.nfree,
             "arena accounting"
         );
+        let marked = self.nodes[1..].iter().filter(|n| n.score.is_nan()).count();
+        assert_eq!(marked, self.nfree, "free slots are marked");
     }
 }
 
@@ -1668,6 +1698,30 @@ mod tests {
         for (m, _) in z.iter() {
             assert!(seen.contains(m), "{:?} missed", String::from_utf8_lossy(m));
         }
+    }
+
+    #[test]
+    fn random_draws_only_live_members_and_all_of_them() {
+        let mut z = ZSet::new_skiplist();
+        for i in 0..300 {
+            z.insert(format!("m{i}").as_bytes(), i as f64, small());
+        }
+        for i in 0..300 {
+            if i % 10 != 0 {
+                z.remove(format!("m{i}").as_bytes());
+            }
+        }
+        z.check();
+        let mut seen = std::collections::HashSet::new();
+        let sampler = z.sampler();
+        for _ in 0..2000 {
+            let (m, s) = sampler.pick(z.len());
+            assert_eq!(z.score(m), Some(s));
+            seen.insert(m.to_vec());
+            let (m, _) = z.random().unwrap();
+            assert!(z.score(m).is_some());
+        }
+        assert_eq!(seen.len(), 30, "every live member is drawn");
     }
 
     #[derive(Debug, Clone)]
