@@ -9,15 +9,20 @@
 //! allocation each. One entry is
 //!
 //! ```text
-//! header   LEB128 varint: (length << 1) for bytes, (width << 1 | 1) for an
-//!          integer payload of 1..=8 bytes, 19 + 2n for an integer n in
-//!          0..=8182 stored in the header itself
-//! payload  the element's bytes, or the integer's little-endian bytes
+//! header   first byte, as listpack's:
+//!            0xxxxxxx            integer 0..=127, no payload
+//!            10xxxxxx            string of 0..=63 bytes
+//!            110xxxxx xxxxxxxx   integer -4096..=4095 (13 bits), no payload
+//!            1110xxxx xxxxxxxx   string of 64..=4095 bytes
+//!            11110000 varint     longer string (LEB128 length)
+//!            1111wwww            integer in w = 1..=8 little-endian bytes
+//! payload  the string's bytes, or the integer's
 //! backlen  length of header + payload, a varint read from right to left
 //! ```
 //!
-//! The header lets a walk go forward, the backlen lets it go backward, as in
-//! Redis's listpack. Elements that are the canonical text of a 64-bit integer
+//! The header lets a walk go forward, the backlen lets it go backward, and
+//! an entry costs what it costs in Redis's listpack (two bytes for a small
+//! integer, the string plus two for a short string). Elements that are the canonical text of a 64-bit integer
 //! (`"123"`, `"-5"`; not `"007"` or `"+1"`) are stored as integers and turned
 //! back into exactly the same text when read, so the encoding is canonical:
 //! two elements are equal exactly when their [`Elem`]s are.
@@ -147,27 +152,53 @@ fn int_width(n: i64) -> usize {
     (64 - magnitude.leading_zeros() as usize + 1).div_ceil(8)
 }
 
-/// Headers of integers stored in the header itself: odd values from here
-/// on (below it, odd values 3..=17 give the width of an integer payload).
-const IMMEDIATE_BASE: u64 = 19;
-/// The largest immediate integer: its header still fits two varint bytes,
-/// so 0..=54 take one header byte and 55..=8182 two, like listpack's small
-/// integer encodings.
-const IMMEDIATE_MAX: i64 = ((1 << 14) - 1 - IMMEDIATE_BASE as i64) / 2;
+/// What an entry's header says about its payload.
+#[derive(Clone, Copy)]
+enum Head {
+    /// An integer held by the header itself; no payload.
+    Imm(i64),
+    /// That many bytes of string.
+    Bytes(usize),
+    /// An integer in that many little-endian bytes.
+    Int(usize),
+}
 
-/// The payload length of an entry with this header.
-fn payload_len(header: u64) -> usize {
-    if header & 1 == 1 && header >= IMMEDIATE_BASE {
-        0
-    } else {
-        (header >> 1) as usize
+impl Head {
+    fn payload(self) -> usize {
+        match self {
+            Head::Imm(_) => 0,
+            Head::Bytes(n) | Head::Int(n) => n,
+        }
+    }
+}
+
+/// Reads the header at `bytes[off..]`: what it says, and its length.
+fn read_head(bytes: &[u8], off: usize) -> (Head, usize) {
+    let x = bytes[off];
+    match x {
+        0x00..=0x7f => (Head::Imm(i64::from(x)), 1),
+        0x80..=0xbf => (Head::Bytes(usize::from(x & 0x3f)), 1),
+        0xc0..=0xdf => {
+            let v = (i64::from(x & 0x1f) << 8) | i64::from(bytes[off + 1]);
+            (Head::Imm(if v >= 4096 { v - 8192 } else { v }), 2)
+        }
+        0xe0..=0xef => {
+            let n = (usize::from(x & 0x0f) << 8) | usize::from(bytes[off + 1]);
+            (Head::Bytes(n), 2)
+        }
+        0xf0 => {
+            let (n, k) = get_varint(bytes, off + 1);
+            (Head::Bytes(n as usize), 1 + k)
+        }
+        _ => (Head::Int(usize::from(x - 0xf0)), 1),
     }
 }
 
 /// An element ready to be written as an entry.
 struct Enc<'a> {
     elem: Elem<'a>,
-    header: u64,
+    head: [u8; 11],
+    hlen: usize,
     /// Header + payload.
     body: usize,
     /// The whole entry: body + backlen.
@@ -177,49 +208,77 @@ struct Enc<'a> {
 impl<'a> Enc<'a> {
     fn new(s: &'a [u8]) -> Enc<'a> {
         let elem = Elem::of(s);
-        let (header, payload) = match elem {
-            Elem::Bytes(b) => ((b.len() as u64) << 1, b.len()),
-            Elem::Int(n) if (0..=IMMEDIATE_MAX).contains(&n) => (IMMEDIATE_BASE + 2 * n as u64, 0),
+        let mut head = [0u8; 11];
+        let (hlen, payload) = match elem {
+            Elem::Int(n) if (0..=127).contains(&n) => {
+                head[0] = n as u8;
+                (1, 0)
+            }
+            Elem::Int(n) if (-4096..=4095).contains(&n) => {
+                let v = (n & 0x1fff) as u16;
+                head[0] = 0xc0 | (v >> 8) as u8;
+                head[1] = v as u8;
+                (2, 0)
+            }
             Elem::Int(n) => {
                 let w = int_width(n);
-                (((w as u64) << 1) | 1, w)
+                head[0] = 0xf0 + w as u8;
+                (1, w)
+            }
+            Elem::Bytes(b) if b.len() < 64 => {
+                head[0] = 0x80 | b.len() as u8;
+                (1, b.len())
+            }
+            Elem::Bytes(b) if b.len() < 4096 => {
+                head[0] = 0xe0 | (b.len() >> 8) as u8;
+                head[1] = b.len() as u8;
+                (2, b.len())
+            }
+            Elem::Bytes(b) => {
+                head[0] = 0xf0;
+                (1 + put_varint(b.len() as u64, &mut head[1..]), b.len())
             }
         };
-        let body = varint_len(header) + payload;
+        let body = hlen + payload;
         Enc {
             elem,
-            header,
+            head,
+            hlen,
             body,
             total: body + varint_len(body as u64),
+        }
+    }
+
+    /// The payload bytes (an integer's are in `scratch`).
+    fn payload<'s>(&'s self, scratch: &'s mut [u8; 8]) -> &'s [u8] {
+        match self.elem {
+            Elem::Bytes(b) => b,
+            Elem::Int(n) => {
+                *scratch = n.to_le_bytes();
+                &scratch[..self.body - self.hlen]
+            }
         }
     }
 
     /// Writes the entry into `out`, which is exactly `total` bytes.
     fn write(&self, out: &mut [u8]) {
         debug_assert_eq!(out.len(), self.total);
-        let h = put_varint(self.header, out);
-        match self.elem {
-            Elem::Bytes(b) => out[h..h + b.len()].copy_from_slice(b),
-            Elem::Int(n) => {
-                let w = self.body - h;
-                out[h..h + w].copy_from_slice(&n.to_le_bytes()[..w]);
-            }
-        }
+        let h = self.hlen;
+        out[..h].copy_from_slice(&self.head[..h]);
+        let mut scratch = [0u8; 8];
+        out[h..self.body].copy_from_slice(self.payload(&mut scratch));
         put_backlen(self.body as u64, &mut out[self.body..]);
     }
 
     /// Appends the entry to `out`.
     fn append(&self, out: &mut Vec<u8>) {
-        let mut scratch = [0u8; 10];
-        let h = put_varint(self.header, &mut scratch);
-        out.extend_from_slice(&scratch[..h]);
-        match self.elem {
-            Elem::Bytes(b) => out.extend_from_slice(b),
-            Elem::Int(n) => out.extend_from_slice(&n.to_le_bytes()[..self.body - h]),
-        }
+        out.extend_from_slice(&self.head[..self.hlen]);
+        let mut scratch = [0u8; 8];
+        out.extend_from_slice(self.payload(&mut scratch));
+        let mut back = [0u8; 10];
         let k = self.total - self.body;
-        put_backlen(self.body as u64, &mut scratch[..k]);
-        out.extend_from_slice(&scratch[..k]);
+        put_backlen(self.body as u64, &mut back[..k]);
+        out.extend_from_slice(&back[..k]);
     }
 }
 
@@ -279,23 +338,23 @@ fn entry_start(bytes: &[u8], end: usize) -> usize {
 
 /// The element of the entry at `bytes[off..]` and the entry's length.
 fn decode(bytes: &[u8], off: usize) -> (Elem<'_>, usize) {
-    let (header, h) = get_varint(bytes, off);
-    let payload = payload_len(header);
+    let (head, h) = read_head(bytes, off);
     let p = off + h;
-    let elem = if header & 1 == 1 && header >= IMMEDIATE_BASE {
-        Elem::Int(((header - IMMEDIATE_BASE) >> 1) as i64)
-    } else if header & 1 == 1 {
-        let b = &bytes[p..p + payload];
-        let fill = if b.last().is_some_and(|x| x & 0x80 != 0) {
-            0xff
-        } else {
-            0
-        };
-        let mut buf = [fill; 8];
-        buf[..payload].copy_from_slice(b);
-        Elem::Int(i64::from_le_bytes(buf))
-    } else {
-        Elem::Bytes(&bytes[p..p + payload])
+    let payload = head.payload();
+    let elem = match head {
+        Head::Imm(v) => Elem::Int(v),
+        Head::Bytes(n) => Elem::Bytes(&bytes[p..p + n]),
+        Head::Int(w) => {
+            let b = &bytes[p..p + w];
+            let fill = if b.last().is_some_and(|x| x & 0x80 != 0) {
+                0xff
+            } else {
+                0
+            };
+            let mut buf = [fill; 8];
+            buf[..w].copy_from_slice(b);
+            Elem::Int(i64::from_le_bytes(buf))
+        }
     };
     let body = h + payload;
     (elem, body + varint_len(body as u64))
@@ -303,8 +362,8 @@ fn decode(bytes: &[u8], off: usize) -> (Elem<'_>, usize) {
 
 /// The length of the entry at `bytes[off..]`.
 fn entry_len(bytes: &[u8], off: usize) -> usize {
-    let (header, h) = get_varint(bytes, off);
-    let body = h + payload_len(header);
+    let (head, h) = read_head(bytes, off);
+    let body = h + head.payload();
     body + varint_len(body as u64)
 }
 
@@ -992,22 +1051,38 @@ mod tests {
     }
 
     #[test]
-    fn small_integers_live_in_the_header() {
-        for (n, total) in [
-            (0i64, 2),
-            (54, 2),
-            (55, 3),
-            (8182, 3),
-            (8183, 4),
-            (-1, 3),
-            (127, 3),
-        ] {
-            let text = n.to_string();
-            let e = Enc::new(text.as_bytes());
-            assert_eq!(e.total, total, "{n}");
+    fn entries_take_as_many_bytes_as_in_a_listpack() {
+        let cases: &[(&[u8], usize)] = &[
+            (b"0", 2),
+            (b"127", 2),
+            (b"128", 3),
+            (b"4095", 3),
+            (b"-1", 3),
+            (b"-4096", 3),
+            (b"4096", 4),
+            (b"-4097", 4),
+            (b"32767", 4),
+            (b"32768", 5),
+            (b"9223372036854775807", 10),
+            (b"-9223372036854775808", 10),
+            (b"", 2),
+            (b"007", 5),
+            (&[b'x'; 63], 65),
+            (&[b'x'; 64], 67),
+            (&[b'x'; 125], 128),
+            (&[b'x'; 126], 130),
+            (&[b'x'; 4095], 4099),
+            (&[b'x'; 4096], 4101),
+        ];
+        for &(s, total) in cases {
+            let e = Enc::new(s);
+            assert_eq!(e.total, total, "{:?}", Elem::of(s));
             let mut buf = vec![0u8; e.total];
             e.write(&mut buf);
-            assert_eq!(decode(&buf, 0), (Elem::Int(n), total));
+            let mut appended = Vec::new();
+            e.append(&mut appended);
+            assert_eq!(appended, buf);
+            assert_eq!(decode(&buf, 0), (Elem::of(s), total));
             assert_eq!(entry_len(&buf, 0), total);
             assert_eq!(entry_start(&buf, total), 0);
         }
@@ -1186,7 +1261,7 @@ mod tests {
 
     fn elem() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
-            4 => prop::sample::select(vec!["a", "b", "c", "0", "-1", "54", "55", "128", "8182", "8183", "007", "", "9223372036854775807"])
+            4 => prop::sample::select(vec!["a", "b", "c", "0", "-1", "127", "128", "4095", "4096", "-4096", "-4097", "007", "", "9223372036854775807"])
                 .prop_map(|s| s.as_bytes().to_vec()),
             1 => prop::collection::vec(any::<u8>(), 0..200),
             1 => (0usize..3).prop_map(|k| vec![b'z'; [63, 64, 300][k]]),
