@@ -39,6 +39,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use crate::pubsub::{expected_confirmations, parse_event, Event, Family, Message, Subscriptions};
 use crate::value::FromValue;
+use crate::AsyncConnection;
 
 // ---------------------------------------------------------------- the socket
 
@@ -122,7 +123,7 @@ pub(crate) struct AsyncConn {
     stream: AsyncStream,
     rbuf: BytesMut,
     decoder: Decoder,
-    protocol: Protocol,
+    pub(crate) protocol: Protocol,
 }
 
 impl AsyncConn {
@@ -175,7 +176,7 @@ impl AsyncConn {
         Ok(c)
     }
 
-    async fn write_all(&mut self, mut b: &[u8]) -> Result<()> {
+    pub(crate) async fn write_all(&mut self, mut b: &[u8]) -> Result<()> {
         while !b.is_empty() {
             let n = poll_fn(|cx| self.stream.poll_write(cx, b)).await?;
             if n == 0 {
@@ -203,7 +204,7 @@ impl AsyncConn {
         poll_fn(|cx| self.poll_frame(cx)).await
     }
 
-    async fn read_reply(&mut self) -> Result<Frame> {
+    pub(crate) async fn read_reply(&mut self) -> Result<Frame> {
         loop {
             match self.read_frame().await? {
                 Frame::Push(_) => continue,
@@ -214,7 +215,7 @@ impl AsyncConn {
 }
 
 /// Connects with backoff: up to `reconnect_attempts` attempts (at least one).
-async fn connect_with_backoff(cfg: &Config) -> Result<AsyncConn> {
+pub(crate) async fn connect_with_backoff(cfg: &Config) -> Result<AsyncConn> {
     let mut last = Error::Closed;
     for attempt in 0..cfg.reconnect_attempts.max(1) {
         let wait = crate::retry::backoff(attempt, cfg.backoff_min, cfg.backoff_max);
@@ -598,6 +599,31 @@ impl MultiplexedClient {
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.handle.shared.cfg
+    }
+
+    /// Opens a new connection with the same settings, owned by the caller:
+    /// for what must not run on the shared one, `WATCH` transactions
+    /// ([`AsyncConnection::transaction`]) and blocking commands
+    /// ([`AsyncConnection::blpop`]...). Keep it for as many such requests as
+    /// suit (it is a connection: opening one per request costs a handshake).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> soquete_client::Result<()> {
+    /// use soquete_client::MultiplexedClient;
+    /// let shared = MultiplexedClient::connect("redis://127.0.0.1").await?;
+    /// let mut worker = shared.dedicated_connection().await?;
+    /// let consumer = tokio::spawn(async move {
+    ///     // Waits on its own connection: `shared` stays free for everyone.
+    ///     worker.query::<_, Option<(String, String)>>(("BLPOP", "jobs", 0)).await
+    /// });
+    /// let _: () = shared.set("k", "v").await?; // not delayed by the BLPOP
+    /// let _: i64 = shared.rpush("jobs", "j1").await?;
+    /// assert!(consumer.await.unwrap()?.is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn dedicated_connection(&self) -> Result<AsyncConnection> {
+        AsyncConnection::with_config(self.config().clone()).await
     }
 
     /// The protocol of the current connection.

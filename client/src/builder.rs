@@ -116,6 +116,13 @@ impl ClientBuilder {
         crate::MultiplexedClient::with_config(self.cfg?).await
     }
 
+    /// Connects a dedicated async connection,
+    /// [`AsyncConnection`](crate::AsyncConnection) (transactions, blocking commands).
+    #[cfg(feature = "tokio")]
+    pub async fn connect_async(self) -> Result<crate::AsyncConnection> {
+        crate::AsyncConnection::with_config(self.cfg?).await
+    }
+
     /// Connects an async pub/sub [`AsyncSubscriber`](crate::AsyncSubscriber).
     #[cfg(feature = "tokio")]
     pub async fn async_subscriber(self) -> Result<crate::AsyncSubscriber> {

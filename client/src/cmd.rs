@@ -208,15 +208,17 @@ impl Cmd {
         self.query::<()>(client)
     }
 
-    /// Sends the command on a multiplexed client and converts its reply to `T`.
+    /// Sends the command on a multiplexed client (`&MultiplexedClient`) or a
+    /// dedicated async connection (`&mut AsyncConnection`) and converts its
+    /// reply to `T`.
     #[cfg(feature = "tokio")]
-    pub async fn query_async<T: FromValue>(&self, client: &crate::MultiplexedClient) -> Result<T> {
-        T::from_value(client.req_command(self).await?)
+    pub async fn query_async<T: FromValue>(&self, client: impl crate::AsyncTarget) -> Result<T> {
+        T::from_value(client.send_command(self).await?)
     }
 
-    /// Async [`exec`](Self::exec) on a multiplexed client.
+    /// Async [`exec`](Self::exec) on a multiplexed client or a dedicated async connection.
     #[cfg(feature = "tokio")]
-    pub async fn exec_async(&self, client: &crate::MultiplexedClient) -> Result<()> {
+    pub async fn exec_async(&self, client: impl crate::AsyncTarget) -> Result<()> {
         self.query_async::<()>(client).await
     }
 }

@@ -1,6 +1,8 @@
 //! Typed helpers: one definition per command gives a constructor on [`Cmd`],
 //! a method on [`Client`], a builder method on [`Pipeline`] and (with the
-//! `tokio` feature) an async method on `MultiplexedClient`.
+//! `tokio` feature) async methods on `MultiplexedClient` and
+//! `AsyncConnection`. The blocking commands (`BLPOP`...) are defined apart,
+//! in `blocking`: they are not offered on `MultiplexedClient`.
 //!
 //! Names follow redis-rs. Arguments are anything [`ToArgs`]; the reply type
 //! is whatever [`FromValue`] the caller asks for:
@@ -55,6 +57,15 @@ macro_rules! commands {
         impl crate::MultiplexedClient {$(
             $(#[$attr])*
             pub async fn $name<$($tp: $bound,)* RV: FromValue>(&self, $($arg: $argty),*) -> Result<RV> {
+                self.query($args).await
+            }
+        )*}
+
+        /// Typed helpers: send the command, convert the reply to `RV`.
+        #[cfg(feature = "tokio")]
+        impl crate::AsyncConnection {$(
+            $(#[$attr])*
+            pub async fn $name<$($tp: $bound,)* RV: FromValue>(&mut self, $($arg: $argty),*) -> Result<RV> {
                 self.query($args).await
             }
         )*}

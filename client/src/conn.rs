@@ -284,6 +284,15 @@ pub struct Client {
     out: Vec<u8>,
     /// Reused by the typed helpers so that a request allocates nothing.
     pub(crate) scratch: Cmd,
+    /// Counts the connections opened (the current one's number).
+    pub(crate) conn_id: u64,
+    /// Set by the transaction helper while its `WATCH` lives on connection
+    /// number `id`: a request that would go out on another connection (after
+    /// a reconnect) fails with [`Error::ConnectionLost`] instead, since the
+    /// keys are not watched there.
+    pub(crate) watch_guard: Option<u64>,
+    /// Counts the atomic pipelines (`MULTI ... EXEC`) sent.
+    pub(crate) execs: u64,
 }
 
 impl std::fmt::Debug for Client {
@@ -316,6 +325,9 @@ impl Client {
             conn: Some(conn),
             out: Vec::with_capacity(1024),
             scratch: Cmd::with_capacity(128),
+            conn_id: 1,
+            watch_guard: None,
+            execs: 0,
         })
     }
 
@@ -342,11 +354,12 @@ impl Client {
     pub fn reconnect(&mut self) -> Result<()> {
         self.conn = None;
         self.conn = Some(Connection::open(&self.cfg)?);
+        self.conn_id += 1;
         Ok(())
     }
 
     /// Connects with backoff when there is no connection.
-    fn ensure_connected(&mut self) -> Result<()> {
+    pub(crate) fn ensure_connected(&mut self) -> Result<()> {
         if self.conn.is_none() {
             if self.cfg.reconnect_attempts == 0 {
                 return Err(Error::Closed);
@@ -361,6 +374,7 @@ impl Client {
                 match Connection::open(&self.cfg) {
                     Ok(c) => {
                         self.conn = Some(c);
+                        self.conn_id += 1;
                         break;
                     }
                     // A refused password will not get better by retrying.
@@ -389,6 +403,9 @@ impl Client {
         let mut resent = false;
         loop {
             self.ensure_connected()?;
+            if self.watch_guard.is_some_and(|id| id != self.conn_id) {
+                return Err(Error::ConnectionLost);
+            }
             self.out.clear();
             write(&mut self.out);
             let conn = self.conn.as_mut().expect("connected above");
@@ -431,6 +448,9 @@ impl Client {
     /// errors included as `Frame::Error`.
     pub(crate) fn req_pipeline(&mut self, p: &crate::Pipeline) -> Result<Vec<Frame>> {
         let count = p.reply_count();
+        if p.is_atomic() {
+            self.execs += 1;
+        }
         self.roundtrip(
             |out| p.write_packed(out),
             || p.is_safe_to_resend(),

@@ -9,6 +9,7 @@
 //!   for; the message says what was expected and what came.
 //! * [`Error::ConnectionLost`], [`Error::Closed`], [`Error::Url`],
 //!   [`Error::Client`]: the client's own conditions.
+//! * [`Error::WatchConflict`]: a transaction helper ran out of attempts.
 
 use std::fmt;
 use std::io;
@@ -44,6 +45,14 @@ pub enum Error {
     /// A misuse of the client or an unexpected reply to a handshake or control
     /// command; the text says what.
     Client(String),
+    /// A transaction helper ([`Client::transaction`](crate::Client::transaction))
+    /// gave up: `EXEC` was refused `attempts` times because a watched key
+    /// changed, and the retry policy allowed no more attempts. Nothing of
+    /// the transaction was applied.
+    WatchConflict {
+        /// How many attempts ran, every one ending in a refused `EXEC`.
+        attempts: u32,
+    },
 }
 
 impl Error {
@@ -88,6 +97,9 @@ impl Error {
             Error::Closed => Error::Closed,
             Error::Url(m) => Error::Url(m.clone()),
             Error::Client(m) => Error::Client(m.clone()),
+            Error::WatchConflict { attempts } => Error::WatchConflict {
+                attempts: *attempts,
+            },
         }
     }
 
@@ -116,6 +128,10 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("the client is closed"),
             Error::Url(m) => write!(f, "invalid connection URL: {m}"),
             Error::Client(m) => f.write_str(m),
+            Error::WatchConflict { attempts } => write!(
+                f,
+                "transaction abandoned: a watched key changed before each of {attempts} attempts"
+            ),
         }
     }
 }

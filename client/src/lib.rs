@@ -44,6 +44,27 @@
 //! # }
 //! ```
 //!
+//! # Transactions
+//!
+//! [`pipe`]`().atomic()` wraps a batch in `MULTI`/`EXEC`. For the
+//! read-then-write kind (optimistic locking), [`Client::transaction`] watches
+//! keys, runs a closure that reads and queues writes into an atomic pipeline,
+//! and runs it again when `EXEC` is refused because a watched key changed, as
+//! often as a [`TxRetry`] (or any [`TxPolicy`]) allows:
+//!
+//! ```no_run
+//! # let mut c = soquete_client::Client::connect("redis://127.0.0.1")?;
+//! let (n,): (i64,) = c.transaction("counter", |con, pipe| {
+//!     let n: i64 = con.get::<_, Option<i64>>("counter")?.unwrap_or(0);
+//!     pipe.set("counter", n * 2).ignore().get("counter").query(con)
+//! })?;
+//! # Ok::<(), soquete_client::Error>(())
+//! ```
+//!
+//! A [`MultiplexedClient`] shares one connection between tasks, so `WATCH`
+//! cannot belong to one of them there: async transactions run on an
+//! [`AsyncConnection`] ([`MultiplexedClient::dedicated_connection`]).
+//!
 //! # Connecting
 //!
 //! `redis://[[user]:password@]host[:port][/db][?protocol=resp3]` or
@@ -87,6 +108,8 @@
 //! * [`Cmd`], [`Pipeline`]: requests; `commands`: the typed helpers (one list, four front ends).
 //! * [`Client`] (`conn`): the blocking connection and the handshake.
 //! * [`MultiplexedClient`] (`aio`, feature `tokio`): the async multiplexed connection.
+//! * [`AsyncConnection`] (`aconn`, feature `tokio`): an async connection owned by one task.
+//! * `tx`: the `WATCH`/`MULTI`/`EXEC` helpers and their retry policies.
 //! * [`Subscriber`], [`AsyncSubscriber`] (`pubsub`): pub/sub.
 //! * `retry`: which requests may be resent, and the backoff.
 
@@ -102,11 +125,14 @@ mod error;
 mod pipeline;
 mod pubsub;
 mod retry;
+mod tx;
 mod value;
 
 #[cfg(test)]
 mod fake;
 
+#[cfg(feature = "tokio")]
+mod aconn;
 #[cfg(feature = "tokio")]
 mod aio;
 
@@ -119,8 +145,11 @@ pub use error::{ConversionError, Error, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
 pub use pubsub::{Message, MessageKind, Messages, Subscriber};
 pub use retry::is_safe_to_resend;
+pub use tx::{transaction, TxPolicy, TxRetry};
 pub use value::{from_value, FromValue};
 
+#[cfg(feature = "tokio")]
+pub use aconn::{AsyncConnection, AsyncTarget};
 #[cfg(feature = "tokio")]
 pub use aio::{AsyncSubscriber, MultiplexedClient};
 

@@ -272,20 +272,21 @@ impl Pipeline {
         self.query::<()>(client)
     }
 
-    /// Sends the batch on a multiplexed client (its commands go out together,
-    /// never interleaved with other tasks' commands).
+    /// Sends the batch on a multiplexed client (`&MultiplexedClient`: its
+    /// commands go out together, never interleaved with other tasks'
+    /// commands) or on a dedicated async connection (`&mut AsyncConnection`).
     #[cfg(feature = "tokio")]
-    pub async fn query_async<T: FromValue>(&self, client: &crate::MultiplexedClient) -> Result<T> {
+    pub async fn query_async<T: FromValue>(&self, client: impl crate::AsyncTarget) -> Result<T> {
         if self.cmds.is_empty() && !self.atomic {
             return T::from_value(Frame::Array(Vec::new()));
         }
-        let replies = client.req_pipeline(self).await?;
+        let replies = client.send_pipeline(self).await?;
         T::from_value(self.collect(replies)?)
     }
 
-    /// Async [`exec`](Self::exec) on a multiplexed client.
+    /// Async [`exec`](Self::exec) on a multiplexed client or a dedicated async connection.
     #[cfg(feature = "tokio")]
-    pub async fn exec_async(&self, client: &crate::MultiplexedClient) -> Result<()> {
+    pub async fn exec_async(&self, client: impl crate::AsyncTarget) -> Result<()> {
         self.query_async::<()>(client).await
     }
 }
