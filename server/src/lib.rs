@@ -17,6 +17,7 @@
 //!   [`blocking`] — clients blocked on keys (BLPOP...) and serving them.
 //! * [`client`] — per-connection state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
+//! * [`session`] — a connection without a socket (fuzzing, embedding).
 //! * [`util`] — Redis-exact number parsing/formatting, glob matching, `/proc`
 //!   accounting, random numbers.
 //!
@@ -44,6 +45,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod reply;
 pub mod server;
+pub mod session;
 pub mod types;
 pub mod util;
 pub mod value;

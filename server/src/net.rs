@@ -242,7 +242,8 @@ impl Conn {
     }
 }
 
-fn limits_for(authenticated: bool) -> Limits {
+/// The protocol limits for a client that has (or has not) authenticated.
+pub(crate) fn limits_for(authenticated: bool) -> Limits {
     Limits {
         unauthenticated: !authenticated,
         ..Limits::default()
@@ -947,7 +948,7 @@ impl EventLoop {
 
 /// Runs one request: resolves the command, checks authentication, queues it
 /// inside MULTI, or runs it.
-fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut cmd::Env<'_>) {
+pub(crate) fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut cmd::Env<'_>) {
     let (shared, stats) = (env.shared, env.stats);
     stats.commands.fetch_add(1, Ordering::Relaxed);
     let reject = |client: &mut Client, out: &mut Reply, e: CmdError| {

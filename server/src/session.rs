@@ -1,0 +1,146 @@
+//! A connection without a socket: bytes in, reply bytes out, through the
+//! same decoder and command path as a network client. For fuzzing the
+//! command path and for embedding.
+//!
+//! ```
+//! use soquete_server::{session::Session, Config};
+//! let mut s = Session::new(&Config::default());
+//! assert_eq!(s.feed(b"SET k v\r\nGET k\r\n"), b"+OK\r\n$1\r\nv\r\n");
+//! ```
+
+use std::sync::Arc;
+
+use soquete_resp::RequestDecoder;
+
+use crate::client::{Client, ClientMeta, Close};
+use crate::cmd::{self, LockPlan};
+use crate::config::Config;
+use crate::error::CmdError;
+use crate::net::{execute, limits_for};
+use crate::reply::Reply;
+use crate::server::{unix_ms, Shared};
+
+/// One client session over an in-memory keyspace.
+pub struct Session {
+    shared: Arc<Shared>,
+    client: Client,
+    decoder: RequestDecoder,
+    input: Vec<u8>,
+    out: Reply,
+    plan: LockPlan,
+}
+
+impl Session {
+    /// A session on a fresh server state with `config`.
+    pub fn new(config: &Config) -> Session {
+        Session::on(Arc::new(Shared::new(config.clone(), None)))
+    }
+
+    /// A new client of existing server state.
+    pub fn on(shared: Arc<Shared>) -> Session {
+        let id = shared.next_client_id();
+        let meta = Arc::new(ClientMeta::new(
+            id,
+            "session:0".into(),
+            "session:0".into(),
+            -1,
+            true,
+            unix_ms(),
+            0,
+        ));
+        let authenticated = shared.config().requirepass.is_none();
+        Session {
+            decoder: RequestDecoder::with_limits(limits_for(authenticated)),
+            client: Client::new(meta, authenticated),
+            shared,
+            input: Vec::new(),
+            out: Reply::default(),
+            plan: LockPlan::default(),
+        }
+    }
+
+    /// The server state behind the session.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// True once the session was closed (QUIT, a protocol error).
+    pub fn is_closed(&self) -> bool {
+        self.client.close != Close::No
+    }
+
+    /// Feeds bytes as if read from a socket; returns the replies they
+    /// produced. Incomplete requests wait for more bytes; after a protocol
+    /// error the session is closed and ignores further input.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
+        if self.is_closed() {
+            return Vec::new();
+        }
+        self.input.extend_from_slice(bytes);
+        let now = unix_ms();
+        let mut start = 0;
+        let stats = &self.shared.loop_stats[0];
+        while start < self.input.len() && !self.is_closed() && self.client.blocked.is_none() {
+            match self.decoder.decode(&self.input[start..]) {
+                Ok(None) => break,
+                Ok(Some(req)) => {
+                    let used = req.consumed();
+                    if !req.is_empty() {
+                        let argv: Vec<&[u8]> = req.args().collect();
+                        let mut env = cmd::Env {
+                            shared: &self.shared,
+                            stats,
+                            plan: &mut self.plan,
+                            now,
+                        };
+                        execute(&argv, &mut self.client, &mut self.out, &mut env);
+                    }
+                    start += used;
+                    self.decoder.set_limits(limits_for(self.client.authenticated));
+                }
+                Err(e) => {
+                    CmdError::msg(format!("ERR Protocol error: {e}")).write_to(&mut self.out.buf);
+                    self.client.close = Close::AfterReply;
+                    start = self.input.len();
+                }
+            }
+        }
+        self.input.drain(..start);
+        std::mem::take(&mut self.out.buf)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        cmd::pubsub::unsubscribe_all(&mut self.client, &self.shared);
+        cmd::transaction::unwatch_all(&mut self.client, &self.shared);
+        self.shared.blocking.claim(self.client.id());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_split_anywhere_give_the_same_replies() {
+        let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nvv\r\nGET k\r\nINCR k\r\n";
+        let whole = Session::new(&Config::default()).feed(input);
+        assert!(whole.starts_with(b"+OK\r\n$2\r\nvv\r\n-ERR value is not an integer"));
+        for split in 0..input.len() {
+            let mut s = Session::new(&Config::default());
+            let mut got = s.feed(&input[..split]);
+            got.extend(s.feed(&input[split..]));
+            assert_eq!(got, whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn a_protocol_error_closes_the_session() {
+        let mut s = Session::new(&Config::default());
+        let out = s.feed(b"PING\r\n*-5x\r\nPING\r\n");
+        assert!(out.starts_with(b"+PONG\r\n-ERR Protocol error"), "{:?}", String::from_utf8_lossy(&out));
+        assert!(s.is_closed());
+        assert!(s.feed(b"PING\r\n").is_empty());
+    }
+}
