@@ -34,7 +34,7 @@ use crate::value::FromValue;
 /// task uses. It has the same typed helpers as
 /// [`MultiplexedClient`](crate::MultiplexedClient), plus
 /// [`transaction`](Self::transaction) and the blocking pops
-/// ([`blpop`](Self::blpop)...),
+/// ([`blpop`](Self::blpop), [`blmove`](Self::blmove), [`bzpopmin`](Self::bzpopmin)...),
 /// whose reply wait is stretched to the command's own timeout.
 /// [`MultiplexedClient::dedicated_connection`](crate::MultiplexedClient::dedicated_connection)
 /// opens one with the multiplexed client's settings.
@@ -60,12 +60,9 @@ use crate::value::FromValue;
 /// # async fn demo() -> soquete_client::Result<()> {
 /// use soquete_client::AsyncConnection;
 /// let mut conn = AsyncConnection::connect("redis://127.0.0.1").await?;
-/// let (n,): (i64,) = conn
-///     .transaction("counter", async move |con, pipe| {
-///         let n: Option<i64> = con.get("counter").await?;
-///         pipe.set("counter", n.unwrap_or(0) + 1).ignore().get("counter").query_async(con).await
-///     })
-///     .await?;
+/// let _: () = conn.rpush("jobs", "j1").await?;
+/// let job: Option<(String, String)> = conn.blpop("jobs", 5.0).await?;
+/// assert_eq!(job, Some(("jobs".to_string(), "j1".to_string())));
 /// # Ok(())
 /// # }
 /// ```
@@ -305,6 +302,18 @@ impl AsyncConnection {
             )
             .await?;
         T::from_value(f)
+    }
+
+    /// Sends a blocking command built from `args` whose own timeout is
+    /// `timeout` seconds, waiting for its reply as long as it may take.
+    pub(crate) async fn query_blocking<A: ToArgs, T: FromValue>(
+        &mut self,
+        args: A,
+        timeout: f64,
+    ) -> Result<T> {
+        let wait = crate::blocking::reply_wait(self.cfg.read_timeout, timeout)
+            .unwrap_or(self.cfg.read_timeout);
+        self.query_within(args, wait).await
     }
 
     /// Sends a command built from `args` (the name first) and converts its reply.

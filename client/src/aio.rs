@@ -32,6 +32,7 @@ use soquete_resp::{Decoder, Frame};
 use tokio::sync::{oneshot, Semaphore};
 
 use crate::args::ToArgs;
+use crate::blocking::refuse_on_multiplexed;
 use crate::cmd::{write_array_header, ArgCounter, BulkWriter, Cmd};
 use crate::config::{Addr, Config, IntoConfig, Protocol};
 use crate::conn::handshake;
@@ -546,8 +547,13 @@ async fn run(shared: Arc<Shared>, first: AsyncConn) {
 /// once on the new connection (see the crate docs, "Reconnection policy").
 /// With a read timeout set, each request waits at most that long for its reply.
 ///
-/// Not for `SUBSCRIBE` (use [`AsyncSubscriber`]), `WATCH`, `SELECT` or
-/// blocking commands that would hold the shared connection.
+/// Commands that would hold or change the shared connection for every task
+/// are refused with [`Error::Client`] before anything is sent: the blocking
+/// ones (`BLPOP`, `BLMOVE`, `BZPOPMIN`...: use
+/// [`dedicated_connection`](Self::dedicated_connection)), `WATCH` and `MULTI`
+/// (use an atomic [`Pipeline`], or [`AsyncConnection::transaction`]), the
+/// `SUBSCRIBE` family and `MONITOR` (use [`AsyncSubscriber`]). Avoid `SELECT`
+/// (set the database in the URL) and `XREAD ... BLOCK` too.
 ///
 /// ```no_run
 /// # async fn demo() -> soquete_client::Result<()> {
@@ -614,7 +620,7 @@ impl MultiplexedClient {
     /// let mut worker = shared.dedicated_connection().await?;
     /// let consumer = tokio::spawn(async move {
     ///     // Waits on its own connection: `shared` stays free for everyone.
-    ///     worker.query::<_, Option<(String, String)>>(("BLPOP", "jobs", 0)).await
+    ///     worker.blpop::<_, Option<(String, String)>>("jobs", 0.0).await
     /// });
     /// let _: () = shared.set("k", "v").await?; // not delayed by the BLPOP
     /// let _: i64 = shared.rpush("jobs", "j1").await?;
@@ -696,6 +702,9 @@ impl MultiplexedClient {
     pub async fn query<A: ToArgs, T: FromValue>(&self, args: A) -> Result<T> {
         let mut n = ArgCounter::default();
         args.write_args(&mut n);
+        if let Some(e) = refuse_on_multiplexed(n.name()) {
+            return Err(e);
+        }
         let argc = n.count;
         let f = self
             .request_one(
@@ -711,6 +720,9 @@ impl MultiplexedClient {
 
     /// Sends one command and returns its raw reply (a server error is `Err`).
     pub async fn req_command(&self, cmd: &Cmd) -> Result<Frame> {
+        if let Some(e) = cmd.name().and_then(refuse_on_multiplexed) {
+            return Err(e);
+        }
         let f = self
             .request_one(|out| cmd.write_packed(out), || cmd.is_safe_to_resend())
             .await?;
@@ -720,6 +732,12 @@ impl MultiplexedClient {
     /// Sends a pipeline's commands together (never interleaved with other
     /// tasks' commands) and returns every reply, errors included.
     pub(crate) async fn req_pipeline(&self, p: &Pipeline) -> Result<Vec<Frame>> {
+        // Inside MULTI nothing blocks and WATCH/MULTI are refused by the server.
+        if !p.is_atomic() {
+            if let Some(e) = p.names().find_map(refuse_on_multiplexed) {
+                return Err(e);
+            }
+        }
         let want = p.reply_count();
         let mut resent = false;
         loop {

@@ -223,10 +223,8 @@ commands! {
     fn linsert_after<K: ToArgs, P: ToArgs, V: ToArgs>(key: K, pivot: P, value: V) => ("LINSERT", key, "AFTER", pivot, value);
     /// `RPOPLPUSH source destination`.
     fn rpoplpush<K: ToArgs, D: ToArgs>(key: K, destination: D) => ("RPOPLPUSH", key, destination);
-    /// `BLPOP key [key ...] timeout`: `(key, value)` or null after `timeout` seconds (0 waits forever).
-    fn blpop<K: ToArgs>(keys: K, timeout: f64) => ("BLPOP", keys, timeout);
-    /// `BRPOP key [key ...] timeout`.
-    fn brpop<K: ToArgs>(keys: K, timeout: f64) => ("BRPOP", keys, timeout);
+    /// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT`: the element moved, or null.
+    fn lmove<S: ToArgs, D: ToArgs>(source: S, destination: D, from: crate::Direction, to: crate::Direction) => ("LMOVE", source, destination, from, to);
 
     // ---- sets
     /// `SADD key member [member ...]`: how many were added.

@@ -480,6 +480,30 @@ impl Client {
         T::from_value(r?)
     }
 
+    /// Sends a blocking command built from `args` whose own timeout is
+    /// `timeout` seconds, with the socket's read timeout stretched to cover
+    /// it (see [`reply_wait`](crate::blocking::reply_wait)) for this request.
+    pub(crate) fn query_blocking<A: crate::ToArgs, T: FromValue>(
+        &mut self,
+        args: A,
+        timeout: f64,
+    ) -> Result<T> {
+        let Some(wait) = crate::blocking::reply_wait(self.cfg.read_timeout, timeout) else {
+            return self.query(args);
+        };
+        self.ensure_connected()?;
+        if let Some(c) = &self.conn {
+            c.stream.set_read_timeout(wait)?;
+        }
+        let r = self.query(args);
+        if let Some(c) = &self.conn {
+            if c.stream.set_read_timeout(self.cfg.read_timeout).is_err() {
+                self.conn = None;
+            }
+        }
+        r
+    }
+
     /// Sends `WATCH keys`: the next atomic pipeline on this client fails
     /// (returns null) if any of them changed.
     pub fn watch<K: crate::ToArgs>(&mut self, keys: K) -> Result<()> {

@@ -65,6 +65,43 @@
 //! cannot belong to one of them there: async transactions run on an
 //! [`AsyncConnection`] ([`MultiplexedClient::dedicated_connection`]).
 //!
+//! # Blocking commands
+//!
+//! `BLPOP`, `BRPOP`, `BLMOVE`, `BRPOPLPUSH`, `BLMPOP`, `BZPOPMIN`, `BZPOPMAX`
+//! and `BZMPOP` hold their connection until they are served or their own
+//! timeout (seconds, fractions allowed, 0 for ever) passes, then reply null
+//! (`None`). Their typed helpers on [`Client`] and [`AsyncConnection`]
+//! ([`Client::blpop`], [`Client::blmove`], [`Client::bzmpop_min`]...) wait for
+//! that reply as long as the command may take: the configured read timeout is
+//! stretched by the command's timeout and a second for the server's clock, for
+//! that request (lifted for 0), so it never fires while the server is still
+//! waiting for an element.
+//!
+//! A [`MultiplexedClient`] has no blocking helpers and refuses these commands
+//! sent raw (with [`Error::Client`]): a `BLPOP` on the shared connection would
+//! hold up every other task's requests queued behind it. Run them on an
+//! [`AsyncConnection`] of their own ([`MultiplexedClient::dedicated_connection`]):
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # async fn demo() -> soquete_client::Result<()> {
+//! use soquete_client::{Direction, MultiplexedClient};
+//! let shared = MultiplexedClient::connect("redis://127.0.0.1").await?;
+//! let mut worker = shared.dedicated_connection().await?;
+//! tokio::spawn(async move {
+//!     // Waits on its own connection; `shared` serves everyone else meanwhile.
+//!     while let Ok(Some(job)) = worker
+//!         .blmove::<_, _, Option<String>>("jobs", "doing", Direction::Right, Direction::Left, 0.0)
+//!         .await
+//!     {
+//!         println!("working on {job}");
+//!     }
+//! });
+//! let _: i64 = shared.lpush("jobs", "j1").await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Connecting
 //!
 //! `redis://[[user]:password@]host[:port][/db][?protocol=resp3]` or
@@ -110,12 +147,14 @@
 //! * [`MultiplexedClient`] (`aio`, feature `tokio`): the async multiplexed connection.
 //! * [`AsyncConnection`] (`aconn`, feature `tokio`): an async connection owned by one task.
 //! * `tx`: the `WATCH`/`MULTI`/`EXEC` helpers and their retry policies.
+//! * `blocking`: the blocking commands, their reply wait, what a multiplexed client refuses.
 //! * [`Subscriber`], [`AsyncSubscriber`] (`pubsub`): pub/sub.
 //! * `retry`: which requests may be resent, and the backoff.
 
 #![warn(missing_docs)]
 
 mod args;
+mod blocking;
 mod builder;
 mod cmd;
 mod commands;
@@ -137,6 +176,7 @@ mod aconn;
 mod aio;
 
 pub use args::{ArgSink, ToArgs};
+pub use blocking::Direction;
 pub use builder::ClientBuilder;
 pub use cmd::{cmd, Cmd};
 pub use config::{Addr, Config, IntoConfig, Protocol};

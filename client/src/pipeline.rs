@@ -195,7 +195,7 @@ impl Pipeline {
     }
 
     /// The names of the commands.
-    fn names(&self) -> impl Iterator<Item = &[u8]> + '_ {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &[u8]> + '_ {
         let mut start = 0;
         self.cmds.iter().map(move |e| {
             let body = &self.buf[start..e.end];

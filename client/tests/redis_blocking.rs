@@ -249,8 +249,11 @@ fn read_timeout_bounds_a_blocking_command() {
         .read_timeout(Duration::from_millis(100))
         .connect()
         .unwrap();
-    let e = c
-        .blpop::<_, Option<(String, String)>>("empty", 0.0)
+    // Sent raw, a blocking command keeps the plain read timeout (the typed
+    // helper `blpop` would stretch it to the command's own timeout).
+    let e = cmd("BLPOP")
+        .arg(("empty", 0))
+        .query::<Option<(String, String)>>(&mut c)
         .unwrap_err();
     assert!(e.is_timeout(), "{e}");
     // The next request connects again and works.
