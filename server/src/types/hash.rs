@@ -276,13 +276,17 @@ impl Pack {
         })
     }
 
-    /// Grows the buffer to fit `more` bytes: exactly while small (memory is
-    /// the point of a pack), by an eighth once large so that a pack grown one
-    /// string at a time past the default limits is not quadratic.
+    /// Grows the buffer to fit `more` bytes: exactly (as Redis's listpack
+    /// reallocs per insert), so that the allocator's size classes, which
+    /// are geometric, make growth amortized linear and the final block as
+    /// small as the allocator allows. Slack would cost a whole size class
+    /// per container (measured: +16% RSS for hashes built field by field).
+    /// Past 1 MiB, far beyond the default limits, grow by an eighth so that
+    /// a huge configured listpack is not quadratic.
     fn reserve(&mut self, more: usize) {
         let free = self.buf.capacity() - self.buf.len();
         if free < more {
-            let slack = if self.buf.len() >= 4096 {
+            let slack = if self.buf.len() >= 1 << 20 {
                 self.buf.len() / 8
             } else {
                 0

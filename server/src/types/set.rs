@@ -3,9 +3,10 @@
 //! Three representations; OBJECT ENCODING reports what Redis 7.0 would:
 //!
 //! * **intset** (`intset`) — every member a canonical 64-bit integer and at
-//!   most `set-max-intset-entries` of them: a sorted array of the narrowest
-//!   width that holds them all (16, 32 or 64 bits), searched by bisection,
-//!   exactly like Redis's intset (so SMEMBERS order matches it).
+//!   most `set-max-intset-entries` of them: a sorted array searched by
+//!   bisection, like Redis's intset (so SMEMBERS order matches it), stored as
+//!   offsets from the smallest member at the narrowest width that holds them
+//!   (8 to 64 bits: see [`IntSet`]).
 //! * **pack** (`hashtable`) — a small set of strings (at most
 //!   [`PACK_ENTRIES`] members of at most [`PACK_VALUE`] bytes) in a
 //!   [`Pack`]: one allocation, scanned linearly (bounded, as Redis 7.2's
@@ -450,33 +451,60 @@ impl<'a> Iterator for SetIter<'a> {
 // ---------------------------------------------------------------------------
 // IntSet
 
-/// A sorted array of distinct integers stored at the narrowest width that
-/// holds them all (Redis's intset: it upgrades, never downgrades).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IntSet {
-    /// Every member fits in 16 bits.
-    W16(Vec<i16>),
-    /// Every member fits in 32 bits.
-    W32(Vec<i32>),
-    /// 64-bit members.
-    W64(Vec<i64>),
+/// A sorted set of distinct integers, stored as offsets from a base value
+/// at the narrowest width that holds the largest offset (8, 16, 32 or 64
+/// bits). Like Redis's intset it is a sorted array searched by bisection
+/// that widens and never narrows; the base (frame of reference) is what
+/// Redis lacks: members that sit close together (IDs, counters) take one or
+/// two bytes each whatever their magnitude, where Redis needs four or eight.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IntSet {
+    /// The value offset 0 stands for (at most the smallest member).
+    base: i64,
+    offsets: Offsets,
 }
 
-impl Default for IntSet {
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Offsets {
+    W8(Vec<u8>),
+    W16(Vec<u16>),
+    W32(Vec<u32>),
+    W64(Vec<u64>),
+}
+
+impl Default for Offsets {
     fn default() -> Self {
-        IntSet::W16(Vec::new())
+        Offsets::W8(Vec::new())
     }
 }
 
-/// Makes room for one more element: exactly while small, by an eighth when
-/// larger (Redis reallocs per insert; this keeps big intsets linear).
+/// An offset width.
+trait Off: Copy + Ord + Into<u64> + TryFrom<u64> {}
+impl Off for u8 {}
+impl Off for u16 {}
+impl Off for u32 {}
+impl Off for u64 {}
+
+/// Makes room for one more element: exactly (Redis reallocs per insert;
+/// the allocator's geometric size classes keep that amortized linear), by
+/// an eighth past 4096 elements (beyond the default limit of 512).
 fn grow<T>(v: &mut Vec<T>) {
     if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 8).max(1));
+        let slack = if v.len() >= 4096 { v.len() / 8 } else { 0 };
+        v.reserve_exact(1 + slack);
     }
 }
 
-fn insert_sorted<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
+fn find<T: Off>(v: &[T], off: u64) -> Option<usize> {
+    let x = T::try_from(off).ok()?;
+    v.binary_search(&x).ok()
+}
+
+/// Inserts `off` (which fits `T`) in order; false if present.
+fn insert_sorted<T: Off>(v: &mut Vec<T>, off: u64) -> bool {
+    let Ok(x) = T::try_from(off) else {
+        return false;
+    };
     match v.binary_search(&x) {
         Ok(_) => false,
         Err(pos) => {
@@ -487,28 +515,123 @@ fn insert_sorted<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
     }
 }
 
-fn remove_sorted<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
-    match v.binary_search(&x) {
-        Ok(pos) => {
-            v.remove(pos);
-            let cap = v.capacity();
-            if cap - v.len() > cap / 4 + 4 {
-                v.shrink_to_fit();
-            }
-            true
+fn remove_at<T>(v: &mut Vec<T>, pos: usize) {
+    v.remove(pos);
+    let cap = v.capacity();
+    if cap - v.len() > cap / 4 + 4 {
+        v.shrink_to_fit();
+    }
+}
+
+/// `v` with `delta` added to every element, converted to `U`.
+fn shifted<T: Off, U: Off>(v: &[T], delta: u64, extra: usize) -> Vec<U> {
+    let mut out = Vec::with_capacity(v.len() + extra);
+    out.extend(
+        v.iter()
+            .filter_map(|&x| U::try_from(Into::<u64>::into(x) + delta).ok()),
+    );
+    debug_assert_eq!(out.len(), v.len(), "the width was chosen to fit");
+    out
+}
+
+/// Width rank of an offset: 0 for 8 bits ... 3 for 64.
+fn rank_of(off: u64) -> u8 {
+    match off {
+        0..=0xff => 0,
+        0x100..=0xffff => 1,
+        0x1_0000..=0xffff_ffff => 2,
+        _ => 3,
+    }
+}
+
+impl Offsets {
+    fn len(&self) -> usize {
+        match self {
+            Offsets::W8(v) => v.len(),
+            Offsets::W16(v) => v.len(),
+            Offsets::W32(v) => v.len(),
+            Offsets::W64(v) => v.len(),
         }
-        Err(_) => false,
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Offsets::W8(_) => 0,
+            Offsets::W16(_) => 1,
+            Offsets::W32(_) => 2,
+            Offsets::W64(_) => 3,
+        }
+    }
+
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Offsets::W8(v) => v[i].into(),
+            Offsets::W16(v) => v[i].into(),
+            Offsets::W32(v) => v[i].into(),
+            Offsets::W64(v) => v[i],
+        }
+    }
+
+    fn find(&self, off: u64) -> Option<usize> {
+        match self {
+            Offsets::W8(v) => find(v, off),
+            Offsets::W16(v) => find(v, off),
+            Offsets::W32(v) => find(v, off),
+            Offsets::W64(v) => find(v, off),
+        }
+    }
+
+    /// Every offset plus `delta`, at width `rank` (at least the current
+    /// one), with room for `extra` more.
+    fn rebuilt(&self, delta: u64, rank: u8, extra: usize) -> Offsets {
+        fn to<U: Off>(o: &Offsets, delta: u64, extra: usize) -> Vec<U> {
+            match o {
+                Offsets::W8(v) => shifted(v, delta, extra),
+                Offsets::W16(v) => shifted(v, delta, extra),
+                Offsets::W32(v) => shifted(v, delta, extra),
+                Offsets::W64(v) => shifted(v, delta, extra),
+            }
+        }
+        match rank.max(self.rank()) {
+            0 => Offsets::W8(to(self, delta, extra)),
+            1 => Offsets::W16(to(self, delta, extra)),
+            2 => Offsets::W32(to(self, delta, extra)),
+            _ => Offsets::W64(to(self, delta, extra)),
+        }
+    }
+
+    fn insert(&mut self, off: u64) -> bool {
+        match self {
+            Offsets::W8(v) => insert_sorted(v, off),
+            Offsets::W16(v) => insert_sorted(v, off),
+            Offsets::W32(v) => insert_sorted(v, off),
+            Offsets::W64(v) => insert_sorted(v, off),
+        }
+    }
+
+    fn remove_at(&mut self, pos: usize) {
+        match self {
+            Offsets::W8(v) => remove_at(v, pos),
+            Offsets::W16(v) => remove_at(v, pos),
+            Offsets::W32(v) => remove_at(v, pos),
+            Offsets::W64(v) => remove_at(v, pos),
+        }
+    }
+
+    fn heap_size(&self) -> usize {
+        match self {
+            Offsets::W8(v) => v.capacity(),
+            Offsets::W16(v) => v.capacity() * 2,
+            Offsets::W32(v) => v.capacity() * 4,
+            Offsets::W64(v) => v.capacity() * 8,
+        }
     }
 }
 
 impl IntSet {
     /// Number of members.
     pub fn len(&self) -> usize {
-        match self {
-            IntSet::W16(v) => v.len(),
-            IntSet::W32(v) => v.len(),
-            IntSet::W64(v) => v.len(),
-        }
+        self.offsets.len()
     }
 
     /// True when empty.
@@ -518,20 +641,22 @@ impl IntSet {
 
     /// Bytes allocated.
     pub fn heap_size(&self) -> usize {
-        match self {
-            IntSet::W16(v) => v.capacity() * 2,
-            IntSet::W32(v) => v.capacity() * 4,
-            IntSet::W64(v) => v.capacity() * 8,
-        }
+        self.offsets.heap_size()
+    }
+
+    /// Bytes per member (1, 2, 4 or 8).
+    pub fn width(&self) -> usize {
+        1 << self.offsets.rank()
+    }
+
+    /// The offset of `n` from the base, if `n` is not below it.
+    fn offset(&self, n: i64) -> Option<u64> {
+        (n >= self.base).then(|| (n as u64).wrapping_sub(self.base as u64))
     }
 
     /// The member at position `i` (ascending order).
     pub fn get(&self, i: usize) -> i64 {
-        match self {
-            IntSet::W16(v) => v[i] as i64,
-            IntSet::W32(v) => v[i] as i64,
-            IntSet::W64(v) => v[i],
-        }
+        (self.base as u64).wrapping_add(self.offsets.get(i)) as i64
     }
 
     /// The members in ascending order.
@@ -541,54 +666,51 @@ impl IntSet {
 
     /// True when `n` is a member.
     pub fn contains(&self, n: i64) -> bool {
-        match self {
-            IntSet::W16(v) => i16::try_from(n).is_ok_and(|x| v.binary_search(&x).is_ok()),
-            IntSet::W32(v) => i32::try_from(n).is_ok_and(|x| v.binary_search(&x).is_ok()),
-            IntSet::W64(v) => v.binary_search(&n).is_ok(),
-        }
+        self.offset(n).and_then(|o| self.offsets.find(o)).is_some()
     }
 
-    /// Adds `n`, widening every member first if `n` needs it; true when new.
+    /// Adds `n`; true when new. Widens the offsets when `n` needs it, and
+    /// moves the base down to `n` when `n` is below it.
     pub fn insert(&mut self, n: i64) -> bool {
-        match self {
-            IntSet::W16(v) => {
-                if let Ok(x) = i16::try_from(n) {
-                    return insert_sorted(v, x);
-                }
-            }
-            IntSet::W32(v) => {
-                if let Ok(x) = i32::try_from(n) {
-                    return insert_sorted(v, x);
-                }
-            }
-            IntSet::W64(v) => return insert_sorted(v, n),
+        if self.is_empty() {
+            self.base = n;
+            return self.offsets.insert(0);
         }
-        // Upgrade: `n` is outside the current width, so it is new.
-        *self = if i32::try_from(n).is_ok() {
-            let mut w = Vec::with_capacity(self.len() + 1);
-            w.extend(self.iter().map(|x| x as i32));
-            IntSet::W32(w)
-        } else {
-            let mut w = Vec::with_capacity(self.len() + 1);
-            w.extend(self.iter());
-            IntSet::W64(w)
-        };
-        self.insert(n)
+        match self.offset(n) {
+            Some(off) => {
+                let rank = rank_of(off);
+                if rank > self.offsets.rank() {
+                    // Larger than every member: it goes last.
+                    self.offsets = self.offsets.rebuilt(0, rank, 1);
+                }
+                self.offsets.insert(off)
+            }
+            None => {
+                // Below the base: every offset grows by the distance.
+                let delta = (self.base as u64).wrapping_sub(n as u64);
+                let max = self.offsets.get(self.len() - 1) + delta;
+                self.offsets = self.offsets.rebuilt(delta, rank_of(max), 1);
+                self.base = n;
+                self.offsets.insert(0)
+            }
+        }
     }
 
     /// Removes `n`; true when it was a member.
     pub fn remove(&mut self, n: i64) -> bool {
-        match self {
-            IntSet::W16(v) => i16::try_from(n).is_ok_and(|x| remove_sorted(v, x)),
-            IntSet::W32(v) => i32::try_from(n).is_ok_and(|x| remove_sorted(v, x)),
-            IntSet::W64(v) => remove_sorted(v, n),
+        match self.offset(n).and_then(|o| self.offsets.find(o)) {
+            Some(pos) => {
+                self.offsets.remove_at(pos);
+                true
+            }
+            None => false,
         }
     }
 
     /// Removes the member at position `i` and returns it.
     pub fn take(&mut self, i: usize) -> i64 {
         let n = self.get(i);
-        self.remove(n);
+        self.offsets.remove_at(i);
         n
     }
 }
@@ -610,7 +732,7 @@ mod tests {
             assert!(i.insert(n));
         }
         assert!(!i.insert(40000));
-        assert!(matches!(i, IntSet::W64(_)));
+        assert_eq!(i.width(), 8);
         let v: Vec<i64> = i.iter().collect();
         assert_eq!(v, vec![i64::MIN, -3, 0, 1, 5, 40000, i64::MAX]);
         assert!(i.remove(i64::MIN));
@@ -685,6 +807,67 @@ mod tests {
             }
             assert_eq!(popped.len(), n);
         }
+    }
+
+    fn int() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            -300i64..300,
+            (0i64..70000).prop_map(|n| n * 3 - 100_000),
+            any::<i64>(),
+            Just(i64::MIN),
+            Just(i64::MAX),
+        ]
+    }
+
+    proptest! {
+        /// The intset behaves as a BTreeSet<i64> through inserts and
+        /// removes that move its base and widen its offsets; it stays
+        /// sorted and picks the narrowest width for its spread.
+        #[test]
+        fn intset_matches_a_btreeset(ops in proptest::collection::vec((any::<bool>(), int()), 0..300)) {
+            let mut i = IntSet::default();
+            let mut oracle = BTreeSet::new();
+            for (add, n) in ops {
+                if add {
+                    prop_assert_eq!(i.insert(n), oracle.insert(n));
+                } else {
+                    prop_assert_eq!(i.remove(n), oracle.remove(&n));
+                }
+                prop_assert_eq!(i.len(), oracle.len());
+            }
+            let v: Vec<i64> = i.iter().collect();
+            let o: Vec<i64> = oracle.iter().copied().collect();
+            prop_assert_eq!(v, o);
+            for n in &oracle {
+                prop_assert!(i.contains(*n));
+            }
+            // A set built from scratch uses the width its spread needs.
+            let mut fresh = IntSet::default();
+            for n in &oracle {
+                fresh.insert(*n);
+            }
+            if let (Some(lo), Some(hi)) = (oracle.first(), oracle.last()) {
+                let spread = (*hi as u64).wrapping_sub(*lo as u64);
+                let want = match spread { 0..=0xff => 1, 0x100..=0xffff => 2, 0x1_0000..=0xffff_ffff => 4, _ => 8 };
+                prop_assert_eq!(fresh.width(), want);
+            }
+        }
+    }
+
+    #[test]
+    fn clustered_big_integers_take_one_byte_each() {
+        let mut i = IntSet::default();
+        for n in 0..100 {
+            i.insert(1_000_000_000_000 + n);
+        }
+        assert_eq!(i.width(), 1);
+        assert!(i.heap_size() <= 100);
+        i.insert(999_999_999_999);
+        assert_eq!(i.get(0), 999_999_999_999);
+        assert_eq!(i.width(), 1);
+        i.insert(-1);
+        assert_eq!(i.width(), 8);
+        assert_eq!(i.iter().last(), Some(1_000_000_000_099));
     }
 
     #[derive(Debug, Clone)]
