@@ -1,0 +1,51 @@
+//! The server's command path: arbitrary bytes, as a client would send them,
+//! go through the request decoder and every command handler (a `Session`
+//! is a connection without a socket). Nothing may panic; a handler panic
+//! is caught by the server and answered as an internal error, so such a
+//! reply fails the target too.
+#![no_main]
+
+use std::sync::{Arc, OnceLock};
+
+use libfuzzer_sys::fuzz_target;
+use soquete_server::server::Shared;
+use soquete_server::session::Session;
+use soquete_server::Config;
+
+fn shared() -> Arc<Shared> {
+    static SHARED: OnceLock<Arc<Shared>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            let mut config = Config::default();
+            config.threads = 1;
+            config.databases = 4;
+            config.proto_max_bulk_len = 1 << 20;
+            Arc::new(Shared::new(config, None))
+        })
+        .clone()
+}
+
+fuzz_target!(|data: &[u8]| {
+    // CONFIG SET could lift the memory limits above: leave it out.
+    if data.windows(6).any(|w| w.eq_ignore_ascii_case(b"config")) {
+        return;
+    }
+    let shared = shared();
+    let mut reset = Session::on(shared.clone());
+    reset.feed(b"FLUSHALL\r\n");
+    let mut s = Session::on(shared);
+    // The first byte picks where the input is split, so the decoder's
+    // resumption is exercised along the way.
+    let (split, rest) = match data.split_first() {
+        Some((b, rest)) => ((*b as usize) % (rest.len() + 1), rest),
+        None => (0, data),
+    };
+    let mut out = s.feed(&rest[..split]);
+    out.extend(s.feed(&rest[split..]));
+    let bug = b"internal error (this is a bug";
+    assert!(
+        !out.windows(bug.len()).any(|w| w == bug),
+        "a command handler panicked: {}",
+        String::from_utf8_lossy(&out)
+    );
+});
