@@ -38,7 +38,9 @@ use crate::config::{Addr, Config, IntoConfig, Protocol};
 use crate::conn::handshake;
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
-use crate::pubsub::{expected_confirmations, parse_event, Event, Family, Message, Subscriptions};
+use crate::pubsub::{
+    expected_confirmations, parse_event, Event, Family, KeyspaceEvent, Message, Subscriptions,
+};
 use crate::value::FromValue;
 use crate::AsyncConnection;
 
@@ -872,6 +874,31 @@ impl AsyncSubscriber {
     /// `SUNSUBSCRIBE` (all shard channels when none given).
     pub async fn sunsubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
         self.control(Family::Shard, false, channels).await
+    }
+
+    /// Subscribes to the keyspace notifications of keys matching
+    /// `key_pattern` in this subscriber's database: the async form of
+    /// [`Subscriber::subscribe_keyspace`](crate::Subscriber::subscribe_keyspace).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> soquete_client::Result<()> {
+    /// let mut sub = soquete_client::AsyncSubscriber::connect("redis://127.0.0.1/2").await?;
+    /// sub.subscribe_keyspace("cart:*").await?; // __keyspace@2__:cart:*
+    /// let e = sub.next_message().await?.keyspace_event();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn subscribe_keyspace(&mut self, key_pattern: impl AsRef<[u8]>) -> Result<()> {
+        let p = KeyspaceEvent::keyspace_pattern(self.cfg.db, key_pattern);
+        self.psubscribe(&p[..]).await
+    }
+
+    /// Subscribes to the keyevent notifications whose event name matches
+    /// `event_pattern` in this subscriber's database: the async form of
+    /// [`Subscriber::subscribe_keyevent`](crate::Subscriber::subscribe_keyevent).
+    pub async fn subscribe_keyevent(&mut self, event_pattern: impl AsRef<[u8]>) -> Result<()> {
+        let p = KeyspaceEvent::keyevent_pattern(self.cfg.db, event_pattern);
+        self.psubscribe(&p[..]).await
     }
 
     async fn ensure_connected(&mut self) -> Result<()> {

@@ -148,7 +148,7 @@
 //! * [`AsyncConnection`] (`aconn`, feature `tokio`): an async connection owned by one task.
 //! * `tx`: the `WATCH`/`MULTI`/`EXEC` helpers and their retry policies.
 //! * `blocking`: the blocking commands, their reply wait, what a multiplexed client refuses.
-//! * [`Subscriber`], [`AsyncSubscriber`] (`pubsub`): pub/sub.
+//! * [`Subscriber`], [`AsyncSubscriber`] (`pubsub`): pub/sub, and [`KeyspaceEvent`] notifications.
 //! * `retry`: which requests may be resent, and the backoff.
 
 #![warn(missing_docs)]
@@ -183,7 +183,7 @@ pub use config::{Addr, Config, IntoConfig, Protocol};
 pub use conn::Client;
 pub use error::{ConversionError, Error, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
-pub use pubsub::{Message, MessageKind, Messages, Subscriber};
+pub use pubsub::{KeyspaceEvent, KeyspaceKind, Message, MessageKind, Messages, Subscriber};
 pub use retry::is_safe_to_resend;
 pub use tx::{transaction, TxPolicy, TxRetry};
 pub use value::{from_value, FromValue};
