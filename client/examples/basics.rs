@@ -1,4 +1,5 @@
-//! The blocking client: typed helpers, any command, pipelines, transactions.
+//! The blocking client: typed helpers, any command, pipelines, transactions,
+//! a blocking pop.
 //!
 //! Run against a server (soquete-server or Redis) on the default port, or
 //! give a URL:
@@ -60,6 +61,24 @@ fn main() -> Result<()> {
         .query(&mut c)?;
     println!("transaction: {x} {y}");
 
+    // WATCH/MULTI/EXEC with retries: double a value that others may change.
+    let _: () = c.set("example:balance", 21)?;
+    let (doubled,): (i64,) = c.transaction("example:balance", |con, pipe| {
+        let n: i64 = con.get("example:balance")?;
+        // `None` when example:balance changed since WATCH: the helper retries.
+        pipe.set("example:balance", n * 2)
+            .ignore()
+            .get("example:balance")
+            .query(con)
+    })?;
+    println!("optimistic transaction: {doubled}");
+
+    // A blocking pop: here the list has an element, so it returns at once;
+    // on an empty list it would wait up to 1 s and give None.
+    let _: i64 = c.rpush("example:queue", "job-1")?;
+    let job: Option<(String, String)> = c.blpop("example:queue", 1.0)?;
+    println!("blpop: {job:?}");
+
     // Maps and lists, from RESP2 or RESP3 alike.
     let fields: HashMap<String, String> = c.hgetall("example:no-such-hash")?;
     println!("empty hash has {} fields", fields.len());
@@ -69,6 +88,7 @@ fn main() -> Result<()> {
         "example:visits",
         "example:x",
         "example:tx",
+        "example:balance",
     ))?;
     Ok(())
 }
