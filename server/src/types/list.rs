@@ -369,12 +369,14 @@ fn entry_len(bytes: &[u8], off: usize) -> usize {
 
 // ---- chunks ----
 
-/// Entries packed in `data[start..]`; `data[..start]` is free room for
-/// pushes at the front, the spare capacity of `data` room at the back.
+/// Entries packed in `data[gap..]`; `data[..gap]` is free room for pushes
+/// at the front, the spare capacity of `data` room at the back. 32 bytes: a
+/// front gap only grows in a chunk within the fill limits (at most 64 KiB)
+/// or by popping, so it always fits a `u32`.
 #[derive(Clone, Default)]
 struct Chunk {
     data: Vec<u8>,
-    start: usize,
+    gap: u32,
     count: u32,
 }
 
@@ -383,19 +385,29 @@ impl Chunk {
     fn with_capacity(n: usize) -> Chunk {
         Chunk {
             data: Vec::with_capacity(n),
-            start: 0,
+            gap: 0,
             count: 0,
         }
     }
 
+    /// The free room before the entries.
+    fn gap(&self) -> usize {
+        self.gap as usize
+    }
+
+    fn set_gap(&mut self, gap: usize) {
+        debug_assert!(u32::try_from(gap).is_ok(), "a chunk's gap is {gap}");
+        self.gap = gap as u32;
+    }
+
     /// The packed entries.
     fn bytes(&self) -> &[u8] {
-        &self.data[self.start..]
+        &self.data[self.gap()..]
     }
 
     /// Bytes of entries.
     fn used(&self) -> usize {
-        self.data.len() - self.start
+        self.data.len() - self.gap()
     }
 
     /// Makes sure `n` more bytes fit at `end` without moving anything.
@@ -409,38 +421,39 @@ impl Chunk {
                 if self.data.capacity() - self.data.len() >= n {
                     return;
                 }
-                if self.start == 0 {
+                if self.gap() == 0 {
                     self.data.reserve_exact(want);
-                } else if self.start >= want {
+                } else if self.gap() >= want {
                     // Enough room at the front: slide the entries over it.
-                    self.data.copy_within(self.start.., 0);
+                    let gap = self.gap();
+                    self.data.copy_within(gap.., 0);
                     self.data.truncate(used);
-                    self.start = 0;
+                    self.set_gap(0);
                 } else {
                     let mut v = Vec::with_capacity(used + want);
                     v.extend_from_slice(self.bytes());
                     self.data = v;
-                    self.start = 0;
+                    self.set_gap(0);
                 }
             }
             End::Front => {
-                if self.start >= n {
+                if self.gap() >= n {
                     return;
                 }
                 let spare = self.data.capacity() - self.data.len();
-                if self.start + spare >= want.max(n) && spare >= used / 8 {
+                if self.gap() + spare >= want.max(n) && spare >= used / 8 {
                     // Enough room at the back: slide the entries over it.
                     let old_len = self.data.len();
                     self.data.resize(self.data.capacity(), 0);
-                    self.data
-                        .copy_within(self.start..old_len, self.start + spare);
-                    self.start += spare;
+                    let gap = self.gap();
+                    self.data.copy_within(gap..old_len, gap + spare);
+                    self.set_gap(gap + spare);
                 } else {
                     let mut v = Vec::with_capacity(want + used);
                     v.resize(want, 0);
                     v.extend_from_slice(self.bytes());
                     self.data = v;
-                    self.start = want;
+                    self.set_gap(want);
                 }
             }
         }
@@ -448,12 +461,16 @@ impl Chunk {
 
     /// Adds an entry at `end`.
     fn push(&mut self, end: End, e: &Enc<'_>) {
+        // The first entry goes in at the back whatever `end` is: no front
+        // room to make for it, however large it is.
+        let end = if self.count == 0 { End::Back } else { end };
         self.reserve(end, e.total);
         match end {
             End::Back => e.append(&mut self.data),
             End::Front => {
-                self.start -= e.total;
-                e.write(&mut self.data[self.start..self.start + e.total]);
+                let at = self.gap() - e.total;
+                self.set_gap(at);
+                e.write(&mut self.data[at..at + e.total]);
             }
         }
         self.count += 1;
@@ -473,8 +490,12 @@ impl Chunk {
 
     /// Drops `n` bytes holding `k` entries at `end`.
     fn drop_at(&mut self, end: End, n: usize, k: u32) {
+        if k == self.count {
+            *self = Chunk::default();
+            return;
+        }
         match end {
-            End::Front => self.start += n,
+            End::Front => self.set_gap(self.gap() + n),
             End::Back => self.data.truncate(self.data.len() - n),
         }
         self.count -= k;
@@ -488,7 +509,7 @@ impl Chunk {
             let mut v = Vec::with_capacity(used + used / 8);
             v.extend_from_slice(self.bytes());
             self.data = v;
-            self.start = 0;
+            self.set_gap(0);
         }
     }
 
@@ -514,7 +535,7 @@ impl Chunk {
 
     /// Replaces the bytes at `off..off + old` by the entry `e`.
     fn splice(&mut self, off: usize, old: usize, e: &Enc<'_>) {
-        let at = self.start + off;
+        let at = self.gap() + off;
         if e.total == old {
             e.write(&mut self.data[at..at + old]);
             return;
@@ -535,13 +556,13 @@ impl Chunk {
     fn split_off(&mut self, j: usize) -> Chunk {
         let off = self.offset_of(j);
         let tail = self.bytes()[off..].to_vec();
-        self.data.truncate(self.start + off);
+        self.data.truncate(self.gap() + off);
         let moved = self.count - j as u32;
         self.count = j as u32;
         self.maybe_shrink();
         Chunk {
             data: tail,
-            start: 0,
+            gap: 0,
             count: moved,
         }
     }
@@ -552,7 +573,7 @@ impl Chunk {
         let Some(&(first, _)) = ranges.first() else {
             return;
         };
-        let base = self.start;
+        let base = self.gap();
         let mut w = base + first;
         for (i, &(off, len)) in ranges.iter().enumerate() {
             let from = base + off + len;
@@ -1089,6 +1110,11 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Chunk>(), 32);
+    }
+
+    #[test]
     fn int_width_is_minimal() {
         for (n, w) in [
             (0i64, 1),
@@ -1247,6 +1273,50 @@ mod tests {
         assert!(cap * 8 <= used * 10, "capacity {cap} for {used} bytes");
         assert_eq!(l.get(1), Some(Elem::Bytes(b"middle-0000")));
         assert_eq!(l.get(500), Some(Elem::Bytes(b"middle-0499")));
+    }
+
+    #[test]
+    fn long_push_pop_runs_match_a_vecdeque() {
+        // Queue/stack traffic as BLPOP producers and consumers make it:
+        // batches of 1-3 small elements at either end, pops of 1-3 at either
+        // end, the list hovering around empty and growing past a chunk.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for fill in [Fill::DEFAULT, Fill::new(40, 3), Fill::new(8192, 1)] {
+            let mut l = List::new();
+            let mut o: VecDeque<Vec<u8>> = VecDeque::new();
+            for i in 0..100_000u64 {
+                let front = next(2) == 0;
+                let end = if front { End::Front } else { End::Back };
+                let bias = if (i / 5000) % 2 == 0 { 6 } else { 4 };
+                if next(10) < bias {
+                    let elems: Vec<Vec<u8>> = (0..1 + next(3))
+                        .map(|j| format!("p{}:{}", i % 7, i * 3 + j).into_bytes())
+                        .collect();
+                    let refs: Vec<&[u8]> = elems.iter().map(|e| &e[..]).collect();
+                    l.push_all(end, &refs, fill);
+                    for e in elems {
+                        if front {
+                            o.push_front(e);
+                        } else {
+                            o.push_back(e);
+                        }
+                    }
+                } else {
+                    for _ in 0..1 + next(3) {
+                        let want = if front { o.pop_front() } else { o.pop_back() };
+                        assert_eq!(l.pop(end), want, "op {i}");
+                    }
+                }
+                assert_eq!(l.len(), o.len());
+            }
+            check(&l, &o);
+        }
     }
 
     #[derive(Clone, Debug)]
