@@ -215,6 +215,8 @@ pub const GROUPS: &[&[Template]] = &[
     BASE_TEMPLATES,
     crate::templates_list::TEMPLATES, // issue 6: lists
     crate::templates_zset::TEMPLATES, // issue 6: sorted sets
+    crate::templates_hash::TEMPLATES, // issue 6: hashes
+    crate::templates_set::TEMPLATES,  // issue 6: sets
 ];
 
 /// All templates: [`GROUPS`] end to end.

@@ -47,7 +47,9 @@ pub mod procfs;
 pub mod render;
 pub mod script;
 pub mod server;
+pub mod templates_hash;
 pub mod templates_list;
+pub mod templates_set;
 pub mod templates_zset;
 
 pub use conn::{Conn, Reply};
