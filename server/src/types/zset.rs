@@ -182,7 +182,7 @@ impl ZSet {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
             Repr::Pack(p) => p.find(member).map(|f| f.score),
-            Repr::Skip(s) => s.find(member).map(|x| s.nodes[x as usize].score),
+            Repr::Skip(s) => s.find(member).map(|x| s.score(x)),
         }
     }
 
@@ -258,7 +258,7 @@ impl ZSet {
             }
             Repr::Skip(s) => {
                 let x = s.find(member)?;
-                let old = s.nodes[x as usize].score;
+                let old = s.score(x);
                 s.update_score(x, score);
                 Some(old)
             }
@@ -275,7 +275,7 @@ impl ZSet {
             }
             Repr::Skip(s) => {
                 let x = s.find(member)?;
-                let score = s.nodes[x as usize].score;
+                let score = s.score(x);
                 s.delete(x);
                 s.maybe_shrink();
                 Some(score)
@@ -291,8 +291,8 @@ impl ZSet {
                 if s.len == 0 {
                     return None;
                 }
-                let x = if max { s.tail } else { s.nodes[0].l0.next };
-                let score = s.nodes[x as usize].score;
+                let x = if max { s.tail } else { s.next(HEAD, 0) };
+                let score = s.score(x);
                 let member = s.delete(x);
                 s.maybe_shrink();
                 Some((member.into_vec(), score))
@@ -557,9 +557,9 @@ impl<'a> Iterator for Iter<'a> {
                 if *x == NIL {
                     return None;
                 }
-                let n = &sl.nodes[*x as usize];
-                *x = if *rev { n.back } else { n.l0.next };
-                Some((&n.member, n.score))
+                let r = *x;
+                *x = if *rev { sl.back(r) } else { sl.next(r, 0) };
+                Some(sl.pair_m(r))
             }
         }
     }
@@ -588,10 +588,7 @@ impl<'a> Sampler<'a> {
                 let e = p.entry(offs[rank] as usize);
                 (&p.buf[e.mstart..e.mend], e.score)
             }
-            Sampler::Skip(s) => {
-                let n = &s.nodes[s.by_rank(rank + 1) as usize];
-                (&n.member, n.score)
-            }
+            Sampler::Skip(s) => s.pair_m(s.by_rank(rank + 1)),
         }
     }
 
@@ -902,45 +899,60 @@ impl Pack {
 }
 
 // ---------------------------------------------------------------------------
-// skiplist: Redis's skiplist with spans over an arena, plus a hash index
+// skiplist: Redis's skiplist with spans in a word pool, plus a hash index
 // ---------------------------------------------------------------------------
 
 const MAX_LEVEL: usize = 32;
 const NIL: u32 = u32::MAX;
+/// The header's record, always first in the pool.
 const HEAD: u32 = 0;
 
-#[derive(Debug, Clone, Copy)]
-struct Level {
-    next: u32,
-    /// Elements crossed by this link (for a null link: elements after the
-    /// node).
-    span: u32,
+// A node's record in the pool, in `u32` words. Score and links sit together
+// (as in Redis's node) so that a step of a search costs one cache miss.
+/// The score: two words, the f64's low bits first.
+const R_SCORE: usize = 0;
+/// The node's [`Meta`] index.
+const R_ID: usize = 2;
+/// Number of levels.
+const R_HEIGHT: usize = 3;
+/// The previous record at level 0 (NIL for the first); for a free record,
+/// the next free record of the same height.
+const R_BACK: usize = 4;
+/// Then `(next record, span)` for each level.
+const R_LEVELS: usize = 5;
+
+#[inline]
+fn rec_words(height: usize) -> usize {
+    R_LEVELS + 2 * height
 }
 
+/// What a node keeps outside the pool: its member, where its record is, and
+/// the next node of its hash chain.
 #[derive(Debug, Clone)]
-struct Node {
+struct Meta {
     member: Box<[u8]>,
-    score: f64,
-    /// Previous node at level 0 (NIL for the first).
-    back: u32,
-    /// Next node in the hash chain, or in the free list for a free slot.
+    /// The node's record (NIL for a free slot).
+    rec: u32,
+    /// Next id in the hash chain, or in the free list for a free slot.
     hnext: u32,
-    l0: Level,
-    upper: Option<Box<[Level]>>,
 }
 
-/// The big encoding: a skiplist with spans and a hash index over one arena
-/// of nodes. Node 0 is the header.
+/// The big encoding: a skiplist with spans (links address records in
+/// `pool`) and a chained hash index over node ids (indexes in `meta`).
 #[derive(Debug, Clone)]
 pub struct Skip {
-    nodes: Vec<Node>,
-    /// First free slot (chained through `hnext`).
-    free: u32,
-    nfree: usize,
+    pool: Vec<u32>,
+    /// Free records by height, chained through their `R_BACK` word.
+    free_rec: [u32; MAX_LEVEL + 1],
+    free_words: usize,
+    meta: Vec<Meta>,
+    /// First free id (chained through `hnext`).
+    free_meta: u32,
+    nfree_meta: usize,
     level: usize,
     len: usize,
     tail: u32,
-    /// Hash index: heads of chains, a power of two long (or empty).
+    /// Hash index: heads of chains of ids, a power of two long (or empty).
     buckets: Vec<u32>,
 }
 
@@ -961,19 +973,22 @@ impl Skip {
     }
 
     fn with_capacity(n: usize) -> Skip {
-        let mut nodes = Vec::with_capacity(n + 1);
-        nodes.push(Node {
-            member: Box::default(),
-            score: 0.0,
-            back: NIL,
-            hnext: NIL,
-            l0: Level { next: NIL, span: 0 },
-            upper: Some(vec![Level { next: NIL, span: 0 }; MAX_LEVEL - 1].into_boxed_slice()),
-        });
+        let head = rec_words(MAX_LEVEL);
+        let mut pool = Vec::with_capacity(head + n * rec_words(2));
+        pool.resize(head, 0);
+        pool[R_ID] = NIL;
+        pool[R_HEIGHT] = MAX_LEVEL as u32;
+        pool[R_BACK] = NIL;
+        for i in 0..MAX_LEVEL {
+            pool[R_LEVELS + 2 * i] = NIL;
+        }
         Skip {
-            nodes,
-            free: NIL,
-            nfree: 0,
+            pool,
+            free_rec: [NIL; MAX_LEVEL + 1],
+            free_words: 0,
+            meta: Vec::with_capacity(n),
+            free_meta: NIL,
+            nfree_meta: 0,
             level: 1,
             len: 0,
             tail: NIL,
@@ -982,261 +997,291 @@ impl Skip {
     }
 
     fn heap_size(&self) -> usize {
-        let mut n =
-            self.nodes.capacity() * std::mem::size_of::<Node>() + self.buckets.capacity() * 4;
-        for node in &self.nodes {
-            n += node.member.len();
-            if let Some(u) = &node.upper {
-                n += u.len() * std::mem::size_of::<Level>();
-            }
+        self.pool.capacity() * 4
+            + self.meta.capacity() * std::mem::size_of::<Meta>()
+            + self.buckets.capacity() * 4
+            + self.meta.iter().map(|m| m.member.len()).sum::<usize>()
+    }
+
+    // --- record accessors
+
+    #[inline]
+    fn score(&self, r: u32) -> f64 {
+        let r = r as usize + R_SCORE;
+        f64::from_bits(u64::from(self.pool[r]) | (u64::from(self.pool[r + 1]) << 32))
+    }
+
+    #[inline]
+    fn set_score(&mut self, r: u32, score: f64) {
+        let bits = score.to_bits();
+        let r = r as usize + R_SCORE;
+        self.pool[r] = bits as u32;
+        self.pool[r + 1] = (bits >> 32) as u32;
+    }
+
+    #[inline]
+    fn id(&self, r: u32) -> u32 {
+        self.pool[r as usize + R_ID]
+    }
+
+    #[inline]
+    fn height(&self, r: u32) -> usize {
+        self.pool[r as usize + R_HEIGHT] as usize
+    }
+
+    #[inline]
+    fn back(&self, r: u32) -> u32 {
+        self.pool[r as usize + R_BACK]
+    }
+
+    #[inline]
+    fn set_back(&mut self, r: u32, back: u32) {
+        self.pool[r as usize + R_BACK] = back;
+    }
+
+    #[inline]
+    fn next(&self, r: u32, i: usize) -> u32 {
+        self.pool[r as usize + R_LEVELS + 2 * i]
+    }
+
+    #[inline]
+    fn span(&self, r: u32, i: usize) -> u32 {
+        self.pool[r as usize + R_LEVELS + 2 * i + 1]
+    }
+
+    #[inline]
+    fn set_link(&mut self, r: u32, i: usize, next: u32, span: u32) {
+        let at = r as usize + R_LEVELS + 2 * i;
+        self.pool[at] = next;
+        self.pool[at + 1] = span;
+    }
+
+    #[inline]
+    fn set_span(&mut self, r: u32, i: usize, span: u32) {
+        self.pool[r as usize + R_LEVELS + 2 * i + 1] = span;
+    }
+
+    #[inline]
+    fn member(&self, r: u32) -> &[u8] {
+        &self.meta[self.id(r) as usize].member
+    }
+
+    #[inline]
+    fn pair(&self, r: u32) -> (f64, &[u8]) {
+        (self.score(r), self.member(r))
+    }
+
+    #[inline]
+    fn pair_m(&self, r: u32) -> (&[u8], f64) {
+        (self.member(r), self.score(r))
+    }
+
+    /// True when record `r` sorts before `(score, member)`.
+    #[inline]
+    fn lt(&self, r: u32, score: f64, member: &[u8]) -> bool {
+        let s = self.score(r);
+        s < score || (s == score && self.member(r) < member)
+    }
+
+    // --- allocation
+
+    fn alloc_rec(&mut self, height: usize) -> u32 {
+        let words = rec_words(height);
+        let r = self.free_rec[height];
+        if r != NIL {
+            self.free_rec[height] = self.back(r);
+            self.free_words -= words;
+            return r;
         }
-        n
-    }
-
-    #[inline]
-    fn lv(&self, x: u32, i: usize) -> Level {
-        let n = &self.nodes[x as usize];
-        if i == 0 {
-            n.l0
-        } else {
-            n.upper
-                .as_ref()
-                .map_or(Level { next: NIL, span: 0 }, |u| u[i - 1])
+        let r = self.pool.len();
+        if r + words > self.pool.capacity() {
+            // Grow by a quarter: amortised O(1), at most 25% slack.
+            self.pool.reserve_exact((r / 4).max(words).max(64));
         }
+        self.pool.resize(r + words, 0);
+        r as u32
     }
 
-    #[inline]
-    fn lv_mut(&mut self, x: u32, i: usize) -> &mut Level {
-        let n = &mut self.nodes[x as usize];
-        if i == 0 {
-            &mut n.l0
-        } else {
-            match &mut n.upper {
-                Some(u) => &mut u[i - 1],
-                None => unreachable!("level {i} above a node's height"),
-            }
-        }
+    fn release_rec(&mut self, r: u32) {
+        let h = self.height(r);
+        self.pool[r as usize + R_ID] = NIL;
+        self.set_back(r, self.free_rec[h]);
+        self.free_rec[h] = r;
+        self.free_words += rec_words(h);
     }
 
-    /// True when node `x` sorts before `(score, member)`.
-    #[inline]
-    fn lt(&self, x: u32, score: f64, member: &[u8]) -> bool {
-        let n = &self.nodes[x as usize];
-        n.score < score || (n.score == score && *n.member < *member)
-    }
-
-    #[inline]
-    fn pair(&self, x: u32) -> (f64, &[u8]) {
-        let n = &self.nodes[x as usize];
-        (n.score, &n.member)
-    }
-
-    #[inline]
-    fn pair_m(&self, x: u32) -> (&[u8], f64) {
-        let n = &self.nodes[x as usize];
-        (&n.member, n.score)
-    }
-
-    /// A uniformly random live node (the list is not empty): a random
-    /// arena slot, drawn again while it is free. Free slots are at most
-    /// twice the live ones plus 64 (see [`Skip::maybe_shrink`]), so this
-    /// takes O(1) expected draws.
-    fn random_node(&self) -> u32 {
-        loop {
-            let x = 1 + rand_below((self.nodes.len() - 1) as u64) as u32;
-            if !self.nodes[x as usize].score.is_nan() {
-                return x;
-            }
-        }
-    }
-
-    fn alloc(&mut self, member: Box<[u8]>, score: f64, height: usize) -> u32 {
-        let upper =
-            (height > 1).then(|| vec![Level { next: NIL, span: 0 }; height - 1].into_boxed_slice());
-        let node = Node {
+    fn alloc_meta(&mut self, member: Box<[u8]>) -> u32 {
+        let m = Meta {
             member,
-            score,
-            back: NIL,
+            rec: NIL,
             hnext: NIL,
-            l0: Level { next: NIL, span: 0 },
-            upper,
         };
-        if self.free != NIL {
-            let x = self.free;
-            self.free = self.nodes[x as usize].hnext;
-            self.nfree -= 1;
-            self.nodes[x as usize] = node;
-            x
+        if self.free_meta != NIL {
+            let id = self.free_meta;
+            self.free_meta = self.meta[id as usize].hnext;
+            self.nfree_meta -= 1;
+            self.meta[id as usize] = m;
+            id
         } else {
-            if self.nodes.len() == self.nodes.capacity() {
-                // Grow by a quarter: amortised O(1), at most 25% slack.
-                let extra = (self.nodes.len() / 4).max(4);
-                self.nodes.reserve_exact(extra);
+            if self.meta.len() == self.meta.capacity() {
+                let extra = (self.meta.len() / 4).max(4);
+                self.meta.reserve_exact(extra);
             }
-            self.nodes.push(node);
-            (self.nodes.len() - 1) as u32
+            self.meta.push(m);
+            (self.meta.len() - 1) as u32
         }
     }
 
-    fn release(&mut self, x: u32) -> Box<[u8]> {
-        let n = &mut self.nodes[x as usize];
-        let member = std::mem::take(&mut n.member);
-        // NaN marks a free slot: a live score never is.
-        n.score = f64::NAN;
-        n.upper = None;
-        n.hnext = self.free;
-        self.free = x;
-        self.nfree += 1;
+    fn release_meta(&mut self, id: u32) -> Box<[u8]> {
+        let m = &mut self.meta[id as usize];
+        let member = std::mem::take(&mut m.member);
+        m.rec = NIL;
+        m.hnext = self.free_meta;
+        self.free_meta = id;
+        self.nfree_meta += 1;
         member
     }
 
-    /// Inserts an absent member; returns its node.
+    // --- the skiplist
+
+    /// Inserts an absent member; returns its record.
     fn insert(&mut self, member: Box<[u8]>, score: f64) -> u32 {
-        let x = self.link(member, score);
-        self.hash_insert(x);
-        x
+        let id = self.alloc_meta(member);
+        let r = self.link(id, score);
+        self.hash_insert(id);
+        r
     }
 
-    /// Links a new node into the skiplist only (Redis's `zslInsert`).
-    fn link(&mut self, member: Box<[u8]>, score: f64) -> u32 {
+    /// Links a new record for node `id` into the skiplist (Redis's
+    /// `zslInsert`).
+    fn link(&mut self, id: u32, score: f64) -> u32 {
         let mut update = [HEAD; MAX_LEVEL];
         let mut rank = [0u32; MAX_LEVEL];
-        let mut x = HEAD;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let l = self.lv(x, i);
-                if l.next != NIL && self.lt(l.next, score, &member) {
-                    rank[i] += l.span;
-                    x = l.next;
-                } else {
-                    break;
+        {
+            let member: &[u8] = &self.meta[id as usize].member;
+            let mut x = HEAD;
+            for i in (0..self.level).rev() {
+                rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+                loop {
+                    let next = self.next(x, i);
+                    if next != NIL && self.lt(next, score, member) {
+                        rank[i] += self.span(x, i);
+                        x = next;
+                    } else {
+                        break;
+                    }
                 }
+                update[i] = x;
             }
-            update[i] = x;
         }
         let height = random_level();
         if height > self.level {
             for i in self.level..height {
                 rank[i] = 0;
                 update[i] = HEAD;
-                self.lv_mut(HEAD, i).span = self.len as u32;
+                self.set_span(HEAD, i, self.len as u32);
             }
             self.level = height;
         }
-        let x = self.alloc(member, score, height);
+        let r = self.alloc_rec(height);
+        self.set_score(r, score);
+        self.pool[r as usize + R_ID] = id;
+        self.pool[r as usize + R_HEIGHT] = height as u32;
         for i in 0..height {
             let u = update[i];
-            let ul = self.lv(u, i);
             let crossed = rank[0] - rank[i];
-            *self.lv_mut(x, i) = Level {
-                next: ul.next,
-                span: ul.span - crossed,
-            };
-            *self.lv_mut(u, i) = Level {
-                next: x,
-                span: crossed + 1,
-            };
+            let (next, span) = (self.next(u, i), self.span(u, i));
+            self.set_link(r, i, next, span - crossed);
+            self.set_link(u, i, r, crossed + 1);
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(height) {
-            self.lv_mut(u, i).span += 1;
+            let span = self.span(u, i);
+            self.set_span(u, i, span + 1);
         }
-        self.nodes[x as usize].back = if update[0] == HEAD { NIL } else { update[0] };
-        let next = self.nodes[x as usize].l0.next;
+        self.set_back(r, if update[0] == HEAD { NIL } else { update[0] });
+        let next = self.next(r, 0);
         if next != NIL {
-            self.nodes[next as usize].back = x;
+            self.set_back(next, r);
         } else {
-            self.tail = x;
+            self.tail = r;
         }
+        self.meta[id as usize].rec = r;
         self.len += 1;
-        x
+        r
     }
 
-    /// The update vector for node `x` (its predecessor at every level).
-    fn update_for(&self, x: u32) -> [u32; MAX_LEVEL] {
-        let (score, member) = self.pair(x);
+    /// The update vector of record `r` (its predecessor at every level).
+    fn update_for(&self, r: u32) -> [u32; MAX_LEVEL] {
+        let (score, member) = self.pair(r);
         let mut update = [HEAD; MAX_LEVEL];
-        let mut y = HEAD;
+        let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let next = self.lv(y, i).next;
+                let next = self.next(x, i);
                 if next != NIL && self.lt(next, score, member) {
-                    y = next;
+                    x = next;
                 } else {
                     break;
                 }
             }
-            update[i] = y;
+            update[i] = x;
         }
         update
     }
 
-    /// Redis's `zslDeleteNode`: unlinks `x` given its update vector.
-    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
+    /// Redis's `zslDeleteNode`: unlinks record `r` given its update vector
+    /// and frees the record.
+    fn unlink(&mut self, r: u32, update: &[u32; MAX_LEVEL]) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
-            let ul = self.lv(u, i);
-            if ul.next == x {
-                let xl = self.lv(x, i);
-                *self.lv_mut(u, i) = Level {
-                    next: xl.next,
-                    span: ul.span - 1 + xl.span,
-                };
+            if self.next(u, i) == r {
+                let span = self.span(u, i) - 1 + self.span(r, i);
+                self.set_link(u, i, self.next(r, i), span);
             } else {
-                self.lv_mut(u, i).span -= 1;
+                let span = self.span(u, i);
+                self.set_span(u, i, span - 1);
             }
         }
-        let (next, back) = (self.nodes[x as usize].l0.next, self.nodes[x as usize].back);
+        let (next, back) = (self.next(r, 0), self.back(r));
         if next != NIL {
-            self.nodes[next as usize].back = back;
+            self.set_back(next, back);
         } else {
             self.tail = back;
         }
-        while self.level > 1 && self.lv(HEAD, self.level - 1).next == NIL {
+        while self.level > 1 && self.next(HEAD, self.level - 1) == NIL {
             self.level -= 1;
         }
         self.len -= 1;
+        self.release_rec(r);
     }
 
-    /// Removes node `x` from both structures; returns its member.
-    fn delete(&mut self, x: u32) -> Box<[u8]> {
-        let update = self.update_for(x);
-        debug_assert_eq!(self.lv(update[0], 0).next, x);
-        self.unlink(x, &update);
-        self.hash_remove(x);
-        self.release(x)
+    /// Removes record `r`'s node from both structures; returns its member.
+    fn delete(&mut self, r: u32) -> Box<[u8]> {
+        let update = self.update_for(r);
+        debug_assert_eq!(self.next(update[0], 0), r);
+        let id = self.id(r);
+        self.unlink(r, &update);
+        self.hash_remove(id);
+        self.release_meta(id)
     }
 
-    /// Changes node `x`'s score, in place when the order allows (Redis's
-    /// `zslUpdateScore`), else by relinking; the hash index is unchanged.
-    fn update_score(&mut self, x: u32, score: f64) {
-        let n = &self.nodes[x as usize];
-        let (back, next) = (n.back, n.l0.next);
-        let member = &n.member;
+    /// Changes record `r`'s score: in place when the order allows (Redis's
+    /// `zslUpdateScore`), else by relinking the node under a new record.
+    fn update_score(&mut self, r: u32, score: f64) {
+        let (back, next) = (self.back(r), self.next(r, 0));
+        let member = self.member(r);
         let after_back = back == NIL || self.lt(back, score, member);
         let before_next = next == NIL || {
-            let m = &self.nodes[next as usize];
-            cmp_pair(score, member, m.score, &m.member) == Ordering::Less
+            let (ns, nm) = self.pair(next);
+            cmp_pair(score, member, ns, nm) == Ordering::Less
         };
         if after_back && before_next {
-            self.nodes[x as usize].score = score;
+            self.set_score(r, score);
             return;
         }
-        // Relink: unlink, then insert the same member into a fresh node and
-        // move it into slot x so that the hash index stays valid.
-        let update = self.update_for(x);
-        self.unlink(x, &update);
-        let member = std::mem::take(&mut self.nodes[x as usize].member);
-        let hnext = self.nodes[x as usize].hnext;
-        self.nodes[x as usize].upper = None;
-        // Park slot x on the free list so `link` reuses exactly it.
-        let saved_free = self.free;
-        self.free = x;
-        self.nodes[x as usize].hnext = NIL;
-        self.nfree += 1;
-        let y = self.link(member, score);
-        debug_assert_eq!(y, x);
-        self.free = saved_free;
-        self.nodes[x as usize].hnext = hnext;
+        let id = self.id(r);
+        let update = self.update_for(r);
+        self.unlink(r, &update);
+        self.link(id, score);
     }
 
     /// Removes ranks `start..=end` (1-based); returns how many
@@ -1247,10 +1292,10 @@ impl Skip {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.lv(x, i);
-                if l.next != NIL && traversed + (l.span as usize) < start {
-                    traversed += l.span as usize;
-                    x = l.next;
+                let next = self.next(x, i);
+                if next != NIL && traversed + (self.span(x, i) as usize) < start {
+                    traversed += self.span(x, i) as usize;
+                    x = next;
                 } else {
                     break;
                 }
@@ -1258,13 +1303,14 @@ impl Skip {
             update[i] = x;
         }
         traversed += 1;
-        let mut x = self.lv(x, 0).next;
+        let mut x = self.next(x, 0);
         let mut removed = 0;
         while x != NIL && traversed <= end {
-            let next = self.nodes[x as usize].l0.next;
+            let next = self.next(x, 0);
+            let id = self.id(x);
             self.unlink(x, &update);
-            self.hash_remove(x);
-            self.release(x);
+            self.hash_remove(id);
+            self.release_meta(id);
             removed += 1;
             traversed += 1;
             x = next;
@@ -1272,18 +1318,18 @@ impl Skip {
         removed
     }
 
-    /// The 1-based rank of node `x`.
-    fn rank_of(&self, x: u32) -> usize {
-        let (score, member) = self.pair(x);
+    /// The 1-based rank of record `r`.
+    fn rank_of(&self, r: u32) -> usize {
+        let (score, member) = self.pair(r);
         let mut rank = 0usize;
-        let mut y = HEAD;
+        let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.lv(y, i);
-                if l.next != NIL && (l.next == x || self.lt(l.next, score, member)) {
-                    rank += l.span as usize;
-                    y = l.next;
-                    if y == x {
+                let next = self.next(x, i);
+                if next != NIL && (next == r || self.lt(next, score, member)) {
+                    rank += self.span(x, i) as usize;
+                    x = next;
+                    if x == r {
                         return rank;
                     }
                 } else {
@@ -1294,16 +1340,16 @@ impl Skip {
         rank
     }
 
-    /// The node of 1-based rank `rank` (NIL when out of range).
+    /// The record of 1-based rank `rank` (NIL when out of range).
     fn by_rank(&self, rank: usize) -> u32 {
         let mut traversed = 0usize;
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.lv(x, i);
-                if l.next != NIL && traversed + (l.span as usize) <= rank {
-                    traversed += l.span as usize;
-                    x = l.next;
+                let next = self.next(x, i);
+                if next != NIL && traversed + (self.span(x, i) as usize) <= rank {
+                    traversed += self.span(x, i) as usize;
+                    x = next;
                 } else {
                     break;
                 }
@@ -1324,7 +1370,7 @@ impl Skip {
             return false;
         }
         let (ts, tm) = self.pair(self.tail);
-        let (hs, hm) = self.pair(self.nodes[0].l0.next);
+        let (hs, hm) = self.pair(self.next(HEAD, 0));
         gte_min(ts, tm) && lte_max(hs, hm)
     }
 
@@ -1340,19 +1386,19 @@ impl Skip {
         let mut rank = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.lv(x, i);
-                if l.next == NIL {
+                let next = self.next(x, i);
+                if next == NIL {
                     break;
                 }
-                let (s, m) = self.pair(l.next);
+                let (s, m) = self.pair(next);
                 if gte_min(s, m) {
                     break;
                 }
-                rank += l.span as usize;
-                x = l.next;
+                rank += self.span(x, i) as usize;
+                x = next;
             }
         }
-        let x = self.lv(x, 0).next;
+        let x = self.next(x, 0);
         if x == NIL {
             return None;
         }
@@ -1372,16 +1418,16 @@ impl Skip {
         let mut rank = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.lv(x, i);
-                if l.next == NIL {
+                let next = self.next(x, i);
+                if next == NIL {
                     break;
                 }
-                let (s, m) = self.pair(l.next);
+                let (s, m) = self.pair(next);
                 if !lte_max(s, m) {
                     break;
                 }
-                rank += l.span as usize;
-                x = l.next;
+                rank += self.span(x, i) as usize;
+                x = next;
             }
         }
         if x == HEAD {
@@ -1391,16 +1437,34 @@ impl Skip {
         gte_min(s, m).then(|| rank - 1)
     }
 
-    /// Rebuilds the arena when most of it is free slots.
+    /// A uniformly random live node's record (the list is not empty): a
+    /// random id, drawn again while it is free. Free ids are at most twice
+    /// the live ones plus 64 (see [`Skip::maybe_shrink`]), so this takes
+    /// O(1) expected draws.
+    fn random_node(&self) -> u32 {
+        loop {
+            let id = rand_below(self.meta.len() as u64) as usize;
+            let rec = self.meta[id].rec;
+            if rec != NIL {
+                return rec;
+            }
+        }
+    }
+
+    /// Rebuilds the structure when most of its pool or ids are free, and
+    /// shrinks the hash index when it is mostly empty.
     fn maybe_shrink(&mut self) {
-        if self.nfree > 64 && self.nfree > 2 * self.len {
+        let used_words = self.pool.len() - self.free_words;
+        if (self.free_words > 1024 && self.free_words > 2 * used_words)
+            || (self.nfree_meta > 64 && self.nfree_meta > 2 * self.len)
+        {
             let mut fresh = Skip::with_capacity(self.len);
-            let mut x = self.nodes[0].l0.next;
+            let mut x = self.next(HEAD, 0);
             while x != NIL {
-                let n = &mut self.nodes[x as usize];
-                let member = std::mem::take(&mut n.member);
-                let score = n.score;
-                x = n.l0.next;
+                let score = self.score(x);
+                let id = self.id(x) as usize;
+                let member = std::mem::take(&mut self.meta[id].member);
+                x = self.next(x, 0);
                 fresh.insert(member, score);
             }
             *self = fresh;
@@ -1411,55 +1475,56 @@ impl Skip {
         }
     }
 
-    // --- hash index ---
+    // --- hash index (over ids)
 
+    /// The record of `member`.
     fn find(&self, member: &[u8]) -> Option<u32> {
         if self.buckets.is_empty() {
             return None;
         }
         let mask = self.buckets.len() - 1;
-        let mut x = self.buckets[(member_hash(member) as usize) & mask];
-        while x != NIL {
-            let n = &self.nodes[x as usize];
-            if *n.member == *member {
-                return Some(x);
+        let mut id = self.buckets[(member_hash(member) as usize) & mask];
+        while id != NIL {
+            let m = &self.meta[id as usize];
+            if *m.member == *member {
+                return Some(m.rec);
             }
-            x = n.hnext;
+            id = m.hnext;
         }
         None
     }
 
-    /// Indexes node `x`, already linked into the skiplist.
-    fn hash_insert(&mut self, x: u32) {
+    /// Indexes node `id`, already linked into the skiplist.
+    fn hash_insert(&mut self, id: u32) {
         if self.len > self.buckets.len() {
-            // Rebuilding walks the skiplist, which already holds `x`.
+            // Rebuilding walks the skiplist, which already holds `id`.
             self.rehash((self.buckets.len() * 2).max(4));
             return;
         }
         let mask = self.buckets.len() - 1;
-        let b = (member_hash(&self.nodes[x as usize].member) as usize) & mask;
-        self.nodes[x as usize].hnext = self.buckets[b];
-        self.buckets[b] = x;
+        let b = (member_hash(&self.meta[id as usize].member) as usize) & mask;
+        self.meta[id as usize].hnext = self.buckets[b];
+        self.buckets[b] = id;
     }
 
-    fn hash_remove(&mut self, x: u32) {
+    fn hash_remove(&mut self, id: u32) {
         let mask = self.buckets.len() - 1;
-        let b = (member_hash(&self.nodes[x as usize].member) as usize) & mask;
-        let after = self.nodes[x as usize].hnext;
-        if self.buckets[b] == x {
+        let b = (member_hash(&self.meta[id as usize].member) as usize) & mask;
+        let after = self.meta[id as usize].hnext;
+        if self.buckets[b] == id {
             self.buckets[b] = after;
             return;
         }
         let mut y = self.buckets[b];
         while y != NIL {
-            let next = self.nodes[y as usize].hnext;
-            if next == x {
-                self.nodes[y as usize].hnext = after;
+            let next = self.meta[y as usize].hnext;
+            if next == id {
+                self.meta[y as usize].hnext = after;
                 return;
             }
             y = next;
         }
-        debug_assert!(false, "node {x} missing from its hash chain");
+        debug_assert!(false, "node {id} missing from its hash chain");
     }
 
     fn rehash(&mut self, size: usize) {
@@ -1467,12 +1532,13 @@ impl Skip {
         buckets.reserve_exact(size);
         buckets.resize(size, NIL);
         let mask = size - 1;
-        let mut x = self.nodes[0].l0.next;
+        let mut x = self.next(HEAD, 0);
         while x != NIL {
-            let b = (member_hash(&self.nodes[x as usize].member) as usize) & mask;
-            self.nodes[x as usize].hnext = buckets[b];
-            buckets[b] = x;
-            x = self.nodes[x as usize].l0.next;
+            let id = self.id(x);
+            let b = (member_hash(&self.meta[id as usize].member) as usize) & mask;
+            self.meta[id as usize].hnext = buckets[b];
+            buckets[b] = id;
+            x = self.next(x, 0);
         }
         self.buckets = buckets;
     }
@@ -1488,12 +1554,12 @@ impl Skip {
         let mut emitted = 0usize;
         let mut budget = count.saturating_mul(20);
         loop {
-            let mut x = self.buckets[(cursor & mask) as usize];
-            while x != NIL {
-                let n = &self.nodes[x as usize];
-                f(&n.member, n.score);
+            let mut id = self.buckets[(cursor & mask) as usize];
+            while id != NIL {
+                let m = &self.meta[id as usize];
+                f(&m.member, self.score(m.rec));
                 emitted += 1;
-                x = n.hnext;
+                id = m.hnext;
             }
             cursor |= !mask;
             cursor = cursor.reverse_bits().wrapping_add(1).reverse_bits();
@@ -1507,12 +1573,13 @@ impl Skip {
     #[cfg(test)]
     fn check(&self) {
         // Level 0 is ordered and doubly linked; spans add up to ranks.
-        let mut x = self.nodes[0].l0.next;
+        let mut x = self.next(HEAD, 0);
         let mut prev = NIL;
         let mut n = 0;
+        let mut live_words = rec_words(MAX_LEVEL);
         let mut rank_of = std::collections::HashMap::new();
         while x != NIL {
-            assert_eq!(self.nodes[x as usize].back, prev, "back link");
+            assert_eq!(self.back(x), prev, "back link");
             if prev != NIL {
                 let (ps, pm) = self.pair(prev);
                 let (s, m) = self.pair(x);
@@ -1520,13 +1587,11 @@ impl Skip {
             }
             n += 1;
             rank_of.insert(x, n);
-            assert_eq!(
-                self.find(&self.nodes[x as usize].member),
-                Some(x),
-                "hash index"
-            );
+            live_words += rec_words(self.height(x));
+            assert_eq!(self.meta[self.id(x) as usize].rec, x, "meta points back");
+            assert_eq!(self.find(self.member(x)), Some(x), "hash index");
             prev = x;
-            x = self.nodes[x as usize].l0.next;
+            x = self.next(x, 0);
         }
         assert_eq!(n, self.len);
         assert_eq!(self.tail, prev);
@@ -1534,35 +1599,40 @@ impl Skip {
             let mut y = HEAD;
             let mut r = 0usize;
             loop {
-                let l = self.lv(y, i);
-                if l.next == NIL {
-                    assert_eq!(r + l.span as usize, self.len, "null span at level {i}");
+                let next = self.next(y, i);
+                if next == NIL {
+                    assert_eq!(
+                        r + self.span(y, i) as usize,
+                        self.len,
+                        "null span at level {i}"
+                    );
                     break;
                 }
-                r += l.span as usize;
-                assert_eq!(rank_of[&l.next], r, "span at level {i}");
-                y = l.next;
+                r += self.span(y, i) as usize;
+                assert_eq!(rank_of[&next], r, "span at level {i}");
+                y = next;
             }
         }
         let chained: usize = (0..self.buckets.len())
             .map(|b| {
                 let mut c = 0;
-                let mut x = self.buckets[b];
-                while x != NIL {
+                let mut id = self.buckets[b];
+                while id != NIL {
                     c += 1;
-                    x = self.nodes[x as usize].hnext;
+                    id = self.meta[id as usize].hnext;
                 }
                 c
             })
             .sum();
         assert_eq!(chained, self.len, "hash index size");
+        assert_eq!(self.meta.len(), self.len + self.nfree_meta, "id accounting");
+        let free = self.meta.iter().filter(|m| m.rec == NIL).count();
+        assert_eq!(free, self.nfree_meta, "free ids are marked");
         assert_eq!(
-            self.nodes.len() - 1,
-            self.len + self.nfree,
-            "arena accounting"
+            self.pool.len(),
+            live_words + self.free_words,
+            "pool accounting"
         );
-        let marked = self.nodes[1..].iter().filter(|n| n.score.is_nan()).count();
-        assert_eq!(marked, self.nfree, "free slots are marked");
     }
 }
 
