@@ -79,7 +79,7 @@ fn timeouts_return_none_even_past_a_shorter_read_timeout() {
         for proto in [Protocol::Resp2, Protocol::Resp3] {
             let mut c = impatient(&s, proto);
             let k = s.kind();
-            let t = 0.15;
+            let t = 0.05;
             assert_eq!(
                 c.blpop::<_, Option<(String, String)>>(["e1", "e2"], t)
                     .unwrap(),
