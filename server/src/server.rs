@@ -97,6 +97,9 @@ pub struct Hot {
     pub output_limits: [[AtomicU64; 3]; 2],
     /// `list-max-listpack-size` (read on every list push).
     pub list_max_listpack_size: AtomicI64,
+    /// `zset-max-listpack-entries` and `zset-max-listpack-value` (read on
+    /// every ZADD).
+    pub zset_max_listpack: [AtomicU64; 2],
 }
 
 impl Hot {
@@ -119,6 +122,15 @@ impl Hot {
         }
         let list_fill = c.int_option("list-max-listpack-size").unwrap_or(-2);
         self.list_max_listpack_size.store(list_fill, Ordering::Relaxed);
+        for (slot, (name, default)) in self.zset_max_listpack.iter().zip([
+            ("zset-max-listpack-entries", 128),
+            ("zset-max-listpack-value", 64),
+        ]) {
+            let v = c
+                .int_option(name)
+                .map_or(default, |v| u64::try_from(v).unwrap_or(0));
+            slot.store(v, Ordering::Relaxed);
+        }
     }
 }
 

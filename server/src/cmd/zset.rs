@@ -24,16 +24,16 @@ use crate::util::num::{
 use crate::util::rand::rand_below;
 use crate::value::Value;
 
-/// The encoding thresholds currently configured.
+/// The encoding thresholds currently configured (mirrored in
+/// [`crate::server::Hot`], so reading them takes no lock).
 pub fn limits(c: &Ctx<'_>) -> Limits {
-    let cfg = c.shared.config();
-    let get = |name: &str, default: usize| {
-        cfg.int_option(name)
-            .map_or(default, |v| usize::try_from(v).unwrap_or(0))
+    let [entries, value] = &c.shared.hot.zset_max_listpack;
+    let get = |v: &std::sync::atomic::AtomicU64| {
+        usize::try_from(v.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(usize::MAX)
     };
     Limits {
-        entries: get("zset-max-listpack-entries", 128),
-        value: get("zset-max-listpack-value", 64),
+        entries: get(entries),
+        value: get(value),
     }
 }
 
