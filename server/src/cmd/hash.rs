@@ -6,6 +6,7 @@ use super::keys::parse_cursor;
 use super::{Ctx, Keys, Spec};
 use crate::db::Locked;
 use crate::error::{CmdError, CmdResult};
+use crate::notify::{GENERIC, HASH};
 use crate::server::LoopStats;
 use crate::types::hash::{packed_size, Hash, Limits};
 use crate::util::glob::glob_match;
@@ -115,6 +116,7 @@ pub fn hset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         return Err(CmdError::arity("hset"));
     }
     let n = hset_generic(c, a)?;
+    c.notify(HASH, "hset", a[1]);
     c.out.int(n);
     Ok(())
 }
@@ -125,6 +127,7 @@ pub fn hmset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         return Err(CmdError::arity("hmset"));
     }
     hset_generic(c, a)?;
+    c.notify(HASH, "hset", a[1]);
     c.out.ok();
     Ok(())
 }
@@ -139,6 +142,9 @@ pub fn hsetnx(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         h.set(a[2], a[3], l);
         Ok(true)
     })?;
+    if set {
+        c.notify(HASH, "hset", a[1]);
+    }
     c.out.int(set as i64);
     Ok(())
 }
@@ -220,8 +226,13 @@ pub fn hdel(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    if h.is_empty() {
+    let emptied = h.is_empty();
+    if deleted > 0 {
+        c.notify(HASH, "hdel", a[1]);
+    }
+    if emptied {
         c.ks.remove(a[1]);
+        c.notify(GENERIC, "del", a[1]);
     }
     c.out.int(deleted);
     Ok(())
@@ -263,6 +274,7 @@ pub fn hincrby(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         h.set(a[2], itoa::Buffer::new().format(n).as_bytes(), l);
         Ok(n)
     })?;
+    c.notify(HASH, "hincrby", a[1]);
     c.out.int(n);
     Ok(())
 }
@@ -290,6 +302,7 @@ pub fn hincrbyfloat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         h.set(a[2], &text, l);
         Ok(text)
     })?;
+    c.notify(HASH, "hincrbyfloat", a[1]);
     c.out.bulk(&text);
     Ok(())
 }

@@ -14,6 +14,7 @@ use super::keys::parse_cursor;
 use super::{Ctx, Keys, Spec};
 use crate::db::Locked;
 use crate::error::{CmdError, CmdResult};
+use crate::notify::{GENERIC, SET};
 use crate::reply::Reply;
 use crate::server::LoopStats;
 use crate::types::set::{Limits, Member, OwnedMember, Set};
@@ -93,6 +94,9 @@ pub fn sadd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             n
         }
     };
+    if added > 0 {
+        c.notify(SET, "sadd", a[1]);
+    }
     c.out.int(added);
     Ok(())
 }
@@ -112,8 +116,13 @@ pub fn srem(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    if deleted > 0 {
+        c.notify(SET, "srem", a[1]);
+    }
+    if emptied {
         c.ks.remove(a[1]);
+        c.notify(GENERIC, "del", a[1]);
     }
     c.out.int(deleted);
     Ok(())
@@ -141,18 +150,23 @@ pub fn smove(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         c.out.int(0);
         return Ok(());
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    c.notify(SET, "srem", src);
+    if emptied {
         c.ks.remove(src);
+        c.notify(GENERIC, "del", src);
     }
-    match write(&mut c.ks, dst)? {
-        Some(d) => {
-            d.add(m, l);
-        }
+    let added = match write(&mut c.ks, dst)? {
+        Some(d) => d.add(m, l),
         None => {
             let mut d = Set::for_member(m);
             d.add(m, l);
             c.ks.set(dst, Value::Set(Box::new(d)), false);
+            true
         }
+    };
+    if added {
+        c.notify(SET, "sadd", dst);
     }
     c.out.int(1);
     Ok(())
@@ -207,8 +221,11 @@ pub fn spop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         Some(m) => bulk_member(c.out, m.as_member()),
         None => c.out.null(),
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    c.notify(SET, "spop", a[1]);
+    if emptied {
         c.ks.remove(a[1]);
+        c.notify(GENERIC, "del", a[1]);
     }
     Ok(())
 }
@@ -239,6 +256,8 @@ fn spop_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if count >= size {
         reply_set(c.out, s);
         c.ks.remove(a[1]);
+        c.notify(SET, "spop", a[1]);
+        c.notify(GENERIC, "del", a[1]);
         return Ok(());
     }
     c.out.set(count as usize);
@@ -259,6 +278,7 @@ fn spop_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         *s = kept;
     }
+    c.notify(SET, "spop", a[1]);
     Ok(())
 }
 
@@ -361,15 +381,23 @@ enum Dest<'x> {
 
 /// Stores `members` at `dst` (deleting it when empty, overwriting any
 /// type) and replies with the stored set's size.
-fn store(c: &mut Ctx<'_>, dst: &[u8], members: impl IntoIterator<Item = OwnedMember>) {
+fn store(c: &mut Ctx<'_>, dst: &[u8], members: &[OwnedMember], event: &str) {
     let l = limits(c);
-    let members: Vec<OwnedMember> = members.into_iter().collect();
     let s = Set::from_members(members.iter().map(OwnedMember::as_member), l);
+    store_set(c, dst, s, event);
+}
+
+/// Stores `s` at `dst` (deleting `dst` when `s` is empty, overwriting any
+/// type), publishes `event` (or `del`), and replies with the size.
+fn store_set(c: &mut Ctx<'_>, dst: &[u8], s: Set, event: &str) {
     let n = s.len();
     if n == 0 {
-        c.ks.remove(dst);
+        if c.ks.remove(dst).is_some() {
+            c.notify(GENERIC, "del", dst);
+        }
     } else {
         c.ks.set(dst, Value::Set(Box::new(s)), false);
+        c.notify(SET, event, dst);
     }
     c.out.int(n as i64);
 }
@@ -379,7 +407,7 @@ fn sinter_generic(c: &mut Ctx<'_>, keys: &[&[u8]], dest: Dest<'_>) -> CmdResult 
     if sizes.iter().any(Option::is_none) {
         match dest {
             Dest::Reply => c.out.set(0),
-            Dest::Store(dst) => store(c, dst, []),
+            Dest::Store(dst) => store(c, dst, &[], "sinterstore"),
             Dest::Card(_) => c.out.int(0),
         }
         return Ok(());
@@ -404,7 +432,7 @@ fn sinter_generic(c: &mut Ctx<'_>, keys: &[&[u8]], dest: Dest<'_>) -> CmdResult 
                 bulk_member(c.out, m.as_member());
             }
         }
-        Dest::Store(dst) => store(c, dst, v),
+        Dest::Store(dst) => store(c, dst, &v, "sinterstore"),
         Dest::Card(limit) => {
             let n = v.len() as u64;
             c.out.int(if limit > 0 { n.min(limit) } else { n } as i64);
@@ -427,23 +455,16 @@ fn sunion_generic(c: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>) -> CmdRes
             }
         }
     }
-    finish(c, result, dst);
+    finish(c, result, dst, "sunionstore");
     Ok(())
 }
 
-/// Replies with a computed set, or stores it at `dst`.
-fn finish(c: &mut Ctx<'_>, result: Set, dst: Option<&[u8]>) {
+/// Replies with a computed set, or stores it at `dst` (publishing
+/// `event`).
+fn finish(c: &mut Ctx<'_>, result: Set, dst: Option<&[u8]>, event: &str) {
     match dst {
         None => reply_set(c.out, &result),
-        Some(dst) => {
-            let n = result.len();
-            if n == 0 {
-                c.ks.remove(dst);
-            } else {
-                c.ks.set(dst, Value::Set(Box::new(result)), false);
-            }
-            c.out.int(n as i64);
-        }
+        Some(dst) => store_set(c, dst, result, event),
     }
 }
 
@@ -469,7 +490,7 @@ fn sdiff_generic(c: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>) -> CmdResu
         }
     }
     let result = Set::from_members(v.iter().map(OwnedMember::as_member), l);
-    finish(c, result, dst);
+    finish(c, result, dst, "sdiffstore");
     Ok(())
 }
 
