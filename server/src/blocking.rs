@@ -165,6 +165,28 @@ impl Blocking {
         self.remove(&mut g, id)
     }
 
+    /// The first waiter on `(db, key)` whose op wants a list (`list`) or a
+    /// sorted set, without claiming it.
+    pub fn peek_first(&self, db: usize, key: &[u8], list: bool) -> Option<Waiter> {
+        let g = self.lock();
+        let q = g.by_key.get(&(db, key.to_vec()))?;
+        q.iter()
+            .filter_map(|id| g.waiters.get(id))
+            .find(|w| w.op.wants_list() == list)
+            .cloned()
+    }
+
+    /// The keys of database `db` that clients wait on (SWAPDB re-checks
+    /// them).
+    pub fn keys_in_db(&self, db: usize) -> Vec<Vec<u8>> {
+        self.lock()
+            .by_key
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
     /// True when someone waits on `(db, key)`.
     pub fn has_waiters(&self, db: usize, key: &[u8]) -> bool {
         self.lock().by_key.contains_key(&(db, key.to_vec()))

@@ -55,6 +55,8 @@ pub struct ClientMeta {
     pub psub: AtomicUsize,
     /// Shard channels subscribed.
     pub ssub: AtomicUsize,
+    /// Blocked on keys (CLIENT LIST flag `b`).
+    pub blocked: AtomicBool,
 }
 
 impl ClientMeta {
@@ -91,6 +93,7 @@ impl ClientMeta {
             sub: AtomicUsize::new(0),
             psub: AtomicUsize::new(0),
             ssub: AtomicUsize::new(0),
+            blocked: AtomicBool::new(false),
         }
     }
 
@@ -115,6 +118,9 @@ impl ClientMeta {
         }
         if self.multi.load(Ordering::Relaxed) {
             flags.push('x');
+        }
+        if self.blocked.load(Ordering::Relaxed) {
+            flags.push('b');
         }
         if self.unix {
             flags.push('U');
@@ -183,6 +189,15 @@ impl Subscriptions {
         match space {
             Space::Shard => self.shard.len(),
             _ => self.channels.len() + self.patterns.len(),
+        }
+    }
+
+    /// True when subscribed to `name` in `space`.
+    pub fn contains(&self, space: Space, name: &[u8]) -> bool {
+        match space {
+            Space::Channel => self.channels.contains(name),
+            Space::Pattern => self.patterns.contains(name),
+            Space::Shard => self.shard.contains(name),
         }
     }
 

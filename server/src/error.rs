@@ -93,6 +93,20 @@ impl CmdError {
         )
     }
 
+    /// Redis's `addReplySubcommandSyntaxError`: a subcommand given the wrong
+    /// arguments, named as the client typed it.
+    pub fn subcommand_syntax(container: &[u8], sub: &[u8]) -> CmdError {
+        let sub = c_str(sub);
+        CmdError::quoting(
+            "ERR unknown subcommand or wrong number of arguments for '",
+            &sub[..sub.len().min(128)],
+            &format!(
+                "'. Try {} HELP.",
+                String::from_utf8_lossy(c_str(container)).to_ascii_uppercase()
+            ),
+        )
+    }
+
     /// Appends the error line (`-...\r\n`) to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         match self {

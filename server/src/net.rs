@@ -82,6 +82,13 @@ impl LoopHandle {
             .unwrap_or_else(|p| p.into_inner())
             .push(msg);
     }
+
+    fn is_empty(&self) -> bool {
+        self.inbox
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
 }
 
 /// A client socket.
@@ -267,6 +274,8 @@ struct EventLoop {
     ids: std::collections::HashMap<u64, usize, ahash::RandomState>,
     /// Blocked clients with a deadline: (deadline ms, client id).
     deadlines: std::collections::BTreeSet<(u64, u64)>,
+    /// Connections that received pub/sub messages since the last flush.
+    delivered: Vec<usize>,
     listeners: Vec<Listener>,
     signals: Option<UnixStream>,
     next_loop: usize,
@@ -323,6 +332,7 @@ pub fn run_loops(
             free: Vec::new(),
             ids: Default::default(),
             deadlines: Default::default(),
+            delivered: Vec::new(),
             listeners: Vec::new(),
             signals: None,
             next_loop: 0,
@@ -375,6 +385,7 @@ impl EventLoop {
     }
 
     fn run(mut self) -> io::Result<()> {
+        crate::pubsub::open_outbox(self.shared.loop_stats.len());
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
         let mut shutdown_deadline: Option<Instant> = None;
@@ -422,9 +433,21 @@ impl EventLoop {
             for i in std::mem::take(&mut self.again) {
                 self.on_readable(i);
             }
-            // Messages this loop queued for itself (pub/sub) without a wake.
-            self.drain_inbox();
-            self.expire_blocked();
+            // Send what this iteration's commands published (one message
+            // and one wake-up per loop), then take what others and this loop
+            // itself queued, until nothing is left: a client resumed here
+            // may publish again.
+            loop {
+                crate::pubsub::flush_outbox(&self.shared, self.index);
+                self.drain_inbox();
+                self.expire_blocked();
+                crate::pubsub::flush_outbox(&self.shared, self.index);
+                let loops = self.shared.loops.get().expect("loops are set before running");
+                if loops[self.index].is_empty() {
+                    break;
+                }
+            }
+            self.flush_delivered();
             if self.stopping && shutdown_deadline.is_none() {
                 self.begin_shutdown();
                 shutdown_deadline = Some(Instant::now() + Duration::from_secs(2));
@@ -501,6 +524,7 @@ impl EventLoop {
         if let Some(b) = conn.client.blocked.take() {
             self.deadlines.remove(&(b.deadline, client));
         }
+        conn.client.meta.blocked.store(false, Ordering::Relaxed);
         conn.out.buf.extend_from_slice(reply);
         self.resume(i);
     }
@@ -524,6 +548,7 @@ impl EventLoop {
                 continue;
             };
             conn.client.blocked = None;
+            conn.client.meta.blocked.store(false, Ordering::Relaxed);
             w.op.timeout_reply(&mut conn.out);
             self.resume(i);
         }
@@ -558,7 +583,6 @@ impl EventLoop {
 
     /// Appends pub/sub messages to their clients' output and writes it.
     fn deliver(&mut self, batch: Vec<crate::pubsub::Delivery>) {
-        let mut touched: Vec<usize> = Vec::new();
         for d in batch {
             let Some(&i) = self.ids.get(&d.client) else {
                 continue;
@@ -566,18 +590,29 @@ impl EventLoop {
             let Some(conn) = self.conns[i].as_mut() else {
                 continue;
             };
-            let out = &mut conn.out;
-            out.push(if d.pattern.is_some() { 4 } else { 3 });
-            out.bulk(d.kind.as_bytes());
-            if let Some(p) = &d.pattern {
-                out.bulk(p);
+            if !d.still_subscribed(&conn.client.subs) {
+                // Published before the client unsubscribed, delivered after
+                // its confirmation: Redis would never send it now.
+                continue;
             }
-            out.bulk(&d.channel);
-            out.bulk(&d.payload);
-            if touched.last() != Some(&i) {
-                touched.push(i);
+            d.write_to(&mut conn.out);
+            // The limit is checked per message, so a stalled subscriber's
+            // buffer never outgrows it by more than one message.
+            if conn.over_output_limit(&self.shared.hot) {
+                warning!("Client closed for overcoming of output buffer limits.");
+                self.close(i);
+                continue;
+            }
+            if self.delivered.last() != Some(&i) {
+                self.delivered.push(i);
             }
         }
+    }
+
+    /// Writes out what pub/sub messages added to connections: once per
+    /// connection per loop iteration, not once per message.
+    fn flush_delivered(&mut self) {
+        let mut touched = std::mem::take(&mut self.delivered);
         touched.sort_unstable();
         touched.dedup();
         for i in touched {
@@ -916,7 +951,7 @@ impl EventLoop {
             drop(s);
             if !events.is_empty() {
                 let events = events.into_iter().map(|(e, k)| (db, e, k)).collect();
-                crate::notify::publish_logged(&self.shared, self.index, events);
+                crate::notify::publish_logged(&self.shared, events);
             }
             if visited % 64 == 0 && started.elapsed() > Duration::from_millis(1) {
                 break;

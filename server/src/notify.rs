@@ -105,34 +105,52 @@ pub fn wanted(shared: &Shared, class: u32) -> bool {
     f & class != 0 && f & (KEYSPACE | KEYEVENT) != 0
 }
 
-/// Publishes one event about `key` in database `db`.
-pub fn publish(shared: &Shared, from_loop: usize, class: u32, event: &str, db: usize, key: &[u8]) {
+/// Publishes one event about `key` in database `db`. Messages for `own`
+/// (the client whose command caused the event) are returned for the caller
+/// to write before the command's reply.
+pub fn publish_for(
+    shared: &Shared,
+    own: Option<u64>,
+    class: u32,
+    event: &str,
+    db: usize,
+    key: &[u8],
+) -> Vec<crate::pubsub::Delivery> {
     let f = shared.hot.notify.load(Ordering::Relaxed);
+    let mut mine = Vec::new();
     if f & class == 0 {
-        return;
+        return mine;
     }
     if f & KEYSPACE != 0 {
         let mut ch = format!("__keyspace@{db}__:").into_bytes();
         ch.extend_from_slice(key);
-        shared
+        let (_, m) = shared
             .pubsub
-            .publish(shared, Space::Channel, &ch, event.as_bytes(), from_loop);
+            .publish(shared, Space::Channel, &ch, event.as_bytes(), own);
+        mine.extend(m);
     }
     if f & KEYEVENT != 0 {
         let ch = format!("__keyevent@{db}__:{event}");
-        shared
+        let (_, m) = shared
             .pubsub
-            .publish(shared, Space::Channel, ch.as_bytes(), key, from_loop);
+            .publish(shared, Space::Channel, ch.as_bytes(), key, own);
+        mine.extend(m);
     }
+    mine
+}
+
+/// [`publish_for`] on behalf of no client in particular.
+pub fn publish(shared: &Shared, class: u32, event: &str, db: usize, key: &[u8]) {
+    publish_for(shared, None, class, event, db, key);
 }
 
 /// Publishes the new/expired key events shards logged (see
 /// [`crate::db::LOG_EVENTS`]).
-pub fn publish_logged(shared: &Shared, from_loop: usize, events: Vec<(usize, KeyEvent, Box<[u8]>)>) {
+pub fn publish_logged(shared: &Shared, events: Vec<(usize, KeyEvent, Box<[u8]>)>) {
     for (db, e, key) in events {
         match e {
-            KeyEvent::New => publish(shared, from_loop, NEW, "new", db, &key),
-            KeyEvent::Expired => publish(shared, from_loop, EXPIRED, "expired", db, &key),
+            KeyEvent::New => publish(shared, NEW, "new", db, &key),
+            KeyEvent::Expired => publish(shared, EXPIRED, "expired", db, &key),
         }
     }
 }
@@ -141,15 +159,16 @@ impl Ctx<'_> {
     /// Publishes a keyspace event about `key` in the selected database, as
     /// Redis's `notifyKeyspaceEvent` (a no-op unless enabled).
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
-        if wanted(self.shared, class) {
-            publish(self.shared, self.client.meta.loop_index, class, event, self.ks.db, key);
-        }
+        let db = self.ks.db;
+        self.notify_in(db, class, event, key);
     }
 
     /// [`Ctx::notify`] for a key of another database.
     pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
         if wanted(self.shared, class) {
-            publish(self.shared, self.client.meta.loop_index, class, event, db, key);
+            let own = Some(self.client.id());
+            let mine = publish_for(self.shared, own, class, event, db, key);
+            self.pushes.extend(mine);
         }
     }
 }

@@ -6,6 +6,7 @@
 //! through its inbox. A loop's inbox is a FIFO, so messages from one
 //! publisher reach every subscriber in the order they were published.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +25,66 @@ pub enum Space {
     Shard,
 }
 
+thread_local! {
+    /// On an event loop thread: messages produced while it runs commands,
+    /// per destination loop, sent in one inbox message (and one wake-up)
+    /// per loop when the loop calls [`flush_outbox`]. `None` elsewhere.
+    static OUTBOX: RefCell<Option<Vec<Vec<Delivery>>>> = const { RefCell::new(None) };
+}
+
+/// Makes the current thread batch its deliveries (event loops call this
+/// once at start).
+pub fn open_outbox(loops: usize) {
+    OUTBOX.with(|o| *o.borrow_mut() = Some(vec![Vec::new(); loops]));
+}
+
+/// Queues one delivery for loop `l`: batched in the thread's outbox when it
+/// has one, else sent at once.
+fn post(shared: &Shared, l: usize, d: Delivery) {
+    let batched = OUTBOX.with(|o| match o.borrow_mut().as_mut() {
+        Some(boxes) if l < boxes.len() => {
+            boxes[l].push(d.clone());
+            true
+        }
+        _ => false,
+    });
+    if !batched {
+        if let Some(loops) = shared.loops.get() {
+            loops[l].send(LoopMsg::Deliver(vec![d]));
+        }
+    }
+}
+
+/// Sends what the current thread's outbox holds: one message per loop, a
+/// wake-up only for other loops (`me` drains its own inbox itself). Returns
+/// true when something was queued for `me`.
+pub fn flush_outbox(shared: &Shared, me: usize) -> bool {
+    let batches: Vec<(usize, Vec<Delivery>)> = OUTBOX.with(|o| {
+        let mut o = o.borrow_mut();
+        let Some(boxes) = o.as_mut() else {
+            return Vec::new();
+        };
+        boxes
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(l, b)| (l, std::mem::take(b)))
+            .collect()
+    });
+    let mut mine = false;
+    if let Some(loops) = shared.loops.get() {
+        for (l, batch) in batches {
+            if l == me {
+                loops[l].queue(LoopMsg::Deliver(batch));
+                mine = true;
+            } else {
+                loops[l].send(LoopMsg::Deliver(batch));
+            }
+        }
+    }
+    mine
+}
+
 /// One message for one client.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -37,6 +98,29 @@ pub struct Delivery {
     pub channel: Arc<[u8]>,
     /// The payload.
     pub payload: Arc<[u8]>,
+}
+
+impl Delivery {
+    /// True when the receiving client still holds the subscription this
+    /// message was routed by.
+    pub fn still_subscribed(&self, subs: &crate::client::Subscriptions) -> bool {
+        match (&self.pattern, self.kind) {
+            (Some(p), _) => subs.contains(Space::Pattern, p),
+            (None, "smessage") => subs.contains(Space::Shard, &self.channel),
+            (None, _) => subs.contains(Space::Channel, &self.channel),
+        }
+    }
+
+    /// Writes the message as the receiver's protocol wants it.
+    pub fn write_to(&self, out: &mut crate::reply::Reply) {
+        out.push(if self.pattern.is_some() { 4 } else { 3 });
+        out.bulk(self.kind.as_bytes());
+        if let Some(p) = &self.pattern {
+            out.bulk(p);
+        }
+        out.bulk(&self.channel);
+        out.bulk(&self.payload);
+    }
 }
 
 type Subs = HashMap<Vec<u8>, Vec<(u64, usize)>, ahash::RandomState>;
@@ -83,20 +167,21 @@ impl PubSub {
     }
 
     /// Publishes `payload` on `channel` (or a shard channel) and returns the
-    /// number of clients that will receive it. `from_loop` is the calling
-    /// loop: its own deliveries are queued without a wake-up, since it
-    /// drains its inbox after the current batch.
+    /// number of clients that will receive it. Messages for `own` (the
+    /// publishing client itself, a RESP3 subscriber) are returned, so that
+    /// the caller writes them before its own reply, as Redis does; the rest
+    /// go to their loops through [`post`].
     pub fn publish(
         &self,
         shared: &Shared,
         space: Space,
         channel: &[u8],
         payload: &[u8],
-        from_loop: usize,
-    ) -> usize {
+        own: Option<u64>,
+    ) -> (usize, Vec<Delivery>) {
         let channel: Arc<[u8]> = channel.into();
         let payload: Arc<[u8]> = payload.into();
-        let mut per_loop: Vec<Vec<Delivery>> = vec![Vec::new(); shared.loop_stats.len()];
+        let mut out: Vec<(usize, Delivery)> = Vec::new();
         let kind = if space == Space::Shard {
             "smessage"
         } else {
@@ -109,13 +194,16 @@ impl PubSub {
         };
         if let Some(subs) = lock(direct).get(&*channel) {
             for &(client, l) in subs {
-                per_loop[l].push(Delivery {
-                    client,
-                    kind,
-                    pattern: None,
-                    channel: channel.clone(),
-                    payload: payload.clone(),
-                });
+                out.push((
+                    l,
+                    Delivery {
+                        client,
+                        kind,
+                        pattern: None,
+                        channel: channel.clone(),
+                        payload: payload.clone(),
+                    },
+                ));
             }
         }
         if space == Space::Channel {
@@ -125,32 +213,29 @@ impl PubSub {
                 }
                 let pattern: Arc<[u8]> = pattern.as_slice().into();
                 for &(client, l) in subs {
-                    per_loop[l].push(Delivery {
-                        client,
-                        kind: "pmessage",
-                        pattern: Some(pattern.clone()),
-                        channel: channel.clone(),
-                        payload: payload.clone(),
-                    });
+                    out.push((
+                        l,
+                        Delivery {
+                            client,
+                            kind: "pmessage",
+                            pattern: Some(pattern.clone()),
+                            channel: channel.clone(),
+                            payload: payload.clone(),
+                        },
+                    ));
                 }
             }
         }
-        let mut n = 0;
-        if let Some(loops) = shared.loops.get() {
-            for (l, batch) in per_loop.into_iter().enumerate() {
-                if batch.is_empty() {
-                    continue;
-                }
-                n += batch.len();
-                let msg = LoopMsg::Deliver(batch);
-                if l == from_loop {
-                    loops[l].queue(msg);
-                } else {
-                    loops[l].send(msg);
-                }
+        let n = out.len();
+        let mut mine = Vec::new();
+        for (l, d) in out {
+            if Some(d.client) == own {
+                mine.push(d);
+            } else {
+                post(shared, l, d);
             }
         }
-        n
+        (n, mine)
     }
 
     /// Number of subscribers of `name` (PUBSUB NUMSUB / SHARDNUMSUB).

@@ -60,6 +60,12 @@ fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
         op,
         resp3: c.out.resp3,
     });
+    // Shown (CLIENT LIST flag `b`) only once registered: whoever sees it
+    // and then pushes is sure to find this waiter.
+    c.client
+        .meta
+        .blocked
+        .store(true, std::sync::atomic::Ordering::Release);
 }
 
 fn blocking_pop(c: &mut Ctx<'_>, a: &[&[u8]], end: End) -> CmdResult {
@@ -259,6 +265,9 @@ pub fn blmpop_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8]
 
 /// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
 pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() > 4 {
+        return Err(CmdError::subcommand_syntax(a[0], a[1]));
+    }
     let id = parse_i64(a[2]).ok_or(CmdError::NotInteger)?;
     let error = match a.get(3) {
         None => false,
@@ -299,99 +308,150 @@ fn send_reply(shared: &Shared, w: &Waiter, reply: Vec<u8>) {
     }
 }
 
-/// A BLMOVE whose element was popped while the pushing command's locks
-/// were held, still to be pushed to its destination (whose shard may not
-/// be among those locks, so it is done after they are released).
-pub struct PendingMove {
-    waiter: Waiter,
-    src: Vec<u8>,
-    elem: Vec<u8>,
+/// Serves the waiters of keys a command made ready, under its locks. A
+/// key whose first waiter is a BLMOVE is left for [`serve_deferred`]: its
+/// destination's shard may be outside these locks, and taking it now could
+/// deadlock. Those keys are added to `later`.
+pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], later: &mut Vec<(usize, Vec<u8>)>) {
+    for (db, key) in ready {
+        serve_key(ks, shared, *db, key, None, later);
+    }
 }
 
-/// Serves the waiters of keys a command made ready, under its locks.
-pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], moves: &mut Vec<PendingMove>) {
-    for (db, key) in ready {
-        loop {
-            let is_list = match ks.peek_in(*db, key).map(|e| &e.value) {
-                Some(Value::List(l)) if !l.is_empty() => true,
-                Some(Value::ZSet(z)) if !z.is_empty() => false,
-                _ => break,
-            };
-            let Some(w) = shared.blocking.claim_first(*db, key, is_list) else {
-                break;
-            };
-            let Some(value) = ks.peek_in(*db, key).map(|e| &mut e.value) else {
-                break;
-            };
-            let mut out = Reply {
-                buf: Vec::new(),
-                resp3: w.resp3,
-            };
-            let mut pending = None;
-            let (class, event, emptied) = match (value, &w.op) {
-                (Value::List(l), Op::Pop(end)) => {
-                    let elem = l.pop(*end).unwrap_or_default();
-                    out.array(2);
-                    out.bulk(key);
-                    out.bulk(&elem);
-                    (LIST, pop_event(*end), l.is_empty())
+/// Serves waiters on `key` in order while it holds elements. A BLMOVE
+/// waiter is served only when its destination is `held_dest` (locked by
+/// the caller); otherwise the key goes to `later` and serving stops, so
+/// that nobody overtakes that waiter. Destinations that become ready go to
+/// `later` as well.
+fn serve_key(
+    ks: &mut Locked<'_>,
+    shared: &Shared,
+    db: usize,
+    key: &[u8],
+    held_dest: Option<&[u8]>,
+    later: &mut Vec<(usize, Vec<u8>)>,
+) {
+    loop {
+        let is_list = match ks.peek_in(db, key).map(|e| &e.value) {
+            Some(Value::List(l)) if !l.is_empty() => true,
+            Some(Value::ZSet(z)) if !z.is_empty() => false,
+            _ => return,
+        };
+        let Some(first) = shared.blocking.peek_first(db, key, is_list) else {
+            return;
+        };
+        if let Op::Move { dest, .. } = &first.op {
+            if held_dest != Some(dest.as_slice()) {
+                if !later.iter().any(|(d, k)| *d == db && k == key) {
+                    later.push((db, key.to_vec()));
                 }
-                (Value::List(l), Op::MPop { end, count }) => {
-                    let n = (*count).min(l.len());
-                    out.array(2);
-                    out.bulk(key);
-                    out.array(n);
-                    for _ in 0..n {
-                        out.bulk(&l.pop(*end).unwrap_or_default());
-                    }
-                    (LIST, pop_event(*end), l.is_empty())
-                }
-                (Value::List(l), Op::Move { from, .. }) => {
-                    pending = Some(l.pop(*from).unwrap_or_default());
-                    (LIST, pop_event(*from), l.is_empty())
-                }
-                (Value::ZSet(z), Op::ZPop { max }) => {
-                    let (m, score) = z.pop(*max).unwrap_or_default();
-                    out.array(3);
-                    out.bulk(key);
-                    out.bulk(&m);
-                    out.double(score);
-                    (ZSET, zpop_event(*max), z.is_empty())
-                }
-                (Value::ZSet(z), Op::ZMPop { max, count }) => {
-                    let n = (*count).min(z.len());
-                    out.array(2);
-                    out.bulk(key);
-                    out.array(n);
-                    for _ in 0..n {
-                        let (m, score) = z.pop(*max).unwrap_or_default();
-                        out.array(2);
-                        out.bulk(&m);
-                        out.double(score);
-                    }
-                    (ZSET, zpop_event(*max), z.is_empty())
-                }
-                _ => break,
-            };
-            if emptied {
-                ks.remove_in(*db, key);
-            }
-            ks.signal(*db, key);
-            if notify::wanted(shared, class | GENERIC) {
-                notify::publish(shared, usize::MAX, class, event, *db, key);
-                if emptied {
-                    notify::publish(shared, usize::MAX, GENERIC, "del", *db, key);
-                }
-            }
-            match pending {
-                Some(elem) => moves.push(PendingMove {
-                    waiter: w,
-                    src: key.clone(),
-                    elem,
-                }),
-                None => send_reply(shared, &w, out.buf),
+                return;
             }
         }
+        // Claimed by a timeout or CLIENT UNBLOCK in the meantime: next one.
+        let Some(w) = shared.blocking.claim(first.client) else {
+            continue;
+        };
+        let mut out = Reply {
+            buf: Vec::new(),
+            resp3: w.resp3,
+        };
+        if let Op::Move { dest, .. } = &w.op {
+            // Redis checks the destination before taking the element: a
+            // wrong type costs this waiter an error, not the element.
+            let wrong = ks
+                .peek_in(db, dest)
+                .is_some_and(|e| !matches!(e.value, Value::List(_)));
+            if wrong {
+                out.error(&CmdError::WrongType);
+                send_reply(shared, &w, out.buf);
+                continue;
+            }
+        }
+        let Some(value) = ks.peek_in(db, key).map(|e| &mut e.value) else {
+            return;
+        };
+        let mut moved = None;
+        let (class, event, emptied) = match (value, &w.op) {
+            (Value::List(l), Op::Pop(end)) => {
+                let elem = l.pop(*end).unwrap_or_default();
+                out.array(2);
+                out.bulk(key);
+                out.bulk(&elem);
+                (LIST, pop_event(*end), l.is_empty())
+            }
+            (Value::List(l), Op::MPop { end, count }) => {
+                let n = (*count).min(l.len());
+                out.array(2);
+                out.bulk(key);
+                out.array(n);
+                for _ in 0..n {
+                    out.bulk(&l.pop(*end).unwrap_or_default());
+                }
+                (LIST, pop_event(*end), l.is_empty())
+            }
+            (Value::List(l), Op::Move { from, .. }) => {
+                let elem = l.pop(*from).unwrap_or_default();
+                out.bulk(&elem);
+                moved = Some(elem);
+                (LIST, pop_event(*from), l.is_empty())
+            }
+            (Value::ZSet(z), Op::ZPop { max }) => {
+                let (m, score) = z.pop(*max).unwrap_or_default();
+                out.array(3);
+                out.bulk(key);
+                out.bulk(&m);
+                out.double(score);
+                (ZSET, zpop_event(*max), z.is_empty())
+            }
+            (Value::ZSet(z), Op::ZMPop { max, count }) => {
+                let n = (*count).min(z.len());
+                out.array(2);
+                out.bulk(key);
+                out.array(n);
+                for _ in 0..n {
+                    let (m, score) = z.pop(*max).unwrap_or_default();
+                    out.array(2);
+                    out.bulk(&m);
+                    out.double(score);
+                }
+                (ZSET, zpop_event(*max), z.is_empty())
+            }
+            _ => {
+                // The key changed type under a waiter of another kind
+                // (peek_first matched the kind, so this cannot happen);
+                // put the waiter back rather than lose it.
+                shared.blocking.block(w);
+                return;
+            }
+        };
+        if emptied {
+            ks.remove_in(db, key);
+        }
+        ks.signal(db, key);
+        if notify::wanted(shared, class | GENERIC) {
+            notify::publish(shared, class, event, db, key);
+            if emptied {
+                notify::publish(shared, GENERIC, "del", db, key);
+            }
+        }
+        if let (Some(elem), Op::Move { to, dest, .. }) = (moved, &w.op) {
+            let fill = fill(shared);
+            match ks.get_in(db, dest).map(|e| &mut e.value) {
+                Some(Value::List(l)) => l.push(*to, &elem, fill),
+                _ => {
+                    let mut l = List::new();
+                    l.push(*to, &elem, fill);
+                    ks.set_in(db, dest, Value::List(Box::new(l)), false);
+                }
+            }
+            ks.signal(db, dest);
+            notify::publish(shared, LIST, push_event(*to), db, dest);
+            if shared.blocking.has_waiters(db, dest) && !later.iter().any(|(d, k)| *d == db && k == dest) {
+                later.push((db, dest.clone()));
+            }
+        }
+        send_reply(shared, &w, out.buf);
     }
 }
 
@@ -404,66 +464,42 @@ fn zpop_event(max: bool) -> &'static str {
 }
 
 fn fill(shared: &Shared) -> Fill {
-    shared
-        .config()
-        .int_option("list-max-listpack-size")
-        .map_or(Fill::DEFAULT, Fill::from_config)
+    Fill::from_config(shared.hot.list_max_listpack_size.load(std::sync::atomic::Ordering::Relaxed))
 }
 
-/// Finishes BLMOVE serves after the serving command released its locks:
-/// pushes each element to its destination (or back to its source when the
-/// destination holds another type, replying WRONGTYPE as Redis does), and
-/// serves whoever waits on the destination in turn.
-pub fn finish_moves(shared: &Shared, mut moves: Vec<PendingMove>, now: u64) {
+/// Serves, after the serving command released its locks, the keys whose
+/// first waiter is a BLMOVE (and destinations that became ready): each step
+/// locks the key and that waiter's destination together, so the element
+/// moves atomically — no observer sees it in neither list.
+pub fn serve_deferred(shared: &Shared, mut keys: Vec<(usize, Vec<u8>)>, now: u64) {
     let mut ids = Vec::new();
-    while let Some(m) = moves.pop() {
-        let Op::Move { from, to, dest } = &m.waiter.op else {
-            continue;
-        };
-        let db = m.waiter.db;
-        ids.clear();
-        ids.push((db as u32, shard_of(hash_key(dest)) as u32));
-        let mut ks = shared.keyspace.lock(&mut ids, db, now);
-        let fill = fill(shared);
-        let mut out = Reply {
-            buf: Vec::new(),
-            resp3: m.waiter.resp3,
-        };
-        match ks.get(dest).map(|e| &mut e.value) {
-            Some(Value::List(l)) => {
-                l.push(*to, &m.elem, fill);
-                out.bulk(&m.elem);
-            }
-            Some(_) => {
-                out.error(&CmdError::WrongType);
-                drop(ks);
-                ids.clear();
-                ids.push((db as u32, shard_of(hash_key(&m.src)) as u32));
-                let mut back = shared.keyspace.lock(&mut ids, db, now);
-                match back.get(&m.src).map(|e| &mut e.value) {
-                    Some(Value::List(l)) => l.push(*from, &m.elem, fill),
-                    Some(_) => {}
-                    None => {
-                        let mut l = List::new();
-                        l.push(*from, &m.elem, fill);
-                        back.set(&m.src, Value::List(Box::new(l)), false);
-                    }
-                }
-                send_reply(shared, &m.waiter, out.buf);
-                continue;
-            }
-            None => {
-                let mut l = List::new();
-                l.push(*to, &m.elem, fill);
-                ks.set(dest, Value::List(Box::new(l)), false);
-                out.bulk(&m.elem);
-            }
+    let mut rounds = 0usize;
+    while let Some((db, key)) = keys.pop() {
+        // Bound the work (a waiter cycle through BLMOVEs re-readies keys);
+        // what remains is served by the next write to those keys.
+        rounds += 1;
+        if rounds > 10_000 {
+            break;
         }
-        ks.signal(db, dest);
-        notify::publish(shared, usize::MAX, LIST, push_event(*to), db, dest);
-        send_reply(shared, &m.waiter, out.buf);
-        if shared.blocking.has_waiters(db, dest) {
-            serve(&mut ks, shared, &[(db, dest.clone())], &mut moves);
+        loop {
+            let dest = match shared.blocking.peek_first(db, &key, true).map(|w| w.op) {
+                Some(Op::Move { dest, .. }) => Some(dest),
+                _ => None,
+            };
+            ids.clear();
+            ids.push((db as u32, shard_of(hash_key(&key)) as u32));
+            if let Some(d) = &dest {
+                ids.push((db as u32, shard_of(hash_key(d)) as u32));
+            }
+            let mut ks = shared.keyspace.lock(&mut ids, db, now);
+            let mut more = Vec::new();
+            serve_key(&mut ks, shared, db, &key, dest.as_deref(), &mut more);
+            drop(ks);
+            let again = more.iter().any(|(d, k)| *d == db && *k == key);
+            keys.extend(more.into_iter().filter(|(d, k)| !(*d == db && *k == key)));
+            if !again {
+                break;
+            }
         }
     }
 }

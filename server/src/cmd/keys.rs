@@ -213,6 +213,12 @@ pub fn swapdb(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         return Err(CmdError::msg("ERR DB index is out of range"));
     }
     c.ks.swap_dbs(x as usize, y as usize);
+    // Clients blocked on keys of either database may have data now.
+    for db in [x as usize, y as usize] {
+        for key in c.shared.blocking.keys_in_db(db) {
+            c.ready_later.push((db, key));
+        }
+    }
     c.out.ok();
     Ok(())
 }

@@ -46,6 +46,13 @@ pub struct Ctx<'a> {
     /// Keys written by this command (or EXEC's queue) that clients are
     /// blocked on: served before the locks are released.
     pub ready: Vec<(usize, Vec<u8>)>,
+    /// Pub/sub messages for this very client (a RESP3 subscriber that
+    /// publishes, or whose command raises a keyspace event it listens to):
+    /// written before the command's reply, as Redis 7.0 orders them.
+    pub pushes: Vec<crate::pubsub::Delivery>,
+    /// Keys to serve blocked clients on after the locks are released
+    /// (SWAPDB, which holds no key locks).
+    pub ready_later: Vec<(usize, Vec<u8>)>,
 }
 
 /// A command handler. It writes its reply into `ctx.out` and returns Ok, or
@@ -382,10 +389,6 @@ pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     }
 }
 
-fn client_loop(ctx: &Ctx<'_>) -> usize {
-    ctx.client.meta.loop_index
-}
-
 /// What running a command needs from the event loop.
 pub struct Env<'a> {
     /// Server-wide state.
@@ -410,6 +413,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     let (shared, stats, now) = (*shared, *stats, *now);
     plan.clear();
     plan.add(r.spec, argv, client.db, false);
+    let reply_start = out.buf.len();
     let ks = if plan.all {
         shared.keyspace.lock_all(client.db, now)
     } else if plan.shards.is_empty() {
@@ -424,6 +428,8 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         shared,
         stats,
         ready: Vec::new(),
+        pushes: Vec::new(),
+        ready_later: Vec::new(),
     };
     let started = std::time::Instant::now();
     let result = run_handler(r.spec, &mut ctx, argv);
@@ -432,16 +438,27 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     }
     if crate::db::LOG_EVENTS.load(std::sync::atomic::Ordering::Relaxed) {
         let events = ctx.ks.take_events();
-        crate::notify::publish_logged(shared, client_loop(&ctx), events);
+        crate::notify::publish_logged(shared, events);
     }
-    let mut moves = Vec::new();
+    let mut later = std::mem::take(&mut ctx.ready_later);
     if !ctx.ready.is_empty() {
         let ready = std::mem::take(&mut ctx.ready);
-        blocking::serve(&mut ctx.ks, shared, &ready, &mut moves);
+        blocking::serve(&mut ctx.ks, shared, &ready, &mut later);
     }
+    let pushes = std::mem::take(&mut ctx.pushes);
     drop(ctx);
-    if !moves.is_empty() {
-        blocking::finish_moves(shared, moves, now);
+    if !pushes.is_empty() {
+        let mut before = Reply {
+            buf: Vec::new(),
+            resp3: out.resp3,
+        };
+        for d in &pushes {
+            d.write_to(&mut before);
+        }
+        out.buf.splice(reply_start..reply_start, before.buf);
+    }
+    if !later.is_empty() {
+        blocking::serve_deferred(shared, later, now);
     }
     if let Err(e) = result {
         stats.count_error();

@@ -98,33 +98,25 @@ pub fn sunsubscribe(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// PUBLISH channel message
 pub fn publish(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let l = c.client.meta.loop_index;
-    let n = c
-        .shared
-        .pubsub
-        .publish(c.shared, Space::Channel, a[1], a[2], l);
+    publish_generic(c, Space::Channel, a[1], a[2])
+}
+
+fn publish_generic(c: &mut Ctx<'_>, space: Space, channel: &[u8], msg: &[u8]) -> CmdResult {
+    let own = c.client.id();
+    let (n, mine) = c.shared.pubsub.publish(c.shared, space, channel, msg, Some(own));
+    c.pushes.extend(mine);
     c.out.int(n as i64);
     Ok(())
 }
 
 /// SPUBLISH shardchannel message
 pub fn spublish(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let l = c.client.meta.loop_index;
-    let n = c
-        .shared
-        .pubsub
-        .publish(c.shared, Space::Shard, a[1], a[2], l);
-    c.out.int(n as i64);
-    Ok(())
+    publish_generic(c, Space::Shard, a[1], a[2])
 }
 
 fn channels_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space) -> CmdResult {
     if a.len() > 3 {
-        return Err(crate::error::CmdError::arity(if space == Space::Shard {
-            "pubsub|shardchannels"
-        } else {
-            "pubsub|channels"
-        }));
+        return Err(crate::error::CmdError::subcommand_syntax(a[0], a[1]));
     }
     let names = c.shared.pubsub.names(space, a.get(2).copied());
     c.out.array(names.len());

@@ -146,9 +146,18 @@ pub fn wait_blocked(ctl: &mut Conn, id: i64, cmd: &str) {
     let want = format!(" cmd={cmd} ");
     eventually(&format!("client {id} to block in {cmd}"), || {
         client_line(ctl, id)
-            .filter(|l| l.contains(&want))
+            .filter(|l| l.contains(&want) && flags(l).contains('b'))
             .map(|_| ())
     });
+}
+
+/// The `flags=` field of a CLIENT LIST line (`b` while blocked, on both
+/// servers; soquete raises it only once the client is registered as a
+/// waiter, so a push after seeing it always finds the waiter).
+fn flags(line: &str) -> &str {
+    line.split(' ')
+        .find_map(|f| f.strip_prefix("flags="))
+        .unwrap_or("")
 }
 
 /// Waits until client `id` is no longer connected.
