@@ -284,7 +284,7 @@ fn reply_items(out: &mut Reply, items: &[(&[u8], f64)], withscores: bool) {
 // ZADD, ZINCRBY, ZREM, ZSCORE, ZMSCORE, ZCARD, ZRANK
 // ---------------------------------------------------------------------------
 
-/// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
+/// `ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]`
 pub fn zadd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zadd_generic(c, a, false)
 }
@@ -424,7 +424,7 @@ fn zadd_generic(c: &mut Ctx<'_>, a: &[&[u8]], mut incr: bool) -> CmdResult {
     Ok(())
 }
 
-/// ZREM key member [member ...]
+/// `ZREM key member [member ...]`
 pub fn zrem(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let key = a[1];
     let Some(e) = c.ks.get(key) else {
@@ -464,7 +464,7 @@ pub fn zscore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// ZMSCORE key member [member ...]
+/// `ZMSCORE key member [member ...]`
 pub fn zmscore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let z = read_zset!(c, a[1]);
     c.out.array(a.len() - 2);
@@ -552,37 +552,37 @@ enum Direction {
     Reverse,
 }
 
-/// ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+/// `ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`
 pub fn zrange(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zrange_generic(c, a, 1, None, RangeType::Auto, Direction::Auto)
 }
 
-/// ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]
+/// `ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]`
 pub fn zrangestore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zrange_generic(c, a, 2, Some(a[1]), RangeType::Auto, Direction::Auto)
 }
 
-/// ZREVRANGE key start stop [WITHSCORES]
+/// `ZREVRANGE key start stop [WITHSCORES]`
 pub fn zrevrange(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zrange_generic(c, a, 1, None, RangeType::Rank, Direction::Reverse)
 }
 
-/// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
+/// `ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]`
 pub fn zrangebyscore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zrange_generic(c, a, 1, None, RangeType::Score, Direction::Forward)
 }
 
-/// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
+/// `ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]`
 pub fn zrevrangebyscore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zrange_generic(c, a, 1, None, RangeType::Score, Direction::Reverse)
 }
 
-/// ZRANGEBYLEX key min max [LIMIT offset count]
+/// `ZRANGEBYLEX key min max [LIMIT offset count]`
 pub fn zrangebylex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zrange_generic(c, a, 1, None, RangeType::Lex, Direction::Forward)
 }
 
-/// ZREVRANGEBYLEX key max min [LIMIT offset count]
+/// `ZREVRANGEBYLEX key max min [LIMIT offset count]`
 pub fn zrevrangebylex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zrange_generic(c, a, 1, None, RangeType::Lex, Direction::Reverse)
 }
@@ -910,12 +910,12 @@ pub fn pop_generic(
     Ok(true)
 }
 
-/// ZPOPMIN key [count]
+/// `ZPOPMIN key [count]`
 pub fn zpopmin(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zpop_minmax(c, a, false)
 }
 
-/// ZPOPMAX key [count]
+/// `ZPOPMAX key [count]`
 pub fn zpopmax(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     zpop_minmax(c, a, true)
 }
@@ -939,7 +939,7 @@ fn positive(a: &[u8], msg: &'static str) -> Result<i64, CmdError> {
     args::int_in(a, 0, i64::MAX, msg)
 }
 
-/// ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]
+/// `ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]`
 pub fn zmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let (keys, max, count) = parse_mpop(a, 1)?;
     pop_generic(c, keys, max, true, Some(count), true, true)?;
@@ -1074,37 +1074,37 @@ fn set_for_each(s: &Set, mut f: impl FnMut(&[u8])) {
     }
 }
 
-/// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
+/// `ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]`
 pub fn zunionstore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     setop_generic(c, a, "zunionstore", Some(a[1]), 2, SetOp::Union, false)
 }
 
-/// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
+/// `ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]`
 pub fn zinterstore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     setop_generic(c, a, "zinterstore", Some(a[1]), 2, SetOp::Inter, false)
 }
 
-/// ZDIFFSTORE destination numkeys key [key ...]
+/// `ZDIFFSTORE destination numkeys key [key ...]`
 pub fn zdiffstore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     setop_generic(c, a, "zdiffstore", Some(a[1]), 2, SetOp::Diff, false)
 }
 
-/// ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
+/// `ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]`
 pub fn zunion(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     setop_generic(c, a, "zunion", None, 1, SetOp::Union, false)
 }
 
-/// ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
+/// `ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]`
 pub fn zinter(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     setop_generic(c, a, "zinter", None, 1, SetOp::Inter, false)
 }
 
-/// ZDIFF numkeys key [key ...] [WITHSCORES]
+/// `ZDIFF numkeys key [key ...] [WITHSCORES]`
 pub fn zdiff(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     setop_generic(c, a, "zdiff", None, 1, SetOp::Diff, false)
 }
 
-/// ZINTERCARD numkeys key [key ...] [LIMIT limit]
+/// `ZINTERCARD numkeys key [key ...] [LIMIT limit]`
 pub fn zintercard(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     setop_generic(c, a, "zintercard", None, 1, SetOp::Inter, true)
 }
@@ -1298,7 +1298,7 @@ fn setop_generic(
 // ZRANDMEMBER, ZSCAN
 // ---------------------------------------------------------------------------
 
-/// ZRANDMEMBER key [count [WITHSCORES]]
+/// `ZRANDMEMBER key [count [WITHSCORES]]`
 pub fn zrandmember(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if a.len() >= 3 {
         let l = args::int_in(
@@ -1406,7 +1406,7 @@ fn zrandmember_count(c: &mut Ctx<'_>, key: &[u8], l: i64, withscores: bool) -> C
     Ok(())
 }
 
-/// ZSCAN key cursor [MATCH pattern] [COUNT count]
+/// `ZSCAN key cursor [MATCH pattern] [COUNT count]`
 pub fn zscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let cursor = super::keys::parse_cursor(a[2])?;
     let Some(z) = read_zset!(c, a[1]) else {

@@ -949,6 +949,8 @@ pub struct Skip {
     /// First free id (chained through `hnext`).
     free_meta: u32,
     nfree_meta: usize,
+    /// Bytes of all members (MEMORY USAGE in O(1)).
+    member_bytes: usize,
     level: usize,
     len: usize,
     tail: u32,
@@ -989,6 +991,7 @@ impl Skip {
             meta: Vec::with_capacity(n),
             free_meta: NIL,
             nfree_meta: 0,
+            member_bytes: 0,
             level: 1,
             len: 0,
             tail: NIL,
@@ -1000,7 +1003,7 @@ impl Skip {
         self.pool.capacity() * 4
             + self.meta.capacity() * std::mem::size_of::<Meta>()
             + self.buckets.capacity() * 4
-            + self.meta.iter().map(|m| m.member.len()).sum::<usize>()
+            + self.member_bytes
     }
 
     // --- record accessors
@@ -1111,6 +1114,7 @@ impl Skip {
     }
 
     fn alloc_meta(&mut self, member: Box<[u8]>) -> u32 {
+        self.member_bytes += member.len();
         let m = Meta {
             member,
             rec: NIL,
@@ -1133,12 +1137,14 @@ impl Skip {
     }
 
     fn release_meta(&mut self, id: u32) -> Box<[u8]> {
+        let free = self.free_meta;
         let m = &mut self.meta[id as usize];
         let member = std::mem::take(&mut m.member);
         m.rec = NIL;
-        m.hnext = self.free_meta;
+        m.hnext = free;
         self.free_meta = id;
         self.nfree_meta += 1;
+        self.member_bytes -= member.len();
         member
     }
 
@@ -1633,6 +1639,8 @@ impl Skip {
             live_words + self.free_words,
             "pool accounting"
         );
+        let bytes: usize = self.meta.iter().map(|m| m.member.len()).sum();
+        assert_eq!(bytes, self.member_bytes, "member bytes");
     }
 }
 
