@@ -1503,7 +1503,7 @@ impl Skip {
     /// Indexes node `id`, already linked into the skiplist.
     fn hash_insert(&mut self, id: u32) {
         if self.len > self.buckets.len() {
-            // Rebuilding walks the skiplist, which already holds `id`.
+            // Rebuilding indexes every live id, `id` included.
             self.rehash((self.buckets.len() * 2).max(4));
             return;
         }
@@ -1538,13 +1538,13 @@ impl Skip {
         buckets.reserve_exact(size);
         buckets.resize(size, NIL);
         let mask = size - 1;
-        let mut x = self.next(HEAD, 0);
-        while x != NIL {
-            let id = self.id(x);
-            let b = (member_hash(&self.meta[id as usize].member) as usize) & mask;
-            self.meta[id as usize].hnext = buckets[b];
-            buckets[b] = id;
-            x = self.next(x, 0);
+        // The side table in order, not the skiplist: no pointer chasing.
+        for (id, m) in self.meta.iter_mut().enumerate() {
+            if m.rec != NIL {
+                let b = (member_hash(&m.member) as usize) & mask;
+                m.hnext = buckets[b];
+                buckets[b] = id as u32;
+            }
         }
         self.buckets = buckets;
     }
