@@ -100,6 +100,11 @@ pub struct Hot {
     /// `zset-max-listpack-entries` and `zset-max-listpack-value` (read on
     /// every ZADD).
     pub zset_max_listpack: [AtomicU64; 2],
+    /// `hash-max-listpack-entries` and `hash-max-listpack-value` (read on
+    /// every hash write).
+    pub hash_max_listpack: [AtomicU64; 2],
+    /// `set-max-intset-entries` (read on every set write).
+    pub set_max_intset_entries: AtomicU64,
 }
 
 impl Hot {
@@ -126,6 +131,16 @@ impl Hot {
             ("zset-max-listpack-entries", 128),
             ("zset-max-listpack-value", 64),
         ]) {
+            let v = c
+                .int_option(name)
+                .map_or(default, |v| u64::try_from(v).unwrap_or(0));
+            slot.store(v, Ordering::Relaxed);
+        }
+        for (slot, (name, default)) in [
+            (&self.hash_max_listpack[0], ("hash-max-listpack-entries", 512)),
+            (&self.hash_max_listpack[1], ("hash-max-listpack-value", 64)),
+            (&self.set_max_intset_entries, ("set-max-intset-entries", 512)),
+        ] {
             let v = c
                 .int_option(name)
                 .map_or(default, |v| u64::try_from(v).unwrap_or(0));

@@ -1,5 +1,7 @@
 //! Hash commands (Redis's `t_hash.c`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::args::{self, is};
 use super::flags::*;
 use super::keys::parse_cursor;
@@ -15,17 +17,14 @@ use crate::util::num::parse_i64;
 use crate::value::Value;
 use soquete_resp::encode::bulk as encode_bulk;
 
-/// The listpack limits in force (`hash-max-listpack-entries/value`).
+/// The listpack limits in force (`hash-max-listpack-entries/value`, read
+/// from the config's lock-free mirror).
 fn limits(c: &Ctx<'_>) -> Limits {
-    let cfg = c.shared.config();
-    let d = Limits::default();
-    let get = |name: &str, default: usize| {
-        cfg.int_option(name)
-            .map_or(default, |v| usize::try_from(v).unwrap_or(0))
-    };
+    let [entries, value] = &c.shared.hot.hash_max_listpack;
+    let get = |a: &AtomicU64| usize::try_from(a.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
     Limits {
-        entries: get("hash-max-listpack-entries", d.entries),
-        value: get("hash-max-listpack-value", d.value),
+        entries: get(entries),
+        value: get(value),
     }
 }
 

@@ -7,6 +7,8 @@
 //! That keeps Redis's O(N*M) bounds with no more than one key borrowed at
 //! once.
 
+use std::sync::atomic::Ordering;
+
 use super::args::{self, is};
 use super::flags::*;
 use super::hash::{random_count, scan_opts, scan_reply, MAX_RANDOM_REPLY};
@@ -21,13 +23,12 @@ use crate::types::set::{Limits, Member, OwnedMember, Set};
 use crate::util::glob::glob_match;
 use crate::value::Value;
 
-/// The intset limit in force (`set-max-intset-entries`).
+/// The intset limit in force (`set-max-intset-entries`, read from the
+/// config's lock-free mirror).
 fn limits(c: &Ctx<'_>) -> Limits {
-    let v = c.shared.config().int_option("set-max-intset-entries");
+    let n = c.shared.hot.set_max_intset_entries.load(Ordering::Relaxed);
     Limits {
-        intset_entries: v.map_or(Limits::default().intset_entries, |v| {
-            usize::try_from(v).unwrap_or(0)
-        }),
+        intset_entries: usize::try_from(n).unwrap_or(usize::MAX),
     }
 }
 
