@@ -49,6 +49,26 @@ pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
 pub(crate) struct Table<V> {
     dict: Dict<V>,
     longest: usize,
+    /// Bytes of every key and value (MEMORY USAGE in O(1)).
+    bytes: usize,
+}
+
+/// What a table's value weighs, for [`Table::heap_size`].
+pub(crate) trait Weigh {
+    /// Heap bytes the value owns.
+    fn weight(&self) -> usize;
+}
+
+impl Weigh for () {
+    fn weight(&self) -> usize {
+        0
+    }
+}
+
+impl Weigh for Box<[u8]> {
+    fn weight(&self) -> usize {
+        self.len()
+    }
 }
 
 impl<V> Default for Table<V> {
@@ -56,11 +76,12 @@ impl<V> Default for Table<V> {
         Table {
             dict: Dict::new(),
             longest: 0,
+            bytes: 0,
         }
     }
 }
 
-impl<V: Clone> Clone for Table<V> {
+impl<V: Clone + Weigh> Clone for Table<V> {
     fn clone(&self) -> Self {
         let mut t = Table::default();
         for n in self.dict.iter() {
@@ -70,15 +91,10 @@ impl<V: Clone> Clone for Table<V> {
     }
 }
 
-impl<V> Table<V> {
+impl<V: Weigh> Table<V> {
     /// Number of keys.
     pub(crate) fn len(&self) -> usize {
         self.dict.len()
-    }
-
-    /// Number of buckets.
-    pub(crate) fn buckets(&self) -> usize {
-        self.dict.buckets()
     }
 
     /// The node of `key`.
@@ -86,13 +102,26 @@ impl<V> Table<V> {
         self.dict.get(hash_bytes(key), key)
     }
 
-    /// The node of `key`, mutably.
-    pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Node<V>> {
-        self.dict.get_mut(hash_bytes(key), key)
+    /// Replaces the value of `key`; false (and nothing done) when absent.
+    pub(crate) fn replace(&mut self, key: &[u8], value: V) -> bool {
+        let Some(n) = self.dict.get_mut(hash_bytes(key), key) else {
+            return false;
+        };
+        self.bytes = self.bytes - n.value.weight() + value.weight();
+        n.value = value;
+        true
+    }
+
+    /// Approximate heap bytes: buckets, nodes, keys and values, in O(1).
+    pub(crate) fn heap_size(&self) -> usize {
+        self.dict.buckets() * std::mem::size_of::<usize>()
+            + self.dict.len() * std::mem::size_of::<Node<V>>()
+            + self.bytes
     }
 
     /// Inserts `key`, which the caller knows is absent.
     pub(crate) fn insert_new(&mut self, key: &[u8], value: V) {
+        self.bytes += key.len() + value.weight();
         let h = hash_bytes(key);
         let before = self.dict.buckets();
         self.dict.insert_new(h, key, value, hash_bytes);
@@ -108,11 +137,14 @@ impl<V> Table<V> {
     /// Removes `key`; true when it was there.
     pub(crate) fn remove(&mut self, key: &[u8]) -> bool {
         let before = self.dict.buckets();
-        let found = self.dict.remove(hash_bytes(key), key, hash_bytes).is_some();
+        let Some(node) = self.dict.remove(hash_bytes(key), key, hash_bytes) else {
+            return false;
+        };
+        self.bytes -= node.key.len() + node.value.weight();
         if self.dict.buckets() != before {
             self.measure();
         }
-        found
+        true
     }
 
     /// Recomputes the longest chain.
@@ -519,13 +551,7 @@ impl Hash {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Pack(p) => p.heap_size(),
-            Repr::Table(d) => {
-                let node = std::mem::size_of::<Node<Box<[u8]>>>();
-                d.buckets() * std::mem::size_of::<usize>()
-                    + d.iter()
-                        .map(|n| node + n.key.len() + n.value.len())
-                        .sum::<usize>()
-            }
+            Repr::Table(d) => d.heap_size(),
         }
     }
 
@@ -581,8 +607,7 @@ impl Hash {
                 true
             }
             Repr::Table(d) => {
-                if let Some(n) = d.get_mut(field) {
-                    n.value = value.into();
+                if d.replace(field, value.into()) {
                     return false;
                 }
                 d.insert_new(field, value.into());
@@ -919,6 +944,10 @@ mod tests {
             if h.is_compact() {
                 let fields: Vec<Vec<u8>> = h.iter().map(|(f, _)| f.to_vec()).collect();
                 prop_assert_eq!(fields, order);
+            }
+            if let Repr::Table(t) = &h.repr {
+                let sum: usize = t.iter().map(|n| n.key.len() + n.value.len()).sum();
+                prop_assert_eq!(t.bytes, sum, "MEMORY USAGE's running total");
             }
             let copy = h.clone();
             prop_assert!(copy == h);

@@ -187,11 +187,7 @@ impl Set {
         match &self.repr {
             Repr::Ints(i) => i.heap_size(),
             Repr::Pack(p) => p.heap_size(),
-            Repr::Table(d) => {
-                let node = std::mem::size_of::<crate::dict::Node<()>>();
-                d.buckets() * std::mem::size_of::<usize>()
-                    + d.iter().map(|n| node + n.key.len()).sum::<usize>()
-            }
+            Repr::Table(d) => d.heap_size(),
         }
     }
 
