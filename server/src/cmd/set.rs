@@ -334,21 +334,13 @@ fn srandmember_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 // ---- SINTER, SUNION, SDIFF and friends
 
 /// Checks the type of every key (missing keys are empty sets) and returns
-/// each one's size, `None` for a missing key. Reads count keyspace hits and
-/// misses; the STORE forms' lookups are writes and do not.
-fn sizes(
-    c: &mut Ctx<'_>,
-    keys: &[&[u8]],
-    count_stats: bool,
-) -> Result<Vec<Option<usize>>, CmdError> {
+/// each one's size, `None` for a missing key. Every lookup counts a keyspace
+/// hit or miss, the STORE forms' too (Redis 7.0 reads their sources with
+/// `lookupKeyRead`).
+fn sizes(c: &mut Ctx<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, CmdError> {
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
-        let s = if count_stats {
-            read(&mut c.ks, c.stats, k)?
-        } else {
-            write(&mut c.ks, k)?
-        };
-        out.push(s.map(|s| s.len()));
+        out.push(read(&mut c.ks, c.stats, k)?.map(|s| s.len()));
     }
     Ok(out)
 }
@@ -404,7 +396,7 @@ fn store_set(c: &mut Ctx<'_>, dst: &[u8], s: Set, event: &str) {
 }
 
 fn sinter_generic(c: &mut Ctx<'_>, keys: &[&[u8]], dest: Dest<'_>) -> CmdResult {
-    let sizes = sizes(c, keys, !matches!(dest, Dest::Store(_)))?;
+    let sizes = sizes(c, keys)?;
     if sizes.iter().any(Option::is_none) {
         match dest {
             Dest::Reply => c.out.set(0),
@@ -443,7 +435,7 @@ fn sinter_generic(c: &mut Ctx<'_>, keys: &[&[u8]], dest: Dest<'_>) -> CmdResult 
 }
 
 fn sunion_generic(c: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>) -> CmdResult {
-    let sizes = sizes(c, keys, dst.is_none())?;
+    let sizes = sizes(c, keys)?;
     let l = limits(c);
     let mut result = Set::default();
     for (k, size) in keys.iter().zip(&sizes) {
@@ -470,7 +462,7 @@ fn finish(c: &mut Ctx<'_>, result: Set, dst: Option<&[u8]>, event: &str) {
 }
 
 fn sdiff_generic(c: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>) -> CmdResult {
-    let sizes = sizes(c, keys, dst.is_none())?;
+    let sizes = sizes(c, keys)?;
     let l = limits(c);
     let mut v = if sizes[0].is_some() {
         members_of(&mut c.ks, keys[0])
