@@ -832,6 +832,9 @@ impl EventLoop {
                     self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
                     self.process(conn);
                     self.track_blocked(conn);
+                    // What this chunk published leaves now: subscribers get
+                    // it sooner and payloads do not pile up in the outbox.
+                    crate::pubsub::flush_outbox(&self.shared, self.index);
                     if conn.end - conn.start > limit {
                         warning!(
                             "Closing client {} that reached max query buffer length",
@@ -909,7 +912,7 @@ impl EventLoop {
                 }
                 Err(e) => {
                     stats.count_error();
-                    CmdError::msg(format!("ERR Protocol error: {e}")).write_to(&mut out.buf);
+                    protocol_error(&e).write_to(&mut out.buf);
                     verbose!("Protocol error ({e}) from client {}", client.meta.addr);
                     client.close = Close::AfterReply;
                     *start = *end;
@@ -979,6 +982,14 @@ impl EventLoop {
             }
         }
     }
+}
+
+/// The reply to a protocol error: Redis's words, with the offending byte
+/// as sent (not re-encoded), CR/LF made harmless by the error writer.
+pub(crate) fn protocol_error(e: &soquete_resp::Error) -> CmdError {
+    let mut line = b"ERR Protocol error: ".to_vec();
+    e.write_message(&mut line);
+    CmdError::Line(line)
 }
 
 /// Runs one request: resolves the command, checks authentication, queues it

@@ -15,7 +15,6 @@ use soquete_resp::RequestDecoder;
 use crate::client::{Client, ClientMeta, Close};
 use crate::cmd::{self, LockPlan};
 use crate::config::Config;
-use crate::error::CmdError;
 use crate::net::{execute, limits_for};
 use crate::reply::Reply;
 use crate::server::{unix_ms, Shared};
@@ -99,7 +98,7 @@ impl Session {
                     self.decoder.set_limits(limits_for(self.client.authenticated));
                 }
                 Err(e) => {
-                    CmdError::msg(format!("ERR Protocol error: {e}")).write_to(&mut self.out.buf);
+                    crate::net::protocol_error(&e).write_to(&mut self.out.buf);
                     self.client.close = Close::AfterReply;
                     start = self.input.len();
                 }
