@@ -365,11 +365,7 @@ pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             return Err(CmdError::msg("ERR value is out of range"));
         }
         c.out.array(len_of(count as usize));
-        for _ in 0..count {
-            if let Some((f, v)) = h.random() {
-                emit(c.out, f, v);
-            }
-        }
+        h.random_repeated(count, |f, v| emit(c.out, f, v));
     } else if count as usize >= h.len() {
         c.out.array(len_of(h.len()));
         for (f, v) in h.iter() {

@@ -311,11 +311,7 @@ fn srandmember_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             return Err(CmdError::msg("ERR value is out of range"));
         }
         c.out.array(count as usize);
-        for _ in 0..count {
-            if let Some(m) = s.random() {
-                bulk_member(c.out, m.as_member());
-            }
-        }
+        s.random_repeated(count, |m| bulk_member(c.out, m));
     } else if count >= s.len() as u64 {
         c.out.array(s.len());
         for m in s.iter() {

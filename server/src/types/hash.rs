@@ -669,7 +669,8 @@ impl Hash {
                 let mut budget = count.saturating_mul(10);
                 loop {
                     cursor = d.scan(cursor, |n| {
-                        seen += 1;
+                        // Redis counts the field and the value.
+                        seen += 2;
                         f(&n.key, &n.value);
                     });
                     budget -= 1;
@@ -698,6 +699,29 @@ impl Hash {
                 let key = d.random(|n| n.key.to_vec())?;
                 let n = d.get(&key)?;
                 Some((&n.key, &n.value))
+            }
+        }
+    }
+
+    /// Calls `f` on `count` fields (with their values) picked uniformly at
+    /// random, repeats allowed (HRANDFIELD with a negative count). A
+    /// listpack is indexed once, so this is O(len + count), not
+    /// O(len * count).
+    pub fn random_repeated(&self, count: u64, mut f: impl FnMut(&[u8], &[u8])) {
+        if self.is_compact() {
+            let all: Vec<(&[u8], &[u8])> = self.iter().collect();
+            if all.is_empty() {
+                return;
+            }
+            for _ in 0..count {
+                let (k, v) = all[rand_below(all.len() as u64) as usize];
+                f(k, v);
+            }
+        } else {
+            for _ in 0..count {
+                if let Some((k, v)) = self.random() {
+                    f(k, v);
+                }
             }
         }
     }

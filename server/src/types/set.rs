@@ -359,6 +359,30 @@ impl Set {
         })
     }
 
+    /// Calls `f` on `count` members picked uniformly at random, repeats
+    /// allowed (SRANDMEMBER with a negative count). A pack is indexed once,
+    /// so this is O(len + count), not O(len * count).
+    pub fn random_repeated(&self, count: u64, mut f: impl FnMut(Member<'_>)) {
+        match &self.repr {
+            Repr::Pack(p) => {
+                let all: Vec<&[u8]> = p.iter().collect();
+                if all.is_empty() {
+                    return;
+                }
+                for _ in 0..count {
+                    f(Member::Str(all[rand_below(all.len() as u64) as usize]));
+                }
+            }
+            _ => {
+                for _ in 0..count {
+                    if let Some(m) = self.random() {
+                        f(m.as_member());
+                    }
+                }
+            }
+        }
+    }
+
     /// `count` distinct members picked at random (`count` < len): a partial
     /// shuffle when `count` is a good part of the set or the set is compact,
     /// repeated random picks otherwise.
