@@ -165,21 +165,35 @@ impl Default for Config {
     }
 }
 
+/// Redis 7's old names for the encoding thresholds: the same option under
+/// two names (setting one changes both, CONFIG GET answers to both).
+const ALIASES: &[(&str, &str)] = &[
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
+];
+
+/// The canonical name of an option given by either of its names.
+fn canonical(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    ALIASES
+        .iter()
+        .find(|(old, _)| *old == lower)
+        .map_or(lower, |(_, new)| new.to_string())
+}
+
 /// Options that tune Redis's internal encodings or features whose absence
 /// changes no reply: accepted and reported with their Redis defaults.
 const PASSTHROUGH: &[(&str, &str)] = &[
     ("hash-max-listpack-entries", "512"),
     ("hash-max-listpack-value", "64"),
-    ("hash-max-ziplist-entries", "512"),
-    ("hash-max-ziplist-value", "64"),
     ("list-max-listpack-size", "-2"),
-    ("list-max-ziplist-size", "-2"),
     ("list-compress-depth", "0"),
     ("set-max-intset-entries", "512"),
     ("zset-max-listpack-entries", "128"),
     ("zset-max-listpack-value", "64"),
-    ("zset-max-ziplist-entries", "128"),
-    ("zset-max-ziplist-value", "64"),
     ("activerehashing", "yes"),
     ("dynamic-hz", "yes"),
     ("lazyfree-lazy-eviction", "no"),
@@ -623,7 +637,7 @@ impl Config {
         if let Some(o) = find(name) {
             return (o.set)(self, args);
         }
-        let lower = name.to_ascii_lowercase();
+        let lower = canonical(name);
         if let Some(slot) = self.passthrough.iter_mut().find(|(n, _)| *n == lower) {
             slot.1 = args.join(" ");
             return Ok(());
@@ -635,6 +649,11 @@ impl Config {
     pub fn all(&self) -> Vec<(&'static str, String)> {
         let mut v: Vec<_> = OPTIONS.iter().map(|o| (o.name, (o.get)(self))).collect();
         v.extend(self.passthrough.iter().cloned());
+        for (old, new) in ALIASES {
+            if let Some((_, value)) = self.passthrough.iter().find(|(n, _)| n == new) {
+                v.push((old, value.clone()));
+            }
+        }
         v
     }
 
@@ -652,9 +671,10 @@ impl Config {
         if let Some(o) = find(name) {
             return Some(o.mutable);
         }
+        let name = canonical(name);
         PASSTHROUGH
             .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+            .any(|(n, _)| *n == name)
             .then_some(true)
     }
 
@@ -919,6 +939,18 @@ mod tests {
         c.set("notify-keyspace-events", &["KEA".to_string()]).unwrap();
         assert_eq!(c.notify_keyspace_events, crate::notify::parse("AKE").unwrap());
         assert!(c.set("notify-keyspace-events", &["xyz".to_string()]).is_err());
+    }
+
+    #[test]
+    fn ziplist_names_are_aliases_of_the_listpack_ones() {
+        let mut c = Config::default();
+        c.set("zset-max-ziplist-entries", &["5".to_string()]).unwrap();
+        assert_eq!(c.int_option("zset-max-listpack-entries"), Some(5));
+        let all = c.all();
+        for name in ["zset-max-ziplist-entries", "zset-max-listpack-entries"] {
+            assert!(all.iter().any(|(n, v)| *n == name && v == "5"), "{name}");
+        }
+        assert_eq!(Config::is_mutable("LIST-MAX-ZIPLIST-SIZE"), Some(true));
     }
 
     #[test]
