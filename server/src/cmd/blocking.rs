@@ -27,9 +27,10 @@ pub fn timeout_arg(a: &[u8], now: u64) -> Result<u64, CmdError> {
     if LongDouble::parse(a).is_none() {
         return Err(CmdError::msg("ERR timeout is not a float or out of range"));
     }
-    let ms = parse_f64(a).map(|s| s * 1000.0);
-    let tval: i64 = match ms {
-        Some(v) if v.is_finite() && v < 9.223_372_036_854_776e18 && v >= -9.223_372_036_854_776e18 => v as i64,
+    // C's (long long) conversion of an out-of-range value gives LLONG_MIN.
+    const LIMIT: f64 = 9.223_372_036_854_776e18;
+    let tval: i64 = match parse_f64(a).map(|s| s * 1000.0) {
+        Some(v) if (-LIMIT..LIMIT).contains(&v) => v as i64,
         _ => i64::MIN,
     };
     if tval < 0 {
