@@ -332,6 +332,15 @@ impl LockPlan {
     }
 }
 
+static PANICS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many command handlers panicked (and were answered with an internal
+/// error) in this process: always 0 unless there is a bug. The command
+/// fuzz target watches it.
+pub fn panics() -> u64 {
+    PANICS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Calls a handler, turning a panic (a bug: handlers must not panic on any
 /// input) into an error reply so that one bad command cannot take the server
 /// down. Shard locks are released by unwinding; their poison is ignored
@@ -341,6 +350,7 @@ pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult 
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (spec.handler)(ctx, argv))) {
         Ok(r) => r,
         Err(_) => {
+            PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             ctx.out.buf.truncate(before);
             crate::warning!(
                 "BUG: command '{}' panicked; replied with an error",
