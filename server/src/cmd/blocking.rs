@@ -4,6 +4,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::list::{end_arg, pop_event, push_event};
 use super::{list, zset, Ctx, Keys, Spec};
 use crate::blocking::{Op, Waiter};
 use crate::client::Blocked;
@@ -101,30 +102,6 @@ pub fn blpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// BRPOP key [key ...] timeout
 pub fn brpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     blocking_pop(c, a, End::Back)
-}
-
-fn pop_event(end: End) -> &'static str {
-    match end {
-        End::Front => "lpop",
-        End::Back => "rpop",
-    }
-}
-
-fn push_event(end: End) -> &'static str {
-    match end {
-        End::Front => "lpush",
-        End::Back => "rpush",
-    }
-}
-
-fn end_arg(a: &[u8]) -> Result<End, CmdError> {
-    if is(a, "LEFT") {
-        Ok(End::Front)
-    } else if is(a, "RIGHT") {
-        Ok(End::Back)
-    } else {
-        Err(CmdError::Syntax)
-    }
 }
 
 fn side_name(e: End) -> &'static [u8] {

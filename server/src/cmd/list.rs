@@ -41,7 +41,7 @@ fn reply_elem(out: &mut Reply, e: Elem<'_>) {
 }
 
 /// The keyspace event of a push at `end`.
-fn push_event(end: End) -> &'static str {
+pub fn push_event(end: End) -> &'static str {
     match end {
         End::Front => "lpush",
         End::Back => "rpush",
@@ -49,7 +49,7 @@ fn push_event(end: End) -> &'static str {
 }
 
 /// The keyspace event of a pop at `end`.
-fn pop_event(end: End) -> &'static str {
+pub fn pop_event(end: End) -> &'static str {
     match end {
         End::Front => "lpop",
         End::Back => "rpop",
@@ -57,7 +57,7 @@ fn pop_event(end: End) -> &'static str {
 }
 
 /// `LEFT` or `RIGHT` (Redis's `getListPositionFromObjectOrReply`).
-fn end_arg(a: &[u8]) -> Result<End, CmdError> {
+pub fn end_arg(a: &[u8]) -> Result<End, CmdError> {
     if is(a, "LEFT") {
         Ok(End::Front)
     } else if is(a, "RIGHT") {
