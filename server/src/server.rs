@@ -363,6 +363,16 @@ impl Shared {
         self.next_client_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Every connected client, in id order (a snapshot).
+    pub fn client_list(&self) -> Vec<Arc<ClientMeta>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// Number of connected clients.
     pub fn client_count(&self) -> usize {
         self.clients.lock().unwrap_or_else(|p| p.into_inner()).len()

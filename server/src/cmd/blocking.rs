@@ -2,7 +2,7 @@
 //! UNBLOCK. The registry and the serving of waiters are in
 //! [`crate::blocking`].
 
-use super::args::{self, is};
+use super::args::is;
 use super::flags::*;
 use super::list::{end_arg, pop_event, push_event};
 use super::{list, zset, Ctx, Keys, Spec};
@@ -147,26 +147,7 @@ pub fn brpoplpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 pub fn blmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let deadline = timeout_arg(a[1], c.ks.now)?;
-    let numkeys = args::int_in(a[2], 1, i64::MAX, "ERR numkeys should be greater than 0")?;
-    let keys_end = usize::try_from(numkeys)
-        .ok()
-        .and_then(|n| n.checked_add(3))
-        .filter(|&w| w < a.len())
-        .ok_or(CmdError::Syntax)?;
-    let end = end_arg(a[keys_end])?;
-    let mut count: Option<usize> = None;
-    let mut j = keys_end + 1;
-    while j < a.len() {
-        if count.is_none() && is(a[j], "COUNT") && j + 1 < a.len() {
-            j += 1;
-            let n = args::int_in(a[j], 1, i64::MAX, "ERR count should be greater than 0")?;
-            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        j += 1;
-    }
-    let keys = &a[3..keys_end];
+    let (keys, end, count) = list::parse_mpop(a, 2)?;
     for &key in keys {
         match c.ks.get(key) {
             None => continue,
@@ -177,10 +158,7 @@ pub fn blmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             },
         }
     }
-    let op = Op::MPop {
-        end,
-        count: count.unwrap_or(1),
-    };
+    let op = Op::MPop { end, count };
     block(c, keys, op, deadline);
     Ok(())
 }

@@ -260,14 +260,7 @@ pub fn client_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     let now = unix_ms();
-    let clients: Vec<_> = c
-        .shared
-        .clients
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .values()
-        .cloned()
-        .collect();
+    let clients = c.shared.client_list();
     let mut text = String::new();
     if !only_none {
         for m in clients {
@@ -293,14 +286,7 @@ pub fn client_info(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 /// CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port]
 /// [TYPE type] [USER username] [SKIPME yes/no]
 pub fn client_kill(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let clients: Vec<_> = c
-        .shared
-        .clients
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .values()
-        .cloned()
-        .collect();
+    let clients = c.shared.client_list();
     let me = c.client.id();
     if a.len() == 3 {
         // Old form: one address, +OK or an error.

@@ -528,12 +528,21 @@ pub fn mpop_keys_at<'x>(a: &[&'x [u8]], at: usize, db: usize, out: &mut Vec<(usi
     out.extend(a[at + 1..at + 1 + n].iter().map(|k| (db, *k)));
 }
 
-/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
-pub fn lmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let numkeys = args::int_in(a[1], 1, i64::MAX, "ERR numkeys should be greater than 0")?;
+/// Parses `numkeys key... LEFT|RIGHT [COUNT n]` starting at `numkeys_idx`
+/// (LMPOP and BLMPOP): the keys, the side, the count.
+pub fn parse_mpop<'a, 'x>(
+    a: &'a [&'x [u8]],
+    numkeys_idx: usize,
+) -> Result<(&'a [&'x [u8]], End, usize), CmdError> {
+    let numkeys = args::int_in(
+        a[numkeys_idx],
+        1,
+        i64::MAX,
+        "ERR numkeys should be greater than 0",
+    )?;
     let keys_end = usize::try_from(numkeys)
         .ok()
-        .and_then(|n| n.checked_add(2))
+        .and_then(|n| n.checked_add(numkeys_idx + 1))
         .filter(|&w| w < a.len())
         .ok_or(CmdError::Syntax)?;
     let end = end_arg(a[keys_end])?;
@@ -549,8 +558,13 @@ pub fn lmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         j += 1;
     }
-    let count = count.unwrap_or(1);
-    for &key in &a[2..keys_end] {
+    Ok((&a[numkeys_idx + 1..keys_end], end, count.unwrap_or(1)))
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn lmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let (keys, end, count) = parse_mpop(a, 1)?;
+    for &key in keys {
         let Some(e) = c.ks.get(key) else {
             continue;
         };
