@@ -159,12 +159,14 @@ fn main() {
         .map_or(0, |d| d.as_secs());
     rep.machine = Machine::probe();
     rep.redis_version = redis_version(&bins.redis);
+    rep.soquete_source = git_describe();
     println!(
-        "server bench: {}; load average {}; redis: {}; soquete: {}{}",
+        "server bench: {}; load average {}; redis: {}; soquete: {} ({}){}",
         rep.machine.describe(),
         rep.machine.load_before,
         bins.redis.display(),
         bins.soquete.display(),
+        rep.soquete_source,
         if opts.quick { "  [QUICK MODE]" } else { "" }
     );
     rep.skipped.retain(|s| {
@@ -258,6 +260,18 @@ fn redis_version(bin: &Path) -> String {
     line.split_ascii_whitespace()
         .find_map(|w| w.strip_prefix("v="))
         .map_or(line.clone(), str::to_owned)
+}
+
+/// `git describe --always --dirty` of the workspace (empty outside git).
+fn git_describe() -> String {
+    Process::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// soquete's event loop count, from its startup log.

@@ -90,8 +90,8 @@ pub fn summarize(server: Option<&ServerReport>, crit: &[Entry]) -> Summary {
         );
         let _ = writeln!(
             md,
-            "Redis: {}. soquete: release build, {} event loop thread(s) (its default).  ",
-            s.redis_version, s.soquete_threads
+            "Redis {}. soquete: release build of `{}`, {} event loop thread(s) (its default).  ",
+            s.redis_version, s.soquete_source, s.soquete_threads
         );
         let _ = writeln!(
             md,
@@ -111,6 +111,17 @@ pub fn summarize(server: Option<&ServerReport>, crit: &[Entry]) -> Summary {
     md.push_str("## Ratios (soquete / reference, medians)\n\n");
     md.push_str(&table);
     md.push('\n');
+    if let Some(c) = server.and_then(|s| s.redis_benchmark.iter().find(|c| c.group == "issue3")) {
+        let _ = writeln!(
+            md,
+            "`redis-benchmark -P` rows: `redis-benchmark {}`, one invocation per test, \
+             Redis and soquete alternating (issue 3's goals). Load matrix rows: geometric \
+             means over the cells below. Client rows: criterion medians of `benches/client.rs`; \
+             codec rows: `benches/codec.rs`, against the fastest redis-protocol variant. \
+             Speed ratios are reference time / soquete time (higher is better).\n",
+            generic_args(&c.args)
+        );
+    }
     md.push_str(&details);
     if let Some(s) = server {
         if !s.skipped.is_empty() {
@@ -281,11 +292,13 @@ fn suite_rows(s: &ServerReport, rows: &mut Vec<Row>, details: &mut String) {
     if suite.is_empty() {
         return;
     }
-    let args = suite[0].args.clone();
+    let args = generic_args(&suite[0].args);
     details.push_str("\n## redis-benchmark default suite\n\n");
     let _ = writeln!(
         details,
-        "`redis-benchmark {args}` per test (one invocation each), throughput medians.\n"
+        "`redis-benchmark {args}`, one invocation per test and depth, Redis and soquete \
+         alternating; medians. Server CPU per request: the server's user + system time \
+         over the invocation / its requests.\n"
     );
     details.push_str("| Test | -P | Redis | soquete | soquete / Redis | Redis CPU/req | soquete CPU/req | CPU ratio |\n");
     details.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -339,6 +352,21 @@ fn suite_rows(s: &ServerReport, rows: &mut Vec<Row>, details: &mut String) {
             goal: Some(1.0),
         });
     }
+}
+
+/// `-t set -n 100 -P 16` -> `-t <test> -n 100 -P <1|16>`.
+fn generic_args(args: &str) -> String {
+    let mut out = Vec::new();
+    let mut prev = "";
+    for w in args.split_ascii_whitespace() {
+        out.push(match prev {
+            "-t" => "<test>",
+            "-P" => "<1|16>",
+            _ => w,
+        });
+        prev = w;
+    }
+    out.join(" ")
 }
 
 fn cell_medians(c: &LoadCell) -> [f64; 8] {
@@ -658,7 +686,7 @@ fn chart(s: &ServerReport, keep: impl Fn(&LoadCell) -> bool) -> Option<String> {
         let oy = TOP + (i / COLS) as f64 * PH;
         // Plot area inside the panel.
         let (x0, x1, y0, y1) = (ox + 48.0, ox + PW - 14.0, oy + 150.0, oy + 22.0);
-        let ymax = nice_max(pts.iter().map(|p| p.1.max(p.2)).fold(0.0, f64::max));
+        let (ymax, ticks) = nice_max(pts.iter().map(|p| p.1.max(p.2)).fold(0.0, f64::max));
         let xpos = |d: usize| x0 + (d as f64).log2() / 6.0 * (x1 - x0);
         let ypos = |v: f64| y0 - v / ymax * (y0 - y1);
         let _ = writeln!(
@@ -668,8 +696,8 @@ fn chart(s: &ServerReport, keep: impl Fn(&LoadCell) -> bool) -> Option<String> {
             oy + 12.0,
             escape(title)
         );
-        for k in 0..=4 {
-            let v = ymax * k as f64 / 4.0;
+        for k in 0..=ticks {
+            let v = ymax * k as f64 / ticks as f64;
             let y = ypos(v);
             let _ = writeln!(
                 svg,
@@ -727,18 +755,19 @@ fn chart(s: &ServerReport, keep: impl Fn(&LoadCell) -> bool) -> Option<String> {
     Some(svg)
 }
 
-/// The smallest 1/2/2.5/5 x 10^k at or above `x` (and above zero).
-fn nice_max(x: f64) -> f64 {
+/// The smallest 1/2/2.5/5 x 10^k at or above `x` (and above zero), with a
+/// tick count that gives round steps.
+fn nice_max(x: f64) -> (f64, u32) {
     if x.is_nan() || x <= 0.0 {
-        return 1.0;
+        return (1.0, 4);
     }
     let p = 10f64.powf(x.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+    for (m, ticks) in [(1.0, 5), (2.0, 4), (2.5, 5), (5.0, 5), (10.0, 5)] {
         if m * p >= x {
-            return m * p;
+            return (m * p, ticks);
         }
     }
-    10.0 * p
+    (10.0 * p, 5)
 }
 
 fn short_num(v: f64) -> String {
@@ -899,10 +928,14 @@ mod tests {
 
     #[test]
     fn nice_axis_maxima() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(93_000.0), 100_000.0);
-        assert_eq!(nice_max(120_000.0), 200_000.0);
-        assert_eq!(nice_max(2_100_000.0), 2_500_000.0);
+        assert_eq!(nice_max(0.0), (1.0, 4));
+        assert_eq!(nice_max(93_000.0), (100_000.0, 5));
+        assert_eq!(nice_max(120_000.0), (200_000.0, 4));
+        assert_eq!(nice_max(2_100_000.0), (2_500_000.0, 5));
+        assert_eq!(
+            generic_args("-t set -n 5 -P 16"),
+            "-t <test> -n 5 -P <1|16>"
+        );
         assert_eq!(short_num(250_000.0), "250k");
         assert_eq!(short_num(1_500_000.0), "1.5M");
     }

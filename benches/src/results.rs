@@ -213,6 +213,9 @@ pub struct ServerReport {
     pub machine: Machine,
     /// `redis-server --version`.
     pub redis_version: String,
+    /// The soquete source measured: `git describe --always --dirty` of the workspace.
+    #[serde(default)]
+    pub soquete_source: String,
     /// soquete's event loop threads.
     pub soquete_threads: String,
     /// The load matrix.
