@@ -17,6 +17,8 @@
 //! * [`criterion`] — reads criterion's JSON for the client and codec benches.
 //! * [`report`] — the ratio table, detail tables and the SVG chart.
 
+#![warn(missing_docs)]
+
 pub mod criterion;
 pub mod hist;
 pub mod load;

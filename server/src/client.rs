@@ -1,8 +1,8 @@
 //! Per-client state: what the owning event loop keeps ([`Client`]) and what
 //! other loops may read for CLIENT LIST / KILL ([`ClientMeta`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::pubsub::Space;

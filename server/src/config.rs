@@ -154,8 +154,16 @@ impl Default for Config {
             notify_keyspace_events: 0,
             output_limits: [
                 OutputLimit::default(),
-                OutputLimit { hard: 256 << 20, soft: 64 << 20, soft_seconds: 60 },
-                OutputLimit { hard: 32 << 20, soft: 8 << 20, soft_seconds: 60 },
+                OutputLimit {
+                    hard: 256 << 20,
+                    soft: 64 << 20,
+                    soft_seconds: 60,
+                },
+                OutputLimit {
+                    hard: 32 << 20,
+                    soft: 8 << 20,
+                    soft_seconds: 60,
+                },
             ],
             passthrough: PASSTHROUGH
                 .iter()
@@ -592,9 +600,11 @@ pub static OPTIONS: &[OptSpec] = &[
                         )
                     }
                 };
-                let (Some(hard), Some(soft), Some(soft_seconds)) =
-                    (parse_memory(g[1]), parse_memory(g[2]), g[3].parse::<u64>().ok())
-                else {
+                let (Some(hard), Some(soft), Some(soft_seconds)) = (
+                    parse_memory(g[1]),
+                    parse_memory(g[2]),
+                    g[3].parse::<u64>().ok(),
+                ) else {
                     return Err(
                         "Error in hard, soft or soft_seconds setting in buffer limit configuration."
                             .into(),
@@ -672,10 +682,7 @@ impl Config {
             return Some(o.mutable);
         }
         let name = canonical(name);
-        PASSTHROUGH
-            .iter()
-            .any(|(n, _)| *n == name)
-            .then_some(true)
+        PASSTHROUGH.iter().any(|(n, _)| *n == name).then_some(true)
     }
 
     /// Applies a configuration file's text (redis.conf format). Errors say
@@ -918,8 +925,11 @@ mod tests {
     #[test]
     fn output_limits_and_notifications_are_typed_options() {
         let mut c = Config::default();
-        c.set("client-output-buffer-limit", &["pubsub 1mb 256kb 1".to_string()])
-            .unwrap();
+        c.set(
+            "client-output-buffer-limit",
+            &["pubsub 1mb 256kb 1".to_string()],
+        )
+        .unwrap();
         assert_eq!(
             c.output_limits[2],
             OutputLimit {
@@ -934,17 +944,29 @@ mod tests {
             .find(|(n, _)| *n == "client-output-buffer-limit")
             .unwrap()
             .1;
-        assert_eq!(shown, "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 262144 1");
-        assert!(c.set("client-output-buffer-limit", &["bogus 1 2 3".to_string()]).is_err());
-        c.set("notify-keyspace-events", &["KEA".to_string()]).unwrap();
-        assert_eq!(c.notify_keyspace_events, crate::notify::parse("AKE").unwrap());
-        assert!(c.set("notify-keyspace-events", &["xyz".to_string()]).is_err());
+        assert_eq!(
+            shown,
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 262144 1"
+        );
+        assert!(c
+            .set("client-output-buffer-limit", &["bogus 1 2 3".to_string()])
+            .is_err());
+        c.set("notify-keyspace-events", &["KEA".to_string()])
+            .unwrap();
+        assert_eq!(
+            c.notify_keyspace_events,
+            crate::notify::parse("AKE").unwrap()
+        );
+        assert!(c
+            .set("notify-keyspace-events", &["xyz".to_string()])
+            .is_err());
     }
 
     #[test]
     fn ziplist_names_are_aliases_of_the_listpack_ones() {
         let mut c = Config::default();
-        c.set("zset-max-ziplist-entries", &["5".to_string()]).unwrap();
+        c.set("zset-max-ziplist-entries", &["5".to_string()])
+            .unwrap();
         assert_eq!(c.int_option("zset-max-listpack-entries"), Some(5));
         let all = c.all();
         for name in ["zset-max-ziplist-entries", "zset-max-listpack-entries"] {

@@ -32,6 +32,8 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod blocking;
 pub mod client;
 pub mod cmd;

@@ -442,7 +442,11 @@ impl EventLoop {
                 self.drain_inbox();
                 self.expire_blocked();
                 crate::pubsub::flush_outbox(&self.shared, self.index);
-                let loops = self.shared.loops.get().expect("loops are set before running");
+                let loops = self
+                    .shared
+                    .loops
+                    .get()
+                    .expect("loops are set before running");
                 if loops[self.index].is_empty() {
                     break;
                 }
@@ -994,7 +998,12 @@ pub(crate) fn protocol_error(e: &soquete_resp::Error) -> CmdError {
 
 /// Runs one request: resolves the command, checks authentication, queues it
 /// inside MULTI, or runs it.
-pub(crate) fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut cmd::Env<'_>) {
+pub(crate) fn execute(
+    argv: &[&[u8]],
+    client: &mut Client,
+    out: &mut Reply,
+    env: &mut cmd::Env<'_>,
+) {
     let (shared, stats) = (env.shared, env.stats);
     stats.commands.fetch_add(1, Ordering::Relaxed);
     let reject = |client: &mut Client, out: &mut Reply, e: CmdError| {
@@ -1007,7 +1016,9 @@ pub(crate) fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env:
             let mut line = b"EXECABORT Transaction discarded because of: ".to_vec();
             let mut text = Vec::new();
             e.write_to(&mut text);
-            let text = text.get(1..text.len().saturating_sub(2)).unwrap_or_default();
+            let text = text
+                .get(1..text.len().saturating_sub(2))
+                .unwrap_or_default();
             // Errors Redis formats on the spot carry no code word here;
             // shared error objects (NOAUTH) keep theirs.
             line.extend_from_slice(text.strip_prefix(b"ERR ").unwrap_or(text));

@@ -38,7 +38,8 @@ pub const KEYSPACE: u32 = 1 << 0;
 /// `__keyevent@...` channel: `E`.
 pub const KEYEVENT: u32 = 1 << 1;
 /// `A`: every class but `m` and `n`.
-pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+pub const ALL: u32 =
+    GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
 /// Parses the option's value as Redis's `keyspaceEventsStringToFlags`.
 pub fn parse(s: &str) -> Option<u32> {

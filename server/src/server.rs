@@ -109,12 +109,17 @@ pub struct Hot {
 
 impl Hot {
     fn load(&self, c: &Config) {
-        let threshold = if c.slowlog_max_len == 0 { -1 } else { c.slowlog_log_slower_than };
+        let threshold = if c.slowlog_max_len == 0 {
+            -1
+        } else {
+            c.slowlog_log_slower_than
+        };
         self.slowlog_threshold.store(threshold, Ordering::Relaxed);
         self.query_buffer_limit
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.hz.store(c.hz.max(1), Ordering::Relaxed);
-        self.notify.store(c.notify_keyspace_events, Ordering::Relaxed);
+        self.notify
+            .store(c.notify_keyspace_events, Ordering::Relaxed);
         let logged = crate::notify::NEW | crate::notify::EXPIRED;
         let on = c.notify_keyspace_events & logged != 0
             && c.notify_keyspace_events & (crate::notify::KEYSPACE | crate::notify::KEYEVENT) != 0;
@@ -126,7 +131,8 @@ impl Hot {
             slot[2].store(l.soft_seconds, Ordering::Relaxed);
         }
         let list_fill = c.int_option("list-max-listpack-size").unwrap_or(-2);
-        self.list_max_listpack_size.store(list_fill, Ordering::Relaxed);
+        self.list_max_listpack_size
+            .store(list_fill, Ordering::Relaxed);
         for (slot, (name, default)) in self.zset_max_listpack.iter().zip([
             ("zset-max-listpack-entries", 128),
             ("zset-max-listpack-value", 64),
@@ -137,9 +143,15 @@ impl Hot {
             slot.store(v, Ordering::Relaxed);
         }
         for (slot, (name, default)) in [
-            (&self.hash_max_listpack[0], ("hash-max-listpack-entries", 512)),
+            (
+                &self.hash_max_listpack[0],
+                ("hash-max-listpack-entries", 512),
+            ),
             (&self.hash_max_listpack[1], ("hash-max-listpack-value", 64)),
-            (&self.set_max_intset_entries, ("set-max-intset-entries", 512)),
+            (
+                &self.set_max_intset_entries,
+                ("set-max-intset-entries", 512),
+            ),
         ] {
             let v = c
                 .int_option(name)

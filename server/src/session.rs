@@ -95,7 +95,8 @@ impl Session {
                         execute(&argv, &mut self.client, &mut self.out, &mut env);
                     }
                     start += used;
-                    self.decoder.set_limits(limits_for(self.client.authenticated));
+                    self.decoder
+                        .set_limits(limits_for(self.client.authenticated));
                 }
                 Err(e) => {
                     crate::net::protocol_error(&e).write_to(&mut self.out.buf);
@@ -138,7 +139,11 @@ mod tests {
     fn a_protocol_error_closes_the_session() {
         let mut s = Session::new(&Config::default());
         let out = s.feed(b"PING\r\n*-5x\r\nPING\r\n");
-        assert!(out.starts_with(b"+PONG\r\n-ERR Protocol error"), "{:?}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(b"+PONG\r\n-ERR Protocol error"),
+            "{:?}",
+            String::from_utf8_lossy(&out)
+        );
         assert!(s.is_closed());
         assert!(s.feed(b"PING\r\n").is_empty());
     }

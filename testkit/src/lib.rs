@@ -40,6 +40,8 @@
 //!   command templates.
 //! * [`render`] — readable renderings of replies for failure messages.
 
+#![warn(missing_docs)]
+
 pub mod conn;
 pub mod diff;
 pub mod gen;

@@ -111,7 +111,14 @@ fn side_name(e: End) -> &'static [u8] {
     }
 }
 
-fn blocking_move(c: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End, timeout: &[u8]) -> CmdResult {
+fn blocking_move(
+    c: &mut Ctx<'_>,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    timeout: &[u8],
+) -> CmdResult {
     let deadline = timeout_arg(timeout, c.ks.now)?;
     match c.ks.get(src) {
         Some(e) if !matches!(e.value, Value::List(_)) => Err(CmdError::WrongType),
@@ -235,7 +242,10 @@ pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             ))
         }
     };
-    let Some(w) = u64::try_from(id).ok().and_then(|id| c.shared.blocking.claim(id)) else {
+    let Some(w) = u64::try_from(id)
+        .ok()
+        .and_then(|id| c.shared.blocking.claim(id))
+    else {
         c.out.int(0);
         return Ok(());
     };
@@ -268,7 +278,12 @@ fn send_reply(shared: &Shared, w: &Waiter, reply: Vec<u8>) {
 /// key whose first waiter is a BLMOVE is left for [`serve_deferred`]: its
 /// destination's shard may be outside these locks, and taking it now could
 /// deadlock. Those keys are added to `later`.
-pub fn serve(ks: &mut Locked<'_>, shared: &Shared, ready: &[(usize, Vec<u8>)], later: &mut Vec<(usize, Vec<u8>)>) {
+pub fn serve(
+    ks: &mut Locked<'_>,
+    shared: &Shared,
+    ready: &[(usize, Vec<u8>)],
+    later: &mut Vec<(usize, Vec<u8>)>,
+) {
     for (db, key) in ready {
         serve_key(ks, shared, *db, key, None, later);
     }
@@ -403,7 +418,9 @@ fn serve_key(
             }
             ks.signal(db, dest);
             notify::publish(shared, LIST, push_event(*to), db, dest);
-            if shared.blocking.has_waiters(db, dest) && !later.iter().any(|(d, k)| *d == db && k == dest) {
+            if shared.blocking.has_waiters(db, dest)
+                && !later.iter().any(|(d, k)| *d == db && k == dest)
+            {
                 later.push((db, dest.clone()));
             }
         }
@@ -420,7 +437,12 @@ fn zpop_event(max: bool) -> &'static str {
 }
 
 fn fill(shared: &Shared) -> Fill {
-    Fill::from_config(shared.hot.list_max_listpack_size.load(std::sync::atomic::Ordering::Relaxed))
+    Fill::from_config(
+        shared
+            .hot
+            .list_max_listpack_size
+            .load(std::sync::atomic::Ordering::Relaxed),
+    )
 }
 
 /// Serves, after the serving command released its locks, the keys whose

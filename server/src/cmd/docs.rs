@@ -101,7 +101,11 @@ mod tests {
     fn rendered_in_resp2_maps_become_arrays() {
         let mut out = Reply::default();
         write_frame(&mut out, find("ping").unwrap());
-        assert!(out.buf.starts_with(b"*"), "{:?}", String::from_utf8_lossy(&out.buf));
+        assert!(
+            out.buf.starts_with(b"*"),
+            "{:?}",
+            String::from_utf8_lossy(&out.buf)
+        );
         let mut out3 = Reply {
             resp3: true,
             ..Reply::default()

@@ -370,7 +370,11 @@ pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult 
 pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     note_ready(spec, argv, ctx);
     if !spec.has(flags::WRITE)
-        || ctx.shared.watching.load(std::sync::atomic::Ordering::Relaxed) == 0
+        || ctx
+            .shared
+            .watching
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == 0
     {
         return;
     }
@@ -393,7 +397,9 @@ pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     let mut keys = Vec::new();
     spec.keys_of(argv, ctx.ks.db, &mut keys);
     for (db, key) in keys {
-        if ctx.shared.blocking.has_waiters(db, key) && !ctx.ready.iter().any(|(d, k)| *d == db && k == key) {
+        if ctx.shared.blocking.has_waiters(db, key)
+            && !ctx.ready.iter().any(|(d, k)| *d == db && k == key)
+        {
             ctx.ready.push((db, key.to_vec()));
         }
     }

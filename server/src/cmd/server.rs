@@ -200,9 +200,15 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("current_eviction_exceeded_time:0");
             line!("keyspace_hits:{}", s.total(|x| &x.hits));
             line!("keyspace_misses:{}", s.total(|x| &x.misses));
-            line!("pubsub_channels:{}", s.pubsub.channel_count(crate::pubsub::Space::Channel));
+            line!(
+                "pubsub_channels:{}",
+                s.pubsub.channel_count(crate::pubsub::Space::Channel)
+            );
             line!("pubsub_patterns:{}", s.pubsub.pattern_count());
-            line!("pubsubshard_channels:{}", s.pubsub.channel_count(crate::pubsub::Space::Shard));
+            line!(
+                "pubsubshard_channels:{}",
+                s.pubsub.channel_count(crate::pubsub::Space::Shard)
+            );
             line!("latest_fork_usec:0");
             line!("total_forks:0");
             line!("migrate_cached_sockets:0");

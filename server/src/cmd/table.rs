@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use super::{blocking, connection, hash, keys, list, pubsub, server, set, string, transaction, zset, Spec};
+use super::{
+    blocking, connection, hash, keys, list, pubsub, server, set, string, transaction, zset, Spec,
+};
 use crate::error::CmdResult;
 
 /// Every group's rows. Adding a group: one entry here.

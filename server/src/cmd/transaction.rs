@@ -26,7 +26,11 @@ pub fn watch(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     let db = c.client.db;
     for key in &a[1..] {
-        if c.client.watched.iter().any(|(d, k, _)| *d == db && k == key) {
+        if c.client
+            .watched
+            .iter()
+            .any(|(d, k, _)| *d == db && k == key)
+        {
             continue;
         }
         let version = c.ks.watch(db, key);
@@ -137,7 +141,9 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         touched |= c.ks.watch_version(*db, key) != *version;
         c.ks.unwatch(*db, key);
     }
-    c.shared.watching.fetch_sub(watched.len(), Ordering::Relaxed);
+    c.shared
+        .watching
+        .fetch_sub(watched.len(), Ordering::Relaxed);
     if touched {
         c.out.null_array();
         return Ok(());
@@ -169,8 +175,30 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 /// This group's rows of the command table.
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "watch", arity: -2, flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, keys: Keys::Range(1, -1, 1), group: "transactions", since: "2.2.0", summary: "Watch the given keys to determine execution of the MULTI/EXEC block", complexity: "O(1) for every key.", handler: watch, subcommands: &[] },
-    Spec { name: "unwatch", arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, keys: Keys::None, group: "transactions", since: "2.2.0", summary: "Forget about all watched keys", complexity: "O(1)", handler: unwatch, subcommands: &[] },
+    Spec {
+        name: "watch",
+        arity: -2,
+        flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        keys: Keys::Range(1, -1, 1),
+        group: "transactions",
+        since: "2.2.0",
+        summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
+        complexity: "O(1) for every key.",
+        handler: watch,
+        subcommands: &[],
+    },
+    Spec {
+        name: "unwatch",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "transactions",
+        since: "2.2.0",
+        summary: "Forget about all watched keys",
+        complexity: "O(1)",
+        handler: unwatch,
+        subcommands: &[],
+    },
     Spec {
         name: "multi",
         arity: 1,
