@@ -22,6 +22,11 @@ fi
 # The Debian package starts a system redis on 6379 where systemd runs; tests never use it
 # (every test starts its own servers on ephemeral loopback ports).
 
+if cargo fmt --version >/dev/null 2>&1; then
+    log "cargo fmt --check"
+    cargo fmt --all -- --check
+fi
+
 log "cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
