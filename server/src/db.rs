@@ -13,7 +13,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::dict::{Dict, Node};
@@ -343,12 +343,37 @@ impl Shard {
 #[derive(Debug)]
 pub struct Db {
     shards: Box<[Mutex<Shard>]>,
+    /// Per shard, where its bucket array was when a command last released
+    /// it: read without the lock, only to aim prefetches (a stale hint
+    /// costs a wasted prefetch, never a wrong answer).
+    hints: Box<[TableHint]>,
+}
+
+/// A shard table's address and mask, as last published.
+#[derive(Debug, Default)]
+struct TableHint {
+    base: AtomicUsize,
+    mask: AtomicUsize,
+}
+
+impl TableHint {
+    fn publish(&self, shard: &Shard) {
+        let (base, mask) = shard.dict.table();
+        // Stores only on change: other loops read this line.
+        if self.base.load(Ordering::Relaxed) != base {
+            self.base.store(base, Ordering::Relaxed);
+        }
+        if self.mask.load(Ordering::Relaxed) != mask {
+            self.mask.store(mask, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Db {
     fn new() -> Db {
         Db {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            hints: (0..SHARDS).map(|_| TableHint::default()).collect(),
         }
     }
 
@@ -387,6 +412,31 @@ impl Keyspace {
     /// Database `i`.
     pub fn db(&self, i: usize) -> &Db {
         &self.dbs[i]
+    }
+
+    /// Starts loading the bucket slot `hash` falls in, without locking:
+    /// the first step of prefetching a pipelined batch's keys.
+    pub fn prefetch_slot(&self, db: usize, hash: u64) {
+        let Some(d) = self.dbs.get(db) else {
+            return;
+        };
+        let hint = &d.hints[shard_of(hash)];
+        let base = hint.base.load(Ordering::Relaxed);
+        if base != 0 {
+            let i = hash as usize & hint.mask.load(Ordering::Relaxed);
+            crate::dict::prefetch(base.wrapping_add(i * std::mem::size_of::<usize>()));
+        }
+    }
+
+    /// Starts loading the first node of `hash`'s chain: the second step,
+    /// once [`Keyspace::prefetch_slot`] had time to bring the slot in. Takes
+    /// the shard's lock only if it is free, for a moment.
+    pub fn prefetch_node(&self, db: usize, hash: u64) {
+        if let Some(d) = self.dbs.get(db) {
+            if let Ok(shard) = d.shards[shard_of(hash)].try_lock() {
+                shard.dict.prefetch_chain(hash);
+            }
+        }
     }
 
     /// Locks the given shards in ascending order (sorting and deduplicating
@@ -461,6 +511,21 @@ pub struct Locked<'a> {
     /// The command's clock, Unix ms (fixed for the whole command, as in Redis).
     pub now: u64,
     guards: Guards<'a>,
+}
+
+impl Drop for Locked<'_> {
+    /// Publishes the prefetch hints of the shards this view held.
+    fn drop(&mut self) {
+        match &self.guards {
+            Guards::None => {}
+            Guards::One(d, s, g) => self.ks.dbs[*d as usize].hints[*s as usize].publish(g),
+            Guards::Many(all) => {
+                for (d, s, g) in all {
+                    self.ks.dbs[*d as usize].hints[*s as usize].publish(g);
+                }
+            }
+        }
+    }
 }
 
 /// A shard, either held by the view's lock set or locked for this access
@@ -721,6 +786,32 @@ mod tests {
     fn one<'a>(ks: &'a Keyspace, key: &[u8], now: u64) -> Locked<'a> {
         let mut ids = vec![(0, shard_of(hash_key(key)) as u32)];
         ks.lock(&mut ids, 0, now)
+    }
+
+    #[test]
+    fn releasing_a_shard_publishes_its_table_for_prefetching() {
+        let ks = Keyspace::new(2);
+        let s = shard_of(hash_key(b"k"));
+        let hint = &ks.db(0).hints[s];
+        assert_eq!(hint.base.load(Ordering::Relaxed), 0, "no table yet");
+        // Prefetching into an empty shard, an unknown database or a free
+        // lock is a no-op, never an error.
+        ks.prefetch_slot(0, hash_key(b"k"));
+        ks.prefetch_slot(7, hash_key(b"k"));
+        ks.prefetch_node(7, hash_key(b"k"));
+        let mut v = one(&ks, b"k", 0);
+        v.set(b"k", Value::Int(1), false);
+        drop(v);
+        let (base, mask) = ks.db(0).lock(s).dict.table();
+        assert_ne!(base, 0);
+        assert_eq!(hint.base.load(Ordering::Relaxed), base);
+        assert_eq!(hint.mask.load(Ordering::Relaxed), mask);
+        ks.prefetch_slot(0, hash_key(b"k"));
+        ks.prefetch_node(0, hash_key(b"k"));
+        // While another view holds the shard, the node step skips it.
+        let held = one(&ks, b"k", 0);
+        ks.prefetch_node(0, hash_key(b"k"));
+        drop(held);
     }
 
     #[test]
