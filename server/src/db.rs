@@ -439,6 +439,19 @@ impl Keyspace {
         }
     }
 
+    /// Starts loading the value stored under `key`, if the key is there:
+    /// the third step, once [`Keyspace::prefetch_node`] brought the node in.
+    /// Like it, skips a shard whose lock is taken.
+    pub fn prefetch_value(&self, db: usize, hash: u64, key: &[u8]) {
+        if let Some(d) = self.dbs.get(db) {
+            if let Ok(shard) = d.shards[shard_of(hash)].try_lock() {
+                if let Some(node) = shard.dict.get(hash, key) {
+                    node.value.value.prefetch();
+                }
+            }
+        }
+    }
+
     /// Locks the given shards in ascending order (sorting and deduplicating
     /// `ids` in place) and returns a view for database `db` at time `now`.
     pub fn lock<'a>(&'a self, ids: &mut Vec<ShardId>, db: usize, now: u64) -> Locked<'a> {

@@ -290,6 +290,9 @@ struct EventLoop {
 /// Requests of a pipelined batch whose keys are prefetched at a time.
 const PREFETCH_WINDOW: usize = 32;
 
+/// At most this many keys are prefetched at a time.
+const PREFETCH_KEYS: usize = 64;
+
 /// Input shorter than this holds one small request at most: not worth a look.
 const PREFETCH_MIN_INPUT: usize = 96;
 
@@ -305,45 +308,97 @@ const PREFETCH_SCAN_MAX: usize = 4096;
 #[derive(Default)]
 struct Prefetcher {
     decoder: RequestDecoder,
-    hashes: Vec<u64>,
+    /// Per key found: its hash and where it lies in the input (an empty
+    /// range for an inline request's unescaped key).
+    keys: Vec<(u64, usize, usize)>,
+    argv: Vec<&'static [u8]>,
+    found: Vec<(usize, &'static [u8])>,
 }
 
 impl Prefetcher {
     /// Prefetches for the requests at the start of `input`, up to
-    /// [`PREFETCH_WINDOW`] of them within its first [`PREFETCH_SCAN_MAX`]
-    /// bytes: each one's first argument, the key of
-    /// most commands (any other argument costs a wasted prefetch, nothing
-    /// more). Does nothing for a lone request, which would only wait for its
-    /// own loads sooner.
+    /// [`PREFETCH_WINDOW`] requests and [`PREFETCH_KEYS`] keys within its
+    /// first [`PREFETCH_SCAN_MAX`] bytes. A request of up to three arguments
+    /// is taken to have its key first (GET, SET, INCR, LPUSH...; anything
+    /// else costs a wasted prefetch, nothing more); a longer one gets its
+    /// keys from the command table when its key positions are a plain range
+    /// (MSET, MGET, DEL...). Three rounds, each issued for all the keys
+    /// before the next: bucket slots, first nodes of their chains, then the
+    /// values of the keys present. Does nothing for a lone key, which would
+    /// only wait for its own loads sooner.
     fn run(&mut self, ks: &crate::db::Keyspace, db: usize, input: &[u8]) {
         if input.len() < PREFETCH_MIN_INPUT {
             return;
         }
         let input = &input[..input.len().min(PREFETCH_SCAN_MAX)];
         self.decoder.reset();
-        self.hashes.clear();
+        self.keys.clear();
         let mut at = 0;
         for _ in 0..PREFETCH_WINDOW {
-            match self.decoder.decode(&input[at..]) {
-                Ok(Some(req)) => {
-                    if let Some(key) = req.get(1) {
-                        self.hashes.push(crate::db::hash_key(key));
-                    }
-                    at += req.consumed();
-                }
-                _ => break,
+            if self.keys.len() >= PREFETCH_KEYS {
+                break;
             }
+            let req = match self.decoder.decode(&input[at..]) {
+                Ok(Some(req)) => req,
+                _ => break,
+            };
+            at += req.consumed();
+            if req.len() <= 3 {
+                if let Some(key) = req.get(1) {
+                    note_key(&mut self.keys, input, key);
+                }
+                continue;
+            }
+            let Some(spec) = cmd::lookup(req.arg(0)) else {
+                continue;
+            };
+            if !matches!(spec.keys, cmd::Keys::Range(..)) {
+                continue;
+            }
+            let mut argv = recycle(std::mem::take(&mut self.argv));
+            let mut found = recycle_keys(std::mem::take(&mut self.found));
+            argv.extend(req.args());
+            spec.keys_of(&argv, db, &mut found);
+            for &(_, key) in found.iter().take(PREFETCH_KEYS - self.keys.len()) {
+                note_key(&mut self.keys, input, key);
+            }
+            self.argv = recycle(argv);
+            self.found = recycle_keys(found);
         }
-        if self.hashes.len() < 2 {
+        if self.keys.len() < 2 {
             return;
         }
-        for &h in &self.hashes {
+        for &(h, ..) in &self.keys {
             ks.prefetch_slot(db, h);
         }
-        for &h in &self.hashes {
+        for &(h, ..) in &self.keys {
             ks.prefetch_node(db, h);
         }
+        for &(h, from, to) in &self.keys {
+            if to > from {
+                ks.prefetch_value(db, h, &input[from..to]);
+            }
+        }
     }
+}
+
+/// Records a key's hash and its place in `input` for [`Prefetcher`].
+fn note_key(keys: &mut Vec<(u64, usize, usize)>, input: &[u8], key: &[u8]) {
+    let from = (key.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    let span = if from <= input.len() && key.len() <= input.len() - from {
+        (from, from + key.len())
+    } else {
+        (0, 0)
+    };
+    keys.push((crate::db::hash_key(key), span.0, span.1));
+}
+
+/// [`recycle`] for `(db, key)` lists.
+fn recycle_keys<'a, 'b>(mut v: Vec<(usize, &'a [u8])>) -> Vec<(usize, &'b [u8])> {
+    v.clear();
+    v.into_iter()
+        .map(|_| -> (usize, &'b [u8]) { (0, &[]) })
+        .collect()
 }
 
 /// Routes SIGINT and SIGTERM into a pipe whose read end the first event
@@ -953,6 +1008,7 @@ impl EventLoop {
             ..
         } = conn;
         let mut window = 0;
+        let mut clock = Instant::now();
         while *start < *end && client.close == Close::No && client.blocked.is_none() {
             if window == 0 {
                 let ks = &self.shared.keyspace;
@@ -972,8 +1028,10 @@ impl EventLoop {
                             stats,
                             plan: &mut self.plan,
                             now,
+                            clock,
                         };
                         execute(&argv, client, out, &mut env);
+                        clock = env.clock;
                         store = recycle(argv);
                     }
                     *start += used;
@@ -1139,7 +1197,7 @@ const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode b
 
 #[cfg(test)]
 mod tests {
-    use super::{recycle, Prefetcher, PREFETCH_SCAN_MAX, PREFETCH_WINDOW};
+    use super::{recycle, Prefetcher, PREFETCH_KEYS, PREFETCH_SCAN_MAX, PREFETCH_WINDOW};
     use crate::db::{hash_key, Keyspace};
 
     fn get(key: &str) -> Vec<u8> {
@@ -1150,7 +1208,12 @@ mod tests {
         let ks = Keyspace::new(1);
         let mut p = Prefetcher::default();
         p.run(&ks, 0, input);
-        p.hashes
+        for &(h, from, to) in &p.keys {
+            if to > from {
+                assert_eq!(hash_key(&input[from..to]), h, "the span is the key's");
+            }
+        }
+        p.keys.iter().map(|k| k.0).collect()
     }
 
     #[test]
@@ -1174,6 +1237,34 @@ mod tests {
                 hash_key(b"key:000000000003")
             ]
         );
+    }
+
+    fn command(args: &[&str]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend(format!("${}\r\n{a}\r\n", a.len()).into_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn prefetcher_takes_multi_key_commands_keys_from_the_table() {
+        let mut input = command(&["MSET", "k1", "v1", "k2", "v2", "k3", "v3"]);
+        input.extend(command(&["MGET", "k4", "k5", "k6", "k7"]));
+        // Odd arity and unknown commands: nothing, and no panic.
+        input.extend(command(&["MSET", "k8", "v8", "k9"]));
+        input.extend(command(&["NOSUCH", "a", "b", "c"]));
+        input.extend(command(&["SET", "k10", "v", "EX", "100"]));
+        let want: Vec<u64> = ["k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10"]
+            .iter()
+            .map(|k| hash_key(k.as_bytes()))
+            .collect();
+        assert_eq!(prefetched(&input), want);
+        // A huge MGET stops at the key limit.
+        let keys: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
+        let mut args = vec!["MGET"];
+        args.extend(keys.iter().map(String::as_str));
+        assert_eq!(prefetched(&command(&args)).len(), PREFETCH_KEYS);
     }
 
     #[test]

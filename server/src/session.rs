@@ -91,6 +91,7 @@ impl Session {
                             stats,
                             plan: &mut self.plan,
                             now,
+                            clock: std::time::Instant::now(),
                         };
                         execute(&argv, &mut self.client, &mut self.out, &mut env);
                     }

@@ -26,6 +26,20 @@ pub enum Value {
 }
 
 impl Value {
+    /// Starts loading the value's heap part (a string's bytes, a
+    /// container's header) into the cache.
+    pub fn prefetch(&self) {
+        let at = match self {
+            Value::Str(v) | Value::Raw(v) => v.as_ptr() as usize,
+            Value::Int(_) => return,
+            Value::Hash(h) => &**h as *const Hash as usize,
+            Value::List(l) => &**l as *const List as usize,
+            Value::Set(x) => &**x as *const Set as usize,
+            Value::ZSet(z) => &**z as *const ZSet as usize,
+        };
+        crate::dict::prefetch(at);
+    }
+
     /// A string value, int-encoded when the bytes are a canonical integer
     /// (what Redis's `tryObjectEncoding` does for SET).
     pub fn string(bytes: &[u8]) -> Value {

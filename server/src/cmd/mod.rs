@@ -415,6 +415,10 @@ pub struct Env<'a> {
     pub plan: &'a mut LockPlan,
     /// The batch's clock, Unix ms.
     pub now: u64,
+    /// When the previous command of the batch ended (or the batch began):
+    /// a command's duration for SLOWLOG runs from here to its end, so each
+    /// command reads the clock once.
+    pub clock: std::time::Instant,
 }
 
 /// Runs a resolved command with the keyspace locked as its keys require.
@@ -425,6 +429,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         stats,
         plan,
         now,
+        clock,
     } = env;
     let (shared, stats, now) = (*shared, *stats, *now);
     plan.clear();
@@ -447,7 +452,6 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         pushes: Vec::new(),
         ready_later: Vec::new(),
     };
-    let started = std::time::Instant::now();
     let result = run_handler(r.spec, &mut ctx, argv);
     if result.is_ok() {
         signal_writes(r.spec, argv, &mut ctx);
@@ -480,5 +484,8 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         stats.count_error();
         out.error(&e);
     }
-    shared.slowlog_maybe(started.elapsed().as_micros() as u64, argv, &client.meta);
+    let ended = std::time::Instant::now();
+    let took = ended.saturating_duration_since(*clock);
+    *clock = ended;
+    shared.slowlog_maybe(took.as_micros() as u64, argv, &client.meta);
 }
