@@ -75,6 +75,7 @@ pub fn summarize(server: Option<&ServerReport>, crit: &[Entry]) -> Summary {
         memory_rows(s, &mut rows, &mut details);
     }
     client_rows(crit, &mut rows);
+    pubsub_rows(crit, &mut rows);
     codec_rows(crit, &mut rows);
 
     let table = render_rows(&rows);
@@ -117,7 +118,7 @@ pub fn summarize(server: Option<&ServerReport>, crit: &[Entry]) -> Summary {
             "`redis-benchmark -P` rows: `redis-benchmark {}`, one invocation per test, \
              Redis and soquete alternating (issue 3's goals). Load matrix rows: geometric \
              means over the cells below. Client rows: criterion medians of `benches/client.rs`; \
-             codec rows: `benches/codec.rs`, against the fastest redis-protocol variant. \
+             pub/sub rows: `benches/pubsub.rs`; codec rows: `benches/codec.rs`, against the fastest redis-protocol variant. \
              Speed ratios are reference time / soquete time (higher is better).\n",
             generic_args(&c.args)
         );
@@ -591,6 +592,31 @@ fn client_rows(crit: &[Entry], rows: &mut Vec<Row>) {
     }
 }
 
+/// soquete-server against redis-server in `benches/pubsub.rs`: pairs
+/// `value = soquete / redis` in the same group and function, as a speed
+/// ratio (their time per operation / ours).
+fn pubsub_rows(crit: &[Entry], rows: &mut Vec<Row>) {
+    for e in crit
+        .iter()
+        .filter(|e| e.value.as_deref() == Some("soquete"))
+    {
+        let Some(theirs) = crit.iter().find(|t| {
+            t.group == e.group && t.function == e.function && t.value.as_deref() == Some("redis")
+        }) else {
+            continue;
+        };
+        rows.push(Row {
+            area: "pub/sub and blocking vs Redis".into(),
+            case: format!("{}/{} (time per operation)", e.group, e.function),
+            reference: fmt_ns(theirs.median_ns),
+            ours: fmt_ns(e.median_ns),
+            ratio: theirs.median_ns / e.median_ns,
+            better: Better::Higher,
+            goal: None,
+        });
+    }
+}
+
 /// soquete-resp against the fastest redis-protocol variant of each group.
 fn codec_rows(crit: &[Entry], rows: &mut Vec<Row>) {
     let mut groups: Vec<&str> = crit
@@ -883,7 +909,7 @@ mod tests {
     }
 
     #[test]
-    fn client_and_codec_pairs_from_criterion() {
+    fn client_pubsub_and_codec_pairs_from_criterion() {
         let e = |g: &str, f: &str, v: Option<&str>, ns| Entry {
             group: g.into(),
             function: f.into(),
@@ -893,6 +919,8 @@ mod tests {
         let crit = vec![
             e("client_blocking", "get/depth-1", Some("redis-rs"), 300.0),
             e("client_blocking", "get/depth-1", Some("soquete"), 200.0),
+            e("blocking", "blpop-lpush-pingpong", Some("redis"), 150.0),
+            e("blocking", "blpop-lpush-pingpong", Some("soquete"), 100.0),
             e("request_pipeline/decode", "memchr_crlf", None, 10.0),
             e(
                 "request_pipeline/decode",
@@ -923,6 +951,15 @@ mod tests {
         assert!(sum.table.contains(
             "RequestDecoder vs resp3 decode_range (fastest of theirs) | 60 ns | 30 ns | 2.00x"
         ));
+        assert!(
+            sum.table.contains(
+                "| pub/sub and blocking vs Redis | blocking/blpop-lpush-pingpong (time per operation) | 150 ns | 100 ns | 1.50x"
+            ),
+            "{}",
+            sum.table
+        );
+        // The pub/sub pair is not taken for a client pair, nor the reverse.
+        assert_eq!(sum.table.matches("blpop-lpush-pingpong").count(), 1);
         assert!(sum.chart.is_none());
     }
 
