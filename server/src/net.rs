@@ -326,22 +326,25 @@ impl Prefetcher {
     /// before the next: bucket slots, first nodes of their chains, then the
     /// values of the keys present. Does nothing for a lone key, which would
     /// only wait for its own loads sooner.
-    fn run(&mut self, ks: &crate::db::Keyspace, db: usize, input: &[u8]) {
+    ///
+    /// Returns how many requests it looked at: the caller runs that many
+    /// before asking again (all of the input, when it is too short to
+    /// bother).
+    fn run(&mut self, ks: &crate::db::Keyspace, db: usize, input: &[u8]) -> usize {
+        self.keys.clear();
         if input.len() < PREFETCH_MIN_INPUT {
-            return;
+            return PREFETCH_WINDOW;
         }
         let input = &input[..input.len().min(PREFETCH_SCAN_MAX)];
         self.decoder.reset();
-        self.keys.clear();
         let mut at = 0;
-        for _ in 0..PREFETCH_WINDOW {
-            if self.keys.len() >= PREFETCH_KEYS {
-                break;
-            }
+        let mut seen = 0;
+        while seen < PREFETCH_WINDOW && self.keys.len() < PREFETCH_KEYS {
             let req = match self.decoder.decode(&input[at..]) {
                 Ok(Some(req)) => req,
                 _ => break,
             };
+            seen += 1;
             at += req.consumed();
             if req.len() <= 3 {
                 if let Some(key) = req.get(1) {
@@ -366,7 +369,7 @@ impl Prefetcher {
             self.found = recycle_keys(found);
         }
         if self.keys.len() < 2 {
-            return;
+            return seen;
         }
         for &(h, ..) in &self.keys {
             ks.prefetch_slot(db, h);
@@ -379,6 +382,7 @@ impl Prefetcher {
                 ks.prefetch_value(db, h, &input[from..to]);
             }
         }
+        seen
     }
 }
 
@@ -1012,8 +1016,10 @@ impl EventLoop {
         while *start < *end && client.close == Close::No && client.blocked.is_none() {
             if window == 0 {
                 let ks = &self.shared.keyspace;
-                self.prefetcher.run(ks, client.db, &buf[*start..*end]);
-                window = PREFETCH_WINDOW;
+                window = self
+                    .prefetcher
+                    .run(ks, client.db, &buf[*start..*end])
+                    .max(1);
             }
             window -= 1;
             match decoder.decode(&buf[*start..*end]) {
@@ -1205,15 +1211,20 @@ mod tests {
     }
 
     fn prefetched(input: &[u8]) -> Vec<u64> {
+        prefetched_counted(input).0
+    }
+
+    /// The hashes the prefetcher took, and how many requests it covered.
+    fn prefetched_counted(input: &[u8]) -> (Vec<u64>, usize) {
         let ks = Keyspace::new(1);
         let mut p = Prefetcher::default();
-        p.run(&ks, 0, input);
+        let seen = p.run(&ks, 0, input);
         for &(h, from, to) in &p.keys {
             if to > from {
                 assert_eq!(hash_key(&input[from..to]), h, "the span is the key's");
             }
         }
-        p.keys.iter().map(|k| k.0).collect()
+        (p.keys.iter().map(|k| k.0).collect(), seen)
     }
 
     #[test]
@@ -1265,6 +1276,23 @@ mod tests {
         let mut args = vec!["MGET"];
         args.extend(keys.iter().map(String::as_str));
         assert_eq!(prefetched(&command(&args)).len(), PREFETCH_KEYS);
+        // A window of MSETs ends where the key limit does, and says so: the
+        // loop asks again after those requests.
+        let input: Vec<u8> = (0..20)
+            .flat_map(|i| {
+                let k: Vec<String> = (0..10).map(|j| format!("k{i}-{j}")).collect();
+                let mut args = vec!["MSET"];
+                for k in &k {
+                    args.extend([k.as_str(), "v"]);
+                }
+                command(&args)
+            })
+            .collect();
+        let (keys, seen) = prefetched_counted(&input);
+        assert_eq!(
+            (keys.len(), seen),
+            (PREFETCH_KEYS, PREFETCH_KEYS.div_ceil(10))
+        );
     }
 
     #[test]
@@ -1274,8 +1302,11 @@ mod tests {
             .flat_map(|i| get(&format!("key:{i:012}")))
             .collect();
         assert_eq!(prefetched(&input).len(), PREFETCH_WINDOW);
-        // Nothing for a lone small request.
-        assert!(prefetched(&get("key:000000000001")).is_empty());
+        // Nothing for a lone small request, and no second look at it.
+        assert_eq!(
+            prefetched_counted(&get("key:000000000001")),
+            (vec![], PREFETCH_WINDOW)
+        );
         // A request larger than the scan limit is not parsed to its end.
         let big = format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", PREFETCH_SCAN_MAX);
         let mut input = big.into_bytes();
