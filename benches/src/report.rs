@@ -563,57 +563,66 @@ fn memory_rows(s: &ServerReport, rows: &mut Vec<Row>, details: &mut String) {
     }
 }
 
-/// soquete-client against redis-rs: pairs `value = soquete / redis-rs` in the
-/// same group and function. Reported as a speed ratio (their time / ours).
-fn client_rows(crit: &[Entry], rows: &mut Vec<Row>) {
-    for e in crit
-        .iter()
+/// Criterion entries `value = soquete` with their counterpart `value =
+/// reference` in the same group and function: `(ours, theirs)`.
+fn pairs<'a>(
+    crit: &'a [Entry],
+    reference: &'a str,
+) -> impl Iterator<Item = (&'a Entry, &'a Entry)> {
+    crit.iter()
         .filter(|e| e.value.as_deref() == Some("soquete"))
-    {
-        let Some(theirs) = crit.iter().find(|t| {
-            t.group == e.group && t.function == e.function && t.value.as_deref() == Some("redis-rs")
-        }) else {
-            continue;
-        };
+        .filter_map(move |e| {
+            crit.iter()
+                .find(|t| {
+                    t.group == e.group
+                        && t.function == e.function
+                        && t.value.as_deref() == Some(reference)
+                })
+                .map(|theirs| (e, theirs))
+        })
+}
+
+/// A speed row (their time / ours) for a soquete/reference pair.
+fn speed_row(area: String, case: String, ours: &Entry, theirs: &Entry) -> Row {
+    Row {
+        area,
+        case,
+        reference: fmt_ns(theirs.median_ns),
+        ours: fmt_ns(ours.median_ns),
+        ratio: theirs.median_ns / ours.median_ns,
+        better: Better::Higher,
+        goal: None,
+    }
+}
+
+/// soquete-client against redis-rs (`benches/client.rs`).
+fn client_rows(crit: &[Entry], rows: &mut Vec<Row>) {
+    for (e, theirs) in pairs(crit, "redis-rs") {
         let what = if e.group == "client_blocking" {
             "client CPU time per batch"
         } else {
             "wall time per batch"
         };
-        rows.push(Row {
-            area: format!("client vs redis-rs ({})", e.group),
-            case: format!("{} ({what})", e.function),
-            reference: fmt_ns(theirs.median_ns),
-            ours: fmt_ns(e.median_ns),
-            ratio: theirs.median_ns / e.median_ns,
-            better: Better::Higher,
-            goal: None,
-        });
+        let area = format!("client vs redis-rs ({})", e.group);
+        rows.push(speed_row(
+            area,
+            format!("{} ({what})", e.function),
+            e,
+            theirs,
+        ));
     }
 }
 
-/// soquete-server against redis-server in `benches/pubsub.rs`: pairs
-/// `value = soquete / redis` in the same group and function, as a speed
-/// ratio (their time per operation / ours).
+/// soquete-server against redis-server in `benches/pubsub.rs`, per operation.
 fn pubsub_rows(crit: &[Entry], rows: &mut Vec<Row>) {
-    for e in crit
-        .iter()
-        .filter(|e| e.value.as_deref() == Some("soquete"))
-    {
-        let Some(theirs) = crit.iter().find(|t| {
-            t.group == e.group && t.function == e.function && t.value.as_deref() == Some("redis")
-        }) else {
-            continue;
-        };
-        rows.push(Row {
-            area: "pub/sub and blocking vs Redis".into(),
-            case: format!("{}/{} (time per operation)", e.group, e.function),
-            reference: fmt_ns(theirs.median_ns),
-            ours: fmt_ns(e.median_ns),
-            ratio: theirs.median_ns / e.median_ns,
-            better: Better::Higher,
-            goal: None,
-        });
+    for (e, theirs) in pairs(crit, "redis") {
+        let case = format!("{}/{} (time per operation)", e.group, e.function);
+        rows.push(speed_row(
+            "pub/sub and blocking vs Redis".into(),
+            case,
+            e,
+            theirs,
+        ));
     }
 }
 
