@@ -1,7 +1,8 @@
 //! Regression tests for bugs the integration tests found (HELLO's NOAUTH
 //! wording, a refused EXEC ending the transaction, memory committed by a
-//! bulk header alone). Each runs the same bytes against redis-server first,
-//! to show the expectation is Redis's.
+//! bulk header alone) and guards for behaviour an optimisation could break
+//! (SLOWLOG timing per command). Each runs the same bytes against
+//! redis-server first, to show the expectation is Redis's.
 
 mod common;
 
@@ -111,5 +112,47 @@ fn announcing_a_huge_bulk_commits_no_memory() {
             before >> 20,
             after >> 20
         );
+    }
+}
+
+/// SLOWLOG times each command of a pipeline on its own (soquete reads the
+/// clock once per command, the end of one being the start of the next): the
+/// slow command in the middle of a batch is logged with its duration and its
+/// arguments, the fast ones around it are not.
+#[test]
+fn slowlog_times_the_slow_command_of_a_pipeline_alone() {
+    use soquete_resp::Frame;
+    use soquete_testkit::conn::command_bytes;
+    for server in both(&["--enable-debug-command", "local"]) {
+        let kind = server.kind();
+        let mut c = server.connect();
+        c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "100000"]);
+        c.cmd(&["SLOWLOG", "RESET"]);
+        let mut batch = command_bytes(&["PING"]);
+        batch.extend(command_bytes(&["DEBUG", "SLEEP", "0.2"]));
+        batch.extend(command_bytes(&["ECHO", "after"]));
+        c.send(&batch);
+        for want in ["+PONG\r\n", "+OK\r\n", "$5\r\nafter\r\n"] {
+            assert_eq!(show(&c.read_raw_reply()), show(want.as_bytes()), "{kind}");
+        }
+        let Frame::Array(entries) = c.cmd(&["SLOWLOG", "GET"]) else {
+            panic!("{kind}: SLOWLOG GET is not an array");
+        };
+        assert_eq!(entries.len(), 1, "{kind}: {entries:?}");
+        let Frame::Array(entry) = &entries[0] else {
+            panic!("{kind}: an entry is not an array");
+        };
+        let Frame::Integer(micros) = entry[2] else {
+            panic!("{kind}: no duration in {entry:?}");
+        };
+        assert!(
+            (200_000..2_000_000).contains(&micros),
+            "{kind}: DEBUG SLEEP 0.2 took {micros} µs"
+        );
+        let args: Vec<Frame> = ["DEBUG", "SLEEP", "0.2"]
+            .iter()
+            .map(|a| Frame::Bulk(a.as_bytes().to_vec().into()))
+            .collect();
+        assert_eq!(entry[3], Frame::Array(args), "{kind}");
     }
 }
