@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::args::{self, is};
 use super::flags::*;
 use super::keys::parse_cursor;
-use super::{Ctx, Keys, Spec};
-use crate::db::Locked;
+use super::{lookup_read, Ctx, Keys, Spec};
+use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{GENERIC, HASH};
 use crate::server::LoopStats;
@@ -28,6 +28,14 @@ fn limits(c: &Ctx<'_>) -> Limits {
     }
 }
 
+/// The hash in `entry`; WRONGTYPE for another type.
+fn as_hash(entry: &mut Entry) -> Result<&mut Hash, CmdError> {
+    match &mut entry.value {
+        Value::Hash(h) => Ok(h),
+        _ => Err(CmdError::WrongType),
+    }
+}
+
 /// The hash at `key` for a read command, counting a keyspace hit or miss;
 /// WRONGTYPE for another type.
 fn read<'k>(
@@ -35,30 +43,12 @@ fn read<'k>(
     stats: &LoopStats,
     key: &[u8],
 ) -> Result<Option<&'k mut Hash>, CmdError> {
-    match ks.get(key) {
-        None => {
-            stats.miss();
-            Ok(None)
-        }
-        Some(e) => {
-            stats.hit();
-            match &mut e.value {
-                Value::Hash(h) => Ok(Some(h)),
-                _ => Err(CmdError::WrongType),
-            }
-        }
-    }
+    lookup_read(ks, stats, key).map(as_hash).transpose()
 }
 
 /// The hash at `key` for a write that does not create it.
 fn write<'k>(ks: &'k mut Locked<'_>, key: &[u8]) -> Result<Option<&'k mut Hash>, CmdError> {
-    match ks.get(key) {
-        None => Ok(None),
-        Some(e) => match &mut e.value {
-            Value::Hash(h) => Ok(Some(h)),
-            _ => Err(CmdError::WrongType),
-        },
-    }
+    ks.get(key).map(as_hash).transpose()
 }
 
 /// Runs `f` on the hash at `key`, or on a new one (built with `new`) that is

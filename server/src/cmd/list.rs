@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
 use super::flags::*;
-use super::{Ctx, Keys, Spec};
+use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{GENERIC, LIST};
@@ -202,16 +202,7 @@ fn read_list<'k>(
     stats: &LoopStats,
     key: &[u8],
 ) -> Result<Option<&'k mut List>, CmdError> {
-    match ks.get(key) {
-        None => {
-            stats.miss();
-            Ok(None)
-        }
-        Some(e) => {
-            stats.hit();
-            as_list(e).map(Some)
-        }
-    }
+    lookup_read(ks, stats, key).map(as_list).transpose()
 }
 
 /// LLEN key

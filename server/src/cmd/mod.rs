@@ -206,6 +206,21 @@ impl Spec {
     }
 }
 
+/// Looks `key` up for a read command, counting a keyspace hit or miss as
+/// Redis's `lookupKeyRead` does. Each type's group downcasts the entry.
+pub fn lookup_read<'k>(
+    ks: &'k mut Locked<'_>,
+    stats: &LoopStats,
+    key: &[u8],
+) -> Option<&'k mut crate::db::Entry> {
+    let entry = ks.get(key);
+    match entry {
+        None => stats.miss(),
+        Some(_) => stats.hit(),
+    }
+    entry
+}
+
 /// Looks a command up by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
     lookup_index(name).map(|i| table::commands()[i])

@@ -13,8 +13,8 @@ use super::args::{self, is};
 use super::flags::*;
 use super::hash::{random_count, scan_opts, scan_reply, MAX_RANDOM_REPLY};
 use super::keys::parse_cursor;
-use super::{Ctx, Keys, Spec};
-use crate::db::Locked;
+use super::{lookup_read, Ctx, Keys, Spec};
+use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{GENERIC, SET};
 use crate::reply::Reply;
@@ -32,6 +32,14 @@ fn limits(c: &Ctx<'_>) -> Limits {
     }
 }
 
+/// The set in `entry`; WRONGTYPE for another type.
+fn as_set(entry: &mut Entry) -> Result<&mut Set, CmdError> {
+    match &mut entry.value {
+        Value::Set(s) => Ok(s),
+        _ => Err(CmdError::WrongType),
+    }
+}
+
 /// The set at `key` for a read command, counting a keyspace hit or miss;
 /// WRONGTYPE for another type.
 fn read<'k>(
@@ -39,30 +47,12 @@ fn read<'k>(
     stats: &LoopStats,
     key: &[u8],
 ) -> Result<Option<&'k mut Set>, CmdError> {
-    match ks.get(key) {
-        None => {
-            stats.miss();
-            Ok(None)
-        }
-        Some(e) => {
-            stats.hit();
-            match &mut e.value {
-                Value::Set(s) => Ok(Some(s)),
-                _ => Err(CmdError::WrongType),
-            }
-        }
-    }
+    lookup_read(ks, stats, key).map(as_set).transpose()
 }
 
 /// The set at `key` for a write command (no stats).
 fn write<'k>(ks: &'k mut Locked<'_>, key: &[u8]) -> Result<Option<&'k mut Set>, CmdError> {
-    match ks.get(key) {
-        None => Ok(None),
-        Some(e) => match &mut e.value {
-            Value::Set(s) => Ok(Some(s)),
-            _ => Err(CmdError::WrongType),
-        },
-    }
+    ks.get(key).map(as_set).transpose()
 }
 
 /// Writes a member as a bulk string.

@@ -2,7 +2,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
-use super::Ctx;
+use super::{lookup_read, Ctx};
 use super::{Keys, Spec};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{GENERIC, STRING};
@@ -53,15 +53,9 @@ fn check_len(c: &Ctx<'_>, total: u64) -> CmdResult {
 
 /// GET key
 pub fn get(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    match c.ks.get(a[1]) {
-        None => {
-            c.stats.miss();
-            c.out.null();
-        }
-        Some(e) => {
-            c.stats.hit();
-            reply_string(c.out, &e.value)?;
-        }
+    match lookup_read(&mut c.ks, c.stats, a[1]) {
+        None => c.out.null(),
+        Some(e) => reply_string(c.out, &e.value)?,
     }
     Ok(())
 }
@@ -287,16 +281,12 @@ pub fn getset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// GETDEL key
 pub fn getdel(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    match c.ks.get(a[1]) {
+    match lookup_read(&mut c.ks, c.stats, a[1]) {
         None => {
-            c.stats.miss();
             c.out.null();
             return Ok(());
         }
-        Some(e) => {
-            c.stats.hit();
-            reply_string(c.out, &e.value)?;
-        }
+        Some(e) => reply_string(c.out, &e.value)?,
     }
     c.ks.remove(a[1]);
     c.notify(GENERIC, "del", a[1]);

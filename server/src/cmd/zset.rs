@@ -55,15 +55,9 @@ fn zset_mut(v: &mut Value) -> Result<&mut ZSet, CmdError> {
 /// a miss): `Ok(None)` when missing, WRONGTYPE for another type.
 macro_rules! read_zset {
     ($c:expr, $key:expr) => {
-        match $c.ks.get($key) {
-            None => {
-                $c.stats.miss();
-                None
-            }
-            Some(e) => {
-                $c.stats.hit();
-                Some(zset_ref(&e.value)?)
-            }
+        match super::lookup_read(&mut $c.ks, $c.stats, $key) {
+            None => None,
+            Some(e) => Some(zset_ref(&e.value)?),
         }
     };
 }
@@ -1138,19 +1132,13 @@ fn setop_generic(
     // Look every input up (and type-check it) before parsing the options.
     let mut lens = Vec::with_capacity(setnum);
     for &k in keys {
-        let len = match c.ks.get(k) {
-            None => {
-                c.stats.miss();
-                0
-            }
-            Some(e) => {
-                c.stats.hit();
-                match &e.value {
-                    Value::ZSet(z) => z.len(),
-                    Value::Set(s) => set_len(s),
-                    _ => return Err(CmdError::WrongType),
-                }
-            }
+        let len = match super::lookup_read(&mut c.ks, c.stats, k) {
+            None => 0,
+            Some(e) => match &e.value {
+                Value::ZSet(z) => z.len(),
+                Value::Set(s) => set_len(s),
+                _ => return Err(CmdError::WrongType),
+            },
         };
         lens.push(len);
     }
