@@ -157,6 +157,16 @@ pub fn publish_logged(shared: &Shared, events: Vec<(usize, KeyEvent, Box<[u8]>)>
 }
 
 impl Ctx<'_> {
+    /// Deletes `key` from the selected database and publishes its `del`
+    /// event; false (and no event) when it was not there.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        let removed = self.ks.remove(key).is_some();
+        if removed {
+            self.notify(GENERIC, "del", key);
+        }
+        removed
+    }
+
     /// Publishes a keyspace event about `key` in the selected database, as
     /// Redis's `notifyKeyspaceEvent` (a no-op unless enabled).
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {

@@ -85,8 +85,7 @@ fn blocking_pop(c: &mut Ctx<'_>, a: &[&[u8]], end: End) -> CmdResult {
         c.out.bulk(&elem);
         c.notify(LIST, pop_event(end), key);
         if empty {
-            c.ks.remove(key);
-            c.notify(GENERIC, "del", key);
+            c.delete(key);
         }
         return Ok(());
     }

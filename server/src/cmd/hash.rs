@@ -8,7 +8,7 @@ use super::keys::parse_cursor;
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
-use crate::notify::{GENERIC, HASH};
+use crate::notify::HASH;
 use crate::server::LoopStats;
 use crate::types::hash::{packed_size, Hash, Limits};
 use crate::util::glob::glob_match;
@@ -220,8 +220,7 @@ pub fn hdel(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         c.notify(HASH, "hdel", a[1]);
     }
     if emptied {
-        c.ks.remove(a[1]);
-        c.notify(GENERIC, "del", a[1]);
+        c.delete(a[1]);
     }
     c.out.int(deleted);
     Ok(())

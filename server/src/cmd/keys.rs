@@ -14,8 +14,7 @@ use crate::util::rand::rand_u64;
 pub fn del(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let mut n = 0;
     for key in &a[1..] {
-        if c.ks.remove(key).is_some() {
-            c.notify(GENERIC, "del", key);
+        if c.delete(key) {
             n += 1;
         }
     }
@@ -448,8 +447,7 @@ fn expire_generic(
         return Ok(());
     }
     if when <= c.ks.now as i64 {
-        c.ks.remove(a[1]);
-        c.notify(GENERIC, "del", a[1]);
+        c.delete(a[1]);
     } else {
         c.ks.set_expire(a[1], when as u64);
         c.notify(GENERIC, "expire", a[1]);

@@ -11,7 +11,7 @@ use super::flags::*;
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
-use crate::notify::{GENERIC, LIST};
+use crate::notify::LIST;
 use crate::reply::Reply;
 use crate::server::LoopStats;
 use crate::types::list::{Elem, End, Fill, List};
@@ -132,8 +132,7 @@ fn remove_if_empty(c: &mut Ctx<'_>, key: &[u8]) {
     }) = c.ks.peek(key)
     {
         if l.is_empty() {
-            c.ks.remove(key);
-            c.notify(GENERIC, "del", key);
+            c.delete(key);
         }
     }
 }

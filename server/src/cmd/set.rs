@@ -112,8 +112,7 @@ pub fn srem(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         c.notify(SET, "srem", a[1]);
     }
     if emptied {
-        c.ks.remove(a[1]);
-        c.notify(GENERIC, "del", a[1]);
+        c.delete(a[1]);
     }
     c.out.int(deleted);
     Ok(())
@@ -144,8 +143,7 @@ pub fn smove(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let emptied = s.is_empty();
     c.notify(SET, "srem", src);
     if emptied {
-        c.ks.remove(src);
-        c.notify(GENERIC, "del", src);
+        c.delete(src);
     }
     let added = match write(&mut c.ks, dst)? {
         Some(d) => d.add(m, l),
@@ -215,8 +213,7 @@ pub fn spop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let emptied = s.is_empty();
     c.notify(SET, "spop", a[1]);
     if emptied {
-        c.ks.remove(a[1]);
-        c.notify(GENERIC, "del", a[1]);
+        c.delete(a[1]);
     }
     Ok(())
 }
@@ -371,9 +368,7 @@ fn store(c: &mut Ctx<'_>, dst: &[u8], members: &[OwnedMember], event: &str) {
 fn store_set(c: &mut Ctx<'_>, dst: &[u8], s: Set, event: &str) {
     let n = s.len();
     if n == 0 {
-        if c.ks.remove(dst).is_some() {
-            c.notify(GENERIC, "del", dst);
-        }
+        c.delete(dst);
     } else {
         c.ks.set(dst, Value::Set(Box::new(s)), false);
         c.notify(SET, event, dst);

@@ -288,8 +288,7 @@ pub fn getdel(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         Some(e) => reply_string(c.out, &e.value)?,
     }
-    c.ks.remove(a[1]);
-    c.notify(GENERIC, "del", a[1]);
+    c.delete(a[1]);
     Ok(())
 }
 
@@ -316,8 +315,7 @@ pub fn getex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     if let Some(at) = at {
         if at <= c.ks.now {
-            c.ks.remove(a[1]);
-            c.notify(GENERIC, "del", a[1]);
+            c.delete(a[1]);
         } else {
             c.ks.set_expire(a[1], at);
             c.notify(GENERIC, "expire", a[1]);

@@ -754,9 +754,7 @@ fn skip(start: Option<usize>, offset: i64, rev: bool, len: usize) -> Option<usiz
 fn store_result(c: &mut Ctx<'_>, dst: &[u8], items: Vec<(Vec<u8>, f64)>, event: &str) {
     let n = items.len();
     if n == 0 {
-        if c.ks.remove(dst).is_some() {
-            c.notify(GENERIC, "del", dst);
-        }
+        c.delete(dst);
     } else {
         let z = ZSet::from_sorted(items, limits(c));
         c.ks.set(dst, Value::ZSet(Box::new(z)), false);
