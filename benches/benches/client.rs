@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use redis::{AsyncCommands, Commands};
+use soquete_benches::quick;
 use soquete_testkit::ServerProcess;
 
 const DEPTHS: [usize; 3] = [1, 16, 128];
@@ -315,30 +316,15 @@ fn wants_split() -> bool {
             .any(|f| "client_blocking".contains(f) || f.contains("blocking"))
 }
 
-fn quick() -> bool {
-    std::env::var_os("SOQUETE_BENCH_QUICK").is_some()
-}
-
 fn benches(c: &mut Criterion) {
     let server = ServerProcess::redis();
     blocking(c, &server);
     multiplexed(c, &server);
 }
 
-fn config() -> Criterion {
-    let c = Criterion::default();
-    if quick() {
-        c.sample_size(10)
-            .warm_up_time(Duration::from_millis(200))
-            .measurement_time(Duration::from_millis(500))
-    } else {
-        c.measurement_time(Duration::from_secs(3))
-    }
-}
-
 criterion_group! {
     name = client;
-    config = config();
+    config = soquete_benches::criterion_config();
     targets = benches
 }
 criterion_main!(client);

@@ -34,6 +34,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use soquete_benches::quick;
 use soquete_testkit::{ServerKind, ServerProcess};
 
 const SUBSCRIBERS: usize = 100;
@@ -45,19 +46,9 @@ const SOQUETE_ARGS: [&str; 2] = ["--threads", "2"];
 /// How long any read may wait before the bench fails instead of hanging.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn quick() -> bool {
-    std::env::var_os("SOQUETE_BENCH_QUICK").is_some()
-}
-
 /// A command as RESP.
 fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
+    soquete_testkit::conn::command_bytes(args)
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -412,20 +403,9 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-fn config() -> Criterion {
-    let c = Criterion::default();
-    if quick() {
-        c.sample_size(10)
-            .warm_up_time(Duration::from_millis(200))
-            .measurement_time(Duration::from_millis(500))
-    } else {
-        c.measurement_time(Duration::from_secs(3))
-    }
-}
-
 criterion_group! {
     name = pubsub;
-    config = config();
+    config = soquete_benches::criterion_config();
     targets = benches
 }
 criterion_main!(pubsub);

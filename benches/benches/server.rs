@@ -90,7 +90,7 @@ struct Opts {
 
 impl Opts {
     fn from_env() -> Opts {
-        let quick = std::env::var_os("SOQUETE_BENCH_QUICK").is_some_and(|v| v != "0");
+        let quick = soquete_benches::quick();
         let num = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<f64>().ok());
         let secs = num("SOQUETE_BENCH_CELL_SECS").unwrap_or(if quick { 0.2 } else { 1.0 });
         Opts {

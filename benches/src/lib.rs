@@ -26,3 +26,24 @@ pub mod reply;
 pub mod report;
 pub mod results;
 pub mod workload;
+
+use std::time::Duration;
+
+/// Whether `SOQUETE_BENCH_QUICK` asks for a short smoke run (any value but
+/// `0`).
+pub fn quick() -> bool {
+    std::env::var_os("SOQUETE_BENCH_QUICK").is_some_and(|v| v != "0")
+}
+
+/// The criterion settings of the client and pub/sub benches: 3 s of
+/// measurement, or a few short samples in a [`quick`] run.
+pub fn criterion_config() -> ::criterion::Criterion {
+    let c = ::criterion::Criterion::default();
+    if quick() {
+        c.sample_size(10)
+            .warm_up_time(Duration::from_millis(200))
+            .measurement_time(Duration::from_millis(500))
+    } else {
+        c.measurement_time(Duration::from_secs(3))
+    }
+}

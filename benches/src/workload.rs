@@ -179,18 +179,9 @@ pub fn string_key<'a>(buf: &'a mut [u8; 24], prefix: &[u8], n: u64) -> &'a [u8] 
     &buf[..len]
 }
 
-/// Appends a RESP array of bulk strings.
+/// Appends a RESP array of bulk strings (soquete-resp's encoder).
 pub fn command(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.push(b'*');
-    out.extend_from_slice(args.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in args {
-        out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    soquete_resp::encode::command(out, args.iter().copied());
 }
 
 fn rng_for_pair(i: usize) -> Rng {
