@@ -13,10 +13,10 @@ mod common;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::thread;
 
-use common::{eventually, in_process, info_field, resp, show, DEADLINE};
+use common::{eventually, in_process, info_field, resp, show, together, DEADLINE};
 use soquete_resp::Frame;
 use soquete_server::{Config, ServerHandle};
 use soquete_testkit::Conn;
@@ -44,28 +44,6 @@ fn text(frame: &Frame) -> String {
         Some(b) => String::from_utf8_lossy(b).into_owned(),
         None => panic!("expected a string, got {frame:?}"),
     }
-}
-
-/// Runs `f(i)` on `n` threads that start together; returns their results.
-fn together<T: Send + 'static>(
-    n: usize,
-    f: impl Fn(usize, &Barrier) -> T + Send + Sync + 'static,
-) -> Vec<T> {
-    let f = Arc::new(f);
-    let barrier = Arc::new(Barrier::new(n));
-    let handles: Vec<_> = (0..n)
-        .map(|i| {
-            let (f, barrier) = (f.clone(), barrier.clone());
-            thread::Builder::new()
-                .stack_size(256 * 1024)
-                .spawn(move || f(i, &barrier))
-                .expect("spawn a client thread")
-        })
-        .collect();
-    handles
-        .into_iter()
-        .map(|h| h.join().expect("a client thread failed"))
-        .collect()
 }
 
 #[test]

@@ -66,6 +66,30 @@ pub fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Optio
     }
 }
 
+/// Runs `f(i, barrier)` on `n` threads; returns their results in order.
+/// Each thread calls `barrier.wait()` when it is ready to start, so that
+/// all start together.
+pub fn together<T: Send + 'static>(
+    n: usize,
+    f: impl Fn(usize, &std::sync::Barrier) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let f = std::sync::Arc::new(f);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let (f, barrier) = (f.clone(), barrier.clone());
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || f(i, &barrier))
+                .expect("spawn a client thread")
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("a client thread failed"))
+        .collect()
+}
+
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -7,45 +7,34 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Barrier};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use soquete_resp::Frame;
-use soquete_server::{Config, Server, ServerHandle};
-use soquete_testkit::{Conn, ServerKind, ServerProcess};
+use soquete_server::{Config, ServerHandle};
+use soquete_testkit::{Conn, ServerProcess};
 
-/// How long any wait in these tests may take before the test fails.
-pub const DEADLINE: Duration = Duration::from_secs(20);
+#[path = "../common/mod.rs"]
+mod base;
 
-/// The binary under test, built by cargo for this test run.
-pub const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+pub use base::{together, DEADLINE};
 
 /// soquete in this process with `threads` event loops on
 /// `127.0.0.1:<ephemeral>`. Accepted connections are dealt to the loops in
 /// turn, so consecutive connections land on different loops.
 pub fn server(threads: usize) -> (ServerHandle, SocketAddr) {
-    let handle = Server::bind_ephemeral(Config {
+    base::in_process(Config {
         threads,
         ..Config::default()
     })
-    .expect("binding an ephemeral port")
-    .spawn();
-    let addr = handle.addr().expect("a TCP listener");
-    (handle, addr)
 }
 
 /// The `soquete-server` binary with `args` on `127.0.0.1:<ephemeral>`.
 pub fn soquete_process(args: &[&str]) -> ServerProcess {
-    ServerProcess::builder(ServerKind::Soquete)
-        .binary(BIN)
-        .args(args)
-        .start()
+    base::soquete(args)
 }
 
 /// Real `redis-server` on `127.0.0.1:<ephemeral>` (persistence off).
 pub fn redis_process(args: &[&str]) -> ServerProcess {
-    ServerProcess::builder(ServerKind::Redis).args(args).start()
+    base::redis(args)
 }
 
 /// A test connection.
@@ -84,46 +73,10 @@ pub fn items(frame: Frame) -> Vec<Frame> {
     }
 }
 
-/// Runs `f(i, barrier)` on `n` threads; returns their results in order.
-/// Each thread calls `barrier.wait()` when it is ready to start, so that
-/// all start together.
-pub fn together<T: Send + 'static>(
-    n: usize,
-    f: impl Fn(usize, &Barrier) -> T + Send + Sync + 'static,
-) -> Vec<T> {
-    let f = Arc::new(f);
-    let barrier = Arc::new(Barrier::new(n));
-    let handles: Vec<_> = (0..n)
-        .map(|i| {
-            let (f, barrier) = (f.clone(), barrier.clone());
-            thread::Builder::new()
-                .stack_size(256 * 1024)
-                .spawn(move || f(i, &barrier))
-                .expect("spawn a client thread")
-        })
-        .collect();
-    handles
-        .into_iter()
-        .map(|h| h.join().expect("a client thread failed"))
-        .collect()
-}
-
 /// Polls `f` with a short back-off until it returns `Some`, for at most
 /// [`DEADLINE`]; panics naming `what` otherwise. A readiness check.
-pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {DEADLINE:?} waiting for {what}"
-        );
-        thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
+pub fn eventually<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
+    base::eventually(what, DEADLINE, f)
 }
 
 /// The connection's client id.
