@@ -695,45 +695,54 @@ fn select_range<'z>(
             if r.is_empty() {
                 return Vec::new();
             }
-            let (gte, lte) = (
-                |s: f64, _: &[u8]| r.gte_min(s),
-                |s: f64, _: &[u8]| r.lte_max(s),
-            );
-            let start = if rev {
-                z.last_in_range(gte, lte)
-            } else {
-                z.first_in_range(gte, lte)
-            };
-            let Some(from) = skip(start, offset, rev, len) else {
-                return Vec::new();
-            };
-            z.iter_from(from, rev)
-                .take_while(|&(_, s)| if rev { r.gte_min(s) } else { r.lte_max(s) })
-                .take(take)
-                .collect()
+            select_in(
+                z,
+                rev,
+                offset,
+                take,
+                |s, _| r.gte_min(s),
+                |s, _| r.lte_max(s),
+            )
         }
         AnyRange::Lex(r) => {
             if r.is_empty() {
                 return Vec::new();
             }
-            let (gte, lte) = (
-                |_: f64, m: &[u8]| r.gte_min(m),
-                |_: f64, m: &[u8]| r.lte_max(m),
-            );
-            let start = if rev {
-                z.last_in_range(gte, lte)
-            } else {
-                z.first_in_range(gte, lte)
-            };
-            let Some(from) = skip(start, offset, rev, len) else {
-                return Vec::new();
-            };
-            z.iter_from(from, rev)
-                .take_while(|&(m, _)| if rev { r.gte_min(m) } else { r.lte_max(m) })
-                .take(take)
-                .collect()
+            select_in(
+                z,
+                rev,
+                offset,
+                take,
+                |_, m| r.gte_min(m),
+                |_, m| r.lte_max(m),
+            )
         }
     }
+}
+
+/// The elements of a score or lex range (`gte_min` and `lte_max` on score
+/// and member) from its first, or when `rev` its last, element: `offset`
+/// skipped, then at most `take` while they stay in the range.
+fn select_in(
+    z: &ZSet,
+    rev: bool,
+    offset: i64,
+    take: usize,
+    gte_min: impl Fn(f64, &[u8]) -> bool,
+    lte_max: impl Fn(f64, &[u8]) -> bool,
+) -> Vec<(&[u8], f64)> {
+    let start = if rev {
+        z.last_in_range(&gte_min, &lte_max)
+    } else {
+        z.first_in_range(&gte_min, &lte_max)
+    };
+    let Some(from) = skip(start, offset, rev, z.len()) else {
+        return Vec::new();
+    };
+    z.iter_from(from, rev)
+        .take_while(|&(m, s)| if rev { gte_min(s, m) } else { lte_max(s, m) })
+        .take(take)
+        .collect()
 }
 
 /// The rank after skipping `offset` elements from `start` (a negative
