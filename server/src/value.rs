@@ -15,8 +15,9 @@ pub enum Value {
     Raw(Vec<u8>),
     /// A string holding a canonical integer (Redis `int` encoding).
     Int(i64),
-    /// A hash. Containers are boxed so a `Value` stays small.
-    Hash(Box<Hash>),
+    /// A hash: inline, as it fits in the room a `Vec` takes (see
+    /// [`Hash`]); the other containers are boxed so a `Value` stays small.
+    Hash(Hash),
     /// A list.
     List(Box<List>),
     /// A set.
@@ -25,6 +26,9 @@ pub enum Value {
     ZSet(Box<ZSet>),
 }
 
+// A value is a quarter of a key's node: growing it grows every key.
+const _: () = assert!(std::mem::size_of::<Value>() == 32);
+
 impl Value {
     /// Starts loading the value's heap part (a string's bytes, a
     /// container's header) into the cache.
@@ -32,7 +36,7 @@ impl Value {
         let at = match self {
             Value::Str(v) | Value::Raw(v) => v.as_ptr() as usize,
             Value::Int(_) => return,
-            Value::Hash(h) => &**h as *const Hash as usize,
+            Value::Hash(h) => h.heap_addr(),
             Value::List(l) => &**l as *const List as usize,
             Value::Set(x) => &**x as *const Set as usize,
             Value::ZSet(z) => &**z as *const ZSet as usize,
@@ -97,7 +101,7 @@ impl Value {
         match self {
             Value::Str(s) | Value::Raw(s) => s.capacity(),
             Value::Int(_) => 0,
-            Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::Hash(h) => h.heap_size(),
             Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
             Value::Set(x) => std::mem::size_of::<Set>() + x.heap_size(),
             Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_size(),

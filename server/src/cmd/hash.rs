@@ -69,7 +69,7 @@ fn upsert<R>(
     let mut h = new();
     let r = f(&mut h)?;
     if !h.is_empty() {
-        ks.set(key, Value::Hash(Box::new(h)), false);
+        ks.set(key, Value::Hash(h), false);
     }
     Ok(r)
 }

@@ -2,12 +2,13 @@
 //!
 //! Two encodings, as in Redis 7.0:
 //!
-//! * **listpack** — small hashes live in a [`Pack`]: one allocation holding
-//!   `field, value, field, value...` as length-prefixed byte strings, in
-//!   insertion order. Lookups scan it; that is bounded by
-//!   `hash-max-listpack-entries` (512 by default), which is why Redis does the
-//!   same. It costs 2 bytes of overhead per field and value instead of the
-//!   ~100 bytes of a hash table entry.
+//! * **listpack** — small hashes live in a [`Pack`]: `field, value, field,
+//!   value...` as length-prefixed byte strings, in insertion order, in one
+//!   buffer (4 KiB chunks past that, see `types::pack`). Lookups scan it;
+//!   that is bounded by `hash-max-listpack-entries` (128 by default), which
+//!   is why Redis does the same. It costs 2 bytes of overhead per field and
+//!   value instead of the ~100 bytes of a hash table entry, and the hash
+//!   lives inside its key's value, with no allocation of its own.
 //! * **hashtable** — a [`Dict`] from field to value, with O(1) lookups and
 //!   Redis's cursor-stable scan.
 //!
@@ -20,6 +21,7 @@
 use std::sync::OnceLock;
 
 use crate::dict::{Dict, Node};
+pub use crate::types::pack::{packed_size, Pack, PackIter};
 use crate::util::rand::rand_below;
 
 // ---------------------------------------------------------------------------
@@ -194,271 +196,13 @@ impl<V: Weigh> Table<V> {
 }
 
 // ---------------------------------------------------------------------------
-// Pack: a compact list of byte strings.
-
-/// A list of byte strings packed into one buffer: each is a LEB128 length
-/// followed by its bytes. The buffer grows to the exact size it needs (as
-/// Redis's listpack reallocs per insert), so a small container costs its
-/// content plus 1–2 bytes per string.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Pack {
-    buf: Vec<u8>,
-    count: u32,
-}
-
-impl std::fmt::Debug for Pack {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.iter().map(String::from_utf8_lossy))
-            .finish()
-    }
-}
-
-/// Reads the string that starts at `off`: returns `(start, end)` of its
-/// bytes (its end is the next string's offset).
-#[inline]
-fn read_at(buf: &[u8], off: usize) -> (usize, usize) {
-    let mut len = 0usize;
-    let mut shift = 0;
-    let mut i = off;
-    loop {
-        let b = buf[i];
-        i += 1;
-        len |= ((b & 0x7f) as usize) << shift;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    (i, i + len)
-}
-
-/// Bytes the length prefix of a `len`-byte string takes.
-fn prefix_len(len: usize) -> usize {
-    let mut n = 1;
-    let mut v = len >> 7;
-    while v != 0 {
-        n += 1;
-        v >>= 7;
-    }
-    n
-}
-
-fn write_prefix(out: &mut Vec<u8>, mut len: usize) {
-    loop {
-        let b = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-/// Bytes a string of `len` bytes takes in a pack.
-pub fn packed_size(len: usize) -> usize {
-    prefix_len(len) + len
-}
-
-impl Pack {
-    /// An empty pack with room for `bytes` bytes of packed strings.
-    pub fn with_capacity(bytes: usize) -> Pack {
-        Pack {
-            buf: Vec::with_capacity(bytes),
-            count: 0,
-        }
-    }
-
-    /// Number of strings.
-    pub fn len(&self) -> usize {
-        self.count as usize
-    }
-
-    /// True when it holds no string.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// Bytes allocated.
-    pub fn heap_size(&self) -> usize {
-        self.buf.capacity()
-    }
-
-    /// The strings, in order.
-    pub fn iter(&self) -> PackIter<'_> {
-        PackIter {
-            buf: &self.buf,
-            off: 0,
-        }
-    }
-
-    /// The strings with the offset each starts at.
-    fn iter_offsets(&self) -> impl Iterator<Item = (usize, &[u8])> {
-        let buf = &self.buf[..];
-        let mut off = 0;
-        std::iter::from_fn(move || {
-            if off >= buf.len() {
-                return None;
-            }
-            let (s, e) = read_at(buf, off);
-            let at = off;
-            off = e;
-            Some((at, &buf[s..e]))
-        })
-    }
-
-    /// Grows the buffer to fit `more` bytes: exactly (as Redis's listpack
-    /// reallocs per insert), so that the allocator's size classes, which
-    /// are geometric, make growth amortized linear and the final block as
-    /// small as the allocator allows. Slack would cost a whole size class
-    /// per container (measured: +16% RSS for hashes built field by field).
-    /// Past 1 MiB, far beyond the default limits, grow by an eighth so that
-    /// a huge configured listpack is not quadratic.
-    fn reserve(&mut self, more: usize) {
-        let free = self.buf.capacity() - self.buf.len();
-        if free < more {
-            let slack = if self.buf.len() >= 1 << 20 {
-                self.buf.len() / 8
-            } else {
-                0
-            };
-            self.buf.reserve_exact(more + slack);
-        }
-    }
-
-    /// Gives memory back after removals once a quarter of it is unused.
-    fn maybe_shrink(&mut self) {
-        let cap = self.buf.capacity();
-        if cap - self.buf.len() > cap / 4 + 16 {
-            self.buf.shrink_to_fit();
-        }
-    }
-
-    /// Appends a string.
-    pub fn push(&mut self, s: &[u8]) {
-        self.reserve(packed_size(s.len()));
-        write_prefix(&mut self.buf, s.len());
-        self.buf.extend_from_slice(s);
-        self.count += 1;
-    }
-
-    /// Appends two strings (a field and its value) with one reservation.
-    pub fn push_pair(&mut self, a: &[u8], b: &[u8]) {
-        self.reserve(packed_size(a.len()) + packed_size(b.len()));
-        write_prefix(&mut self.buf, a.len());
-        self.buf.extend_from_slice(a);
-        write_prefix(&mut self.buf, b.len());
-        self.buf.extend_from_slice(b);
-        self.count += 2;
-    }
-
-    /// The offset of the first string equal to `s` among those at positions
-    /// `0, step, 2*step...` (step 2 looks at a hash's fields only).
-    fn find(&self, s: &[u8], step: usize) -> Option<usize> {
-        let buf = &self.buf[..];
-        let mut off = 0;
-        while off < buf.len() {
-            let (start, end) = read_at(buf, off);
-            if end - start == s.len() && &buf[start..end] == s {
-                return Some(off);
-            }
-            off = end;
-            for _ in 1..step {
-                off = read_at(buf, off).1;
-            }
-        }
-        None
-    }
-
-    /// The string at `off` and the offset after it.
-    fn at(&self, off: usize) -> (&[u8], usize) {
-        let (s, e) = read_at(&self.buf, off);
-        (&self.buf[s..e], e)
-    }
-
-    /// Removes `n` strings starting at offset `off`.
-    fn remove_at(&mut self, off: usize, n: usize) {
-        let mut end = off;
-        for _ in 0..n {
-            end = read_at(&self.buf, end).1;
-        }
-        self.buf.drain(off..end);
-        self.count -= n as u32;
-        self.maybe_shrink();
-    }
-
-    /// Replaces the string at `off` by `s`.
-    fn replace_at(&mut self, off: usize, s: &[u8]) {
-        let (_, end) = read_at(&self.buf, off);
-        let new_size = packed_size(s.len());
-        let old_size = end - off;
-        if new_size > old_size {
-            self.reserve(new_size - old_size);
-        }
-        let mut enc = Vec::with_capacity(new_size);
-        write_prefix(&mut enc, s.len());
-        enc.extend_from_slice(s);
-        self.buf.splice(off..end, enc);
-        if new_size < old_size {
-            self.maybe_shrink();
-        }
-    }
-
-    /// True when some string equals `s`.
-    pub fn contains(&self, s: &[u8]) -> bool {
-        self.find(s, 1).is_some()
-    }
-
-    /// Removes the first string equal to `s`; false when there is none.
-    pub fn remove(&mut self, s: &[u8]) -> bool {
-        match self.find(s, 1) {
-            Some(off) => {
-                self.remove_at(off, 1);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The string at position `i` (O(i)).
-    pub fn get(&self, i: usize) -> Option<&[u8]> {
-        self.iter().nth(i)
-    }
-
-    /// Removes the string at position `i` and returns it.
-    pub fn take(&mut self, i: usize) -> Option<Vec<u8>> {
-        let (off, s) = self.iter_offsets().nth(i)?;
-        let s = s.to_vec();
-        self.remove_at(off, 1);
-        Some(s)
-    }
-}
-
-/// Iterator over a [`Pack`]'s strings.
-pub struct PackIter<'a> {
-    buf: &'a [u8],
-    off: usize,
-}
-
-impl<'a> Iterator for PackIter<'a> {
-    type Item = &'a [u8];
-
-    #[inline]
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if self.off >= self.buf.len() {
-            return None;
-        }
-        let (s, e) = read_at(self.buf, self.off);
-        self.off = e;
-        Some(&self.buf[s..e])
-    }
-}
-
-// ---------------------------------------------------------------------------
 // Hash
 
 /// A hash (HSET...): field -> value.
+///
+/// Small enough to live inside a key's [`Value`](crate::value::Value)
+/// without a box of its own: a listpack hash is its key's node and its
+/// packed buffer, nothing else (the table of a big hash is boxed instead).
 #[derive(Debug, Default)]
 pub struct Hash {
     repr: Repr,
@@ -469,7 +213,7 @@ enum Repr {
     /// `field, value, ...` in insertion order.
     Pack(Pack),
     /// field -> value.
-    Table(Table<Box<[u8]>>),
+    Table(Box<Table<Box<[u8]>>>),
 }
 
 impl Default for Repr {
@@ -551,7 +295,16 @@ impl Hash {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Pack(p) => p.heap_size(),
-            Repr::Table(d) => d.heap_size(),
+            Repr::Table(d) => std::mem::size_of::<Table<Box<[u8]>>>() + d.heap_size(),
+        }
+    }
+
+    /// Where its heap part starts (the packed strings, or the table's
+    /// header), for prefetching.
+    pub fn heap_addr(&self) -> usize {
+        match &self.repr {
+            Repr::Pack(p) => p.heap_addr(),
+            Repr::Table(d) => &**d as *const Table<Box<[u8]>> as usize,
         }
     }
 
@@ -638,7 +391,7 @@ impl Hash {
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 d.insert_new(f, v.into());
             }
-            self.repr = Repr::Table(d);
+            self.repr = Repr::Table(Box::new(d));
         }
     }
 
@@ -785,25 +538,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::HashMap;
-
-    #[test]
-    fn pack_round_trips_lengths_across_prefix_sizes() {
-        let mut p = Pack::default();
-        let strings: Vec<Vec<u8>> = [0usize, 1, 127, 128, 200, 16383, 16384, 70000]
-            .iter()
-            .map(|&n| vec![b'x'; n])
-            .collect();
-        for s in &strings {
-            p.push(s);
-        }
-        assert_eq!(p.len(), strings.len());
-        let back: Vec<&[u8]> = p.iter().collect();
-        assert_eq!(back, strings.iter().map(|s| &s[..]).collect::<Vec<_>>());
-        assert!(p.remove(&strings[3]));
-        assert!(!p.contains(&strings[3]));
-        assert_eq!(p.take(0), Some(vec![]));
-        assert_eq!(p.len(), strings.len() - 2);
-    }
 
     #[test]
     fn hset_returns_new_field_count_and_keeps_insertion_order() {

@@ -9,7 +9,7 @@
 //!   (8 to 64 bits: see [`IntSet`]).
 //! * **pack** (`hashtable`) — a small set of strings (at most
 //!   [`PACK_ENTRIES`] members of at most [`PACK_VALUE`] bytes) in a
-//!   [`Pack`]: one allocation, scanned linearly (bounded, as Redis 7.2's
+//!   [`Pack`]: packed strings scanned linearly (bounded, as Redis 7.2's
 //!   listpack sets). Redis 7.0 has no compact string sets and reports these
 //!   as `hashtable`, and so do we: the difference is only memory, 1–2 bytes
 //!   per member instead of a table entry of ~60.
