@@ -606,6 +606,7 @@ fn run_redis_benchmark(
     args: &[String],
 ) -> Result<(String, RbSample), String> {
     let cpu0 = load::process_cpu(s.pid()).map_err(|e| e.to_string())?;
+    let (client0, t0) = (children_cpu(), Instant::now());
     let mut child = Process::new(rb)
         .args(["-h", "127.0.0.1", "-p", &s.port().to_string()])
         .args(args)
@@ -630,6 +631,7 @@ fn run_redis_benchmark(
         }
     };
     let cpu1 = load::process_cpu(s.pid()).map_err(|e| e.to_string())?;
+    let client_busy = (children_cpu() - client0).as_secs_f64() / t0.elapsed().as_secs_f64();
     let mut stdout = String::new();
     let mut stderr = String::new();
     if let Some(mut o) = child.stdout.take() {
@@ -662,8 +664,24 @@ fn run_redis_benchmark(
             p50_ms: last.2,
             p99_ms: last.3,
             cpu_ns: (cpu1 - cpu0).as_nanos() as f64 / requests,
+            client_busy,
         },
     ))
+}
+
+/// User + system time of this process's children that have exited and been
+/// waited for (the servers keep running, so over one `redis-benchmark`
+/// invocation this grows by that invocation's CPU time alone).
+fn children_cpu() -> Duration {
+    // SAFETY: an all-zero `rusage` is a valid value of the plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable `rusage`; RUSAGE_CHILDREN is a valid
+    // `who` for getrusage, which only writes into `ru`.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// `(test, rps, p50 ms, p99 ms)` per CSV line of `redis-benchmark --csv`.

@@ -13,6 +13,8 @@ use crate::results::{geomean, median, LoadCell, RbCase, ServerReport};
 enum Better {
     Higher,
     Lower,
+    /// Neither: context for reading the rows around it.
+    Info,
 }
 
 /// One row of the ratio table.
@@ -46,6 +48,7 @@ impl Row {
             (Some(g), Better::Lower) => format!("<= {g:.2}"),
             (None, Better::Higher) => "higher is better".into(),
             (None, Better::Lower) => "lower is better".into(),
+            (_, Better::Info) => "context, not a goal".into(),
         }
     }
 }
@@ -299,22 +302,31 @@ fn suite_rows(s: &ServerReport, rows: &mut Vec<Row>, details: &mut String) {
         details,
         "`redis-benchmark {args}`, one invocation per test and depth, Redis and soquete \
          alternating; medians. Server CPU per request: the server's user + system time \
-         over the invocation / its requests.\n"
+         over the invocation / its requests. Client busy: `redis-benchmark`'s own user + \
+         system time over its run time (it is one thread: near 1.0 cores, it set the pace, \
+         whatever the server could do).\n"
     );
-    details.push_str("| Test | -P | Redis | soquete | soquete / Redis | Redis CPU/req | soquete CPU/req | CPU ratio |\n");
-    details.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    details.push_str("| Test | -P | Redis | soquete | soquete / Redis | Redis CPU/req | soquete CPU/req | CPU ratio | client busy (Redis / soquete) |\n");
+    details.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for p in [1, 16] {
         let mut ratios = Vec::new();
+        let mut cpu_ratios = Vec::new();
+        let mut busy = (Vec::new(), Vec::new());
         for c in suite.iter().filter(|c| c.pipeline == p) {
             if let Some(e) = &c.error {
-                let _ = writeln!(details, "| {} | {p} | FAILED: {e} | | | | | |", c.test);
+                let _ = writeln!(details, "| {} | {p} | FAILED: {e} | | | | | | |", c.test);
                 continue;
             }
             let (rr, rs, cr, cs) = rb_medians(c);
+            let br = median(c.redis.iter().map(|s| s.client_busy));
+            let bs = median(c.soquete.iter().map(|s| s.client_busy));
             ratios.push((c.test.clone(), rs / rr));
+            cpu_ratios.push(cs / cr);
+            busy.0.push(br);
+            busy.1.push(bs);
             let _ = writeln!(
                 details,
-                "| {} | {p} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {p} | {} | {} | {} | {} | {} | {} | {br:.2} / {bs:.2} |",
                 c.test,
                 fmt_rps(rr),
                 fmt_rps(rs),
@@ -344,13 +356,40 @@ fn suite_rows(s: &ServerReport, rows: &mut Vec<Row>, details: &mut String) {
             .cloned()
             .expect("not empty");
         rows.push(Row {
-            area,
+            area: area.clone(),
             case: format!("lowest: {worst}"),
             reference: String::new(),
             ours: String::new(),
             ratio: w,
             better: Better::Higher,
             goal: Some(1.0),
+        });
+        rows.push(Row {
+            area: area.clone(),
+            case: format!(
+                "server CPU / request, geometric mean of {} tests",
+                cpu_ratios.len()
+            ),
+            reference: String::new(),
+            ours: String::new(),
+            ratio: geomean(cpu_ratios.iter().copied()),
+            better: Better::Lower,
+            goal: None,
+        });
+        // How close the load generator came to its one core: near 1.0, it
+        // bounds what any server could show in this setup.
+        let (br, bs) = (
+            median(busy.0.iter().copied()),
+            median(busy.1.iter().copied()),
+        );
+        rows.push(Row {
+            area,
+            case: "redis-benchmark's own CPU, cores (median of tests)".into(),
+            reference: format!("{br:.2}"),
+            ours: format!("{bs:.2}"),
+            ratio: bs / br,
+            better: Better::Info,
+            goal: None,
         });
     }
 }
@@ -866,6 +905,7 @@ mod tests {
             p50_ms: 0.3,
             p99_ms: 1.0,
             cpu_ns,
+            client_busy: 0.9,
         };
         for (test, p) in [("SET", 1), ("GET", 1), ("SET", 16)] {
             s.redis_benchmark.push(RbCase {

@@ -145,6 +145,11 @@ pub struct RbSample {
     pub p99_ms: f64,
     /// Server CPU nanoseconds per request over the whole invocation.
     pub cpu_ns: f64,
+    /// How busy `redis-benchmark` itself was: its user + system time over
+    /// its run time, in cores. `redis-benchmark` is one thread, so near 1.0
+    /// it, not the server, set the pace of that run.
+    #[serde(default)]
+    pub client_busy: f64,
 }
 
 /// One `redis-benchmark` test at one pipeline depth.
