@@ -75,6 +75,9 @@ pub struct Config {
     pub tcp_keepalive: u64,
     /// Event loop threads (0 = one per core).
     pub threads: usize,
+    /// After an event, keep polling without sleeping for this many
+    /// microseconds (0 = off; a soquete option, Redis has none).
+    pub busy_poll: u64,
     /// Most unprocessed input per client.
     pub client_query_buffer_limit: u64,
     /// Largest bulk string accepted.
@@ -134,6 +137,7 @@ impl Default for Config {
             timeout: 0,
             tcp_keepalive: 300,
             threads: 0,
+            busy_poll: 0,
             client_query_buffer_limit: 1 << 30,
             proto_max_bulk_len: 512 << 20,
             loglevel: LogLevel::Notice,
@@ -389,6 +393,12 @@ pub static OPTIONS: &[OptSpec] = &[
     opt!("threads", false, |c, a| c.threads = int(a, 0, 1024)?, |c| c
         .threads
         .to_string()),
+    opt!(
+        "busy-poll",
+        true,
+        |c, a| c.busy_poll = int(a, 0, 1_000_000)?,
+        |c| c.busy_poll.to_string()
+    ),
     opt!(
         "io-threads",
         false,

@@ -509,6 +509,7 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
         let mut shutdown_deadline: Option<Instant> = None;
+        let mut last_event = Instant::now();
         loop {
             let now = Instant::now();
             if now >= next_cron {
@@ -521,7 +522,13 @@ impl EventLoop {
                 let wait = deadline.saturating_sub(unix_ms());
                 timeout = timeout.min(Duration::from_millis(wait));
             }
-            if !self.again.is_empty() {
+            // `busy-poll`: for that long after the last event, check the
+            // sockets without sleeping, trading a core's idle time for the
+            // wake-up latency of a blocking epoll_wait, which a client at
+            // pipeline depth 1 waits out on every request. A loop that has
+            // seen nothing for that long sleeps again.
+            let spin = Duration::from_micros(self.shared.hot.busy_poll.load(Ordering::Relaxed));
+            if !self.again.is_empty() || now - last_event < spin {
                 timeout = Duration::ZERO;
             }
             if let Some(d) = shutdown_deadline {
@@ -534,6 +541,9 @@ impl EventLoop {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
+            }
+            if !events.is_empty() {
+                last_event = Instant::now();
             }
             for ev in events.iter() {
                 match ev.token() {

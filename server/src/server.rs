@@ -90,6 +90,8 @@ pub struct Hot {
     pub query_buffer_limit: AtomicU64,
     /// `hz`.
     pub hz: AtomicU32,
+    /// `busy-poll`, in microseconds (read once per loop iteration).
+    pub busy_poll: AtomicU64,
     /// `notify-keyspace-events` flags.
     pub notify: AtomicU32,
     /// `client-output-buffer-limit` (hard, soft, seconds) for normal and
@@ -118,6 +120,7 @@ impl Hot {
         self.query_buffer_limit
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.hz.store(c.hz.max(1), Ordering::Relaxed);
+        self.busy_poll.store(c.busy_poll, Ordering::Relaxed);
         self.notify
             .store(c.notify_keyspace_events, Ordering::Relaxed);
         let logged = crate::notify::NEW | crate::notify::EXPIRED;
