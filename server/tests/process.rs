@@ -455,30 +455,13 @@ fn logs_ready_and_exit_lines_on_stdout() {
     assert!(log.contains("bye bye"), "no exit line in:\n{log}");
 }
 
-/// CPU time the process's threads have run, from the scheduler's own
-/// accounting (nanoseconds, unlike the 10 ms ticks of `/proc/<pid>/stat`).
-fn cpu_time(pid: u32) -> Duration {
-    let mut ns = 0u64;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc tasks") {
-        let path = task.expect("a task").path().join("schedstat");
-        let Ok(stat) = std::fs::read_to_string(path) else {
-            continue; // the thread has exited
-        };
-        ns += stat
-            .split_ascii_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .expect("schedstat run time");
-    }
-    Duration::from_nanos(ns)
-}
-
-/// CPU the process uses over the next `window` of wall time, as a fraction
-/// of one core.
-fn cpu_share(pid: u32, window: Duration) -> f64 {
-    let before = cpu_time(pid);
+/// CPU the server uses over the next `window` of wall time, as a fraction
+/// of one core (to a clock tick, 10 ms: 0.05 of these windows).
+fn cpu_share(server: &ServerProcess, window: Duration) -> f64 {
+    let cpu = || server.cpu_time().expect("the server's CPU time");
+    let before = cpu();
     std::thread::sleep(window);
-    (cpu_time(pid) - before).as_secs_f64() / window.as_secs_f64()
+    (cpu() - before).as_secs_f64() / window.as_secs_f64()
 }
 
 /// `busy-poll` (a soquete option) keeps the loop polling without sleeping
@@ -488,14 +471,13 @@ fn cpu_share(pid: u32, window: Duration) -> f64 {
 #[test]
 fn busy_poll_spins_for_its_window_after_an_event_then_sleeps() {
     let server = soquete(&["--threads", "1"]);
-    let pid = server.pid();
     let mut c = server.connect();
     c.send(b"CONFIG GET busy-poll\r\n");
     assert_eq!(
         show(&c.read_raw_reply()),
         show(b"*2\r\n$9\r\nbusy-poll\r\n$1\r\n0\r\n")
     );
-    let idle = cpu_share(pid, Duration::from_millis(200));
+    let idle = cpu_share(&server, Duration::from_millis(200));
     assert!(idle < 0.1, "idle with busy-poll 0: {idle:.2} of a core");
 
     c.send(b"CONFIG SET busy-poll 1000001\r\n");
@@ -508,12 +490,12 @@ fn busy_poll_spins_for_its_window_after_an_event_then_sleeps() {
     assert_eq!(c.read_raw_reply(), b"$-1\r\n");
     // Two cores shared with the other tests: a spinning loop gets at least
     // a good part of one; a sleeping one gets next to nothing.
-    let spinning = cpu_share(pid, Duration::from_millis(200));
+    let spinning = cpu_share(&server, Duration::from_millis(200));
     assert!(
         spinning > 0.3,
         "within busy-poll's window: {spinning:.2} of a core"
     );
     std::thread::sleep(Duration::from_millis(300));
-    let after = cpu_share(pid, Duration::from_millis(200));
+    let after = cpu_share(&server, Duration::from_millis(200));
     assert!(after < 0.1, "past busy-poll's window: {after:.2} of a core");
 }
