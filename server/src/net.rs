@@ -512,6 +512,11 @@ impl EventLoop {
         let mut last_event = Instant::now();
         loop {
             let now = Instant::now();
+            // `events` still holds the last poll's: the clock read above
+            // stamps them, so busy-poll costs no clock read of its own.
+            if !events.is_empty() {
+                last_event = now;
+            }
             if now >= next_cron {
                 self.cron();
                 let hz = self.shared.hot.hz.load(Ordering::Relaxed);
@@ -541,9 +546,6 @@ impl EventLoop {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
-            }
-            if !events.is_empty() {
-                last_event = Instant::now();
             }
             for ev in events.iter() {
                 match ev.token() {
