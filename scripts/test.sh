@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test soquete has, on a fresh machine: installs what the tests need
-# when it is missing (redis-server and redis-tools from Debian, cargo-fuzz from
+# when it is missing (redis-server, redis-tools and nc from Debian, cargo-fuzz from
 # crates.io), then runs the workspace tests and a short smoke of every fuzz
 # target. `.ci/run` runs exactly this.
 #
@@ -14,10 +14,10 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then
-    log "installing redis-server and redis-tools (Debian)"
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null || ! command -v nc >/dev/null; then
+    log "installing redis-server, redis-tools and netcat-openbsd (Debian)"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools netcat-openbsd >/dev/null
 fi
 # The Debian package starts a system redis on 6379 where systemd runs; tests never use it
 # (every test starts its own servers on ephemeral loopback ports).

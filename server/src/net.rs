@@ -152,6 +152,10 @@ struct Conn {
     client: Client,
     /// Since when the pending output is above the soft limit.
     soft_since: Option<Instant>,
+    /// The peer shut down its sending side (read returned end-of-file):
+    /// nothing more will arrive, so the connection ends once what it sent
+    /// has run and the replies are written.
+    eof: bool,
 }
 
 impl Conn {
@@ -168,7 +172,15 @@ impl Conn {
             out_pos: 0,
             client,
             soft_since: None,
+            eof: false,
         }
+    }
+
+    /// True when the connection ends as soon as its pending replies are
+    /// written: QUIT or a protocol error asked for it, or the peer has sent
+    /// all it ever will.
+    fn ends_after_reply(&self) -> bool {
+        self.client.close != Close::No || self.eof
     }
 
     /// Applies `client-output-buffer-limit` for this client's class; true
@@ -554,7 +566,7 @@ impl EventLoop {
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
                     Token(i) => {
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                            self.on_readable(i);
+                            self.on_readable(i, ev.is_read_closed());
                         }
                         if ev.is_writable() {
                             self.on_writable(i);
@@ -563,7 +575,7 @@ impl EventLoop {
                 }
             }
             for i in std::mem::take(&mut self.again) {
-                self.on_readable(i);
+                self.on_readable(i, false);
             }
             // Send what this iteration's commands published (one message
             // and one wake-up per loop), then take what others and this loop
@@ -699,7 +711,7 @@ impl EventLoop {
         self.process(&mut conn);
         self.track_blocked(&conn);
         let keep = match conn.flush(&self.shared.loop_stats[self.index]) {
-            Ok(done) => !(done && conn.client.close != Close::No),
+            Ok(done) => !(done && conn.ends_after_reply()),
             Err(_) => false,
         };
         self.conns[i] = Some(conn);
@@ -906,13 +918,16 @@ impl EventLoop {
         self.free.push(i);
     }
 
-    fn on_readable(&mut self, i: usize) {
+    /// Serves a readable connection. `read_closed`: the event said the
+    /// peer also shut down its sending side, so reading goes on to the
+    /// end-of-file even after a short read.
+    fn on_readable(&mut self, i: usize, read_closed: bool) {
         let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
             return;
         };
         // A panic here is a bug; it costs this one connection, never the loop.
         let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.read_and_process(&mut conn, i)
+            self.read_and_process(&mut conn, i, read_closed)
         }))
         .unwrap_or_else(|_| {
             warning!(
@@ -939,8 +954,7 @@ impl EventLoop {
                 return;
             }
         };
-        let closing =
-            conn.client.close != Close::No || conn.client.meta.kill.load(Ordering::Relaxed);
+        let closing = conn.ends_after_reply() || conn.client.meta.kill.load(Ordering::Relaxed);
         if done && closing {
             self.close(i);
         }
@@ -948,23 +962,34 @@ impl EventLoop {
 
     /// Reads what is available, runs the requests, writes the replies.
     /// False when the connection must be closed now.
-    fn read_and_process(&mut self, conn: &mut Conn, i: usize) -> bool {
+    fn read_and_process(&mut self, conn: &mut Conn, i: usize, read_closed: bool) -> bool {
         let limit = self.shared.hot.query_buffer_limit.load(Ordering::Relaxed) as usize;
         let mut reads = 0;
-        while !self.stopping && conn.client.close == Close::No {
+        while !self.stopping && !conn.ends_after_reply() {
             if conn.client.meta.kill.load(Ordering::Relaxed) {
                 return false;
             }
             conn.make_room();
             let room = conn.buf.len() - conn.end;
             match conn.sock.read(&mut conn.buf[conn.end..]) {
-                Ok(0) => return false,
+                Ok(0) => {
+                    // What arrived before the end-of-file has run; its
+                    // replies are written below, then the connection ends
+                    // (at once for a blocked client, as Redis does).
+                    conn.eof = true;
+                    if conn.client.blocked.is_some() {
+                        return false;
+                    }
+                    break;
+                }
                 Ok(n) => {
                     conn.end += n;
                     // A short read drained the socket: the next arrival
                     // raises a new edge, so skip the read that would only
-                    // say WouldBlock (one syscall per request saved).
-                    let drained = n < room;
+                    // say WouldBlock (one syscall per request saved) —
+                    // unless the end-of-file came with the data, which
+                    // raises no edge of its own: read on to see it.
+                    let drained = n < room && !read_closed;
                     self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
                     self.process(conn);
                     self.track_blocked(conn);
@@ -1002,7 +1027,7 @@ impl EventLoop {
             Ok(done) => {
                 meta.obuf
                     .store(conn.out.len() - conn.out_pos, Ordering::Relaxed);
-                !(done && conn.client.close != Close::No)
+                !(done && conn.ends_after_reply())
             }
             Err(_) => false,
         }
