@@ -33,8 +33,10 @@ pub struct ClientMeta {
     pub resp: AtomicU8,
     /// Pending input bytes.
     pub qbuf: AtomicUsize,
-    /// Pending output bytes.
-    pub obuf: AtomicUsize,
+    /// Output pending in the reply buffer, sealed blocks waiting, and the
+    /// bytes those hold (CLIENT LIST `obl`, `oll`, `omem`), as of the last
+    /// write.
+    pub output: [AtomicUsize; 3],
     /// Set by CLIENT KILL; the owning loop closes the connection.
     pub kill: AtomicBool,
     /// Which event loop owns the connection.
@@ -82,7 +84,7 @@ impl ClientMeta {
             last_cmd: AtomicU16::new(u16::MAX),
             resp: AtomicU8::new(2),
             qbuf: AtomicUsize::new(0),
-            obuf: AtomicUsize::new(0),
+            output: Default::default(),
             kill: AtomicBool::new(false),
             loop_index,
             name: Mutex::new(Vec::new()),
@@ -95,6 +97,13 @@ impl ClientMeta {
             ssub: AtomicUsize::new(0),
             blocked: AtomicBool::new(false),
         }
+    }
+
+    /// Records the output's shape (`obl`, `oll`, `omem`) for CLIENT LIST.
+    pub fn set_output(&self, shape: (usize, usize, usize)) {
+        self.output[0].store(shape.0, Ordering::Relaxed);
+        self.output[1].store(shape.1, Ordering::Relaxed);
+        self.output[2].store(shape.2, Ordering::Relaxed);
     }
 
     /// The client's name.
@@ -139,9 +148,11 @@ impl ClientMeta {
             i => crate::cmd::table::full_name_by_index(i as usize),
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
-        let obuf = self.obuf.load(Ordering::Relaxed);
+        let [obl, oll, omem] = self.output.each_ref().map(|a| a.load(Ordering::Relaxed));
+        // `w`: output is waiting for the socket to take it.
+        let events = if obl + omem > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -157,8 +168,11 @@ impl ClientMeta {
             if self.multi.load(Ordering::Relaxed) { 0 } else { -1 },
             qbuf,
             16384usize.saturating_sub(qbuf),
-            obuf,
-            16384 + qbuf + obuf,
+            obl,
+            oll,
+            omem,
+            16384 + qbuf + obl + omem,
+            events,
             cmd,
             self.resp.load(Ordering::Relaxed),
         )

@@ -200,8 +200,52 @@ pub struct Shared {
     pub memory_peak: AtomicU64,
     /// DEBUG SET-ACTIVE-EXPIRE: whether the active expiry cycle runs.
     pub active_expire: AtomicBool,
+    /// The largest client buffers of the last seconds (INFO clients).
+    pub client_peaks: RecentPeaks,
     slowlog: Mutex<Slowlog>,
     ops: Mutex<OpsSampler>,
+}
+
+/// The largest input and output buffers any client had in the last
+/// [`RecentPeaks::SECONDS`] seconds (INFO `client_recent_max_input_buffer`
+/// and `client_recent_max_output_buffer`), kept as Redis keeps them: one
+/// slot per second, filled by the event loops' periodic visit of their
+/// clients, the slot of the coming second cleared ahead of it.
+#[derive(Debug, Default)]
+pub struct RecentPeaks {
+    /// Per second slot: (input, output) bytes.
+    slots: [[AtomicU64; 2]; RecentPeaks::SECONDS],
+}
+
+impl RecentPeaks {
+    /// How many seconds back the peaks reach.
+    pub const SECONDS: usize = 8;
+
+    /// Records one client's current buffers at `now_ms`.
+    pub fn note(&self, now_ms: u64, input: u64, output: u64) {
+        let [i, o] = &self.slots[(now_ms / 1000) as usize % Self::SECONDS];
+        i.fetch_max(input, Ordering::Relaxed);
+        o.fetch_max(output, Ordering::Relaxed);
+    }
+
+    /// Clears the slot of the second after `now_ms` (called with every
+    /// visit, so the slot starts empty whoever fills it first).
+    pub fn clear_next(&self, now_ms: u64) {
+        let next = (now_ms / 1000 + 1) as usize % Self::SECONDS;
+        for a in &self.slots[next] {
+            a.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// The largest (input, output) over the recent seconds.
+    pub fn max(&self) -> (u64, u64) {
+        self.slots.iter().fold((0, 0), |(i, o), [si, so]| {
+            (
+                i.max(si.load(Ordering::Relaxed)),
+                o.max(so.load(Ordering::Relaxed)),
+            )
+        })
+    }
 }
 
 /// One SLOWLOG entry.
@@ -264,6 +308,7 @@ impl Shared {
             config_file,
             memory_peak: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
+            client_peaks: RecentPeaks::default(),
             slowlog: Mutex::new(Slowlog::default()),
             ops: Mutex::new(OpsSampler::default()),
         }

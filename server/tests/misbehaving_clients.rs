@@ -110,3 +110,164 @@ fn nc_with_a_half_close_exits_after_the_replies() {
     }
     settles_at(&server, before);
 }
+
+const MB: usize = 1 << 20;
+
+/// A connection that lets at most a few KB of replies wait in its own
+/// receive buffer: what it does not read stays on the server's side.
+fn stalled_reader(server: &ServerProcess) -> TcpStream {
+    let s =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    s.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    s.connect(&server.addr().into()).expect("connect");
+    let s: TcpStream = s.into();
+    s.set_read_timeout(Some(DEADLINE)).expect("read timeout");
+    s
+}
+
+/// Reads until the server closes the connection (end-of-file or reset);
+/// returns the bytes received.
+fn read_until_closed(s: &mut TcpStream) -> usize {
+    let mut total = 0;
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        match s.read(&mut chunk) {
+            Ok(0) => return total,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return total,
+            Err(e) => panic!("the server did not close the connection: {e} after {total} bytes"),
+        }
+    }
+}
+
+/// How much the server's resident memory grew at its peak while `attack`
+/// ran, over what it was before.
+fn peak_growth(server: &ServerProcess, attack: impl FnOnce()) -> usize {
+    server.reset_peak_rss().expect("reset the peak RSS");
+    let base = server.rss_bytes().expect("RSS");
+    attack();
+    let peak = server.peak_rss_bytes().expect("peak RSS");
+    peak.saturating_sub(base) as usize
+}
+
+#[test]
+fn pipelined_replies_past_the_output_limit_close_the_client_near_the_limit() {
+    let server = soquete(&["--client-output-buffer-limit", "normal 8mb 4mb 10"]);
+    let mut other = server.connect();
+    other.cmd(&["SET".as_bytes(), b"big", &vec![b'x'; MB]]);
+    let mut received = 0;
+    let growth = peak_growth(&server, || {
+        // 1000 GETs of 1 MB in one write, and no reading until the server
+        // has given up on the client.
+        let mut s = stalled_reader(&server);
+        s.write_all(&resp(&["GET", "big"]).repeat(1000))
+            .expect("send");
+        received = read_until_closed(&mut s);
+    });
+    assert!(
+        received < 100 * MB,
+        "the client received {received} bytes of 1000 MB: the limit did not hold"
+    );
+    assert!(
+        growth < 2 * 8 * MB,
+        "the server grew {growth} bytes for an 8 MB output limit"
+    );
+    assert_eq!(other.cmd(&["PING"]), Frame::Simple("PONG".into()));
+}
+
+#[test]
+fn a_stalled_subscriber_is_closed_near_the_pubsub_output_limit() {
+    let server = soquete(&["--client-output-buffer-limit", "pubsub 8mb 4mb 60"]);
+    let mut sub = stalled_reader(&server);
+    sub.write_all(&resp(&["SUBSCRIBE", "ch"]))
+        .expect("subscribe");
+    let mut confirm = [0u8; 64];
+    let n = sub.read(&mut confirm).expect("subscribe confirmation");
+    assert!(confirm[..n].ends_with(b":1\r\n"), "{}", show(&confirm[..n]));
+    let mut counted = 0;
+    let growth = peak_growth(&server, || {
+        // 300 messages of 100 KB (30 MB) published in one pipeline.
+        let mut publisher = server.connect();
+        let publish = resp(&["PUBLISH".as_bytes(), b"ch", &vec![b'm'; 100_000]]);
+        publisher.send(&publish.repeat(300));
+        for _ in 0..300 {
+            match publisher.read_frame() {
+                Frame::Integer(n) => counted += n,
+                other => panic!("PUBLISH replied {other:?}"),
+            }
+        }
+        read_until_closed(&mut sub);
+    });
+    assert!(
+        growth < 2 * 8 * MB,
+        "the server grew {growth} bytes for an 8 MB pub/sub output limit"
+    );
+    // Messages published after the subscriber was dropped reach no one.
+    assert!(counted < 300, "all 300 messages were counted as delivered");
+}
+
+/// The CLIENT LIST line of the client whose last command was `cmd`.
+fn client_line(server: &ServerProcess, cmd: &str) -> Option<String> {
+    let mut c = server.connect();
+    let list = c.cmd(&["CLIENT", "LIST"]);
+    let text = String::from_utf8_lossy(list.as_bytes()?).into_owned();
+    text.lines()
+        .find(|l| l.contains(&format!(" cmd={cmd} ")))
+        .map(str::to_string)
+}
+
+/// The value of `field` in a CLIENT LIST line.
+fn list_field<'a>(line: &'a str, field: &str) -> &'a str {
+    line.split(' ')
+        .find_map(|f| f.strip_prefix(field)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no {field} in {line}"))
+}
+
+#[test]
+fn pending_output_shows_in_client_list_and_info() {
+    let server = soquete(&[]);
+    let mut c = server.connect();
+    c.cmd(&["SET".as_bytes(), b"big", &vec![b'x'; MB]]);
+    // 20 MB of replies that the client does not read yet.
+    let mut s = stalled_reader(&server);
+    s.write_all(&resp(&["GET", "big"]).repeat(20))
+        .expect("send");
+    let line = eventually(
+        "the stalled reader's output in CLIENT LIST",
+        DEADLINE,
+        || {
+            let line = client_line(&server, "get")?;
+            let omem: usize = list_field(&line, "omem").parse().ok()?;
+            (omem > 10 * MB).then_some(line)
+        },
+    );
+    assert_eq!(list_field(&line, "events"), "rw", "{line}");
+    let oll: usize = list_field(&line, "oll").parse().expect("oll");
+    assert!(oll > 0, "{line}");
+    eventually("client_recent_max_output_buffer", DEADLINE, || {
+        let info = c.cmd(&["INFO", "clients"]);
+        let max: usize = info_field(info.as_bytes()?, "client_recent_max_output_buffer")?
+            .parse()
+            .ok()?;
+        (max > 10 * MB).then_some(())
+    });
+    // Read it all: nothing pending any more.
+    let mut left = 20 * (MB + 12);
+    let mut chunk = vec![0u8; 1 << 16];
+    while left > 0 {
+        let n = s.read(&mut chunk).expect("the replies");
+        assert!(n > 0, "closed with {left} bytes of replies unread");
+        left = left.saturating_sub(n);
+    }
+    let line = client_line(&server, "get").expect("the reader is still connected");
+    assert_eq!(
+        (
+            list_field(&line, "obl"),
+            list_field(&line, "oll"),
+            list_field(&line, "omem"),
+            list_field(&line, "events")
+        ),
+        ("0", "0", "0", "r"),
+        "{line}"
+    );
+}

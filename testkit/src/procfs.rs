@@ -34,9 +34,27 @@ pub fn cpu_time(pid: u32) -> io::Result<Duration> {
 
 /// Resident set size of `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
 pub fn rss_bytes(pid: u32) -> io::Result<u64> {
+    status_bytes(pid, "VmRSS")
+}
+
+/// The largest resident set size `pid` has had (`VmHWM` of
+/// `/proc/<pid>/status`), since it started or since [`reset_peak_rss`].
+pub fn peak_rss_bytes(pid: u32) -> io::Result<u64> {
+    status_bytes(pid, "VmHWM")
+}
+
+/// Restarts `pid`'s peak resident set size from its current one (writes 5
+/// to `/proc/<pid>/clear_refs`), so that [`peak_rss_bytes`] measures what
+/// comes next.
+pub fn reset_peak_rss(pid: u32) -> io::Result<()> {
+    fs::write(format!("/proc/{pid}/clear_refs"), "5")
+}
+
+/// A size field of `/proc/<pid>/status`, in bytes.
+fn status_bytes(pid: u32, field: &str) -> io::Result<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    parse_status_rss(&status)
-        .ok_or_else(|| bad_data(format!("no VmRSS line in /proc/{pid}/status")))
+    parse_status_field(&status, field)
+        .ok_or_else(|| bad_data(format!("no {field} line in /proc/{pid}/status")))
 }
 
 /// True when `pid` holds a socket listening on TCP `port` (IPv4 or IPv6).
@@ -98,9 +116,11 @@ fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
-fn parse_status_rss(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let mut parts = line["VmRSS:".len()..].split_ascii_whitespace();
+fn parse_status_field(status: &str, field: &str) -> Option<u64> {
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
+    let mut parts = line.split_ascii_whitespace();
     let value: u64 = parts.next()?.parse().ok()?;
     let scale = match parts.next() {
         Some("kB") | None => 1024,
@@ -147,10 +167,12 @@ mod tests {
     }
 
     #[test]
-    fn status_rss_is_in_bytes() {
-        let status = "Name:\tredis\nVmPeak:\t  1 kB\nVmRSS:\t    8312 kB\nThreads: 5\n";
-        assert_eq!(parse_status_rss(status), Some(8312 * 1024));
-        assert_eq!(parse_status_rss("Name: x\n"), None);
+    fn status_sizes_are_in_bytes() {
+        let status =
+            "Name:\tredis\nVmPeak:\t  1 kB\nVmHWM:\t    9000 kB\nVmRSS:\t    8312 kB\nThreads: 5\n";
+        assert_eq!(parse_status_field(status, "VmRSS"), Some(8312 * 1024));
+        assert_eq!(parse_status_field(status, "VmHWM"), Some(9000 * 1024));
+        assert_eq!(parse_status_field("Name: x\n", "VmRSS"), None);
     }
 
     #[test]

@@ -330,6 +330,18 @@ impl ServerProcess {
         procfs::rss_bytes(self.pid())
     }
 
+    /// The largest resident memory the server has had, in bytes, since it
+    /// started or since [`ServerProcess::reset_peak_rss`].
+    pub fn peak_rss_bytes(&self) -> io::Result<u64> {
+        procfs::peak_rss_bytes(self.pid())
+    }
+
+    /// Restarts the peak that [`ServerProcess::peak_rss_bytes`] reports
+    /// from the current resident memory.
+    pub fn reset_peak_rss(&self) -> io::Result<()> {
+        procfs::reset_peak_rss(self.pid())
+    }
+
     /// CPU time and resident memory together.
     pub fn usage(&self) -> io::Result<procfs::Usage> {
         procfs::usage(self.pid())

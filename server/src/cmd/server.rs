@@ -128,8 +128,9 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("connected_clients:{}", s.client_count());
             line!("cluster_connections:0");
             line!("maxclients:{}", cfg.maxclients);
-            line!("client_recent_max_input_buffer:0");
-            line!("client_recent_max_output_buffer:0");
+            let (input, output) = s.client_peaks.max();
+            line!("client_recent_max_input_buffer:{input}");
+            line!("client_recent_max_output_buffer:{output}");
             line!("blocked_clients:{}", s.blocking.count());
             line!("tracking_clients:0");
             line!("clients_in_timeout_table:0");

@@ -11,6 +11,8 @@
 //! once per batch. Sockets are registered for both readiness kinds once
 //! (edge-triggered), so steady-state traffic costs no `epoll_ctl` calls.
 
+mod output;
+
 use std::io::{self, Read, Write};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -26,6 +28,7 @@ use crate::error::CmdError;
 use crate::reply::Reply;
 use crate::server::{unix_ms, Listener, LoopStats, Shared};
 use crate::{notice, verbose, warning};
+use output::{Output, OutputLimit, OverLimit};
 
 const WAKER: Token = Token(usize::MAX);
 const SIGNALS: Token = Token(usize::MAX - 1);
@@ -37,8 +40,6 @@ const READ_CHUNK: usize = 16 * 1024;
 const READS_PER_EVENT: usize = 16;
 /// Idle input buffers above this size are given back.
 const IDLE_BUF_MAX: usize = 256 * 1024;
-/// Output buffers above this size are shrunk once written out.
-const IDLE_OUT_MAX: usize = 64 * 1024;
 
 /// A message for an event loop.
 pub enum LoopMsg {
@@ -147,11 +148,9 @@ struct Conn {
     decoder: RequestDecoder,
     /// Whether the decoder has the authenticated limits.
     decoder_auth: bool,
-    out: Reply,
-    out_pos: usize,
+    /// Replies waiting for the socket.
+    output: Output,
     client: Client,
-    /// Since when the pending output is above the soft limit.
-    soft_since: Option<Instant>,
     /// The peer shut down its sending side (read returned end-of-file):
     /// nothing more will arrive, so the connection ends once what it sent
     /// has run and the replies are written.
@@ -168,10 +167,8 @@ impl Conn {
             end: 0,
             decoder: RequestDecoder::with_limits(limits),
             decoder_auth: client.authenticated,
-            out: Reply::default(),
-            out_pos: 0,
+            output: Output::default(),
             client,
-            soft_since: None,
             eof: false,
         }
     }
@@ -183,26 +180,9 @@ impl Conn {
         self.client.close != Close::No || self.eof
     }
 
-    /// Applies `client-output-buffer-limit` for this client's class; true
-    /// when the client must be closed.
-    fn over_output_limit(&mut self, hot: &crate::server::Hot) -> bool {
-        let class = usize::from(self.client.subs.active());
-        let [hard, soft, secs] = &hot.output_limits[class];
-        let (hard, soft, secs) = (
-            hard.load(Ordering::Relaxed),
-            soft.load(Ordering::Relaxed),
-            secs.load(Ordering::Relaxed),
-        );
-        let pending = (self.out.len() - self.out_pos) as u64;
-        if hard > 0 && pending > hard {
-            return true;
-        }
-        if soft > 0 && pending > soft {
-            let since = *self.soft_since.get_or_insert_with(Instant::now);
-            return since.elapsed() >= Duration::from_secs(secs);
-        }
-        self.soft_since = None;
-        false
+    /// The `client-output-buffer-limit` of this client's class.
+    fn output_limit(&self, hot: &crate::server::Hot) -> OutputLimit {
+        OutputLimit::of(&hot.output_limits, self.client.subs.active())
     }
 
     /// Makes room for a read: at least a chunk, and towards the rest of a big
@@ -238,26 +218,12 @@ impl Conn {
         }
     }
 
-    /// Writes what is buffered; Ok(true) when all of it went out.
+    /// Writes what is pending; Ok(true) when all of it went out. Mirrors
+    /// the output's shape for CLIENT LIST either way.
     fn flush(&mut self, stats: &LoopStats) -> io::Result<bool> {
-        while self.out_pos < self.out.buf.len() {
-            match self.sock.write(&self.out.buf[self.out_pos..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
-                    self.out_pos += n;
-                    stats.net_out.fetch_add(n as u64, Ordering::Relaxed);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        self.out.buf.clear();
-        self.out_pos = 0;
-        if self.out.buf.capacity() > IDLE_OUT_MAX {
-            self.out.buf.shrink_to(IDLE_OUT_MAX);
-        }
-        Ok(true)
+        let done = self.output.write_to(&mut self.sock, stats);
+        self.client.meta.set_output(self.output.shape());
+        done
     }
 }
 
@@ -549,7 +515,7 @@ impl EventLoop {
                 timeout = Duration::ZERO;
             }
             if let Some(d) = shutdown_deadline {
-                if self.conns.iter().flatten().all(|c| c.out.is_empty()) || Instant::now() >= d {
+                if self.conns.iter().flatten().all(|c| c.output.is_empty()) || Instant::now() >= d {
                     break;
                 }
                 timeout = timeout.min(Duration::from_millis(10));
@@ -673,7 +639,7 @@ impl EventLoop {
             self.deadlines.remove(&(b.deadline, client));
         }
         conn.client.meta.blocked.store(false, Ordering::Relaxed);
-        conn.out.buf.extend_from_slice(reply);
+        conn.output.reply.buf.extend_from_slice(reply);
         self.resume(i);
     }
 
@@ -697,7 +663,7 @@ impl EventLoop {
             };
             conn.client.blocked = None;
             conn.client.meta.blocked.store(false, Ordering::Relaxed);
-            w.op.timeout_reply(&mut conn.out);
+            w.op.timeout_reply(&mut conn.output.reply);
             self.resume(i);
         }
     }
@@ -708,11 +674,21 @@ impl EventLoop {
         let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
             return;
         };
-        self.process(&mut conn);
-        self.track_blocked(&conn);
-        let keep = match conn.flush(&self.shared.loop_stats[self.index]) {
-            Ok(done) => !(done && conn.ends_after_reply()),
-            Err(_) => false,
+        // The reply that resumed it counts against its output limit too.
+        let limit = conn.output_limit(&self.shared.hot);
+        let checked = conn.output.after_reply(&limit);
+        let keep = match checked.and_then(|()| self.process(&mut conn)) {
+            Ok(()) => {
+                self.track_blocked(&conn);
+                match conn.flush(&self.shared.loop_stats[self.index]) {
+                    Ok(done) => !(done && conn.ends_after_reply()),
+                    Err(_) => false,
+                }
+            }
+            Err(OverLimit) => {
+                output_limit_warning(&conn);
+                false
+            }
         };
         self.conns[i] = Some(conn);
         if !keep {
@@ -743,11 +719,12 @@ impl EventLoop {
                 // its confirmation: Redis would never send it now.
                 continue;
             }
-            d.write_to(&mut conn.out);
+            let limit = conn.output_limit(&self.shared.hot);
+            d.write_to(&mut conn.output.reply);
             // The limit is checked per message, so a stalled subscriber's
             // buffer never outgrows it by more than one message.
-            if conn.over_output_limit(&self.shared.hot) {
-                warning!("Client closed for overcoming of output buffer limits.");
+            if conn.output.after_reply(&limit).is_err() {
+                output_limit_warning(conn);
                 self.close(i);
                 continue;
             }
@@ -765,13 +742,6 @@ impl EventLoop {
         touched.dedup();
         for i in touched {
             self.on_writable(i);
-            let over = self.conns[i]
-                .as_mut()
-                .is_some_and(|c| c.over_output_limit(&self.shared.hot));
-            if over {
-                warning!("Client closed for overcoming of output buffer limits.");
-                self.close(i);
-            }
         }
     }
 
@@ -991,7 +961,10 @@ impl EventLoop {
                     // raises no edge of its own: read on to see it.
                     let drained = n < room && !read_closed;
                     self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
-                    self.process(conn);
+                    if self.process(conn).is_err() {
+                        output_limit_warning(conn);
+                        return false;
+                    }
                     self.track_blocked(conn);
                     // What this chunk published leaves now: subscribers get
                     // it sooner and payloads do not pile up in the outbox.
@@ -1017,24 +990,20 @@ impl EventLoop {
                 break;
             }
         }
-        if conn.over_output_limit(&self.shared.hot) {
-            warning!("Client closed for overcoming of output buffer limits.");
-            return false;
-        }
-        let meta = conn.client.meta.clone();
-        meta.qbuf.store(conn.end - conn.start, Ordering::Relaxed);
+        conn.client
+            .meta
+            .qbuf
+            .store(conn.end - conn.start, Ordering::Relaxed);
         match conn.flush(&self.shared.loop_stats[self.index]) {
-            Ok(done) => {
-                meta.obuf
-                    .store(conn.out.len() - conn.out_pos, Ordering::Relaxed);
-                !(done && conn.ends_after_reply())
-            }
+            Ok(done) => !(done && conn.ends_after_reply()),
             Err(_) => false,
         }
     }
 
     /// Decodes and executes every complete request in the input buffer.
-    fn process(&mut self, conn: &mut Conn) {
+    /// Stops with `Err` as soon as the replies break the client's output
+    /// limit: the connection must then be dropped unwritten.
+    fn process(&mut self, conn: &mut Conn) -> Result<(), OverLimit> {
         let now = unix_ms();
         let stats = &self.shared.loop_stats[self.index];
         let mut store = recycle(std::mem::take(&mut self.argv));
@@ -1044,10 +1013,11 @@ impl EventLoop {
             end,
             decoder,
             decoder_auth,
-            out,
+            output,
             client,
             ..
         } = conn;
+        let mut result = Ok(());
         let mut window = 0;
         let mut clock = Instant::now();
         while *start < *end && client.close == Close::No && client.blocked.is_none() {
@@ -1073,7 +1043,7 @@ impl EventLoop {
                             now,
                             clock,
                         };
-                        execute(&argv, client, out, &mut env);
+                        execute(&argv, client, &mut output.reply, &mut env);
                         clock = env.clock;
                         store = recycle(argv);
                     }
@@ -1082,10 +1052,16 @@ impl EventLoop {
                         *decoder_auth = client.authenticated;
                         decoder.set_limits(limits_for(client.authenticated));
                     }
+                    let limit =
+                        OutputLimit::of(&self.shared.hot.output_limits, client.subs.active());
+                    result = output.after_reply(&limit);
+                    if result.is_err() {
+                        break;
+                    }
                 }
                 Err(e) => {
                     stats.count_error();
-                    protocol_error(&e).write_to(&mut out.buf);
+                    protocol_error(&e).write_to(&mut output.reply.buf);
                     verbose!("Protocol error ({e}) from client {}", client.meta.addr);
                     client.close = Close::AfterReply;
                     *start = *end;
@@ -1094,6 +1070,7 @@ impl EventLoop {
         }
         client.meta.last_ms.store(now, Ordering::Relaxed);
         self.argv = recycle(store);
+        result
     }
 
     /// Periodic work: active expiry of this loop's share of shards, idle
@@ -1136,6 +1113,11 @@ impl EventLoop {
         if expired > 0 {
             self.stats().expired.fetch_add(expired, Ordering::Relaxed);
         }
+        let peaks = &self.shared.client_peaks;
+        peaks.clear_next(now);
+        for c in self.conns.iter().flatten() {
+            peaks.note(now, (c.end - c.start) as u64, c.output.pending() as u64);
+        }
         let timeout = self.shared.config().timeout;
         if timeout > 0 {
             let idle: Vec<usize> = self
@@ -1155,6 +1137,14 @@ impl EventLoop {
             }
         }
     }
+}
+
+/// Logs a client dropped for its output, in Redis's words.
+fn output_limit_warning(conn: &Conn) {
+    warning!(
+        "Client {} closed for overcoming of output buffer limits.",
+        conn.client.meta.addr
+    );
 }
 
 /// The reply to a protocol error: Redis's words, with the offending byte
