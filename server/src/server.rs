@@ -712,9 +712,45 @@ impl Server {
     }
 }
 
+/// Fits the process's open-file limit to `maxclients` (see
+/// [`open_files`](crate::util::open_files)), logging what it did in
+/// Redis's words; returns the `maxclients` the limit allows, lower than
+/// asked when it could not be raised far enough, or an error when the
+/// limit does not even cover the reserved descriptors.
+pub fn fit_open_files(maxclients: usize) -> io::Result<usize> {
+    use crate::util::open_files::{describe, fit, needed, Fit};
+    let needed = needed(maxclients);
+    match fit(maxclients) {
+        Fit::Fits {
+            raised_from: Some(old),
+            limit,
+        } => {
+            notice!("Increased maximum number of open files to {limit} (it was originally set to {old}).");
+            Ok(maxclients)
+        }
+        Fit::Fits { .. } => Ok(maxclients),
+        Fit::Reduced {
+            maxclients: fitted,
+            limit,
+            error,
+        } => {
+            warning!("You requested maxclients of {maxclients} requiring at least {needed} max file descriptors.");
+            warning!(
+                "Server can't set maximum open files to {needed} because of OS error: {}.",
+                describe(&error)
+            );
+            warning!("Current maximum open files is {limit}. maxclients has been reduced to {fitted} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.");
+            Ok(fitted)
+        }
+        Fit::TooFew { limit } => Err(io::Error::other(format!(
+            "Your current 'ulimit -n' of {limit} is not enough for the server to start. Please increase your open file limit to at least {needed}. Exiting."
+        ))),
+    }
+}
+
 /// Logs the start-up lines and runs the server as the `soquete-server`
 /// binary does.
-pub fn serve(config: Config, config_file: Option<PathBuf>) -> io::Result<()> {
+pub fn serve(mut config: Config, config_file: Option<PathBuf>) -> io::Result<()> {
     crate::log::init(config.loglevel, &config.logfile)?;
     notice!("oO0OoO0OoO0Oo soquete is starting oO0OoO0OoO0Oo");
     notice!(
@@ -739,6 +775,7 @@ pub fn serve(config: Config, config_file: Option<PathBuf>) -> io::Result<()> {
             config.maxmemory
         );
     }
+    config.maxclients = fit_open_files(config.maxclients)?;
     if let Some(p) = &config.pidfile {
         std::fs::write(p, format!("{}\n", std::process::id()))?;
     }

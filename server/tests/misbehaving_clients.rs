@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::{eventually, info_field, resp, run_with_timeout, show, soquete, DEADLINE};
 use soquete_resp::Frame;
-use soquete_testkit::ServerProcess;
+use soquete_testkit::{Conn, ServerBuilder, ServerKind, ServerProcess};
 
 /// `connected_clients` as INFO reports it to a fresh connection (which
 /// counts itself).
@@ -269,5 +269,99 @@ fn pending_output_shows_in_client_list_and_info() {
         ),
         ("0", "0", "0", "r"),
         "{line}"
+    );
+}
+
+/// What `n` clients connected at once (none closing) got for a PING:
+/// (PONG, `max number of clients reached`). Panics when any got something
+/// else or nothing within a few seconds.
+fn ping_many(server: &ServerProcess, n: usize) -> (usize, usize) {
+    let mut clients: Vec<TcpStream> = (0..n)
+        .map(|i| {
+            let mut s = TcpStream::connect_timeout(&server.addr(), Duration::from_secs(5))
+                .unwrap_or_else(|e| panic!("client {i} could not connect: {e}"));
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("read timeout");
+            s.write_all(b"PING\r\n").expect("send");
+            s
+        })
+        .collect();
+    let (mut pong, mut refused) = (0, 0);
+    for (i, s) in clients.iter_mut().enumerate() {
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 64];
+        while !got.ends_with(b"\r\n") {
+            match s.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(k) => got.extend_from_slice(&chunk[..k]),
+                Err(e) => panic!("client {i} of {n} got no answer: {e}"),
+            }
+        }
+        match &got[..] {
+            b"+PONG\r\n" => pong += 1,
+            b"-ERR max number of clients reached\r\n" => refused += 1,
+            other => panic!("client {i} of {n} got {}", show(other)),
+        }
+    }
+    (pong, refused)
+}
+
+/// CONFIG GET maxclients.
+fn maxclients(c: &mut Conn) -> usize {
+    match c.cmd(&["CONFIG", "GET", "maxclients"]) {
+        Frame::Array(v) => std::str::from_utf8(v[1].as_bytes().expect("a bulk value"))
+            .expect("digits")
+            .parse()
+            .expect("a number"),
+        other => panic!("CONFIG GET maxclients replied {other:?}"),
+    }
+}
+
+#[test]
+fn under_a_low_open_file_limit_every_client_gets_a_reply_or_the_maxclients_error() {
+    // What each server makes of `ulimit -n 256` (Redis: maxclients 224 when
+    // it may not raise the limit, 10000 when it may), then 400 clients.
+    let outcome = |kind| {
+        let server = builder(kind).open_file_limit(256).start();
+        // This client stays connected throughout, so it counts.
+        let mut c = server.connect();
+        let max = maxclients(&mut c);
+        let (pong, refused) = ping_many(&server, 400);
+        let raise = c.cmd(&["CONFIG", "SET", "maxclients", "100000"]);
+        (max, pong, refused, raise)
+    };
+    let soquete = outcome(ServerKind::Soquete);
+    let redis = outcome(ServerKind::Redis);
+    assert_eq!(soquete, redis);
+    let (max, pong, refused, _) = soquete;
+    assert_eq!(pong, (max - 1).min(400), "clients served");
+    assert_eq!(pong + refused, 400);
+}
+
+/// A builder for `kind`, soquete being the binary under test.
+fn builder(kind: ServerKind) -> ServerBuilder {
+    match kind {
+        ServerKind::Soquete => ServerProcess::builder(kind).binary(common::BIN),
+        ServerKind::Redis => ServerProcess::builder(kind),
+    }
+}
+
+#[test]
+fn a_process_out_of_descriptors_still_answers_every_client() {
+    // 64 descriptors, 32 of them for clients as maxclients says, but 16
+    // event loops take two each besides: the process runs out before
+    // maxclients is reached, and the clients past that point must still be
+    // told rather than left waiting in the listener's queue.
+    let server = builder(ServerKind::Soquete)
+        .open_file_limit(64)
+        .args(["--maxclients", "32", "--threads", "16"])
+        .start();
+    let (pong, refused) = ping_many(&server, 100);
+    assert_eq!(pong + refused, 100);
+    assert!(pong > 0 && pong < 32, "{pong} served");
+    assert!(
+        server.output().contains("Too many open files"),
+        "the descriptors did not run out: {}",
+        server.output()
     );
 }

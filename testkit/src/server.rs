@@ -57,6 +57,7 @@ pub struct ServerBuilder {
     args: Vec<OsString>,
     ready_timeout: Duration,
     attempts: u32,
+    open_file_limit: Option<u64>,
 }
 
 impl ServerBuilder {
@@ -68,6 +69,7 @@ impl ServerBuilder {
             args: Vec::new(),
             ready_timeout: Duration::from_secs(10),
             attempts: 3,
+            open_file_limit: None,
         }
     }
 
@@ -91,6 +93,14 @@ impl ServerBuilder {
         A: Into<OsString>,
     {
         self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Starts the server with this open-file limit (soft and hard, as
+    /// `ulimit -n` sets them), through util-linux's `prlimit`, which then
+    /// executes the server in its own process.
+    pub fn open_file_limit(mut self, limit: u64) -> Self {
+        self.open_file_limit = Some(limit);
         self
     }
 
@@ -144,7 +154,14 @@ impl ServerBuilder {
             .map_err(StartError::Io)?;
         let stdout = File::create(dir.path().join("stdout.log")).map_err(StartError::Io)?;
         let stderr = File::create(dir.path().join("stderr.log")).map_err(StartError::Io)?;
-        let mut cmd = Command::new(binary);
+        let mut cmd = match self.open_file_limit {
+            Some(n) => {
+                let mut cmd = Command::new("prlimit");
+                cmd.arg(format!("--nofile={n}:{n}")).arg("--").arg(binary);
+                cmd
+            }
+            None => Command::new(binary),
+        };
         cmd.current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(stdout)

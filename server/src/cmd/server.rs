@@ -600,6 +600,14 @@ pub fn config_set(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             ))
         })?;
     }
+    if next.maxclients != c.shared.config().maxclients {
+        let fitted = crate::server::fit_open_files(next.maxclients).unwrap_or(0);
+        if fitted < next.maxclients {
+            return Err(CmdError::msg(format!(
+                "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with {fitted}"
+            )));
+        }
+    }
     let level: LogLevel = next.loglevel;
     c.shared.update_config(|cfg| *cfg = next);
     crate::log::set_level(level);

@@ -256,6 +256,10 @@ struct EventLoop {
     delivered: Vec<usize>,
     listeners: Vec<Listener>,
     signals: Option<UnixStream>,
+    /// On the loop that accepts: a descriptor held in reserve, given up for
+    /// a moment when the process runs out of them so that a waiting
+    /// connection can still be accepted and told why it is refused.
+    spare_fd: Option<std::fs::File>,
     next_loop: usize,
     again: Vec<usize>,
     plan: LockPlan,
@@ -432,6 +436,7 @@ pub fn run_loops(
             delivered: Vec::new(),
             listeners: Vec::new(),
             signals: None,
+            spare_fd: None,
             next_loop: 0,
             again: Vec::new(),
             plan: LockPlan::default(),
@@ -442,6 +447,7 @@ pub fn run_loops(
         })
         .collect();
     let first = &mut loops[0];
+    first.spare_fd = Some(std::fs::File::open("/dev/null")?);
     for (i, mut l) in listeners.into_iter().enumerate() {
         let t = Token(LISTENER_BASE + i);
         match &mut l {
@@ -768,12 +774,44 @@ impl EventLoop {
                 Ok((sock, addr, laddr, unix, ip)) => self.admit(sock, addr, laddr, unix, ip),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // The peer gave up before we took it: on to the next one.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(e) if out_of_descriptors(&e) => {
+                    warning!("Accepting client connection: {e}");
+                    if !self.refuse_one(which) {
+                        return;
+                    }
+                }
                 Err(e) => {
                     warning!("Accepting client connection: {e}");
                     return;
                 }
             }
         }
+    }
+
+    /// Out of descriptors: gives up the spare one for a moment to accept
+    /// the next waiting connection and answer it as `maxclients` would, so
+    /// that no client waits unanswered (the listener is edge-triggered: a
+    /// connection left in its queue is not announced again). True when one
+    /// was refused and the spare descriptor is back, so the caller may go
+    /// on accepting.
+    fn refuse_one(&mut self, which: usize) -> bool {
+        let Some(spare) = self.spare_fd.take() else {
+            return false;
+        };
+        drop(spare);
+        let refused = match self.listeners.get(which) {
+            Some(Listener::Tcp(l)) => l.accept().map(|(mut s, _)| s.write(MAXCLIENTS_ERROR)),
+            Some(Listener::Unix(l, _)) => l.accept().map(|(mut s, _)| s.write(MAXCLIENTS_ERROR)),
+            None => return false,
+        };
+        self.spare_fd = std::fs::File::open("/dev/null").ok();
+        if refused.is_err() {
+            return false;
+        }
+        self.stats().rejected.fetch_add(1, Ordering::Relaxed);
+        self.spare_fd.is_some()
     }
 
     fn admit(
@@ -795,7 +833,7 @@ impl EventLoop {
             )
         };
         if self.shared.client_count() >= maxclients {
-            let _ = sock.write(b"-ERR max number of clients reached\r\n");
+            let _ = sock.write(MAXCLIENTS_ERROR);
             self.stats().rejected.fetch_add(1, Ordering::Relaxed);
             return;
         }
@@ -1223,6 +1261,15 @@ pub(crate) fn execute(
         }
     }
     cmd::call(&r, argv, out, client, env);
+}
+
+/// What a client past `maxclients` is told before it is closed.
+const MAXCLIENTS_ERROR: &[u8] = b"-ERR max number of clients reached\r\n";
+
+/// True for "too many open files", in this process or in the system.
+fn out_of_descriptors(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    matches!(Errno::from_io_error(e), Some(Errno::MFILE | Errno::NFILE))
 }
 
 /// What Redis replies to a non-loopback client in protected mode.

@@ -1,8 +1,9 @@
-//! Small pure helpers: Redis-exact number parsing and formatting, glob
-//! matching, process accounting, random numbers.
+//! Small helpers: Redis-exact number parsing and formatting, glob
+//! matching, process accounting, the open-file limit, random numbers.
 
 pub mod glob;
 pub mod ldouble;
 pub mod num;
+pub mod open_files;
 pub mod proc;
 pub mod rand;
