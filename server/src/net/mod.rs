@@ -40,6 +40,12 @@ const READ_CHUNK: usize = 16 * 1024;
 const READS_PER_EVENT: usize = 16;
 /// Idle input buffers above this size are given back.
 const IDLE_BUF_MAX: usize = 256 * 1024;
+/// A request at least this long gets an input buffer of its exact size
+/// (Redis's `PROTO_MBULK_BIG_ARG`).
+const BIG_REQUEST: usize = 32 * 1024;
+/// At most this much of a big request is read at once (and the input
+/// buffer initialised ahead of the data).
+const READ_AHEAD: usize = 1 << 20;
 
 /// A message for an event loop.
 pub enum LoopMsg {
@@ -185,27 +191,29 @@ impl Conn {
         OutputLimit::of(&hot.output_limits, self.client.subs.active())
     }
 
-    /// Makes room for a read: at least a chunk, and towards the rest of a big
-    /// argument the decoder is waiting for — but never more than the data
-    /// already received again (at least 1 MiB), so memory follows the bytes
-    /// that actually arrive, not a length a header merely announced.
+    /// Makes room for a read: a chunk, or up to [`READ_AHEAD`] of the rest
+    /// of a big request the decoder is waiting for.
+    ///
+    /// Memory follows the bytes that arrive, not a length a header merely
+    /// announced: a big request (Redis's threshold, 32 KB) gets capacity for
+    /// all of it at once, which costs nothing until written, so it is never
+    /// copied into a larger buffer while it arrives; the buffer's initialised
+    /// part (reads need no unsafe) runs at most one step ahead of the data.
+    /// A big buffer is given back once its request has run.
     fn make_room(&mut self) {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
-            if self.buf.len() > IDLE_BUF_MAX {
+            if self.buf.capacity() > IDLE_BUF_MAX {
                 self.buf = vec![0; READ_CHUNK];
             }
         }
         let pending = self.end - self.start;
-        let step_cap = pending.max(1 << 20);
-        let want = self
-            .decoder
-            .wants()
+        let request = self.decoder.wants();
+        let room = request
             .saturating_sub(pending)
-            .min(step_cap)
-            .max(READ_CHUNK);
-        if self.buf.len() - self.end >= want {
+            .clamp(READ_CHUNK, READ_AHEAD);
+        if self.buf.len() - self.end >= room {
             return;
         }
         if self.start > 0 {
@@ -213,9 +221,14 @@ impl Conn {
             self.end = pending;
             self.start = 0;
         }
-        if self.buf.len() - self.end < want {
-            self.buf.resize(self.end + want, 0);
+        if request >= BIG_REQUEST && self.buf.capacity() < request {
+            // Where the system refuses that much at once, the buffer
+            // grows as the data comes instead.
+            let _ = self
+                .buf
+                .try_reserve_exact(request.saturating_sub(self.buf.len()));
         }
+        self.buf.resize(self.end + room, 0);
     }
 
     /// Writes what is pending; Ok(true) when all of it went out. Mirrors
