@@ -53,6 +53,12 @@ fn main() -> ExitCode {
         .first()
         .filter(|a| !a.starts_with("--") && a.as_str() != "-")
         .map(std::path::PathBuf::from);
+    if let Ok(version) = tikv_jemalloc_ctl::version::read() {
+        // "5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c": Redis says
+        // jemalloc-5.3.0.
+        let version = version.split('-').next().unwrap_or(version);
+        soquete_server::server::set_allocator_name(format!("jemalloc-{version}"));
+    }
     let config = match Config::from_args(&args) {
         Ok(c) => c,
         Err(e) => {

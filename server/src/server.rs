@@ -248,6 +248,22 @@ impl RecentPeaks {
     }
 }
 
+/// The allocator's name for INFO's `mem_allocator`: the process's global
+/// allocator is the binary's choice, which it names with
+/// [`set_allocator_name`]; the system's (`libc`) until then.
+static ALLOCATOR: OnceLock<String> = OnceLock::new();
+
+/// Names the process's global allocator for INFO (`jemalloc-5.3.0`, as
+/// Redis names it). The first name set stays.
+pub fn set_allocator_name(name: String) {
+    let _ = ALLOCATOR.set(name);
+}
+
+/// The allocator INFO reports.
+pub fn allocator_name() -> &'static str {
+    ALLOCATOR.get().map_or("libc", String::as_str)
+}
+
 /// One SLOWLOG entry.
 #[derive(Debug, Clone)]
 pub struct SlowEntry {

@@ -1,8 +1,9 @@
 //! Regression tests for bugs the integration tests found (HELLO's NOAUTH
 //! wording, a refused EXEC ending the transaction, memory committed by a
 //! bulk header alone) and guards for behaviour an optimisation could break
-//! (SLOWLOG timing per command). Each runs the same bytes against
-//! redis-server first, to show the expectation is Redis's.
+//! (SLOWLOG timing per command), and INFO fields clients depend on. Each
+//! runs the same bytes against redis-server first, to show the expectation
+//! is Redis's.
 
 mod common;
 
@@ -155,4 +156,27 @@ fn slowlog_times_the_slow_command_of_a_pipeline_alone() {
             .collect();
         assert_eq!(entry[3], Frame::Array(args), "{kind}");
     }
+}
+
+#[test]
+fn plain_info_says_cluster_mode_is_off_and_names_the_allocator_as_redis_does() {
+    // Clients decide how to talk to a server by `cluster_enabled` in plain
+    // INFO; some fail outright without it.
+    let [r, s] = both(&[]);
+    let fields = |server: &ServerProcess| {
+        let mut c = server.connect();
+        let info = c.cmd(&["INFO"]);
+        let info = info.as_bytes().expect("INFO is a bulk string").to_vec();
+        let text = String::from_utf8_lossy(&info).into_owned();
+        assert!(
+            text.contains("\r\n# Cluster\r\ncluster_enabled:0\r\n"),
+            "{}: {text}",
+            server.kind()
+        );
+        (
+            info_field(&info, "cluster_enabled"),
+            info_field(&info, "mem_allocator"),
+        )
+    };
+    assert_eq!(fields(&s), fields(&r));
 }

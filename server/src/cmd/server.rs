@@ -44,6 +44,8 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "modules",
+    "cluster",
     "keyspace",
 ];
 
@@ -149,7 +151,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("maxmemory_human:{}", human(cfg.maxmemory));
             line!("maxmemory_policy:{}", cfg.maxmemory_policy);
             line!("mem_fragmentation_ratio:1.00");
-            line!("mem_allocator:libc");
+            line!("mem_allocator:{}", crate::server::allocator_name());
             line!("lazyfree_pending_objects:0");
         }
         "persistence" => {
@@ -252,6 +254,15 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("used_cpu_user:{user:.6}");
             line!("used_cpu_sys_children:0.000000");
             line!("used_cpu_user_children:0.000000");
+        }
+        // No modules can be loaded: the section is there, empty, as in a
+        // Redis without modules.
+        "modules" => line!("# Modules"),
+        // Clients and monitoring tools read `cluster_enabled` from plain
+        // INFO to decide how to talk to a server.
+        "cluster" => {
+            line!("# Cluster");
+            line!("cluster_enabled:0");
         }
         "keyspace" => {
             line!("# Keyspace");
