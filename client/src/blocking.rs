@@ -38,11 +38,11 @@ use std::time::Duration;
 
 use crate::args::{ArgSink, ToArgs};
 use crate::cmd::{ArgCounter, Cmd};
-use crate::conn::Client;
 #[cfg(feature = "tokio")]
 use crate::error::Error;
 use crate::error::Result;
 use crate::pipeline::Pipeline;
+use crate::sync::Client;
 use crate::value::FromValue;
 
 /// An end of a list: where `BLMOVE`/`LMOVE` take from and put to, where

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use crate::config::{Config, IntoConfig, Protocol};
-use crate::conn::Client;
 use crate::error::Result;
-use crate::pubsub::Subscriber;
+use crate::sync::Client;
+use crate::sync::Subscriber;
 
 /// Builds a [`Client`] (or a multiplexed client, or a subscriber) with
 /// timeouts, a client name, a protocol version...

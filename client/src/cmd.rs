@@ -3,8 +3,8 @@
 use std::fmt;
 
 use crate::args::{ArgSink, ToArgs};
-use crate::conn::Client;
 use crate::error::Result;
+use crate::sync::Client;
 use crate::value::FromValue;
 
 /// One command and its arguments, ready to send.

@@ -17,9 +17,9 @@
 
 use crate::args::ToArgs;
 use crate::cmd::Cmd;
-use crate::conn::Client;
 use crate::error::Result;
 use crate::pipeline::Pipeline;
+use crate::sync::Client;
 use crate::value::FromValue;
 
 macro_rules! commands {

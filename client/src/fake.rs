@@ -62,6 +62,16 @@ impl FakePeer {
         format!("redis://{}", self.addr)
     }
 
+    /// As [`finish`](Self::finish), from async code: waits off the runtime
+    /// thread, so that the client's tasks can still run (and close their
+    /// sockets) meanwhile.
+    #[cfg(feature = "tokio")]
+    pub(crate) async fn finish_async(self) {
+        tokio::task::spawn_blocking(move || self.finish())
+            .await
+            .expect("the peer's waiter runs to its end");
+    }
+
     /// Waits for the script to end and fails the test on a mismatch.
     pub(crate) fn finish(mut self) {
         let r = self

@@ -159,11 +159,12 @@ mod builder;
 mod cmd;
 mod commands;
 mod config;
-mod conn;
 mod error;
 mod pipeline;
+mod proto;
 mod pubsub;
 mod retry;
+mod sync;
 mod tx;
 mod value;
 
@@ -171,27 +172,24 @@ mod value;
 mod fake;
 
 #[cfg(feature = "tokio")]
-mod aconn;
-#[cfg(feature = "tokio")]
-mod aio;
+mod tokio;
 
 pub use args::{ArgSink, ToArgs};
 pub use blocking::Direction;
 pub use builder::ClientBuilder;
 pub use cmd::{cmd, Cmd};
 pub use config::{Addr, Config, IntoConfig, Protocol};
-pub use conn::Client;
 pub use error::{ConversionError, Error, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
-pub use pubsub::{KeyspaceEvent, KeyspaceKind, Message, MessageKind, Messages, Subscriber};
+pub use pubsub::{KeyspaceEvent, KeyspaceKind, Message, MessageKind};
 pub use retry::is_safe_to_resend;
-pub use tx::{transaction, TxPolicy, TxRetry};
+pub use sync::transaction;
+pub use sync::{Client, Messages, Subscriber};
+pub use tx::{TxPolicy, TxRetry};
 pub use value::{from_value, FromValue};
 
 #[cfg(feature = "tokio")]
-pub use aconn::{AsyncConnection, AsyncTarget};
-#[cfg(feature = "tokio")]
-pub use aio::{AsyncSubscriber, MultiplexedClient};
+pub use crate::tokio::{AsyncConnection, AsyncSubscriber, AsyncTarget, MultiplexedClient};
 
 pub use bytes::Bytes;
 /// The reply type: a decoded RESP2/RESP3 value (from `soquete-resp`).

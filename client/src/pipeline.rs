@@ -4,8 +4,8 @@ use soquete_resp::Frame;
 
 use crate::args::{ArgSink, ToArgs};
 use crate::cmd::{write_array_header, write_bulk, Cmd};
-use crate::conn::Client;
 use crate::error::{Error, Result, ServerError};
+use crate::sync::Client;
 use crate::value::FromValue;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

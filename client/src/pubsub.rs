@@ -1,19 +1,17 @@
-//! Pub/sub: [`Message`] and the blocking [`Subscriber`].
+//! Pub/sub: [`Message`], [`KeyspaceEvent`], and what a subscriber's
+//! connection receives.
 //!
 //! A subscriber owns its connection: once subscribed, a RESP2 connection can
 //! only (un)subscribe and ping. Over RESP3 the same messages arrive as push
 //! frames; both shapes are read the same way.
 
-use std::collections::{HashSet, VecDeque};
-use std::time::Duration;
+use std::collections::HashSet;
 
 use bytes::Bytes;
 use soquete_resp::Frame;
 
 use crate::args::ToArgs;
 use crate::cmd::{ArgCounter, Cmd};
-use crate::config::{Config, IntoConfig};
-use crate::conn::{Client, Connection};
 use crate::error::{Error, Result};
 use crate::value::FromValue;
 
@@ -76,8 +74,8 @@ pub enum KeyspaceKind {
 ///
 /// Servers send none unless asked: `CONFIG SET notify-keyspace-events KEA`
 /// (or a subset of the flags: `K`/`E` for the two channel kinds, then the
-/// classes, `A` for all). [`Subscriber::subscribe_keyspace`] and
-/// [`Subscriber::subscribe_keyevent`] subscribe to the channels of the
+/// classes, `A` for all). [`Subscriber::subscribe_keyspace`](crate::Subscriber::subscribe_keyspace) and
+/// [`Subscriber::subscribe_keyevent`](crate::Subscriber::subscribe_keyevent) subscribe to the channels of the
 /// subscriber's database; [`Message::keyspace_event`] reads them.
 ///
 /// ```
@@ -323,293 +321,6 @@ pub(crate) fn expected_confirmations<C: ToArgs>(
         subs.len(f).max(1)
     } else {
         n.count
-    }
-}
-
-/// A blocking pub/sub subscriber.
-///
-/// It owns a connection of its own. `subscribe` and friends return once the
-/// server confirmed; messages that arrive meanwhile are kept for
-/// [`next_message`](Self::next_message). When the connection drops, the
-/// subscriber connects again (with backoff) and restores its subscriptions;
-/// messages published while it was away are lost, as pub/sub delivers only to
-/// connected subscribers.
-///
-/// ```no_run
-/// use soquete_client::Subscriber;
-/// let mut sub = Subscriber::connect("redis://127.0.0.1")?;
-/// sub.subscribe("news")?;
-/// sub.psubscribe("alerts.*")?;
-/// for msg in sub.messages().take(3) {
-///     let msg = msg?;
-///     println!("{}: {}", msg.channel_str(), msg.payload::<String>()?);
-/// }
-/// # Ok::<(), soquete_client::Error>(())
-/// ```
-pub struct Subscriber {
-    cfg: Config,
-    conn: Option<Connection>,
-    subs: Subscriptions,
-    pending: VecDeque<Message>,
-    out: Vec<u8>,
-}
-
-impl std::fmt::Debug for Subscriber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscriber")
-            .field("addr", &self.cfg.addr)
-            .field("subscriptions", &self.subs)
-            .finish()
-    }
-}
-
-impl Subscriber {
-    /// Connects a new subscriber.
-    pub fn connect<C: IntoConfig>(target: C) -> Result<Subscriber> {
-        let cfg = target.into_config()?;
-        let conn = Connection::open(&cfg)?;
-        Ok(Subscriber::new(cfg, conn))
-    }
-
-    fn new(cfg: Config, conn: Connection) -> Subscriber {
-        Subscriber {
-            cfg,
-            conn: Some(conn),
-            subs: Subscriptions::default(),
-            pending: VecDeque::new(),
-            out: Vec::new(),
-        }
-    }
-
-    pub(crate) fn from_client(c: Client) -> Result<Subscriber> {
-        let Client { cfg, conn, .. } = c;
-        let conn = match conn {
-            Some(c) => c,
-            None => Connection::open(&cfg)?,
-        };
-        Ok(Subscriber::new(cfg, conn))
-    }
-
-    /// `SUBSCRIBE` to one or more channels.
-    pub fn subscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
-        self.control(Family::Channel, true, channels)
-    }
-    /// `PSUBSCRIBE` to one or more glob patterns.
-    pub fn psubscribe<C: ToArgs>(&mut self, patterns: C) -> Result<()> {
-        self.control(Family::Pattern, true, patterns)
-    }
-    /// `SSUBSCRIBE` to one or more shard channels.
-    pub fn ssubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
-        self.control(Family::Shard, true, channels)
-    }
-    /// `UNSUBSCRIBE` from channels (all of them when `channels` writes no argument, e.g. `()`).
-    pub fn unsubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
-        self.control(Family::Channel, false, channels)
-    }
-    /// `PUNSUBSCRIBE` from patterns (all when none given).
-    pub fn punsubscribe<C: ToArgs>(&mut self, patterns: C) -> Result<()> {
-        self.control(Family::Pattern, false, patterns)
-    }
-    /// `SUNSUBSCRIBE` from shard channels (all when none given).
-    pub fn sunsubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
-        self.control(Family::Shard, false, channels)
-    }
-
-    /// Subscribes (`PSUBSCRIBE`) to the keyspace notifications of the keys
-    /// matching the glob `key_pattern` in this subscriber's database (the
-    /// `db` it was configured with): one message per event on such a key,
-    /// the event as payload. Read them with [`Message::keyspace_event`]. The
-    /// server must have them enabled (`notify-keyspace-events` with `K`).
-    ///
-    /// ```no_run
-    /// use soquete_client::{cmd, Client, Subscriber};
-    /// let mut admin = Client::connect("redis://127.0.0.1")?;
-    /// cmd("CONFIG").arg(("SET", "notify-keyspace-events", "KEA")).exec(&mut admin)?;
-    /// let mut sub = Subscriber::connect("redis://127.0.0.1")?;
-    /// sub.subscribe_keyspace("session:*")?;
-    /// for msg in sub.messages() {
-    ///     if let Some(e) = msg?.keyspace_event() {
-    ///         println!("{} on {}", e.event_str(), e.key_str()); // "expired on session:7"
-    ///     }
-    /// }
-    /// # Ok::<(), soquete_client::Error>(())
-    /// ```
-    pub fn subscribe_keyspace(&mut self, key_pattern: impl AsRef<[u8]>) -> Result<()> {
-        let p = KeyspaceEvent::keyspace_pattern(self.cfg.db, key_pattern);
-        self.psubscribe(&p[..])
-    }
-
-    /// Subscribes (`PSUBSCRIBE`) to the keyevent notifications whose event
-    /// name matches the glob `event_pattern` (`"del"`, `"expired"`, `"*"`) in
-    /// this subscriber's database: the key as payload. Needs
-    /// `notify-keyspace-events` with `E`.
-    pub fn subscribe_keyevent(&mut self, event_pattern: impl AsRef<[u8]>) -> Result<()> {
-        let p = KeyspaceEvent::keyevent_pattern(self.cfg.db, event_pattern);
-        self.psubscribe(&p[..])
-    }
-
-    /// How many channels, patterns and shard channels are subscribed.
-    pub fn subscription_count(&self) -> usize {
-        self.subs.len(Family::Channel)
-            + self.subs.len(Family::Pattern)
-            + self.subs.len(Family::Shard)
-    }
-
-    fn control<C: ToArgs>(&mut self, f: Family, on: bool, names: C) -> Result<()> {
-        let want = expected_confirmations(&names, &self.subs, f, on);
-        let name = if on { f.subscribe() } else { f.unsubscribe() };
-        let cmd = Cmd::from_args((name, names));
-        self.ensure_connected()?;
-        self.out.clear();
-        cmd.write_packed(&mut self.out);
-        let conn = self.conn.as_mut().expect("connected");
-        if let Err(e) = conn.write_all(&self.out) {
-            self.conn = None;
-            return Err(e);
-        }
-        let mut got = 0;
-        while got < want {
-            match self.read_event()? {
-                Event::Confirm(ff, o, ch) => {
-                    self.subs.apply(ff, o, ch.as_ref());
-                    if ff == f && o == on {
-                        got += 1;
-                    }
-                }
-                Event::Message(m) => self.pending.push_back(m),
-                Event::Pong => {}
-                Event::Error(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-
-    fn read_event(&mut self) -> Result<Event> {
-        let conn = self.conn.as_mut().ok_or(Error::ConnectionLost)?;
-        match conn.read_frame() {
-            Ok(f) => parse_event(f),
-            Err(e) => {
-                // A read timeout consumed nothing (partial input stays buffered):
-                // the connection is still good. Anything else breaks it.
-                if !e.is_timeout() {
-                    self.conn = None;
-                }
-                Err(e)
-            }
-        }
-    }
-
-    fn ensure_connected(&mut self) -> Result<()> {
-        if self.conn.is_some() {
-            return Ok(());
-        }
-        let mut last = Error::Closed;
-        for attempt in 0..self.cfg.reconnect_attempts {
-            let wait = crate::retry::backoff(attempt, self.cfg.backoff_min, self.cfg.backoff_max);
-            if !wait.is_zero() {
-                std::thread::sleep(wait);
-            }
-            match self.restore() {
-                Ok(()) => return Ok(()),
-                Err(e @ Error::Server(_)) => return Err(e),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
-    }
-
-    /// Opens a new connection and subscribes again to everything.
-    fn restore(&mut self) -> Result<()> {
-        let mut conn = Connection::open(&self.cfg)?;
-        let cmds = self.subs.restore_cmds();
-        let mut out = Vec::new();
-        let mut want = 0;
-        for (_, c, n) in &cmds {
-            c.write_packed(&mut out);
-            want += n;
-        }
-        conn.write_all(&out)?;
-        let mut got = 0;
-        while got < want {
-            match parse_event(conn.read_frame()?)? {
-                Event::Confirm(_, true, _) => got += 1,
-                Event::Message(m) => self.pending.push_back(m),
-                Event::Error(e) => return Err(e),
-                _ => {}
-            }
-        }
-        self.conn = Some(conn);
-        Ok(())
-    }
-
-    /// Waits for the next message. After a lost connection it reconnects and
-    /// resubscribes first (an error is returned only when that fails).
-    pub fn next_message(&mut self) -> Result<Message> {
-        loop {
-            if let Some(m) = self.pending.pop_front() {
-                return Ok(m);
-            }
-            self.ensure_connected()?;
-            match self.read_event() {
-                Ok(Event::Message(m)) => return Ok(m),
-                Ok(Event::Confirm(f, on, ch)) => self.subs.apply(f, on, ch.as_ref()),
-                Ok(Event::Pong) => {}
-                Ok(Event::Error(e)) => return Err(e),
-                Err(e) if e.is_timeout() => return Err(e),
-                Err(e) if e.is_connection_error() => continue,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Like [`next_message`](Self::next_message), giving up after `timeout`
-    /// with `Ok(None)`.
-    pub fn next_message_timeout(&mut self, timeout: Duration) -> Result<Option<Message>> {
-        if let Some(m) = self.pending.pop_front() {
-            return Ok(Some(m));
-        }
-        self.ensure_connected()?;
-        let conn = self.conn.as_mut().expect("connected");
-        conn.stream.set_read_timeout(Some(timeout))?;
-        let r = self.next_message();
-        if let Some(c) = self.conn.as_mut() {
-            c.stream.set_read_timeout(self.cfg.read_timeout)?;
-        }
-        match r {
-            Ok(m) => Ok(Some(m)),
-            Err(e) if e.is_timeout() => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// A blocking iterator over messages; it ends only after an error that
-    /// reconnecting could not fix (which it yields last).
-    pub fn messages(&mut self) -> Messages<'_> {
-        Messages {
-            sub: self,
-            done: false,
-        }
-    }
-}
-
-/// The iterator of [`Subscriber::messages`].
-#[derive(Debug)]
-pub struct Messages<'a> {
-    sub: &'a mut Subscriber,
-    done: bool,
-}
-
-impl Iterator for Messages<'_> {
-    type Item = Result<Message>;
-    fn next(&mut self) -> Option<Result<Message>> {
-        if self.done {
-            return None;
-        }
-        let r = self.sub.next_message();
-        if r.is_err() {
-            self.done = true;
-        }
-        Some(r)
     }
 }
 

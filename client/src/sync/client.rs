@@ -1,267 +1,13 @@
 //! The blocking [`Client`]: one socket, requests written and replies read in
 //! the caller's thread.
 
-use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-#[cfg(unix)]
-use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use soquete_resp::Frame;
 
-use bytes::BytesMut;
-use soquete_resp::{Decoder, Frame};
-
+use super::connection::Connection;
 use crate::cmd::Cmd;
-use crate::config::{Addr, Config, IntoConfig, Protocol};
-use crate::error::{Error, Result, ServerErrorKind};
-use crate::value::{prep, FromValue};
-
-/// Bytes read per `read` call at most.
-const READ_CHUNK: usize = 32 * 1024;
-
-pub(crate) enum Stream {
-    Tcp(TcpStream),
-    #[cfg(unix)]
-    Unix(UnixStream),
-}
-
-impl Stream {
-    fn connect(cfg: &Config) -> Result<Stream> {
-        match &cfg.addr {
-            Addr::Tcp { host, port } => {
-                let mut last = None;
-                for sa in (host.as_str(), *port).to_socket_addrs()? {
-                    let r = match cfg.connect_timeout {
-                        Some(t) => TcpStream::connect_timeout(&sa, t),
-                        None => TcpStream::connect(sa),
-                    };
-                    match r {
-                        Ok(s) => {
-                            s.set_nodelay(true)?;
-                            s.set_read_timeout(cfg.read_timeout)?;
-                            s.set_write_timeout(cfg.write_timeout)?;
-                            return Ok(Stream::Tcp(s));
-                        }
-                        Err(e) => last = Some(e),
-                    }
-                }
-                Err(Error::Io(last.unwrap_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!("{host} resolved to no address"),
-                    )
-                })))
-            }
-            #[cfg(unix)]
-            Addr::Unix(path) => {
-                let s = UnixStream::connect(path)?;
-                s.set_read_timeout(cfg.read_timeout)?;
-                s.set_write_timeout(cfg.write_timeout)?;
-                Ok(Stream::Unix(s))
-            }
-            #[cfg(not(unix))]
-            Addr::Unix(_) => Err(Error::Client("Unix sockets need a Unix system".into())),
-        }
-    }
-
-    pub(crate) fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        match self {
-            Stream::Tcp(s) => s.set_read_timeout(t),
-            #[cfg(unix)]
-            Stream::Unix(s) => s.set_read_timeout(t),
-        }
-    }
-}
-
-impl Read for Stream {
-    #[inline]
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.read(buf),
-            #[cfg(unix)]
-            Stream::Unix(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Stream {
-    #[inline]
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.write(buf),
-            #[cfg(unix)]
-            Stream::Unix(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// An open, set-up connection: the socket, the read buffer and the decoder.
-pub(crate) struct Connection {
-    pub(crate) stream: Stream,
-    rbuf: BytesMut,
-    scratch: Box<[u8]>,
-    decoder: Decoder,
-    pub(crate) protocol: Protocol,
-}
-
-impl Connection {
-    /// Connects and runs the handshake (HELLO / AUTH / CLIENT SETNAME / SELECT).
-    pub(crate) fn open(cfg: &Config) -> Result<Connection> {
-        let stream = Stream::connect(cfg)?;
-        let mut c = Connection {
-            stream,
-            rbuf: BytesMut::with_capacity(READ_CHUNK),
-            scratch: vec![0u8; READ_CHUNK].into_boxed_slice(),
-            decoder: Decoder::new(),
-            protocol: Protocol::Resp2,
-        };
-        c.handshake(cfg)?;
-        Ok(c)
-    }
-
-    fn handshake(&mut self, cfg: &Config) -> Result<()> {
-        let mut out = Vec::new();
-        let mut hello_done = false;
-        if let Some(hello) = handshake::hello(cfg) {
-            hello.write_packed(&mut out);
-            self.write_all(&out)?;
-            out.clear();
-            hello_done = handshake::hello_outcome(self.read_frame()?)?;
-            if hello_done {
-                self.protocol = Protocol::Resp3;
-            }
-        }
-        let setup = handshake::setup(cfg, hello_done);
-        for c in &setup {
-            c.write_packed(&mut out);
-        }
-        if !setup.is_empty() {
-            self.write_all(&out)?;
-            let mut first_err = None;
-            for _ in 0..setup.len() {
-                let r = handshake::check(self.read_reply()?);
-                if first_err.is_none() {
-                    first_err = r.err();
-                }
-            }
-            if let Some(e) = first_err {
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
-    #[inline]
-    pub(crate) fn write_all(&mut self, buf: &[u8]) -> Result<()> {
-        self.stream.write_all(buf).map_err(Error::Io)
-    }
-
-    /// Reads more bytes into the read buffer. End of stream is an error.
-    fn fill(&mut self) -> Result<()> {
-        let n = loop {
-            match self.stream.read(&mut self.scratch) {
-                Ok(0) => return Err(Error::ConnectionLost),
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Io(e)),
-            }
-        };
-        self.rbuf.extend_from_slice(&self.scratch[..n]);
-        Ok(())
-    }
-
-    /// The next frame, push frames included.
-    #[inline]
-    pub(crate) fn read_frame(&mut self) -> Result<Frame> {
-        loop {
-            if let Some(f) = self.decoder.decode(&mut self.rbuf)? {
-                return Ok(f);
-            }
-            self.fill()?;
-        }
-    }
-
-    /// The next reply to a request: RESP3 push frames (out-of-band messages)
-    /// are skipped.
-    #[inline]
-    pub(crate) fn read_reply(&mut self) -> Result<Frame> {
-        loop {
-            match self.read_frame()? {
-                Frame::Push(_) => continue,
-                f => return Ok(f),
-            }
-        }
-    }
-}
-
-/// The connection handshake, shared by the blocking and async clients.
-pub(crate) mod handshake {
-    use super::*;
-
-    /// `HELLO 3 [AUTH user pass] [SETNAME name]` when RESP3 is asked for.
-    pub(crate) fn hello(cfg: &Config) -> Option<Cmd> {
-        if cfg.protocol != Protocol::Resp3 {
-            return None;
-        }
-        let mut c = crate::cmd("HELLO");
-        c.arg("3");
-        if let Some(p) = &cfg.password {
-            c.arg("AUTH")
-                .arg(cfg.username.as_deref().unwrap_or("default"))
-                .arg(p.as_str());
-        }
-        if let Some(n) = &cfg.client_name {
-            c.arg("SETNAME").arg(n.as_str());
-        }
-        Some(c)
-    }
-
-    /// Ok(true): RESP3 is on. Ok(false): the server refused RESP3 (unknown
-    /// command, `NOPROTO`), fall back to RESP2. Err: a real failure (bad password).
-    pub(crate) fn hello_outcome(reply: Frame) -> Result<bool> {
-        match prep(reply) {
-            Ok(_) => Ok(true),
-            Err(Error::Server(e))
-                if e.kind() == ServerErrorKind::NoProto
-                    || e.message().starts_with("unknown command") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// What still has to be sent after HELLO (or without it): AUTH, CLIENT
-    /// SETNAME, SELECT.
-    pub(crate) fn setup(cfg: &Config, hello_done: bool) -> Vec<Cmd> {
-        let mut v = Vec::new();
-        if !hello_done {
-            if let Some(p) = &cfg.password {
-                let mut c = crate::cmd("AUTH");
-                c.arg(cfg.username.as_deref()).arg(p.as_str());
-                v.push(c);
-            }
-            if let Some(n) = &cfg.client_name {
-                let mut c = crate::cmd("CLIENT");
-                c.arg("SETNAME").arg(n.as_str());
-                v.push(c);
-            }
-        }
-        if cfg.db != 0 {
-            let mut c = crate::cmd("SELECT");
-            c.arg(cfg.db);
-            v.push(c);
-        }
-        v
-    }
-
-    /// A setup reply must not be an error.
-    pub(crate) fn check(reply: Frame) -> Result<()> {
-        prep(reply).map(|_| ())
-    }
-}
+use crate::config::{Config, IntoConfig, Protocol};
+use crate::error::{Error, Result};
+use crate::value::FromValue;
 
 /// A blocking connection to a Redis-protocol server.
 ///
@@ -307,7 +53,7 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Connects to the server named by a URL (`redis://...`, `unix://...`),
-    /// a [`Config`], an [`Addr`], or a `(host, port)` pair, with default settings.
+    /// a [`Config`], an [`Addr`](crate::Addr), or a `(host, port)` pair, with default settings.
     pub fn connect<C: IntoConfig>(target: C) -> Result<Client> {
         Client::with_config(target.into_config()?)
     }
@@ -526,6 +272,7 @@ mod tests {
     use super::*;
     use crate::fake::{expect, req, send, trickle, FakePeer, Step};
     use crate::{pipe, ClientBuilder};
+    use std::time::Duration;
 
     fn quick(url: &str) -> ClientBuilder {
         ClientBuilder::new(url)

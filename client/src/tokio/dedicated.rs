@@ -12,13 +12,12 @@
 //! its owner's `&mut self` calls: no driver task, no sharing, one request at a
 //! time.
 
-use std::future::Future;
 use std::io;
 use std::time::Duration;
 
 use soquete_resp::Frame;
 
-use crate::aio::{connect_with_backoff, AsyncConn};
+use super::connection::{connect_with_backoff, Connection};
 use crate::args::ToArgs;
 use crate::cmd::{write_array_header, ArgCounter, BulkWriter, Cmd};
 use crate::config::{Config, IntoConfig, Protocol};
@@ -68,7 +67,7 @@ use crate::value::FromValue;
 /// ```
 pub struct AsyncConnection {
     cfg: Config,
-    conn: Option<AsyncConn>,
+    conn: Option<Connection>,
     protocol: Protocol,
     out: Vec<u8>,
     /// Counts the connections opened (the current one's number).
@@ -97,7 +96,7 @@ enum Got {
 }
 
 /// Writes a request and reads its replies.
-async fn exchange(conn: &mut AsyncConn, out: &[u8], many: Option<usize>) -> Result<Got> {
+async fn exchange(conn: &mut Connection, out: &[u8], many: Option<usize>) -> Result<Got> {
     conn.write_all(out).await?;
     match many {
         None => Ok(Got::One(conn.read_reply().await?)),
@@ -119,7 +118,7 @@ impl AsyncConnection {
 
     /// Connects with the given settings.
     pub async fn with_config(cfg: Config) -> Result<AsyncConnection> {
-        let conn = AsyncConn::open(&cfg).await?;
+        let conn = Connection::open(&cfg).await?;
         Ok(AsyncConnection {
             protocol: conn.protocol,
             cfg,
@@ -152,11 +151,11 @@ impl AsyncConnection {
     /// Closes the current connection and opens a new one now.
     pub async fn reconnect(&mut self) -> Result<()> {
         self.conn = None;
-        self.install(AsyncConn::open(&self.cfg).await?);
+        self.install(Connection::open(&self.cfg).await?);
         Ok(())
     }
 
-    fn install(&mut self, c: AsyncConn) {
+    fn install(&mut self, c: Connection) {
         self.protocol = c.protocol;
         self.conn = Some(c);
         self.conn_id += 1;
@@ -342,65 +341,13 @@ impl AsyncConnection {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for &crate::MultiplexedClient {}
-    impl Sealed for &mut crate::AsyncConnection {}
-}
-
-/// Where an async [`Cmd`] or [`Pipeline`] can be sent:
-/// `&MultiplexedClient` (shared by many tasks) or `&mut AsyncConnection`
-/// (owned by one). Sealed: only those two implement it.
-///
-/// ```no_run
-/// # async fn demo() -> soquete_client::Result<()> {
-/// use soquete_client::{cmd, pipe, AsyncConnection, MultiplexedClient};
-/// let shared = MultiplexedClient::connect("redis://127.0.0.1").await?;
-/// let mut own = shared.dedicated_connection().await?;
-/// let a: i64 = cmd("INCR").arg("n").query_async(&shared).await?;
-/// let b: i64 = cmd("INCR").arg("n").query_async(&mut own).await?;
-/// let (c,): (i64,) = pipe().incr("n").query_async(&mut own).await?;
-/// # Ok(())
-/// # }
-/// ```
-pub trait AsyncTarget: sealed::Sealed {
-    /// Sends one command; its raw reply (a server error is `Err`).
-    #[doc(hidden)]
-    fn send_command(self, cmd: &Cmd) -> impl Future<Output = Result<Frame>> + Send;
-    /// Sends a pipeline; every reply, errors included.
-    #[doc(hidden)]
-    fn send_pipeline(self, p: &Pipeline) -> impl Future<Output = Result<Vec<Frame>>> + Send;
-}
-
-impl AsyncTarget for &crate::MultiplexedClient {
-    fn send_command(self, cmd: &Cmd) -> impl Future<Output = Result<Frame>> + Send {
-        self.req_command(cmd)
-    }
-    fn send_pipeline(self, p: &Pipeline) -> impl Future<Output = Result<Vec<Frame>>> + Send {
-        self.req_pipeline(p)
-    }
-}
-
-impl AsyncTarget for &mut AsyncConnection {
-    fn send_command(self, cmd: &Cmd) -> impl Future<Output = Result<Frame>> + Send {
-        self.req_command(cmd)
-    }
-    fn send_pipeline(self, p: &Pipeline) -> impl Future<Output = Result<Vec<Frame>>> + Send {
-        self.req_pipeline(p)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
+
     use super::*;
     use crate::fake::{expect, req, send, FakePeer, Step};
     use crate::{pipe, ClientBuilder};
-
-    async fn finish(peer: FakePeer) {
-        tokio::task::spawn_blocking(move || peer.finish())
-            .await
-            .unwrap();
-    }
 
     fn quick(url: &str) -> ClientBuilder {
         ClientBuilder::new(url).backoff(Duration::from_millis(1), Duration::from_millis(5))
@@ -430,7 +377,7 @@ mod tests {
         // Cut mid-request: GET is safe to resend, and is.
         assert_eq!(c.get::<_, String>("k").await.unwrap(), "v");
         drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -458,7 +405,7 @@ mod tests {
         assert!(!c.is_connected());
         assert_eq!(c.get::<_, String>("k").await.unwrap(), "v");
         drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -477,77 +424,6 @@ mod tests {
         assert!(!c.is_connected());
         assert_eq!(c.get::<_, String>("next").await.unwrap(), "next");
         drop(c);
-        finish(peer).await;
-    }
-
-    #[tokio::test]
-    async fn async_transaction_retries_in_a_spawned_task() {
-        let mut p = pipe();
-        p.atomic().set("k", 1).ignore().get("k");
-        let mut wire = Vec::new();
-        p.write_packed(&mut wire);
-        let peer = FakePeer::start(vec![vec![
-            expect(req(&["WATCH", "k"])),
-            send("+OK\r\n"),
-            expect(req(&["GET", "k"])),
-            send("$-1\r\n"),
-            expect(&wire[..]),
-            send("+OK\r\n+QUEUED\r\n+QUEUED\r\n*-1\r\n"),
-            expect(req(&["WATCH", "k"])),
-            send("+OK\r\n"),
-            expect(req(&["GET", "k"])),
-            send("$-1\r\n"),
-            expect(&wire[..]),
-            send("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n$1\r\n1\r\n"),
-            expect(req(&["WATCH", "k"])),
-            send("+OK\r\n"),
-            expect(req(&["UNWATCH"])),
-            send("+OK\r\n"),
-        ]]);
-        let mut c = quick(&peer.url()).connect_async().await.unwrap();
-        let key = String::from("k");
-        let task = tokio::spawn(async move {
-            let (v,): (i64,) = c
-                .transaction(&key, async move |con, pipe| {
-                    let old: Option<i64> = con.get("k").await?;
-                    pipe.set("k", old.unwrap_or(0) + 1)
-                        .ignore()
-                        .get("k")
-                        .query_async(con)
-                        .await
-                })
-                .await?;
-            // An early return: the helper unwatches.
-            let early: u8 = c.transaction("k", async |_, _| Ok(Some(7))).await?;
-            Result::<_>::Ok((v, early, c))
-        });
-        let (v, early, c) = task.await.unwrap().unwrap();
-        assert_eq!((v, early), (1, 7));
-        assert_eq!(c.watch_guard, None);
-        drop(c);
-        finish(peer).await;
-    }
-
-    #[tokio::test]
-    async fn a_cancelled_transaction_drops_the_watching_connection() {
-        let peer = FakePeer::start(vec![vec![expect(req(&["WATCH", "k"])), send("+OK\r\n")]]);
-        let mut c = quick(&peer.url()).connect_async().await.unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let mut rx = Some(rx);
-        let r = tokio::time::timeout(
-            Duration::from_millis(20),
-            c.transaction("k", async |_, _| -> Result<Option<()>> {
-                // Waits for ever (nobody sends): cancelled by the timeout.
-                let _ = rx.take().expect("runs once").await;
-                Ok(Some(()))
-            }),
-        )
-        .await;
-        assert!(r.is_err());
-        drop(tx);
-        assert!(!c.is_connected());
-        assert_eq!(c.watch_guard, None);
-        drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 }

@@ -20,219 +20,24 @@
 //! connects again with backoff.
 
 use std::collections::VecDeque;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{ready, Context, Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
-use bytes::BytesMut;
-use soquete_resp::{Decoder, Frame};
+use soquete_resp::Frame;
 use tokio::sync::{oneshot, Semaphore};
 
+use super::connection::{connect_with_backoff, Connection};
+use super::dedicated::AsyncConnection;
 use crate::args::ToArgs;
 use crate::blocking::refuse_on_multiplexed;
 use crate::cmd::{write_array_header, ArgCounter, BulkWriter, Cmd};
-use crate::config::{Addr, Config, IntoConfig, Protocol};
-use crate::conn::handshake;
+use crate::config::{Config, IntoConfig, Protocol};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
-use crate::pubsub::{
-    expected_confirmations, parse_event, Event, Family, KeyspaceEvent, Message, Subscriptions,
-};
 use crate::value::FromValue;
-use crate::AsyncConnection;
-
-// ---------------------------------------------------------------- the socket
-
-/// A tokio socket, TCP or Unix.
-pub(crate) enum AsyncStream {
-    Tcp(tokio::net::TcpStream),
-    #[cfg(unix)]
-    Unix(tokio::net::UnixStream),
-}
-
-impl AsyncStream {
-    async fn connect(cfg: &Config) -> Result<AsyncStream> {
-        let fut = async {
-            match &cfg.addr {
-                Addr::Tcp { host, port } => {
-                    let s = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
-                    s.set_nodelay(true)?;
-                    Ok(AsyncStream::Tcp(s))
-                }
-                #[cfg(unix)]
-                Addr::Unix(p) => Ok(AsyncStream::Unix(tokio::net::UnixStream::connect(p).await?)),
-                #[cfg(not(unix))]
-                Addr::Unix(_) => Err(Error::Client("Unix sockets need a Unix system".into())),
-            }
-        };
-        match cfg.connect_timeout {
-            Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| {
-                Error::Io(io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))
-            })?,
-            None => fut.await,
-        }
-    }
-
-    /// Reads what is available into `buf` (0 means end of stream).
-    fn poll_read_buf(&self, cx: &mut Context<'_>, buf: &mut BytesMut) -> Poll<io::Result<usize>> {
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(64 * 1024);
-        }
-        loop {
-            let r = match self {
-                AsyncStream::Tcp(s) => {
-                    ready!(s.poll_read_ready(cx))?;
-                    s.try_read_buf(buf)
-                }
-                #[cfg(unix)]
-                AsyncStream::Unix(s) => {
-                    ready!(s.poll_read_ready(cx))?;
-                    s.try_read_buf(buf)
-                }
-            };
-            match r {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                r => return Poll::Ready(r),
-            }
-        }
-    }
-
-    fn poll_write(&self, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
-        loop {
-            let r = match self {
-                AsyncStream::Tcp(s) => {
-                    ready!(s.poll_write_ready(cx))?;
-                    s.try_write(b)
-                }
-                #[cfg(unix)]
-                AsyncStream::Unix(s) => {
-                    ready!(s.poll_write_ready(cx))?;
-                    s.try_write(b)
-                }
-            };
-            match r {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                r => return Poll::Ready(r),
-            }
-        }
-    }
-}
-
-/// A connected, set-up async connection.
-pub(crate) struct AsyncConn {
-    stream: AsyncStream,
-    rbuf: BytesMut,
-    decoder: Decoder,
-    pub(crate) protocol: Protocol,
-}
-
-impl AsyncConn {
-    pub(crate) async fn open(cfg: &Config) -> Result<AsyncConn> {
-        let stream = AsyncStream::connect(cfg).await?;
-        let mut c = AsyncConn {
-            stream,
-            rbuf: BytesMut::with_capacity(64 * 1024),
-            decoder: Decoder::new(),
-            protocol: Protocol::Resp2,
-        };
-        let hs = async {
-            let mut hello_done = false;
-            if let Some(h) = handshake::hello(cfg) {
-                c.write_all(&h.to_packed()).await?;
-                hello_done = handshake::hello_outcome(c.read_frame().await?)?;
-                if hello_done {
-                    c.protocol = Protocol::Resp3;
-                }
-            }
-            let setup = handshake::setup(cfg, hello_done);
-            if !setup.is_empty() {
-                let mut out = Vec::new();
-                for s in &setup {
-                    s.write_packed(&mut out);
-                }
-                c.write_all(&out).await?;
-                let mut first = None;
-                for _ in 0..setup.len() {
-                    let f = c.read_reply().await?;
-                    if let Err(e) = handshake::check(f) {
-                        first.get_or_insert(e);
-                    }
-                }
-                if let Some(e) = first {
-                    return Err(e);
-                }
-            }
-            Ok(())
-        };
-        match cfg.read_timeout {
-            Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
-                Error::Io(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "handshake timed out",
-                ))
-            })??,
-            None => hs.await?,
-        }
-        Ok(c)
-    }
-
-    pub(crate) async fn write_all(&mut self, mut b: &[u8]) -> Result<()> {
-        while !b.is_empty() {
-            let n = poll_fn(|cx| self.stream.poll_write(cx, b)).await?;
-            if n == 0 {
-                return Err(Error::ConnectionLost);
-            }
-            b = &b[n..];
-        }
-        Ok(())
-    }
-
-    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Frame>> {
-        loop {
-            if let Some(f) = self.decoder.decode(&mut self.rbuf)? {
-                return Poll::Ready(Ok(f));
-            }
-            match ready!(self.stream.poll_read_buf(cx, &mut self.rbuf)) {
-                Ok(0) => return Poll::Ready(Err(Error::ConnectionLost)),
-                Ok(_) => {}
-                Err(e) => return Poll::Ready(Err(Error::Io(e))),
-            }
-        }
-    }
-
-    async fn read_frame(&mut self) -> Result<Frame> {
-        poll_fn(|cx| self.poll_frame(cx)).await
-    }
-
-    pub(crate) async fn read_reply(&mut self) -> Result<Frame> {
-        loop {
-            match self.read_frame().await? {
-                Frame::Push(_) => continue,
-                f => return Ok(f),
-            }
-        }
-    }
-}
-
-/// Connects with backoff: up to `reconnect_attempts` attempts (at least one).
-pub(crate) async fn connect_with_backoff(cfg: &Config) -> Result<AsyncConn> {
-    let mut last = Error::Closed;
-    for attempt in 0..cfg.reconnect_attempts.max(1) {
-        let wait = crate::retry::backoff(attempt, cfg.backoff_min, cfg.backoff_max);
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        match AsyncConn::open(cfg).await {
-            Ok(c) => return Ok(c),
-            Err(e @ Error::Server(_)) => return Err(e),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
 
 // ---------------------------------------------------------------- shared state
 
@@ -340,7 +145,7 @@ impl Drop for Handle {
 /// The I/O half the driver runs while connected.
 struct Driver {
     shared: Arc<Shared>,
-    conn: AsyncConn,
+    conn: Connection,
     /// The batch being written, and how much of it is written.
     wbuf: Vec<u8>,
     wpos: usize,
@@ -468,7 +273,7 @@ impl Driver {
 }
 
 /// The driver task: runs the connection, reconnects, exits when every handle is gone.
-async fn run(shared: Arc<Shared>, first: AsyncConn) {
+async fn run(shared: Arc<Shared>, first: Connection) {
     let mut conn = Some(first);
     loop {
         let c = match conn.take() {
@@ -554,7 +359,7 @@ async fn run(shared: Arc<Shared>, first: AsyncConn) {
 /// ones (`BLPOP`, `BLMOVE`, `BZPOPMIN`...: use
 /// [`dedicated_connection`](Self::dedicated_connection)), `WATCH` and `MULTI`
 /// (use an atomic [`Pipeline`], or [`AsyncConnection::transaction`]), the
-/// `SUBSCRIBE` family and `MONITOR` (use [`AsyncSubscriber`]). Avoid `SELECT`
+/// `SUBSCRIBE` family and `MONITOR` (use [`AsyncSubscriber`](crate::AsyncSubscriber)). Avoid `SELECT`
 /// (set the database in the URL) and `XREAD ... BLOCK` too.
 ///
 /// ```no_run
@@ -591,7 +396,7 @@ impl MultiplexedClient {
 
     /// Connects with the given settings.
     pub async fn with_config(cfg: Config) -> Result<MultiplexedClient> {
-        let conn = AsyncConn::open(&cfg).await?;
+        let conn = Connection::open(&cfg).await?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             permits: Semaphore::new(cfg.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
@@ -759,265 +564,14 @@ impl MultiplexedClient {
     }
 }
 
-// ---------------------------------------------------------------- pub/sub
-
-type Restore = Pin<Box<dyn Future<Output = Result<(AsyncConn, Vec<Message>)>> + Send>>;
-
-/// An async pub/sub subscriber: [`next_message`](Self::next_message), or use
-/// it as a [`Stream`](futures_core::Stream) of `Result<Message>`.
-///
-/// It owns its connection. After the connection drops it connects again with
-/// backoff and restores its subscriptions (messages published meanwhile are
-/// lost); the stream yields an error and ends only when that fails.
-///
-/// ```no_run
-/// # async fn demo() -> soquete_client::Result<()> {
-/// use soquete_client::AsyncSubscriber;
-/// let mut sub = AsyncSubscriber::connect("redis://127.0.0.1").await?;
-/// sub.subscribe(("news", "sport")).await?;
-/// let msg = sub.next_message().await?;
-/// println!("{}: {}", msg.channel_str(), msg.payload::<String>()?);
-/// # Ok(())
-/// # }
-/// ```
-pub struct AsyncSubscriber {
-    cfg: Config,
-    conn: Option<AsyncConn>,
-    subs: Subscriptions,
-    pending: VecDeque<Message>,
-    restoring: Option<Restore>,
-    done: bool,
-}
-
-impl std::fmt::Debug for AsyncSubscriber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncSubscriber")
-            .field("addr", &self.cfg.addr)
-            .field("subscriptions", &self.subs)
-            .finish()
-    }
-}
-
-async fn restore(cfg: Config, subs: Subscriptions) -> Result<(AsyncConn, Vec<Message>)> {
-    let mut last = Error::Closed;
-    for attempt in 0..cfg.reconnect_attempts {
-        let wait = crate::retry::backoff(attempt, cfg.backoff_min, cfg.backoff_max);
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        let r = async {
-            let mut conn = AsyncConn::open(&cfg).await?;
-            let mut out = Vec::new();
-            let mut want = 0;
-            for (_, c, n) in subs.restore_cmds() {
-                c.write_packed(&mut out);
-                want += n;
-            }
-            conn.write_all(&out).await?;
-            let mut msgs = Vec::new();
-            let mut got = 0;
-            while got < want {
-                match parse_event(conn.read_frame().await?)? {
-                    Event::Confirm(_, true, _) => got += 1,
-                    Event::Message(m) => msgs.push(m),
-                    Event::Error(e) => return Err(e),
-                    _ => {}
-                }
-            }
-            Ok((conn, msgs))
-        }
-        .await;
-        match r {
-            Ok(v) => return Ok(v),
-            Err(e @ Error::Server(_)) => return Err(e),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
-impl AsyncSubscriber {
-    /// Connects a new subscriber.
-    pub async fn connect<C: IntoConfig>(target: C) -> Result<AsyncSubscriber> {
-        let cfg = target.into_config()?;
-        let conn = AsyncConn::open(&cfg).await?;
-        Ok(AsyncSubscriber {
-            cfg,
-            conn: Some(conn),
-            subs: Subscriptions::default(),
-            pending: VecDeque::new(),
-            restoring: None,
-            done: false,
-        })
-    }
-
-    /// `SUBSCRIBE` to one or more channels; returns once confirmed.
-    pub async fn subscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
-        self.control(Family::Channel, true, channels).await
-    }
-    /// `PSUBSCRIBE` to one or more patterns.
-    pub async fn psubscribe<C: ToArgs>(&mut self, patterns: C) -> Result<()> {
-        self.control(Family::Pattern, true, patterns).await
-    }
-    /// `SSUBSCRIBE` to one or more shard channels.
-    pub async fn ssubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
-        self.control(Family::Shard, true, channels).await
-    }
-    /// `UNSUBSCRIBE` (all channels when `channels` writes no argument, e.g. `()`).
-    pub async fn unsubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
-        self.control(Family::Channel, false, channels).await
-    }
-    /// `PUNSUBSCRIBE` (all patterns when none given).
-    pub async fn punsubscribe<C: ToArgs>(&mut self, patterns: C) -> Result<()> {
-        self.control(Family::Pattern, false, patterns).await
-    }
-    /// `SUNSUBSCRIBE` (all shard channels when none given).
-    pub async fn sunsubscribe<C: ToArgs>(&mut self, channels: C) -> Result<()> {
-        self.control(Family::Shard, false, channels).await
-    }
-
-    /// Subscribes to the keyspace notifications of keys matching
-    /// `key_pattern` in this subscriber's database: the async form of
-    /// [`Subscriber::subscribe_keyspace`](crate::Subscriber::subscribe_keyspace).
-    ///
-    /// ```no_run
-    /// # async fn demo() -> soquete_client::Result<()> {
-    /// let mut sub = soquete_client::AsyncSubscriber::connect("redis://127.0.0.1/2").await?;
-    /// sub.subscribe_keyspace("cart:*").await?; // __keyspace@2__:cart:*
-    /// let e = sub.next_message().await?.keyspace_event();
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn subscribe_keyspace(&mut self, key_pattern: impl AsRef<[u8]>) -> Result<()> {
-        let p = KeyspaceEvent::keyspace_pattern(self.cfg.db, key_pattern);
-        self.psubscribe(&p[..]).await
-    }
-
-    /// Subscribes to the keyevent notifications whose event name matches
-    /// `event_pattern` in this subscriber's database: the async form of
-    /// [`Subscriber::subscribe_keyevent`](crate::Subscriber::subscribe_keyevent).
-    pub async fn subscribe_keyevent(&mut self, event_pattern: impl AsRef<[u8]>) -> Result<()> {
-        let p = KeyspaceEvent::keyevent_pattern(self.cfg.db, event_pattern);
-        self.psubscribe(&p[..]).await
-    }
-
-    async fn ensure_connected(&mut self) -> Result<()> {
-        if self.conn.is_none() {
-            let fut = match self.restoring.take() {
-                Some(f) => f,
-                None => Box::pin(restore(self.cfg.clone(), self.subs.clone())),
-            };
-            let (conn, msgs) = fut.await?;
-            self.pending.extend(msgs);
-            self.conn = Some(conn);
-        }
-        Ok(())
-    }
-
-    async fn control<C: ToArgs>(&mut self, f: Family, on: bool, names: C) -> Result<()> {
-        let want = expected_confirmations(&names, &self.subs, f, on);
-        let name = if on { f.subscribe() } else { f.unsubscribe() };
-        let packed = Cmd::from_args((name, names)).to_packed();
-        self.ensure_connected().await?;
-        let conn = self.conn.as_mut().expect("connected");
-        if let Err(e) = conn.write_all(&packed).await {
-            self.conn = None;
-            return Err(e);
-        }
-        let mut got = 0;
-        while got < want {
-            let conn = self.conn.as_mut().expect("connected");
-            let ev = match conn.read_frame().await {
-                Ok(fr) => parse_event(fr)?,
-                Err(e) => {
-                    self.conn = None;
-                    return Err(e);
-                }
-            };
-            match ev {
-                Event::Confirm(ff, o, ch) => {
-                    self.subs.apply(ff, o, ch.as_ref());
-                    if ff == f && o == on {
-                        got += 1;
-                    }
-                }
-                Event::Message(m) => self.pending.push_back(m),
-                Event::Pong => {}
-                Event::Error(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-
-    /// The next message; reconnects and resubscribes after a lost connection.
-    pub async fn next_message(&mut self) -> Result<Message> {
-        match poll_fn(|cx| self.poll_message(cx)).await {
-            Some(r) => r,
-            None => Err(Error::Closed),
-        }
-    }
-
-    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
-        loop {
-            if let Some(m) = self.pending.pop_front() {
-                return Poll::Ready(Some(Ok(m)));
-            }
-            if self.done {
-                return Poll::Ready(None);
-            }
-            if self.conn.is_none() {
-                let fut = self
-                    .restoring
-                    .get_or_insert_with(|| Box::pin(restore(self.cfg.clone(), self.subs.clone())));
-                let r = ready!(fut.as_mut().poll(cx));
-                self.restoring = None;
-                match r {
-                    Ok((conn, msgs)) => {
-                        self.conn = Some(conn);
-                        self.pending.extend(msgs);
-                        continue;
-                    }
-                    Err(e) => {
-                        self.done = true;
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
-            }
-            let conn = self.conn.as_mut().expect("connected");
-            match ready!(conn.poll_frame(cx)) {
-                Ok(f) => match parse_event(f) {
-                    Ok(Event::Message(m)) => return Poll::Ready(Some(Ok(m))),
-                    Ok(Event::Confirm(f, on, ch)) => self.subs.apply(f, on, ch.as_ref()),
-                    Ok(Event::Pong) => {}
-                    Ok(Event::Error(e)) | Err(e) => return Poll::Ready(Some(Err(e))),
-                },
-                Err(_) => self.conn = None,
-            }
-        }
-    }
-}
-
-impl futures_core::Stream for AsyncSubscriber {
-    type Item = Result<Message>;
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
-        self.get_mut().poll_message(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
+
     use super::*;
     use crate::fake::{expect, req, send, trickle, FakePeer, Step};
     use crate::{pipe, ClientBuilder};
     use std::time::Duration;
-
-    /// Waits for the peer's script off the runtime thread, so that the
-    /// driver task can still run (and close its socket) meanwhile.
-    async fn finish(peer: FakePeer) {
-        tokio::task::spawn_blocking(move || peer.finish())
-            .await
-            .unwrap();
-    }
 
     async fn client(url: &str) -> MultiplexedClient {
         ClientBuilder::new(url)
@@ -1047,7 +601,7 @@ mod tests {
             ("A!".into(), "B!".into(), 7)
         );
         drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -1072,7 +626,7 @@ mod tests {
         assert_eq!(s.unwrap_err().code(), Some("ERR"));
         assert_eq!(b.unwrap(), 2);
         drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -1094,7 +648,7 @@ mod tests {
         );
         assert_eq!((pong.as_str(), v, z), ("PONG", 1, None));
         drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -1116,7 +670,7 @@ mod tests {
         // The client keeps working on the new connection.
         assert_eq!(c.incr::<_, i64>("n").await.unwrap(), 1);
         drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -1135,7 +689,7 @@ mod tests {
         assert!(e.is_timeout(), "{e}");
         assert_eq!(c.get::<_, String>("next").await.unwrap(), "next");
         drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -1167,7 +721,7 @@ mod tests {
             ("1".into(), "2".into(), "3".into())
         );
         drop(c);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -1180,7 +734,7 @@ mod tests {
         drop(c2);
         // The peer holds the connection until the client closes it: finishing
         // proves the driver closed it.
-        finish(peer).await;
+        peer.finish_async().await;
     }
 
     #[tokio::test]
@@ -1196,7 +750,7 @@ mod tests {
             c.incr::<_, i64>("n").await,
             Err(Error::ConnectionLost)
         ));
-        finish(peer).await;
+        peer.finish_async().await;
         // Nobody listens any more: the connect attempts fail and so does the request.
         let e = c.get::<_, String>("k").await.unwrap_err();
         assert!(matches!(e, Error::Io(_)), "{e}");
@@ -1209,36 +763,6 @@ mod tests {
         let e = c.get::<_, String>("k").await.unwrap_err();
         assert!(matches!(e, Error::Protocol(_)), "{e}");
         drop(c);
-        finish(peer).await;
-    }
-
-    #[tokio::test]
-    async fn subscriber_reads_split_messages_and_resubscribes_after_a_cut() {
-        let peer = FakePeer::start(vec![
-            vec![
-                expect(req(&["SUBSCRIBE", "ch"])),
-                trickle("*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"),
-                Step::Close,
-            ],
-            vec![
-                expect(req(&["SUBSCRIBE", "ch"])),
-                send(">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nagain\r\n"),
-            ],
-        ]);
-        let mut sub = ClientBuilder::new(peer.url())
-            .backoff(Duration::from_millis(1), Duration::from_millis(5))
-            .async_subscriber()
-            .await
-            .unwrap();
-        sub.subscribe("ch").await.unwrap();
-        let m = sub.next_message().await.unwrap();
-        assert_eq!(
-            (&m.channel[..], m.payload::<String>().unwrap().as_str()),
-            (&b"ch"[..], "hi")
-        );
-        let m = sub.next_message().await.unwrap();
-        assert_eq!(m.payload::<String>().unwrap(), "again");
-        drop(sub);
-        finish(peer).await;
+        peer.finish_async().await;
     }
 }
