@@ -1,5 +1,5 @@
 //! The blocking client: typed helpers, any command, pipelines, transactions,
-//! a blocking pop.
+//! a waiting pop (BLPOP).
 //!
 //! Run against a server (soquete-server or Redis) on the default port, or
 //! give a URL:
@@ -73,7 +73,7 @@ fn main() -> Result<()> {
     })?;
     println!("optimistic transaction: {doubled}");
 
-    // A blocking pop: here the list has an element, so it returns at once;
+    // A waiting pop: here the list has an element, so it returns at once;
     // on an empty list it would wait up to 1 s and give None.
     let _: i64 = c.rpush("example:queue", "job-1")?;
     let job: Option<(String, String)> = c.blpop("example:queue", 1.0)?;

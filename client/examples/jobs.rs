@@ -1,6 +1,6 @@
 //! A job queue (feature `tokio`): a producer on the shared
 //! `MultiplexedClient`, workers that wait with `BLMOVE` on dedicated
-//! connections (a blocking command must not hold the shared one), and an
+//! connections (a waiting pop must not hold the shared one), and an
 //! optimistic transaction that records each finished job.
 //!
 //! ```text

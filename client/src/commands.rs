@@ -1,8 +1,8 @@
 //! Typed helpers: one definition per command gives a constructor on [`Cmd`],
 //! a method on [`Client`], a builder method on [`Pipeline`] and (with the
 //! `tokio` feature) async methods on `MultiplexedClient` and
-//! `AsyncConnection`. The blocking commands (`BLPOP`...) are defined apart,
-//! in `blocking`: they are not offered on `MultiplexedClient`.
+//! `AsyncConnection`. The waiting pops (`BLPOP`...) are defined apart, in
+//! `waiting_pops`: they are not offered on `MultiplexedClient`.
 //!
 //! Names follow redis-rs. Arguments are anything [`ToArgs`]; the reply type
 //! is whatever [`FromValue`] the caller asks for:

@@ -65,19 +65,20 @@
 //! cannot belong to one of them there: async transactions run on an
 //! [`AsyncConnection`] ([`MultiplexedClient::dedicated_connection`]).
 //!
-//! # Blocking commands
+//! # Waiting pops
 //!
 //! `BLPOP`, `BRPOP`, `BLMOVE`, `BRPOPLPUSH`, `BLMPOP`, `BZPOPMIN`, `BZPOPMAX`
-//! and `BZMPOP` hold their connection until they are served or their own
-//! timeout (seconds, fractions allowed, 0 for ever) passes, then reply null
-//! (`None`). Their typed helpers on [`Client`] and [`AsyncConnection`]
+//! and `BZMPOP` (what Redis calls blocking commands; in this crate
+//! "blocking" names the synchronous [`Client`]) hold their connection until
+//! they are served or their own timeout (seconds, fractions allowed, 0 for
+//! ever) passes, then reply null (`None`). Their typed helpers on [`Client`] and [`AsyncConnection`]
 //! ([`Client::blpop`], [`Client::blmove`], [`Client::bzmpop_min`]...) wait for
 //! that reply as long as the command may take: the configured read timeout is
 //! stretched by the command's timeout and a second for the server's clock, for
 //! that request (lifted for 0), so it never fires while the server is still
 //! waiting for an element.
 //!
-//! A [`MultiplexedClient`] has no blocking helpers and refuses these commands
+//! A [`MultiplexedClient`] has no helpers for them and refuses these commands
 //! sent raw (with [`Error::Client`]): a `BLPOP` on the shared connection would
 //! hold up every other task's requests queued behind it. Run them on an
 //! [`AsyncConnection`] of their own ([`MultiplexedClient::dedicated_connection`]):
@@ -134,7 +135,7 @@
 //! only if every command in it only reads ([`is_safe_to_resend`]: `GET`,
 //! `MGET`, `HGETALL`, `LRANGE`, `EXISTS`, `TTL`, `PING`...); anything else fails
 //! with [`Error::ConnectionLost`], because the server may have executed it.
-//! Transactions, blocking commands and timed-out requests are never resent.
+//! Transactions, waiting pops and timed-out requests are never resent.
 //! A request in flight when the connection dies always gets an answer or an
 //! error, never silence.
 //!
@@ -143,18 +144,19 @@
 //! * [`config`](Config), [`ClientBuilder`]: URLs and settings.
 //! * [`args`](ToArgs): Rust values to arguments; [`value`](FromValue): replies to Rust values.
 //! * [`Cmd`], [`Pipeline`]: requests; `commands`: the typed helpers (one list, four front ends).
-//! * [`Client`] (`conn`): the blocking connection and the handshake.
-//! * [`MultiplexedClient`] (`aio`, feature `tokio`): the async multiplexed connection.
-//! * [`AsyncConnection`] (`aconn`, feature `tokio`): an async connection owned by one task.
-//! * `tx`: the `WATCH`/`MULTI`/`EXEC` helpers and their retry policies.
-//! * `blocking`: the blocking commands, their reply wait, what a multiplexed client refuses.
-//! * [`Subscriber`], [`AsyncSubscriber`] (`pubsub`): pub/sub, and [`KeyspaceEvent`] notifications.
+//! * `waiting_pops`: `BLPOP` and family, and how long their replies may take.
+//! * `pubsub`: [`Message`], [`KeyspaceEvent`] and what a subscriber receives.
+//! * `tx`: the retry policies of the `WATCH`/`MULTI`/`EXEC` helpers.
 //! * `retry`: which requests may be resent, and the backoff.
+//! * `proto/`: what both drivers share: the handshake, what a multiplexed
+//!   connection refuses.
+//! * `sync/`: the blocking driver: [`Client`], [`Subscriber`], transactions.
+//! * `tokio/` (feature `tokio`): the async driver: [`MultiplexedClient`],
+//!   [`AsyncConnection`], [`AsyncSubscriber`], [`AsyncTarget`], transactions.
 
 #![warn(missing_docs)]
 
 mod args;
-mod blocking;
 mod builder;
 mod cmd;
 mod commands;
@@ -167,6 +169,7 @@ mod retry;
 mod sync;
 mod tx;
 mod value;
+mod waiting_pops;
 
 #[cfg(test)]
 mod fake;
@@ -175,7 +178,6 @@ mod fake;
 mod tokio;
 
 pub use args::{ArgSink, ToArgs};
-pub use blocking::Direction;
 pub use builder::ClientBuilder;
 pub use cmd::{cmd, Cmd};
 pub use config::{Addr, Config, IntoConfig, Protocol};
@@ -187,6 +189,7 @@ pub use sync::transaction;
 pub use sync::{Client, Messages, Subscriber};
 pub use tx::{TxPolicy, TxRetry};
 pub use value::{from_value, FromValue};
+pub use waiting_pops::Direction;
 
 #[cfg(feature = "tokio")]
 pub use crate::tokio::{AsyncConnection, AsyncSubscriber, AsyncTarget, MultiplexedClient};

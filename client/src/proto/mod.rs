@@ -2,3 +2,5 @@
 //! send, and what a reply means, with no socket in sight.
 
 pub(crate) mod handshake;
+#[cfg(feature = "tokio")]
+pub(crate) mod multiplexing;

@@ -226,15 +226,15 @@ impl Client {
         T::from_value(r?)
     }
 
-    /// Sends a blocking command built from `args` whose own timeout is
+    /// Sends a waiting pop (`BLPOP`...) built from `args` whose own timeout is
     /// `timeout` seconds, with the socket's read timeout stretched to cover
-    /// it (see [`reply_wait`](crate::blocking::reply_wait)) for this request.
-    pub(crate) fn query_blocking<A: crate::ToArgs, T: FromValue>(
+    /// it (see [`reply_wait`](crate::waiting_pops::reply_wait)) for this request.
+    pub(crate) fn query_waiting<A: crate::ToArgs, T: FromValue>(
         &mut self,
         args: A,
         timeout: f64,
     ) -> Result<T> {
-        let Some(wait) = crate::blocking::reply_wait(self.cfg.read_timeout, timeout) else {
+        let Some(wait) = crate::waiting_pops::reply_wait(self.cfg.read_timeout, timeout) else {
             return self.query(args);
         };
         self.ensure_connected()?;

@@ -303,14 +303,14 @@ impl AsyncConnection {
         T::from_value(f)
     }
 
-    /// Sends a blocking command built from `args` whose own timeout is
+    /// Sends a waiting pop (`BLPOP`...) built from `args` whose own timeout is
     /// `timeout` seconds, waiting for its reply as long as it may take.
-    pub(crate) async fn query_blocking<A: ToArgs, T: FromValue>(
+    pub(crate) async fn query_waiting<A: ToArgs, T: FromValue>(
         &mut self,
         args: A,
         timeout: f64,
     ) -> Result<T> {
-        let wait = crate::blocking::reply_wait(self.cfg.read_timeout, timeout)
+        let wait = crate::waiting_pops::reply_wait(self.cfg.read_timeout, timeout)
             .unwrap_or(self.cfg.read_timeout);
         self.query_within(args, wait).await
     }

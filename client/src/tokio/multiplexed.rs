@@ -32,11 +32,11 @@ use tokio::sync::{oneshot, Semaphore};
 use super::connection::{connect_with_backoff, Connection};
 use super::dedicated::AsyncConnection;
 use crate::args::ToArgs;
-use crate::blocking::refuse_on_multiplexed;
 use crate::cmd::{write_array_header, ArgCounter, BulkWriter, Cmd};
 use crate::config::{Config, IntoConfig, Protocol};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
+use crate::proto::multiplexing::refuse_on_multiplexed;
 use crate::value::FromValue;
 
 // ---------------------------------------------------------------- shared state

@@ -1,4 +1,4 @@
-//! Blocking commands (BLPOP and family) on dedicated connections, and the
+//! Waiting pops (BLPOP and family) on dedicated connections, and the
 //! multiplexed client that refuses them, against real `redis-server` and
 //! `soquete-server` (each test starts both on ephemeral loopback ports).
 
@@ -16,7 +16,7 @@ fn servers() -> [ServerProcess; 2] {
 }
 
 /// Whether the server knows the command (soquete-server gains the sorted-set
-/// blocking pops later than the list ones).
+/// waiting pops later than the list ones).
 fn has_command(c: &mut Client, name: &str) -> bool {
     let info: Vec<Frame> = cmd("COMMAND").arg(("INFO", name)).query(c).unwrap();
     !info.first().is_none_or(Frame::is_null)

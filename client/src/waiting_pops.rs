@@ -1,5 +1,7 @@
-//! Blocking commands: `BLPOP`, `BRPOP`, `BLMOVE`, `BRPOPLPUSH`, `BLMPOP`,
-//! `BZPOPMIN`, `BZPOPMAX`, `BZMPOP`.
+//! Waiting pops: `BLPOP`, `BRPOP`, `BLMOVE`, `BRPOPLPUSH`, `BLMPOP`,
+//! `BZPOPMIN`, `BZPOPMAX`, `BZMPOP`, the commands Redis calls "blocking":
+//! they wait on the server for an element. (In this crate "blocking" names
+//! the synchronous [`Client`], hence the other name.)
 //!
 //! The server holds the reply to one of these until an element can be
 //! served or the command's own timeout passes (then the reply is null, read
@@ -18,7 +20,7 @@
 //!   they run on a connection of their own: a [`Client`], or an
 //!   [`AsyncConnection`] in async code (for example from
 //!   [`MultiplexedClient::dedicated_connection`]). A [`MultiplexedClient`]
-//!   has no blocking helpers and refuses these commands when sent raw: one
+//!   has no helpers for them and refuses these commands when sent raw: one
 //!   `BLPOP` on it would hold up every other task's requests queued behind
 //!   it. It refuses `WATCH`, `MULTI` (outside atomic pipelines), the
 //!   `SUBSCRIBE` family and `MONITOR` for the same reason: they change the
@@ -26,7 +28,7 @@
 //!   recognised; do not send them on a `MultiplexedClient` either.)
 //!
 //! Timeouts are seconds as `f64`, as Redis takes them (fractions allowed, 0
-//! waits for ever). A blocking command is never resent after a lost
+//! waits for ever). A waiting pop is never resent after a lost
 //! connection (the server may have popped the element already).
 //!
 //! [`Client`]: crate::Client
@@ -38,8 +40,6 @@ use std::time::Duration;
 
 use crate::args::{ArgSink, ToArgs};
 use crate::cmd::{ArgCounter, Cmd};
-#[cfg(feature = "tokio")]
-use crate::error::Error;
 use crate::error::Result;
 use crate::pipeline::Pipeline;
 use crate::sync::Client;
@@ -78,7 +78,7 @@ fn numkeys<K: ToArgs>(keys: &K) -> usize {
     n.count
 }
 
-/// The wait for the reply to a blocking command with `timeout` seconds,
+/// The wait for the reply to a waiting pop with `timeout` seconds,
 /// given the configured read timeout: `None` to keep the read timeout as it
 /// is, `Some(None)` to wait without bound, `Some(Some(d))` to wait `d`.
 ///
@@ -98,79 +98,17 @@ pub(crate) fn reply_wait(read_timeout: Option<Duration>, timeout: f64) -> Option
     )
 }
 
-/// How late a server may answer a blocking command that timed out: Redis
+/// How late a server may answer a waiting pop that timed out: Redis
 /// checks the deadlines on its `hz` timer (10 per second by default, 1 at
 /// the least).
 const SERVER_CLOCK_SLACK: Duration = Duration::from_secs(1);
 
-/// Commands a [`MultiplexedClient`](crate::MultiplexedClient) refuses, and why. Sorted.
-#[cfg(feature = "tokio")]
-const UNFIT_FOR_MULTIPLEXING: &[(&[u8], Unfit)] = &[
-    (b"BLMOVE", Unfit::Blocks),
-    (b"BLMPOP", Unfit::Blocks),
-    (b"BLPOP", Unfit::Blocks),
-    (b"BRPOP", Unfit::Blocks),
-    (b"BRPOPLPUSH", Unfit::Blocks),
-    (b"BZMPOP", Unfit::Blocks),
-    (b"BZPOPMAX", Unfit::Blocks),
-    (b"BZPOPMIN", Unfit::Blocks),
-    (b"MONITOR", Unfit::Streams),
-    (b"MULTI", Unfit::Transaction),
-    (b"PSUBSCRIBE", Unfit::Streams),
-    (b"SSUBSCRIBE", Unfit::Streams),
-    (b"SUBSCRIBE", Unfit::Streams),
-    (b"WATCH", Unfit::Transaction),
-];
-
-#[cfg(feature = "tokio")]
-#[derive(Clone, Copy, Debug)]
-enum Unfit {
-    Blocks,
-    Transaction,
-    Streams,
-}
-
-/// The error a multiplexed client returns for a command named `name` (any
-/// case) that would stall or change its shared connection, if it is one.
-#[cfg(feature = "tokio")]
-pub(crate) fn refuse_on_multiplexed(name: &[u8]) -> Option<Error> {
-    if name.len() > 16 {
-        return None;
-    }
-    let mut up = [0u8; 16];
-    for (d, s) in up.iter_mut().zip(name) {
-        *d = s.to_ascii_uppercase();
-    }
-    let up = &up[..name.len()];
-    let i = UNFIT_FOR_MULTIPLEXING
-        .binary_search_by(|(n, _)| (*n).cmp(up))
-        .ok()?;
-    let (name, why) = UNFIT_FOR_MULTIPLEXING[i];
-    let name = String::from_utf8_lossy(name);
-    Some(Error::Client(match why {
-        Unfit::Blocks => format!(
-            "{name} would block the MultiplexedClient's shared connection, and every task's \
-             requests behind it; send it on a dedicated connection \
-             (MultiplexedClient::dedicated_connection)"
-        ),
-        Unfit::Transaction => format!(
-            "{name} would put transaction state on the MultiplexedClient's shared connection, \
-             for every task; use an atomic pipeline, or AsyncConnection::transaction on a \
-             dedicated connection"
-        ),
-        Unfit::Streams => format!(
-            "{name} would turn the MultiplexedClient's shared connection into a message \
-             stream; use an AsyncSubscriber"
-        ),
-    }))
-}
-
-macro_rules! blocking_commands {
+macro_rules! waiting_pops {
     ($(
         $(#[$attr:meta])*
         fn $name:ident<$($tp:ident: $bound:ident),*>($($arg:ident: $argty:ty),*) waits $timeout:ident => $args:expr;
     )*) => {
-        /// Constructors for the blocking commands.
+        /// Constructors for the waiting pops.
         impl Cmd {$(
             $(#[$attr])*
             #[allow(clippy::new_ret_no_self)]
@@ -179,18 +117,18 @@ macro_rules! blocking_commands {
             }
         )*}
 
-        /// Blocking commands: send the command, wait for the reply as long as
-        /// the command may take (see the crate docs, "Blocking commands"),
-        /// convert it to `RV`.
+        /// Waiting pops: send the command, wait for the reply as long as the
+        /// command may take (see the crate docs, "Waiting pops"), convert it
+        /// to `RV`.
         impl Client {$(
             $(#[$attr])*
             pub fn $name<$($tp: $bound,)* RV: FromValue>(&mut self, $($arg: $argty),*) -> Result<RV> {
                 let t = $timeout;
-                self.query_blocking($args, t)
+                self.query_waiting($args, t)
             }
         )*}
 
-        /// Blocking commands: add the command to the batch (where it does not
+        /// Waiting pops: add the command to the batch (where it does not
         /// stretch the read timeout; inside `MULTI` it does not block).
         impl Pipeline {$(
             $(#[$attr])*
@@ -199,20 +137,20 @@ macro_rules! blocking_commands {
             }
         )*}
 
-        /// Blocking commands: send the command, wait for the reply as long as
-        /// the command may take, convert it to `RV`.
+        /// Waiting pops: send the command, wait for the reply as long as the
+        /// command may take, convert it to `RV`.
         #[cfg(feature = "tokio")]
         impl crate::AsyncConnection {$(
             $(#[$attr])*
             pub async fn $name<$($tp: $bound,)* RV: FromValue>(&mut self, $($arg: $argty),*) -> Result<RV> {
                 let t = $timeout;
-                self.query_blocking($args, t).await
+                self.query_waiting($args, t).await
             }
         )*}
     };
 }
 
-blocking_commands! {
+waiting_pops! {
     /// `BLPOP key [key ...] timeout`: pops the head of the first non-empty
     /// list, waiting up to `timeout` seconds (0: for ever) for one. Reply:
     /// `Option<(key, element)>`, `None` at the timeout.
@@ -320,27 +258,5 @@ mod tests {
             assert_eq!(reply_wait(rt, refused), None, "{refused}");
         }
         assert_eq!(reply_wait(Some(Duration::MAX), 1.0), Some(None));
-    }
-
-    #[cfg(feature = "tokio")]
-    #[test]
-    fn multiplexed_refusals_cover_blocking_and_stateful_commands() {
-        assert!(UNFIT_FOR_MULTIPLEXING.windows(2).all(|w| w[0].0 < w[1].0));
-        for name in ["blpop", "BZMPOP", "Watch", "multi", "subscribe", "MONITOR"] {
-            assert!(refuse_on_multiplexed(name.as_bytes()).is_some(), "{name}");
-        }
-        for name in [
-            "GET",
-            "LPOP",
-            "EXEC",
-            "UNWATCH",
-            "PUBLISH",
-            "XREAD",
-            "averyveryverylongcommandname",
-        ] {
-            assert!(refuse_on_multiplexed(name.as_bytes()).is_none(), "{name}");
-        }
-        let e = refuse_on_multiplexed(b"blpop").unwrap();
-        assert!(e.to_string().starts_with("BLPOP would block"), "{e}");
     }
 }

@@ -1,5 +1,5 @@
-//! The blocking client against real `redis-server` (started on an ephemeral
-//! loopback port by each test).
+//! The blocking (sync) client against real `redis-server` (started on an
+//! ephemeral loopback port by each test).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -243,13 +243,13 @@ fn unix_socket() {
 }
 
 #[test]
-fn read_timeout_bounds_a_blocking_command() {
+fn read_timeout_bounds_a_waiting_pop_sent_raw() {
     let s = ServerProcess::redis();
     let mut c = Client::builder(url(&s))
         .read_timeout(Duration::from_millis(100))
         .connect()
         .unwrap();
-    // Sent raw, a blocking command keeps the plain read timeout (the typed
+    // Sent raw, a waiting pop keeps the plain read timeout (the typed
     // helper `blpop` would stretch it to the command's own timeout).
     let e = cmd("BLPOP")
         .arg(("empty", 0))
