@@ -1,6 +1,13 @@
-//! The sans-I/O core shared by the blocking and the async drivers: what to
-//! send, and what a reply means, with no socket in sight.
+//! The sans-I/O core shared by the blocking and the async drivers: state
+//! machines that take decoded frames and return bytes to write and
+//! decisions, with no socket in sight. Each driver (`sync/`, `tokio/`) is a
+//! thin loop that moves bytes between its sockets and these.
+//!
+//! * [`inbox`]: bytes received, decoded into frames and replies.
+//! * [`handshake`]: `HELLO`/`AUTH`/`CLIENT SETNAME`/`SELECT` on a new connection.
+//! * [`multiplexing`]: the commands a shared connection refuses.
 
 pub(crate) mod handshake;
+pub(crate) mod inbox;
 #[cfg(feature = "tokio")]
 pub(crate) mod multiplexing;

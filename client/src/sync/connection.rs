@@ -2,71 +2,41 @@
 
 use std::io::{self, Read, Write};
 
-use bytes::BytesMut;
-use soquete_resp::{Decoder, Frame};
+use soquete_resp::Frame;
 
 use super::stream::Stream;
 use crate::config::{Config, Protocol};
 use crate::error::{Error, Result};
-use crate::proto::handshake;
+use crate::proto::handshake::Handshake;
+use crate::proto::inbox::Inbox;
 
 /// Bytes read per `read` call at most.
 const READ_CHUNK: usize = 32 * 1024;
 
-/// An open, set-up connection: the socket, the read buffer and the decoder.
+/// An open, set-up connection: the socket and what it received.
 pub(crate) struct Connection {
     pub(crate) stream: Stream,
-    rbuf: BytesMut,
+    inbox: Inbox,
     scratch: Box<[u8]>,
-    decoder: Decoder,
     pub(crate) protocol: Protocol,
 }
 
 impl Connection {
     /// Connects and runs the handshake (HELLO / AUTH / CLIENT SETNAME / SELECT).
     pub(crate) fn open(cfg: &Config) -> Result<Connection> {
-        let stream = Stream::connect(cfg)?;
         let mut c = Connection {
-            stream,
-            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            stream: Stream::connect(cfg)?,
+            inbox: Inbox::with_capacity(READ_CHUNK),
             scratch: vec![0u8; READ_CHUNK].into_boxed_slice(),
-            decoder: Decoder::new(),
             protocol: Protocol::Resp2,
         };
-        c.handshake(cfg)?;
+        let mut hs = Handshake::new(cfg);
+        while let Some(request) = hs.next_request() {
+            c.write_all(&request)?;
+            while !hs.receive(c.read_frame()?)? {}
+        }
+        c.protocol = hs.protocol();
         Ok(c)
-    }
-
-    fn handshake(&mut self, cfg: &Config) -> Result<()> {
-        let mut out = Vec::new();
-        let mut hello_done = false;
-        if let Some(hello) = handshake::hello(cfg) {
-            hello.write_packed(&mut out);
-            self.write_all(&out)?;
-            out.clear();
-            hello_done = handshake::hello_outcome(self.read_frame()?)?;
-            if hello_done {
-                self.protocol = Protocol::Resp3;
-            }
-        }
-        let setup = handshake::setup(cfg, hello_done);
-        for c in &setup {
-            c.write_packed(&mut out);
-        }
-        if !setup.is_empty() {
-            self.write_all(&out)?;
-            let mut first_err = None;
-            for _ in 0..setup.len() {
-                let r = handshake::check(self.read_reply()?);
-                if first_err.is_none() {
-                    first_err = r.err();
-                }
-            }
-            if let Some(e) = first_err {
-                return Err(e);
-            }
-        }
-        Ok(())
     }
 
     #[inline]
@@ -74,7 +44,7 @@ impl Connection {
         self.stream.write_all(buf).map_err(Error::Io)
     }
 
-    /// Reads more bytes into the read buffer. End of stream is an error.
+    /// Reads more bytes into the inbox. End of stream is an error.
     fn fill(&mut self) -> Result<()> {
         let n = loop {
             match self.stream.read(&mut self.scratch) {
@@ -84,7 +54,7 @@ impl Connection {
                 Err(e) => return Err(Error::Io(e)),
             }
         };
-        self.rbuf.extend_from_slice(&self.scratch[..n]);
+        self.inbox.buf().extend_from_slice(&self.scratch[..n]);
         Ok(())
     }
 
@@ -92,7 +62,7 @@ impl Connection {
     #[inline]
     pub(crate) fn read_frame(&mut self) -> Result<Frame> {
         loop {
-            if let Some(f) = self.decoder.decode(&mut self.rbuf)? {
+            if let Some(f) = self.inbox.frame()? {
                 return Ok(f);
             }
             self.fill()?;
@@ -104,10 +74,10 @@ impl Connection {
     #[inline]
     pub(crate) fn read_reply(&mut self) -> Result<Frame> {
         loop {
-            match self.read_frame()? {
-                Frame::Push(_) => continue,
-                f => return Ok(f),
+            if let Some(f) = self.inbox.reply()? {
+                return Ok(f);
             }
+            self.fill()?;
         }
     }
 }

@@ -4,69 +4,48 @@ use std::future::poll_fn;
 use std::io;
 use std::task::{ready, Context, Poll};
 
-use bytes::BytesMut;
-use soquete_resp::{Decoder, Frame};
+use soquete_resp::Frame;
 
 use super::stream::Stream;
 use crate::config::{Config, Protocol};
 use crate::error::{Error, Result};
-use crate::proto::handshake;
+use crate::proto::handshake::Handshake;
+use crate::proto::inbox::Inbox;
 
-/// A connected, set-up async connection.
+/// A connected, set-up async connection: the socket and what it received.
 pub(crate) struct Connection {
     pub(crate) stream: Stream,
-    pub(crate) rbuf: BytesMut,
-    pub(crate) decoder: Decoder,
+    pub(crate) inbox: Inbox,
     pub(crate) protocol: Protocol,
 }
 
 impl Connection {
+    /// Connects and runs the handshake (HELLO / AUTH / CLIENT SETNAME /
+    /// SELECT), within the read timeout.
     pub(crate) async fn open(cfg: &Config) -> Result<Connection> {
-        let stream = Stream::connect(cfg).await?;
         let mut c = Connection {
-            stream,
-            rbuf: BytesMut::with_capacity(64 * 1024),
-            decoder: Decoder::new(),
+            stream: Stream::connect(cfg).await?,
+            inbox: Inbox::with_capacity(64 * 1024),
             protocol: Protocol::Resp2,
         };
-        let hs = async {
-            let mut hello_done = false;
-            if let Some(h) = handshake::hello(cfg) {
-                c.write_all(&h.to_packed()).await?;
-                hello_done = handshake::hello_outcome(c.read_frame().await?)?;
-                if hello_done {
-                    c.protocol = Protocol::Resp3;
-                }
+        let mut hs = Handshake::new(cfg);
+        let run = async {
+            while let Some(request) = hs.next_request() {
+                c.write_all(&request).await?;
+                while !hs.receive(c.read_frame().await?)? {}
             }
-            let setup = handshake::setup(cfg, hello_done);
-            if !setup.is_empty() {
-                let mut out = Vec::new();
-                for s in &setup {
-                    s.write_packed(&mut out);
-                }
-                c.write_all(&out).await?;
-                let mut first = None;
-                for _ in 0..setup.len() {
-                    let f = c.read_reply().await?;
-                    if let Err(e) = handshake::check(f) {
-                        first.get_or_insert(e);
-                    }
-                }
-                if let Some(e) = first {
-                    return Err(e);
-                }
-            }
-            Ok(())
+            Ok::<(), Error>(())
         };
         match cfg.read_timeout {
-            Some(t) => tokio::time::timeout(t, hs).await.map_err(|_| {
+            Some(t) => tokio::time::timeout(t, run).await.map_err(|_| {
                 Error::Io(io::Error::new(
                     io::ErrorKind::TimedOut,
                     "handshake timed out",
                 ))
             })??,
-            None => hs.await?,
+            None => run.await?,
         }
+        c.protocol = hs.protocol();
         Ok(c)
     }
 
@@ -81,30 +60,39 @@ impl Connection {
         Ok(())
     }
 
-    pub(crate) fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Frame>> {
-        loop {
-            if let Some(f) = self.decoder.decode(&mut self.rbuf)? {
-                return Poll::Ready(Ok(f));
-            }
-            match ready!(self.stream.poll_read_buf(cx, &mut self.rbuf)) {
-                Ok(0) => return Poll::Ready(Err(Error::ConnectionLost)),
-                Ok(_) => {}
-                Err(e) => return Poll::Ready(Err(Error::Io(e))),
-            }
+    /// Reads more bytes into the inbox. End of stream is an error.
+    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        match ready!(self.stream.poll_read_buf(cx, self.inbox.buf())) {
+            Ok(0) => Poll::Ready(Err(Error::ConnectionLost)),
+            Ok(_) => Poll::Ready(Ok(())),
+            Err(e) => Poll::Ready(Err(Error::Io(e))),
         }
     }
 
+    /// The next frame, push frames included.
+    pub(crate) fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Frame>> {
+        loop {
+            if let Some(f) = self.inbox.frame()? {
+                return Poll::Ready(Ok(f));
+            }
+            ready!(self.poll_fill(cx))?;
+        }
+    }
+
+    /// [`poll_frame`](Self::poll_frame) as a future.
     pub(crate) async fn read_frame(&mut self) -> Result<Frame> {
         poll_fn(|cx| self.poll_frame(cx)).await
     }
 
+    /// The next reply to a request: push frames are skipped.
     pub(crate) async fn read_reply(&mut self) -> Result<Frame> {
-        loop {
-            match self.read_frame().await? {
-                Frame::Push(_) => continue,
-                f => return Ok(f),
+        poll_fn(|cx| loop {
+            if let Some(f) = self.inbox.reply()? {
+                return Poll::Ready(Ok(f));
             }
-        }
+            ready!(self.poll_fill(cx))?;
+        })
+        .await
     }
 }
 

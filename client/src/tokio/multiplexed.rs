@@ -212,7 +212,7 @@ impl Driver {
             // 3. Read and deliver every reply that arrived.
             let mut done = 0;
             let r = loop {
-                match self.conn.decoder.decode(&mut self.conn.rbuf) {
+                match self.conn.inbox.reply() {
                     Ok(Some(f)) => {
                         if let Err(e) = self.deliver(f, &mut done) {
                             break Some(e);
@@ -220,12 +220,11 @@ impl Driver {
                         continue;
                     }
                     Ok(None) => {}
-                    Err(e) => break Some(Error::Protocol(e)),
+                    Err(e) => break Some(e),
                 }
-                match self.conn.stream.poll_read_buf(cx, &mut self.conn.rbuf) {
-                    Poll::Ready(Ok(0)) => break Some(Error::ConnectionLost),
-                    Poll::Ready(Ok(_)) => progress = true,
-                    Poll::Ready(Err(e)) => break Some(Error::Io(e)),
+                match self.conn.poll_fill(cx) {
+                    Poll::Ready(Ok(())) => progress = true,
+                    Poll::Ready(Err(e)) => break Some(e),
                     Poll::Pending => break None,
                 }
             };
@@ -241,11 +240,9 @@ impl Driver {
         }
     }
 
+    /// Hands a reply (never a push frame: the inbox skips those) to the
+    /// request at the front of the FIFO.
     fn deliver(&mut self, f: Frame, done: &mut usize) -> Result<()> {
-        if let Frame::Push(_) = f {
-            // Out-of-band RESP3 message (tracking, pub/sub): not a reply.
-            return Ok(());
-        }
         match self.inflight.front_mut() {
             None => Err(Error::Client(format!(
                 "unexpected reply with no request waiting: {}",
