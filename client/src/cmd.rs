@@ -195,7 +195,8 @@ impl Cmd {
     /// True when resending this command after a lost connection cannot change
     /// data (see [`is_safe_to_resend`](crate::is_safe_to_resend)).
     pub fn is_safe_to_resend(&self) -> bool {
-        self.name().is_some_and(crate::retry::is_safe_to_resend)
+        self.name()
+            .is_some_and(crate::proto::resend::is_safe_to_resend)
     }
 
     /// Sends the command on `client` and converts its reply to `T`.

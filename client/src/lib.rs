@@ -147,9 +147,9 @@
 //! * `waiting_pops`: `BLPOP` and family, and how long their replies may take.
 //! * `pubsub`: [`Message`], [`KeyspaceEvent`] and what a subscriber receives.
 //! * `tx`: the retry policies of the `WATCH`/`MULTI`/`EXEC` helpers.
-//! * `retry`: which requests may be resent, and the backoff.
-//! * `proto/`: what both drivers share: the handshake, what a multiplexed
-//!   connection refuses.
+//! * `proto/`: the sans-I/O core both drivers share: the handshake, frames
+//!   in, the session and its watch guard, the resend and reconnect policies,
+//!   what a multiplexed connection refuses.
 //! * `sync/`: the blocking driver: [`Client`], [`Subscriber`], transactions.
 //! * `tokio/` (feature `tokio`): the async driver: [`MultiplexedClient`],
 //!   [`AsyncConnection`], [`AsyncSubscriber`], [`AsyncTarget`], transactions.
@@ -165,7 +165,6 @@ mod error;
 mod pipeline;
 mod proto;
 mod pubsub;
-mod retry;
 mod sync;
 mod tx;
 mod value;
@@ -183,8 +182,8 @@ pub use cmd::{cmd, Cmd};
 pub use config::{Addr, Config, IntoConfig, Protocol};
 pub use error::{ConversionError, Error, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
+pub use proto::resend::is_safe_to_resend;
 pub use pubsub::{KeyspaceEvent, KeyspaceKind, Message, MessageKind};
-pub use retry::is_safe_to_resend;
 pub use sync::transaction;
 pub use sync::{Client, Messages, Subscriber};
 pub use tx::{TxPolicy, TxRetry};

@@ -206,7 +206,7 @@ impl Pipeline {
 
     /// True when every command only reads (never for atomic pipelines).
     pub(crate) fn is_safe_to_resend(&self) -> bool {
-        !self.atomic && self.names().all(crate::retry::is_safe_to_resend)
+        !self.atomic && self.names().all(crate::proto::resend::is_safe_to_resend)
     }
 
     /// Turns the replies into the result frame: an array of the replies not

@@ -28,6 +28,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::proto::session::Session;
 
 /// Decides whether a transaction helper tries again after an attempt lost to
 /// a concurrent change (its `EXEC` returned null), and after how long.
@@ -121,7 +122,7 @@ impl TxPolicy for TxRetry {
             // Most collisions are one-off: try again at once.
             return Some(Duration::ZERO);
         }
-        let cap = crate::retry::backoff(attempt - 1, self.backoff_min, self.backoff_max);
+        let cap = crate::proto::reconnect::backoff(attempt - 1, self.backoff_min, self.backoff_max);
         Some(jitter(cap))
     }
 }
@@ -151,18 +152,19 @@ pub(crate) struct WatchScope<'a, C: Watching>(pub(crate) &'a mut C);
 
 impl<C: Watching> Drop for WatchScope<'_, C> {
     fn drop(&mut self) {
-        if self.0.guard().take().is_some() {
-            self.0.disconnect();
+        let s = self.0.session();
+        if s.watch_guard().take().is_some() {
+            s.disconnect();
         }
     }
 }
 
-/// The transaction bookkeeping shared by `Client` and `AsyncConnection`.
+/// A client the transaction helper runs on: `Client` or `AsyncConnection`.
 pub(crate) trait Watching {
-    fn guard(&mut self) -> &mut Option<u64>;
-    fn conn_id(&self) -> Option<u64>;
-    fn execs(&self) -> u64;
-    fn disconnect(&mut self);
+    /// The driver's connection type.
+    type Conn;
+    /// Its connection, the watch guard, the `EXEC` count.
+    fn session(&mut self) -> &mut Session<Self::Conn>;
 }
 
 /// The state of one attempt, taken before the closure runs.
@@ -173,28 +175,28 @@ pub(crate) struct Attempt {
 }
 
 impl Attempt {
-    pub(crate) fn start<C: Watching>(c: &mut C, watched: bool) -> Attempt {
-        let conn_id = c.conn_id();
+    pub(crate) fn start<C>(s: &mut Session<C>, watched: bool) -> Attempt {
+        let conn_id = s.conn_id();
         if watched {
-            *c.guard() = conn_id;
+            *s.watch_guard() = conn_id;
         }
         Attempt {
             watched,
             conn_id,
-            execs: c.execs(),
+            execs: s.execs(),
         }
     }
 
     /// Clears the guard; true when the connection still holds this attempt's
     /// `WATCH` (the closure did not send `EXEC` and the connection is the
     /// same), so that `UNWATCH` is due.
-    pub(crate) fn still_watching<C: Watching>(&self, c: &mut C) -> bool {
-        let guarded = c.guard().take().is_some();
+    pub(crate) fn still_watching<C>(&self, s: &mut Session<C>) -> bool {
+        let guarded = s.watch_guard().take().is_some();
         guarded
             && self.watched
-            && c.execs() == self.execs
-            && c.conn_id().is_some()
-            && c.conn_id() == self.conn_id
+            && s.execs() == self.execs
+            && s.conn_id().is_some()
+            && s.conn_id() == self.conn_id
     }
 
     /// What the closure's result means.
@@ -223,7 +225,7 @@ mod tests {
         assert_eq!(p.max_attempts(), 100);
         assert_eq!(p.retry_after(1), Some(Duration::ZERO));
         for attempt in 2..100 {
-            let cap = crate::retry::backoff(
+            let cap = crate::proto::reconnect::backoff(
                 attempt - 1,
                 Duration::from_millis(1),
                 Duration::from_millis(100),

@@ -5,9 +5,15 @@
 //!
 //! * [`inbox`]: bytes received, decoded into frames and replies.
 //! * [`handshake`]: `HELLO`/`AUTH`/`CLIENT SETNAME`/`SELECT` on a new connection.
+//! * [`session`]: the connection a client owns, its number, the watch guard.
+//! * [`resend`]: whether a request whose connection failed is sent again.
+//! * [`reconnect`]: the connect attempts after a lost connection, with backoff.
 //! * [`multiplexing`]: the commands a shared connection refuses.
 
 pub(crate) mod handshake;
 pub(crate) mod inbox;
 #[cfg(feature = "tokio")]
 pub(crate) mod multiplexing;
+pub(crate) mod reconnect;
+pub(crate) mod resend;
+pub(crate) mod session;

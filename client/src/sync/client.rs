@@ -3,10 +3,12 @@
 
 use soquete_resp::Frame;
 
-use super::connection::Connection;
+use super::connection::{reconnect, Connection};
 use crate::cmd::Cmd;
 use crate::config::{Config, IntoConfig, Protocol};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::proto::resend::Resend;
+use crate::proto::session::Session;
 use crate::value::FromValue;
 
 /// A blocking connection to a Redis-protocol server.
@@ -14,7 +16,7 @@ use crate::value::FromValue;
 /// Requests are written and replies read in the calling thread. After a
 /// connection failure the next request connects again (with backoff, see
 /// [`Config`]); a request that only reads is resent once, anything else gets
-/// [`Error::ConnectionLost`] (see the crate docs, "Reconnection policy").
+/// [`Error::ConnectionLost`](crate::Error::ConnectionLost) (see the crate docs, "Reconnection policy").
 ///
 /// ```no_run
 /// use soquete_client::Client;
@@ -26,26 +28,18 @@ use crate::value::FromValue;
 /// ```
 pub struct Client {
     pub(crate) cfg: Config,
-    pub(crate) conn: Option<Connection>,
+    /// The connection, its number, the transaction helper's watch guard.
+    pub(crate) session: Session<Connection>,
     out: Vec<u8>,
     /// Reused by the typed helpers so that a request allocates nothing.
     pub(crate) scratch: Cmd,
-    /// Counts the connections opened (the current one's number).
-    pub(crate) conn_id: u64,
-    /// Set by the transaction helper while its `WATCH` lives on connection
-    /// number `id`: a request that would go out on another connection (after
-    /// a reconnect) fails with [`Error::ConnectionLost`] instead, since the
-    /// keys are not watched there.
-    pub(crate) watch_guard: Option<u64>,
-    /// Counts the atomic pipelines (`MULTI ... EXEC`) sent.
-    pub(crate) execs: u64,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("addr", &self.cfg.addr)
-            .field("connected", &self.conn.is_some())
+            .field("connected", &self.is_connected())
             .field("protocol", &self.protocol())
             .finish()
     }
@@ -68,12 +62,9 @@ impl Client {
         let conn = Connection::open(&cfg)?;
         Ok(Client {
             cfg,
-            conn: Some(conn),
+            session: Session::new(conn),
             out: Vec::with_capacity(1024),
             scratch: Cmd::with_capacity(128),
-            conn_id: 1,
-            watch_guard: None,
-            execs: 0,
         })
     }
 
@@ -84,8 +75,8 @@ impl Client {
 
     /// The protocol in use: RESP3 only when asked for and the server agreed.
     pub fn protocol(&self) -> Protocol {
-        self.conn
-            .as_ref()
+        self.session
+            .connection_ref()
             .map(|c| c.protocol)
             .unwrap_or(self.cfg.protocol)
     }
@@ -93,88 +84,47 @@ impl Client {
     /// True while the client holds an open connection (it drops it after an
     /// I/O or protocol error, and connects again on the next request).
     pub fn is_connected(&self) -> bool {
-        self.conn.is_some()
+        self.session.is_connected()
     }
 
     /// Closes the current connection and opens a new one now.
     pub fn reconnect(&mut self) -> Result<()> {
-        self.conn = None;
-        self.conn = Some(Connection::open(&self.cfg)?);
-        self.conn_id += 1;
+        self.session.disconnect();
+        self.session.install(Connection::open(&self.cfg)?);
         Ok(())
     }
 
     /// Connects with backoff when there is no connection.
     pub(crate) fn ensure_connected(&mut self) -> Result<()> {
-        if self.conn.is_none() {
-            if self.cfg.reconnect_attempts == 0 {
-                return Err(Error::Closed);
-            }
-            let mut last = Error::Closed;
-            for attempt in 0..self.cfg.reconnect_attempts {
-                let wait =
-                    crate::retry::backoff(attempt, self.cfg.backoff_min, self.cfg.backoff_max);
-                if !wait.is_zero() {
-                    std::thread::sleep(wait);
-                }
-                match Connection::open(&self.cfg) {
-                    Ok(c) => {
-                        self.conn = Some(c);
-                        self.conn_id += 1;
-                        break;
-                    }
-                    // A refused password will not get better by retrying.
-                    Err(e @ Error::Server(_)) => return Err(e),
-                    Err(e) => last = e,
-                }
-            }
-            if self.conn.is_none() {
-                return Err(last);
-            }
+        if !self.session.is_connected() {
+            let conn = reconnect(&self.cfg, || Connection::open(&self.cfg))?;
+            self.session.install(conn);
         }
         Ok(())
     }
 
     /// One request/reply exchange with the reconnection policy: `write`
     /// encodes the request, `read` reads its replies. On a connection
-    /// failure the connection is dropped and, if `safe()` says the request
-    /// may be resent, it is sent again once on a new connection. (`safe` is
-    /// only asked after a failure, so the happy path never pays for it.)
+    /// failure the connection is dropped and the request is sent again on a
+    /// new one if [`Resend`] allows (`safe` says whether it only reads; it
+    /// is asked only after a failure, so the happy path never pays for it).
     fn roundtrip<R>(
         &mut self,
         write: impl Fn(&mut Vec<u8>),
         safe: impl Fn() -> bool,
         mut read: impl FnMut(&mut Connection) -> Result<R>,
     ) -> Result<R> {
-        let mut resent = false;
+        let mut resend = Resend::new(self.cfg.reconnect_attempts > 0);
         loop {
             self.ensure_connected()?;
-            if self.watch_guard.is_some_and(|id| id != self.conn_id) {
-                return Err(Error::ConnectionLost);
-            }
-            self.out.clear();
-            write(&mut self.out);
-            let conn = self.conn.as_mut().expect("connected above");
-            let r = match conn.write_all(&self.out) {
-                Ok(()) => read(conn),
-                Err(e) => Err(e),
-            };
-            match r {
+            self.session.encode(&mut self.out, &write)?;
+            let conn = self.session.connection().expect("connected above");
+            match conn.write_all(&self.out).and_then(|()| read(conn)) {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     // Any failure here leaves the connection out of step: drop it.
-                    self.conn = None;
-                    if e.is_timeout() || matches!(e, Error::Protocol(_)) {
-                        return Err(e);
-                    }
-                    if !resent && self.cfg.reconnect_attempts > 0 && safe() {
-                        resent = true;
-                        continue;
-                    }
-                    return Err(match e {
-                        Error::Io(_) => Error::ConnectionLost,
-                        e => e,
-                    });
+                    self.session.disconnect();
+                    resend.after_failure(e, &safe)?;
                 }
             }
         }
@@ -195,7 +145,7 @@ impl Client {
     pub(crate) fn req_pipeline(&mut self, p: &crate::Pipeline) -> Result<Vec<Frame>> {
         let count = p.reply_count();
         if p.is_atomic() {
-            self.execs += 1;
+            self.session.count_exec();
         }
         self.roundtrip(
             |out| p.write_packed(out),
@@ -238,13 +188,13 @@ impl Client {
             return self.query(args);
         };
         self.ensure_connected()?;
-        if let Some(c) = &self.conn {
+        if let Some(c) = self.session.connection() {
             c.stream.set_read_timeout(wait)?;
         }
         let r = self.query(args);
-        if let Some(c) = &self.conn {
+        if let Some(c) = self.session.connection() {
             if c.stream.set_read_timeout(self.cfg.read_timeout).is_err() {
-                self.conn = None;
+                self.session.disconnect();
             }
         }
         r
@@ -270,6 +220,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use crate::fake::{expect, req, send, trickle, FakePeer, Step};
     use crate::{pipe, ClientBuilder};
     use std::time::Duration;

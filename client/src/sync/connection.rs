@@ -9,6 +9,7 @@ use crate::config::{Config, Protocol};
 use crate::error::{Error, Result};
 use crate::proto::handshake::Handshake;
 use crate::proto::inbox::Inbox;
+use crate::proto::reconnect::Reconnect;
 
 /// Bytes read per `read` call at most.
 const READ_CHUNK: usize = 32 * 1024;
@@ -78,6 +79,20 @@ impl Connection {
                 return Ok(f);
             }
             self.fill()?;
+        }
+    }
+}
+
+/// Connects again after a lost connection: `open` makes each attempt, with
+/// the backoff and the number of attempts `cfg` sets (see [`Reconnect`]).
+pub(crate) fn reconnect<C>(cfg: &Config, mut open: impl FnMut() -> Result<C>) -> Result<C> {
+    let mut round = Reconnect::new(cfg);
+    loop {
+        if let Some(wait) = round.next_wait()? {
+            std::thread::sleep(wait);
+        }
+        if let Some(c) = round.outcome(open())? {
+            return Ok(c);
         }
     }
 }

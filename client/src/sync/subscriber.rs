@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::client::Client;
-use super::connection::Connection;
+use super::connection::{reconnect, Connection};
 use crate::args::ToArgs;
 use crate::cmd::Cmd;
 use crate::config::{Config, IntoConfig};
@@ -69,8 +69,8 @@ impl Subscriber {
     }
 
     pub(crate) fn from_client(c: Client) -> Result<Subscriber> {
-        let Client { cfg, conn, .. } = c;
-        let conn = match conn {
+        let Client { cfg, session, .. } = c;
+        let conn = match session.into_connection() {
             Some(c) => c,
             None => Connection::open(&cfg)?,
         };
@@ -187,45 +187,10 @@ impl Subscriber {
     }
 
     fn ensure_connected(&mut self) -> Result<()> {
-        if self.conn.is_some() {
-            return Ok(());
+        if self.conn.is_none() {
+            let (cfg, subs, pending) = (&self.cfg, &self.subs, &mut self.pending);
+            self.conn = Some(reconnect(cfg, || restore(cfg, subs, pending))?);
         }
-        let mut last = Error::Closed;
-        for attempt in 0..self.cfg.reconnect_attempts {
-            let wait = crate::retry::backoff(attempt, self.cfg.backoff_min, self.cfg.backoff_max);
-            if !wait.is_zero() {
-                std::thread::sleep(wait);
-            }
-            match self.restore() {
-                Ok(()) => return Ok(()),
-                Err(e @ Error::Server(_)) => return Err(e),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
-    }
-
-    /// Opens a new connection and subscribes again to everything.
-    fn restore(&mut self) -> Result<()> {
-        let mut conn = Connection::open(&self.cfg)?;
-        let cmds = self.subs.restore_cmds();
-        let mut out = Vec::new();
-        let mut want = 0;
-        for (_, c, n) in &cmds {
-            c.write_packed(&mut out);
-            want += n;
-        }
-        conn.write_all(&out)?;
-        let mut got = 0;
-        while got < want {
-            match parse_event(conn.read_frame()?)? {
-                Event::Confirm(_, true, _) => got += 1,
-                Event::Message(m) => self.pending.push_back(m),
-                Event::Error(e) => return Err(e),
-                _ => {}
-            }
-        }
-        self.conn = Some(conn);
         Ok(())
     }
 
@@ -277,6 +242,34 @@ impl Subscriber {
             done: false,
         }
     }
+}
+
+/// Opens a new connection and subscribes again to everything in `subs`;
+/// messages that arrive meanwhile go to `pending`.
+fn restore(
+    cfg: &Config,
+    subs: &Subscriptions,
+    pending: &mut VecDeque<Message>,
+) -> Result<Connection> {
+    let mut conn = Connection::open(cfg)?;
+    let cmds = subs.restore_cmds();
+    let mut out = Vec::new();
+    let mut want = 0;
+    for (_, c, n) in &cmds {
+        c.write_packed(&mut out);
+        want += n;
+    }
+    conn.write_all(&out)?;
+    let mut got = 0;
+    while got < want {
+        match parse_event(conn.read_frame()?)? {
+            Event::Confirm(_, true, _) => got += 1,
+            Event::Message(m) => pending.push_back(m),
+            Event::Error(e) => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(conn)
 }
 
 /// The iterator of [`Subscriber::messages`].

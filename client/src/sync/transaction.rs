@@ -1,24 +1,18 @@
 //! Optimistic transactions on a blocking [`Client`].
 
 use super::client::Client;
+use super::connection::Connection;
 use crate::args::ToArgs;
 use crate::cmd::Cmd;
 use crate::error::Result;
 use crate::pipeline::Pipeline;
+use crate::proto::session::Session;
 use crate::tx::{Attempt, Next, TxPolicy, TxRetry, WatchScope, Watching};
 
 impl Watching for Client {
-    fn guard(&mut self) -> &mut Option<u64> {
-        &mut self.watch_guard
-    }
-    fn conn_id(&self) -> Option<u64> {
-        self.conn.as_ref().map(|_| self.conn_id)
-    }
-    fn execs(&self) -> u64 {
-        self.execs
-    }
-    fn disconnect(&mut self) {
-        self.conn = None;
+    type Conn = Connection;
+    fn session(&mut self) -> &mut Session<Connection> {
+        &mut self.session
     }
 }
 
@@ -109,12 +103,12 @@ impl Client {
             if watched {
                 scope.0.req_command(&watch)?;
             }
-            let state = Attempt::start(scope.0, watched);
+            let state = Attempt::start(scope.0.session(), watched);
             pipe.clear();
             pipe.atomic();
             let r = f(scope.0, &mut pipe);
-            if state.still_watching(scope.0) && scope.0.unwatch().is_err() {
-                scope.0.disconnect();
+            if state.still_watching(scope.0.session()) && scope.0.unwatch().is_err() {
+                scope.0.session().disconnect();
             }
             match Attempt::outcome(r, attempt, &mut policy)? {
                 (Next::Done(v), _) => return Ok(v),
@@ -190,7 +184,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!((v, runs), (2, 2));
-        assert_eq!(c.watch_guard, None);
+        assert_eq!(*c.session.watch_guard(), None);
         drop(c);
         peer.finish();
     }
@@ -302,7 +296,7 @@ mod tests {
             })
             .unwrap_err();
         assert!(matches!(e, Error::ConnectionLost), "{e}");
-        assert_eq!(c.watch_guard, None);
+        assert_eq!(*c.session.watch_guard(), None);
         drop(c);
         peer.finish();
     }
@@ -317,7 +311,7 @@ mod tests {
         assert!(r.is_err());
         // The connection that held the watch is gone.
         assert!(!c.is_connected());
-        assert_eq!(c.watch_guard, None);
+        assert_eq!(*c.session.watch_guard(), None);
         drop(c);
         peer.finish();
     }

@@ -1,8 +1,9 @@
 //! A set-up async connection, and connecting with backoff.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
 use soquete_resp::Frame;
 
@@ -11,6 +12,7 @@ use crate::config::{Config, Protocol};
 use crate::error::{Error, Result};
 use crate::proto::handshake::Handshake;
 use crate::proto::inbox::Inbox;
+use crate::proto::reconnect::Reconnect;
 
 /// A connected, set-up async connection: the socket and what it received.
 pub(crate) struct Connection {
@@ -96,19 +98,37 @@ impl Connection {
     }
 }
 
-/// Connects with backoff: up to `reconnect_attempts` attempts (at least one).
-pub(crate) async fn connect_with_backoff(cfg: &Config) -> Result<Connection> {
-    let mut last = Error::Closed;
-    for attempt in 0..cfg.reconnect_attempts.max(1) {
-        let wait = crate::retry::backoff(attempt, cfg.backoff_min, cfg.backoff_max);
-        if !wait.is_zero() {
+/// Connects again after a lost connection: `open` makes each attempt, with
+/// the backoff and the number of attempts `cfg` sets (see [`Reconnect`]).
+pub(crate) async fn reconnect<C, F>(cfg: &Config, open: impl Fn() -> F) -> Result<C>
+where
+    F: Future<Output = Result<C>>,
+{
+    let mut round = Reconnect::new(cfg);
+    loop {
+        if let Some(wait) = round.next_wait()? {
             tokio::time::sleep(wait).await;
         }
-        match Connection::open(cfg).await {
-            Ok(c) => return Ok(c),
-            Err(e @ Error::Server(_)) => return Err(e),
-            Err(e) => last = e,
+        if let Some(c) = round.outcome(open().await)? {
+            return Ok(c);
         }
     }
-    Err(last)
+}
+
+/// Runs `io`, bounded by `wait` when there is one: past it, the request
+/// fails with a timeout.
+pub(crate) async fn within<T>(
+    wait: Option<Duration>,
+    io: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match wait {
+        Some(t) => match tokio::time::timeout(t, io).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no reply within the read timeout",
+            ))),
+        },
+        None => io.await,
+    }
 }

@@ -12,17 +12,18 @@
 //! its owner's `&mut self` calls: no driver task, no sharing, one request at a
 //! time.
 
-use std::io;
 use std::time::Duration;
 
 use soquete_resp::Frame;
 
-use super::connection::{connect_with_backoff, Connection};
+use super::connection::{reconnect, within, Connection};
 use crate::args::ToArgs;
 use crate::cmd::{write_array_header, ArgCounter, BulkWriter, Cmd};
 use crate::config::{Config, IntoConfig, Protocol};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
+use crate::proto::resend::Resend;
+use crate::proto::session::Session;
 use crate::value::FromValue;
 
 /// One async connection owned by one task: `WATCH` transactions, blocking
@@ -67,23 +68,17 @@ use crate::value::FromValue;
 /// ```
 pub struct AsyncConnection {
     cfg: Config,
-    conn: Option<Connection>,
+    /// The connection, its number, the transaction helper's watch guard.
+    pub(crate) session: Session<Connection>,
     protocol: Protocol,
     out: Vec<u8>,
-    /// Counts the connections opened (the current one's number).
-    pub(crate) conn_id: u64,
-    /// As [`Client::watch_guard`](crate::Client): while set, a request that
-    /// would go out on another connection than `id` fails.
-    pub(crate) watch_guard: Option<u64>,
-    /// Counts the atomic pipelines (`MULTI ... EXEC`) sent.
-    pub(crate) execs: u64,
 }
 
 impl std::fmt::Debug for AsyncConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncConnection")
             .field("addr", &self.cfg.addr)
-            .field("connected", &self.conn.is_some())
+            .field("connected", &self.is_connected())
             .field("protocol", &self.protocol)
             .finish()
     }
@@ -122,11 +117,8 @@ impl AsyncConnection {
         Ok(AsyncConnection {
             protocol: conn.protocol,
             cfg,
-            conn: Some(conn),
+            session: Session::new(conn),
             out: Vec::with_capacity(256),
-            conn_id: 1,
-            watch_guard: None,
-            execs: 0,
         })
     }
 
@@ -145,35 +137,25 @@ impl AsyncConnection {
     /// protocol error, a timeout or a cancelled request, and opened again by
     /// the next request).
     pub fn is_connected(&self) -> bool {
-        self.conn.is_some()
+        self.session.is_connected()
     }
 
     /// Closes the current connection and opens a new one now.
     pub async fn reconnect(&mut self) -> Result<()> {
-        self.conn = None;
+        self.session.disconnect();
         self.install(Connection::open(&self.cfg).await?);
         Ok(())
     }
 
     fn install(&mut self, c: Connection) {
         self.protocol = c.protocol;
-        self.conn = Some(c);
-        self.conn_id += 1;
-    }
-
-    /// Drops the connection (the transaction helper's way out when `UNWATCH`
-    /// cannot be sent).
-    pub(crate) fn disconnect(&mut self) {
-        self.conn = None;
+        self.session.install(c);
     }
 
     async fn ensure_connected(&mut self) -> Result<()> {
-        if self.conn.is_none() {
-            if self.cfg.reconnect_attempts == 0 {
-                return Err(Error::Closed);
-            }
-            let c = connect_with_backoff(&self.cfg).await?;
-            self.install(c);
+        if !self.session.is_connected() {
+            let conn = reconnect(&self.cfg, || Connection::open(&self.cfg)).await?;
+            self.install(conn);
         }
         Ok(())
     }
@@ -189,48 +171,21 @@ impl AsyncConnection {
         many: Option<usize>,
         wait: Option<Duration>,
     ) -> Result<Got> {
-        let mut resent = false;
+        let mut resend = Resend::new(self.cfg.reconnect_attempts > 0);
         loop {
             self.ensure_connected().await?;
-            if self.watch_guard.is_some_and(|id| id != self.conn_id) {
-                return Err(Error::ConnectionLost);
-            }
-            self.out.clear();
-            write(&mut self.out);
+            self.session.encode(&mut self.out, &write)?;
             // The connection is held by this future while the request runs:
             // if the future is dropped, so is the connection, which can then
             // never deliver a stale reply to the next request.
-            let mut conn = self.conn.take().expect("connected above");
-            let io = exchange(&mut conn, &self.out, many);
-            let r = match wait {
-                Some(t) => match tokio::time::timeout(t, io).await {
-                    Ok(r) => r,
-                    Err(_) => Err(Error::Io(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "no reply within the read timeout",
-                    ))),
-                },
-                None => io.await,
-            };
-            match r {
+            let mut conn = self.session.take().expect("connected above");
+            match within(wait, exchange(&mut conn, &self.out, many)).await {
                 Ok(v) => {
-                    self.conn = Some(conn);
+                    self.session.put_back(conn);
                     return Ok(v);
                 }
-                Err(e) => {
-                    // Out of step or broken: the connection stays dropped.
-                    if e.is_timeout() || matches!(e, Error::Protocol(_)) {
-                        return Err(e);
-                    }
-                    if !resent && self.cfg.reconnect_attempts > 0 && safe() {
-                        resent = true;
-                        continue;
-                    }
-                    return Err(match e {
-                        Error::Io(_) => Error::ConnectionLost,
-                        e => e,
-                    });
-                }
+                // Out of step or broken: the connection stays dropped.
+                Err(e) => resend.after_failure(e, &safe)?,
             }
         }
     }
@@ -263,7 +218,7 @@ impl AsyncConnection {
     /// errors included.
     pub(crate) async fn req_pipeline(&mut self, p: &Pipeline) -> Result<Vec<Frame>> {
         if p.is_atomic() {
-            self.execs += 1;
+            self.session.count_exec();
         }
         let wait = self.cfg.read_timeout;
         match self
@@ -296,7 +251,7 @@ impl AsyncConnection {
                     write_array_header(out, argc);
                     args.write_args(&mut BulkWriter { out, count: 0 });
                 },
-                || crate::retry::is_safe_to_resend(n.name()),
+                || crate::proto::resend::is_safe_to_resend(n.name()),
                 wait,
             )
             .await?;

@@ -21,7 +21,6 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -29,7 +28,7 @@ use std::task::{Context, Poll, Waker};
 use soquete_resp::Frame;
 use tokio::sync::{oneshot, Semaphore};
 
-use super::connection::{connect_with_backoff, Connection};
+use super::connection::{reconnect, within, Connection};
 use super::dedicated::AsyncConnection;
 use crate::args::ToArgs;
 use crate::cmd::{write_array_header, ArgCounter, BulkWriter, Cmd};
@@ -37,6 +36,7 @@ use crate::config::{Config, IntoConfig, Protocol};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 use crate::proto::multiplexing::refuse_on_multiplexed;
+use crate::proto::resend::Resend;
 use crate::value::FromValue;
 
 // ---------------------------------------------------------------- shared state
@@ -293,11 +293,7 @@ async fn run(shared: Arc<Shared>, first: Connection) {
                     shared.fail_queued(&Error::Closed);
                     return;
                 }
-                if shared.cfg.reconnect_attempts == 0 {
-                    shared.fail_queued(&Error::Closed);
-                    continue;
-                }
-                match connect_with_backoff(&shared.cfg).await {
+                match reconnect(&shared.cfg, || Connection::open(&shared.cfg)).await {
                     Ok(c) => c,
                     Err(e) => {
                         shared.fail_queued(&e);
@@ -451,19 +447,10 @@ impl MultiplexedClient {
 
     /// Waits for the reply with the configured timeout.
     async fn wait<T>(&self, rx: oneshot::Receiver<Result<T>>) -> Result<T> {
-        let r = match self.shared().cfg.read_timeout {
-            Some(t) => match tokio::time::timeout(t, rx).await {
-                Ok(r) => r,
-                Err(_) => {
-                    return Err(Error::Io(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "no reply within the read timeout",
-                    )))
-                }
-            },
-            None => rx.await,
-        };
-        r.unwrap_or(Err(Error::Closed))
+        within(self.shared().cfg.read_timeout, async {
+            rx.await.unwrap_or(Err(Error::Closed))
+        })
+        .await
     }
 
     async fn acquire(&self) -> Result<()> {
@@ -476,20 +463,24 @@ impl MultiplexedClient {
         Ok(())
     }
 
-    /// Sends one request encoded by `encode` (called again for a resend).
-    /// `safe` is asked only after the connection was lost.
-    async fn request_one(
+    /// Sends one request encoded by `encode` (called again for a resend),
+    /// its replies going to the slot `slot` makes. A request lost in flight
+    /// is sent again once if [`Resend`] allows (`safe` is asked only then).
+    /// (The driver fails a resend with [`Error::Closed`] when reconnecting is
+    /// off.)
+    async fn request<T>(
         &self,
         encode: impl Fn(&mut Vec<u8>),
         safe: impl Fn() -> bool,
-    ) -> Result<Frame> {
-        let mut resent = false;
+        slot: impl Fn(oneshot::Sender<Result<T>>) -> Slot,
+    ) -> Result<T> {
+        let mut resend = Resend::new(true);
         loop {
             self.acquire().await?;
             let (tx, rx) = oneshot::channel();
-            self.shared().submit(&encode, Slot::One(tx))?;
+            self.shared().submit(&encode, slot(tx))?;
             match self.wait(rx).await {
-                Err(Error::ConnectionLost) if !resent && safe() => resent = true,
+                Err(Error::ConnectionLost) => resend.after_failure(Error::ConnectionLost, &safe)?,
                 r => return r,
             }
         }
@@ -511,12 +502,13 @@ impl MultiplexedClient {
         }
         let argc = n.count;
         let f = self
-            .request_one(
+            .request(
                 |out| {
                     write_array_header(out, argc);
                     args.write_args(&mut BulkWriter { out, count: 0 });
                 },
-                || crate::retry::is_safe_to_resend(n.name()),
+                || crate::proto::resend::is_safe_to_resend(n.name()),
+                Slot::One,
             )
             .await?;
         T::from_value(f)
@@ -528,7 +520,11 @@ impl MultiplexedClient {
             return Err(e);
         }
         let f = self
-            .request_one(|out| cmd.write_packed(out), || cmd.is_safe_to_resend())
+            .request(
+                |out| cmd.write_packed(out),
+                || cmd.is_safe_to_resend(),
+                Slot::One,
+            )
             .await?;
         Frame::from_value(f)
     }
@@ -543,21 +539,16 @@ impl MultiplexedClient {
             }
         }
         let want = p.reply_count();
-        let mut resent = false;
-        loop {
-            self.acquire().await?;
-            let (tx, rx) = oneshot::channel();
-            let slot = Slot::Many {
+        self.request(
+            |out| p.write_packed(out),
+            || p.is_safe_to_resend(),
+            |tx| Slot::Many {
                 want,
                 got: Vec::with_capacity(want),
                 tx,
-            };
-            self.shared().submit(|out| p.write_packed(out), slot)?;
-            match self.wait(rx).await {
-                Err(Error::ConnectionLost) if !resent && p.is_safe_to_resend() => resent = true,
-                r => return r,
-            }
-        }
+            },
+        )
+        .await
     }
 }
 

@@ -5,7 +5,7 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use super::connection::Connection;
+use super::connection::{reconnect, Connection};
 use crate::args::ToArgs;
 use crate::cmd::Cmd;
 use crate::config::{Config, IntoConfig};
@@ -51,42 +51,33 @@ impl std::fmt::Debug for AsyncSubscriber {
     }
 }
 
+/// Connects again (with backoff) and subscribes again to everything in
+/// `subs`; returns the connection and the messages that arrived meanwhile.
 async fn restore(cfg: Config, subs: Subscriptions) -> Result<(Connection, Vec<Message>)> {
-    let mut last = Error::Closed;
-    for attempt in 0..cfg.reconnect_attempts {
-        let wait = crate::retry::backoff(attempt, cfg.backoff_min, cfg.backoff_max);
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        let r = async {
-            let mut conn = Connection::open(&cfg).await?;
-            let mut out = Vec::new();
-            let mut want = 0;
-            for (_, c, n) in subs.restore_cmds() {
-                c.write_packed(&mut out);
-                want += n;
-            }
-            conn.write_all(&out).await?;
-            let mut msgs = Vec::new();
-            let mut got = 0;
-            while got < want {
-                match parse_event(conn.read_frame().await?)? {
-                    Event::Confirm(_, true, _) => got += 1,
-                    Event::Message(m) => msgs.push(m),
-                    Event::Error(e) => return Err(e),
-                    _ => {}
-                }
-            }
-            Ok((conn, msgs))
-        }
-        .await;
-        match r {
-            Ok(v) => return Ok(v),
-            Err(e @ Error::Server(_)) => return Err(e),
-            Err(e) => last = e,
+    reconnect(&cfg, || resubscribe(&cfg, &subs)).await
+}
+
+/// One attempt of [`restore`].
+async fn resubscribe(cfg: &Config, subs: &Subscriptions) -> Result<(Connection, Vec<Message>)> {
+    let mut conn = Connection::open(cfg).await?;
+    let mut out = Vec::new();
+    let mut want = 0;
+    for (_, c, n) in subs.restore_cmds() {
+        c.write_packed(&mut out);
+        want += n;
+    }
+    conn.write_all(&out).await?;
+    let mut msgs = Vec::new();
+    let mut got = 0;
+    while got < want {
+        match parse_event(conn.read_frame().await?)? {
+            Event::Confirm(_, true, _) => got += 1,
+            Event::Message(m) => msgs.push(m),
+            Event::Error(e) => return Err(e),
+            _ => {}
         }
     }
-    Err(last)
+    Ok((conn, msgs))
 }
 
 impl AsyncSubscriber {

@@ -2,25 +2,19 @@
 
 use std::ops::AsyncFnMut;
 
+use super::connection::Connection;
 use super::dedicated::AsyncConnection;
 use crate::args::ToArgs;
 use crate::cmd::Cmd;
 use crate::error::Result;
 use crate::pipeline::Pipeline;
+use crate::proto::session::Session;
 use crate::tx::{Attempt, Next, TxPolicy, TxRetry, WatchScope, Watching};
 
 impl Watching for AsyncConnection {
-    fn guard(&mut self) -> &mut Option<u64> {
-        &mut self.watch_guard
-    }
-    fn conn_id(&self) -> Option<u64> {
-        self.is_connected().then_some(self.conn_id)
-    }
-    fn execs(&self) -> u64 {
-        self.execs
-    }
-    fn disconnect(&mut self) {
-        AsyncConnection::disconnect(self)
+    type Conn = Connection;
+    fn session(&mut self) -> &mut Session<Connection> {
+        &mut self.session
     }
 }
 
@@ -79,12 +73,12 @@ impl AsyncConnection {
             if watched {
                 scope.0.req_command(&watch).await?;
             }
-            let state = Attempt::start(scope.0, watched);
+            let state = Attempt::start(scope.0.session(), watched);
             pipe.clear();
             pipe.atomic();
             let r = f(scope.0, &mut pipe).await;
-            if state.still_watching(scope.0) && scope.0.unwatch().await.is_err() {
-                scope.0.disconnect();
+            if state.still_watching(scope.0.session()) && scope.0.unwatch().await.is_err() {
+                scope.0.session().disconnect();
             }
             match Attempt::outcome(r, attempt, &mut policy)? {
                 (Next::Done(v), _) => return Ok(v),
@@ -151,9 +145,9 @@ mod tests {
             let early: u8 = c.transaction("k", async |_, _| Ok(Some(7))).await?;
             Result::<_>::Ok((v, early, c))
         });
-        let (v, early, c) = task.await.unwrap().unwrap();
+        let (v, early, mut c) = task.await.unwrap().unwrap();
         assert_eq!((v, early), (1, 7));
-        assert_eq!(c.watch_guard, None);
+        assert_eq!(*c.session.watch_guard(), None);
         drop(c);
         peer.finish_async().await;
     }
@@ -176,7 +170,7 @@ mod tests {
         assert!(r.is_err());
         drop(tx);
         assert!(!c.is_connected());
-        assert_eq!(c.watch_guard, None);
+        assert_eq!(*c.session.watch_guard(), None);
         drop(c);
         peer.finish_async().await;
     }
