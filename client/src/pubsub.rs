@@ -1,18 +1,10 @@
-//! Pub/sub: [`Message`], [`KeyspaceEvent`], and what a subscriber's
-//! connection receives.
-//!
-//! A subscriber owns its connection: once subscribed, a RESP2 connection can
-//! only (un)subscribe and ping. Over RESP3 the same messages arrive as push
-//! frames; both shapes are read the same way.
-
-use std::collections::HashSet;
+//! Pub/sub messages: [`Message`] and the [`KeyspaceEvent`] notifications.
+//! How a subscriber's connection is read is `proto::subscription`'s part.
 
 use bytes::Bytes;
 use soquete_resp::Frame;
 
-use crate::args::ToArgs;
-use crate::cmd::{ArgCounter, Cmd};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::value::FromValue;
 
 /// Which subscription a message came through.
@@ -166,205 +158,9 @@ fn channel(prefix: &[u8], db: i64, tail: &[u8]) -> Vec<u8> {
     v
 }
 
-/// The three subscription families.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Family {
-    Channel,
-    Pattern,
-    Shard,
-}
-
-impl Family {
-    pub(crate) fn subscribe(self) -> &'static str {
-        match self {
-            Family::Channel => "SUBSCRIBE",
-            Family::Pattern => "PSUBSCRIBE",
-            Family::Shard => "SSUBSCRIBE",
-        }
-    }
-    pub(crate) fn unsubscribe(self) -> &'static str {
-        match self {
-            Family::Channel => "UNSUBSCRIBE",
-            Family::Pattern => "PUNSUBSCRIBE",
-            Family::Shard => "SUNSUBSCRIBE",
-        }
-    }
-}
-
-/// What a pub/sub connection receives.
-#[derive(Debug)]
-pub(crate) enum Event {
-    Message(Message),
-    /// A (un)subscribe confirmation: family, subscribed or not, channel (None
-    /// for "unsubscribed from nothing").
-    Confirm(Family, bool, Option<Bytes>),
-    /// The answer to PING.
-    Pong,
-    /// An error reply (to a command sent while subscribed).
-    Error(Error),
-}
-
-fn bytes_of(f: Frame) -> Option<Bytes> {
-    match f {
-        Frame::Bulk(b) | Frame::Simple(b) => Some(b),
-        Frame::Verbatim { text, .. } => Some(text),
-        _ => None,
-    }
-}
-
-/// Reads one frame of a pub/sub connection.
-pub(crate) fn parse_event(f: Frame) -> Result<Event> {
-    let items = match f {
-        Frame::Array(v) | Frame::Push(v) => v,
-        Frame::Simple(s) if s.eq_ignore_ascii_case(b"PONG") => return Ok(Event::Pong),
-        Frame::Error(e) | Frame::BlobError(e) => {
-            return Ok(Event::Error(Error::Server(crate::ServerError::new(e))))
-        }
-        f => return Err(Error::conversion("a pub/sub message", &f)),
-    };
-    let desc = format!("array of {} elements", items.len());
-    let mut it = items.into_iter();
-    let kind = it.next().and_then(bytes_of).unwrap_or_default();
-    let kind = kind.to_ascii_lowercase();
-    let bad = || Error::conversion_msg("a pub/sub message", desc.clone());
-    let ev = match &kind[..] {
-        b"message" | b"smessage" => {
-            let channel = it.next().and_then(bytes_of).ok_or_else(bad)?;
-            let payload = it.next().and_then(bytes_of).ok_or_else(bad)?;
-            Event::Message(Message {
-                kind: if kind[0] == b's' {
-                    MessageKind::SMessage
-                } else {
-                    MessageKind::Message
-                },
-                channel,
-                pattern: None,
-                payload,
-            })
-        }
-        b"pmessage" => {
-            let pattern = it.next().and_then(bytes_of).ok_or_else(bad)?;
-            let channel = it.next().and_then(bytes_of).ok_or_else(bad)?;
-            let payload = it.next().and_then(bytes_of).ok_or_else(bad)?;
-            Event::Message(Message {
-                kind: MessageKind::PMessage,
-                channel,
-                pattern: Some(pattern),
-                payload,
-            })
-        }
-        b"subscribe" => Event::Confirm(Family::Channel, true, it.next().and_then(bytes_of)),
-        b"psubscribe" => Event::Confirm(Family::Pattern, true, it.next().and_then(bytes_of)),
-        b"ssubscribe" => Event::Confirm(Family::Shard, true, it.next().and_then(bytes_of)),
-        b"unsubscribe" => Event::Confirm(Family::Channel, false, it.next().and_then(bytes_of)),
-        b"punsubscribe" => Event::Confirm(Family::Pattern, false, it.next().and_then(bytes_of)),
-        b"sunsubscribe" => Event::Confirm(Family::Shard, false, it.next().and_then(bytes_of)),
-        b"pong" => Event::Pong,
-        _ => return Err(bad()),
-    };
-    Ok(ev)
-}
-
-/// The channels, patterns and shard channels a subscriber is subscribed to,
-/// so that it can subscribe again after reconnecting.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Subscriptions {
-    sets: [HashSet<Bytes>; 3],
-}
-
-impl Subscriptions {
-    fn idx(f: Family) -> usize {
-        match f {
-            Family::Channel => 0,
-            Family::Pattern => 1,
-            Family::Shard => 2,
-        }
-    }
-    pub(crate) fn apply(&mut self, f: Family, on: bool, name: Option<&Bytes>) {
-        if let Some(n) = name {
-            let s = &mut self.sets[Self::idx(f)];
-            if on {
-                s.insert(n.clone());
-            } else {
-                s.remove(n);
-            }
-        }
-    }
-    pub(crate) fn len(&self, f: Family) -> usize {
-        self.sets[Self::idx(f)].len()
-    }
-    /// The commands that restore every subscription.
-    pub(crate) fn restore_cmds(&self) -> Vec<(Family, Cmd, usize)> {
-        [Family::Channel, Family::Pattern, Family::Shard]
-            .into_iter()
-            .filter(|f| self.len(*f) > 0)
-            .map(|f| {
-                let names: Vec<&Bytes> = self.sets[Self::idx(f)].iter().collect();
-                (f, Cmd::from_args((f.subscribe(), &names)), names.len())
-            })
-            .collect()
-    }
-}
-
-/// How many confirmations a (un)subscribe command with these arguments gets.
-pub(crate) fn expected_confirmations<C: ToArgs>(
-    channels: &C,
-    subs: &Subscriptions,
-    f: Family,
-    on: bool,
-) -> usize {
-    let mut n = ArgCounter::default();
-    channels.write_args(&mut n);
-    if n.count == 0 && !on {
-        // Unsubscribe from all: one confirmation per subscription, or one
-        // (with a null channel) when there is none.
-        subs.len(f).max(1)
-    } else {
-        n.count
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(s: &str) -> Frame {
-        Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
-    }
-
-    #[test]
-    fn parses_resp2_and_resp3_messages() {
-        for wrap in [Frame::Array as fn(Vec<Frame>) -> Frame, Frame::Push] {
-            match parse_event(wrap(vec![b("message"), b("ch"), b("hi")])).unwrap() {
-                Event::Message(m) => {
-                    assert_eq!(
-                        (m.kind, &m.channel[..], &m.payload[..]),
-                        (MessageKind::Message, &b"ch"[..], &b"hi"[..])
-                    )
-                }
-                e => panic!("{e:?}"),
-            }
-            match parse_event(wrap(vec![b("pmessage"), b("c*"), b("ch"), b("x")])).unwrap() {
-                Event::Message(m) => assert_eq!(m.pattern.as_deref(), Some(&b"c*"[..])),
-                e => panic!("{e:?}"),
-            }
-            assert!(matches!(
-                parse_event(wrap(vec![b("ssubscribe"), b("s"), Frame::Integer(1)])).unwrap(),
-                Event::Confirm(Family::Shard, true, Some(_))
-            ));
-            assert!(matches!(
-                parse_event(wrap(vec![
-                    b("unsubscribe"),
-                    Frame::NullBulk,
-                    Frame::Integer(0)
-                ]))
-                .unwrap(),
-                Event::Confirm(Family::Channel, false, None)
-            ));
-        }
-        assert!(parse_event(Frame::Array(vec![b("message"), b("ch")])).is_err());
-        assert!(parse_event(Frame::Integer(3)).is_err());
-    }
 
     #[test]
     fn reads_keyspace_and_keyevent_channels_and_nothing_else() {
@@ -398,25 +194,5 @@ mod tests {
             KeyspaceEvent::keyevent_pattern(-1, b"exp*"),
             b"__keyevent@-1__:exp*"
         );
-    }
-
-    #[test]
-    fn counts_confirmations_to_wait_for() {
-        let mut subs = Subscriptions::default();
-        assert_eq!(
-            expected_confirmations(&("a", "b"), &subs, Family::Channel, true),
-            2
-        );
-        assert_eq!(
-            expected_confirmations(&(), &subs, Family::Channel, false),
-            1
-        );
-        subs.apply(Family::Channel, true, Some(&Bytes::from_static(b"a")));
-        subs.apply(Family::Channel, true, Some(&Bytes::from_static(b"b")));
-        assert_eq!(
-            expected_confirmations(&(), &subs, Family::Channel, false),
-            2
-        );
-        assert_eq!(subs.restore_cmds().len(), 1);
     }
 }

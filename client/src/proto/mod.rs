@@ -8,6 +8,7 @@
 //! * [`session`]: the connection a client owns, its number, the watch guard.
 //! * [`resend`]: whether a request whose connection failed is sent again.
 //! * [`reconnect`]: the connect attempts after a lost connection, with backoff.
+//! * [`subscription`]: what a subscriber sends and receives, its subscriptions.
 //! * [`multiplexing`]: the commands a shared connection refuses.
 
 pub(crate) mod handshake;
@@ -17,3 +18,4 @@ pub(crate) mod multiplexing;
 pub(crate) mod reconnect;
 pub(crate) mod resend;
 pub(crate) mod session;
+pub(crate) mod subscription;

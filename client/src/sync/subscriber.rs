@@ -1,17 +1,16 @@
 //! The blocking pub/sub [`Subscriber`].
 
-use std::collections::VecDeque;
 use std::time::Duration;
+
+use soquete_resp::Frame;
 
 use super::client::Client;
 use super::connection::{reconnect, Connection};
 use crate::args::ToArgs;
-use crate::cmd::Cmd;
 use crate::config::{Config, IntoConfig};
 use crate::error::{Error, Result};
-use crate::pubsub::{
-    expected_confirmations, parse_event, Event, Family, KeyspaceEvent, Message, Subscriptions,
-};
+use crate::proto::subscription::{Family, SubscriberState};
+use crate::pubsub::{KeyspaceEvent, Message};
 
 /// A blocking pub/sub subscriber.
 ///
@@ -36,8 +35,7 @@ use crate::pubsub::{
 pub struct Subscriber {
     cfg: Config,
     conn: Option<Connection>,
-    subs: Subscriptions,
-    pending: VecDeque<Message>,
+    state: SubscriberState,
     out: Vec<u8>,
 }
 
@@ -45,7 +43,7 @@ impl std::fmt::Debug for Subscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscriber")
             .field("addr", &self.cfg.addr)
-            .field("subscriptions", &self.subs)
+            .field("subscriptions", self.state.subscriptions())
             .finish()
     }
 }
@@ -62,8 +60,7 @@ impl Subscriber {
         Subscriber {
             cfg,
             conn: Some(conn),
-            subs: Subscriptions::default(),
-            pending: VecDeque::new(),
+            state: SubscriberState::default(),
             out: Vec::new(),
         }
     }
@@ -137,59 +134,40 @@ impl Subscriber {
 
     /// How many channels, patterns and shard channels are subscribed.
     pub fn subscription_count(&self) -> usize {
-        self.subs.len(Family::Channel)
-            + self.subs.len(Family::Pattern)
-            + self.subs.len(Family::Shard)
+        let subs = self.state.subscriptions();
+        subs.len(Family::Channel) + subs.len(Family::Pattern) + subs.len(Family::Shard)
     }
 
     fn control<C: ToArgs>(&mut self, f: Family, on: bool, names: C) -> Result<()> {
-        let want = expected_confirmations(&names, &self.subs, f, on);
-        let name = if on { f.subscribe() } else { f.unsubscribe() };
-        let cmd = Cmd::from_args((name, names));
         self.ensure_connected()?;
-        self.out.clear();
-        cmd.write_packed(&mut self.out);
+        self.state.request(f, on, names, &mut self.out);
         let conn = self.conn.as_mut().expect("connected");
         if let Err(e) = conn.write_all(&self.out) {
             self.conn = None;
             return Err(e);
         }
-        let mut got = 0;
-        while got < want {
-            match self.read_event()? {
-                Event::Confirm(ff, o, ch) => {
-                    self.subs.apply(ff, o, ch.as_ref());
-                    if ff == f && o == on {
-                        got += 1;
-                    }
-                }
-                Event::Message(m) => self.pending.push_back(m),
-                Event::Pong => {}
-                Event::Error(e) => return Err(e),
-            }
+        while self.state.awaiting() {
+            let frame = self.read_frame()?;
+            self.state.receive(frame)?;
         }
         Ok(())
     }
 
-    fn read_event(&mut self) -> Result<Event> {
+    fn read_frame(&mut self) -> Result<Frame> {
         let conn = self.conn.as_mut().ok_or(Error::ConnectionLost)?;
-        match conn.read_frame() {
-            Ok(f) => parse_event(f),
-            Err(e) => {
-                // A read timeout consumed nothing (partial input stays buffered):
-                // the connection is still good. Anything else breaks it.
-                if !e.is_timeout() {
-                    self.conn = None;
-                }
-                Err(e)
+        conn.read_frame().inspect_err(|e| {
+            // A read timeout consumed nothing (partial input stays buffered):
+            // the connection is still good. Anything else breaks it.
+            if !e.is_timeout() {
+                self.conn = None;
             }
-        }
+        })
     }
 
     fn ensure_connected(&mut self) -> Result<()> {
         if self.conn.is_none() {
-            let (cfg, subs, pending) = (&self.cfg, &self.subs, &mut self.pending);
-            self.conn = Some(reconnect(cfg, || restore(cfg, subs, pending))?);
+            let (cfg, state, out) = (&self.cfg, &mut self.state, &mut self.out);
+            self.conn = Some(reconnect(cfg, || restore(cfg, state, out))?);
         }
         Ok(())
     }
@@ -198,17 +176,13 @@ impl Subscriber {
     /// resubscribes first (an error is returned only when that fails).
     pub fn next_message(&mut self) -> Result<Message> {
         loop {
-            if let Some(m) = self.pending.pop_front() {
+            if let Some(m) = self.state.next_message() {
                 return Ok(m);
             }
             self.ensure_connected()?;
-            match self.read_event() {
-                Ok(Event::Message(m)) => return Ok(m),
-                Ok(Event::Confirm(f, on, ch)) => self.subs.apply(f, on, ch.as_ref()),
-                Ok(Event::Pong) => {}
-                Ok(Event::Error(e)) => return Err(e),
-                Err(e) if e.is_timeout() => return Err(e),
-                Err(e) if e.is_connection_error() => continue,
+            match self.read_frame() {
+                Ok(frame) => self.state.receive(frame)?,
+                Err(e) if e.is_connection_error() && !e.is_timeout() => continue,
                 Err(e) => return Err(e),
             }
         }
@@ -217,7 +191,7 @@ impl Subscriber {
     /// Like [`next_message`](Self::next_message), giving up after `timeout`
     /// with `Ok(None)`.
     pub fn next_message_timeout(&mut self, timeout: Duration) -> Result<Option<Message>> {
-        if let Some(m) = self.pending.pop_front() {
+        if let Some(m) = self.state.next_message() {
             return Ok(Some(m));
         }
         self.ensure_connected()?;
@@ -244,30 +218,14 @@ impl Subscriber {
     }
 }
 
-/// Opens a new connection and subscribes again to everything in `subs`;
-/// messages that arrive meanwhile go to `pending`.
-fn restore(
-    cfg: &Config,
-    subs: &Subscriptions,
-    pending: &mut VecDeque<Message>,
-) -> Result<Connection> {
+/// Opens a new connection and subscribes it again to everything `state`
+/// holds (messages that arrive meanwhile stay in `state`).
+fn restore(cfg: &Config, state: &mut SubscriberState, out: &mut Vec<u8>) -> Result<Connection> {
     let mut conn = Connection::open(cfg)?;
-    let cmds = subs.restore_cmds();
-    let mut out = Vec::new();
-    let mut want = 0;
-    for (_, c, n) in &cmds {
-        c.write_packed(&mut out);
-        want += n;
-    }
-    conn.write_all(&out)?;
-    let mut got = 0;
-    while got < want {
-        match parse_event(conn.read_frame()?)? {
-            Event::Confirm(_, true, _) => got += 1,
-            Event::Message(m) => pending.push_back(m),
-            Event::Error(e) => return Err(e),
-            _ => {}
-        }
+    state.resubscribe(out);
+    conn.write_all(out)?;
+    while state.awaiting() {
+        state.receive(conn.read_frame()?)?;
     }
     Ok(conn)
 }

@@ -7,14 +7,14 @@ use std::task::{ready, Context, Poll};
 
 use super::connection::{reconnect, Connection};
 use crate::args::ToArgs;
-use crate::cmd::Cmd;
 use crate::config::{Config, IntoConfig};
 use crate::error::{Error, Result};
-use crate::pubsub::{
-    expected_confirmations, parse_event, Event, Family, KeyspaceEvent, Message, Subscriptions,
-};
+use crate::proto::subscription::{Family, SubscriberState, Subscriptions};
+use crate::pubsub::{KeyspaceEvent, Message};
 
-type Restore = Pin<Box<dyn Future<Output = Result<(Connection, Vec<Message>)>> + Send>>;
+/// A connection being restored: connected again and resubscribed, with the
+/// messages that arrived meanwhile.
+type Restore = Pin<Box<dyn Future<Output = Result<(Connection, VecDeque<Message>)>> + Send>>;
 
 /// An async pub/sub subscriber: [`next_message`](Self::next_message), or use
 /// it as a [`Stream`](futures_core::Stream) of `Result<Message>`.
@@ -36,8 +36,8 @@ type Restore = Pin<Box<dyn Future<Output = Result<(Connection, Vec<Message>)>> +
 pub struct AsyncSubscriber {
     cfg: Config,
     conn: Option<Connection>,
-    subs: Subscriptions,
-    pending: VecDeque<Message>,
+    state: SubscriberState,
+    out: Vec<u8>,
     restoring: Option<Restore>,
     done: bool,
 }
@@ -46,38 +46,31 @@ impl std::fmt::Debug for AsyncSubscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncSubscriber")
             .field("addr", &self.cfg.addr)
-            .field("subscriptions", &self.subs)
+            .field("subscriptions", self.state.subscriptions())
             .finish()
     }
 }
 
 /// Connects again (with backoff) and subscribes again to everything in
 /// `subs`; returns the connection and the messages that arrived meanwhile.
-async fn restore(cfg: Config, subs: Subscriptions) -> Result<(Connection, Vec<Message>)> {
+async fn restore(cfg: Config, subs: Subscriptions) -> Result<(Connection, VecDeque<Message>)> {
     reconnect(&cfg, || resubscribe(&cfg, &subs)).await
 }
 
 /// One attempt of [`restore`].
-async fn resubscribe(cfg: &Config, subs: &Subscriptions) -> Result<(Connection, Vec<Message>)> {
+async fn resubscribe(
+    cfg: &Config,
+    subs: &Subscriptions,
+) -> Result<(Connection, VecDeque<Message>)> {
+    let mut state = SubscriberState::with(subs.clone());
     let mut conn = Connection::open(cfg).await?;
     let mut out = Vec::new();
-    let mut want = 0;
-    for (_, c, n) in subs.restore_cmds() {
-        c.write_packed(&mut out);
-        want += n;
-    }
+    state.resubscribe(&mut out);
     conn.write_all(&out).await?;
-    let mut msgs = Vec::new();
-    let mut got = 0;
-    while got < want {
-        match parse_event(conn.read_frame().await?)? {
-            Event::Confirm(_, true, _) => got += 1,
-            Event::Message(m) => msgs.push(m),
-            Event::Error(e) => return Err(e),
-            _ => {}
-        }
+    while state.awaiting() {
+        state.receive(conn.read_frame().await?)?;
     }
-    Ok((conn, msgs))
+    Ok((conn, state.into_messages()))
 }
 
 impl AsyncSubscriber {
@@ -88,8 +81,8 @@ impl AsyncSubscriber {
         Ok(AsyncSubscriber {
             cfg,
             conn: Some(conn),
-            subs: Subscriptions::default(),
-            pending: VecDeque::new(),
+            state: SubscriberState::default(),
+            out: Vec::new(),
             restoring: None,
             done: false,
         })
@@ -145,49 +138,43 @@ impl AsyncSubscriber {
         self.psubscribe(&p[..]).await
     }
 
+    /// A new restore of the connection and its subscriptions.
+    fn restore(&self) -> Restore {
+        Box::pin(restore(
+            self.cfg.clone(),
+            self.state.subscriptions().clone(),
+        ))
+    }
+
     async fn ensure_connected(&mut self) -> Result<()> {
         if self.conn.is_none() {
-            let fut = match self.restoring.take() {
-                Some(f) => f,
-                None => Box::pin(restore(self.cfg.clone(), self.subs.clone())),
+            let restore = match self.restoring.take() {
+                Some(r) => r,
+                None => self.restore(),
             };
-            let (conn, msgs) = fut.await?;
-            self.pending.extend(msgs);
+            let (conn, msgs) = restore.await?;
+            self.state.keep(msgs);
             self.conn = Some(conn);
         }
         Ok(())
     }
 
     async fn control<C: ToArgs>(&mut self, f: Family, on: bool, names: C) -> Result<()> {
-        let want = expected_confirmations(&names, &self.subs, f, on);
-        let name = if on { f.subscribe() } else { f.unsubscribe() };
-        let packed = Cmd::from_args((name, names)).to_packed();
         self.ensure_connected().await?;
+        self.state.request(f, on, names, &mut self.out);
         let conn = self.conn.as_mut().expect("connected");
-        if let Err(e) = conn.write_all(&packed).await {
+        if let Err(e) = conn.write_all(&self.out).await {
             self.conn = None;
             return Err(e);
         }
-        let mut got = 0;
-        while got < want {
+        while self.state.awaiting() {
             let conn = self.conn.as_mut().expect("connected");
-            let ev = match conn.read_frame().await {
-                Ok(fr) => parse_event(fr)?,
+            match conn.read_frame().await {
+                Ok(frame) => self.state.receive(frame)?,
                 Err(e) => {
                     self.conn = None;
                     return Err(e);
                 }
-            };
-            match ev {
-                Event::Confirm(ff, o, ch) => {
-                    self.subs.apply(ff, o, ch.as_ref());
-                    if ff == f && o == on {
-                        got += 1;
-                    }
-                }
-                Event::Message(m) => self.pending.push_back(m),
-                Event::Pong => {}
-                Event::Error(e) => return Err(e),
             }
         }
         Ok(())
@@ -203,22 +190,23 @@ impl AsyncSubscriber {
 
     fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
         loop {
-            if let Some(m) = self.pending.pop_front() {
+            if let Some(m) = self.state.next_message() {
                 return Poll::Ready(Some(Ok(m)));
             }
             if self.done {
                 return Poll::Ready(None);
             }
             if self.conn.is_none() {
-                let fut = self
-                    .restoring
-                    .get_or_insert_with(|| Box::pin(restore(self.cfg.clone(), self.subs.clone())));
-                let r = ready!(fut.as_mut().poll(cx));
+                if self.restoring.is_none() {
+                    self.restoring = Some(self.restore());
+                }
+                let restore = self.restoring.as_mut().expect("set above");
+                let r = ready!(restore.as_mut().poll(cx));
                 self.restoring = None;
                 match r {
                     Ok((conn, msgs)) => {
                         self.conn = Some(conn);
-                        self.pending.extend(msgs);
+                        self.state.keep(msgs);
                         continue;
                     }
                     Err(e) => {
@@ -229,12 +217,11 @@ impl AsyncSubscriber {
             }
             let conn = self.conn.as_mut().expect("connected");
             match ready!(conn.poll_frame(cx)) {
-                Ok(f) => match parse_event(f) {
-                    Ok(Event::Message(m)) => return Poll::Ready(Some(Ok(m))),
-                    Ok(Event::Confirm(f, on, ch)) => self.subs.apply(f, on, ch.as_ref()),
-                    Ok(Event::Pong) => {}
-                    Ok(Event::Error(e)) | Err(e) => return Poll::Ready(Some(Err(e))),
-                },
+                Ok(frame) => {
+                    if let Err(e) = self.state.receive(frame) {
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
                 Err(_) => self.conn = None,
             }
         }
