@@ -146,7 +146,6 @@
 //! * [`Cmd`], [`Pipeline`]: requests; `commands`: the typed helpers (one list, four front ends).
 //! * `waiting_pops`: `BLPOP` and family, and how long their replies may take.
 //! * `pubsub`: [`Message`], [`KeyspaceEvent`] and what a subscriber receives.
-//! * `tx`: the retry policies of the `WATCH`/`MULTI`/`EXEC` helpers.
 //! * `proto/`: the sans-I/O core both drivers share: the handshake, frames
 //!   in, the session and its watch guard, the resend and reconnect policies,
 //!   what a multiplexed connection refuses.
@@ -166,7 +165,6 @@ mod pipeline;
 mod proto;
 mod pubsub;
 mod sync;
-mod tx;
 mod value;
 mod waiting_pops;
 
@@ -183,10 +181,10 @@ pub use config::{Addr, Config, IntoConfig, Protocol};
 pub use error::{ConversionError, Error, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
 pub use proto::resend::is_safe_to_resend;
+pub use proto::transaction::{TxPolicy, TxRetry};
 pub use pubsub::{KeyspaceEvent, KeyspaceKind, Message, MessageKind};
 pub use sync::transaction;
 pub use sync::{Client, Messages, Subscriber};
-pub use tx::{TxPolicy, TxRetry};
 pub use value::{from_value, FromValue};
 pub use waiting_pops::Direction;
 

@@ -9,6 +9,7 @@
 //! * [`resend`]: whether a request whose connection failed is sent again.
 //! * [`reconnect`]: the connect attempts after a lost connection, with backoff.
 //! * [`subscription`]: what a subscriber sends and receives, its subscriptions.
+//! * [`transaction`]: the `WATCH`/`MULTI`/`EXEC` helper's attempts and retry policies.
 //! * [`multiplexing`]: the commands a shared connection refuses.
 
 pub(crate) mod handshake;
@@ -19,3 +20,4 @@ pub(crate) mod reconnect;
 pub(crate) mod resend;
 pub(crate) mod session;
 pub(crate) mod subscription;
+pub(crate) mod transaction;

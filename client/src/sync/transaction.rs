@@ -3,11 +3,10 @@
 use super::client::Client;
 use super::connection::Connection;
 use crate::args::ToArgs;
-use crate::cmd::Cmd;
 use crate::error::Result;
 use crate::pipeline::Pipeline;
 use crate::proto::session::Session;
-use crate::tx::{Attempt, Next, TxPolicy, TxRetry, WatchScope, Watching};
+use crate::proto::transaction::{Next, Transaction, TxPolicy, TxRetry, WatchScope, Watching};
 
 impl Watching for Client {
     type Conn = Connection;
@@ -87,36 +86,27 @@ impl Client {
     /// })?;
     /// # Ok::<(), soquete_client::Error>(())
     /// ```
-    pub fn transaction_with<K, T, P, F>(&mut self, keys: K, mut policy: P, mut f: F) -> Result<T>
+    pub fn transaction_with<K, T, P, F>(&mut self, keys: K, policy: P, mut f: F) -> Result<T>
     where
         K: ToArgs,
         P: TxPolicy,
         F: FnMut(&mut Client, &mut Pipeline) -> Result<Option<T>>,
     {
-        let watch = Cmd::from_args(("WATCH", &keys));
-        let watched = watch.arg_count() > 1;
-        let mut pipe = Pipeline::new();
+        let mut tx = Transaction::new(keys, policy);
         let scope = WatchScope(self);
-        let mut attempt = 0u32;
         loop {
-            attempt = attempt.saturating_add(1);
-            if watched {
-                scope.0.req_command(&watch)?;
+            if let Some(watch) = tx.watch() {
+                scope.0.req_command(watch)?;
             }
-            let state = Attempt::start(scope.0.session(), watched);
-            pipe.clear();
-            pipe.atomic();
-            let r = f(scope.0, &mut pipe);
-            if state.still_watching(scope.0.session()) && scope.0.unwatch().is_err() {
-                scope.0.session().disconnect();
+            let pipe = tx.begin(&mut scope.0.session);
+            let r = f(scope.0, pipe);
+            if tx.unwatch_due(&mut scope.0.session) && scope.0.unwatch().is_err() {
+                scope.0.session.disconnect();
             }
-            match Attempt::outcome(r, attempt, &mut policy)? {
-                (Next::Done(v), _) => return Ok(v),
-                (Next::Retry, wait) => {
-                    if !wait.is_zero() {
-                        std::thread::sleep(wait);
-                    }
-                }
+            match tx.outcome(r)? {
+                Next::Done(v) => return Ok(v),
+                Next::RetryAfter(wait) => std::thread::sleep(wait),
+                Next::Retry => {}
             }
         }
     }

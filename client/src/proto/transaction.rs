@@ -1,6 +1,9 @@
 //! Optimistic transactions: `WATCH` keys, read them, queue writes in an
 //! atomic pipeline, `EXEC`; when a watched key changed in between, `EXEC`
-//! refuses (returns null) and the whole attempt runs again.
+//! refuses (returns null) and the whole attempt runs again. Here: the retry
+//! policies ([`TxPolicy`], [`TxRetry`]) and [`Transaction`], the state
+//! machine of the helper both drivers run (`sync::transaction`,
+//! `tokio::transaction`).
 //!
 //! [`Client::transaction`] (and the redis-rs-style free function
 //! [`transaction`]) for the blocking client, [`AsyncConnection::transaction`]
@@ -27,7 +30,10 @@
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
+use crate::args::ToArgs;
+use crate::cmd::Cmd;
 use crate::error::{Error, Result};
+use crate::pipeline::Pipeline;
 use crate::proto::session::Session;
 
 /// Decides whether a transaction helper tries again after an attempt lost to
@@ -139,10 +145,12 @@ fn jitter(cap: Duration) -> Duration {
     Duration::from_nanos(r % nanos.saturating_add(1))
 }
 
-/// What the helper does after one attempt of the closure.
-pub(crate) enum Next<T> {
-    Done(T),
-    Retry,
+/// A client the transaction helper runs on: `Client` or `AsyncConnection`.
+pub(crate) trait Watching {
+    /// The driver's connection type.
+    type Conn;
+    /// Its connection, the watch guard, the `EXEC` count.
+    fn session(&mut self) -> &mut Session<Self::Conn>;
 }
 
 /// Keeps a client's watch guard honest: when the helper is left without
@@ -159,38 +167,93 @@ impl<C: Watching> Drop for WatchScope<'_, C> {
     }
 }
 
-/// A client the transaction helper runs on: `Client` or `AsyncConnection`.
-pub(crate) trait Watching {
-    /// The driver's connection type.
-    type Conn;
-    /// Its connection, the watch guard, the `EXEC` count.
-    fn session(&mut self) -> &mut Session<Self::Conn>;
-}
-
-/// The state of one attempt, taken before the closure runs.
-pub(crate) struct Attempt {
+/// One run of the transaction helper, as a state machine: what to send
+/// before each attempt, the pipeline the closure fills, whether `UNWATCH` is
+/// due after it, and whether to try again.
+///
+/// ```text
+/// let mut tx = Transaction::new(keys, policy);
+/// loop {
+///     if let Some(watch) = tx.watch() {
+///         send(watch)?;
+///     }
+///     let pipe = tx.begin(session);
+///     let r = f(client, pipe);
+///     if tx.unwatch_due(session) && send(UNWATCH).is_err() {
+///         session.disconnect();
+///     }
+///     match tx.outcome(r)? {
+///         Next::Done(v) => return Ok(v),
+///         Next::RetryAfter(wait) => sleep(wait),
+///         Next::Retry => {}
+///     }
+/// }
+/// ```
+pub(crate) struct Transaction<P> {
+    /// `WATCH keys`.
+    watch: Cmd,
+    /// False when there are no keys: no `WATCH` is sent.
     watched: bool,
+    policy: P,
+    /// The current attempt, from 1.
+    attempt: u32,
+    /// The connection and `EXEC` count when the closure started.
     conn_id: Option<u64>,
     execs: u64,
+    /// The atomic pipeline handed to the closure, emptied for each attempt.
+    pipe: Pipeline,
 }
 
-impl Attempt {
-    pub(crate) fn start<C>(s: &mut Session<C>, watched: bool) -> Attempt {
-        let conn_id = s.conn_id();
-        if watched {
-            *s.watch_guard() = conn_id;
-        }
-        Attempt {
-            watched,
-            conn_id,
-            execs: s.execs(),
+/// What the helper does after an attempt.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Next<T> {
+    /// The closure is done: return its value.
+    Done(T),
+    /// `EXEC` was refused: run the next attempt now.
+    Retry,
+    /// `EXEC` was refused: run the next attempt after this wait.
+    RetryAfter(Duration),
+}
+
+impl<P: TxPolicy> Transaction<P> {
+    /// A transaction on `keys` (no `WATCH` when they write no argument),
+    /// retried as `policy` says.
+    pub(crate) fn new<K: ToArgs>(keys: K, policy: P) -> Transaction<P> {
+        let watch = Cmd::from_args(("WATCH", keys));
+        Transaction {
+            watched: watch.arg_count() > 1,
+            watch,
+            policy,
+            attempt: 0,
+            conn_id: None,
+            execs: 0,
+            pipe: Pipeline::new(),
         }
     }
 
-    /// Clears the guard; true when the connection still holds this attempt's
-    /// `WATCH` (the closure did not send `EXEC` and the connection is the
-    /// same), so that `UNWATCH` is due.
-    pub(crate) fn still_watching<C>(&self, s: &mut Session<C>) -> bool {
+    /// Starts the next attempt: the `WATCH` to send first, if there are keys.
+    pub(crate) fn watch(&mut self) -> Option<&Cmd> {
+        self.attempt = self.attempt.saturating_add(1);
+        self.watched.then_some(&self.watch)
+    }
+
+    /// Once `WATCH` is answered: arms the watch guard on the session's
+    /// connection, and hands out the empty atomic pipeline the closure fills.
+    pub(crate) fn begin<C>(&mut self, s: &mut Session<C>) -> &mut Pipeline {
+        self.conn_id = s.conn_id();
+        self.execs = s.execs();
+        if self.watched {
+            *s.watch_guard() = self.conn_id;
+        }
+        self.pipe.clear();
+        self.pipe.atomic();
+        &mut self.pipe
+    }
+
+    /// Once the closure returned: clears the watch guard, and says whether
+    /// the connection still holds this attempt's `WATCH` (no `EXEC` was sent
+    /// and the connection is the same), so that `UNWATCH` is due.
+    pub(crate) fn unwatch_due<C>(&self, s: &mut Session<C>) -> bool {
         let guarded = s.watch_guard().take().is_some();
         guarded
             && self.watched
@@ -199,17 +262,18 @@ impl Attempt {
             && s.conn_id() == self.conn_id
     }
 
-    /// What the closure's result means.
-    pub(crate) fn outcome<T, P: TxPolicy>(
-        r: Result<Option<T>>,
-        attempt: u32,
-        policy: &mut P,
-    ) -> Result<(Next<T>, Duration)> {
+    /// What the closure's result means: `Ok(Some(v))` is done, `Ok(None)` (a
+    /// refused `EXEC`) is another attempt if the policy allows, else
+    /// [`Error::WatchConflict`]; an error is returned as it is.
+    pub(crate) fn outcome<T>(&mut self, r: Result<Option<T>>) -> Result<Next<T>> {
         match r? {
-            Some(v) => Ok((Next::Done(v), Duration::ZERO)),
-            None => match policy.retry_after(attempt) {
-                Some(wait) => Ok((Next::Retry, wait)),
-                None => Err(Error::WatchConflict { attempts: attempt }),
+            Some(v) => Ok(Next::Done(v)),
+            None => match self.policy.retry_after(self.attempt) {
+                Some(wait) if wait.is_zero() => Ok(Next::Retry),
+                Some(wait) => Ok(Next::RetryAfter(wait)),
+                None => Err(Error::WatchConflict {
+                    attempts: self.attempt,
+                }),
             },
         }
     }
@@ -244,5 +308,91 @@ mod tests {
         assert!(waits.iter().all(|w| *w <= cap));
         assert!(waits.iter().any(|w| *w != waits[0]), "{waits:?}");
         assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
+    }
+
+    fn refused() -> Result<Option<()>> {
+        Ok(None)
+    }
+
+    #[test]
+    fn each_attempt_watches_again_and_no_keys_watch_nothing() {
+        let mut tx = Transaction::new(("a", "b"), TxRetry::default());
+        assert_eq!(
+            tx.watch().map(Cmd::to_packed),
+            Some(crate::fake::req(&["WATCH", "a", "b"]))
+        );
+        assert_eq!(tx.outcome(refused()).unwrap(), Next::Retry);
+        assert!(tx.watch().is_some());
+        let mut none = Transaction::new((), TxRetry::default());
+        assert!(none.watch().is_none());
+    }
+
+    #[test]
+    fn the_pipeline_is_atomic_and_empty_for_every_attempt() {
+        let mut s = Session::new(());
+        let mut tx = Transaction::new("k", TxRetry::default());
+        tx.watch();
+        tx.begin(&mut s).incr("k");
+        tx.unwatch_due(&mut s);
+        tx.watch();
+        let pipe = tx.begin(&mut s);
+        assert!(pipe.is_atomic() && pipe.is_empty());
+    }
+
+    #[test]
+    fn unwatch_is_due_unless_exec_was_sent_or_the_connection_changed() {
+        let mut s = Session::new(());
+        let mut tx = Transaction::new("k", TxRetry::default());
+        tx.watch();
+        tx.begin(&mut s);
+        assert_eq!(*s.watch_guard(), Some(1));
+        assert!(tx.unwatch_due(&mut s));
+        assert_eq!(*s.watch_guard(), None);
+        // EXEC went out: it unwatched everything.
+        tx.watch();
+        tx.begin(&mut s);
+        s.count_exec();
+        assert!(!tx.unwatch_due(&mut s));
+        // The connection was lost: the watch went with it.
+        tx.watch();
+        tx.begin(&mut s);
+        s.disconnect();
+        s.install(());
+        assert!(!tx.unwatch_due(&mut s));
+        // No keys: nothing to unwatch, no guard.
+        let mut none = Transaction::new((), TxRetry::default());
+        none.watch();
+        none.begin(&mut s);
+        assert_eq!(*s.watch_guard(), None);
+        assert!(!none.unwatch_due(&mut s));
+    }
+
+    #[test]
+    fn the_policy_decides_retries_and_gives_up_with_a_watch_conflict() {
+        let mut asked = Vec::new();
+        let policy = |attempt: u32| {
+            asked.push(attempt);
+            match attempt {
+                1 => Some(Duration::ZERO),
+                2 => Some(Duration::from_millis(3)),
+                _ => None,
+            }
+        };
+        let mut tx = Transaction::new("k", policy);
+        tx.watch();
+        assert_eq!(tx.outcome(refused()).unwrap(), Next::Retry);
+        tx.watch();
+        assert_eq!(
+            tx.outcome(refused()).unwrap(),
+            Next::RetryAfter(Duration::from_millis(3))
+        );
+        tx.watch();
+        let e = tx.outcome(refused()).unwrap_err();
+        assert!(matches!(e, Error::WatchConflict { attempts: 3 }), "{e}");
+        tx.watch();
+        assert_eq!(tx.outcome(Ok(Some(7))).unwrap(), Next::Done(7));
+        assert!(tx.outcome::<()>(Err(Error::Closed)).is_err());
+        drop(tx);
+        assert_eq!(asked, [1, 2, 3]);
     }
 }
