@@ -209,9 +209,10 @@ impl Cmd {
         self.query::<()>(client)
     }
 
-    /// Sends the command on a multiplexed client (`&MultiplexedClient`) or a
-    /// dedicated async connection (`&mut AsyncConnection`) and converts its
-    /// reply to `T`.
+    /// Sends the command on a multiplexed client (`&MultiplexedClient`), a
+    /// dedicated async connection (`&mut AsyncConnection`) or any other
+    /// [`AsyncTarget`](crate::AsyncTarget) (a pool's handle...) and converts
+    /// its reply to `T`.
     #[cfg(feature = "tokio")]
     pub async fn query_async<T: FromValue>(&self, client: impl crate::AsyncTarget) -> Result<T> {
         T::from_value(client.send_command(self).await?)

@@ -172,8 +172,16 @@ impl Pipeline {
         self.atomic = false;
     }
 
-    /// How many replies the server sends for this pipeline.
-    pub(crate) fn reply_count(&self) -> usize {
+    /// How many replies the server sends for this pipeline: one per
+    /// command, and two more for an atomic one (`MULTI`'s and `EXEC`'s).
+    ///
+    /// ```
+    /// let mut p = soquete_client::pipe();
+    /// p.incr("a").get("b");
+    /// assert_eq!(p.reply_count(), 2);
+    /// assert_eq!(p.atomic().reply_count(), 4);
+    /// ```
+    pub fn reply_count(&self) -> usize {
         self.cmds.len() + if self.atomic { 2 } else { 0 }
     }
 
@@ -274,7 +282,8 @@ impl Pipeline {
 
     /// Sends the batch on a multiplexed client (`&MultiplexedClient`: its
     /// commands go out together, never interleaved with other tasks'
-    /// commands) or on a dedicated async connection (`&mut AsyncConnection`).
+    /// commands), on a dedicated async connection (`&mut AsyncConnection`) or
+    /// on any other [`AsyncTarget`](crate::AsyncTarget).
     #[cfg(feature = "tokio")]
     pub async fn query_async<T: FromValue>(&self, client: impl crate::AsyncTarget) -> Result<T> {
         if self.cmds.is_empty() && !self.atomic {

@@ -169,3 +169,56 @@ async fn multiplexed_client_and_subscriber_over_a_unix_socket() {
     drop(s);
     let _ = std::fs::remove_file(&path);
 }
+
+/// A connection pool's handle, as bb8 or deadpool lend one: it passes every
+/// request on to the connection it holds.
+struct Pooled {
+    conn: soquete_client::AsyncConnection,
+    lent: u32,
+}
+
+impl soquete_client::AsyncTarget for &mut Pooled {
+    fn send_command(
+        self,
+        cmd: &soquete_client::Cmd,
+    ) -> impl std::future::Future<Output = Result<soquete_client::Frame>> + Send {
+        self.lent += 1;
+        self.conn.send_command(cmd)
+    }
+    fn send_pipeline(
+        self,
+        p: &soquete_client::Pipeline,
+    ) -> impl std::future::Future<Output = Result<Vec<soquete_client::Frame>>> + Send {
+        self.lent += 1;
+        self.conn.send_pipeline(p)
+    }
+}
+
+/// Code written once against the trait, for any connection.
+async fn incr_and_read<C>(con: &mut C, key: &str) -> Result<(i64, i64)>
+where
+    for<'a> &'a mut C: soquete_client::AsyncTarget,
+{
+    let n: i64 = cmd("INCR").arg(key).query_async(&mut *con).await?;
+    let (again, read): (i64, i64) = pipe().incr(key).get(key).query_async(con).await?;
+    assert_eq!(again, read);
+    Ok((n, read))
+}
+
+#[tokio::test]
+async fn code_generic_over_async_target_runs_on_every_client_and_a_pool_handle() {
+    let s = ServerProcess::redis();
+    let mut shared = MultiplexedClient::connect(url(&s)).await.unwrap();
+    let mut own = shared.dedicated_connection().await.unwrap();
+    let mut pooled = Pooled {
+        conn: shared.dedicated_connection().await.unwrap(),
+        lent: 0,
+    };
+    assert_eq!(incr_and_read(&mut shared, "g").await.unwrap(), (1, 2));
+    assert_eq!(incr_and_read(&mut own, "g").await.unwrap(), (3, 4));
+    assert_eq!(incr_and_read(&mut pooled, "g").await.unwrap(), (5, 6));
+    assert_eq!(pooled.lent, 2);
+    // Typed helpers stay on the clients; raw commands reach the pool's handle.
+    let v: i64 = cmd("GET").arg("g").query_async(&mut pooled).await.unwrap();
+    assert_eq!(v, 6);
+}
