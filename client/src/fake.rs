@@ -30,6 +30,20 @@ pub(crate) fn trickle(b: impl AsRef<[u8]>) -> Step {
     Step::Trickle(b.as_ref().to_vec())
 }
 
+/// One attempt of a transaction on key `k` as the server sees it: `WATCH k`
+/// (`+OK`), `GET k` answered `get`, then the atomic pipeline `wire` answered
+/// `+OK`, two `+QUEUED` and `exec` (`*-1` when the `EXEC` is refused).
+pub(crate) fn watch_get_exec(get: &str, wire: &[u8], exec: &str) -> Vec<Step> {
+    vec![
+        expect(req(&["WATCH", "k"])),
+        send("+OK\r\n"),
+        expect(req(&["GET", "k"])),
+        send(get),
+        expect(wire),
+        send(format!("+OK\r\n+QUEUED\r\n+QUEUED\r\n{exec}")),
+    ]
+}
+
 /// The RESP encoding of a command, as a client sends it.
 pub(crate) fn req(args: &[&str]) -> Vec<u8> {
     crate::Cmd::from_args(args).to_packed()

@@ -2,6 +2,9 @@
 //! client keeps across reconnects (which connection is current, the watch
 //! guard of a transaction, how many `EXEC`s it sent).
 
+use std::fmt;
+
+use crate::config::{Addr, Protocol};
 use crate::error::{Error, Result};
 
 /// The connection of a [`Client`](crate::Client) or an
@@ -115,6 +118,22 @@ impl<C> Session<C> {
     /// How many atomic pipelines were sent.
     pub(crate) fn execs(&self) -> u64 {
         self.execs
+    }
+
+    /// The `Debug` output of a client over this session, named `name`,
+    /// connecting to `addr`, speaking `protocol`.
+    pub(crate) fn fmt_client(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        name: &str,
+        addr: &Addr,
+        protocol: Protocol,
+    ) -> fmt::Result {
+        f.debug_struct(name)
+            .field("addr", addr)
+            .field("connected", &self.is_connected())
+            .field("protocol", &protocol)
+            .finish()
     }
 
     /// The watch guard: the connection a transaction's `WATCH` lives on.

@@ -219,6 +219,20 @@ impl SubscriberState {
         }
     }
 
+    /// The `Debug` output of a subscriber in this state, named `name`,
+    /// connecting to `addr`.
+    pub(crate) fn fmt_subscriber(
+        &self,
+        f: &mut std::fmt::Formatter<'_>,
+        name: &str,
+        addr: &crate::config::Addr,
+    ) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("addr", addr)
+            .field("subscriptions", &self.subs)
+            .finish()
+    }
+
     /// Its subscriptions.
     pub(crate) fn subscriptions(&self) -> &Subscriptions {
         &self.subs

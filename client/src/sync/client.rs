@@ -37,11 +37,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("addr", &self.cfg.addr)
-            .field("connected", &self.is_connected())
-            .field("protocol", &self.protocol())
-            .finish()
+        let protocol = self.protocol();
+        self.session
+            .fmt_client(f, "Client", &self.cfg.addr, protocol)
     }
 }
 

@@ -41,10 +41,7 @@ pub struct Subscriber {
 
 impl std::fmt::Debug for Subscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscriber")
-            .field("addr", &self.cfg.addr)
-            .field("subscriptions", self.state.subscriptions())
-            .finish()
+        self.state.fmt_subscriber(f, "Subscriber", &self.cfg.addr)
     }
 }
 

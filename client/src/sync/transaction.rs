@@ -134,7 +134,7 @@ where
 mod tests {
     use super::*;
     use crate::error::Error;
-    use crate::fake::{expect, req, send, FakePeer};
+    use crate::fake::{expect, req, send, watch_get_exec, FakePeer};
     use crate::pipe;
     use std::time::Duration;
 
@@ -149,21 +149,12 @@ mod tests {
     #[test]
     fn a_refused_exec_runs_the_attempt_again() {
         let wire = atomic_incr_wire();
-        let peer = FakePeer::start(vec![vec![
-            expect(req(&["WATCH", "k"])),
-            send("+OK\r\n"),
-            expect(req(&["GET", "k"])),
-            send("$1\r\n0\r\n"),
-            expect(&wire[..]),
-            send("+OK\r\n+QUEUED\r\n+QUEUED\r\n*-1\r\n"),
-            // EXEC unwatched everything: the next attempt watches again.
-            expect(req(&["WATCH", "k"])),
-            send("+OK\r\n"),
-            expect(req(&["GET", "k"])),
-            send("$1\r\n1\r\n"),
-            expect(&wire[..]),
-            send("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n$1\r\n2\r\n"),
-        ]]);
+        // EXEC unwatched everything: the next attempt watches again.
+        let peer = FakePeer::start(vec![[
+            watch_get_exec("$1\r\n0\r\n", &wire, "*-1\r\n"),
+            watch_get_exec("$1\r\n1\r\n", &wire, "*2\r\n+OK\r\n$1\r\n2\r\n"),
+        ]
+        .concat()]);
         let mut c = Client::connect(peer.url()).unwrap();
         let mut runs = 0;
         let (v,): (i64,) = c

@@ -76,11 +76,9 @@ pub struct AsyncConnection {
 
 impl std::fmt::Debug for AsyncConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncConnection")
-            .field("addr", &self.cfg.addr)
-            .field("connected", &self.is_connected())
-            .field("protocol", &self.protocol)
-            .finish()
+        let protocol = self.protocol;
+        self.session
+            .fmt_client(f, "AsyncConnection", &self.cfg.addr, protocol)
     }
 }
 

@@ -44,10 +44,8 @@ pub struct AsyncSubscriber {
 
 impl std::fmt::Debug for AsyncSubscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncSubscriber")
-            .field("addr", &self.cfg.addr)
-            .field("subscriptions", self.state.subscriptions())
-            .finish()
+        self.state
+            .fmt_subscriber(f, "AsyncSubscriber", &self.cfg.addr)
     }
 }
 

@@ -82,7 +82,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::fake::{expect, req, send, FakePeer};
+    use crate::fake::{expect, req, send, watch_get_exec, FakePeer};
     use crate::{pipe, ClientBuilder};
 
     fn quick(url: &str) -> ClientBuilder {
@@ -95,24 +95,17 @@ mod tests {
         p.atomic().set("k", 1).ignore().get("k");
         let mut wire = Vec::new();
         p.write_packed(&mut wire);
-        let peer = FakePeer::start(vec![vec![
-            expect(req(&["WATCH", "k"])),
-            send("+OK\r\n"),
-            expect(req(&["GET", "k"])),
-            send("$-1\r\n"),
-            expect(&wire[..]),
-            send("+OK\r\n+QUEUED\r\n+QUEUED\r\n*-1\r\n"),
-            expect(req(&["WATCH", "k"])),
-            send("+OK\r\n"),
-            expect(req(&["GET", "k"])),
-            send("$-1\r\n"),
-            expect(&wire[..]),
-            send("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n$1\r\n1\r\n"),
-            expect(req(&["WATCH", "k"])),
-            send("+OK\r\n"),
-            expect(req(&["UNWATCH"])),
-            send("+OK\r\n"),
-        ]]);
+        let peer = FakePeer::start(vec![[
+            watch_get_exec("$-1\r\n", &wire, "*-1\r\n"),
+            watch_get_exec("$-1\r\n", &wire, "*2\r\n+OK\r\n$1\r\n1\r\n"),
+            vec![
+                expect(req(&["WATCH", "k"])),
+                send("+OK\r\n"),
+                expect(req(&["UNWATCH"])),
+                send("+OK\r\n"),
+            ],
+        ]
+        .concat()]);
         let mut c = quick(&peer.url()).connect_async().await.unwrap();
         let key = String::from("k");
         let task = tokio::spawn(async move {
