@@ -141,17 +141,39 @@
 //!
 //! # Layout
 //!
-//! * [`config`](Config), [`ClientBuilder`]: URLs and settings.
-//! * [`args`](ToArgs): Rust values to arguments; [`value`](FromValue): replies to Rust values.
-//! * [`Cmd`], [`Pipeline`]: requests; `commands`: the typed helpers (one list, four front ends).
-//! * `waiting_pops`: `BLPOP` and family, and how long their replies may take.
-//! * `pubsub`: [`Message`], [`KeyspaceEvent`] and what a subscriber receives.
-//! * `proto/`: the sans-I/O core both drivers share: the handshake, frames
-//!   in, the session and its watch guard, the resend and reconnect policies,
-//!   what a multiplexed connection refuses.
-//! * `sync/`: the blocking driver: [`Client`], [`Subscriber`], transactions.
-//! * `tokio/` (feature `tokio`): the async driver: [`MultiplexedClient`],
-//!   [`AsyncConnection`], [`AsyncSubscriber`], [`AsyncTarget`], transactions.
+//! Requests and replies, shared by every client:
+//!
+//! * `config`, `builder`: URLs and settings ([`Config`], [`ClientBuilder`]).
+//! * `args` ([`ToArgs`]): Rust values to arguments; `value` ([`FromValue`]):
+//!   replies to Rust values; `error` ([`Error`]).
+//! * `cmd` ([`Cmd`]), `pipeline` ([`Pipeline`]): requests; `commands`: the
+//!   typed helpers (one list, four front ends); `waiting_pops`: `BLPOP` and
+//!   family, and how long their replies may take.
+//! * `pubsub`: [`Message`] and [`KeyspaceEvent`].
+//!
+//! `proto/`, the sans-I/O core: state machines that take decoded frames and
+//! give back bytes to write and decisions, unit-tested without sockets.
+//!
+//! * `inbox`: received bytes, decoded into frames and replies.
+//! * `handshake`: `HELLO`/`AUTH`/`CLIENT SETNAME`/`SELECT` on a new connection.
+//! * `session`: the connection a client owns, its number, the watch guard.
+//! * `resend`: whether a request whose connection failed goes out again
+//!   ([`is_safe_to_resend`]); `reconnect`: the connect attempts, with backoff.
+//! * `subscription`: what a subscriber sends, receives and restores.
+//! * `transaction`: the `WATCH`/`MULTI`/`EXEC` helper's attempts, and
+//!   [`TxPolicy`], [`TxRetry`].
+//! * `multiplexing`: the commands a shared connection refuses.
+//!
+//! The drivers, thin loops that move bytes between sockets and the core:
+//!
+//! * `sync/`: `stream` (TCP or Unix), `connection` (a set-up socket and its
+//!   inbox), `client` ([`Client`]), `subscriber` ([`Subscriber`]),
+//!   `transaction` ([`Client::transaction`]).
+//! * `tokio/` (feature `tokio`): `stream`, `connection`, `multiplexed`
+//!   ([`MultiplexedClient`] and its driver task), `dedicated`
+//!   ([`AsyncConnection`]), `subscriber` ([`AsyncSubscriber`]),
+//!   `transaction` ([`AsyncConnection::transaction`]), `target`
+//!   ([`AsyncTarget`]).
 
 #![warn(missing_docs)]
 
