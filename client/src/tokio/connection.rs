@@ -116,19 +116,23 @@ where
 }
 
 /// Runs `io`, bounded by `wait` when there is one: past it, the request
-/// fails with a timeout.
+/// fails with [`reply_timed_out`].
 pub(crate) async fn within<T>(
     wait: Option<Duration>,
     io: impl Future<Output = Result<T>>,
 ) -> Result<T> {
     match wait {
-        Some(t) => match tokio::time::timeout(t, io).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::Io(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "no reply within the read timeout",
-            ))),
-        },
+        Some(t) => tokio::time::timeout(t, io)
+            .await
+            .map_err(|_| reply_timed_out())?,
         None => io.await,
     }
+}
+
+/// The error of a request whose reply did not come within the read timeout.
+pub(crate) fn reply_timed_out() -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::TimedOut,
+        "no reply within the read timeout",
+    ))
 }
