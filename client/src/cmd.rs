@@ -65,19 +65,55 @@ pub(crate) fn write_array_header(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// A sink that writes each argument as a bulk string into a byte buffer and
-/// counts them.
+/// A sink that writes each argument as a bulk string into a byte buffer.
 #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-pub(crate) struct BulkWriter<'a> {
-    pub(crate) out: &'a mut Vec<u8>,
-    pub(crate) count: usize,
+struct BulkWriter<'a> {
+    out: &'a mut Vec<u8>,
 }
 
 impl ArgSink for BulkWriter<'_> {
     #[inline]
     fn push_arg(&mut self, arg: &[u8]) {
         write_bulk(self.out, arg);
-        self.count += 1;
+    }
+}
+
+/// A command given as arguments (the name first) and encoded straight into
+/// the output buffer when it is sent, with no [`Cmd`] built in between: the
+/// async clients' `query`. The arguments are counted once, up front (the
+/// `*N` header needs the count, the resend policy the name).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) struct ArgsCommand<'a, A: ?Sized> {
+    args: &'a A,
+    counted: ArgCounter,
+}
+
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+impl<'a, A: ToArgs + ?Sized> ArgsCommand<'a, A> {
+    /// The command `args` writes.
+    #[inline]
+    pub(crate) fn new(args: &'a A) -> Self {
+        let mut counted = ArgCounter::default();
+        args.write_args(&mut counted);
+        ArgsCommand { args, counted }
+    }
+
+    /// Its name, upper-cased (empty past 24 bytes).
+    #[inline]
+    pub(crate) fn name(&self) -> &[u8] {
+        self.counted.name()
+    }
+
+    /// Appends the command as a RESP array of bulk strings.
+    #[inline]
+    pub(crate) fn write_packed(&self, out: &mut Vec<u8>) {
+        write_array_header(out, self.counted.count);
+        self.args.write_args(&mut BulkWriter { out });
+    }
+
+    /// True when resending it after a lost connection cannot change data.
+    pub(crate) fn is_safe_to_resend(&self) -> bool {
+        crate::proto::resend::is_safe_to_resend(self.name())
     }
 }
 

@@ -18,7 +18,7 @@ use soquete_resp::Frame;
 
 use super::connection::{reconnect, within, Connection};
 use crate::args::ToArgs;
-use crate::cmd::{write_array_header, ArgCounter, BulkWriter, Cmd};
+use crate::cmd::{ArgsCommand, Cmd};
 use crate::config::{Config, IntoConfig, Protocol};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
@@ -240,18 +240,9 @@ impl AsyncConnection {
         args: A,
         wait: Option<Duration>,
     ) -> Result<T> {
-        let mut n = ArgCounter::default();
-        args.write_args(&mut n);
-        let argc = n.count;
+        let c = ArgsCommand::new(&args);
         let f = self
-            .command_within(
-                |out| {
-                    write_array_header(out, argc);
-                    args.write_args(&mut BulkWriter { out, count: 0 });
-                },
-                || crate::proto::resend::is_safe_to_resend(n.name()),
-                wait,
-            )
+            .command_within(|out| c.write_packed(out), || c.is_safe_to_resend(), wait)
             .await?;
         T::from_value(f)
     }

@@ -31,7 +31,7 @@ use tokio::sync::{oneshot, Semaphore};
 use super::connection::{reconnect, reply_timed_out, Connection};
 use super::dedicated::AsyncConnection;
 use crate::args::ToArgs;
-use crate::cmd::{write_array_header, ArgCounter, BulkWriter, Cmd};
+use crate::cmd::{ArgsCommand, Cmd};
 use crate::config::{Config, IntoConfig, Protocol};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
@@ -500,19 +500,14 @@ impl MultiplexedClient {
     /// # }
     /// ```
     pub async fn query<A: ToArgs, T: FromValue>(&self, args: A) -> Result<T> {
-        let mut n = ArgCounter::default();
-        args.write_args(&mut n);
-        if let Some(e) = refuse_on_multiplexed(n.name()) {
+        let c = ArgsCommand::new(&args);
+        if let Some(e) = refuse_on_multiplexed(c.name()) {
             return Err(e);
         }
-        let argc = n.count;
         let f = self
             .request(
-                |out| {
-                    write_array_header(out, argc);
-                    args.write_args(&mut BulkWriter { out, count: 0 });
-                },
-                || crate::proto::resend::is_safe_to_resend(n.name()),
+                |out| c.write_packed(out),
+                || c.is_safe_to_resend(),
                 Slot::One,
             )
             .await?;
