@@ -3,10 +3,15 @@
 //! # Layout
 //!
 //! * [`server`] — shared state, listeners, start-up and shutdown.
-//! * [`net`] — the event loops (one mio `Poll` per thread) and connections:
-//!   read, decode, execute, write once per batch.
-//! * [`cmd`] — the command table ([`cmd::table`]), dispatch, and one file per
-//!   command group (`string`, `keys`, `connection`, `server`, `transaction`).
+//! * [`event_loop`] — the event loops (one mio `Poll` per thread), each
+//!   owning its sockets: accept, read, run, write once per batch;
+//!   [`inbox`] — the messages by which other threads reach a loop.
+//! * `connection` — a client connection without its socket (input, request
+//!   decoding, output and its limits, prefetching), shared by the event
+//!   loop and [`session`].
+//! * [`cmd`] — the command table ([`cmd::table`]), dispatch
+//!   ([`cmd::dispatch`]: resolve, policy, locking, call), and one file per
+//!   command group (`string`, `keys`, `connection`, `server`, ...).
 //! * [`db`] — the keyspace: databases of locked shards, expiry; [`dict`] is
 //!   the chained hash table inside each shard; [`value`] is what a key holds,
 //!   [`types`] the containers (hash, list, set, sorted set) it may be.
@@ -38,11 +43,13 @@ pub mod blocking;
 pub mod client;
 pub mod cmd;
 pub mod config;
+pub(crate) mod connection;
 pub mod db;
 pub mod dict;
 pub mod error;
+pub mod event_loop;
+pub mod inbox;
 pub mod log;
-pub mod net;
 pub mod notify;
 pub mod pubsub;
 pub mod reply;

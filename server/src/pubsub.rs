@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::net::LoopMsg;
+use crate::inbox::LoopMsg;
 use crate::server::Shared;
 use crate::util::glob::glob_match;
 

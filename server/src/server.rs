@@ -11,7 +11,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use crate::client::ClientMeta;
 use crate::config::Config;
 use crate::db::Keyspace;
-use crate::net::{self, LoopHandle, LoopMsg};
+use crate::event_loop;
+use crate::inbox::{LoopHandle, LoopMsg};
 use crate::{notice, warning};
 
 /// Wall-clock time in Unix milliseconds.
@@ -694,7 +695,7 @@ impl Server {
     }
 
     /// Runs until shutdown (SIGINT/SIGTERM when a signal pipe from
-    /// [`net::signal_pipe`] is given, SHUTDOWN, or
+    /// [`event_loop::signal_pipe`] is given, SHUTDOWN, or
     /// [`Shared::request_shutdown`]).
     pub fn run(self, signals: Option<std::os::unix::net::UnixStream>) -> io::Result<()> {
         let Server { shared, listeners } = self;
@@ -705,7 +706,7 @@ impl Server {
                 Listener::Tcp(_) => None,
             })
             .collect();
-        let result = net::run_loops(shared, listeners, signals);
+        let result = event_loop::run_loops(shared, listeners, signals);
         for p in paths {
             let _ = std::fs::remove_file(p);
         }
@@ -798,7 +799,7 @@ pub fn serve(mut config: Config, config_file: Option<PathBuf>) -> io::Result<()>
     let loops = config.loop_count();
     let pidfile = config.pidfile.clone();
     let server = Server::bind_with_file(config, config_file)?;
-    let signals = net::signal_pipe()?;
+    let signals = event_loop::signal_pipe()?;
     let port = server.shared.tcp_port.load(Ordering::Relaxed);
     notice!("Server initialized, {loops} event loop thread(s)");
     if port != 0 {

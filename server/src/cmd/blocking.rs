@@ -10,7 +10,7 @@ use crate::blocking::{Op, Waiter};
 use crate::client::Blocked;
 use crate::db::{hash_key, shard_of, Locked};
 use crate::error::{CmdError, CmdResult};
-use crate::net::LoopMsg;
+use crate::inbox::LoopMsg;
 use crate::notify::{self, GENERIC, LIST, ZSET};
 use crate::reply::Reply;
 use crate::server::Shared;

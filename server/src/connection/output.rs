@@ -87,6 +87,22 @@ impl Output {
         self.blocks.push_back(full);
     }
 
+    /// Takes everything pending at once, as one buffer (for a connection
+    /// without a socket).
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        let mut all = Vec::with_capacity(self.pending());
+        for (i, block) in self.blocks.drain(..).enumerate() {
+            let from = if i == 0 { self.block_pos } else { 0 };
+            all.extend_from_slice(&block[from..]);
+        }
+        all.extend_from_slice(&self.reply.buf[self.reply_pos..]);
+        self.block_pos = 0;
+        self.block_bytes = 0;
+        self.reply_pos = 0;
+        self.reply.buf.clear();
+        all
+    }
+
     /// Writes what is pending to `sock`; Ok(true) when all of it went out.
     pub(crate) fn write_to(
         &mut self,
