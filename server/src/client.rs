@@ -39,6 +39,10 @@ pub struct ClientMeta {
     pub output: [AtomicUsize; 3],
     /// Set by CLIENT KILL; the owning loop closes the connection.
     pub kill: AtomicBool,
+    /// Bytes of pub/sub messages published for this client on other
+    /// loops and not yet appended to its output: with the output pending,
+    /// what a publisher checks against the pub/sub output limit.
+    pub inflight: AtomicUsize,
     /// Which event loop owns the connection.
     pub loop_index: usize,
     /// Name (CLIENT SETNAME / HELLO SETNAME).
@@ -86,6 +90,7 @@ impl ClientMeta {
             qbuf: AtomicUsize::new(0),
             output: Default::default(),
             kill: AtomicBool::new(false),
+            inflight: AtomicUsize::new(0),
             loop_index,
             name: Mutex::new(Vec::new()),
             lib: Mutex::new((Vec::new(), Vec::new())),
@@ -104,6 +109,11 @@ impl ClientMeta {
         self.output[0].store(shape.0, Ordering::Relaxed);
         self.output[1].store(shape.1, Ordering::Relaxed);
         self.output[2].store(shape.2, Ordering::Relaxed);
+    }
+
+    /// Output bytes waiting for the socket as of the last write.
+    pub fn output_pending(&self) -> usize {
+        self.output[0].load(Ordering::Relaxed) + self.output[2].load(Ordering::Relaxed)
     }
 
     /// The client's name.

@@ -8,8 +8,10 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
+use crate::client::ClientMeta;
 use crate::inbox::LoopMsg;
 use crate::server::Shared;
 use crate::util::glob::glob_match;
@@ -111,6 +113,17 @@ impl Delivery {
         }
     }
 
+    /// What the message takes in a receiver's output, near enough: the
+    /// publisher adds it to the receiver's bytes in flight, its loop takes
+    /// the same amount off when it appends the message.
+    pub fn size(&self) -> usize {
+        const FRAMING: usize = 48;
+        self.payload.len()
+            + self.channel.len()
+            + self.pattern.as_ref().map_or(0, |p| p.len())
+            + FRAMING
+    }
+
     /// Writes the message as the receiver's protocol wants it.
     pub fn write_to(&self, out: &mut crate::reply::Reply) {
         out.push(if self.pattern.is_some() { 4 } else { 3 });
@@ -123,9 +136,9 @@ impl Delivery {
     }
 }
 
-type Subs = HashMap<Vec<u8>, Vec<(u64, usize)>, ahash::RandomState>;
+type Subs = HashMap<Vec<u8>, Vec<Arc<ClientMeta>>, ahash::RandomState>;
 
-/// Channel -> subscribers `(client id, loop index)`, per namespace.
+/// Channel -> subscribers, per namespace.
 #[derive(Default)]
 pub struct PubSub {
     channels: Mutex<Subs>,
@@ -148,18 +161,18 @@ impl PubSub {
 
     /// Registers a subscription (the caller tracks the client's own set, so
     /// this is only called for new ones).
-    pub fn subscribe(&self, space: Space, name: &[u8], client: u64, loop_index: usize) {
+    pub fn subscribe(&self, space: Space, name: &[u8], client: &Arc<ClientMeta>) {
         lock(self.map(space))
             .entry(name.to_vec())
             .or_default()
-            .push((client, loop_index));
+            .push(client.clone());
     }
 
     /// Removes a subscription.
     pub fn unsubscribe(&self, space: Space, name: &[u8], client: u64) {
         let mut m = lock(self.map(space));
         if let Some(v) = m.get_mut(name) {
-            v.retain(|(id, _)| *id != client);
+            v.retain(|m| m.id != client);
             if v.is_empty() {
                 m.remove(name);
             }
@@ -171,6 +184,13 @@ impl PubSub {
     /// publishing client itself, a RESP3 subscriber) are returned, so that
     /// the caller writes them before its own reply, as Redis does; the rest
     /// go to their loops through [`post`].
+    ///
+    /// A receiver whose pending output and messages in flight would pass
+    /// the pub/sub hard output limit gets no more: it is closed, as its own
+    /// loop would close it on appending the message, and still counted, as
+    /// Redis counts a client past its limit until it is freed. So a
+    /// subscriber that never reads costs about its limit however fast
+    /// others publish.
     pub fn publish(
         &self,
         shared: &Shared,
@@ -181,7 +201,7 @@ impl PubSub {
     ) -> (usize, Vec<Delivery>) {
         let channel: Arc<[u8]> = channel.into();
         let payload: Arc<[u8]> = payload.into();
-        let mut out: Vec<(usize, Delivery)> = Vec::new();
+        let mut out: Vec<(&Arc<ClientMeta>, Delivery)> = Vec::new();
         let kind = if space == Space::Shard {
             "smessage"
         } else {
@@ -192,12 +212,14 @@ impl PubSub {
         } else {
             &self.channels
         };
-        if let Some(subs) = lock(direct).get(&*channel) {
-            for &(client, l) in subs {
+        let direct = lock(direct);
+        let patterns = lock(&self.patterns);
+        if let Some(subs) = direct.get(&*channel) {
+            for meta in subs {
                 out.push((
-                    l,
+                    meta,
                     Delivery {
-                        client,
+                        client: meta.id,
                         kind,
                         pattern: None,
                         channel: channel.clone(),
@@ -207,16 +229,16 @@ impl PubSub {
             }
         }
         if space == Space::Channel {
-            for (pattern, subs) in lock(&self.patterns).iter() {
+            for (pattern, subs) in patterns.iter() {
                 if !glob_match(pattern, &channel, false) {
                     continue;
                 }
                 let pattern: Arc<[u8]> = pattern.as_slice().into();
-                for &(client, l) in subs {
+                for meta in subs {
                     out.push((
-                        l,
+                        meta,
                         Delivery {
-                            client,
+                            client: meta.id,
                             kind: "pmessage",
                             pattern: Some(pattern.clone()),
                             channel: channel.clone(),
@@ -227,13 +249,29 @@ impl PubSub {
             }
         }
         let n = out.len();
+        let hard = shared.hot.output_limits[1][0].load(Ordering::Relaxed) as usize;
         let mut mine = Vec::new();
-        for (l, d) in out {
+        for (meta, d) in out {
             if Some(d.client) == own {
                 mine.push(d);
-            } else {
-                post(shared, l, d);
+                continue;
             }
+            let size = d.size();
+            let queued = meta.output_pending() + meta.inflight.load(Ordering::Relaxed);
+            if hard > 0 && queued + size > hard {
+                if !meta.kill.swap(true, Ordering::Relaxed) {
+                    crate::warning!(
+                        "Client {} closed for overcoming of output buffer limits.",
+                        meta.addr
+                    );
+                    if let Some(loops) = shared.loops.get() {
+                        loops[meta.loop_index].send(LoopMsg::Kill(meta.id));
+                    }
+                }
+                continue;
+            }
+            meta.inflight.fetch_add(size, Ordering::Relaxed);
+            post(shared, meta.loop_index, d);
         }
         (n, mine)
     }

@@ -20,10 +20,9 @@ fn confirm(c: &mut Ctx<'_>, kind: &str, name: Option<&[u8]>, count: usize) {
 }
 
 fn subscribe_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space, kind: &str) -> CmdResult {
-    let (id, l) = (c.client.id(), c.client.meta.loop_index);
     for name in &a[1..] {
         if c.client.subs.set_mut(space).insert(name.to_vec()) {
-            c.shared.pubsub.subscribe(space, name, id, l);
+            c.shared.pubsub.subscribe(space, name, &c.client.meta);
         }
         let n = c.client.subs.count(space);
         confirm(c, kind, Some(name), n);

@@ -397,6 +397,10 @@ impl EventLoop {
             let Some(conn) = self.conns[i].as_mut() else {
                 continue;
             };
+            conn.client()
+                .meta
+                .inflight
+                .fetch_sub(d.size(), Ordering::Relaxed);
             if !d.still_subscribed(&conn.conn.client.subs) {
                 // Published before the client unsubscribed, delivered after
                 // its confirmation: Redis would never send it now.
