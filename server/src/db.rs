@@ -14,7 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::dict::{Dict, Node};
 use crate::value::Value;
@@ -40,11 +40,11 @@ pub enum KeyEvent {
     Expired,
 }
 
-/// The hash of a key, shared by shard selection and the shard's table.
-pub fn hash_key(key: &[u8]) -> u64 {
-    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
-    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
-}
+/// The most databases a config may ask for (bounds key extraction for MOVE
+/// and COPY before the database index is validated).
+pub const MAX_DATABASES: usize = i32::MAX as usize;
+
+pub use crate::util::hash::hash_key;
 
 /// The shard a hash belongs to.
 pub fn shard_of(hash: u64) -> usize {

@@ -5,7 +5,6 @@ use super::{Keys, Spec};
 use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
-use super::keys::reply_help;
 use super::Ctx;
 use crate::client::Close;
 use crate::error::{CmdError, CmdResult};
@@ -456,7 +455,7 @@ const CLIENT_HELP: &[&str] = &[
 
 /// CLIENT HELP
 pub fn client_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, CLIENT_HELP);
+    c.out.help(CLIENT_HELP);
     Ok(())
 }
 

@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{blocking, flags, lookup_index, lookup_sub_index, table, Ctx, Spec};
 use crate::client::Client;
-use crate::db::{hash_key, shard_of, ShardId};
+use crate::db::{shard_of, ShardId};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::server::{LoopStats, Shared};
+use crate::util::hash::hash_key;
 
 /// The reply to a protocol error: Redis's words, with the offending byte
 /// as sent (not re-encoded), CR/LF made harmless by the error writer.

@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::args::{self, is};
 use super::flags::*;
-use super::keys::parse_cursor;
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
@@ -295,22 +294,6 @@ pub fn hincrbyfloat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// The largest reply HRANDFIELD/SRANDMEMBER with a negative count may build:
-/// Redis streams any size (and can be killed for it); we refuse counts whose
-/// reply could not fit in memory anyway.
-pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 26;
-
-/// The count of HRANDFIELD/SRANDMEMBER: an integer in
-/// `-i64::MAX..=i64::MAX` (Redis negates it, so `i64::MIN` is refused).
-pub(crate) fn random_count(a: &[u8]) -> Result<i64, CmdError> {
-    match args::int(a)? {
-        i64::MIN => Err(CmdError::msg(
-            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        )),
-        n => Ok(n),
-    }
-}
-
 /// HRANDFIELD key [count [WITHVALUES]]
 pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if a.len() == 2 {
@@ -320,7 +303,7 @@ pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         return Ok(());
     }
-    let l = random_count(a[2])?;
+    let l = args::random_count(a[2])?;
     let withvalues = match a.len() {
         3 => false,
         4 if is(a[3], "WITHVALUES") => true,
@@ -350,7 +333,7 @@ pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if count == 0 {
         c.out.array(0);
     } else if l < 0 {
-        if count > MAX_RANDOM_REPLY {
+        if count > args::MAX_RANDOM_REPLY {
             return Err(CmdError::msg("ERR value is out of range"));
         }
         c.out.array(len_of(count as usize));
@@ -370,60 +353,14 @@ pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// The options of HSCAN/SSCAN/ZSCAN after the cursor.
-pub(crate) struct ScanOpts<'x> {
-    /// MATCH pattern (None for none or `*`).
-    pub pattern: Option<&'x [u8]>,
-    /// COUNT (default 10).
-    pub count: usize,
-}
-
-/// Parses `[MATCH pattern] [COUNT count]` from `a[from..]` as Redis's
-/// `scanGenericCommand` does for a key's scan.
-pub(crate) fn scan_opts<'x>(a: &[&'x [u8]], from: usize) -> Result<ScanOpts<'x>, CmdError> {
-    let mut o = ScanOpts {
-        pattern: None,
-        count: 10,
-    };
-    let mut j = from;
-    while j < a.len() {
-        if j + 1 >= a.len() {
-            return Err(CmdError::Syntax);
-        }
-        if is(a[j], "COUNT") {
-            let n = args::int(a[j + 1])?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            o.count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if is(a[j], "MATCH") {
-            o.pattern = Some(a[j + 1]).filter(|p| *p != b"*");
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        j += 2;
-    }
-    Ok(o)
-}
-
-/// Writes a SCAN-family reply: the cursor, then the elements.
-pub(crate) fn scan_reply(out: &mut crate::reply::Reply, cursor: u64, items: &[&[u8]]) {
-    out.array(2);
-    out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
-    out.array(items.len());
-    for i in items {
-        out.bulk(i);
-    }
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn hscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let cursor = parse_cursor(a[2])?;
+    let cursor = args::parse_cursor(a[2])?;
     let Some(h) = read(&mut c.ks, c.stats, a[1])? else {
-        scan_reply(c.out, 0, &[]);
+        c.out.scan(0, &[]);
         return Ok(());
     };
-    let o = scan_opts(a, 3)?;
+    let o = args::scan_opts(a, 3)?;
     let mut items: Vec<u8> = Vec::new();
     let mut n = 0;
     let next = h.scan(cursor, o.count, |f, v| {

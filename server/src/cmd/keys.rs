@@ -115,7 +115,7 @@ pub fn copy_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>
         j += 1;
     }
     out.push((db, a[1]));
-    if dst_db < crate::cmd::server::MAX_DATABASES {
+    if dst_db < crate::db::MAX_DATABASES {
         out.push((dst_db, a[2]));
     }
 }
@@ -165,7 +165,7 @@ pub fn copy(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 pub fn move_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
     out.push((db, a[1]));
     if let Some(n) = crate::util::num::parse_i64(a[2]) {
-        if n >= 0 && (n as usize) < crate::cmd::server::MAX_DATABASES {
+        if n >= 0 && (n as usize) < crate::db::MAX_DATABASES {
             out.push((n as usize, a[1]));
         }
     }
@@ -250,7 +250,7 @@ pub fn randomkey(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
             c.out.bulk(&key);
             return Ok(());
         }
-        let h = crate::db::hash_key(&key);
+        let h = crate::util::hash::hash_key(&key);
         s.remove(h, &key);
     }
     c.out.null();
@@ -282,41 +282,13 @@ pub fn keys(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor as Redis does (`strtoul`: an optional sign, digits,
-/// no leading space, no trailing bytes, no overflow; "-1" wraps).
-pub fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::msg("ERR invalid cursor");
-    let (neg, digits) = match a.first() {
-        Some(b'-') => (true, &a[1..]),
-        Some(b'+') => (false, &a[1..]),
-        _ => (false, a),
-    };
-    if a.first().is_some_and(|b| b.is_ascii_whitespace()) {
-        return Err(invalid());
-    }
-    let mut n: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(invalid());
-        }
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add((d - b'0') as u64))
-            .ok_or_else(invalid)?;
-    }
-    if digits.is_empty() && !a.is_empty() {
-        return Err(invalid());
-    }
-    Ok(if neg { n.wrapping_neg() } else { n })
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
 /// The cursor packs the shard (low 8 bits) and that shard's table cursor
 /// (the rest). Each shard is walked with Redis's reverse-binary cursor, so a
 /// full scan returns every key present throughout, however tables resize.
 pub fn scan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let cursor = parse_cursor(a[1])?;
+    let cursor = args::parse_cursor(a[1])?;
     let mut pattern: Option<&[u8]> = None;
     let mut count: i64 = 10;
     let mut type_filter: Option<&[u8]> = None;
@@ -602,17 +574,9 @@ const OBJECT_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-/// Writes help lines as Redis's `addReplyHelp` does (simple strings).
-pub fn reply_help(c: &mut Ctx<'_>, lines: &[&str]) {
-    c.out.array(lines.len());
-    for l in lines {
-        c.out.simple(l);
-    }
-}
-
 /// OBJECT HELP
 pub fn object_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, OBJECT_HELP);
+    c.out.help(OBJECT_HELP);
     Ok(())
 }
 
@@ -759,21 +723,3 @@ pub static COMMANDS: &[Spec] = &[
     Spec { name: "flushall", arity: -1, flags: WRITE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Remove all keys from all databases", complexity: "O(N) where N is the total number of keys in all databases", handler: flushall, subcommands: &[] },
     Spec { name: "object", arity: -2, flags: 0, keys: Keys::None, group: "generic", since: "2.2.3", summary: "A container for object introspection commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: OBJECT_SUBCOMMANDS },
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cursor;
-
-    #[test]
-    fn cursor_parses_like_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Ok(0));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
-        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
-        assert_eq!(parse_cursor(b"+7"), Ok(7));
-        assert_eq!(parse_cursor(b""), Ok(0));
-        assert!(parse_cursor(b"18446744073709551616").is_err());
-        assert!(parse_cursor(b" 1").is_err());
-        assert!(parse_cursor(b"1x").is_err());
-        assert!(parse_cursor(b"-").is_err());
-    }
-}

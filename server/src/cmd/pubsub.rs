@@ -2,7 +2,6 @@
 //! delivery are in [`crate::pubsub`].
 
 use super::flags::*;
-use super::keys::reply_help;
 use super::{Ctx, Keys, Spec};
 use crate::client::Client;
 use crate::error::CmdResult;
@@ -182,7 +181,7 @@ const PUBSUB_HELP: &[&str] = &[
 
 /// PUBSUB HELP
 pub fn pubsub_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, PUBSUB_HELP);
+    c.out.help(PUBSUB_HELP);
     Ok(())
 }
 

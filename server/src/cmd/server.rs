@@ -8,7 +8,6 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::args::{self, is};
-use super::keys::reply_help;
 use super::{flags, table, Ctx};
 use crate::client::Close;
 use crate::config::{Config, LogLevel};
@@ -18,10 +17,6 @@ use crate::server::unix_ms;
 use crate::util::glob::glob_match;
 use crate::util::proc;
 use crate::REDIS_VERSION;
-
-/// The most databases a config may ask for (bounds key extraction for MOVE
-/// and COPY before the database index is validated).
-pub const MAX_DATABASES: usize = i32::MAX as usize;
 
 fn human(bytes: u64) -> String {
     let b = bytes as f64;
@@ -533,7 +528,7 @@ const COMMAND_HELP: &[&str] = &[
 
 /// COMMAND HELP
 pub fn command_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, COMMAND_HELP);
+    c.out.help(COMMAND_HELP);
     Ok(())
 }
 
@@ -662,7 +657,7 @@ const CONFIG_HELP: &[&str] = &[
 
 /// CONFIG HELP
 pub fn config_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, CONFIG_HELP);
+    c.out.help(CONFIG_HELP);
     Ok(())
 }
 
@@ -747,7 +742,7 @@ pub fn debug(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     let sub = args::lower(a[1]);
     match (sub.as_str(), a.len()) {
-        ("help", 2) => reply_help(c, DEBUG_HELP),
+        ("help", 2) => c.out.help(DEBUG_HELP),
         ("sleep", 3) => {
             let secs = crate::util::num::parse_f64(a[2]).unwrap_or(0.0);
             if secs > 0.0 && secs.is_finite() {
@@ -851,7 +846,7 @@ const SLOWLOG_HELP: &[&str] = &[
 
 /// SLOWLOG HELP
 pub fn slowlog_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, SLOWLOG_HELP);
+    c.out.help(SLOWLOG_HELP);
     Ok(())
 }
 
@@ -887,7 +882,7 @@ const MEMORY_HELP: &[&str] = &[
 
 /// MEMORY HELP
 pub fn memory_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, MEMORY_HELP);
+    c.out.help(MEMORY_HELP);
     Ok(())
 }
 

@@ -11,8 +11,6 @@ use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
 use super::flags::*;
-use super::hash::{random_count, scan_opts, scan_reply, MAX_RANDOM_REPLY};
-use super::keys::parse_cursor;
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
@@ -285,7 +283,7 @@ pub fn srandmember(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 }
 
 fn srandmember_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let l = random_count(a[2])?;
+    let l = args::random_count(a[2])?;
     let Some(s) = read(&mut c.ks, c.stats, a[1])? else {
         c.out.array(0);
         return Ok(());
@@ -294,7 +292,7 @@ fn srandmember_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if count == 0 {
         c.out.array(0);
     } else if l < 0 {
-        if count > MAX_RANDOM_REPLY {
+        if count > args::MAX_RANDOM_REPLY {
             return Err(CmdError::msg("ERR value is out of range"));
         }
         c.out.array(count as usize);
@@ -535,12 +533,12 @@ pub fn sintercard(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn sscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let cursor = parse_cursor(a[2])?;
+    let cursor = args::parse_cursor(a[2])?;
     let Some(s) = read(&mut c.ks, c.stats, a[1])? else {
-        scan_reply(c.out, 0, &[]);
+        c.out.scan(0, &[]);
         return Ok(());
     };
-    let o = scan_opts(a, 3)?;
+    let o = args::scan_opts(a, 3)?;
     let mut items: Vec<Vec<u8>> = Vec::new();
     let next = s.scan(cursor, o.count, |m| {
         let bytes = m.to_vec();
@@ -549,7 +547,7 @@ pub fn sscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
     });
     let refs: Vec<&[u8]> = items.iter().map(|v| &v[..]).collect();
-    scan_reply(c.out, next, &refs);
+    c.out.scan(next, &refs);
     Ok(())
 }
 

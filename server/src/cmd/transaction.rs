@@ -52,7 +52,7 @@ pub fn unwatch(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 /// locking each key's shard on its own.
 pub fn unwatch_all(client: &mut crate::client::Client, shared: &crate::server::Shared) {
     for (db, key, _) in client.watched.drain(..) {
-        let hash = crate::db::hash_key(&key);
+        let hash = crate::util::hash::hash_key(&key);
         shared
             .keyspace
             .db(db)
@@ -125,7 +125,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     // The watched keys' shards are locked too, so checking them and running
     // the queue is one atomic step.
     for (db, key, _) in &watched {
-        let shard = crate::db::shard_of(crate::db::hash_key(key));
+        let shard = crate::db::shard_of(crate::util::hash::hash_key(key));
         plan.shards.push((*db as u32, shard as u32));
     }
     let (start_db, now) = (c.client.db, c.ks.now);

@@ -1403,7 +1403,7 @@ fn zrandmember_count(c: &mut Ctx<'_>, key: &[u8], l: i64, withscores: bool) -> C
 
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`
 pub fn zscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let cursor = super::keys::parse_cursor(a[2])?;
+    let cursor = args::parse_cursor(a[2])?;
     let Some(z) = read_zset!(c, a[1]) else {
         c.out.array(2);
         c.out.bulk(b"0");

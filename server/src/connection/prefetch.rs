@@ -115,7 +115,7 @@ fn note_key(keys: &mut Vec<(u64, usize, usize)>, input: &[u8], key: &[u8]) {
     } else {
         (0, 0)
     };
-    keys.push((crate::db::hash_key(key), span.0, span.1));
+    keys.push((crate::util::hash::hash_key(key), span.0, span.1));
 }
 
 /// [`recycle`] for `(db, key)` lists.
@@ -129,7 +129,8 @@ fn recycle_keys<'a, 'b>(mut v: Vec<(usize, &'a [u8])>) -> Vec<(usize, &'b [u8])>
 #[cfg(test)]
 mod tests {
     use super::{Prefetcher, PREFETCH_KEYS, PREFETCH_SCAN_MAX, PREFETCH_WINDOW};
-    use crate::db::{hash_key, Keyspace};
+    use crate::db::Keyspace;
+    use crate::util::hash::hash_key;
 
     fn get(key: &str) -> Vec<u8> {
         format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len()).into_bytes()

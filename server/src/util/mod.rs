@@ -2,6 +2,7 @@
 //! matching, process accounting, the open-file limit, random numbers.
 
 pub mod glob;
+pub mod hash;
 pub mod ldouble;
 pub mod num;
 pub mod open_files;
