@@ -124,7 +124,9 @@ impl ClientMeta {
     /// One CLIENT LIST line (without the trailing newline), Redis 7.0's
     /// fields in Redis's order (7.0 has no lib-name/lib-ver fields; CLIENT
     /// SETINFO stores them for when we match a later version).
-    pub fn info_line(&self, now_ms: u64) -> String {
+    /// `last_cmd` names the last command from its id (the command table
+    /// knows the names; this record only keeps the id).
+    pub fn info_line(&self, now_ms: u64, last_cmd: impl Fn(u16) -> String) -> String {
         let name = String::from_utf8_lossy(&self.name()).into_owned();
         let mut flags = String::new();
         let (sub, psub, ssub) = (
@@ -155,7 +157,7 @@ impl ClientMeta {
         }
         let cmd = match self.last_cmd.load(Ordering::Relaxed) {
             u16::MAX => "NULL".to_string(),
-            i => crate::cmd::table::full_name_by_index(i as usize),
+            id => last_cmd(id),
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         let [obl, oll, omem] = self.output.each_ref().map(|a| a.load(Ordering::Relaxed));

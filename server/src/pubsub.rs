@@ -3,17 +3,16 @@
 //!
 //! A subscriber's connection belongs to one event loop; PUBLISH, on any loop,
 //! finds the receivers and hands each owning loop one batch of deliveries
-//! through its inbox. A loop's inbox is a FIFO, so messages from one
+//! through its inbox (queued in the publishing loop's [`Outbox`] until the
+//! loop flushes it). A loop's inbox is a FIFO, so messages from one
 //! publisher reach every subscriber in the order they were published.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use crate::client::ClientMeta;
-use crate::inbox::LoopMsg;
-use crate::server::Shared;
+use crate::inbox::{LoopHandle, LoopMsg};
 use crate::util::glob::glob_match;
 
 /// The three subscription namespaces.
@@ -27,64 +26,54 @@ pub enum Space {
     Shard,
 }
 
-thread_local! {
-    /// On an event loop thread: messages produced while it runs commands,
-    /// per destination loop, sent in one inbox message (and one wake-up)
-    /// per loop when the loop calls [`flush_outbox`]. `None` elsewhere.
-    static OUTBOX: RefCell<Option<Vec<Vec<Delivery>>>> = const { RefCell::new(None) };
+/// Messages produced while commands run, per destination loop: sent as
+/// one inbox message (and one wake-up) per loop when its owner flushes it.
+/// Each event loop has one, and so has a [`Session`](crate::session::Session).
+#[derive(Default)]
+pub struct Outbox {
+    per_loop: Vec<Vec<Delivery>>,
+    /// Receivers closed for their output limit: (loop, client id).
+    kills: Vec<(usize, u64)>,
 }
 
-/// Makes the current thread batch its deliveries (event loops call this
-/// once at start).
-pub fn open_outbox(loops: usize) {
-    OUTBOX.with(|o| *o.borrow_mut() = Some(vec![Vec::new(); loops]));
-}
-
-/// Queues one delivery for loop `l`: batched in the thread's outbox when it
-/// has one, else sent at once.
-fn post(shared: &Shared, l: usize, d: Delivery) {
-    let batched = OUTBOX.with(|o| match o.borrow_mut().as_mut() {
-        Some(boxes) if l < boxes.len() => {
-            boxes[l].push(d.clone());
-            true
+impl Outbox {
+    /// Queues one delivery for loop `l`.
+    pub fn post(&mut self, l: usize, d: Delivery) {
+        if self.per_loop.len() <= l {
+            self.per_loop.resize_with(l + 1, Vec::new);
         }
-        _ => false,
-    });
-    if !batched {
-        if let Some(loops) = shared.loops.get() {
-            loops[l].send(LoopMsg::Deliver(vec![d]));
-        }
+        self.per_loop[l].push(d);
     }
-}
 
-/// Sends what the current thread's outbox holds: one message per loop, a
-/// wake-up only for other loops (`me` drains its own inbox itself). Returns
-/// true when something was queued for `me`.
-pub fn flush_outbox(shared: &Shared, me: usize) -> bool {
-    let batches: Vec<(usize, Vec<Delivery>)> = OUTBOX.with(|o| {
-        let mut o = o.borrow_mut();
-        let Some(boxes) = o.as_mut() else {
-            return Vec::new();
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.kills.is_empty() && self.per_loop.iter().all(Vec::is_empty)
+    }
+
+    /// Sends what was queued to `loops`: one message per loop, a wake-up
+    /// only for other loops than `me` (a loop drains its own inbox itself).
+    /// Without loops (a server that is not running) the messages are
+    /// dropped: nobody could receive them.
+    pub fn flush(&mut self, loops: Option<&[LoopHandle]>, me: Option<usize>) {
+        let Some(loops) = loops else {
+            self.per_loop.iter_mut().for_each(Vec::clear);
+            self.kills.clear();
+            return;
         };
-        boxes
-            .iter_mut()
-            .enumerate()
-            .filter(|(_, b)| !b.is_empty())
-            .map(|(l, b)| (l, std::mem::take(b)))
-            .collect()
-    });
-    let mut mine = false;
-    if let Some(loops) = shared.loops.get() {
-        for (l, batch) in batches {
-            if l == me {
-                loops[l].queue(LoopMsg::Deliver(batch));
-                mine = true;
-            } else {
-                loops[l].send(LoopMsg::Deliver(batch));
+        let send = |l: usize, msg: LoopMsg| match loops.get(l) {
+            Some(h) if Some(l) == me => h.queue(msg),
+            Some(h) => h.send(msg),
+            None => {}
+        };
+        for (l, batch) in self.per_loop.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                send(l, LoopMsg::Deliver(std::mem::take(batch)));
             }
         }
+        for (l, id) in self.kills.drain(..) {
+            send(l, LoopMsg::Kill(id));
+        }
     }
-    mine
 }
 
 /// One message for one client.
@@ -183,7 +172,7 @@ impl PubSub {
     /// number of clients that will receive it. Messages for `own` (the
     /// publishing client itself, a RESP3 subscriber) are returned, so that
     /// the caller writes them before its own reply, as Redis does; the rest
-    /// go to their loops through [`post`].
+    /// go to their loops through `outbox`.
     ///
     /// A receiver whose pending output and messages in flight would pass
     /// the pub/sub hard output limit gets no more: it is closed, as its own
@@ -193,7 +182,8 @@ impl PubSub {
     /// others publish.
     pub fn publish(
         &self,
-        shared: &Shared,
+        outbox: &mut Outbox,
+        hard_limit: usize,
         space: Space,
         channel: &[u8],
         payload: &[u8],
@@ -249,7 +239,6 @@ impl PubSub {
             }
         }
         let n = out.len();
-        let hard = shared.hot.output_limits[1][0].load(Ordering::Relaxed) as usize;
         let mut mine = Vec::new();
         for (meta, d) in out {
             if Some(d.client) == own {
@@ -258,20 +247,18 @@ impl PubSub {
             }
             let size = d.size();
             let queued = meta.output_pending() + meta.inflight.load(Ordering::Relaxed);
-            if hard > 0 && queued + size > hard {
+            if hard_limit > 0 && queued + size > hard_limit {
                 if !meta.kill.swap(true, Ordering::Relaxed) {
                     crate::warning!(
                         "Client {} closed for overcoming of output buffer limits.",
                         meta.addr
                     );
-                    if let Some(loops) = shared.loops.get() {
-                        loops[meta.loop_index].send(LoopMsg::Kill(meta.id));
-                    }
+                    outbox.kills.push((meta.loop_index, meta.id));
                 }
                 continue;
             }
             meta.inflight.fetch_add(size, Ordering::Relaxed);
-            post(shared, meta.loop_index, d);
+            outbox.post(meta.loop_index, d);
         }
         (n, mine)
     }

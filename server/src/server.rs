@@ -111,6 +111,11 @@ pub struct Hot {
 }
 
 impl Hot {
+    /// The pub/sub class's hard output limit, in bytes (0: none).
+    pub fn pubsub_hard_limit(&self) -> usize {
+        self.output_limits[1][0].load(Ordering::Relaxed) as usize
+    }
+
     fn load(&self, c: &Config) {
         let threshold = if c.slowlog_max_len == 0 {
             -1

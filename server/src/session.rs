@@ -68,11 +68,11 @@ impl Session {
         }
         self.conn.input.push(bytes);
         let stats = &self.shared.loop_stats[0];
-        if self
-            .conn
-            .run(&self.shared, stats, &mut self.scratch)
-            .is_err()
-        {
+        let ran = self.conn.run(&self.shared, stats, &mut self.scratch);
+        // Messages for clients of a running server's loops go to them.
+        let loops = self.shared.loops.get().map(Vec::as_slice);
+        self.scratch.outbox.flush(loops, None);
+        if ran.is_err() {
             // As a socket's connection would be: dropped unwritten.
             self.conn.client.close = Close::AfterReply;
             self.conn.output.take();

@@ -12,6 +12,7 @@ use crate::db::{shard_of, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::inbox::LoopMsg;
 use crate::notify::{self, GENERIC, LIST, ZSET};
+use crate::pubsub::Outbox;
 use crate::reply::Reply;
 use crate::server::Shared;
 use crate::types::list::{End, Fill, List};
@@ -281,11 +282,12 @@ fn send_reply(shared: &Shared, w: &Waiter, reply: Vec<u8>) {
 pub fn serve(
     ks: &mut Locked<'_>,
     shared: &Shared,
+    outbox: &mut Outbox,
     ready: &[(usize, Vec<u8>)],
     later: &mut Vec<(usize, Vec<u8>)>,
 ) {
     for (db, key) in ready {
-        serve_key(ks, shared, *db, key, None, later);
+        serve_key(ks, shared, outbox, *db, key, None, later);
     }
 }
 
@@ -297,6 +299,7 @@ pub fn serve(
 fn serve_key(
     ks: &mut Locked<'_>,
     shared: &Shared,
+    outbox: &mut Outbox,
     db: usize,
     key: &[u8],
     held_dest: Option<&[u8]>,
@@ -401,9 +404,9 @@ fn serve_key(
         }
         ks.signal(db, key);
         if notify::wanted(shared, class | GENERIC) {
-            notify::publish(shared, class, event, db, key);
+            notify::publish(shared, outbox, class, event, db, key);
             if emptied {
-                notify::publish(shared, GENERIC, "del", db, key);
+                notify::publish(shared, outbox, GENERIC, "del", db, key);
             }
         }
         if let (Some(elem), Op::Move { to, dest, .. }) = (moved, &w.op) {
@@ -417,7 +420,7 @@ fn serve_key(
                 }
             }
             ks.signal(db, dest);
-            notify::publish(shared, LIST, push_event(*to), db, dest);
+            notify::publish(shared, outbox, LIST, push_event(*to), db, dest);
             if shared.blocking.has_waiters(db, dest)
                 && !later.iter().any(|(d, k)| *d == db && k == dest)
             {
@@ -449,7 +452,12 @@ fn fill(shared: &Shared) -> Fill {
 /// first waiter is a BLMOVE (and destinations that became ready): each step
 /// locks the key and that waiter's destination together, so the element
 /// moves atomically — no observer sees it in neither list.
-pub fn serve_deferred(shared: &Shared, mut keys: Vec<(usize, Vec<u8>)>, now: u64) {
+pub fn serve_deferred(
+    shared: &Shared,
+    outbox: &mut Outbox,
+    mut keys: Vec<(usize, Vec<u8>)>,
+    now: u64,
+) {
     let mut ids = Vec::new();
     let mut rounds = 0usize;
     while let Some((db, key)) = keys.pop() {
@@ -471,7 +479,15 @@ pub fn serve_deferred(shared: &Shared, mut keys: Vec<(usize, Vec<u8>)>, now: u64
             }
             let mut ks = shared.keyspace.lock(&mut ids, db, now);
             let mut more = Vec::new();
-            serve_key(&mut ks, shared, db, &key, dest.as_deref(), &mut more);
+            serve_key(
+                &mut ks,
+                shared,
+                outbox,
+                db,
+                &key,
+                dest.as_deref(),
+                &mut more,
+            );
             drop(ks);
             let again = more.iter().any(|(d, k)| *d == db && *k == key);
             keys.extend(more.into_iter().filter(|(d, k)| !(*d == db && *k == key)));

@@ -266,7 +266,7 @@ pub fn client_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             if ids.as_ref().is_some_and(|ids| !ids.contains(&m.id)) {
                 continue;
             }
-            text.push_str(&m.info_line(now));
+            text.push_str(&m.info_line(now, command_name));
             text.push('\n');
         }
     }
@@ -274,9 +274,14 @@ pub fn client_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// A client's last command as CLIENT LIST shows it (`get`, `client|list`).
+fn command_name(id: u16) -> String {
+    super::table::full_name_by_index(usize::from(id))
+}
+
 /// CLIENT INFO
 pub fn client_info(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    let mut line = c.client.meta.info_line(unix_ms());
+    let mut line = c.client.meta.info_line(unix_ms(), command_name);
     line.push('\n');
     c.out.verbatim(line.as_bytes());
     Ok(())

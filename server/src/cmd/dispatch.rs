@@ -251,6 +251,8 @@ pub struct Env<'a> {
     pub plan: &'a mut LockPlan,
     /// The batch's clock, Unix ms.
     pub now: u64,
+    /// Where pub/sub messages wait until the running loop sends them.
+    pub outbox: &'a mut crate::pubsub::Outbox,
     /// When the previous command of the batch ended (or the batch began):
     /// a command's duration for SLOWLOG runs from here to its end, so each
     /// command reads the clock once.
@@ -266,6 +268,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         plan,
         now,
         clock,
+        outbox,
     } = env;
     let (shared, stats, now) = (*shared, *stats, *now);
     plan.clear();
@@ -287,6 +290,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         ready: Vec::new(),
         pushes: Vec::new(),
         ready_later: Vec::new(),
+        outbox,
     };
     let result = run_handler(r.spec, &mut ctx, argv);
     if result.is_ok() {
@@ -294,12 +298,12 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     }
     if crate::db::LOG_EVENTS.load(Ordering::Relaxed) {
         let events = ctx.ks.take_events();
-        crate::notify::publish_logged(shared, events);
+        crate::notify::publish_logged(shared, ctx.outbox, events);
     }
     let mut later = std::mem::take(&mut ctx.ready_later);
     if !ctx.ready.is_empty() {
         let ready = std::mem::take(&mut ctx.ready);
-        blocking::serve(&mut ctx.ks, shared, &ready, &mut later);
+        blocking::serve(&mut ctx.ks, shared, ctx.outbox, &ready, &mut later);
     }
     let pushes = std::mem::take(&mut ctx.pushes);
     drop(ctx);
@@ -314,7 +318,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         out.buf.splice(reply_start..reply_start, before.buf);
     }
     if !later.is_empty() {
-        blocking::serve_deferred(shared, later, now);
+        blocking::serve_deferred(shared, outbox, later, now);
     }
     if let Err(e) = result {
         stats.count_error();

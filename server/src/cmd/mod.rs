@@ -59,6 +59,39 @@ pub struct Ctx<'a> {
     /// Keys to serve blocked clients on after the locks are released
     /// (SWAPDB, which holds no key locks).
     pub ready_later: Vec<(usize, Vec<u8>)>,
+    /// Where pub/sub messages for other clients wait until the running
+    /// loop sends them.
+    pub outbox: &'a mut crate::pubsub::Outbox,
+}
+
+/// Keyspace notifications from a handler: events about its keys.
+impl Ctx<'_> {
+    /// Deletes `key` from the selected database and publishes its `del`
+    /// event; false (and no event) when it was not there.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        let removed = self.ks.remove(key).is_some();
+        if removed {
+            self.notify(crate::notify::GENERIC, "del", key);
+        }
+        removed
+    }
+
+    /// Publishes a keyspace event about `key` in the selected database, as
+    /// Redis's `notifyKeyspaceEvent` (a no-op unless enabled).
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.ks.db;
+        self.notify_in(db, class, event, key);
+    }
+
+    /// [`Ctx::notify`] for a key of another database.
+    pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
+        if crate::notify::wanted(self.shared, class) {
+            let own = Some(self.client.id());
+            let mine =
+                crate::notify::publish_for(self.shared, self.outbox, own, class, event, db, key);
+            self.pushes.extend(mine);
+        }
+    }
 }
 
 /// A command handler. It writes its reply into `ctx.out` and returns Ok, or

@@ -101,10 +101,14 @@ pub fn publish(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 fn publish_generic(c: &mut Ctx<'_>, space: Space, channel: &[u8], msg: &[u8]) -> CmdResult {
     let own = c.client.id();
-    let (n, mine) = c
-        .shared
-        .pubsub
-        .publish(c.shared, space, channel, msg, Some(own));
+    let (n, mine) = c.shared.pubsub.publish(
+        c.outbox,
+        c.shared.hot.pubsub_hard_limit(),
+        space,
+        channel,
+        msg,
+        Some(own),
+    );
     c.pushes.extend(mine);
     c.out.int(n as i64);
     Ok(())

@@ -16,6 +16,7 @@ use soquete_resp::{Limits, RequestDecoder};
 
 use crate::client::{Client, Close};
 use crate::cmd::{self, LockPlan};
+use crate::pubsub::Outbox;
 use crate::server::{unix_ms, LoopStats, Shared};
 use crate::verbose;
 use input::Input;
@@ -41,6 +42,8 @@ pub(crate) struct Scratch {
     plan: LockPlan,
     argv: Vec<&'static [u8]>,
     prefetcher: Prefetcher,
+    /// Pub/sub messages the requests produced, for the owner to send.
+    pub(crate) outbox: Outbox,
 }
 
 /// The protocol limits for a client that has (or has not) authenticated.
@@ -126,6 +129,7 @@ impl Connection {
                             plan: &mut scratch.plan,
                             now,
                             clock,
+                            outbox: &mut scratch.outbox,
                         };
                         cmd::execute(&argv, client, &mut output.reply, &mut env);
                         clock = env.clock;

@@ -159,7 +159,6 @@ impl EventLoop {
     }
 
     fn run(mut self) -> io::Result<()> {
-        crate::pubsub::open_outbox(self.shared.loop_stats.len());
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
         let mut shutdown_deadline: Option<Instant> = None;
@@ -230,10 +229,10 @@ impl EventLoop {
             // itself queued, until nothing is left: a client resumed here
             // may publish again.
             loop {
-                crate::pubsub::flush_outbox(&self.shared, self.index);
+                self.flush_outbox();
                 self.drain_inbox();
                 self.expire_blocked();
-                crate::pubsub::flush_outbox(&self.shared, self.index);
+                self.flush_outbox();
                 if self.inbox().is_empty() {
                     break;
                 }
@@ -273,6 +272,15 @@ impl EventLoop {
         }
         notice!("Received SIGTERM/SIGINT, scheduling shutdown...");
         self.shared.request_shutdown();
+    }
+
+    /// Sends what this loop's commands published: one message per loop,
+    /// no wake-up for this one (it drains its own inbox after every batch).
+    fn flush_outbox(&mut self) {
+        if !self.scratch.outbox.is_empty() {
+            let loops = self.shared.loops.get().map(Vec::as_slice);
+            self.scratch.outbox.flush(loops, Some(self.index));
+        }
     }
 
     /// This loop's inbox.
@@ -528,7 +536,7 @@ impl EventLoop {
                     self.track_blocked(conn);
                     // What this chunk published leaves now: subscribers get
                     // it sooner and payloads do not pile up in the outbox.
-                    crate::pubsub::flush_outbox(&self.shared, self.index);
+                    self.flush_outbox();
                     if conn.conn.input.len() > limit {
                         warning!(
                             "Closing client {} that reached max query buffer length",
@@ -589,7 +597,7 @@ impl EventLoop {
             drop(s);
             if !events.is_empty() {
                 let events = events.into_iter().map(|(e, k)| (db, e, k)).collect();
-                crate::notify::publish_logged(&self.shared, events);
+                crate::notify::publish_logged(&self.shared, &mut self.scratch.outbox, events);
             }
             if visited % 64 == 0 && started.elapsed() > Duration::from_millis(1) {
                 break;
