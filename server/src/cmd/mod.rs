@@ -192,14 +192,10 @@ pub struct Spec {
     pub flags: u32,
     /// Key positions.
     pub keys: Keys,
-    /// Command group (`string`, `generic`, `server`...).
+    /// Command group (`string`, `generic`, `server`...). Its summary,
+    /// version and complexity are Redis's own documentation, in
+    /// [`docs`].
     pub group: &'static str,
-    /// Redis version that introduced it.
-    pub since: &'static str,
-    /// One-line summary (COMMAND DOCS).
-    pub summary: &'static str,
-    /// Time complexity (COMMAND DOCS).
-    pub complexity: &'static str,
     /// The handler; container commands dispatch to `subcommands` instead.
     pub handler: Handler,
     /// Subcommands of a container command (CONFIG GET, CLIENT LIST...).

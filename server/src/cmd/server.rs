@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::args::{self, is};
-use super::{flags, table, Ctx};
+use super::{docs, flags, table, Ctx};
 use crate::client::Close;
 use crate::config::{Config, LogLevel};
 use crate::db::SHARDS;
@@ -361,18 +361,28 @@ fn command_info(c: &mut Ctx<'_>, s: &Spec, parent: Option<&Spec>) {
     }
 }
 
+/// Docs for a command `docs.resp` lacks (see [`docs::NEWER`]).
 fn command_docs(c: &mut Ctx<'_>, s: &Spec, parent: Option<&Spec>) {
     let group = parent.map_or(s.group, |p| p.group);
+    let full = match parent {
+        Some(p) => format!("{}|{}", p.name, s.name),
+        None => s.name.to_string(),
+    };
+    let (_, summary, since, complexity) = docs::NEWER
+        .iter()
+        .find(|d| d.0 == full)
+        .copied()
+        .unwrap_or_default();
     let n = 4 + usize::from(!s.subcommands.is_empty());
     c.out.map(n);
     c.out.bulk(b"summary");
-    c.out.bulk(s.summary.as_bytes());
+    c.out.bulk(summary.as_bytes());
     c.out.bulk(b"since");
-    c.out.bulk(s.since.as_bytes());
+    c.out.bulk(since.as_bytes());
     c.out.bulk(b"group");
     c.out.bulk(group.as_bytes());
     c.out.bulk(b"complexity");
-    c.out.bulk(s.complexity.as_bytes());
+    c.out.bulk(complexity.as_bytes());
     if !s.subcommands.is_empty() {
         c.out.bulk(b"subcommands");
         c.out.map(s.subcommands.len());
@@ -895,9 +905,6 @@ static COMMAND_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.8.13",
-        summary: "Get total number of Redis commands",
-        complexity: "O(1)",
         handler: command_count,
         subcommands: &[],
     },
@@ -907,9 +914,6 @@ static COMMAND_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.8.13",
-        summary: "Get array of specific Redis command details, or all when no argument is given.",
-        complexity: "O(N) where N is the number of commands to look up",
         handler: command_info_cmd,
         subcommands: &[],
     },
@@ -919,9 +923,6 @@ static COMMAND_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "7.0.0",
-        summary: "Get array of specific Redis command documentation",
-        complexity: "O(N) where N is the number of commands to look up",
         handler: command_docs_cmd,
         subcommands: &[],
     },
@@ -931,9 +932,6 @@ static COMMAND_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "7.0.0",
-        summary: "Get an array of Redis command names",
-        complexity: "O(N) where N is the total number of Redis commands",
         handler: command_list,
         subcommands: &[],
     },
@@ -943,9 +941,6 @@ static COMMAND_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.8.13",
-        summary: "Extract keys given a full Redis command",
-        complexity: "O(N) where N is the number of arguments to the command",
         handler: command_getkeys,
         subcommands: &[],
     },
@@ -955,9 +950,6 @@ static COMMAND_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "5.0.0",
-        summary: "Show helpful text about the different subcommands",
-        complexity: "O(1)",
         handler: command_help,
         subcommands: &[],
     },
@@ -970,9 +962,6 @@ static CONFIG_SUBCOMMANDS: &[Spec] = &[
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.0.0",
-        summary: "Get the values of configuration parameters",
-        complexity: "O(N) when N is the number of configuration parameters provided",
         handler: config_get,
         subcommands: &[],
     },
@@ -982,9 +971,6 @@ static CONFIG_SUBCOMMANDS: &[Spec] = &[
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.0.0",
-        summary: "Set configuration parameters to the given values",
-        complexity: "O(N) when N is the number of configuration parameters provided",
         handler: config_set,
         subcommands: &[],
     },
@@ -994,9 +980,6 @@ static CONFIG_SUBCOMMANDS: &[Spec] = &[
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.0.0",
-        summary: "Reset the stats returned by INFO",
-        complexity: "O(1)",
         handler: config_resetstat,
         subcommands: &[],
     },
@@ -1006,9 +989,6 @@ static CONFIG_SUBCOMMANDS: &[Spec] = &[
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.8.0",
-        summary: "Rewrite the configuration file with the in memory configuration",
-        complexity: "O(1)",
         handler: config_rewrite,
         subcommands: &[],
     },
@@ -1018,9 +998,6 @@ static CONFIG_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "5.0.0",
-        summary: "Show helpful text about the different subcommands",
-        complexity: "O(1)",
         handler: config_help,
         subcommands: &[],
     },
@@ -1033,9 +1010,6 @@ static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
         flags: ADMIN | LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.2.12",
-        summary: "Get the slow log's entries",
-        complexity: "O(N) where N is the number of entries returned",
         handler: slowlog_get,
         subcommands: &[],
     },
@@ -1045,9 +1019,6 @@ static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
         flags: ADMIN | LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.2.12",
-        summary: "Get the slow log's length",
-        complexity: "O(1)",
         handler: slowlog_len,
         subcommands: &[],
     },
@@ -1057,9 +1028,6 @@ static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
         flags: ADMIN | LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "2.2.12",
-        summary: "Clear all entries from the slow log",
-        complexity: "O(N) where N is the number of entries in the slowlog",
         handler: slowlog_reset,
         subcommands: &[],
     },
@@ -1069,9 +1037,6 @@ static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "6.2.0",
-        summary: "Show helpful text about the different subcommands",
-        complexity: "O(1)",
         handler: slowlog_help,
         subcommands: &[],
     },
@@ -1084,9 +1049,6 @@ static MEMORY_SUBCOMMANDS: &[Spec] = &[
         flags: READONLY,
         keys: Keys::Range(2, 2, 1),
         group: "server",
-        since: "4.0.0",
-        summary: "Estimate the memory usage of a key",
-        complexity: "O(N) where N is the number of samples.",
         handler: memory_usage,
         subcommands: &[],
     },
@@ -1096,9 +1058,6 @@ static MEMORY_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "server",
-        since: "4.0.0",
-        summary: "Show helpful text about the different subcommands",
-        complexity: "O(1)",
         handler: memory_help,
         subcommands: &[],
     },
@@ -1106,13 +1065,85 @@ static MEMORY_SUBCOMMANDS: &[Spec] = &[
 
 /// This group's rows of the command table.
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "info", arity: -1, flags: LOADING | STALE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Get information and statistics about the server", complexity: "O(1)", handler: info, subcommands: &[] },
-    Spec { name: "time", arity: 1, flags: LOADING | STALE | FAST, keys: Keys::None, group: "server", since: "2.6.0", summary: "Return the current server time", complexity: "O(1)", handler: time, subcommands: &[] },
-    Spec { name: "lastsave", arity: 1, flags: LOADING | STALE | FAST, keys: Keys::None, group: "server", since: "1.0.0", summary: "Get the UNIX time stamp of the last successful save to disk", complexity: "O(1)", handler: lastsave, subcommands: &[] },
-    Spec { name: "shutdown", arity: -1, flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, keys: Keys::None, group: "server", since: "1.0.0", summary: "Synchronously save the dataset to disk and then shut down the server", complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", handler: shutdown, subcommands: &[] },
-    Spec { name: "debug", arity: -2, flags: ADMIN | NOSCRIPT | LOADING | STALE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "A container for debugging commands", complexity: "Depends on subcommand.", handler: debug, subcommands: &[] },
-    Spec { name: "command", arity: -1, flags: LOADING | STALE, keys: Keys::None, group: "server", since: "2.8.13", summary: "Get array of Redis command details", complexity: "Depends on subcommand.", handler: command, subcommands: COMMAND_SUBCOMMANDS },
-    Spec { name: "config", arity: -2, flags: 0, keys: Keys::None, group: "server", since: "2.0.0", summary: "A container for server configuration commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: CONFIG_SUBCOMMANDS },
-    Spec { name: "slowlog", arity: -2, flags: 0, keys: Keys::None, group: "server", since: "2.2.12", summary: "A container for slow log commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: SLOWLOG_SUBCOMMANDS },
-    Spec { name: "memory", arity: -2, flags: 0, keys: Keys::None, group: "server", since: "4.0.0", summary: "A container for memory diagnostics commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: MEMORY_SUBCOMMANDS },
+    Spec {
+        name: "info",
+        arity: -1,
+        flags: LOADING | STALE | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "server",
+        handler: info,
+        subcommands: &[],
+    },
+    Spec {
+        name: "time",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        keys: Keys::None,
+        group: "server",
+        handler: time,
+        subcommands: &[],
+    },
+    Spec {
+        name: "lastsave",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        keys: Keys::None,
+        group: "server",
+        handler: lastsave,
+        subcommands: &[],
+    },
+    Spec {
+        name: "shutdown",
+        arity: -1,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "server",
+        handler: shutdown,
+        subcommands: &[],
+    },
+    Spec {
+        name: "debug",
+        arity: -2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "server",
+        handler: debug,
+        subcommands: &[],
+    },
+    Spec {
+        name: "command",
+        arity: -1,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        handler: command,
+        subcommands: COMMAND_SUBCOMMANDS,
+    },
+    Spec {
+        name: "config",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        subcommands: CONFIG_SUBCOMMANDS,
+    },
+    Spec {
+        name: "slowlog",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        subcommands: SLOWLOG_SUBCOMMANDS,
+    },
+    Spec {
+        name: "memory",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        subcommands: MEMORY_SUBCOMMANDS,
+    },
 ];
