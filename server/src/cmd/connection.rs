@@ -5,10 +5,13 @@ use super::{Keys, Spec};
 use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
+use super::blocking::send_reply;
 use super::Ctx;
 use crate::client::Close;
 use crate::error::{CmdError, CmdResult};
+use crate::reply::Reply;
 use crate::server::unix_ms;
+use crate::util::num::parse_i64;
 
 /// The Redis version whose behaviour we match, as HELLO and INFO report it.
 pub use crate::REDIS_VERSION;
@@ -464,6 +467,45 @@ pub fn client_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() > 4 {
+        return Err(CmdError::subcommand_syntax(a[0], a[1]));
+    }
+    let id = parse_i64(a[2]).ok_or(CmdError::NotInteger)?;
+    let error = match a.get(3) {
+        None => false,
+        Some(r) if is(r, "TIMEOUT") => false,
+        Some(r) if is(r, "ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let Some(w) = u64::try_from(id)
+        .ok()
+        .and_then(|id| c.shared.blocking.claim(id))
+    else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let mut out = Reply {
+        buf: Vec::new(),
+        resp3: w.resp3,
+    };
+    if error {
+        out.error(&CmdError::msg(
+            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+        ));
+    } else {
+        w.op.timeout_reply(&mut out);
+    }
+    send_reply(c.shared, &w, out.buf);
+    c.out.int(1);
+    Ok(())
+}
+
 // ---- command table rows ----
 
 static CLIENT_SUBCOMMANDS: &[Spec] = &[
@@ -473,7 +515,7 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
         keys: Keys::None,
         group: "connection",
-        handler: super::blocking::client_unblock,
+        handler: client_unblock,
         subcommands: &[],
     },
     Spec {

@@ -210,7 +210,7 @@ pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult 
 /// watches). A write that changed nothing still counts: that is stricter
 /// than Redis (EXEC may fail where Redis's would not), never looser.
 pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
-    note_ready(spec, argv, ctx);
+    blocking::note_ready(spec, argv, ctx);
     if !spec.has(flags::WRITE) || ctx.shared.watching.load(Ordering::Relaxed) == 0 {
         return;
     }
@@ -220,23 +220,6 @@ pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     for (db, key) in keys {
         if db < dbs {
             ctx.ks.signal(db, key);
-        }
-    }
-}
-
-/// After a successful write command, notes its keys that blocked clients
-/// wait on (nothing to do when nobody is blocked).
-pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
-    if !spec.has(flags::WRITE) || ctx.shared.blocking.count() == 0 {
-        return;
-    }
-    let mut keys = Vec::new();
-    spec.keys_of(argv, ctx.ks.db, &mut keys);
-    for (db, key) in keys {
-        if ctx.shared.blocking.has_waiters(db, key)
-            && !ctx.ready.iter().any(|(d, k)| *d == db && k == key)
-        {
-            ctx.ready.push((db, key.to_vec()));
         }
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! Every push (LPUSH, RPUSH, LPUSHX, RPUSHX, and the destination side of
 //! LMOVE and RPOPLPUSH) goes through [`push`]: that is the one place where
-//! clients blocked on the key (BLPOP & co., issue 7) are to be woken.
+//! clients blocked on the key (BLPOP & co.) are to be woken. The blocking
+//! variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are at the end.
 
 use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
+use super::blocking::{block, timeout_arg};
 use super::flags::*;
 use super::{lookup_read, Ctx, Keys, Spec};
+use crate::blocking::Op;
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::LIST;
@@ -573,6 +576,112 @@ pub fn lmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+// ---- blocking variants ----
+
+fn blocking_pop(c: &mut Ctx<'_>, a: &[&[u8]], end: End) -> CmdResult {
+    let deadline = timeout_arg(a[a.len() - 1], c.ks.now)?;
+    let keys = &a[1..a.len() - 1];
+    for &key in keys {
+        let Some(e) = c.ks.get(key) else { continue };
+        let Value::List(l) = &mut e.value else {
+            return Err(CmdError::WrongType);
+        };
+        let Some(elem) = l.pop(end) else { continue };
+        let empty = l.is_empty();
+        c.out.array(2);
+        c.out.bulk(key);
+        c.out.bulk(&elem);
+        c.notify(LIST, pop_event(end), key);
+        if empty {
+            c.delete(key);
+        }
+        return Ok(());
+    }
+    block(c, keys, Op::Pop(end), deadline);
+    Ok(())
+}
+
+/// BLPOP key [key ...] timeout
+pub fn blpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_pop(c, a, End::Front)
+}
+
+/// BRPOP key [key ...] timeout
+pub fn brpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_pop(c, a, End::Back)
+}
+
+fn side_name(e: End) -> &'static [u8] {
+    match e {
+        End::Front => b"LEFT",
+        End::Back => b"RIGHT",
+    }
+}
+
+fn blocking_move(
+    c: &mut Ctx<'_>,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    timeout: &[u8],
+) -> CmdResult {
+    let deadline = timeout_arg(timeout, c.ks.now)?;
+    match c.ks.get(src) {
+        Some(e) if !matches!(e.value, Value::List(_)) => Err(CmdError::WrongType),
+        Some(_) => lmove(c, &[b"lmove", src, dst, side_name(from), side_name(to)]),
+        None => {
+            block(
+                c,
+                &[src],
+                Op::Move {
+                    from,
+                    to,
+                    dest: dst.to_vec(),
+                },
+                deadline,
+            );
+            Ok(())
+        }
+    }
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+pub fn blmove(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let from = end_arg(a[3])?;
+    let to = end_arg(a[4])?;
+    blocking_move(c, a[1], a[2], from, to, a[5])
+}
+
+/// BRPOPLPUSH source destination timeout
+pub fn brpoplpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_move(c, a[1], a[2], End::Back, End::Front, a[3])
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn blmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let deadline = timeout_arg(a[1], c.ks.now)?;
+    let (keys, end, count) = parse_mpop(a, 2)?;
+    for &key in keys {
+        match c.ks.get(key) {
+            None => continue,
+            Some(e) => match &e.value {
+                Value::List(l) if l.is_empty() => continue,
+                Value::List(_) => return lmpop(c, &a[1..]),
+                _ => return Err(CmdError::WrongType),
+            },
+        }
+    }
+    let op = Op::MPop { end, count };
+    block(c, keys, op, deadline);
+    Ok(())
+}
+
+/// The keys of BLMPOP (its numkeys is the second argument).
+pub fn blmpop_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
+    mpop_keys_at(a, 2, db, out);
+}
+
 // ---- command table rows ----
 
 /// This group's rows of the command table.
@@ -595,6 +704,11 @@ pub static COMMANDS: &[Spec] = &[
     Spec { name: "lmove", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", handler: lmove, subcommands: &[] },
     Spec { name: "rpoplpush", arity: 3, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", handler: rpoplpush, subcommands: &[] },
     Spec { name: "lmpop", arity: -4, flags: WRITE | MOVABLE_KEYS, keys: Keys::Custom(lmpop_keys, (0, 0, 0)), group: "list", handler: lmpop, subcommands: &[] },
+    Spec { name: "blpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", handler: blpop, subcommands: &[] },
+    Spec { name: "brpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", handler: brpop, subcommands: &[] },
+    Spec { name: "blmove", arity: 6, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", handler: blmove, subcommands: &[] },
+    Spec { name: "brpoplpush", arity: 4, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", handler: brpoplpush, subcommands: &[] },
+    Spec { name: "blmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys, (0, 0, 0)), group: "list", handler: blmpop, subcommands: &[] },
 ];
 
 #[cfg(test)]

@@ -32,8 +32,8 @@ use crate::reply::Reply;
 use crate::server::{LoopStats, Shared};
 
 pub use dispatch::{
-    call, execute, note_ready, panics, protocol_error, resolve, run_handler, signal_writes, Env,
-    LockPlan, Resolved,
+    call, execute, panics, protocol_error, resolve, run_handler, signal_writes, Env, LockPlan,
+    Resolved,
 };
 
 /// What a handler gets: the locked keyspace view, the reply buffer, the

@@ -11,8 +11,10 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use super::args::{self, is};
+use super::blocking::{block, timeout_arg};
 use super::flags::*;
 use super::{Ctx, Keys, Spec};
+use crate::blocking::Op;
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{GENERIC, ZSET};
 use crate::reply::Reply;
@@ -1479,6 +1481,61 @@ fn numkeys_keys<'x>(a: &[&'x [u8]], idx: usize, db: usize, out: &mut Vec<(usize,
     }
 }
 
+// ---- blocking variants ----
+
+/// The first of `keys` holding a sorted set (WRONGTYPE at the first key
+/// holding anything else), as Redis's `blockingGenericZpopCommand` scans.
+fn first_zset<'x>(c: &mut Ctx<'_>, keys: &[&'x [u8]]) -> Result<Option<&'x [u8]>, CmdError> {
+    for &k in keys {
+        match c.ks.get(k).map(|e| &e.value) {
+            None => continue,
+            Some(Value::ZSet(_)) => return Ok(Some(k)),
+            Some(_) => return Err(CmdError::WrongType),
+        }
+    }
+    Ok(None)
+}
+
+fn bzpop(c: &mut Ctx<'_>, a: &[&[u8]], max: bool) -> CmdResult {
+    let deadline = timeout_arg(a[a.len() - 1], c.ks.now)?;
+    let keys = &a[1..a.len() - 1];
+    match first_zset(c, keys)? {
+        Some(k) => {
+            pop_generic(c, &[k], max, true, None, false, false)?;
+        }
+        None => block(c, keys, Op::ZPop { max }, deadline),
+    }
+    Ok(())
+}
+
+/// BZPOPMIN key [key ...] timeout
+pub fn bzpopmin(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    bzpop(c, a, false)
+}
+
+/// BZPOPMAX key [key ...] timeout
+pub fn bzpopmax(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    bzpop(c, a, true)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn bzmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let deadline = timeout_arg(a[1], c.ks.now)?;
+    let (keys, max, count) = parse_mpop(a, 2)?;
+    match first_zset(c, keys)? {
+        Some(k) => {
+            pop_generic(c, &[k], max, true, Some(count), true, true)?;
+        }
+        None => {
+            let count = usize::try_from(count).unwrap_or(usize::MAX);
+            block(c, keys, Op::ZMPop { max, count }, deadline);
+        }
+    }
+    Ok(())
+}
+
+// ---- command table rows ----
+
 /// This group's rows of the command table.
 #[rustfmt::skip]
 pub static COMMANDS: &[Spec] = &[
@@ -1514,6 +1571,9 @@ pub static COMMANDS: &[Spec] = &[
     Spec { name: "zintercard", arity: -3, flags: READONLY | MOVABLE_KEYS, keys: Keys::Custom(numkeys_at_1, (0, 0, 0)), group: "sorted-set", handler: zintercard, subcommands: &[] },
     Spec { name: "zrandmember", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "sorted-set", handler: zrandmember, subcommands: &[] },
     Spec { name: "zscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "sorted-set", handler: zscan, subcommands: &[] },
+    Spec { name: "bzpopmin", arity: -3, flags: WRITE | NOSCRIPT | FAST | BLOCKING, keys: Keys::Range(1, -2, 1), group: "sorted-set", handler: bzpopmin, subcommands: &[] },
+    Spec { name: "bzpopmax", arity: -3, flags: WRITE | NOSCRIPT | FAST | BLOCKING, keys: Keys::Range(1, -2, 1), group: "sorted-set", handler: bzpopmax, subcommands: &[] },
+    Spec { name: "bzmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(super::list::blmpop_keys, (0, 0, 0)), group: "sorted-set", handler: bzmpop, subcommands: &[] },
 ];
 
 #[cfg(test)]
