@@ -1072,6 +1072,29 @@ mod tests {
     }
 
     #[test]
+    fn entries_have_their_exact_bytes() {
+        let x200 = [b'x'; 200];
+        let x4096 = [b'x'; 4096];
+        let cat = |parts: &[&[u8]]| parts.concat();
+        let cases: Vec<(&[u8], Vec<u8>)> = vec![
+            (b"a", vec![0x81, b'a', 0x02]),
+            (b"5", vec![0x05, 0x01]),
+            (b"-1", vec![0xdf, 0xff, 0x02]),
+            (b"128", vec![0xc0, 0x80, 0x02]),
+            (b"100000", vec![0xf3, 0xa0, 0x86, 0x01, 0x04]),
+            // A two-byte backlen (202) reads right to left: 01 ca.
+            (&x200, cat(&[&[0xe0, 0xc8], &x200, &[0x01, 0xca]])),
+            // A varint length (4096: 80 20) and backlen (4099: 20 83).
+            (&x4096, cat(&[&[0xf0, 0x80, 0x20], &x4096, &[0x20, 0x83]])),
+        ];
+        for (s, want) in cases {
+            let mut got = Vec::new();
+            Enc::new(s).append(&mut got);
+            assert_eq!(got, want, "{:?}", Elem::of(s));
+        }
+    }
+
+    #[test]
     fn entries_take_as_many_bytes_as_in_a_listpack() {
         let cases: &[(&[u8], usize)] = &[
             (b"0", 2),

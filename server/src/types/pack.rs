@@ -454,6 +454,16 @@ mod tests {
     }
 
     #[test]
+    fn strings_are_a_varint_length_and_their_bytes() {
+        let mut p = Pack::default();
+        p.push(b"abc");
+        p.push(&[b'z'; 200]);
+        let mut want = vec![0x03, b'a', b'b', b'c', 0xc8, 0x01];
+        want.extend_from_slice(&[b'z'; 200]);
+        assert_eq!(p.chunks(), &[want]);
+    }
+
+    #[test]
     fn past_a_chunk_strings_go_to_new_chunks_of_whole_pairs() {
         let mut p = Pack::default();
         // 43 bytes a pair, as a hash of 9-byte fields and 32-byte values.

@@ -1699,6 +1699,25 @@ mod tests {
     }
 
     #[test]
+    fn listpack_entries_have_their_exact_bytes() {
+        let cases: &[(&[u8], f64, &[u8])] = &[
+            // varint(2) "ab", then zigzag(3) << 1 = 12.
+            (b"ab", 3.0, &[0x02, b'a', b'b', 0x0c]),
+            (b"", -1.0, &[0x00, 0x02]),
+            (b"m", 100.0, &[0x01, b'm', 0x90, 0x03]),
+            (b"m", 1.5, &[0x01, b'm', 0x01, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]),
+        ];
+        for &(m, s, want) in cases {
+            assert_eq!(Pack::encode(m, s), want, "{s}");
+        }
+        let long = [b'y'; 200];
+        let mut want = vec![0xc8, 0x01];
+        want.extend_from_slice(&long);
+        want.push(0x00);
+        assert_eq!(Pack::encode(&long, 0.0), want);
+    }
+
+    #[test]
     fn converts_once_past_the_limits() {
         let limits = Limits {
             entries: 4,
