@@ -32,6 +32,7 @@ use std::cmp::Ordering;
 
 use crate::util::num::double_to_i64_exact;
 use crate::util::rand::{rand_below, rand_u64};
+use crate::util::varint;
 
 /// The encoding thresholds (`zset-max-listpack-entries`,
 /// `zset-max-listpack-value`).
@@ -633,58 +634,28 @@ struct Found {
 /// Largest integer magnitude stored as an integer (exact in an f64).
 const INT_SCORE_LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
 
-#[inline]
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-#[inline]
-fn get_varint(buf: &[u8], mut off: usize) -> (u64, usize) {
-    let mut v = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = buf[off];
-        off += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return (v, off);
-        }
-        shift += 7;
-    }
-}
-
 /// Appends a score: `zigzag(i) << 1` as a varint for integers within 2^53
 /// (low bit 0), else `0x01` and the 8 bytes of the f64.
 fn put_score(out: &mut Vec<u8>, score: f64) {
     if score.fract() == 0.0 && score.abs() <= INT_SCORE_LIMIT {
         let i = score as i64;
         let zz = ((i << 1) ^ (i >> 63)) as u64;
-        put_varint(out, zz << 1);
+        varint::put(out, zz << 1);
     } else {
         out.push(1);
         out.extend_from_slice(&score.to_le_bytes());
     }
 }
 
-/// Bytes of a varint.
-#[inline]
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
 /// Bytes of an encoded entry.
 fn encoded_len(member: &[u8], score: f64) -> usize {
     let score_len = if score.fract() == 0.0 && score.abs() <= INT_SCORE_LIMIT {
         let i = score as i64;
-        varint_len((((i << 1) ^ (i >> 63)) as u64) << 1)
+        varint::len((((i << 1) ^ (i >> 63)) as u64) << 1)
     } else {
         9
     };
-    varint_len(member.len() as u64) + member.len() + score_len
+    varint::len(member.len() as u64) + member.len() + score_len
 }
 
 #[inline]
@@ -694,7 +665,7 @@ fn get_score(buf: &[u8], off: usize) -> (f64, usize) {
         b.copy_from_slice(&buf[off + 1..off + 9]);
         (f64::from_le_bytes(b), off + 9)
     } else {
-        let (v, next) = get_varint(buf, off);
+        let (v, next) = varint::get(buf, off);
         let zz = v >> 1;
         let i = ((zz >> 1) as i64) ^ -((zz & 1) as i64);
         (i as f64, next)
@@ -703,7 +674,7 @@ fn get_score(buf: &[u8], off: usize) -> (f64, usize) {
 
 #[inline]
 fn decode(buf: &[u8], off: usize) -> Entry {
-    let (mlen, mstart) = get_varint(buf, off);
+    let (mlen, mstart) = varint::get(buf, off);
     let mend = mstart + mlen as usize;
     let (score, next) = get_score(buf, mend);
     Entry {
@@ -761,7 +732,7 @@ impl Pack {
 
     fn encode(member: &[u8], score: f64) -> Vec<u8> {
         let mut e = Vec::with_capacity(member.len() + 12);
-        put_varint(&mut e, member.len() as u64);
+        varint::put(&mut e, member.len() as u64);
         e.extend_from_slice(member);
         put_score(&mut e, score);
         e
@@ -785,7 +756,7 @@ impl Pack {
 
     /// Appends an entry known to sort after every other one.
     fn push_back(&mut self, member: &[u8], score: f64) {
-        put_varint(&mut self.buf, member.len() as u64);
+        varint::put(&mut self.buf, member.len() as u64);
         self.buf.extend_from_slice(member);
         put_score(&mut self.buf, score);
         self.len += 1;
