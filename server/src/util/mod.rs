@@ -8,3 +8,4 @@ pub mod num;
 pub mod open_files;
 pub mod proc;
 pub mod rand;
+pub mod varint;
