@@ -44,7 +44,7 @@ pub enum KeyEvent {
 /// and COPY before the database index is validated).
 pub const MAX_DATABASES: usize = i32::MAX as usize;
 
-pub use crate::util::hash::hash_key;
+use crate::util::hash::hash_key;
 
 /// The shard a hash belongs to.
 pub fn shard_of(hash: u64) -> usize {

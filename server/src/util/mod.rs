@@ -1,5 +1,6 @@
-//! Small helpers: Redis-exact number parsing and formatting, glob
-//! matching, process accounting, the open-file limit, random numbers.
+//! Small helpers every layer may use: the key hash, varints,
+//! Redis-exact number parsing and formatting, glob matching, process
+//! accounting, the open-file limit, random numbers.
 
 pub mod glob;
 pub mod hash;

@@ -76,7 +76,7 @@ fn random_level() -> usize {
 
 #[inline]
 fn member_hash(m: &[u8]) -> u64 {
-    crate::db::hash_key(m)
+    crate::util::hash::hash_key(m)
 }
 
 impl Skip {
