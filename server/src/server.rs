@@ -180,9 +180,6 @@ pub struct Shared {
     pub pubsub: crate::pubsub::PubSub,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
-    /// Number of (client, key) WATCHes in force: write commands signal
-    /// their keys only when it is not zero.
-    pub watching: std::sync::atomic::AtomicUsize,
     config: RwLock<Config>,
     /// Connected clients by id.
     pub clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
@@ -316,7 +313,6 @@ impl Shared {
             keyspace: Keyspace::new(config.databases),
             pubsub: crate::pubsub::PubSub::default(),
             blocking: crate::blocking::Blocking::default(),
-            watching: std::sync::atomic::AtomicUsize::new(0),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),

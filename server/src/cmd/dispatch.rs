@@ -211,7 +211,7 @@ pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult 
 /// than Redis (EXEC may fail where Redis's would not), never looser.
 pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     blocking::note_ready(spec, argv, ctx);
-    if !spec.has(flags::WRITE) || ctx.shared.watching.load(Ordering::Relaxed) == 0 {
+    if !spec.has(flags::WRITE) || !ctx.shared.keyspace.watched() {
         return;
     }
     let mut keys = Vec::new();

@@ -35,7 +35,6 @@ pub fn watch(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         let version = c.ks.watch(db, key);
         c.client.watched.push((db, key.to_vec(), version));
-        c.shared.watching.fetch_add(1, Ordering::Relaxed);
     }
     c.out.ok();
     Ok(())
@@ -52,13 +51,7 @@ pub fn unwatch(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 /// locking each key's shard on its own.
 pub fn unwatch_all(client: &mut crate::client::Client, shared: &crate::server::Shared) {
     for (db, key, _) in client.watched.drain(..) {
-        let hash = crate::util::hash::hash_key(&key);
-        shared
-            .keyspace
-            .db(db)
-            .lock(crate::db::shard_of(hash))
-            .unwatch(&key);
-        shared.watching.fetch_sub(1, Ordering::Relaxed);
+        shared.keyspace.unwatch(db, &key);
     }
 }
 
@@ -141,9 +134,6 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         touched |= c.ks.watch_version(*db, key) != *version;
         c.ks.unwatch(*db, key);
     }
-    c.shared
-        .watching
-        .fetch_sub(watched.len(), Ordering::Relaxed);
     if touched {
         c.out.null_array();
         return Ok(());
