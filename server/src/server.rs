@@ -170,7 +170,9 @@ impl Hot {
     }
 }
 
-/// State every event loop shares.
+/// State every event loop shares. The subsystems with their own APIs
+/// (keyspace, pub/sub registry, blocked clients, counters, hot config) are
+/// public fields; the rest is reached through methods.
 pub struct Shared {
     /// Hot-path copies of some config values.
     pub hot: Hot,
@@ -182,29 +184,29 @@ pub struct Shared {
     pub blocking: crate::blocking::Blocking,
     config: RwLock<Config>,
     /// Connected clients by id.
-    pub clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
+    clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
     next_client_id: AtomicU64,
     /// One counter block per event loop.
     pub loop_stats: Box<[LoopStats]>,
     /// How to reach each event loop.
-    pub loops: OnceLock<Vec<LoopHandle>>,
+    loops: OnceLock<Vec<LoopHandle>>,
     shutting_down: AtomicBool,
     /// Process start.
-    pub started: Instant,
+    started: Instant,
     /// Process start, Unix ms (LASTSAVE reports it: nothing was ever saved).
-    pub start_ms: u64,
+    start_ms: u64,
     /// Random 40-hex-digit id of this run (INFO run_id).
-    pub run_id: String,
+    run_id: String,
     /// The TCP port actually bound (0 when TCP is off).
-    pub tcp_port: AtomicU16,
+    tcp_port: AtomicU16,
     /// The config file given at start, if any.
-    pub config_file: Option<PathBuf>,
+    config_file: Option<PathBuf>,
     /// Largest RSS seen by INFO.
-    pub memory_peak: AtomicU64,
+    memory_peak: AtomicU64,
     /// DEBUG SET-ACTIVE-EXPIRE: whether the active expiry cycle runs.
-    pub active_expire: AtomicBool,
+    active_expire: AtomicBool,
     /// The largest client buffers of the last seconds (INFO clients).
-    pub client_peaks: RecentPeaks,
+    client_peaks: RecentPeaks,
     slowlog: Mutex<Slowlog>,
     ops: Mutex<OpsSampler>,
 }
@@ -439,6 +441,78 @@ impl Shared {
     /// A new client id.
     pub fn next_client_id(&self) -> u64 {
         self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers an admitted client.
+    pub fn register_client(&self, meta: Arc<ClientMeta>) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(meta.id, meta);
+    }
+
+    /// Forgets a client that is gone.
+    pub fn forget_client(&self, id: u64) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    }
+
+    /// The event loops' inboxes, once the loops run.
+    pub fn loops(&self) -> Option<&[LoopHandle]> {
+        self.loops.get().map(Vec::as_slice)
+    }
+
+    /// Installs the event loops' inboxes (once, when they start); false
+    /// when loops already run on this state.
+    pub fn install_loops(&self, handles: Vec<LoopHandle>) -> bool {
+        self.loops.set(handles).is_ok()
+    }
+
+    /// How long the server has been up.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
+    /// When the server started, Unix ms.
+    pub fn start_ms(&self) -> u64 {
+        self.start_ms
+    }
+
+    /// This run's random id (INFO `run_id`).
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The TCP port bound (0 when TCP is off).
+    pub fn tcp_port(&self) -> u16 {
+        self.tcp_port.load(Ordering::Relaxed)
+    }
+
+    /// The config file the server started from, if any.
+    pub fn config_file(&self) -> Option<&std::path::Path> {
+        self.config_file.as_deref()
+    }
+
+    /// Records a resident-memory reading; returns the largest seen.
+    pub fn note_memory(&self, rss: u64) -> u64 {
+        self.memory_peak.fetch_max(rss, Ordering::Relaxed).max(rss)
+    }
+
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub fn active_expire(&self) -> bool {
+        self.active_expire.load(Ordering::Relaxed)
+    }
+
+    /// Turns the active expiry cycle on or off.
+    pub fn set_active_expire(&self, on: bool) {
+        self.active_expire.store(on, Ordering::Relaxed);
+    }
+
+    /// The largest client buffers of the last seconds.
+    pub fn client_peaks(&self) -> &RecentPeaks {
+        &self.client_peaks
     }
 
     /// Every connected client, in id order (a snapshot).

@@ -70,7 +70,7 @@ impl Session {
         let stats = &self.shared.loop_stats[0];
         let ran = self.conn.run(&self.shared, stats, &mut self.scratch);
         // Messages for clients of a running server's loops go to them.
-        let loops = self.shared.loops.get().map(Vec::as_slice);
+        let loops = self.shared.loops();
         self.scratch.outbox.flush(loops, None);
         if ran.is_err() {
             // As a socket's connection would be: dropped unwritten.

@@ -74,7 +74,7 @@ pub(crate) fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
 }
 
 pub(crate) fn send_reply(shared: &Shared, w: &Waiter, reply: Vec<u8>) {
-    if let Some(loops) = shared.loops.get() {
+    if let Some(loops) = shared.loops() {
         loops[w.loop_index].send(LoopMsg::Unblock {
             client: w.client,
             reply,

@@ -134,15 +134,11 @@ impl EventLoop {
             unix_ms(),
             target,
         ));
-        self.shared
-            .clients
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, meta.clone());
+        self.shared.register_client(meta.clone());
         verbose!("Accepted {}", meta.addr);
         if target == self.index {
             self.add_conn(sock, meta);
-        } else if let Some(loops) = self.shared.loops.get() {
+        } else if let Some(loops) = self.shared.loops() {
             loops[target].send(LoopMsg::Accept(sock, meta));
         }
     }
@@ -172,11 +168,7 @@ impl EventLoop {
 
     /// Drops a client from the server's registry.
     pub(super) fn forget(&self, meta: &ClientMeta) {
-        self.shared
-            .clients
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&meta.id);
+        self.shared.forget_client(meta.id);
     }
 }
 

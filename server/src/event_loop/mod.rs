@@ -91,7 +91,7 @@ pub fn run_loops(
         handles.push(LoopHandle::new(Waker::new(poll.registry(), WAKER)?));
         polls.push(poll);
     }
-    if shared.loops.set(handles).is_err() {
+    if !shared.install_loops(handles) {
         return Err(io::Error::other("this server is already running"));
     }
     let mut loops: Vec<EventLoop> = polls
@@ -278,18 +278,14 @@ impl EventLoop {
     /// no wake-up for this one (it drains its own inbox after every batch).
     fn flush_outbox(&mut self) {
         if !self.scratch.outbox.is_empty() {
-            let loops = self.shared.loops.get().map(Vec::as_slice);
+            let loops = self.shared.loops();
             self.scratch.outbox.flush(loops, Some(self.index));
         }
     }
 
     /// This loop's inbox.
     fn inbox(&self) -> &LoopHandle {
-        &self
-            .shared
-            .loops
-            .get()
-            .expect("loops are set before running")[self.index]
+        &self.shared.loops().expect("loops are set before running")[self.index]
     }
 
     fn drain_inbox(&mut self) {
@@ -578,7 +574,7 @@ impl EventLoop {
         if self.index == 0 {
             self.shared.sample_ops();
         }
-        let active = self.shared.active_expire.load(Ordering::Relaxed);
+        let active = self.shared.active_expire();
         // Visit our shards (every n-th), a bounded slice of work per tick:
         // at most ~1 ms, resuming where we stopped.
         let ours = (total + n - 1 - self.index) / n;
@@ -606,7 +602,7 @@ impl EventLoop {
         if expired > 0 {
             self.stats().expired.fetch_add(expired, Ordering::Relaxed);
         }
-        let peaks = &self.shared.client_peaks;
+        let peaks = self.shared.client_peaks();
         peaks.clear_next(now);
         for c in self.conns.iter().flatten() {
             peaks.note(

@@ -106,7 +106,7 @@ pub fn config_resetstat(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 /// CONFIG REWRITE — there is no file we could rewrite faithfully.
 pub fn config_rewrite(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    if c.shared.config_file.is_none() {
+    if c.shared.config_file().is_none() {
         return Err(CmdError::msg(
             "ERR The server is running without a config file",
         ));

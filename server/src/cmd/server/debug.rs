@@ -1,7 +1,6 @@
 //! DEBUG (SLEEP, SET-ACTIVE-EXPIRE, OBJECT...), allowed as
 //! `enable-debug-command` says.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::cmd::args::{self};
@@ -53,7 +52,7 @@ pub fn debug(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         ("set-active-expire", 3) => {
             let on = args::int(a[2])? != 0;
-            c.shared.active_expire.store(on, Ordering::Relaxed);
+            c.shared.set_active_expire(on);
             c.out.ok();
         }
         ("object", 3) => {

@@ -72,7 +72,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
     }
     match section {
         "server" => {
-            let uptime = s.started.elapsed().as_secs();
+            let uptime = s.uptime().as_secs();
             line!("# Server");
             line!("redis_version:{REDIS_VERSION}");
             line!("soquete_version:{}", env!("CARGO_PKG_VERSION"));
@@ -88,8 +88,8 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("gcc_version:0.0.0");
             line!("process_id:{}", std::process::id());
             line!("process_supervised:no");
-            line!("run_id:{}", s.run_id);
-            line!("tcp_port:{}", s.tcp_port.load(Ordering::Relaxed));
+            line!("run_id:{}", s.run_id());
+            line!("tcp_port:{}", s.tcp_port());
             line!("server_time_usec:{}", now * 1000);
             line!("uptime_in_seconds:{uptime}");
             line!("uptime_in_days:{}", uptime / 86_400);
@@ -104,8 +104,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             );
             line!(
                 "config_file:{}",
-                s.config_file
-                    .as_ref()
+                s.config_file()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default()
             );
@@ -117,7 +116,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("connected_clients:{}", s.client_count());
             line!("cluster_connections:0");
             line!("maxclients:{}", cfg.maxclients);
-            let (input, output) = s.client_peaks.max();
+            let (input, output) = s.client_peaks().max();
             line!("client_recent_max_input_buffer:{input}");
             line!("client_recent_max_output_buffer:{output}");
             line!("blocked_clients:{}", s.blocking.count());
@@ -126,7 +125,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
         }
         "memory" => {
             let rss = proc::rss_bytes();
-            let peak = s.memory_peak.fetch_max(rss, Ordering::Relaxed).max(rss);
+            let peak = s.note_memory(rss);
             line!("# Memory");
             line!("used_memory:{rss}");
             line!("used_memory_human:{}", human(rss));
@@ -152,7 +151,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("current_save_keys_total:0");
             line!("rdb_changes_since_last_save:0");
             line!("rdb_bgsave_in_progress:0");
-            line!("rdb_last_save_time:{}", s.start_ms / 1000);
+            line!("rdb_last_save_time:{}", s.start_ms() / 1000);
             line!("rdb_last_bgsave_status:ok");
             line!("rdb_last_bgsave_time_sec:-1");
             line!("rdb_current_bgsave_time_sec:-1");
@@ -225,7 +224,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("role:master");
             line!("connected_slaves:0");
             line!("master_failover_state:no-failover");
-            line!("master_replid:{}", s.run_id);
+            line!("master_replid:{}", s.run_id());
             line!("master_replid2:0000000000000000000000000000000000000000");
             line!("master_repl_offset:0");
             line!("second_repl_offset:-1");

@@ -36,7 +36,7 @@ pub fn time(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 /// LASTSAVE — nothing is ever saved; Redis reports its start time then.
 pub fn lastsave(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    c.out.int((c.shared.start_ms / 1000) as i64);
+    c.out.int((c.shared.start_ms() / 1000) as i64);
     Ok(())
 }
 
