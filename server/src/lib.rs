@@ -55,6 +55,7 @@ pub mod pubsub;
 pub mod reply;
 pub mod server;
 pub mod session;
+pub mod shared;
 pub mod types;
 pub mod util;
 pub mod value;

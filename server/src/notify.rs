@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::db::KeyEvent;
 use crate::pubsub::{Delivery, Outbox, Space};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// Generic commands (DEL, EXPIRE, RENAME...): `g`.
 pub const GENERIC: u32 = 1 << 2;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::client::{Client, ClientMeta, Close};
 use crate::config::Config;
 use crate::connection::{Connection, Scratch};
-use crate::server::{unix_ms, Shared};
+use crate::shared::{unix_ms, Shared};
 
 /// One client session over an in-memory keyspace.
 pub struct Session {

@@ -15,7 +15,7 @@ use crate::inbox::LoopMsg;
 use crate::notify::{self, GENERIC, LIST, ZSET};
 use crate::pubsub::Outbox;
 use crate::reply::Reply;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::types::list::{Fill, List};
 use crate::util::hash::hash_key;
 use crate::util::ldouble::LongDouble;

@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::client::Close;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
-use crate::server::unix_ms;
+use crate::shared::unix_ms;
 use crate::util::num::parse_i64;
 
 /// The Redis version whose behaviour we match, as HELLO and INFO report it.

@@ -10,7 +10,7 @@ use crate::client::Client;
 use crate::db::{shard_of, ShardId};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
-use crate::server::{LoopStats, Shared};
+use crate::shared::{LoopStats, Shared};
 use crate::util::hash::hash_key;
 
 /// The reply to a protocol error: Redis's words, with the offending byte

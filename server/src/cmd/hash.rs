@@ -8,7 +8,7 @@ use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::HASH;
-use crate::server::LoopStats;
+use crate::shared::LoopStats;
 use crate::types::hash::{packed_size, Hash, Limits};
 use crate::util::glob::glob_match;
 use crate::util::ldouble::LongDouble;

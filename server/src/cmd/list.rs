@@ -16,7 +16,7 @@ use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::LIST;
 use crate::reply::Reply;
-use crate::server::LoopStats;
+use crate::shared::LoopStats;
 use crate::types::list::{Elem, End, Fill, List};
 use crate::util::num::parse_i64;
 use crate::value::Value;

@@ -29,7 +29,7 @@ use crate::client::Client;
 use crate::db::Locked;
 use crate::error::CmdResult;
 use crate::reply::Reply;
-use crate::server::{LoopStats, Shared};
+use crate::shared::{LoopStats, Shared};
 
 pub use dispatch::{
     call, execute, panics, protocol_error, resolve, run_handler, signal_writes, Env, LockPlan,

@@ -54,7 +54,7 @@ fn unsubscribe_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space, kind: &str) -
 }
 
 /// Drops every subscription of a client (disconnect, RESET).
-pub fn unsubscribe_all(client: &mut Client, shared: &crate::server::Shared) {
+pub fn unsubscribe_all(client: &mut Client, shared: &crate::shared::Shared) {
     let id = client.id();
     for space in [Space::Channel, Space::Pattern, Space::Shard] {
         for name in client.subs.set_mut(space).drain() {

@@ -16,7 +16,7 @@ use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{GENERIC, SET};
 use crate::reply::Reply;
-use crate::server::LoopStats;
+use crate::shared::LoopStats;
 use crate::types::set::{Limits, Member, OwnedMember, Set};
 use crate::util::glob::glob_match;
 use crate::value::Value;

@@ -49,7 +49,7 @@ pub fn unwatch(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 /// Forgets a client's WATCHes (UNWATCH, EXEC, DISCARD, RESET, disconnect),
 /// locking each key's shard on its own.
-pub fn unwatch_all(client: &mut crate::client::Client, shared: &crate::server::Shared) {
+pub fn unwatch_all(client: &mut crate::client::Client, shared: &crate::shared::Shared) {
     for (db, key, _) in client.watched.drain(..) {
         shared.keyspace.unwatch(db, &key);
     }

@@ -17,7 +17,7 @@ use soquete_resp::{Limits, RequestDecoder};
 use crate::client::{Client, Close};
 use crate::cmd::{self, LockPlan};
 use crate::pubsub::Outbox;
-use crate::server::{unix_ms, LoopStats, Shared};
+use crate::shared::{unix_ms, LoopStats, Shared};
 use crate::verbose;
 use input::Input;
 use output::{Output, OutputLimit, OverLimit};

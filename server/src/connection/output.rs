@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::reply::Reply;
-use crate::server::LoopStats;
+use crate::shared::LoopStats;
 
 /// Once the replies being built reach this many bytes they are sealed into
 /// a block of their own: a big or slow reader's output then grows by

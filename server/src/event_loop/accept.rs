@@ -13,7 +13,8 @@ use mio::Token;
 use super::{Conn, EventLoop, Sock};
 use crate::client::{Client, ClientMeta};
 use crate::inbox::LoopMsg;
-use crate::server::{unix_ms, Listener};
+use crate::server::Listener;
+use crate::shared::unix_ms;
 use crate::{verbose, warning};
 
 impl EventLoop {

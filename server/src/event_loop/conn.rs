@@ -8,7 +8,7 @@ use mio::{Interest, Registry, Token};
 
 use crate::client::{Client, Close};
 use crate::connection::Connection;
-use crate::server::LoopStats;
+use crate::shared::LoopStats;
 
 /// A client socket.
 pub enum Sock {

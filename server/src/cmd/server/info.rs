@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use crate::cmd::Ctx;
 use crate::db::SHARDS;
 use crate::error::CmdResult;
-use crate::server::unix_ms;
+use crate::shared::unix_ms;
 use crate::util::proc;
 use crate::REDIS_VERSION;
 
@@ -137,7 +137,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("maxmemory_human:{}", human(cfg.maxmemory));
             line!("maxmemory_policy:{}", cfg.maxmemory_policy);
             line!("mem_fragmentation_ratio:1.00");
-            line!("mem_allocator:{}", crate::server::allocator_name());
+            line!("mem_allocator:{}", crate::shared::allocator_name());
             line!("lazyfree_pending_objects:0");
         }
         "persistence" => {

@@ -29,7 +29,7 @@ pub use range::*;
 pub use setops::*;
 
 /// The encoding thresholds currently configured (mirrored in
-/// [`crate::server::Hot`], so reading them takes no lock).
+/// [`crate::shared::Hot`], so reading them takes no lock).
 pub fn limits(c: &Ctx<'_>) -> Limits {
     let [entries, value] = &c.shared.hot.zset_max_listpack;
     let get = |v: &std::sync::atomic::AtomicU64| {
