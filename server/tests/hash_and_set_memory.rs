@@ -3,13 +3,13 @@
 //! default; run it on a release build:
 //!
 //! ```sh
-//! cargo test --release -p soquete-server --test hashset_memory -- --ignored --nocapture
+//! cargo test --release -p soquete-server --test hash_and_set_memory -- --ignored --nocapture
 //! ```
 //!
-//! Each dataset is 10,000 keys of 100 elements (issue 6's sizes), loaded with
-//! pipelined commands; the figure is RSS after loading minus RSS of the empty
-//! server (both settled: the lowest of a few reads). The test fails if
-//! soquete needs more than Redis for any of the issue's datasets; a set of
+//! Each dataset is 10,000 keys of 100 elements, loaded with pipelined
+//! commands; the figure is RSS after loading minus RSS of the empty server
+//! (both settled: the lowest of a few reads). The test fails if soquete
+//! needs more than Redis for any dataset marked as a goal; a set of
 //! widely spread integers, where both store 4 bytes a member and only the
 //! per-key overheads differ, is reported for information.
 
@@ -25,8 +25,8 @@ const ELEMENTS: usize = 100;
 struct Dataset {
     name: &'static str,
     commands: fn(usize) -> Vec<Vec<Vec<u8>>>,
-    /// Whether soquete must stay at or below Redis (the issue's datasets);
-    /// the others are reported for information.
+    /// Whether soquete must stay at or below Redis; the others are reported
+    /// for information.
     goal: bool,
 }
 
