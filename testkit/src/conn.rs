@@ -293,6 +293,18 @@ pub fn command_bytes<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     out
 }
 
+/// A bulk string as RESP (`$<len>\r\n<bytes>\r\n`): the bytes of a reply
+/// to compare with [`Conn::read_raw_reply`].
+///
+/// ```
+/// assert_eq!(soquete_testkit::conn::bulk_bytes(b"v"), b"$1\r\nv\r\n");
+/// ```
+pub fn bulk_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    encode::bulk(&mut out, bytes);
+    out
+}
+
 fn closed_error(addr: SocketAddr) -> io::Error {
     io::Error::new(
         io::ErrorKind::UnexpectedEof,
