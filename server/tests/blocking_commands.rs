@@ -10,51 +10,54 @@
 //! `CLIENT LIST` shows the blocking command as its last one (a readiness
 //! check, never a sleep). Every loop is bounded in count.
 
-mod issue7_common;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use issue7_common::{
-    client_id, connect, eventually, int, items, redis_process, server, soquete_process, text,
-    together, wait_blocked, wait_gone,
-};
 use soquete_resp::Frame;
+use soquete_server::{Config, Server, ServerHandle};
+use soquete_testkit::clients::{client_id, wait_blocked, wait_gone};
+use soquete_testkit::conn::{command_bytes, connect};
+use soquete_testkit::diff::Side;
+use soquete_testkit::frames::{info_field, int, items, text};
 use soquete_testkit::render::escape;
-use soquete_testkit::Conn;
+use soquete_testkit::transcript::{assert_same, Transcript};
+use soquete_testkit::wait::{eventually, together, DEADLINE};
+use soquete_testkit::{Conn, ServerKind, ServerProcess};
 
-/// Runs `scenario` against real Redis and against soquete (2 event loops),
-/// each on a fresh server, and asserts that both transcripts are the same.
-/// Returns soquete's, for further checks.
-fn same_as_redis(scenario: fn(SocketAddr, &mut Vec<String>)) -> Vec<String> {
-    let mut transcripts = Vec::new();
-    for server in [redis_process(&[]), soquete_process(&["--threads", "2"])] {
-        let mut t = Vec::new();
-        scenario(server.addr(), &mut t);
-        transcripts.push((server.kind().name(), t));
-    }
-    let (theirs, ours) = (&transcripts[0], &transcripts[1]);
-    for (i, (a, b)) in theirs.1.iter().zip(&ours.1).enumerate() {
-        assert_eq!(a, b, "step {i}: {} and {} differ", theirs.0, ours.0);
-    }
-    assert_eq!(theirs.1.len(), ours.1.len(), "transcript lengths");
-    transcripts.pop().unwrap().1
+/// soquete in this process with `threads` event loops on
+/// `127.0.0.1:<ephemeral>`; dropping the handle stops it. Accepted
+/// connections are dealt to the loops in turn, so consecutive connections
+/// land on different loops.
+fn server(threads: usize) -> (ServerHandle, SocketAddr) {
+    let handle = Server::bind_ephemeral(Config {
+        threads,
+        ..Config::default()
+    })
+    .expect("binding an ephemeral port")
+    .spawn();
+    let addr = handle.addr().expect("a TCP listener");
+    (handle, addr)
 }
 
-/// Reads a reply and records it, labelled, as escaped raw RESP.
-fn note(t: &mut Vec<String>, who: &str, conn: &mut Conn) -> Frame {
-    let r = conn.read_reply();
-    t.push(format!("{who}: {}", escape(&r.raw, 400)));
-    r.frame
+/// The `soquete-server` binary cargo built for this test run, with `args`,
+/// on `127.0.0.1:<ephemeral>`.
+fn soquete_process(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(env!("CARGO_BIN_EXE_soquete-server"))
+        .args(args)
+        .start()
 }
 
-/// Sends a command and records its reply.
-fn step(t: &mut Vec<String>, who: &str, conn: &mut Conn, args: &[&str]) -> Frame {
-    conn.send_cmd(args);
-    note(t, who, conn)
+/// Runs `scenario` against real Redis and against the soquete binary (2
+/// event loops), each on a fresh server, and asserts that both transcripts
+/// are the same. Returns soquete's, for further checks.
+fn same_as_redis(scenario: fn(SocketAddr, &mut Transcript)) -> Transcript {
+    let redis = ServerProcess::redis();
+    let ours = soquete_process(&["--threads", "2"]);
+    assert_same(&Side::of(&redis), &Side::of(&ours), scenario)
 }
 
 /// Opens `n` connections (consecutive, so on different loops) and returns
@@ -74,7 +77,7 @@ fn clients(addr: SocketAddr, n: usize) -> Vec<(Conn, i64)> {
 /// arrival order by one RPUSH of many elements; a waiter on several keys
 /// takes the first of them that becomes ready, and keeps its place in the
 /// queue of each.
-fn fairness(addr: SocketAddr, t: &mut Vec<String>) {
+fn fairness(addr: SocketAddr, t: &mut Transcript) {
     let mut ctl = connect(addr);
     let mut w = clients(addr, 6);
     let commands: [&[&str]; 6] = [
@@ -91,19 +94,18 @@ fn fairness(addr: SocketAddr, t: &mut Vec<String>) {
         wait_blocked(&mut ctl, w[i].1, &name);
     }
     // Five elements for the four waiters on `fair` (BLMPOP takes two).
-    step(
-        t,
+    t.step(
         "ctl",
         &mut ctl,
         &["RPUSH", "fair", "a", "b", "c", "d", "e", "f"],
     );
     for i in [0, 1, 2, 3, 5] {
-        note(t, &format!("w{i}"), &mut w[i].0);
+        t.note(&format!("w{i}"), &mut w[i].0);
     }
-    step(t, "ctl", &mut ctl, &["LRANGE", "fair", "0", "-1"]);
-    step(t, "ctl", &mut ctl, &["LRANGE", "fair:moved", "0", "-1"]);
-    step(t, "ctl", &mut ctl, &["RPUSH", "nothere", "n"]);
-    note(t, "w4", &mut w[4].0);
+    t.step("ctl", &mut ctl, &["LRANGE", "fair", "0", "-1"]);
+    t.step("ctl", &mut ctl, &["LRANGE", "fair:moved", "0", "-1"]);
+    t.step("ctl", &mut ctl, &["RPUSH", "nothere", "n"]);
+    t.note("w4", &mut w[4].0);
     // A waiter on two keys keeps its place in both queues.
     w[0].0.send_cmd(&["BLPOP", "k1", "k2", "0"]);
     wait_blocked(&mut ctl, w[0].1, "blpop");
@@ -111,21 +113,21 @@ fn fairness(addr: SocketAddr, t: &mut Vec<String>) {
     wait_blocked(&mut ctl, w[1].1, "blpop");
     w[2].0.send_cmd(&["BLPOP", "k1", "0"]);
     wait_blocked(&mut ctl, w[2].1, "blpop");
-    step(t, "ctl", &mut ctl, &["RPUSH", "k2", "x"]);
-    note(t, "w0", &mut w[0].0);
-    step(t, "ctl", &mut ctl, &["RPUSH", "k1", "y"]);
-    note(t, "w2", &mut w[2].0);
-    step(t, "ctl", &mut ctl, &["RPUSH", "k2", "z"]);
-    note(t, "w1", &mut w[1].0);
+    t.step("ctl", &mut ctl, &["RPUSH", "k2", "x"]);
+    t.note("w0", &mut w[0].0);
+    t.step("ctl", &mut ctl, &["RPUSH", "k1", "y"]);
+    t.note("w2", &mut w[2].0);
+    t.step("ctl", &mut ctl, &["RPUSH", "k2", "z"]);
+    t.note("w1", &mut w[1].0);
     // Pushes in one EXEC serve waiters after it, with what is left.
     w[3].0.send_cmd(&["BRPOP", "tx", "0"]);
     wait_blocked(&mut ctl, w[3].1, "brpop");
     ctl.send(b"MULTI\r\nRPUSH tx 1 2 3\r\nRPOP tx\r\nLPUSH tx 0\r\nEXEC\r\n");
     for _ in 0..5 {
-        note(t, "ctl", &mut ctl);
+        t.note("ctl", &mut ctl);
     }
-    note(t, "w3", &mut w[3].0);
-    step(t, "ctl", &mut ctl, &["LRANGE", "tx", "0", "-1"]);
+    t.note("w3", &mut w[3].0);
+    t.step("ctl", &mut ctl, &["LRANGE", "tx", "0", "-1"]);
 }
 
 #[test]
@@ -133,11 +135,11 @@ fn waiters_are_served_in_arrival_order_across_loops() {
     let t = same_as_redis(fairness);
     // Spot checks on top of matching Redis: the first waiters got a, [b, c], d.
     assert!(
-        t[1].contains("*2\\r\\n$4\\r\\nfair\\r\\n$1\\r\\na\\r\\n"),
+        t.lines()[1].contains("*2\\r\\n$4\\r\\nfair\\r\\n$1\\r\\na\\r\\n"),
         "{t:?}"
     );
     assert!(
-        t[3].starts_with("w2: ") && t[3].contains("$1\\r\\nd\\r\\n"),
+        t.lines()[3].starts_with("w2: ") && t.lines()[3].contains("$1\\r\\nd\\r\\n"),
         "{t:?}"
     );
 }
@@ -146,7 +148,7 @@ fn waiters_are_served_in_arrival_order_across_loops() {
 /// to the end of the chain within the one push; two that move between the
 /// same pair of keys pass it back; and a BLMOVE whose source is pushed
 /// inside MULTI runs after EXEC.
-fn chains(addr: SocketAddr, t: &mut Vec<String>) {
+fn chains(addr: SocketAddr, t: &mut Transcript) {
     let mut ctl = connect(addr);
     let mut w = clients(addr, 4);
     w[0].0
@@ -159,14 +161,14 @@ fn chains(addr: SocketAddr, t: &mut Vec<String>) {
     w[3].0.send_cmd(&["BLPOP", "c3", "0"]);
     wait_blocked(&mut ctl, w[3].1, "blpop");
     // x travels c1 -> c2 -> c3 -> w2; y stays (w0 moves one element).
-    step(t, "ctl", &mut ctl, &["RPUSH", "c1", "x", "y"]);
+    t.step("ctl", &mut ctl, &["RPUSH", "c1", "x", "y"]);
     for (i, (conn, _)) in w.iter_mut().take(3).enumerate() {
-        note(t, &format!("w{i}"), conn);
+        t.note(&format!("w{i}"), conn);
     }
-    step(t, "ctl", &mut ctl, &["EXISTS", "c1", "c2", "c3"]);
-    step(t, "ctl", &mut ctl, &["LRANGE", "c1", "0", "-1"]);
-    step(t, "ctl", &mut ctl, &["LPUSH", "c3", "z"]);
-    note(t, "w3", &mut w[3].0);
+    t.step("ctl", &mut ctl, &["EXISTS", "c1", "c2", "c3"]);
+    t.step("ctl", &mut ctl, &["LRANGE", "c1", "0", "-1"]);
+    t.step("ctl", &mut ctl, &["LPUSH", "c3", "z"]);
+    t.note("w3", &mut w[3].0);
     // Back and forth between two keys: the element ends where it started.
     w[0].0
         .send_cmd(&["BLMOVE", "r1", "r2", "RIGHT", "LEFT", "0"]);
@@ -174,11 +176,11 @@ fn chains(addr: SocketAddr, t: &mut Vec<String>) {
     w[1].0
         .send_cmd(&["BLMOVE", "r2", "r1", "LEFT", "RIGHT", "0"]);
     wait_blocked(&mut ctl, w[1].1, "blmove");
-    step(t, "ctl", &mut ctl, &["LPUSH", "r1", "ping"]);
-    note(t, "w0", &mut w[0].0);
-    note(t, "w1", &mut w[1].0);
-    step(t, "ctl", &mut ctl, &["LRANGE", "r1", "0", "-1"]);
-    step(t, "ctl", &mut ctl, &["EXISTS", "r2"]);
+    t.step("ctl", &mut ctl, &["LPUSH", "r1", "ping"]);
+    t.note("w0", &mut w[0].0);
+    t.note("w1", &mut w[1].0);
+    t.step("ctl", &mut ctl, &["LRANGE", "r1", "0", "-1"]);
+    t.step("ctl", &mut ctl, &["EXISTS", "r2"]);
     // A BLMOVE into its own source rotates; inside EXEC it waits for EXEC.
     w[2].0
         .send_cmd(&["BLMOVE", "self", "self", "LEFT", "RIGHT", "0"]);
@@ -187,18 +189,19 @@ fn chains(addr: SocketAddr, t: &mut Vec<String>) {
     wait_blocked(&mut ctl, w[3].1, "blpop");
     ctl.send(b"MULTI\r\nRPUSH self a b\r\nLMOVE self self:next LEFT LEFT\r\nLRANGE self 0 -1\r\nEXEC\r\n");
     for _ in 0..5 {
-        note(t, "ctl", &mut ctl);
+        t.note("ctl", &mut ctl);
     }
-    note(t, "w3", &mut w[3].0);
-    note(t, "w2", &mut w[2].0);
-    step(t, "ctl", &mut ctl, &["LRANGE", "self", "0", "-1"]);
+    t.note("w3", &mut w[3].0);
+    t.note("w2", &mut w[2].0);
+    t.step("ctl", &mut ctl, &["LRANGE", "self", "0", "-1"]);
 }
 
 #[test]
 fn blmove_chains_hand_an_element_on() {
     let t = same_as_redis(chains);
     assert!(
-        t.iter()
+        t.lines()
+            .iter()
             .any(|l| l.starts_with("w2: ") && l.contains("$1\\r\\nx")),
         "{t:?}"
     );
@@ -208,19 +211,19 @@ fn blmove_chains_hand_an_element_on() {
 /// the default) or an `-UNBLOCKED` error (ERROR), in RESP2 and RESP3, runs
 /// what it had pipelined behind, and answers 0 for a client that is not
 /// blocked (any more); an element pushed afterwards stays.
-fn unblock(addr: SocketAddr, t: &mut Vec<String>) {
+fn unblock(addr: SocketAddr, t: &mut Transcript) {
     let mut ctl = connect(addr);
     let mut w = clients(addr, 2);
     let id = w[0].1.to_string();
     let other = w[1].1.to_string();
-    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
+    t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
     w[0].0.send(b"BLPOP ub 0\r\nPING\r\n");
     wait_blocked(&mut ctl, w[0].1, "blpop");
-    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &other]);
-    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
-    note(t, "w0", &mut w[0].0);
-    note(t, "w0", &mut w[0].0);
-    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
+    t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", &other]);
+    t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
+    t.note("w0", &mut w[0].0);
+    t.note("w0", &mut w[0].0);
+    t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id]);
     let cases: [(&[&str], &str, &str); 4] = [
         (
             &["BLMOVE", "ub", "d", "LEFT", "LEFT", "0"],
@@ -241,23 +244,24 @@ fn unblock(addr: SocketAddr, t: &mut Vec<String>) {
         for (cmd, name, how) in cases {
             w[0].0.send_cmd(cmd);
             wait_blocked(&mut ctl, w[0].1, name);
-            step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id, how]);
-            note(t, "w0", &mut w[0].0);
+            t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id, how]);
+            t.note("w0", &mut w[0].0);
         }
     }
-    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id, "NOW"]);
-    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", "abc"]);
-    step(t, "ctl", &mut ctl, &["CLIENT", "UNBLOCK", "-1"]);
-    step(t, "ctl", &mut ctl, &["RPUSH", "ub", "stays"]);
-    step(t, "ctl", &mut ctl, &["LRANGE", "ub", "0", "-1"]);
-    step(t, "w0", &mut w[0].0, &["PING"]);
+    t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id, "NOW"]);
+    t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", "abc"]);
+    t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", "-1"]);
+    t.step("ctl", &mut ctl, &["RPUSH", "ub", "stays"]);
+    t.step("ctl", &mut ctl, &["LRANGE", "ub", "0", "-1"]);
+    t.step("w0", &mut w[0].0, &["PING"]);
 }
 
 #[test]
 fn client_unblock_timeout_and_error_match_redis() {
     let t = same_as_redis(unblock);
     assert!(
-        t.iter()
+        t.lines()
+            .iter()
             .any(|l| l.contains("-UNBLOCKED client unblocked via CLIENT UNBLOCK")),
         "{t:?}"
     );
@@ -268,7 +272,7 @@ fn client_unblock_timeout_and_error_match_redis() {
 /// LMOVE and LMPOP's counterpart; a key that a transaction creates and
 /// deletes again serves nobody, and a key that becomes a string keeps the
 /// waiter blocked until it is a list again.
-fn other_writes(addr: SocketAddr, t: &mut Vec<String>) {
+fn other_writes(addr: SocketAddr, t: &mut Transcript) {
     let mut ctl = connect(addr);
     let mut w = clients(addr, 7);
     let waits: [(&str, &str); 7] = [
@@ -285,37 +289,36 @@ fn other_writes(addr: SocketAddr, t: &mut Vec<String>) {
             .send_cmd(&[name.to_ascii_uppercase().as_str(), key, "0"]);
         wait_blocked(&mut ctl, w[i].1, name);
     }
-    step(t, "ctl", &mut ctl, &["RPUSH", "tmp", "a", "b"]);
-    step(t, "ctl", &mut ctl, &["RENAME", "tmp", "rn"]);
-    note(t, "w0", &mut w[0].0);
-    step(t, "ctl", &mut ctl, &["RPUSH", "tmp", "c", "d"]);
-    step(t, "ctl", &mut ctl, &["RENAMENX", "tmp", "rnx"]);
-    note(t, "w1", &mut w[1].0);
-    step(t, "ctl", &mut ctl, &["COPY", "rn", "cp"]);
-    note(t, "w2", &mut w[2].0);
+    t.step("ctl", &mut ctl, &["RPUSH", "tmp", "a", "b"]);
+    t.step("ctl", &mut ctl, &["RENAME", "tmp", "rn"]);
+    t.note("w0", &mut w[0].0);
+    t.step("ctl", &mut ctl, &["RPUSH", "tmp", "c", "d"]);
+    t.step("ctl", &mut ctl, &["RENAMENX", "tmp", "rnx"]);
+    t.note("w1", &mut w[1].0);
+    t.step("ctl", &mut ctl, &["COPY", "rn", "cp"]);
+    t.note("w2", &mut w[2].0);
     for cmd in [
         &["SELECT", "1"][..],
         &["RPUSH", "mv", "m"],
         &["MOVE", "mv", "0"],
         &["SELECT", "0"],
     ] {
-        step(t, "ctl", &mut ctl, cmd);
+        t.step("ctl", &mut ctl, cmd);
     }
-    note(t, "w3", &mut w[3].0);
-    step(t, "ctl", &mut ctl, &["LMOVE", "rn", "lm", "LEFT", "RIGHT"]);
-    note(t, "w4", &mut w[4].0);
+    t.note("w3", &mut w[3].0);
+    t.step("ctl", &mut ctl, &["LMOVE", "rn", "lm", "LEFT", "RIGHT"]);
+    t.note("w4", &mut w[4].0);
     ctl.send(b"MULTI\r\nRPUSH gone 1\r\nDEL gone\r\nEXEC\r\n");
     for _ in 0..4 {
-        note(t, "ctl", &mut ctl);
+        t.note("ctl", &mut ctl);
     }
-    step(t, "ctl", &mut ctl, &["SET", "ty", "string"]);
-    step(t, "ctl", &mut ctl, &["DEL", "ty"]);
-    step(t, "ctl", &mut ctl, &["RPUSH", "ty", "list"]);
-    note(t, "w6", &mut w[6].0);
-    step(t, "ctl", &mut ctl, &["LPUSH", "gone", "2"]);
-    note(t, "w5", &mut w[5].0);
-    step(
-        t,
+    t.step("ctl", &mut ctl, &["SET", "ty", "string"]);
+    t.step("ctl", &mut ctl, &["DEL", "ty"]);
+    t.step("ctl", &mut ctl, &["RPUSH", "ty", "list"]);
+    t.note("w6", &mut w[6].0);
+    t.step("ctl", &mut ctl, &["LPUSH", "gone", "2"]);
+    t.note("w5", &mut w[5].0);
+    t.step(
         "ctl",
         &mut ctl,
         &["EXISTS", "rn", "rnx", "cp", "mv", "lm", "gone", "ty"],
@@ -326,7 +329,8 @@ fn other_writes(addr: SocketAddr, t: &mut Vec<String>) {
 fn other_writes_that_create_a_list_wake_its_waiters() {
     let t = same_as_redis(other_writes);
     assert!(
-        t.iter()
+        t.lines()
+            .iter()
             .any(|l| l.starts_with("w5: ") && l.contains("$1\\r\\n2")),
         "{t:?}"
     );
@@ -335,7 +339,7 @@ fn other_writes_that_create_a_list_wake_its_waiters() {
 /// A waiter that disconnects (or is killed) is forgotten: the element goes
 /// to the next waiter, nothing is left behind, `INFO` stops counting it;
 /// a disconnected waiter whose deadline passes later harms nobody.
-fn disconnects(addr: SocketAddr, t: &mut Vec<String>) {
+fn disconnects(addr: SocketAddr, t: &mut Transcript) {
     let mut ctl = connect(addr);
     let mut w = clients(addr, 4);
     w[0].0.send_cmd(&["BLPOP", "dc", "0"]);
@@ -351,14 +355,14 @@ fn disconnects(addr: SocketAddr, t: &mut Vec<String>) {
     drop(first);
     wait_gone(&mut ctl, first_id);
     let killed = w[0].1.to_string();
-    step(t, "ctl", &mut ctl, &["CLIENT", "KILL", "ID", &killed]);
+    t.step("ctl", &mut ctl, &["CLIENT", "KILL", "ID", &killed]);
     wait_gone(&mut ctl, w[0].1);
     blocked_clients(t, &mut ctl);
-    step(t, "ctl", &mut ctl, &["RPUSH", "dc", "one", "two"]);
-    note(t, "w2", &mut w[1].0);
+    t.step("ctl", &mut ctl, &["RPUSH", "dc", "one", "two"]);
+    t.note("w2", &mut w[1].0);
     blocked_clients(t, &mut ctl);
-    step(t, "ctl", &mut ctl, &["LRANGE", "dc", "0", "-1"]);
-    step(t, "ctl", &mut ctl, &["EXISTS", "dc:to"]);
+    t.step("ctl", &mut ctl, &["LRANGE", "dc", "0", "-1"]);
+    t.step("ctl", &mut ctl, &["EXISTS", "dc:to"]);
     // A waiter with a deadline hangs up; another one's timeout reply proves
     // that deadline has passed; the server carries on.
     w[1].0.send_cmd(&["BLPOP", "dl", "0.05"]);
@@ -366,14 +370,15 @@ fn disconnects(addr: SocketAddr, t: &mut Vec<String>) {
     let (gone, gone_id) = w.remove(1);
     drop(gone);
     wait_gone(&mut ctl, gone_id);
-    step(t, "w3", &mut w[1].0, &["BLPOP", "dl:clock", "0.1"]);
-    step(t, "ctl", &mut ctl, &["RPUSH", "dl", "kept"]);
-    step(t, "ctl", &mut ctl, &["LRANGE", "dl", "0", "-1"]);
+    t.step("w3", &mut w[1].0, &["BLPOP", "dl:clock", "0.1"]);
+    t.step("ctl", &mut ctl, &["RPUSH", "dl", "kept"]);
+    t.step("ctl", &mut ctl, &["LRANGE", "dl", "0", "-1"]);
 }
 
 /// Records `INFO clients`' `blocked_clients`.
-fn blocked_clients(t: &mut Vec<String>, ctl: &mut Conn) {
-    let n = issue7_common::info_field(ctl, "clients", "blocked_clients");
+fn blocked_clients(t: &mut Transcript, ctl: &mut Conn) {
+    let info = ctl.cmd(&["INFO", "clients"]);
+    let n = info_field(info.as_bytes().expect("INFO is a bulk"), "blocked_clients");
     t.push(format!("blocked_clients:{n:?}"));
 }
 
@@ -411,7 +416,7 @@ fn fractional_timeouts_fire_on_time() {
         }
         barrier.wait();
         let start = Instant::now();
-        let mut bytes = soquete_testkit::conn::command_bytes(cmd);
+        let mut bytes = command_bytes(cmd);
         bytes.extend_from_slice(b"PING\r\n");
         conn.send(&bytes);
         let r = conn.read_raw_reply();
@@ -489,7 +494,7 @@ fn no_lost_wakeups_with_many_producers_and_consumers() {
         if t == PRODUCERS + CONSUMERS {
             // The coordinator: once everything is consumed, a pill per
             // consumer on every key.
-            eventually("every element to be consumed", || {
+            eventually("every element to be consumed", DEADLINE, || {
                 (consumed.load(Ordering::SeqCst) >= TOTAL).then_some(())
             });
             for k in KEYS {

@@ -135,24 +135,13 @@ const DATASETS: &[Dataset] = &[
     },
 ];
 
-/// RSS once it stops moving: the lowest of a few reads 50 ms apart.
-fn settled_rss(s: &ServerProcess) -> u64 {
-    (0..6)
-        .map(|_| {
-            std::thread::sleep(Duration::from_millis(50));
-            s.rss_bytes().expect("read RSS")
-        })
-        .min()
-        .unwrap_or(0)
-}
-
 /// Loads `d` into `s` (pipelined, 100 keys per batch, one-field commands
 /// interleaved across keys as a live workload would) and returns the RSS
 /// growth.
 fn load(s: &ServerProcess, d: &Dataset) -> u64 {
     let mut c = s.connect();
     c.set_timeout(Duration::from_secs(60)).unwrap();
-    let empty = settled_rss(s);
+    let empty = s.settled_rss_bytes().expect("read RSS");
     for batch in (0..KEYS).collect::<Vec<_>>().chunks(100) {
         let per_key: Vec<Vec<Vec<Vec<u8>>>> = batch.iter().map(|&i| (d.commands)(i)).collect();
         let rounds = per_key[0].len();
@@ -177,7 +166,9 @@ fn load(s: &ServerProcess, d: &Dataset) -> u64 {
         "{}",
         d.name
     );
-    settled_rss(s).saturating_sub(empty)
+    s.settled_rss_bytes()
+        .expect("read RSS")
+        .saturating_sub(empty)
 }
 
 #[test]

@@ -5,21 +5,45 @@
 //! wording for extra arguments. Every test states what redis-server 7.0.15
 //! does (or runs the same bytes against it).
 
-mod issue7_common;
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use issue7_common::{
-    bulk_int, client_id, connect, info_field, int, items, redis_process, server, soquete_process,
-    text, together, wait_blocked,
-};
 use soquete_resp::Frame;
-use soquete_testkit::render::escape;
-use soquete_testkit::Conn;
+use soquete_server::{Config, Server, ServerHandle};
+use soquete_testkit::clients::{client_id, wait_blocked};
+use soquete_testkit::conn::connect;
+use soquete_testkit::diff::Side;
+use soquete_testkit::frames::{bulk_int, info_field, int, items, text};
+use soquete_testkit::transcript::{assert_same, Transcript};
+use soquete_testkit::wait::together;
+use soquete_testkit::{Conn, ServerKind, ServerProcess};
+
+/// soquete in this process with `threads` event loops on
+/// `127.0.0.1:<ephemeral>`; dropping the handle stops it. Accepted
+/// connections are dealt to the loops in turn, so consecutive connections
+/// land on different loops.
+fn server(threads: usize) -> (ServerHandle, SocketAddr) {
+    let handle = Server::bind_ephemeral(Config {
+        threads,
+        ..Config::default()
+    })
+    .expect("binding an ephemeral port")
+    .spawn();
+    let addr = handle.addr().expect("a TCP listener");
+    (handle, addr)
+}
+
+/// The `soquete-server` binary cargo built for this test run, with `args`,
+/// on `127.0.0.1:<ephemeral>`.
+fn soquete_process(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(env!("CARGO_BIN_EXE_soquete-server"))
+        .args(args)
+        .start()
+}
 
 /// Reads one (un)subscribe confirmation: `[kind, name, count]`; fails on
 /// anything else (a message, typically).
@@ -48,7 +72,7 @@ fn no_message_arrives_after_the_unsubscribe_confirmation() {
 /// The same against real Redis: it passes.
 #[test]
 fn no_message_arrives_after_the_unsubscribe_confirmation_on_redis() {
-    let redis = redis_process(&[]);
+    let redis = ServerProcess::redis();
     unsubscribe_race(redis.addr());
 }
 
@@ -117,24 +141,13 @@ fn unsubscribe_race(addr: SocketAddr) {
     }
 }
 
-/// Runs `scenario` against real Redis and soquete (2 event loops) and
-/// asserts the same transcript.
-fn same_as_redis(scenario: fn(SocketAddr, &mut Vec<String>)) {
-    let mut transcripts = Vec::new();
-    for server in [redis_process(&[]), soquete_process(&["--threads", "2"])] {
-        let mut t = Vec::new();
-        scenario(server.addr(), &mut t);
-        transcripts.push(t);
-    }
-    assert_eq!(transcripts[0], transcripts[1], "redis-server, then soquete");
-}
-
-fn note(t: &mut Vec<String>, who: &str, conn: &mut Conn) {
-    match conn.try_read_reply() {
-        Ok(Some(r)) => t.push(format!("{who}: {}", escape(&r.raw, 400))),
-        Ok(None) => t.push(format!("{who}: closed")),
-        Err(e) => t.push(format!("{who}: no reply ({:?})", e.kind())),
-    }
+/// Runs `scenario` against real Redis and against the soquete binary (2
+/// event loops), each on a fresh server, and asserts that both transcripts
+/// are the same. Returns soquete's, for further checks.
+fn same_as_redis(scenario: fn(SocketAddr, &mut Transcript)) -> Transcript {
+    let redis = ServerProcess::redis();
+    let ours = soquete_process(&["--threads", "2"]);
+    assert_same(&Side::of(&redis), &Side::of(&ours), scenario)
 }
 
 /// A BLMOVE waiter whose destination holds a string gets WRONGTYPE when an
@@ -142,7 +155,7 @@ fn note(t: &mut Vec<String>, who: &str, conn: &mut Conn) {
 /// on the source must then get it. Redis 7.0: w0 `-WRONGTYPE ...`, w1
 /// `*2 src e`, src gone. soquete: w1 stays blocked for ever (no reply), the
 /// element sits in `src`.
-fn blmove_wrongtype(addr: SocketAddr, t: &mut Vec<String>) {
+fn blmove_wrongtype(addr: SocketAddr, t: &mut Transcript) {
     let mut ctl = connect(addr);
     let mut w0 = connect(addr);
     let mut w1 = connect(addr);
@@ -154,11 +167,11 @@ fn blmove_wrongtype(addr: SocketAddr, t: &mut Vec<String>) {
     w1.send_cmd(&["BLPOP", "src", "0"]);
     wait_blocked(&mut ctl, id1, "blpop");
     ctl.send_cmd(&["RPUSH", "src", "e"]);
-    note(t, "ctl", &mut ctl);
-    note(t, "w0", &mut w0);
-    note(t, "w1", &mut w1);
+    t.note("ctl", &mut ctl);
+    t.note("w0", &mut w0);
+    t.note("w1", &mut w1);
     ctl.send_cmd(&["LRANGE", "src", "0", "-1"]);
-    note(t, "ctl", &mut ctl);
+    t.note("ctl", &mut ctl);
 }
 
 #[test]
@@ -169,15 +182,16 @@ fn blmove_to_a_wrong_type_destination_passes_the_element_on() {
 /// Redis flags blocked clients `b` in `CLIENT LIST` (and counts them in
 /// `INFO clients`' `blocked_clients`, which soquete does since 3178e43);
 /// soquete shows `flags=N` for a client blocked in BLPOP.
-fn blocked_introspection(addr: SocketAddr, t: &mut Vec<String>) {
+fn blocked_introspection(addr: SocketAddr, t: &mut Transcript) {
     let mut ctl = connect(addr);
     let mut w = connect(addr);
     let id = client_id(&mut w);
     w.send_cmd(&["BLPOP", "nothing", "0"]);
     wait_blocked(&mut ctl, id, "blpop");
+    let info = ctl.cmd(&["INFO", "clients"]);
     t.push(format!(
         "blocked_clients: {:?}",
-        info_field(&mut ctl, "clients", "blocked_clients")
+        info_field(info.as_bytes().expect("INFO is a bulk"), "blocked_clients")
     ));
     let line = text(&ctl.cmd(&["CLIENT", "LIST", "ID", &id.to_string()]));
     let flags = line
@@ -260,7 +274,7 @@ fn blmove_is_atomic_for_transactional_observers() {
 /// The same against real Redis: it passes.
 #[test]
 fn blmove_is_atomic_for_transactional_observers_on_redis() {
-    let redis = redis_process(&[]);
+    let redis = ServerProcess::redis();
     assert_eq!(blmove_atomicity(redis.addr()), 0);
 }
 
@@ -268,7 +282,7 @@ fn blmove_is_atomic_for_transactional_observers_on_redis() {
 /// keys: Redis 7.0 serves clients blocked on those keys
 /// (`scanDatabaseForReadyKeys`). Redis: w `*2 swap v`. soquete: w stays
 /// blocked (no reply), the element stays.
-fn swapdb_wakes(addr: SocketAddr, t: &mut Vec<String>) {
+fn swapdb_wakes(addr: SocketAddr, t: &mut Transcript) {
     let mut ctl = connect(addr);
     let mut w = connect(addr);
     w.set_timeout(Duration::from_secs(2)).unwrap();
@@ -279,15 +293,15 @@ fn swapdb_wakes(addr: SocketAddr, t: &mut Vec<String>) {
         &["SELECT", "0"],
     ] {
         ctl.send_cmd(cmd);
-        note(t, "ctl", &mut ctl);
+        t.note("ctl", &mut ctl);
     }
     w.send_cmd(&["BLPOP", "swap", "0"]);
     wait_blocked(&mut ctl, id, "blpop");
     ctl.send_cmd(&["SWAPDB", "0", "1"]);
-    note(t, "ctl", &mut ctl);
-    note(t, "w", &mut w);
+    t.note("ctl", &mut ctl);
+    t.note("w", &mut w);
     ctl.send_cmd(&["LLEN", "swap"]);
-    note(t, "ctl", &mut ctl);
+    t.note("ctl", &mut ctl);
 }
 
 #[test]
@@ -299,20 +313,20 @@ fn swapdb_serves_clients_blocked_on_the_swapped_in_keys() {
 /// writes the message push during the command, so it comes before
 /// PUBLISH's own reply: `>3 message me hi` then `:1`. soquete sends `:1`
 /// first, then the push.
-fn publish_to_self(addr: SocketAddr, t: &mut Vec<String>) {
+fn publish_to_self(addr: SocketAddr, t: &mut Transcript) {
     let mut c = connect(addr);
     c.hello3();
     c.send_cmd(&["SUBSCRIBE", "me"]);
-    note(t, "c", &mut c);
+    t.note("c", &mut c);
     c.send_cmd(&["PUBLISH", "me", "hi"]);
-    note(t, "c", &mut c);
-    note(t, "c", &mut c);
+    t.note("c", &mut c);
+    t.note("c", &mut c);
     // A pattern and the channel: both pushes, then the count.
     c.send_cmd(&["PSUBSCRIBE", "m*"]);
-    note(t, "c", &mut c);
+    t.note("c", &mut c);
     c.send_cmd(&["PUBLISH", "me", "again"]);
     for _ in 0..3 {
-        note(t, "c", &mut c);
+        t.note("c", &mut c);
     }
 }
 
@@ -329,7 +343,7 @@ fn a_resp3_publish_to_itself_gets_the_push_before_the_reply() {
 ///   `-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.`
 ///   (and `'SHARDCHANNELS'`); soquete
 ///   `-ERR wrong number of arguments for 'pubsub|channels' command`.
-fn argument_errors(addr: SocketAddr, t: &mut Vec<String>) {
+fn argument_errors(addr: SocketAddr, t: &mut Transcript) {
     let mut c = connect(addr);
     for cmd in [
         &["CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"][..],
@@ -337,7 +351,7 @@ fn argument_errors(addr: SocketAddr, t: &mut Vec<String>) {
         &["PUBSUB", "SHARDCHANNELS", "a", "b"],
     ] {
         c.send_cmd(cmd);
-        note(t, &cmd.join(" "), &mut c);
+        t.note(&cmd.join(" "), &mut c);
     }
 }
 
@@ -355,31 +369,31 @@ fn extra_arguments_are_refused_as_redis_words_it() {
 /// after the loop's last inbox drain), so S gets PING's reply first and the
 /// message only at the loop's next wake-up — up to 1/hz (~50-100 ms) late
 /// even with no PING.
-fn publish_after_timeout(addr: SocketAddr, t: &mut Vec<String>) {
+fn publish_after_timeout(addr: SocketAddr, t: &mut Transcript) {
     // In-process soquete with 2 loops deals connections alternately: S and
     // X are the 1st and 3rd, so they share loop 0.
     let mut s = connect(addr);
     let _other_loop = connect(addr);
     let mut x = connect(addr);
     s.send(b"SUBSCRIBE ch\r\n");
-    note(t, "s", &mut s);
+    t.note("s", &mut s);
     for _ in 0..3 {
         x.send(b"BLPOP k 0.05\r\nPUBLISH ch m\r\n");
-        note(t, "x", &mut x);
-        note(t, "x", &mut x);
+        t.note("x", &mut x);
+        t.note("x", &mut x);
         s.send(b"PING\r\n");
-        note(t, "s", &mut s);
-        note(t, "s", &mut s);
+        t.note("s", &mut s);
+        t.note("s", &mut s);
     }
 }
 
 #[test]
 fn a_message_published_after_a_timeout_reaches_subscribers_at_once() {
-    let mut theirs = Vec::new();
-    let redis = redis_process(&[]);
-    publish_after_timeout(redis.addr(), &mut theirs);
-    let mut ours = Vec::new();
+    let redis = ServerProcess::redis();
     let (_server, addr) = server(2);
-    publish_after_timeout(addr, &mut ours);
-    assert_eq!(theirs, ours, "redis-server, then soquete");
+    let ours = Side {
+        name: "soquete".into(),
+        addr,
+    };
+    assert_same(&Side::of(&redis), &ours, publish_after_timeout);
 }

@@ -10,19 +10,43 @@
 //! loops in turn), except the memory test, which needs the server's own
 //! RSS and so runs the binary. Every loop is bounded in count.
 
-mod issue7_common;
-
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use issue7_common::{
-    client_id, client_line, connect, eventually, int, items, server, soquete_process, text,
-    together, wait_gone,
-};
 use soquete_resp::Frame;
-use soquete_testkit::Conn;
+use soquete_server::{Config, Server, ServerHandle};
+use soquete_testkit::clients::{client_id, client_line, wait_gone};
+use soquete_testkit::conn::connect;
+use soquete_testkit::frames::{int, items, text};
+use soquete_testkit::wait::{eventually, together, DEADLINE};
+use soquete_testkit::{Conn, ServerKind, ServerProcess};
+
+/// soquete in this process with `threads` event loops on
+/// `127.0.0.1:<ephemeral>`; dropping the handle stops it. Accepted
+/// connections are dealt to the loops in turn, so consecutive connections
+/// land on different loops.
+fn server(threads: usize) -> (ServerHandle, SocketAddr) {
+    let handle = Server::bind_ephemeral(Config {
+        threads,
+        ..Config::default()
+    })
+    .expect("binding an ephemeral port")
+    .spawn();
+    let addr = handle.addr().expect("a TCP listener");
+    (handle, addr)
+}
+
+/// The `soquete-server` binary cargo built for this test run, with `args`,
+/// on `127.0.0.1:<ephemeral>`.
+fn soquete_process(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(env!("CARGO_BIN_EXE_soquete-server"))
+        .args(args)
+        .start()
+}
 
 const THREADS: usize = 3;
 
@@ -367,7 +391,7 @@ fn a_stalled_subscriber_is_disconnected_and_memory_stays_bounded() {
         }
         published += BATCH;
         // The healthy subscriber keeps up, so only the stalled one piles up.
-        eventually("the healthy subscriber to catch up", || {
+        eventually("the healthy subscriber to catch up", DEADLINE, || {
             (received.load(Ordering::SeqCst) >= published).then_some(())
         });
         max_rss = max_rss.max(server.rss_bytes().expect("server RSS"));
@@ -395,9 +419,7 @@ fn a_stalled_subscriber_is_disconnected_and_memory_stays_bounded() {
     // What the stalled socket still gets is what was sent before the close:
     // no more than the kernel buffers and the limit, then end of stream.
     let mut drained = 0usize;
-    stalled
-        .set_timeout(issue7_common::DEADLINE)
-        .expect("read timeout");
+    stalled.set_timeout(DEADLINE).expect("read timeout");
     loop {
         match stalled.try_read_reply() {
             Ok(Some(r)) => {

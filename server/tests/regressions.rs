@@ -5,10 +5,26 @@
 //! runs the same bytes against redis-server first, to show the expectation
 //! is Redis's.
 
-mod common;
+use soquete_testkit::frames::info_field;
+use soquete_testkit::render::show;
+use soquete_testkit::wait::{eventually, DEADLINE};
+use soquete_testkit::{ServerKind, ServerProcess};
 
-use common::{info_field, redis, rss_bytes, show, soquete, DEADLINE};
-use soquete_testkit::ServerProcess;
+/// The binary under test, built by cargo for this test run.
+const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+
+/// The binary on `127.0.0.1:<ephemeral>` with `args`.
+fn soquete(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .args(args)
+        .start()
+}
+
+/// Real `redis-server` on `127.0.0.1:<ephemeral>` with `args` (persistence off).
+fn redis(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Redis).args(args).start()
+}
 
 fn both(args: &[&str]) -> [ServerProcess; 2] {
     [redis(args), soquete(args)]
@@ -78,7 +94,7 @@ fn announcing_a_huge_bulk_commits_no_memory() {
     // memory is used only as the bytes arrive.
     for server in [redis(&[]), soquete(&["--threads", "1"])] {
         let kind = server.kind();
-        let before = rss_bytes(server.pid());
+        let before = server.rss_bytes().expect("RSS");
         let mut b = server.connect();
         b.set_timeout(std::time::Duration::from_secs(60))
             .expect("timeout");
@@ -99,14 +115,14 @@ fn announcing_a_huge_bulk_commits_no_memory() {
         // Once the server has counted A's bytes, it has finished with that
         // read (one loop: B's INFO runs after A's read returns).
         let mut polls = 0u64;
-        common::eventually("the server to read the header", DEADLINE, || {
+        eventually("the server to read the header", DEADLINE, || {
             polls += 1;
             let want = base + header.len() as u64 + 12 * polls;
             (net_in() >= want).then_some(())
         });
         b.send(b"PING\r\n");
         assert_eq!(b.read_raw_reply(), b"+PONG\r\n");
-        let after = rss_bytes(server.pid());
+        let after = server.rss_bytes().expect("RSS");
         assert!(
             after < before + (64 << 20),
             "{kind}: RSS grew from {} MB to {} MB on a 512 MB bulk header alone",

@@ -6,13 +6,30 @@
 //! CI has, so loops interleave); connections are dealt to loops in turn.
 //! Every loop in the tests is bounded in count.
 
-mod issue7_common;
-
+use std::net::SocketAddr;
 use std::sync::Barrier;
 
-use issue7_common::{bulk_int, connect, int, items, server, text, together};
 use soquete_resp::Frame;
+use soquete_server::{Config, Server, ServerHandle};
+use soquete_testkit::conn::{command_bytes, connect};
+use soquete_testkit::frames::{bulk_int, int, items, text};
+use soquete_testkit::wait::together;
 use soquete_testkit::Conn;
+
+/// soquete in this process with `threads` event loops on
+/// `127.0.0.1:<ephemeral>`; dropping the handle stops it. Accepted
+/// connections are dealt to the loops in turn, so consecutive connections
+/// land on different loops.
+fn server(threads: usize) -> (ServerHandle, SocketAddr) {
+    let handle = Server::bind_ephemeral(Config {
+        threads,
+        ..Config::default()
+    })
+    .expect("binding an ephemeral port")
+    .spawn();
+    let addr = handle.addr().expect("a TCP listener");
+    (handle, addr)
+}
 
 const THREADS: usize = 3;
 
@@ -26,10 +43,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0 % n
     }
-}
-
-fn cmd_bytes(args: &[String]) -> Vec<u8> {
-    soquete_testkit::conn::command_bytes(args)
 }
 
 fn expect_ok(conn: &mut Conn) {
@@ -80,14 +93,14 @@ fn transfers_never_show_a_changed_total() {
                     let from = rng.below(ACCOUNTS as u64) as usize;
                     let to = (from + 1 + rng.below(ACCOUNTS as u64 - 1) as usize) % ACCOUNTS;
                     let amount = (1 + rng.below(50)).to_string();
-                    batch.extend(cmd_bytes(&["MULTI".into()]));
-                    batch.extend(cmd_bytes(&[
+                    batch.extend(command_bytes(&["MULTI"]));
+                    batch.extend(command_bytes(&[
                         "DECRBY".into(),
                         names[from].clone(),
                         amount.clone(),
                     ]));
-                    batch.extend(cmd_bytes(&["INCRBY".into(), names[to].clone(), amount]));
-                    batch.extend(cmd_bytes(&["EXEC".into()]));
+                    batch.extend(command_bytes(&["INCRBY".into(), names[to].clone(), amount]));
+                    batch.extend(command_bytes(&["EXEC"]));
                 }
                 conn.send(&batch);
                 for _ in 0..PER_ROUND {
@@ -102,11 +115,11 @@ fn transfers_never_show_a_changed_total() {
             } else {
                 let balances: Vec<i64> = match round % 3 {
                     0 => {
-                        let mut batch = cmd_bytes(&["MULTI".into()]);
+                        let mut batch = command_bytes(&["MULTI"]);
                         for a in names.iter() {
-                            batch.extend(cmd_bytes(&["GET".into(), a.clone()]));
+                            batch.extend(command_bytes(&["GET".into(), a.clone()]));
                         }
-                        batch.extend(cmd_bytes(&["EXEC".into()]));
+                        batch.extend(command_bytes(&["EXEC"]));
                         conn.send(&batch);
                         expect_ok(&mut conn);
                         expect_queued(&mut conn, ACCOUNTS);
@@ -115,9 +128,9 @@ fn transfers_never_show_a_changed_total() {
                     1 => {
                         let mut mget = vec!["MGET".to_string()];
                         mget.extend(names.iter().cloned());
-                        let mut batch = cmd_bytes(&["MULTI".into()]);
-                        batch.extend(cmd_bytes(&mget));
-                        batch.extend(cmd_bytes(&["EXEC".into()]));
+                        let mut batch = command_bytes(&["MULTI"]);
+                        batch.extend(command_bytes(&mget));
+                        batch.extend(command_bytes(&["EXEC"]));
                         conn.send(&batch);
                         expect_ok(&mut conn);
                         expect_queued(&mut conn, 1);
@@ -182,14 +195,14 @@ fn watch_increments_from_many_clients_are_exact() {
                 f => bulk_int(&f),
             };
             let next = (v + 1).to_string();
-            let mut batch = cmd_bytes(&["MULTI".into()]);
-            batch.extend(cmd_bytes(&[
+            let mut batch = command_bytes(&["MULTI"]);
+            batch.extend(command_bytes(&[
                 "SET".into(),
                 "opt:counter".into(),
                 next.clone(),
             ]));
-            batch.extend(cmd_bytes(&["RPUSH".into(), "opt:log".into(), next]));
-            batch.extend(cmd_bytes(&["EXEC".into()]));
+            batch.extend(command_bytes(&["RPUSH".into(), "opt:log".into(), next]));
+            batch.extend(command_bytes(&["EXEC"]));
             conn.send(&batch);
             expect_ok(&mut conn);
             expect_queued(&mut conn, 2);
@@ -290,17 +303,17 @@ fn wide_transactions_are_seen_whole() {
         for n in 0..TXNS {
             if t < WRITERS {
                 let version = format!("w{t}:{n}");
-                let mut batch = cmd_bytes(&["MULTI".into()]);
+                let mut batch = command_bytes(&["MULTI"]);
                 for k in &keys {
-                    batch.extend(cmd_bytes(&["SET".into(), k.clone(), version.clone()]));
+                    batch.extend(command_bytes(&["SET".into(), k.clone(), version.clone()]));
                 }
-                batch.extend(cmd_bytes(&[
+                batch.extend(command_bytes(&[
                     "RPUSH".into(),
                     "wide:hist".into(),
                     version.clone(),
                 ]));
-                batch.extend(cmd_bytes(&["INCR".into(), "wide:n".into()]));
-                batch.extend(cmd_bytes(&["EXEC".into()]));
+                batch.extend(command_bytes(&["INCR", "wide:n"]));
+                batch.extend(command_bytes(&["EXEC"]));
                 conn.send(&batch);
                 expect_ok(&mut conn);
                 expect_queued(&mut conn, KEYS + 2);

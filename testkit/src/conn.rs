@@ -286,6 +286,16 @@ impl Conn {
     }
 }
 
+/// Connects to `addr` with [`Conn::connect`].
+///
+/// # Panics
+///
+/// When the connection fails, naming `addr`: in a test, a server that does
+/// not accept is a failure.
+pub fn connect(addr: SocketAddr) -> Conn {
+    Conn::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"))
+}
+
 /// A command as RESP: an array of bulk strings.
 pub fn command_bytes<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut out = Vec::new();
