@@ -1,7 +1,9 @@
 //! Blocking commands across event loops: waiters served first come first
 //! served whatever loop they are on, no lost wake-ups with many producers
 //! and consumers, fractional timeouts, waiters that disconnect, CLIENT
-//! UNBLOCK, and BLMOVE chains.
+//! UNBLOCK, BLMOVE chains (atomic, and passing an element on past a
+//! wrong-type destination), SWAPDB waking waiters, and how blocked clients
+//! show in CLIENT LIST and INFO.
 //!
 //! Scenarios whose exact replies matter run against real `redis-server` and
 //! the `soquete-server` binary (2 event loops) in turn, and their
@@ -21,7 +23,7 @@ use soquete_server::{Config, Server, ServerHandle};
 use soquete_testkit::clients::{client_id, wait_blocked, wait_gone};
 use soquete_testkit::conn::{command_bytes, connect};
 use soquete_testkit::diff::Side;
-use soquete_testkit::frames::{info_field, int, items, text};
+use soquete_testkit::frames::{bulk_int, info_field, int, items, text};
 use soquete_testkit::render::escape;
 use soquete_testkit::transcript::{assert_same, Transcript};
 use soquete_testkit::wait::{eventually, together, DEADLINE};
@@ -581,4 +583,164 @@ fn no_lost_wakeups_with_many_producers_and_consumers() {
         "{TOTAL} elements, {} moved, {timeouts} consumer timeouts",
         moved.len()
     );
+}
+
+/// A BLMOVE waiter whose destination holds a string gets WRONGTYPE when an
+/// element arrives, and the element stays in the source; the next waiter
+/// on the source must then get it. Redis 7.0: w0 `-WRONGTYPE ...`, w1
+/// `*2 src e`, src gone. (A regression test: soquete once left w1 blocked
+/// for ever, the element sitting in `src`.)
+fn blmove_wrongtype(addr: SocketAddr, t: &mut Transcript) {
+    let mut ctl = connect(addr);
+    let mut w0 = connect(addr);
+    let mut w1 = connect(addr);
+    w1.set_timeout(Duration::from_secs(2)).unwrap();
+    let (id0, id1) = (client_id(&mut w0), client_id(&mut w1));
+    ctl.cmd(&["SET", "str", "x"]);
+    w0.send_cmd(&["BLMOVE", "src", "str", "LEFT", "LEFT", "0"]);
+    wait_blocked(&mut ctl, id0, "blmove");
+    w1.send_cmd(&["BLPOP", "src", "0"]);
+    wait_blocked(&mut ctl, id1, "blpop");
+    ctl.send_cmd(&["RPUSH", "src", "e"]);
+    t.note("ctl", &mut ctl);
+    t.note("w0", &mut w0);
+    t.note("w1", &mut w1);
+    ctl.send_cmd(&["LRANGE", "src", "0", "-1"]);
+    t.note("ctl", &mut ctl);
+}
+
+#[test]
+fn blmove_to_a_wrong_type_destination_passes_the_element_on() {
+    same_as_redis(blmove_wrongtype);
+}
+
+/// Redis flags blocked clients `b` in `CLIENT LIST` and counts them in
+/// `INFO clients`' `blocked_clients`. (A regression test: soquete once
+/// showed `flags=N` for a client blocked in BLPOP.)
+fn blocked_introspection(addr: SocketAddr, t: &mut Transcript) {
+    let mut ctl = connect(addr);
+    let mut w = connect(addr);
+    let id = client_id(&mut w);
+    w.send_cmd(&["BLPOP", "nothing", "0"]);
+    wait_blocked(&mut ctl, id, "blpop");
+    let info = ctl.cmd(&["INFO", "clients"]);
+    t.push(format!(
+        "blocked_clients: {:?}",
+        info_field(info.as_bytes().expect("INFO is a bulk"), "blocked_clients")
+    ));
+    let line = text(&ctl.cmd(&["CLIENT", "LIST", "ID", &id.to_string()]));
+    let flags = line
+        .split_ascii_whitespace()
+        .find(|f| f.starts_with("flags="))
+        .map(str::to_string);
+    t.push(format!("CLIENT LIST {flags:?}"));
+}
+
+#[test]
+fn blocked_clients_are_counted_and_flagged() {
+    same_as_redis(blocked_introspection);
+}
+
+/// BLMOVE is atomic in Redis: a waiter served by a push takes the element
+/// from the source and puts it in the destination in one step. A pusher
+/// counts its pushes in the same MULTI (`RPUSH src e` + `INCR pushed`);
+/// BLMOVE waiters move every element to `dst`; observers check in one
+/// MULTI that `pushed == LLEN src + LLEN dst`. (A regression test: soquete
+/// once popped under the pusher's locks but pushed to the destination
+/// after releasing them, so an observer could see the element in neither
+/// list.)
+fn blmove_atomicity(addr: SocketAddr) -> usize {
+    const PUSHES: usize = 1500;
+    const WAITERS: usize = 3;
+    const OBSERVERS: usize = 4;
+    let moved = Arc::new(AtomicUsize::new(0));
+    let torn = together(1 + WAITERS + OBSERVERS, move |t, barrier: &Barrier| {
+        let mut conn = connect(addr);
+        barrier.wait();
+        let mut torn = 0;
+        if t == 0 {
+            for _ in 0..PUSHES {
+                conn.send(b"MULTI\r\nRPUSH at:src e\r\nINCR at:pushed\r\nEXEC\r\n");
+                for _ in 0..3 {
+                    conn.read_frame();
+                }
+                items(conn.read_frame());
+            }
+        } else if t <= WAITERS {
+            while moved.load(Ordering::SeqCst) < PUSHES {
+                match conn.cmd(&["BLMOVE", "at:src", "at:dst", "LEFT", "RIGHT", "0.02"]) {
+                    Frame::Bulk(_) => {
+                        moved.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Frame::NullArray | Frame::NullBulk => {}
+                    other => panic!("BLMOVE gave {other:?}"),
+                }
+            }
+        } else {
+            while moved.load(Ordering::SeqCst) < PUSHES {
+                conn.send(b"MULTI\r\nGET at:pushed\r\nLLEN at:src\r\nLLEN at:dst\r\nEXEC\r\n");
+                for _ in 0..4 {
+                    conn.read_frame();
+                }
+                let r = items(conn.read_frame());
+                let pushed = match &r[0] {
+                    Frame::NullBulk => 0,
+                    f => bulk_int(f),
+                };
+                if pushed != int(&r[1]) + int(&r[2]) {
+                    torn += 1;
+                }
+            }
+        }
+        torn
+    });
+    torn.iter().sum()
+}
+
+#[test]
+fn blmove_is_atomic_for_transactional_observers() {
+    let (_server, addr) = server(3);
+    let torn = blmove_atomicity(addr);
+    assert_eq!(
+        torn, 0,
+        "observers saw an element in neither list {torn} times"
+    );
+}
+
+/// The same against real Redis: it passes.
+#[test]
+fn blmove_is_atomic_for_transactional_observers_on_redis() {
+    let redis = ServerProcess::redis();
+    assert_eq!(blmove_atomicity(redis.addr()), 0);
+}
+
+/// SWAPDB makes the lists of the swapped-in database visible under their
+/// keys: Redis 7.0 serves clients blocked on those keys
+/// (`scanDatabaseForReadyKeys`): w gets `*2 swap v`. (A regression test:
+/// soquete once left w blocked, the element in place.)
+fn swapdb_wakes(addr: SocketAddr, t: &mut Transcript) {
+    let mut ctl = connect(addr);
+    let mut w = connect(addr);
+    w.set_timeout(Duration::from_secs(2)).unwrap();
+    let id = client_id(&mut w);
+    for cmd in [
+        &["SELECT", "1"][..],
+        &["RPUSH", "swap", "v"],
+        &["SELECT", "0"],
+    ] {
+        ctl.send_cmd(cmd);
+        t.note("ctl", &mut ctl);
+    }
+    w.send_cmd(&["BLPOP", "swap", "0"]);
+    wait_blocked(&mut ctl, id, "blpop");
+    ctl.send_cmd(&["SWAPDB", "0", "1"]);
+    t.note("ctl", &mut ctl);
+    t.note("w", &mut w);
+    ctl.send_cmd(&["LLEN", "swap"]);
+    t.note("ctl", &mut ctl);
+}
+
+#[test]
+fn swapdb_serves_clients_blocked_on_the_swapped_in_keys() {
+    same_as_redis(swapdb_wakes);
 }

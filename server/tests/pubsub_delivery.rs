@@ -4,7 +4,12 @@
 //! with ordinary replies on one connection without splitting them; a
 //! subscriber that leaves is forgotten; and one that stops reading is
 //! disconnected at its output buffer limit while the server's memory stays
-//! bounded and everyone else carries on.
+//! bounded and everyone else carries on. No message arrives after the
+//! UNSUBSCRIBE confirmation; a RESP3 client publishing to itself gets the
+//! push before PUBLISH's reply; a message published when a blocking command
+//! times out is delivered at once. Where the order of replies matters, the
+//! same scenario runs against real `redis-server` and must give the same
+//! transcript.
 //!
 //! Servers run in this process with 3 event loops (connections are dealt to
 //! loops in turn), except the memory test, which needs the server's own
@@ -12,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
@@ -20,7 +25,9 @@ use soquete_resp::Frame;
 use soquete_server::{Config, Server, ServerHandle};
 use soquete_testkit::clients::{client_id, client_line, wait_gone};
 use soquete_testkit::conn::connect;
+use soquete_testkit::diff::Side;
 use soquete_testkit::frames::{int, items, text};
+use soquete_testkit::transcript::{assert_same, Transcript};
 use soquete_testkit::wait::{eventually, together, DEADLINE};
 use soquete_testkit::{Conn, ServerKind, ServerProcess};
 
@@ -46,6 +53,15 @@ fn soquete_process(args: &[&str]) -> ServerProcess {
         .binary(env!("CARGO_BIN_EXE_soquete-server"))
         .args(args)
         .start()
+}
+
+/// Runs `scenario` against real Redis and against the soquete binary (2
+/// event loops), each on a fresh server, and asserts that both transcripts
+/// are the same. Returns soquete's, for further checks.
+fn same_as_redis(scenario: fn(SocketAddr, &mut Transcript)) -> Transcript {
+    let redis = ServerProcess::redis();
+    let ours = soquete_process(&["--threads", "2"]);
+    assert_same(&Side::of(&redis), &Side::of(&ours), scenario)
 }
 
 const THREADS: usize = 3;
@@ -453,4 +469,161 @@ fn a_stalled_subscriber_is_disconnected_and_memory_stays_bounded() {
     assert_eq!(idle.cmd(&["PING"]), Frame::Simple("PONG".into()));
     assert!(client_line(&mut ctl, stalled_id).is_none());
     drop(healthy);
+}
+
+/// Once the UNSUBSCRIBE confirmation (count 0) has arrived, no message of
+/// that channel may follow, however busy the publishers on other loops: in
+/// RESP2 the connection is back to normal mode, so the next replies are
+/// PING's `+PONG` and then the next SUBSCRIBE's confirmation. In Redis a
+/// message published concurrently arrives before the confirmation, or not
+/// at all.
+#[test]
+fn no_message_arrives_after_the_unsubscribe_confirmation() {
+    let (_server, addr) = server(3);
+    unsubscribe_race(addr);
+}
+
+/// The same against real Redis: it passes.
+#[test]
+fn no_message_arrives_after_the_unsubscribe_confirmation_on_redis() {
+    let redis = ServerProcess::redis();
+    unsubscribe_race(redis.addr());
+}
+
+fn unsubscribe_race(addr: SocketAddr) {
+    const ROUNDS: usize = 300;
+    const PUBLISHERS: usize = 2;
+    let stop = Arc::new(AtomicBool::new(false));
+    let publishers: Vec<_> = (0..PUBLISHERS)
+        .map(|_| {
+            let stop = stop.clone();
+            thread::spawn(move || {
+                let mut conn = connect(addr);
+                let batch = b"PUBLISH flicker x\r\n".repeat(20);
+                let mut sent = 0usize;
+                while !stop.load(Ordering::SeqCst) && sent < 2_000_000 {
+                    if conn.try_send(&batch).is_err() {
+                        return;
+                    }
+                    for _ in 0..20 {
+                        match conn.try_read_reply() {
+                            Ok(Some(r)) => {
+                                int(&r.frame);
+                            }
+                            _ => return,
+                        }
+                    }
+                    sent += 20;
+                }
+            })
+        })
+        .collect();
+    let mut sub = connect(addr);
+    let mut delivered = 0;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for round in 0..ROUNDS {
+            sub.send(b"SUBSCRIBE flicker\r\n");
+            let parts = items(sub.read_frame());
+            assert_eq!(
+                (text(&parts[0]), text(&parts[1]), parts[2].clone()),
+                (
+                    "subscribe".to_string(),
+                    "flicker".to_string(),
+                    Frame::Integer(1)
+                ),
+                "round {round}: expected the subscribe confirmation"
+            );
+            sub.send(b"UNSUBSCRIBE flicker\r\nPING\r\n");
+            loop {
+                let parts = items(sub.read_frame());
+                if text(&parts[0]) == "message" {
+                    delivered += 1;
+                    continue;
+                }
+                assert_eq!(
+                    (text(&parts[0]), text(&parts[1]), int(&parts[2])),
+                    ("unsubscribe".to_string(), "flicker".to_string(), 0)
+                );
+                break;
+            }
+            let after = sub.read_frame();
+            assert_eq!(
+                after,
+                Frame::Simple("PONG".into()),
+                "round {round}: a message arrived after the unsubscribe confirmation"
+            );
+        }
+    }));
+    stop.store(true, Ordering::SeqCst);
+    for p in publishers {
+        p.join().expect("a publisher failed");
+    }
+    eprintln!("{delivered} messages delivered while subscribed");
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// A RESP3 client subscribed to a channel that PUBLISHes to it: Redis
+/// writes the message push during the command, so it comes before
+/// PUBLISH's own reply: `>3 message me hi` then `:1`. (A regression test:
+/// soquete once sent `:1` first, then the push.)
+fn publish_to_self(addr: SocketAddr, t: &mut Transcript) {
+    let mut c = connect(addr);
+    c.hello3();
+    c.send_cmd(&["SUBSCRIBE", "me"]);
+    t.note("c", &mut c);
+    c.send_cmd(&["PUBLISH", "me", "hi"]);
+    t.note("c", &mut c);
+    t.note("c", &mut c);
+    // A pattern and the channel: both pushes, then the count.
+    c.send_cmd(&["PSUBSCRIBE", "m*"]);
+    t.note("c", &mut c);
+    c.send_cmd(&["PUBLISH", "me", "again"]);
+    for _ in 0..3 {
+        t.note("c", &mut c);
+    }
+}
+
+#[test]
+fn a_resp3_publish_to_itself_gets_the_push_before_the_reply() {
+    same_as_redis(publish_to_self);
+}
+
+/// X runs `BLPOP k 0.05` with `PUBLISH ch m` pipelined behind it; when the
+/// BLPOP times out, the PUBLISH runs and X gets `*-1` and `:1`. Only then
+/// does subscriber S (RESP2, subscribed to `ch`) send PING. Redis wrote the
+/// message into S's output during the PUBLISH, so S reads the message, then
+/// `*2 pong ""`. (A regression test: in soquete, when S and X shared an
+/// event loop, the delivery was once queued on that loop's inbox without a
+/// wake-up (the timeout path ran after the loop's last inbox drain), so S
+/// got PING's reply first and the message only at the loop's next wake-up,
+/// up to 1/hz (~50-100 ms) late even with no PING.)
+fn publish_after_timeout(addr: SocketAddr, t: &mut Transcript) {
+    // In-process soquete with 2 loops deals connections alternately: S and
+    // X are the 1st and 3rd, so they share loop 0.
+    let mut s = connect(addr);
+    let _other_loop = connect(addr);
+    let mut x = connect(addr);
+    s.send(b"SUBSCRIBE ch\r\n");
+    t.note("s", &mut s);
+    for _ in 0..3 {
+        x.send(b"BLPOP k 0.05\r\nPUBLISH ch m\r\n");
+        t.note("x", &mut x);
+        t.note("x", &mut x);
+        s.send(b"PING\r\n");
+        t.note("s", &mut s);
+        t.note("s", &mut s);
+    }
+}
+
+#[test]
+fn a_message_published_after_a_timeout_reaches_subscribers_at_once() {
+    let redis = ServerProcess::redis();
+    let (_server, addr) = server(2);
+    let ours = Side {
+        name: "soquete".into(),
+        addr,
+    };
+    assert_same(&Side::of(&redis), &ours, publish_after_timeout);
 }

@@ -1,12 +1,17 @@
 //! Regression tests for bugs the integration tests found (HELLO's NOAUTH
 //! wording, a refused EXEC ending the transaction, memory committed by a
 //! bulk header alone) and guards for behaviour an optimisation could break
-//! (SLOWLOG timing per command), and INFO fields clients depend on. Each
-//! runs the same bytes against redis-server first, to show the expectation
-//! is Redis's.
+//! (SLOWLOG timing per command), INFO fields clients depend on, and Redis's
+//! wording for extra arguments. Each runs the same bytes against
+//! redis-server first, to show the expectation is Redis's.
 
+use std::net::SocketAddr;
+
+use soquete_testkit::conn::connect;
+use soquete_testkit::diff::Side;
 use soquete_testkit::frames::info_field;
 use soquete_testkit::render::show;
+use soquete_testkit::transcript::{assert_same, Transcript};
 use soquete_testkit::wait::{eventually, DEADLINE};
 use soquete_testkit::{ServerKind, ServerProcess};
 
@@ -195,4 +200,29 @@ fn plain_info_says_cluster_mode_is_off_and_names_the_allocator_as_redis_does() {
         )
     };
     assert_eq!(fields(&s), fields(&r));
+}
+
+/// Argument errors Redis words its own way (soquete once answered `:0` and
+/// `-ERR wrong number of arguments for 'pubsub|channels' command`):
+/// * `CLIENT UNBLOCK 1 TIMEOUT x` (too many arguments):
+///   `-ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.`;
+/// * `PUBSUB CHANNELS a b` / `PUBSUB SHARDCHANNELS a b`:
+///   `-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.`
+///   (and `'SHARDCHANNELS'`).
+fn argument_errors(addr: SocketAddr, t: &mut Transcript) {
+    let mut c = connect(addr);
+    for cmd in [
+        &["CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"][..],
+        &["PUBSUB", "CHANNELS", "a", "b"],
+        &["PUBSUB", "SHARDCHANNELS", "a", "b"],
+    ] {
+        c.send_cmd(cmd);
+        t.note(&cmd.join(" "), &mut c);
+    }
+}
+
+#[test]
+fn extra_arguments_are_refused_as_redis_words_it() {
+    let (redis, ours) = (redis(&[]), soquete(&["--threads", "2"]));
+    assert_same(&Side::of(&redis), &Side::of(&ours), argument_errors);
 }
