@@ -32,6 +32,35 @@ cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+# The seed directories of fuzz target $1, as absolute paths. The codec targets
+# start from the golden vectors in resp/testdata (never copies of them): decode
+# reads its input as a stream; decode_split and request first read a header (a
+# count of chunk sizes, then the sizes), so they get the same files behind the
+# header 03 05 01 07 (three chunks: 5, 1 and 7 bytes), written to $2. Then what
+# fuzz/seeds/$1 holds that testdata does not: command lines for the command
+# target, inputs of crashes the fuzzers found.
+fuzz_seeds() {
+    local target=$1 scratch=$2 dirs=() dir f
+    case $target in
+        decode) dirs=(frames malformed) ;;
+        decode_split) dirs=(frames) ;;
+        request) dirs=(requests malformed) ;;
+    esac
+    for dir in "${dirs[@]}"; do
+        if [ "$target" = decode ]; then
+            echo "$PWD/resp/testdata/$dir"
+        else
+            mkdir -p "$scratch/$target/$dir"
+            for f in resp/testdata/"$dir"/*.resp; do
+                { printf '\003\005\001\007'; cat "$f"; } >"$scratch/$target/$dir/${f##*/}"
+            done
+            echo "$scratch/$target/$dir"
+        fi
+    done
+    if [ -d "fuzz/seeds/$target" ]; then echo "$PWD/fuzz/seeds/$target"; fi
+}
+
 if [ "$FUZZ_SECONDS" != 0 ] && [ -d fuzz/fuzz_targets ]; then
     if ! cargo fuzz --version >/dev/null 2>&1; then
         log "installing cargo-fuzz"
@@ -40,21 +69,20 @@ if [ "$FUZZ_SECONDS" != 0 ] && [ -d fuzz/fuzz_targets ]; then
     export RUSTC_BOOTSTRAP=1
     log "building fuzz targets"
     (cd fuzz && cargo fuzz build -O)
+    scratch=$(mktemp -d)
+    trap 'rm -rf "$scratch"' EXIT
     for target in $(cd fuzz && cargo fuzz list); do
         log "fuzz smoke: $target (${FUZZ_SECONDS}s)"
-        corpus="fuzz/corpus/$target"
-        mkdir -p "$corpus"
-        seeds=()
-        [ -d "fuzz/seeds/$target" ] && seeds+=("seeds/$target")
-        out=$(mktemp)
+        mkdir -p "fuzz/corpus/$target"
+        mapfile -t seeds < <(fuzz_seeds "$target" "$scratch")
+        out="$scratch/$target.log"
         if ! (cd fuzz && cargo fuzz run -O "$target" "corpus/$target" "${seeds[@]}" -- \
             -max_total_time="$FUZZ_SECONDS" -print_final_stats=1) >"$out" 2>&1; then
             cat "$out"
             log "fuzz target $target FAILED"
             exit 1
         fi
-        grep -E '^(stat::number_of_executed_units|Done)' "$out" || tail -n 3 "$out"
-        rm -f "$out"
+        grep -E '^(stat::number_of_executed_units|Done|INFO: seed corpus)' "$out" || tail -n 3 "$out"
     done
 fi
 log "all tests passed"
