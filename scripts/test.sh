@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test soquete has, on a fresh machine: installs what the tests need
-# when it is missing (redis-server, redis-tools and nc from Debian, cargo-fuzz from
-# crates.io), then runs the workspace tests and a short smoke of every fuzz
-# target. `.ci/run` runs exactly this.
+# Runs every check soquete has, on a fresh machine: installs what they need
+# when it is missing (redis-server, redis-tools and nc from Debian; rustfmt and
+# clippy with rustup; cargo-fuzz from crates.io), then checks formatting, runs
+# clippy with warnings as errors, the workspace tests, and a short smoke of
+# every fuzz target. A check that cannot run fails the script: nothing is
+# skipped for want of a tool. `.ci/run` runs exactly this.
 #
 #   FUZZ_SECONDS=20   seconds per fuzz target (0 skips the fuzz smoke)
 set -euo pipefail
@@ -22,10 +24,26 @@ fi
 # The Debian package starts a system redis on 6379 where systemd runs; tests never use it
 # (every test starts its own servers on ephemeral loopback ports).
 
-if cargo fmt --version >/dev/null 2>&1; then
-    log "cargo fmt --check"
-    cargo fmt --all -- --check
-fi
+# Installs rustup component $2 when `cargo $1` is missing; fails if it still is.
+need_component() {
+    if ! cargo "$1" --version >/dev/null 2>&1; then
+        log "installing $2 (rustup component add $2)"
+        rustup component add "$2" || true
+    fi
+    if ! cargo "$1" --version >/dev/null 2>&1; then
+        log "cargo $1 is missing and could not be installed: install the rustup component $2"
+        exit 1
+    fi
+}
+
+need_component fmt rustfmt
+log "cargo fmt --check"
+cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
+
+need_component clippy clippy
+log "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast
