@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check soquete has, on a fresh machine: installs what they need
 # when it is missing (redis-server, redis-tools and nc from Debian; rustfmt and
-# clippy with rustup; cargo-fuzz from crates.io), then checks formatting, runs
-# clippy with warnings as errors, the workspace tests, and a short smoke of
+# clippy, and the MSRV toolchain, with rustup; cargo-fuzz from crates.io), then
+# checks formatting, runs clippy with warnings as errors and the workspace
+# tests, builds the published crates with the MSRV, and runs a short smoke of
 # every fuzz target. A check that cannot run fails the script: nothing is
 # skipped for want of a tool. `.ci/run` runs exactly this.
 #
@@ -48,6 +49,18 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
+
+# The MSRV (`rust-version` in Cargo.toml) holds for what users build: the
+# published crates' libraries and binary, all features, with the locked
+# dependencies. Their tests and benches use dev-dependencies that need a newer
+# Rust and are built with the default toolchain above.
+msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
+if ! rustup run "$msrv" cargo --version >/dev/null 2>&1; then
+    log "installing Rust $msrv (the MSRV) with rustup"
+    rustup toolchain install "$msrv" --profile minimal
+fi
+log "cargo +$msrv check (MSRV)"
+cargo +"$msrv" check --locked -p soquete-resp -p soquete-server -p soquete-client --all-features
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
