@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use soquete_client::{cmd, Client, Direction, Protocol};
+use soquete_testkit::frames::info_field;
+use soquete_testkit::wait::{eventually, DEADLINE};
 use soquete_testkit::ServerProcess;
 
 fn url(s: &ServerProcess) -> String {
@@ -17,23 +19,22 @@ fn servers() -> [ServerProcess; 2] {
 
 /// `blocked_clients` from `INFO clients`.
 fn blocked_clients(info: &str) -> i64 {
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
+    info_field(info.as_bytes(), "blocked_clients")
         .and_then(|v| v.trim().parse().ok())
         .expect("INFO clients has blocked_clients")
 }
 
 /// Waits until the server counts `n` clients blocked on keys (a readiness
-/// check, bounded to about 10 s).
+/// check, bounded by [`DEADLINE`]).
 fn wait_blocked(c: &mut Client, n: i64) {
-    for _ in 0..10_000 {
-        let info: String = c.info(Some("clients")).unwrap();
-        if blocked_clients(&info) == n {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    panic!("the server never counted {n} blocked clients");
+    eventually(
+        &format!("the server to count {n} blocked clients"),
+        DEADLINE,
+        || {
+            let info: String = c.info(Some("clients")).unwrap();
+            (blocked_clients(&info) == n).then_some(())
+        },
+    );
 }
 
 /// Runs `pop` here while another thread waits until it blocks on the
