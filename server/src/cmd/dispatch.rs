@@ -23,6 +23,7 @@ pub fn protocol_error(e: &soquete_resp::Error) -> CmdError {
 
 /// Runs one request: resolves the command, checks authentication, queues it
 /// inside MULTI, or runs it.
+#[inline]
 pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_>) {
     let (shared, stats) = (env.shared, env.stats);
     stats.commands.fetch_add(1, Ordering::Relaxed);

@@ -106,6 +106,10 @@ impl Connection {
             client,
         } = self;
         let mut result = Ok(());
+        // The limit of the client's class, read again only when a command
+        // moves the client between classes (SUBSCRIBE, UNSUBSCRIBE).
+        let mut subscribed = client.subs.active();
+        let mut limit = OutputLimit::of(&shared.hot.output_limits, subscribed);
         let mut window = 0;
         let mut clock = Instant::now();
         while !input.is_empty() && client.close == Close::No && client.blocked.is_none() {
@@ -140,7 +144,10 @@ impl Connection {
                         *decoder_auth = client.authenticated;
                         decoder.set_limits(limits_for(client.authenticated));
                     }
-                    let limit = OutputLimit::of(&shared.hot.output_limits, client.subs.active());
+                    if client.subs.active() != subscribed {
+                        subscribed = !subscribed;
+                        limit = OutputLimit::of(&shared.hot.output_limits, subscribed);
+                    }
                     result = output.after_reply(&limit);
                     if result.is_err() {
                         break;

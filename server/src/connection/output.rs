@@ -68,11 +68,22 @@ impl Output {
     /// a blocked client's): seals a full reply buffer into a block, then
     /// applies `limit`, as Redis does after each reply, so that one batch of
     /// pipelined requests or one burst of messages cannot run past it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn after_reply(&mut self, limit: &OutputLimit) -> Result<(), OverLimit> {
         if self.reply.len() >= BLOCK {
             self.seal();
         }
+        // The common case, no limit for the class (a normal client's
+        // default), costs one test per reply.
+        if limit.is_none() {
+            return Ok(());
+        }
+        self.check(limit)
+    }
+
+    /// Applies `limit` to what is pending.
+    #[inline(never)]
+    fn check(&mut self, limit: &OutputLimit) -> Result<(), OverLimit> {
         limit.check(self.pending() as u64, &mut self.soft_since)
     }
 
@@ -109,6 +120,9 @@ impl Output {
         sock: &mut impl Write,
         stats: &LoopStats,
     ) -> io::Result<bool> {
+        if self.blocks.is_empty() {
+            return self.write_reply(sock, stats);
+        }
         loop {
             let rest = match self.blocks.front() {
                 Some(block) => &block[self.block_pos..],
@@ -139,12 +153,37 @@ impl Output {
                 None => self.reply_pos = self.reply.len(),
             }
         }
+        self.written();
+        Ok(true)
+    }
+
+    /// [`Output::write_to`] when no block waits: the reply buffer alone,
+    /// the path every small reply takes.
+    fn write_reply(&mut self, sock: &mut impl Write, stats: &LoopStats) -> io::Result<bool> {
+        while self.reply_pos < self.reply.len() {
+            match sock.write(&self.reply.buf[self.reply_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.reply_pos += n;
+                    stats.net_out.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.written();
+        Ok(true)
+    }
+
+    /// Everything went out: the reply buffer starts over (shrunk, when a
+    /// burst made it large).
+    fn written(&mut self) {
         self.reply.buf.clear();
         self.reply_pos = 0;
         if self.reply.buf.capacity() > 4 * REPLY_CAPACITY {
             self.reply.buf.shrink_to(REPLY_CAPACITY);
         }
-        Ok(true)
     }
 }
 
@@ -167,6 +206,12 @@ impl OutputLimit {
             soft: soft.load(Ordering::Relaxed),
             soft_secs: secs.load(Ordering::Relaxed),
         }
+    }
+
+    /// True when neither limit is set.
+    #[inline]
+    fn is_none(&self) -> bool {
+        self.hard == 0 && self.soft == 0
     }
 
     /// Checks `pending` bytes against the limit; `soft_since` remembers

@@ -61,6 +61,10 @@ impl Write for Sock {
 pub(super) struct Conn {
     pub(super) sock: Sock,
     pub(super) conn: Connection,
+    /// CLIENT LIST shows output pending for this client (so a write that
+    /// empties it must say so; while it shows none and none is left, the
+    /// record needs no update).
+    shows_output: bool,
     /// The peer shut down its sending side (read returned end-of-file):
     /// nothing more will arrive, so the connection ends once what it sent
     /// has run and the replies are written.
@@ -72,6 +76,7 @@ impl Conn {
         Conn {
             sock,
             conn: Connection::new(client),
+            shows_output: false,
             eof: false,
         }
     }
@@ -102,8 +107,17 @@ impl Conn {
     /// Writes what is pending; Ok(true) when all of it went out. Mirrors
     /// the output's shape for CLIENT LIST either way.
     pub(super) fn flush(&mut self, stats: &LoopStats) -> io::Result<bool> {
+        if self.conn.output.is_empty() {
+            // Nothing to write, and CLIENT LIST already shows it so (the
+            // write that emptied the output said so).
+            return Ok(true);
+        }
         let done = self.conn.output.write_to(&mut self.sock, stats);
-        self.conn.client.meta.set_output(self.conn.output.shape());
+        let pending = !self.conn.output.is_empty();
+        if pending || self.shows_output {
+            self.conn.client.meta.set_output(self.conn.output.shape());
+            self.shows_output = pending;
+        }
         done
     }
 }
