@@ -72,7 +72,7 @@ pub fn summarize(server: Option<&ServerReport>, crit: &[Entry]) -> Summary {
     let mut rows = Vec::new();
     let mut details = String::new();
     if let Some(s) = server {
-        issue3_rows(s, &mut rows);
+        goal_rows(s, &mut rows);
         suite_rows(s, &mut rows, &mut details);
         load_rows(s, &mut rows, &mut details);
         memory_rows(s, &mut rows, &mut details);
@@ -115,11 +115,11 @@ pub fn summarize(server: Option<&ServerReport>, crit: &[Entry]) -> Summary {
     md.push_str("## Ratios (soquete / reference, medians)\n\n");
     md.push_str(&table);
     md.push('\n');
-    if let Some(c) = server.and_then(|s| s.redis_benchmark.iter().find(|c| c.group == "issue3")) {
+    if let Some(c) = server.and_then(|s| s.redis_benchmark.iter().find(|c| c.group == "goals")) {
         let _ = writeln!(
             md,
             "`redis-benchmark -P` rows: `redis-benchmark {}`, one invocation per test, \
-             Redis and soquete alternating (issue 3's goals). Load matrix rows: geometric \
+             Redis and soquete alternating (the cases the speed goals are stated for). Load matrix rows: geometric \
              means over the cells below. Client rows: criterion medians of `benches/client.rs`; \
              pub/sub rows: `benches/pubsub.rs`; codec rows: `benches/codec.rs`, against the fastest redis-protocol variant. \
              Speed ratios are reference time / soquete time (higher is better).\n",
@@ -210,12 +210,12 @@ fn rb_medians(c: &RbCase) -> (f64, f64, f64, f64) {
     )
 }
 
-fn issue3_rows(s: &ServerReport, rows: &mut Vec<Row>) {
+fn goal_rows(s: &ServerReport, rows: &mut Vec<Row>) {
     for p in [1, 16] {
         let cases: Vec<&RbCase> = s
             .redis_benchmark
             .iter()
-            .filter(|c| c.group == "issue3" && c.pipeline == p)
+            .filter(|c| c.group == "goals" && c.pipeline == p)
             .collect();
         if cases.is_empty() {
             continue;
@@ -909,7 +909,7 @@ mod tests {
         };
         for (test, p) in [("SET", 1), ("GET", 1), ("SET", 16)] {
             s.redis_benchmark.push(RbCase {
-                group: "issue3".into(),
+                group: "goals".into(),
                 test: test.into(),
                 pipeline: p,
                 args: "-t set".into(),

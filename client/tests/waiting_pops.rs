@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use soquete_client::{cmd, Client, Direction, Frame, Protocol};
+use soquete_client::{cmd, Client, Direction, Protocol};
+use soquete_testkit::frames::info_field;
+use soquete_testkit::wait::{eventually, DEADLINE};
 use soquete_testkit::ServerProcess;
 
 fn url(s: &ServerProcess) -> String {
@@ -15,32 +17,24 @@ fn servers() -> [ServerProcess; 2] {
     [ServerProcess::redis(), ServerProcess::soquete()]
 }
 
-/// Whether the server knows the command (soquete-server gains the sorted-set
-/// waiting pops later than the list ones).
-fn has_command(c: &mut Client, name: &str) -> bool {
-    let info: Vec<Frame> = cmd("COMMAND").arg(("INFO", name)).query(c).unwrap();
-    !info.first().is_none_or(Frame::is_null)
-}
-
 /// `blocked_clients` from `INFO clients`.
 fn blocked_clients(info: &str) -> i64 {
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
+    info_field(info.as_bytes(), "blocked_clients")
         .and_then(|v| v.trim().parse().ok())
         .expect("INFO clients has blocked_clients")
 }
 
 /// Waits until the server counts `n` clients blocked on keys (a readiness
-/// check, bounded to about 10 s).
+/// check, bounded by [`DEADLINE`]).
 fn wait_blocked(c: &mut Client, n: i64) {
-    for _ in 0..10_000 {
-        let info: String = c.info(Some("clients")).unwrap();
-        if blocked_clients(&info) == n {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    panic!("the server never counted {n} blocked clients");
+    eventually(
+        &format!("the server to count {n} blocked clients"),
+        DEADLINE,
+        || {
+            let info: String = c.info(Some("clients")).unwrap();
+            (blocked_clients(&info) == n).then_some(())
+        },
+    );
 }
 
 /// Runs `pop` here while another thread waits until it blocks on the
@@ -103,24 +97,20 @@ fn timeouts_return_none_even_past_a_shorter_read_timeout() {
             let popped: Option<(String, Vec<String>)> =
                 c.blmpop(t, ["e1", "e2"], Direction::Left, 5).unwrap();
             assert_eq!(popped, None, "{k}");
-            if has_command(&mut c, "bzpopmin") {
-                assert_eq!(
-                    c.bzpopmin::<_, Option<(String, String, f64)>>("z", t)
-                        .unwrap(),
-                    None,
-                    "{k}"
-                );
-                assert_eq!(
-                    c.bzpopmax::<_, Option<(String, String, f64)>>("z", t)
-                        .unwrap(),
-                    None,
-                    "{k}"
-                );
-                let z: Option<(String, Vec<(String, f64)>)> = c.bzmpop_min(t, "z", 3).unwrap();
-                assert_eq!(z, None, "{k}");
-            } else {
-                eprintln!("{k}: no BZPOPMIN yet, sorted-set pops skipped");
-            }
+            assert_eq!(
+                c.bzpopmin::<_, Option<(String, String, f64)>>("z", t)
+                    .unwrap(),
+                None,
+                "{k}"
+            );
+            assert_eq!(
+                c.bzpopmax::<_, Option<(String, String, f64)>>("z", t)
+                    .unwrap(),
+                None,
+                "{k}"
+            );
+            let z: Option<(String, Vec<(String, f64)>)> = c.bzmpop_min(t, "z", 3).unwrap();
+            assert_eq!(z, None, "{k}");
             // The stretched wait is for that request only: a plain command
             // still times out after 20 ms.
             let e = cmd("BLPOP")
@@ -185,32 +175,30 @@ fn pops_serve_a_producer_thread_in_order() {
         let rest: Vec<String> = c.lrange("l", 0, -1).unwrap();
         assert_eq!(rest, ["y", "x", "a"], "{k}");
 
-        if has_command(&mut c, "bzpopmin") {
-            let got = served(
-                &mut admin,
-                |a| a.zadd_multiple("z", &[(2.5, "b"), (1.5, "a")]),
-                || c.bzpopmin::<_, Option<(String, String, f64)>>(["nz", "z"], 10.0),
-            );
-            assert_eq!(got.unwrap(), Some(("z".into(), "a".into(), 1.5)), "{k}");
-            let got: Option<(String, String, f64)> = c.bzpopmax("z", 1.0).unwrap();
-            assert_eq!(got, Some(("z".into(), "b".into(), 2.5)), "{k}");
-            let _: i64 = admin
-                .zadd_multiple("z", &[(1.0, "p"), (2.0, "q"), (3.0, "r")])
-                .unwrap();
-            let got: Option<(String, Vec<(String, f64)>)> = c.bzmpop_max(1.0, "z", 2).unwrap();
-            assert_eq!(
-                got,
-                Some(("z".into(), vec![("r".into(), 3.0), ("q".into(), 2.0)])),
-                "{k}"
-            );
-        }
+        let got = served(
+            &mut admin,
+            |a| a.zadd_multiple("z", &[(2.5, "b"), (1.5, "a")]),
+            || c.bzpopmin::<_, Option<(String, String, f64)>>(["nz", "z"], 10.0),
+        );
+        assert_eq!(got.unwrap(), Some(("z".into(), "a".into(), 1.5)), "{k}");
+        let got: Option<(String, String, f64)> = c.bzpopmax("z", 1.0).unwrap();
+        assert_eq!(got, Some(("z".into(), "b".into(), 2.5)), "{k}");
+        let _: i64 = admin
+            .zadd_multiple("z", &[(1.0, "p"), (2.0, "q"), (3.0, "r")])
+            .unwrap();
+        let got: Option<(String, Vec<(String, f64)>)> = c.bzmpop_max(1.0, "z", 2).unwrap();
+        assert_eq!(
+            got,
+            Some(("z".into(), vec![("r".into(), 3.0), ("q".into(), 2.0)])),
+            "{k}"
+        );
     }
 }
 
 #[cfg(feature = "tokio")]
 mod multiplexed {
     use super::*;
-    use soquete_client::{pipe, AsyncConnection, Error, MultiplexedClient};
+    use soquete_client::{pipe, AsyncConnection, Error, Frame, MultiplexedClient};
 
     async fn wait_blocked_async(c: &MultiplexedClient, n: i64) {
         for _ in 0..10_000 {

@@ -8,8 +8,8 @@
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use soquete_server::server::Shared;
 use soquete_server::session::Session;
+use soquete_server::shared::Shared;
 use soquete_server::Config;
 
 fn shared() -> Arc<Shared> {

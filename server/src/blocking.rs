@@ -1,5 +1,7 @@
 //! Clients blocked on keys (BLPOP, BLMOVE, BLMPOP, BZPOPMIN...): the
-//! registry, and serving waiters when a key becomes ready.
+//! registry of waiters. Blocking a client and serving waiters when a key
+//! becomes ready is [`crate::cmd::blocking`]; a waiter's deadline is kept
+//! by its own event loop.
 //!
 //! A blocked client waits in a FIFO per key. When a write command (or a
 //! whole EXEC) has made one of those keys non-empty, the thread that ran it

@@ -39,6 +39,10 @@ pub struct ClientMeta {
     pub output: [AtomicUsize; 3],
     /// Set by CLIENT KILL; the owning loop closes the connection.
     pub kill: AtomicBool,
+    /// Bytes of pub/sub messages published for this client on other
+    /// loops and not yet appended to its output: with the output pending,
+    /// what a publisher checks against the pub/sub output limit.
+    pub inflight: AtomicUsize,
     /// Which event loop owns the connection.
     pub loop_index: usize,
     /// Name (CLIENT SETNAME / HELLO SETNAME).
@@ -86,6 +90,7 @@ impl ClientMeta {
             qbuf: AtomicUsize::new(0),
             output: Default::default(),
             kill: AtomicBool::new(false),
+            inflight: AtomicUsize::new(0),
             loop_index,
             name: Mutex::new(Vec::new()),
             lib: Mutex::new((Vec::new(), Vec::new())),
@@ -106,6 +111,11 @@ impl ClientMeta {
         self.output[2].store(shape.2, Ordering::Relaxed);
     }
 
+    /// Output bytes waiting for the socket as of the last write.
+    pub fn output_pending(&self) -> usize {
+        self.output[0].load(Ordering::Relaxed) + self.output[2].load(Ordering::Relaxed)
+    }
+
     /// The client's name.
     pub fn name(&self) -> Vec<u8> {
         self.name.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -114,7 +124,9 @@ impl ClientMeta {
     /// One CLIENT LIST line (without the trailing newline), Redis 7.0's
     /// fields in Redis's order (7.0 has no lib-name/lib-ver fields; CLIENT
     /// SETINFO stores them for when we match a later version).
-    pub fn info_line(&self, now_ms: u64) -> String {
+    /// `last_cmd` names the last command from its id (the command table
+    /// knows the names; this record only keeps the id).
+    pub fn info_line(&self, now_ms: u64, last_cmd: impl Fn(u16) -> String) -> String {
         let name = String::from_utf8_lossy(&self.name()).into_owned();
         let mut flags = String::new();
         let (sub, psub, ssub) = (
@@ -145,7 +157,7 @@ impl ClientMeta {
         }
         let cmd = match self.last_cmd.load(Ordering::Relaxed) {
             u16::MAX => "NULL".to_string(),
-            i => crate::cmd::table::full_name_by_index(i as usize),
+            id => last_cmd(id),
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         let [obl, oll, omem] = self.output.each_ref().map(|a| a.load(Ordering::Relaxed));

@@ -14,7 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::dict::{Dict, Node};
 use crate::value::Value;
@@ -40,11 +40,11 @@ pub enum KeyEvent {
     Expired,
 }
 
-/// The hash of a key, shared by shard selection and the shard's table.
-pub fn hash_key(key: &[u8]) -> u64 {
-    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
-    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
-}
+/// The most databases a config may ask for (bounds key extraction for MOVE
+/// and COPY before the database index is validated).
+pub const MAX_DATABASES: usize = i32::MAX as usize;
+
+use crate::util::hash::hash_key;
 
 /// The shard a hash belongs to.
 pub fn shard_of(hash: u64) -> usize {
@@ -391,6 +391,9 @@ impl Db {
 #[derive(Debug)]
 pub struct Keyspace {
     dbs: Box<[Db]>,
+    /// (client, key) WATCHes in force: while there are none, writes need
+    /// not mark their keys.
+    watches: AtomicUsize,
 }
 
 /// A `(db, shard)` pair to lock.
@@ -401,7 +404,20 @@ impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases).map(|_| Db::new()).collect(),
+            watches: AtomicUsize::new(0),
         }
+    }
+
+    /// True when some client WATCHes some key.
+    pub fn watched(&self) -> bool {
+        self.watches.load(Ordering::Relaxed) != 0
+    }
+
+    /// Stops one watcher of `key` of database `db`, locking its shard on
+    /// its own (a client forgetting its WATCHes outside any command).
+    pub fn unwatch(&self, db: usize, key: &[u8]) {
+        self.db(db).lock(shard_of(hash_key(key))).unwatch(key);
+        self.watches.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Number of databases.
@@ -577,6 +593,15 @@ impl<'a> Locked<'a> {
 
     /// Where `(db, shard)` is in the lock set: `Ok(index)` when held,
     /// `Err(index)` where it would be inserted.
+    /// How many shards are locked.
+    fn held(&self) -> usize {
+        match &self.guards {
+            Guards::None => 0,
+            Guards::One(..) => 1,
+            Guards::Many(v) => v.len(),
+        }
+    }
+
     fn position(&self, id: ShardId) -> Result<usize, usize> {
         match &self.guards {
             Guards::None => Err(0),
@@ -593,11 +618,22 @@ impl<'a> Locked<'a> {
     /// set is locked and added to it: that is how keyless commands that touch
     /// a key (RANDOMKEY's pick) work; for a keyed command it means its key
     /// spec missed a key, which debug builds catch.
+    ///
+    /// # Panics
+    ///
+    /// In every build, when that shard orders before one already held:
+    /// taking it would break the ascending lock order that keeps commands
+    /// from deadlocking one another. The command then fails (its handler's
+    /// panic becomes an error reply) instead of risking a deadlock.
     fn shard_mut(&mut self, db: usize, shard: usize) -> &mut Shard {
         let id = (db as u32, shard as u32);
         let i = match self.position(id) {
             Ok(i) => i,
             Err(i) => {
+                assert!(
+                    i == self.held(),
+                    "shard {id:?} would be locked out of order (BUG: a key spec misses a key)"
+                );
                 debug_assert!(
                     matches!(self.guards, Guards::None),
                     "shard {id:?} is not in the command's lock set"
@@ -701,6 +737,7 @@ impl<'a> Locked<'a> {
     /// Starts watching `key` of database `db`; returns its version.
     pub fn watch(&mut self, db: usize, key: &[u8]) -> u64 {
         let hash = hash_key(key);
+        self.ks.watches.fetch_add(1, Ordering::Relaxed);
         self.shard_mut(db, shard_of(hash)).watch(key)
     }
 
@@ -708,6 +745,7 @@ impl<'a> Locked<'a> {
     pub fn unwatch(&mut self, db: usize, key: &[u8]) {
         let hash = hash_key(key);
         self.shard_mut(db, shard_of(hash)).unwatch(key);
+        self.ks.watches.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// The WATCH version of `key` of database `db`.
@@ -825,6 +863,47 @@ mod tests {
         let held = one(&ks, b"k", 0);
         ks.prefetch_node(0, hash_key(b"k"));
         drop(held);
+    }
+
+    /// Two keys whose shards order (higher, lower).
+    fn keys_in_shard_order() -> (Vec<u8>, Vec<u8>) {
+        let shard = |k: &[u8]| shard_of(hash_key(k));
+        let first = b"k0".to_vec();
+        let other = (1..)
+            .map(|i| format!("k{i}").into_bytes())
+            .find(|k| shard(k) != shard(&first))
+            .expect("keys in two shards");
+        if shard(&first) > shard(&other) {
+            (first, other)
+        } else {
+            (other, first)
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "out of order")]
+    fn a_shard_before_those_held_is_refused_in_every_build() {
+        let (high, low) = keys_in_shard_order();
+        let ks = Keyspace::new(1);
+        let mut v = one(&ks, &high, 0);
+        v.get(&low);
+    }
+
+    #[test]
+    fn watches_in_force_are_counted_by_the_keyspace() {
+        let ks = Keyspace::new(1);
+        assert!(!ks.watched());
+        let mut v = one(&ks, b"k", 0);
+        v.watch(0, b"k");
+        v.watch(0, b"k");
+        drop(v);
+        assert!(ks.watched());
+        ks.unwatch(0, b"k");
+        assert!(ks.watched());
+        let mut v = one(&ks, b"k", 0);
+        v.unwatch(0, b"k");
+        drop(v);
+        assert!(!ks.watched());
     }
 
     #[test]

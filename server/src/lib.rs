@@ -2,24 +2,37 @@
 //!
 //! # Layout
 //!
-//! * [`server`] — shared state, listeners, start-up and shutdown.
-//! * [`net`] — the event loops (one mio `Poll` per thread) and connections:
-//!   read, decode, execute, write once per batch.
-//! * [`cmd`] — the command table ([`cmd::table`]), dispatch, and one file per
-//!   command group (`string`, `keys`, `connection`, `server`, `transaction`).
-//! * [`db`] — the keyspace: databases of locked shards, expiry; [`dict`] is
-//!   the chained hash table inside each shard; [`value`] is what a key holds,
-//!   [`types`] the containers (hash, list, set, sorted set) it may be.
-//! * [`reply`] — writing RESP2/RESP3 replies into the output buffer;
-//!   [`error`] — command errors worded exactly as Redis words them.
-//! * [`pubsub`] — the subscription registry and cross-loop delivery
-//!   ([`notify`]: keyspace notifications published through it);
-//!   [`blocking`] — clients blocked on keys (BLPOP...) and serving them.
-//! * [`client`] — per-connection state; [`config`] — options, config files and
+//! The way in, top to bottom (`docs/architecture.md` in the repository
+//! walks the data path, the threads and who owns what):
+//!
+//! * [`server`] — the process: listeners, start-up (the open-file limit),
+//!   the loop threads, shutdown; [`shared`] — the state every loop shares
+//!   (keyspace and subsystems, configuration, client registry, counters).
+//! * [`event_loop`] — the event loops (one mio `Poll` per thread), each
+//!   owning its sockets: accept, read, run, write once per batch;
+//!   [`inbox`] — the messages by which other threads reach a loop.
+//! * `connection` — a client connection without its socket: input,
+//!   request decoding, the one decode-and-run loop, output and its limits,
+//!   prefetching, and the one disconnect; shared by the event loop and
+//!   [`session`] (a connection fed from memory: fuzzing, embedding).
+//! * [`cmd`] — the command table ([`cmd::table`]), dispatch
+//!   ([`cmd::dispatch`]: resolve, policy, locking, call), shared argument
+//!   parsing ([`cmd::args`]), and one file (or folder) per command group.
+//! * [`db`] — the keyspace: databases of locked shards, expiry, WATCH
+//!   versions; [`dict`] is the chained hash table inside each shard;
+//!   [`value`] is what a key holds, [`types`] the containers (hash, list,
+//!   set, sorted set) it may be.
+//! * [`reply`] — writing RESP2/RESP3 replies; [`error`] — command errors
+//!   worded exactly as Redis words them.
+//! * [`pubsub`] — the subscription registry and the outbox that carries
+//!   messages to other loops ([`notify`]: keyspace notifications published
+//!   through it); [`blocking`] — the registry of clients blocked on keys
+//!   (serving them is [`cmd::blocking`]).
+//! * [`client`] — per-client state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
-//! * [`session`] — a connection without a socket (fuzzing, embedding).
-//! * [`util`] — Redis-exact number parsing/formatting, glob matching, `/proc`
-//!   accounting, random numbers.
+//! * [`util`] — what every layer may use: the key hash, varints,
+//!   Redis-exact number parsing/formatting, glob matching, `/proc`
+//!   accounting, the open-file limit, random numbers.
 //!
 //! # Running one in a test
 //!
@@ -38,16 +51,19 @@ pub mod blocking;
 pub mod client;
 pub mod cmd;
 pub mod config;
+pub(crate) mod connection;
 pub mod db;
 pub mod dict;
 pub mod error;
+pub mod event_loop;
+pub mod inbox;
 pub mod log;
-pub mod net;
 pub mod notify;
 pub mod pubsub;
 pub mod reply;
 pub mod server;
 pub mod session;
+pub mod shared;
 pub mod types;
 pub mod util;
 pub mod value;

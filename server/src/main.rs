@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         // "5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c": Redis says
         // jemalloc-5.3.0.
         let version = version.split('-').next().unwrap_or(version);
-        soquete_server::server::set_allocator_name(format!("jemalloc-{version}"));
+        soquete_server::shared::set_allocator_name(format!("jemalloc-{version}"));
     }
     let config = match Config::from_args(&args) {
         Ok(c) => c,

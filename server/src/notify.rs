@@ -4,10 +4,9 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::cmd::Ctx;
 use crate::db::KeyEvent;
-use crate::pubsub::Space;
-use crate::server::Shared;
+use crate::pubsub::{Delivery, Outbox, Space};
+use crate::shared::Shared;
 
 /// Generic commands (DEL, EXPIRE, RENAME...): `g`.
 pub const GENERIC: u32 = 1 << 2;
@@ -111,13 +110,15 @@ pub fn wanted(shared: &Shared, class: u32) -> bool {
 /// to write before the command's reply.
 pub fn publish_for(
     shared: &Shared,
+    outbox: &mut Outbox,
     own: Option<u64>,
     class: u32,
     event: &str,
     db: usize,
     key: &[u8],
-) -> Vec<crate::pubsub::Delivery> {
+) -> Vec<Delivery> {
     let f = shared.hot.notify.load(Ordering::Relaxed);
+    let limit = shared.hot.pubsub_hard_limit();
     let mut mine = Vec::new();
     if f & class == 0 {
         return mine;
@@ -125,61 +126,45 @@ pub fn publish_for(
     if f & KEYSPACE != 0 {
         let mut ch = format!("__keyspace@{db}__:").into_bytes();
         ch.extend_from_slice(key);
-        let (_, m) = shared
-            .pubsub
-            .publish(shared, Space::Channel, &ch, event.as_bytes(), own);
+        let (_, m) =
+            shared
+                .pubsub
+                .publish(outbox, limit, Space::Channel, &ch, event.as_bytes(), own);
         mine.extend(m);
     }
     if f & KEYEVENT != 0 {
         let ch = format!("__keyevent@{db}__:{event}");
         let (_, m) = shared
             .pubsub
-            .publish(shared, Space::Channel, ch.as_bytes(), key, own);
+            .publish(outbox, limit, Space::Channel, ch.as_bytes(), key, own);
         mine.extend(m);
     }
     mine
 }
 
 /// [`publish_for`] on behalf of no client in particular.
-pub fn publish(shared: &Shared, class: u32, event: &str, db: usize, key: &[u8]) {
-    publish_for(shared, None, class, event, db, key);
+pub fn publish(
+    shared: &Shared,
+    outbox: &mut Outbox,
+    class: u32,
+    event: &str,
+    db: usize,
+    key: &[u8],
+) {
+    publish_for(shared, outbox, None, class, event, db, key);
 }
 
 /// Publishes the new/expired key events shards logged (see
 /// [`crate::db::LOG_EVENTS`]).
-pub fn publish_logged(shared: &Shared, events: Vec<(usize, KeyEvent, Box<[u8]>)>) {
+pub fn publish_logged(
+    shared: &Shared,
+    outbox: &mut Outbox,
+    events: Vec<(usize, KeyEvent, Box<[u8]>)>,
+) {
     for (db, e, key) in events {
         match e {
-            KeyEvent::New => publish(shared, NEW, "new", db, &key),
-            KeyEvent::Expired => publish(shared, EXPIRED, "expired", db, &key),
-        }
-    }
-}
-
-impl Ctx<'_> {
-    /// Deletes `key` from the selected database and publishes its `del`
-    /// event; false (and no event) when it was not there.
-    pub fn delete(&mut self, key: &[u8]) -> bool {
-        let removed = self.ks.remove(key).is_some();
-        if removed {
-            self.notify(GENERIC, "del", key);
-        }
-        removed
-    }
-
-    /// Publishes a keyspace event about `key` in the selected database, as
-    /// Redis's `notifyKeyspaceEvent` (a no-op unless enabled).
-    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
-        let db = self.ks.db;
-        self.notify_in(db, class, event, key);
-    }
-
-    /// [`Ctx::notify`] for a key of another database.
-    pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
-        if wanted(self.shared, class) {
-            let own = Some(self.client.id());
-            let mine = publish_for(self.shared, own, class, event, db, key);
-            self.pushes.extend(mine);
+            KeyEvent::New => publish(shared, outbox, NEW, "new", db, &key),
+            KeyEvent::Expired => publish(shared, outbox, EXPIRED, "expired", db, &key),
         }
     }
 }

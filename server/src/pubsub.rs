@@ -3,15 +3,16 @@
 //!
 //! A subscriber's connection belongs to one event loop; PUBLISH, on any loop,
 //! finds the receivers and hands each owning loop one batch of deliveries
-//! through its inbox. A loop's inbox is a FIFO, so messages from one
+//! through its inbox (queued in the publishing loop's [`Outbox`] until the
+//! loop flushes it). A loop's inbox is a FIFO, so messages from one
 //! publisher reach every subscriber in the order they were published.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use crate::net::LoopMsg;
-use crate::server::Shared;
+use crate::client::ClientMeta;
+use crate::inbox::{LoopHandle, LoopMsg};
 use crate::util::glob::glob_match;
 
 /// The three subscription namespaces.
@@ -25,64 +26,54 @@ pub enum Space {
     Shard,
 }
 
-thread_local! {
-    /// On an event loop thread: messages produced while it runs commands,
-    /// per destination loop, sent in one inbox message (and one wake-up)
-    /// per loop when the loop calls [`flush_outbox`]. `None` elsewhere.
-    static OUTBOX: RefCell<Option<Vec<Vec<Delivery>>>> = const { RefCell::new(None) };
+/// Messages produced while commands run, per destination loop: sent as
+/// one inbox message (and one wake-up) per loop when its owner flushes it.
+/// Each event loop has one, and so has a [`Session`](crate::session::Session).
+#[derive(Default)]
+pub struct Outbox {
+    per_loop: Vec<Vec<Delivery>>,
+    /// Receivers closed for their output limit: (loop, client id).
+    kills: Vec<(usize, u64)>,
 }
 
-/// Makes the current thread batch its deliveries (event loops call this
-/// once at start).
-pub fn open_outbox(loops: usize) {
-    OUTBOX.with(|o| *o.borrow_mut() = Some(vec![Vec::new(); loops]));
-}
-
-/// Queues one delivery for loop `l`: batched in the thread's outbox when it
-/// has one, else sent at once.
-fn post(shared: &Shared, l: usize, d: Delivery) {
-    let batched = OUTBOX.with(|o| match o.borrow_mut().as_mut() {
-        Some(boxes) if l < boxes.len() => {
-            boxes[l].push(d.clone());
-            true
+impl Outbox {
+    /// Queues one delivery for loop `l`.
+    pub fn post(&mut self, l: usize, d: Delivery) {
+        if self.per_loop.len() <= l {
+            self.per_loop.resize_with(l + 1, Vec::new);
         }
-        _ => false,
-    });
-    if !batched {
-        if let Some(loops) = shared.loops.get() {
-            loops[l].send(LoopMsg::Deliver(vec![d]));
-        }
+        self.per_loop[l].push(d);
     }
-}
 
-/// Sends what the current thread's outbox holds: one message per loop, a
-/// wake-up only for other loops (`me` drains its own inbox itself). Returns
-/// true when something was queued for `me`.
-pub fn flush_outbox(shared: &Shared, me: usize) -> bool {
-    let batches: Vec<(usize, Vec<Delivery>)> = OUTBOX.with(|o| {
-        let mut o = o.borrow_mut();
-        let Some(boxes) = o.as_mut() else {
-            return Vec::new();
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.kills.is_empty() && self.per_loop.iter().all(Vec::is_empty)
+    }
+
+    /// Sends what was queued to `loops`: one message per loop, a wake-up
+    /// only for other loops than `me` (a loop drains its own inbox itself).
+    /// Without loops (a server that is not running) the messages are
+    /// dropped: nobody could receive them.
+    pub fn flush(&mut self, loops: Option<&[LoopHandle]>, me: Option<usize>) {
+        let Some(loops) = loops else {
+            self.per_loop.iter_mut().for_each(Vec::clear);
+            self.kills.clear();
+            return;
         };
-        boxes
-            .iter_mut()
-            .enumerate()
-            .filter(|(_, b)| !b.is_empty())
-            .map(|(l, b)| (l, std::mem::take(b)))
-            .collect()
-    });
-    let mut mine = false;
-    if let Some(loops) = shared.loops.get() {
-        for (l, batch) in batches {
-            if l == me {
-                loops[l].queue(LoopMsg::Deliver(batch));
-                mine = true;
-            } else {
-                loops[l].send(LoopMsg::Deliver(batch));
+        let send = |l: usize, msg: LoopMsg| match loops.get(l) {
+            Some(h) if Some(l) == me => h.queue(msg),
+            Some(h) => h.send(msg),
+            None => {}
+        };
+        for (l, batch) in self.per_loop.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                send(l, LoopMsg::Deliver(std::mem::take(batch)));
             }
         }
+        for (l, id) in self.kills.drain(..) {
+            send(l, LoopMsg::Kill(id));
+        }
     }
-    mine
 }
 
 /// One message for one client.
@@ -111,6 +102,17 @@ impl Delivery {
         }
     }
 
+    /// What the message takes in a receiver's output, near enough: the
+    /// publisher adds it to the receiver's bytes in flight, its loop takes
+    /// the same amount off when it appends the message.
+    pub fn size(&self) -> usize {
+        const FRAMING: usize = 48;
+        self.payload.len()
+            + self.channel.len()
+            + self.pattern.as_ref().map_or(0, |p| p.len())
+            + FRAMING
+    }
+
     /// Writes the message as the receiver's protocol wants it.
     pub fn write_to(&self, out: &mut crate::reply::Reply) {
         out.push(if self.pattern.is_some() { 4 } else { 3 });
@@ -123,9 +125,9 @@ impl Delivery {
     }
 }
 
-type Subs = HashMap<Vec<u8>, Vec<(u64, usize)>, ahash::RandomState>;
+type Subs = HashMap<Vec<u8>, Vec<Arc<ClientMeta>>, ahash::RandomState>;
 
-/// Channel -> subscribers `(client id, loop index)`, per namespace.
+/// Channel -> subscribers, per namespace.
 #[derive(Default)]
 pub struct PubSub {
     channels: Mutex<Subs>,
@@ -148,18 +150,18 @@ impl PubSub {
 
     /// Registers a subscription (the caller tracks the client's own set, so
     /// this is only called for new ones).
-    pub fn subscribe(&self, space: Space, name: &[u8], client: u64, loop_index: usize) {
+    pub fn subscribe(&self, space: Space, name: &[u8], client: &Arc<ClientMeta>) {
         lock(self.map(space))
             .entry(name.to_vec())
             .or_default()
-            .push((client, loop_index));
+            .push(client.clone());
     }
 
     /// Removes a subscription.
     pub fn unsubscribe(&self, space: Space, name: &[u8], client: u64) {
         let mut m = lock(self.map(space));
         if let Some(v) = m.get_mut(name) {
-            v.retain(|(id, _)| *id != client);
+            v.retain(|m| m.id != client);
             if v.is_empty() {
                 m.remove(name);
             }
@@ -170,10 +172,18 @@ impl PubSub {
     /// number of clients that will receive it. Messages for `own` (the
     /// publishing client itself, a RESP3 subscriber) are returned, so that
     /// the caller writes them before its own reply, as Redis does; the rest
-    /// go to their loops through [`post`].
+    /// go to their loops through `outbox`.
+    ///
+    /// A receiver whose pending output and messages in flight would pass
+    /// the pub/sub hard output limit gets no more: it is closed, as its own
+    /// loop would close it on appending the message, and still counted, as
+    /// Redis counts a client past its limit until it is freed. So a
+    /// subscriber that never reads costs about its limit however fast
+    /// others publish.
     pub fn publish(
         &self,
-        shared: &Shared,
+        outbox: &mut Outbox,
+        hard_limit: usize,
         space: Space,
         channel: &[u8],
         payload: &[u8],
@@ -181,7 +191,7 @@ impl PubSub {
     ) -> (usize, Vec<Delivery>) {
         let channel: Arc<[u8]> = channel.into();
         let payload: Arc<[u8]> = payload.into();
-        let mut out: Vec<(usize, Delivery)> = Vec::new();
+        let mut out: Vec<(&Arc<ClientMeta>, Delivery)> = Vec::new();
         let kind = if space == Space::Shard {
             "smessage"
         } else {
@@ -192,12 +202,14 @@ impl PubSub {
         } else {
             &self.channels
         };
-        if let Some(subs) = lock(direct).get(&*channel) {
-            for &(client, l) in subs {
+        let direct = lock(direct);
+        let patterns = lock(&self.patterns);
+        if let Some(subs) = direct.get(&*channel) {
+            for meta in subs {
                 out.push((
-                    l,
+                    meta,
                     Delivery {
-                        client,
+                        client: meta.id,
                         kind,
                         pattern: None,
                         channel: channel.clone(),
@@ -207,16 +219,16 @@ impl PubSub {
             }
         }
         if space == Space::Channel {
-            for (pattern, subs) in lock(&self.patterns).iter() {
+            for (pattern, subs) in patterns.iter() {
                 if !glob_match(pattern, &channel, false) {
                     continue;
                 }
                 let pattern: Arc<[u8]> = pattern.as_slice().into();
-                for &(client, l) in subs {
+                for meta in subs {
                     out.push((
-                        l,
+                        meta,
                         Delivery {
-                            client,
+                            client: meta.id,
                             kind: "pmessage",
                             pattern: Some(pattern.clone()),
                             channel: channel.clone(),
@@ -228,12 +240,25 @@ impl PubSub {
         }
         let n = out.len();
         let mut mine = Vec::new();
-        for (l, d) in out {
+        for (meta, d) in out {
             if Some(d.client) == own {
                 mine.push(d);
-            } else {
-                post(shared, l, d);
+                continue;
             }
+            let size = d.size();
+            let queued = meta.output_pending() + meta.inflight.load(Ordering::Relaxed);
+            if hard_limit > 0 && queued + size > hard_limit {
+                if !meta.kill.swap(true, Ordering::Relaxed) {
+                    crate::warning!(
+                        "Client {} closed for overcoming of output buffer limits.",
+                        meta.addr
+                    );
+                    outbox.kills.push((meta.loop_index, meta.id));
+                }
+                continue;
+            }
+            meta.inflight.fetch_add(size, Ordering::Relaxed);
+            outbox.post(meta.loop_index, d);
         }
         (n, mine)
     }

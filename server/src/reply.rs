@@ -132,6 +132,24 @@ impl Reply {
         e.write_to(&mut self.buf);
     }
 
+    /// Help lines as Redis's `addReplyHelp` writes them (simple strings).
+    pub fn help(&mut self, lines: &[&str]) {
+        self.array(lines.len());
+        for l in lines {
+            self.simple(l);
+        }
+    }
+
+    /// A SCAN-family reply: the cursor, then the elements.
+    pub fn scan(&mut self, cursor: u64, items: &[&[u8]]) {
+        self.array(2);
+        self.bulk(itoa::Buffer::new().format(cursor).as_bytes());
+        self.array(items.len());
+        for i in items {
+            self.bulk(i);
+        }
+    }
+
     /// Number of bytes buffered.
     pub fn len(&self) -> usize {
         self.buf.len()

@@ -10,23 +10,16 @@
 
 use std::sync::Arc;
 
-use soquete_resp::RequestDecoder;
-
 use crate::client::{Client, ClientMeta, Close};
-use crate::cmd::{self, LockPlan};
 use crate::config::Config;
-use crate::net::{execute, limits_for};
-use crate::reply::Reply;
-use crate::server::{unix_ms, Shared};
+use crate::connection::{Connection, Scratch};
+use crate::shared::{unix_ms, Shared};
 
 /// One client session over an in-memory keyspace.
 pub struct Session {
     shared: Arc<Shared>,
-    client: Client,
-    decoder: RequestDecoder,
-    input: Vec<u8>,
-    out: Reply,
-    plan: LockPlan,
+    conn: Connection,
+    scratch: Scratch,
 }
 
 impl Session {
@@ -49,12 +42,9 @@ impl Session {
         ));
         let authenticated = shared.config().requirepass.is_none();
         Session {
-            decoder: RequestDecoder::with_limits(limits_for(authenticated)),
-            client: Client::new(meta, authenticated),
+            conn: Connection::new(Client::new(meta, authenticated)),
             shared,
-            input: Vec::new(),
-            out: Reply::default(),
-            plan: LockPlan::default(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -63,9 +53,10 @@ impl Session {
         &self.shared
     }
 
-    /// True once the session was closed (QUIT, a protocol error).
+    /// True once the session was closed (QUIT, a protocol error, replies
+    /// past the output limit).
     pub fn is_closed(&self) -> bool {
-        self.client.close != Close::No
+        self.conn.client.close != Close::No
     }
 
     /// Feeds bytes as if read from a socket; returns the replies they
@@ -75,47 +66,25 @@ impl Session {
         if self.is_closed() {
             return Vec::new();
         }
-        self.input.extend_from_slice(bytes);
-        let now = unix_ms();
-        let mut start = 0;
+        self.conn.input.push(bytes);
         let stats = &self.shared.loop_stats[0];
-        while start < self.input.len() && !self.is_closed() && self.client.blocked.is_none() {
-            match self.decoder.decode(&self.input[start..]) {
-                Ok(None) => break,
-                Ok(Some(req)) => {
-                    let used = req.consumed();
-                    if !req.is_empty() {
-                        let argv: Vec<&[u8]> = req.args().collect();
-                        let mut env = cmd::Env {
-                            shared: &self.shared,
-                            stats,
-                            plan: &mut self.plan,
-                            now,
-                            clock: std::time::Instant::now(),
-                        };
-                        execute(&argv, &mut self.client, &mut self.out, &mut env);
-                    }
-                    start += used;
-                    self.decoder
-                        .set_limits(limits_for(self.client.authenticated));
-                }
-                Err(e) => {
-                    crate::net::protocol_error(&e).write_to(&mut self.out.buf);
-                    self.client.close = Close::AfterReply;
-                    start = self.input.len();
-                }
-            }
+        let ran = self.conn.run(&self.shared, stats, &mut self.scratch);
+        // Messages for clients of a running server's loops go to them.
+        let loops = self.shared.loops();
+        self.scratch.outbox.flush(loops, None);
+        if ran.is_err() {
+            // As a socket's connection would be: dropped unwritten.
+            self.conn.client.close = Close::AfterReply;
+            self.conn.output.take();
+            return Vec::new();
         }
-        self.input.drain(..start);
-        std::mem::take(&mut self.out.buf)
+        self.conn.output.take()
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        cmd::pubsub::unsubscribe_all(&mut self.client, &self.shared);
-        cmd::transaction::unwatch_all(&mut self.client, &self.shared);
-        self.shared.blocking.claim(self.client.id());
+        self.conn.disconnect(&self.shared);
     }
 }
 

@@ -8,42 +8,31 @@
 //! loops, more than the cores CI has, so loops interleave). Every loop is
 //! bounded in count; nothing waits on time except the readiness polls.
 
-mod common;
-
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use common::{eventually, in_process, info_field, resp, show, together, DEADLINE};
 use soquete_resp::Frame;
-use soquete_server::{Config, ServerHandle};
+use soquete_server::{Config, Server, ServerHandle};
+use soquete_testkit::conn::{bulk_bytes, command_bytes, connect};
+use soquete_testkit::frames::{info_field, int, text};
+use soquete_testkit::render::show;
+use soquete_testkit::wait::{eventually, together, DEADLINE};
 use soquete_testkit::Conn;
 
+/// soquete in this process with 4 event loops on `127.0.0.1:<ephemeral>`;
+/// dropping the handle stops it.
 fn server() -> (ServerHandle, SocketAddr) {
-    in_process(Config {
+    let handle = Server::bind_ephemeral(Config {
         threads: 4,
         ..Config::default()
     })
-}
-
-fn connect(addr: SocketAddr) -> Conn {
-    Conn::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"))
-}
-
-fn int(frame: &Frame) -> i64 {
-    match frame {
-        Frame::Integer(n) => *n,
-        other => panic!("expected an integer, got {other:?}"),
-    }
-}
-
-fn text(frame: &Frame) -> String {
-    match frame.as_bytes() {
-        Some(b) => String::from_utf8_lossy(b).into_owned(),
-        None => panic!("expected a string, got {frame:?}"),
-    }
+    .expect("binding an ephemeral port")
+    .spawn();
+    let addr = handle.addr().expect("a TCP listener");
+    (handle, addr)
 }
 
 #[test]
@@ -62,18 +51,18 @@ fn hundreds_of_pipelining_clients_on_own_keys_and_shared_counters() {
         for round in 0..ROUNDS {
             let mut batch = Vec::new();
             for k in 0..KEYS {
-                batch.extend(resp(&[
+                batch.extend(command_bytes(&[
                     "SET".to_string(),
                     format!("c{c}:k{k}"),
                     format!("{c}:{k}:{round}"),
                 ]));
             }
-            batch.extend(resp(&["INCR", "shared"]));
-            batch.extend(resp(&["INCRBY", "shared:by", "3"]));
+            batch.extend(command_bytes(&["INCR", "shared"]));
+            batch.extend(command_bytes(&["INCRBY", "shared:by", "3"]));
             for k in 0..KEYS {
-                batch.extend(resp(&["GET".to_string(), format!("c{c}:k{k}")]));
+                batch.extend(command_bytes(&["GET".to_string(), format!("c{c}:k{k}")]));
             }
-            batch.extend(resp(&[
+            batch.extend(command_bytes(&[
                 "APPEND".to_string(),
                 format!("c{c}:log"),
                 "x".into(),
@@ -89,7 +78,7 @@ fn hundreds_of_pipelining_clients_on_own_keys_and_shared_counters() {
                 let want = format!("{c}:{k}:{round}");
                 assert_eq!(
                     show(&conn.read_raw_reply()),
-                    show(&common::bulk(want.as_bytes())),
+                    show(&bulk_bytes(want.as_bytes())),
                     "client {c} reads back its own key"
                 );
             }
@@ -154,7 +143,7 @@ fn mset_is_atomic_for_concurrent_mget() {
                     args.push("MGET".to_string());
                     args.extend(shared_keys.iter().cloned());
                 }
-                batch.extend(resp(&args));
+                batch.extend(command_bytes(&args));
             }
             conn.send(&batch);
             for _ in 0..PER_BATCH {
@@ -292,7 +281,7 @@ fn mutate(addr: SocketAddr, m: usize, step: Arc<Lockstep>) {
         }
         let mut batch = Vec::new();
         for n in 0..PER_BATCH {
-            batch.extend(resp(&[
+            batch.extend(command_bytes(&[
                 "SET".to_string(),
                 format!("churn:{m}:{b}:{n}"),
                 "x".into(),
@@ -301,7 +290,7 @@ fn mutate(addr: SocketAddr, m: usize, step: Arc<Lockstep>) {
         if b > 0 {
             let mut del = vec!["DEL".to_string()];
             del.extend((0..PER_BATCH / 2).map(|n| format!("churn:{m}:{}:{n}", b - 1)));
-            batch.extend(resp(&del));
+            batch.extend(command_bytes(&del));
         }
         conn.send(&batch);
         for _ in 0..PER_BATCH {
@@ -326,7 +315,7 @@ fn a_full_scan_returns_every_key_present_throughout() {
     let mut conn = connect(addr);
     let mut fill = Vec::new();
     for i in 0..STABLE {
-        fill.extend(resp(&[
+        fill.extend(command_bytes(&[
             "SET".to_string(),
             format!("stable:{i}"),
             i.to_string(),
@@ -389,8 +378,8 @@ fn connections_come_and_go_while_others_work() {
         for n in 0..CONNS {
             let mut c = connect(addr);
             let key = format!("conn:{t}:{n}");
-            c.send(&resp(&["SET", &key, "v"]));
-            c.send(&resp(&["GET", &key]));
+            c.send(&command_bytes(&["SET", &key, "v"]));
+            c.send(&command_bytes(&["GET", &key]));
             assert_eq!(c.read_raw_reply(), b"+OK\r\n");
             assert_eq!(c.read_raw_reply(), b"$1\r\nv\r\n");
             if n % 2 == 0 {

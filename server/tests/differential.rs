@@ -92,6 +92,9 @@ fn scripts_match_redis() {
         "soquete differs from redis:\n{report}\n{}",
         crashes.join("\n\n")
     );
+    // A skipped script (`@requires` a command one side lacks) tests nothing.
+    let skipped: Vec<_> = report.skipped().collect();
+    assert!(skipped.is_empty(), "scripts skipped: {skipped:?}");
     eprintln!("{report}");
     eprintln!(
         "{} scripts, {} commands in {elapsed:?}",

@@ -3,11 +3,23 @@
 //! keyspace as it should (a speed measurement it is not: that is the
 //! benches' job).
 
-mod common;
-
 use std::process::Command;
 
-use common::{run_with_timeout, soquete, DEADLINE};
+use soquete_testkit::render::show;
+use soquete_testkit::tools::run_with_timeout;
+use soquete_testkit::wait::DEADLINE;
+use soquete_testkit::{ServerKind, ServerProcess};
+
+/// The binary under test, built by cargo for this test run.
+const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+
+/// The binary on `127.0.0.1:<ephemeral>` with `args`.
+fn soquete(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .args(args)
+        .start()
+}
 
 #[test]
 fn redis_benchmark_runs_clean() {
@@ -72,6 +84,6 @@ fn redis_benchmark_runs_clean() {
     assert!(
         value.len() == 9 && value.starts_with(b"$3\r\n"),
         "SET/MSET stored the 3-byte default payload: {}",
-        common::show(&value)
+        show(&value)
     );
 }

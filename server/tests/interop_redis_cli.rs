@@ -3,12 +3,29 @@
 //! the same commands), commands fed on stdin, RESP3 output, and `--pipe`
 //! mass insertion.
 
-mod common;
-
 use std::process::{Command, Output};
 
-use common::{redis, resp, run_with_timeout, show, soquete, DEADLINE};
-use soquete_testkit::ServerProcess;
+use soquete_testkit::conn::command_bytes;
+use soquete_testkit::render::show;
+use soquete_testkit::tools::run_with_timeout;
+use soquete_testkit::wait::DEADLINE;
+use soquete_testkit::{ServerKind, ServerProcess};
+
+/// The binary under test, built by cargo for this test run.
+const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+
+/// The binary on `127.0.0.1:<ephemeral>` with `args`.
+fn soquete(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .args(args)
+        .start()
+}
+
+/// Real `redis-server` on `127.0.0.1:<ephemeral>` with `args` (persistence off).
+fn redis(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Redis).args(args).start()
+}
 
 /// Runs `redis-cli -p <port> <args>` with `stdin` fed to it.
 fn cli(server: &ServerProcess, args: &[&str], stdin: &[u8]) -> Output {
@@ -201,7 +218,7 @@ fn pipe_mass_insertion_of_100k_sets() {
     let server = soquete(&["--threads", "2"]);
     let mut data = Vec::with_capacity(N * 48);
     for i in 0..N {
-        data.extend(resp(&[
+        data.extend(command_bytes(&[
             "SET".to_string(),
             format!("key:{i}"),
             format!("value:{i}"),

@@ -4,13 +4,26 @@
 //! transcripts are compared line by line, and key results are also checked
 //! outright.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{redis, soquete};
 use redis::{Commands, RedisResult, ScanOptions, Value};
-use soquete_testkit::ServerProcess;
+use soquete_testkit::{ServerKind, ServerProcess};
+
+/// The binary under test, built by cargo for this test run.
+const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+
+/// The binary on `127.0.0.1:<ephemeral>` with `args`.
+fn soquete(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .args(args)
+        .start()
+}
+
+/// Real `redis-server` on `127.0.0.1:<ephemeral>` with `args` (persistence off).
+fn redis(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Redis).args(args).start()
+}
 
 /// Both servers, fresh: Redis (the reference) and ours.
 fn pair() -> [ServerProcess; 2] {

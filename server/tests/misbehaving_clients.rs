@@ -7,16 +7,29 @@
 //! Each test runs the `soquete-server` binary (so that its memory and its
 //! file descriptors are its own) on an ephemeral loopback port.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{eventually, info_field, resp, run_with_timeout, show, soquete, DEADLINE};
 use soquete_resp::Frame;
+use soquete_testkit::conn::command_bytes;
+use soquete_testkit::frames::info_field;
+use soquete_testkit::render::show;
+use soquete_testkit::tools::run_with_timeout;
+use soquete_testkit::wait::{eventually, DEADLINE};
 use soquete_testkit::{Conn, ServerBuilder, ServerKind, ServerProcess};
+
+/// The binary under test, built by cargo for this test run.
+const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+
+/// The binary on `127.0.0.1:<ephemeral>` with `args`.
+fn soquete(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .args(args)
+        .start()
+}
 
 /// `connected_clients` as INFO reports it to a fresh connection (which
 /// counts itself).
@@ -67,7 +80,9 @@ fn a_half_closed_client_gets_its_replies_then_end_of_file() {
     }
     // A pipelined batch big enough to take several reads, and a request cut
     // short by the end-of-file (its partial bytes are dropped).
-    let mut batch: Vec<u8> = (0..2000).flat_map(|_| resp(&["INCR", "n"])).collect();
+    let mut batch: Vec<u8> = (0..2000)
+        .flat_map(|_| command_bytes(&["INCR", "n"]))
+        .collect();
     batch.extend_from_slice(b"*2\r\n$3\r\nGET\r\n$1\r\n");
     let got = send_and_half_close(&server, &batch);
     let want: Vec<u8> = (1..=2000)
@@ -160,7 +175,7 @@ fn pipelined_replies_past_the_output_limit_close_the_client_near_the_limit() {
         // 1000 GETs of 1 MB in one write, and no reading until the server
         // has given up on the client.
         let mut s = stalled_reader(&server);
-        s.write_all(&resp(&["GET", "big"]).repeat(1000))
+        s.write_all(&command_bytes(&["GET", "big"]).repeat(1000))
             .expect("send");
         received = read_until_closed(&mut s);
     });
@@ -179,7 +194,7 @@ fn pipelined_replies_past_the_output_limit_close_the_client_near_the_limit() {
 fn a_stalled_subscriber_is_closed_near_the_pubsub_output_limit() {
     let server = soquete(&["--client-output-buffer-limit", "pubsub 8mb 4mb 60"]);
     let mut sub = stalled_reader(&server);
-    sub.write_all(&resp(&["SUBSCRIBE", "ch"]))
+    sub.write_all(&command_bytes(&["SUBSCRIBE", "ch"]))
         .expect("subscribe");
     let mut confirm = [0u8; 64];
     let n = sub.read(&mut confirm).expect("subscribe confirmation");
@@ -188,7 +203,7 @@ fn a_stalled_subscriber_is_closed_near_the_pubsub_output_limit() {
     let growth = peak_growth(&server, || {
         // 300 messages of 100 KB (30 MB) published in one pipeline.
         let mut publisher = server.connect();
-        let publish = resp(&["PUBLISH".as_bytes(), b"ch", &vec![b'm'; 100_000]]);
+        let publish = command_bytes(&["PUBLISH".as_bytes(), b"ch", &vec![b'm'; 100_000]]);
         publisher.send(&publish.repeat(300));
         for _ in 0..300 {
             match publisher.read_frame() {
@@ -230,7 +245,7 @@ fn pending_output_shows_in_client_list_and_info() {
     c.cmd(&["SET".as_bytes(), b"big", &vec![b'x'; MB]]);
     // 20 MB of replies that the client does not read yet.
     let mut s = stalled_reader(&server);
-    s.write_all(&resp(&["GET", "big"]).repeat(20))
+    s.write_all(&command_bytes(&["GET", "big"]).repeat(20))
         .expect("send");
     let line = eventually(
         "the stalled reader's output in CLIENT LIST",
@@ -341,7 +356,7 @@ fn under_a_low_open_file_limit_every_client_gets_a_reply_or_the_maxclients_error
 /// A builder for `kind`, soquete being the binary under test.
 fn builder(kind: ServerKind) -> ServerBuilder {
     match kind {
-        ServerKind::Soquete => ServerProcess::builder(kind).binary(common::BIN),
+        ServerKind::Soquete => ServerProcess::builder(kind).binary(BIN),
         ServerKind::Redis => ServerProcess::builder(kind),
     }
 }

@@ -2,8 +2,6 @@
 //! listeners (TCP, Unix socket), signals, SHUTDOWN, maxclients,
 //! requirepass, idle timeout, and its log lines.
 
-mod common;
-
 use std::io::{BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -11,11 +9,35 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{
-    bulk, eventually, info_field, redis, resp, run_with_timeout, show, soquete, tcp_listen_ports,
-    Proc, BIN, DEADLINE,
-};
-use soquete_testkit::{Conn, ServerProcess};
+use soquete_testkit::conn::{bulk_bytes, command_bytes};
+use soquete_testkit::frames::info_field;
+use soquete_testkit::procfs::tcp_listen_ports;
+use soquete_testkit::render::show;
+use soquete_testkit::server::free_port;
+use soquete_testkit::tools::run_with_timeout;
+use soquete_testkit::wait::{eventually, DEADLINE};
+use soquete_testkit::{Conn, ServerKind, ServerProcess, Signal};
+
+/// The binary under test, built by cargo for this test run.
+const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+
+/// The binary on `127.0.0.1:<ephemeral>` with `args` after `--port` and
+/// `--bind`, once it answers `PING`.
+fn soquete(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .args(args)
+        .start()
+}
+
+/// The binary with exactly `args`, once it logs that it is ready.
+fn soquete_exact<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .exact_args()
+        .args(args.iter().map(|a| a.as_ref().to_owned()))
+        .start()
+}
 
 /// Runs the binary with `args` to completion (killed after [`DEADLINE`]).
 fn run(args: &[&str]) -> std::process::Output {
@@ -120,7 +142,7 @@ fn a_bad_config_file_exits_1_naming_the_line() {
 #[test]
 fn a_config_file_with_command_line_overrides() {
     let dir = tempdir();
-    let port = common::free_port();
+    let port = free_port().expect("a free port");
     let conf = dir.path().join("soquete.conf");
     std::fs::write(
         &conf,
@@ -136,14 +158,13 @@ fn a_config_file_with_command_line_overrides() {
         ),
     )
     .expect("write config");
-    let mut p = Proc::spawn([
+    let p = soquete_exact(&[
         conf.to_str().expect("utf-8"),
         "--maxclients",
         "77",
         "--requirepass",
         "two words",
     ]);
-    p.wait_for_log("Ready to accept connections");
     let mut c = Conn::connect(([127, 0, 0, 1], port).into()).expect("connect");
     c.send(b"AUTH fromfile\r\n");
     assert!(
@@ -161,8 +182,8 @@ fn a_config_file_with_command_line_overrides() {
     ] {
         c.send_cmd(&["CONFIG", "GET", name]);
         let mut want = b"*2\r\n".to_vec();
-        want.extend(bulk(name.as_bytes()));
-        want.extend(bulk(value.as_bytes()));
+        want.extend(bulk_bytes(name.as_bytes()));
+        want.extend(bulk_bytes(value.as_bytes()));
         assert_eq!(show(&c.read_raw_reply()), show(&want), "CONFIG GET {name}");
     }
     c.send(b"SELECT 3\r\nSELECT 4\r\n");
@@ -194,13 +215,13 @@ fn unix_connect(path: &Path) -> UnixStream {
 #[test]
 fn port_0_with_a_unix_socket_serves_only_the_socket() {
     // The check below must be able to see a TCP listener when there is one.
-    let (tcp, port) = Proc::start_tcp(&[]);
-    assert_eq!(tcp_listen_ports(tcp.pid()), vec![port]);
+    let tcp = soquete(&[]);
+    assert_eq!(tcp_listen_ports(tcp.pid()), vec![tcp.port()]);
     drop(tcp);
 
     let dir = tempdir();
     let path = dir.path().join("soquete.sock");
-    let mut p = Proc::spawn([
+    let mut p = soquete_exact(&[
         "--port",
         "0",
         "--unixsocket",
@@ -208,7 +229,7 @@ fn port_0_with_a_unix_socket_serves_only_the_socket() {
         "--unixsocketperm",
         "700",
     ]);
-    p.wait_for_log("Ready to accept connections unix");
+    p.wait_for_log("Ready to accept connections unix", DEADLINE);
     assert!(!p.stdout().contains("Ready to accept connections tcp"));
     let mode = std::fs::metadata(&path)
         .expect("socket file")
@@ -217,7 +238,7 @@ fn port_0_with_a_unix_socket_serves_only_the_socket() {
     assert_eq!(mode & 0o777, 0o700, "unixsocketperm");
     let mut s = unix_connect(&path);
     unix_round_trip(&mut s, b"PING\r\n", b"+PONG\r\n");
-    unix_round_trip(&mut s, &resp(&["SET", "over", "unix"]), b"+OK\r\n");
+    unix_round_trip(&mut s, &command_bytes(&["SET", "over", "unix"]), b"+OK\r\n");
     unix_round_trip(&mut s, b"GET over\r\n", b"$4\r\nunix\r\n");
     unix_round_trip(
         &mut s,
@@ -233,21 +254,21 @@ fn port_0_with_a_unix_socket_serves_only_the_socket() {
 
 #[test]
 fn sigterm_and_sigint_exit_0_and_remove_the_unix_socket() {
-    for sig in ["TERM", "INT"] {
+    for sig in [Signal::Term, Signal::Int] {
         let dir = tempdir();
         let path = dir.path().join("soquete.sock");
-        let (mut p, port) = Proc::start_tcp(&["--unixsocket", path.to_str().expect("utf-8")]);
-        p.wait_for_log("Ready to accept connections unix");
+        let mut p = soquete(&["--unixsocket", path.to_str().expect("utf-8")]);
+        p.wait_for_log("Ready to accept connections unix", DEADLINE);
         // Clients connected on both listeners do not hold the exit up.
-        let mut tcp = Conn::connect(([127, 0, 0, 1], port).into()).expect("connect");
+        let mut tcp = p.connect();
         tcp.send(b"PING\r\n");
         assert_eq!(tcp.read_raw_reply(), b"+PONG\r\n");
         let mut unix = unix_connect(&path);
         unix_round_trip(&mut unix, b"PING\r\n", b"+PONG\r\n");
         p.signal(sig);
         let status = p.wait_exit(DEADLINE);
-        assert!(status.success(), "SIG{sig}: {status:?}\n{}", p.output());
-        assert!(!path.exists(), "SIG{sig}: the socket file is left behind");
+        assert!(status.success(), "{sig:?}: {status:?}\n{}", p.output());
+        assert!(!path.exists(), "{sig:?}: the socket file is left behind");
         tcp.expect_closed().expect("the TCP client sees the close");
         let mut rest = Vec::new();
         let n = unix.read_to_end(&mut rest).unwrap_or(0);
@@ -257,9 +278,9 @@ fn sigterm_and_sigint_exit_0_and_remove_the_unix_socket() {
 
 #[test]
 fn shutdown_writes_the_replies_other_clients_have_in_flight() {
-    let (mut p, port) = Proc::start_tcp(&["--threads", "2"]);
-    let addr = ([127, 0, 0, 1], port).into();
-    let mut b = Conn::connect(addr).expect("connect B");
+    let mut p = soquete(&["--threads", "2"]);
+    let addr = p.addr();
+    let mut b = p.connect();
     let value: Vec<u8> = (0..64 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
     b.send_cmd(&[b"SET".as_slice(), b"big", &value]);
     assert_eq!(b.read_raw_reply(), b"+OK\r\n");
@@ -269,9 +290,9 @@ fn shutdown_writes_the_replies_other_clients_have_in_flight() {
     const GETS: usize = 256;
     let mut batch = Vec::new();
     for _ in 0..GETS {
-        batch.extend(resp(&["GET", "big"]));
+        batch.extend(command_bytes(&["GET", "big"]));
     }
-    batch.extend(resp(&["SET", "done", "1"]));
+    batch.extend(command_bytes(&["SET", "done", "1"]));
     let a = std::net::TcpStream::connect(addr).expect("connect A");
     a.set_read_timeout(Some(DEADLINE)).expect("timeout");
     let mut writer = a.try_clone().expect("clone");
@@ -285,7 +306,7 @@ fn shutdown_writes_the_replies_other_clients_have_in_flight() {
     b.send(b"SHUTDOWN\r\n");
     // Now A reads everything it was owed.
     let mut reader = BufReader::with_capacity(1 << 20, &a);
-    let one = bulk(&value);
+    let one = bulk_bytes(&value);
     let mut got = vec![0u8; one.len()];
     for i in 0..GETS {
         reader
@@ -305,8 +326,8 @@ fn shutdown_writes_the_replies_other_clients_have_in_flight() {
 
 #[test]
 fn maxclients_refuses_the_next_connection_and_frees_the_slot_on_close() {
-    let (_p, port) = Proc::start_tcp(&["--maxclients", "3"]);
-    let addr = ([127, 0, 0, 1], port).into();
+    let p = soquete(&["--maxclients", "3"]);
+    let addr = p.addr();
     let mut held: Vec<Conn> = (0..3)
         .map(|_| {
             let mut c = Conn::connect(addr).expect("connect");
@@ -422,14 +443,18 @@ fn check_requirepass(server: &ServerProcess) {
 
 #[test]
 fn requirepass_gates_every_command_but_auth_hello_quit() {
-    check_requirepass(&redis(&["--requirepass", "s3cret"]));
+    check_requirepass(
+        &ServerProcess::builder(ServerKind::Redis)
+            .args(["--requirepass", "s3cret"])
+            .start(),
+    );
     check_requirepass(&soquete(&["--requirepass", "s3cret"]));
 }
 
 #[test]
 fn timeout_closes_an_idle_client() {
-    let (_p, port) = Proc::start_tcp(&["--timeout", "1"]);
-    let mut c = Conn::connect(([127, 0, 0, 1], port).into()).expect("connect");
+    let p = soquete(&["--timeout", "1"]);
+    let mut c = p.connect();
     c.send(b"PING\r\n");
     assert_eq!(c.read_raw_reply(), b"+PONG\r\n");
     let idle_since = Instant::now();
@@ -440,16 +465,17 @@ fn timeout_closes_an_idle_client() {
 
 #[test]
 fn logs_ready_and_exit_lines_on_stdout() {
-    let (mut p, port) = Proc::start_tcp(&["--threads", "2"]);
+    let mut p = soquete(&["--threads", "2"]);
+    p.wait_for_log("Ready to accept connections tcp", DEADLINE);
     let log = p.stdout();
     for line in [
         "Ready to accept connections tcp",
-        &format!("port {port}"),
+        &format!("port {}", p.port()),
         "2 event loop thread(s)",
     ] {
         assert!(log.contains(line), "missing {line:?} in:\n{log}");
     }
-    p.signal("TERM");
+    p.signal(Signal::Term);
     assert!(p.wait_exit(DEADLINE).success());
     let log = p.stdout();
     assert!(log.contains("bye bye"), "no exit line in:\n{log}");

@@ -7,13 +7,30 @@
 //! `soquete-server` binary and expect the exact same reply bytes from both,
 //! so every expectation written here is Redis's behaviour.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use common::{bulk, eventually, info_field, redis, resp, show, soquete, DEADLINE};
-use soquete_testkit::{Conn, ServerProcess};
+use soquete_testkit::conn::{bulk_bytes, command_bytes};
+use soquete_testkit::frames::info_field;
+use soquete_testkit::render::show;
+use soquete_testkit::wait::{eventually, DEADLINE};
+use soquete_testkit::{Conn, ServerKind, ServerProcess};
+
+/// The binary under test, built by cargo for this test run.
+const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+
+/// The binary on `127.0.0.1:<ephemeral>` with `args`.
+fn soquete(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .args(args)
+        .start()
+}
+
+/// Real `redis-server` on `127.0.0.1:<ephemeral>` with `args` (persistence off).
+fn redis(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Redis).args(args).start()
+}
 
 /// Redis first (the reference), then ours.
 fn both(args: &[&str]) -> [ServerProcess; 2] {
@@ -199,10 +216,14 @@ fn a_large_pipeline_in_one_write_gets_every_reply_in_order() {
     const N: usize = 20_000;
     let mut data = Vec::new();
     for i in 0..N {
-        data.extend(resp(&["INCR", "n"]));
-        data.extend(resp(&["SET", &format!("key:{i}"), &format!("value:{i}")]));
+        data.extend(command_bytes(&["INCR", "n"]));
+        data.extend(command_bytes(&[
+            "SET",
+            &format!("key:{i}"),
+            &format!("value:{i}"),
+        ]));
     }
-    data.extend(resp(&["DBSIZE"]));
+    data.extend(command_bytes(&["DBSIZE"]));
     // Replies flow while we write: read them on another thread.
     let mut reader = conn.stream().try_clone().expect("clone the socket");
     reader
@@ -240,9 +261,9 @@ fn pattern(len: usize) -> Vec<u8> {
 /// other, and the reply is compared as it streams in.
 fn big_round_trip(server: &ServerProcess, len: usize) {
     let value = pattern(len);
-    let mut req = resp(&[b"SET".as_slice(), b"big", &value]);
-    req.extend(resp(&["GET", "big"]));
-    req.extend(resp(&["STRLEN", "big"]));
+    let mut req = command_bytes(&[b"SET".as_slice(), b"big", &value]);
+    req.extend(command_bytes(&["GET", "big"]));
+    req.extend(command_bytes(&["STRLEN", "big"]));
     let stream = TcpStream::connect(server.addr()).expect("connect");
     stream.set_read_timeout(Some(DEADLINE)).expect("timeout");
     let mut writer = stream.try_clone().expect("clone");
@@ -516,7 +537,7 @@ fn unauthenticated_clients_get_smaller_limits() {
         let big = vec![b'y'; 100_000];
         c.send_cmd(&[b"ECHO".to_vec(), big.clone()]);
         assert!(
-            c.read_raw_reply() == bulk(&big),
+            c.read_raw_reply() == bulk_bytes(&big),
             "{kind}: 100 kB ECHO after AUTH"
         );
     }

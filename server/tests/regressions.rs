@@ -1,14 +1,35 @@
 //! Regression tests for bugs the integration tests found (HELLO's NOAUTH
 //! wording, a refused EXEC ending the transaction, memory committed by a
 //! bulk header alone) and guards for behaviour an optimisation could break
-//! (SLOWLOG timing per command), and INFO fields clients depend on. Each
-//! runs the same bytes against redis-server first, to show the expectation
-//! is Redis's.
+//! (SLOWLOG timing per command), INFO fields clients depend on, and Redis's
+//! wording for extra arguments. Each runs the same bytes against
+//! redis-server first, to show the expectation is Redis's.
 
-mod common;
+use std::net::SocketAddr;
 
-use common::{info_field, redis, rss_bytes, show, soquete, DEADLINE};
-use soquete_testkit::ServerProcess;
+use soquete_testkit::conn::connect;
+use soquete_testkit::diff::Side;
+use soquete_testkit::frames::info_field;
+use soquete_testkit::render::show;
+use soquete_testkit::transcript::{assert_same, Transcript};
+use soquete_testkit::wait::{eventually, DEADLINE};
+use soquete_testkit::{ServerKind, ServerProcess};
+
+/// The binary under test, built by cargo for this test run.
+const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
+
+/// The binary on `127.0.0.1:<ephemeral>` with `args`.
+fn soquete(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Soquete)
+        .binary(BIN)
+        .args(args)
+        .start()
+}
+
+/// Real `redis-server` on `127.0.0.1:<ephemeral>` with `args` (persistence off).
+fn redis(args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(ServerKind::Redis).args(args).start()
+}
 
 fn both(args: &[&str]) -> [ServerProcess; 2] {
     [redis(args), soquete(args)]
@@ -78,7 +99,7 @@ fn announcing_a_huge_bulk_commits_no_memory() {
     // memory is used only as the bytes arrive.
     for server in [redis(&[]), soquete(&["--threads", "1"])] {
         let kind = server.kind();
-        let before = rss_bytes(server.pid());
+        let before = server.rss_bytes().expect("RSS");
         let mut b = server.connect();
         b.set_timeout(std::time::Duration::from_secs(60))
             .expect("timeout");
@@ -99,14 +120,14 @@ fn announcing_a_huge_bulk_commits_no_memory() {
         // Once the server has counted A's bytes, it has finished with that
         // read (one loop: B's INFO runs after A's read returns).
         let mut polls = 0u64;
-        common::eventually("the server to read the header", DEADLINE, || {
+        eventually("the server to read the header", DEADLINE, || {
             polls += 1;
             let want = base + header.len() as u64 + 12 * polls;
             (net_in() >= want).then_some(())
         });
         b.send(b"PING\r\n");
         assert_eq!(b.read_raw_reply(), b"+PONG\r\n");
-        let after = rss_bytes(server.pid());
+        let after = server.rss_bytes().expect("RSS");
         assert!(
             after < before + (64 << 20),
             "{kind}: RSS grew from {} MB to {} MB on a 512 MB bulk header alone",
@@ -179,4 +200,29 @@ fn plain_info_says_cluster_mode_is_off_and_names_the_allocator_as_redis_does() {
         )
     };
     assert_eq!(fields(&s), fields(&r));
+}
+
+/// Argument errors Redis words its own way (soquete once answered `:0` and
+/// `-ERR wrong number of arguments for 'pubsub|channels' command`):
+/// * `CLIENT UNBLOCK 1 TIMEOUT x` (too many arguments):
+///   `-ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.`;
+/// * `PUBSUB CHANNELS a b` / `PUBSUB SHARDCHANNELS a b`:
+///   `-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.`
+///   (and `'SHARDCHANNELS'`).
+fn argument_errors(addr: SocketAddr, t: &mut Transcript) {
+    let mut c = connect(addr);
+    for cmd in [
+        &["CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"][..],
+        &["PUBSUB", "CHANNELS", "a", "b"],
+        &["PUBSUB", "SHARDCHANNELS", "a", "b"],
+    ] {
+        c.send_cmd(cmd);
+        t.note(&cmd.join(" "), &mut c);
+    }
+}
+
+#[test]
+fn extra_arguments_are_refused_as_redis_words_it() {
+    let (redis, ours) = (redis(&[]), soquete(&["--threads", "2"]));
+    assert_same(&Side::of(&redis), &Side::of(&ours), argument_errors);
 }

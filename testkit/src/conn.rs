@@ -286,10 +286,32 @@ impl Conn {
     }
 }
 
+/// Connects to `addr` with [`Conn::connect`].
+///
+/// # Panics
+///
+/// When the connection fails, naming `addr`: in a test, a server that does
+/// not accept is a failure.
+pub fn connect(addr: SocketAddr) -> Conn {
+    Conn::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"))
+}
+
 /// A command as RESP: an array of bulk strings.
 pub fn command_bytes<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut out = Vec::new();
     encode::command(&mut out, args.iter().map(AsRef::as_ref));
+    out
+}
+
+/// A bulk string as RESP (`$<len>\r\n<bytes>\r\n`): the bytes of a reply
+/// to compare with [`Conn::read_raw_reply`].
+///
+/// ```
+/// assert_eq!(soquete_testkit::conn::bulk_bytes(b"v"), b"$1\r\nv\r\n");
+/// ```
+pub fn bulk_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    encode::bulk(&mut out, bytes);
     out
 }
 

@@ -314,6 +314,20 @@ pub struct Side {
     pub addr: SocketAddr,
 }
 
+impl Side {
+    /// A running server, named after its kind (`redis`, `soquete`).
+    ///
+    /// # Panics
+    ///
+    /// As [`ServerProcess::addr`].
+    pub fn of(server: &ServerProcess) -> Side {
+        Side {
+            name: server.kind().to_string(),
+            addr: server.addr(),
+        }
+    }
+}
+
 /// What kind of failure a [`Failure`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureKind {

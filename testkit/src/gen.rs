@@ -213,10 +213,10 @@ pub const fn t(weight: u32, args: &'static [Arg], checks: &'static str) -> Templ
 /// then one line per data type's templates file.
 pub const GROUPS: &[&[Template]] = &[
     BASE_TEMPLATES,
-    crate::templates_list::TEMPLATES, // issue 6: lists
-    crate::templates_zset::TEMPLATES, // issue 6: sorted sets
-    crate::templates_hash::TEMPLATES, // issue 6: hashes
-    crate::templates_set::TEMPLATES,  // issue 6: sets
+    crate::templates_list::TEMPLATES,
+    crate::templates_zset::TEMPLATES,
+    crate::templates_hash::TEMPLATES,
+    crate::templates_set::TEMPLATES,
 ];
 
 /// All templates: [`GROUPS`] end to end.

@@ -28,10 +28,22 @@
 //! # Layout
 //!
 //! * [`server`] — [`ServerProcess`]: start `redis-server` or `soquete-server` on
-//!   `127.0.0.1:<ephemeral>`, wait until it answers `PING`, stop it on drop.
-//! * [`procfs`] — CPU time and resident memory of a process (for the benches).
+//!   `127.0.0.1:<ephemeral>` (or with exact arguments), wait until it is
+//!   ready, read its log, signal it, stop it on drop.
+//! * [`procfs`] — CPU time, resident memory and listening ports of a process.
 //! * [`conn`] — [`Conn`]: a blocking test connection that reads replies as
 //!   frames or as their exact bytes, with a read timeout.
+//! * [`frames`] — reply accessors for assertions (`int`, `text`, `items`,
+//!   INFO fields).
+//! * [`clients`] — `CLIENT ID`/`CLIENT LIST`, and waiting until a client is
+//!   blocked or gone.
+//! * [`wait`] — [`eventually`](wait::eventually) (bounded polling instead of
+//!   sleeps), [`together`](wait::together) (threads that start at once), and
+//!   the tests' [`DEADLINE`](wait::DEADLINE).
+//! * [`transcript`] — one scenario against two servers, replies recorded and
+//!   compared line by line.
+//! * [`tools`] — external tools (`redis-cli`, `redis-benchmark`, `nc`) run
+//!   with a deadline.
 //! * [`script`] — the `.redis` differential script format (see
 //!   `server/tests/diff/README.md`).
 //! * [`diff`] — the differential [`Runner`](diff::Runner): scripts and command
@@ -42,8 +54,10 @@
 
 #![warn(missing_docs)]
 
+pub mod clients;
 pub mod conn;
 pub mod diff;
+pub mod frames;
 pub mod gen;
 pub mod procfs;
 pub mod render;
@@ -53,6 +67,9 @@ pub mod templates_hash;
 pub mod templates_list;
 pub mod templates_set;
 pub mod templates_zset;
+pub mod tools;
+pub mod transcript;
+pub mod wait;
 
 pub use conn::{Conn, Reply};
-pub use server::{ServerBuilder, ServerKind, ServerProcess, StartError};
+pub use server::{ServerBuilder, ServerKind, ServerProcess, Signal, StartError};

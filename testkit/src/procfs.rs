@@ -1,5 +1,5 @@
 //! Process accounting read from `/proc` (Linux): CPU time, resident memory, and
-//! which process owns a listening TCP port.
+//! which TCP ports a process listens on.
 
 use std::fs;
 use std::io;
@@ -63,28 +63,39 @@ fn status_bytes(pid: u32, field: &str) -> io::Result<u64> {
 /// process's open file descriptors, so a server that failed to bind cannot be
 /// mistaken for the one that holds the port.
 pub fn listens_on(pid: u32, port: u16) -> bool {
-    let mut inodes = Vec::new();
+    tcp_listen_ports(pid).contains(&port)
+}
+
+/// The TCP ports on which `pid` holds a listening socket (IPv4 or IPv6; a
+/// port on both appears twice), from `/proc/<pid>/net/tcp{,6}` matched
+/// against the process's open file descriptors.
+pub fn tcp_listen_ports(pid: u32) -> Vec<u16> {
+    let mut listening = Vec::new();
     for table in ["tcp", "tcp6"] {
         if let Ok(text) = fs::read_to_string(format!("/proc/{pid}/net/{table}")) {
-            inodes.extend(listening_inodes(&text, port));
+            listening.extend(listening_sockets(&text));
         }
     }
-    if inodes.is_empty() {
-        return false;
+    if listening.is_empty() {
+        return Vec::new();
     }
     let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return false;
+        return Vec::new();
     };
-    fds.flatten().any(|fd| {
-        fs::read_link(fd.path())
-            .ok()
-            .and_then(|target| {
-                let target = target.to_string_lossy().into_owned();
-                let inode = target.strip_prefix("socket:[")?.strip_suffix(']')?;
-                inode.parse::<u64>().ok()
-            })
-            .is_some_and(|inode| inodes.contains(&inode))
-    })
+    let owned: Vec<u64> = fds
+        .flatten()
+        .filter_map(|fd| {
+            let target = fs::read_link(fd.path()).ok()?;
+            let target = target.to_string_lossy().into_owned();
+            let inode = target.strip_prefix("socket:[")?.strip_suffix(']')?;
+            inode.parse().ok()
+        })
+        .collect();
+    listening
+        .into_iter()
+        .filter(|(_, inode)| owned.contains(inode))
+        .map(|(port, _)| port)
+        .collect()
 }
 
 fn bad_data(msg: String) -> io::Error {
@@ -130,21 +141,20 @@ fn parse_status_field(status: &str, field: &str) -> Option<u64> {
     Some(value * scale)
 }
 
-/// Inodes of sockets in LISTEN state (`0A`) on `port` in a `/proc/net/tcp` style table.
-fn listening_inodes(table: &str, port: u16) -> Vec<u64> {
-    let want = format!("{port:04X}");
+/// `(port, inode)` of every socket in LISTEN state (`0A`) in a `/proc/net/tcp`
+/// style table.
+fn listening_sockets(table: &str) -> Vec<(u16, u64)> {
     table
         .lines()
         .skip(1)
         .filter_map(|line| {
             let f: Vec<&str> = line.split_ascii_whitespace().collect();
             // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-            let local = f.get(1)?;
-            let (_, local_port) = local.rsplit_once(':')?;
-            if local_port != want || *f.get(3)? != "0A" {
+            let (_, port) = f.get(1)?.rsplit_once(':')?;
+            if *f.get(3)? != "0A" {
                 return None;
             }
-            f.get(9)?.parse().ok()
+            Some((u16::from_str_radix(port, 16).ok()?, f.get(9)?.parse().ok()?))
         })
         .collect()
 }
@@ -182,13 +192,12 @@ mod tests {
     }
 
     #[test]
-    fn listening_inodes_match_port_and_state() {
+    fn listening_sockets_are_those_in_listen_state() {
         let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 111 1 0 100 0 0 10 0\n\
    1: 0100007F:1F90 0100007F:C000 01 00000000:00000000 00:00000000 00000000  1000        0 222 1 0 100 0 0 10 0\n\
    2: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 333 1 0 100 0 0 10 0\n";
-        assert_eq!(listening_inodes(table, 0x1F90), vec![111]);
-        assert_eq!(listening_inodes(table, 1), Vec::<u64>::new());
+        assert_eq!(listening_sockets(table), vec![(0x1F90, 111), (0x1F91, 333)]);
     }
 
     #[test]
@@ -210,6 +219,7 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         assert!(listens_on(std::process::id(), port));
+        assert!(tcp_listen_ports(std::process::id()).contains(&port));
         drop(l);
         assert!(!listens_on(std::process::id(), port));
     }

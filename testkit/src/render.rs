@@ -30,6 +30,16 @@ pub fn escape(bytes: &[u8], max: usize) -> String {
     s
 }
 
+/// `bytes` [escaped](escape) for an assertion message, up to 400 bytes:
+/// compare `show(&got)` with `show(want)` and a failure prints both readably.
+///
+/// ```
+/// assert_eq!(soquete_testkit::render::show(b"$1\r\nv\r\n"), r#""$1\r\nv\r\n""#);
+/// ```
+pub fn show(bytes: &[u8]) -> String {
+    escape(bytes, 400)
+}
+
 /// A frame the way `redis-cli` shows it, one element per line, nested
 /// aggregates indented:
 ///

@@ -58,6 +58,7 @@ pub struct ServerBuilder {
     ready_timeout: Duration,
     attempts: u32,
     open_file_limit: Option<u64>,
+    exact_args: bool,
 }
 
 impl ServerBuilder {
@@ -70,6 +71,7 @@ impl ServerBuilder {
             ready_timeout: Duration::from_secs(10),
             attempts: 3,
             open_file_limit: None,
+            exact_args: false,
         }
     }
 
@@ -104,13 +106,28 @@ impl ServerBuilder {
         self
     }
 
-    /// How long the server may take to answer `PING` (default 10 s).
+    /// Passes the server exactly the arguments given with [`arg`](Self::arg)
+    /// and [`args`](Self::args), nothing else: no `--port` and `--bind` (nor,
+    /// for Redis, the flags that turn persistence off). For tests of the
+    /// command line itself: a config file's `port`, a Unix socket alone.
+    ///
+    /// The builder then does not know where the server listens, so
+    /// [`start`](Self::start) waits for the log line `Ready to accept
+    /// connections` instead of a `PING` reply, makes one attempt only, and
+    /// the process's [`addr`](ServerProcess::addr) panics.
+    pub fn exact_args(mut self) -> Self {
+        self.exact_args = true;
+        self
+    }
+
+    /// How long the server may take to be ready (default 10 s).
     pub fn ready_timeout(mut self, timeout: Duration) -> Self {
         self.ready_timeout = timeout;
         self
     }
 
-    /// Starts the server and waits until it answers `PING`.
+    /// Starts the server and waits until it answers `PING` (with
+    /// [`exact_args`](Self::exact_args): until it logs that it is ready).
     ///
     /// # Panics
     ///
@@ -133,8 +150,13 @@ impl ServerBuilder {
                 ServerKind::Soquete => find_soquete_server()?,
             },
         };
+        let attempts = if self.exact_args {
+            1
+        } else {
+            self.attempts.max(1)
+        };
         let mut last = None;
-        for _ in 0..self.attempts.max(1) {
+        for _ in 0..attempts {
             match self.spawn_once(&binary) {
                 Ok(server) => return Ok(server),
                 // Another process may have taken the port between our probe and the
@@ -147,7 +169,11 @@ impl ServerBuilder {
     }
 
     fn spawn_once(&self, binary: &Path) -> Result<ServerProcess, StartError> {
-        let port = free_port().map_err(StartError::Io)?;
+        let port = if self.exact_args {
+            None
+        } else {
+            Some(free_port().map_err(StartError::Io)?)
+        };
         let dir = tempfile::Builder::new()
             .prefix(&format!("soquete-{}-", self.kind.name()))
             .tempdir()
@@ -165,13 +191,15 @@ impl ServerBuilder {
         cmd.current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(stdout)
-            .stderr(stderr)
-            .arg("--port")
-            .arg(port.to_string())
-            .arg("--bind")
-            .arg("127.0.0.1");
-        if self.kind == ServerKind::Redis {
-            cmd.args(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
+            .stderr(stderr);
+        if let Some(port) = port {
+            cmd.arg("--port")
+                .arg(port.to_string())
+                .arg("--bind")
+                .arg("127.0.0.1");
+            if self.kind == ServerKind::Redis {
+                cmd.args(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
+            }
         }
         cmd.args(&self.args);
         let child = cmd.spawn().map_err(|e| StartError::Spawn {
@@ -181,7 +209,7 @@ impl ServerBuilder {
         let mut server = ServerProcess {
             kind: self.kind,
             child,
-            addr: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)),
+            addr: port.map(|port| SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))),
             binary: binary.to_owned(),
             dir,
             exited: None,
@@ -214,7 +242,8 @@ pub enum StartError {
         /// Its stdout and stderr.
         output: String,
     },
-    /// The server did not answer `PING` in time.
+    /// The server did not answer `PING` (or, started with
+    /// [`exact_args`](ServerBuilder::exact_args), log that it is ready) in time.
     Timeout {
         /// Which server.
         kind: ServerKind,
@@ -245,7 +274,7 @@ impl fmt::Display for StartError {
             StartError::Timeout { kind, output } => {
                 write!(
                     f,
-                    "{kind} server did not answer PING in time; its output:\n{output}"
+                    "{kind} server was not ready in time; its output:\n{output}"
                 )
             }
             StartError::Io(e) => write!(f, "cannot start server: {e}"),
@@ -255,14 +284,21 @@ impl fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// A server child process on `127.0.0.1:<ephemeral port>`, with its own temporary
-/// working directory. Dropping it stops the server (SIGTERM, then SIGKILL after
-/// a deadline) and reaps it, also while a test panics.
+/// A server child process on `127.0.0.1:<ephemeral port>` (or wherever its
+/// [exact arguments](ServerBuilder::exact_args) say), with its own temporary
+/// working directory where its stdout and stderr are kept. Dropping it stops
+/// the server (SIGTERM, then SIGKILL after a deadline) and reaps it, also while
+/// a test panics.
+///
+/// This is the one wrapper of a server process in the tests: the server
+/// integration tests start the binary cargo built for them with
+/// [`ServerBuilder::binary`]`(env!("CARGO_BIN_EXE_soquete-server"))`.
 #[derive(Debug)]
 pub struct ServerProcess {
     kind: ServerKind,
     child: Child,
-    addr: SocketAddr,
+    /// `None` when started with exact arguments.
+    addr: Option<SocketAddr>,
     binary: PathBuf,
     dir: tempfile::TempDir,
     exited: Option<ExitStatus>,
@@ -303,13 +339,27 @@ impl ServerProcess {
     }
 
     /// The address it listens on (`127.0.0.1:<port>`).
+    ///
+    /// # Panics
+    ///
+    /// When the server was started with
+    /// [`exact_args`](ServerBuilder::exact_args): only its arguments know.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addr.unwrap_or_else(|| {
+            panic!(
+                "{} server was started with exact arguments: its address is in them",
+                self.kind
+            )
+        })
     }
 
     /// The TCP port it listens on.
+    ///
+    /// # Panics
+    ///
+    /// As [`addr`](Self::addr).
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.addr().port()
     }
 
     /// The process id.
@@ -333,8 +383,9 @@ impl ServerProcess {
     ///
     /// When the connection fails.
     pub fn connect(&self) -> crate::Conn {
-        crate::Conn::connect(self.addr)
-            .unwrap_or_else(|e| panic!("cannot connect to {} at {}: {e}", self.kind, self.addr))
+        let addr = self.addr();
+        crate::Conn::connect(addr)
+            .unwrap_or_else(|e| panic!("cannot connect to {} at {addr}: {e}", self.kind))
     }
 
     /// User plus system CPU time the server has consumed so far.
@@ -359,9 +410,96 @@ impl ServerProcess {
         procfs::reset_peak_rss(self.pid())
     }
 
+    /// The server's resident memory once it stops moving (allocators return
+    /// or settle pages shortly after a burst of work): the lowest of six
+    /// reads 50 ms apart.
+    pub fn settled_rss_bytes(&self) -> io::Result<u64> {
+        let mut lowest = u64::MAX;
+        for _ in 0..6 {
+            std::thread::sleep(Duration::from_millis(50));
+            lowest = lowest.min(self.rss_bytes()?);
+        }
+        Ok(lowest)
+    }
+
     /// CPU time and resident memory together.
     pub fn usage(&self) -> io::Result<procfs::Usage> {
         procfs::usage(self.pid())
+    }
+
+    /// What the server wrote to stdout so far (its log, for both servers).
+    pub fn stdout(&self) -> String {
+        fs::read_to_string(self.dir.path().join("stdout.log")).unwrap_or_default()
+    }
+
+    /// Waits until the server's stdout contains `needle`.
+    ///
+    /// # Panics
+    ///
+    /// When the server exits first or `timeout` passes; the message carries
+    /// its output.
+    pub fn wait_for_log(&mut self, needle: &str, timeout: Duration) {
+        if !self.try_wait_for_log(needle, timeout) {
+            panic!(
+                "{} server never logged {needle:?} (exit: {:?}); its output:\n{}",
+                self.kind,
+                self.exited,
+                self.output()
+            );
+        }
+    }
+
+    /// Waits until the server's stdout contains `needle`; false when the
+    /// server exited first or `timeout` passed.
+    fn try_wait_for_log(&mut self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if self.stdout().contains(needle) {
+                return true;
+            }
+            if self.poll_exit().is_some() || Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends the server `signal`.
+    pub fn signal(&self, signal: Signal) {
+        let sig = match signal {
+            Signal::Term => libc::SIGTERM,
+            Signal::Int => libc::SIGINT,
+        };
+        signal_pid(self.pid(), sig);
+    }
+
+    /// Waits for the server to exit by itself (after a signal or SHUTDOWN)
+    /// and returns how it exited.
+    ///
+    /// # Panics
+    ///
+    /// When it is still running after `timeout`; the message carries its
+    /// output.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if let Some(status) = self.poll_exit() {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "{} server (pid {}) did not exit within {timeout:?}; its output:\n{}",
+                    self.kind,
+                    self.pid(),
+                    self.output()
+                );
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
     }
 
     /// Everything the server wrote to stdout and stderr so far.
@@ -384,8 +522,12 @@ impl ServerProcess {
     }
 
     /// Whether the server answers `PING` (any reply line) within `timeout`.
+    ///
+    /// # Panics
+    ///
+    /// As [`addr`](Self::addr).
     pub fn ping(&self, timeout: Duration) -> bool {
-        ping(self.addr, Instant::now() + timeout)
+        ping(self.addr(), Instant::now() + timeout)
     }
 
     /// Whether the process is still running.
@@ -409,7 +551,7 @@ impl ServerProcess {
         if let Some(status) = self.poll_exit() {
             return Ok(status);
         }
-        signal(self.pid(), libc::SIGTERM);
+        signal_pid(self.pid(), libc::SIGTERM);
         let deadline = Instant::now() + grace;
         let mut pause = Duration::from_millis(1);
         while Instant::now() < deadline {
@@ -436,9 +578,13 @@ impl ServerProcess {
                     output: self.output(),
                 });
             }
-            // Only talk to the port once our child holds it: another process could
-            // have bound it in the meantime, and then our child will fail and exit.
-            if procfs::listens_on(self.pid(), self.port()) && ping(self.addr, deadline) {
+            let ready = match self.addr {
+                // Only talk to the port once our child holds it: another process could
+                // have bound it in the meantime, and then our child will fail and exit.
+                Some(addr) => procfs::listens_on(self.pid(), addr.port()) && ping(addr, deadline),
+                None => self.stdout().contains("Ready to accept connections"),
+            };
+            if ready {
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -459,7 +605,16 @@ impl Drop for ServerProcess {
     }
 }
 
-fn signal(pid: u32, sig: libc::c_int) {
+/// A signal [`ServerProcess::signal`] sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// `SIGTERM`, as `kill` and service managers send.
+    Term,
+    /// `SIGINT`, as Ctrl-C sends.
+    Int,
+}
+
+fn signal_pid(pid: u32, sig: libc::c_int) {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return;
     };

@@ -1,4 +1,4 @@
-//! Random-sequence templates for the hash commands (issue 6).
+//! Random-sequence templates for the hash commands.
 //!
 //! Hashes live on the shared key space (`k0`..`k3`), so they collide with
 //! the other types there and the WRONGTYPE paths get exercised. Fields come

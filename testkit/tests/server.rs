@@ -5,7 +5,10 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use soquete_testkit::{ServerKind, ServerProcess, StartError};
+use soquete_resp::Frame;
+use soquete_testkit::server::free_port;
+use soquete_testkit::wait::DEADLINE;
+use soquete_testkit::{Conn, ServerKind, ServerProcess, Signal, StartError};
 
 fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
@@ -47,17 +50,15 @@ fn redis_runs_with_persistence_off_and_extra_args() {
         .start();
     let out = std::process::Command::new("redis-cli")
         .args(["-p", &server.port().to_string(), "CONFIG", "GET", "*"])
-        .output();
-    // redis-cli is optional for this test; the config is checked through it when present.
-    if let Ok(out) = out {
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let lines: Vec<&str> = text.lines().collect();
-        let get = |k: &str| lines.iter().position(|l| *l == k).map(|i| lines[i + 1]);
-        assert_eq!(get("save"), Some(""));
-        assert_eq!(get("appendonly"), Some("no"));
-        assert_eq!(get("databases"), Some("3"));
-        assert_eq!(get("bind"), Some("127.0.0.1"));
-    }
+        .output()
+        .expect("redis-cli (apt-get install redis-tools)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let get = |k: &str| lines.iter().position(|l| *l == k).map(|i| lines[i + 1]);
+    assert_eq!(get("save"), Some(""));
+    assert_eq!(get("appendonly"), Some("no"));
+    assert_eq!(get("databases"), Some("3"));
+    assert_eq!(get("bind"), Some("127.0.0.1"));
 }
 
 #[test]
@@ -103,4 +104,61 @@ fn many_servers_start_side_by_side() {
     for s in &servers {
         assert_eq!(ping(s), b"+PONG\r\n");
     }
+}
+
+#[test]
+fn exact_args_are_all_the_server_gets() {
+    let port = free_port().unwrap();
+    let server = ServerProcess::builder(ServerKind::Redis)
+        .exact_args()
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--databases", "5"])
+        .start();
+    assert!(
+        server.stdout().contains("Ready to accept connections"),
+        "{}",
+        server.output()
+    );
+    let addr = std::panic::catch_unwind(|| server.addr());
+    assert!(addr.is_err(), "the builder does not know the address");
+    let mut c = Conn::connect(([127, 0, 0, 1], port).into()).unwrap();
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "port"]),
+        Frame::Array(vec![
+            Frame::Bulk("port".into()),
+            Frame::Bulk(port.to_string().into())
+        ])
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "databases"]),
+        Frame::Array(vec![
+            Frame::Bulk("databases".into()),
+            Frame::Bulk("5".into())
+        ])
+    );
+}
+
+#[test]
+fn a_signalled_server_exits_and_its_log_says_so() {
+    for signal in [Signal::Term, Signal::Int] {
+        let mut server = ServerProcess::redis();
+        server.wait_for_log("Ready to accept connections", DEADLINE);
+        server.signal(signal);
+        let status = server.wait_exit(DEADLINE);
+        assert!(
+            status.success(),
+            "{signal:?}: {status}\n{}",
+            server.output()
+        );
+        assert!(!server.is_running());
+        assert!(server.stdout().contains("bye bye"), "{}", server.output());
+    }
+}
+
+#[test]
+fn settled_rss_is_a_real_reading() {
+    let server = ServerProcess::redis();
+    let settled = server.settled_rss_bytes().unwrap();
+    assert!(settled > 1024 * 1024, "{settled}");
+    assert!(settled <= server.peak_rss_bytes().unwrap());
 }

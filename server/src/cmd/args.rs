@@ -65,3 +65,101 @@ impl LowerBuf {
         std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
     }
 }
+
+/// Parses a SCAN cursor as Redis does (`strtoul`: an optional sign, digits,
+/// no leading space, no trailing bytes, no overflow; "-1" wraps).
+pub fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
+    let invalid = || CmdError::msg("ERR invalid cursor");
+    let (neg, digits) = match a.first() {
+        Some(b'-') => (true, &a[1..]),
+        Some(b'+') => (false, &a[1..]),
+        _ => (false, a),
+    };
+    if a.first().is_some_and(|b| b.is_ascii_whitespace()) {
+        return Err(invalid());
+    }
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(invalid());
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add((d - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    if digits.is_empty() && !a.is_empty() {
+        return Err(invalid());
+    }
+    Ok(if neg { n.wrapping_neg() } else { n })
+}
+
+/// The options of HSCAN/SSCAN/ZSCAN after the cursor.
+pub struct ScanOpts<'x> {
+    /// MATCH pattern (None for none or `*`).
+    pub pattern: Option<&'x [u8]>,
+    /// COUNT (default 10).
+    pub count: usize,
+}
+
+/// Parses `[MATCH pattern] [COUNT count]` from `a[from..]` as Redis's
+/// `scanGenericCommand` does for a key's scan.
+pub fn scan_opts<'x>(a: &[&'x [u8]], from: usize) -> Result<ScanOpts<'x>, CmdError> {
+    let mut o = ScanOpts {
+        pattern: None,
+        count: 10,
+    };
+    let mut j = from;
+    while j < a.len() {
+        if j + 1 >= a.len() {
+            return Err(CmdError::Syntax);
+        }
+        if is(a[j], "COUNT") {
+            let n = int(a[j + 1])?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            o.count = usize::try_from(n).unwrap_or(usize::MAX);
+        } else if is(a[j], "MATCH") {
+            o.pattern = Some(a[j + 1]).filter(|p| *p != b"*");
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 2;
+    }
+    Ok(o)
+}
+
+/// The largest reply HRANDFIELD/SRANDMEMBER with a negative count may build:
+/// Redis streams any size (and can be killed for it); we refuse counts whose
+/// reply could not fit in memory anyway.
+pub const MAX_RANDOM_REPLY: u64 = 1 << 26;
+
+/// The count of HRANDFIELD/SRANDMEMBER: an integer in
+/// `-i64::MAX..=i64::MAX` (Redis negates it, so `i64::MIN` is refused).
+pub fn random_count(a: &[u8]) -> Result<i64, CmdError> {
+    match int(a)? {
+        i64::MIN => Err(CmdError::msg(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        )),
+        n => Ok(n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_parses_like_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Ok(0));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"+7"), Ok(7));
+        assert_eq!(parse_cursor(b""), Ok(0));
+        assert!(parse_cursor(b"18446744073709551616").is_err());
+        assert!(parse_cursor(b" 1").is_err());
+        assert!(parse_cursor(b"1x").is_err());
+        assert!(parse_cursor(b"-").is_err());
+    }
+}

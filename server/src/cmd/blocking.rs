@@ -1,22 +1,25 @@
-//! Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, and CLIENT
-//! UNBLOCK. The registry and the serving of waiters are in
-//! [`crate::blocking`].
+//! Clients blocked on keys, the command side: blocking a client (its
+//! timeout argument, its registration), noting the keys a write made ready,
+//! serving their waiters under the writer's locks (or right after, for
+//! BLMOVE), and sending each served client its reply. The handlers (BLPOP,
+//! BZPOPMIN...) live with their groups, `list` and `zset`; the registry of
+//! waiters is [`crate::blocking`].
 
-use super::args::is;
-use super::flags::*;
-use super::list::{end_arg, pop_event, push_event};
-use super::{list, zset, Ctx, Keys, Spec};
+use super::list::{pop_event, push_event};
+use super::{Ctx, Spec};
 use crate::blocking::{Op, Waiter};
 use crate::client::Blocked;
-use crate::db::{hash_key, shard_of, Locked};
-use crate::error::{CmdError, CmdResult};
-use crate::net::LoopMsg;
+use crate::db::{shard_of, Locked};
+use crate::error::CmdError;
+use crate::inbox::LoopMsg;
 use crate::notify::{self, GENERIC, LIST, ZSET};
+use crate::pubsub::Outbox;
 use crate::reply::Reply;
-use crate::server::Shared;
-use crate::types::list::{End, Fill, List};
+use crate::shared::Shared;
+use crate::types::list::{Fill, List};
+use crate::util::hash::hash_key;
 use crate::util::ldouble::LongDouble;
-use crate::util::num::{parse_f64, parse_i64};
+use crate::util::num::parse_f64;
 use crate::value::Value;
 
 /// Parses a blocking timeout (seconds, fractions allowed) into an absolute
@@ -48,7 +51,7 @@ pub fn timeout_arg(a: &[u8], now: u64) -> Result<u64, CmdError> {
 
 /// Blocks the client on `keys` (or, inside EXEC, replies as a timeout would,
 /// since a transaction never blocks).
-fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
+pub(crate) fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
     if c.client.in_exec {
         op.empty_reply(c.out);
         return;
@@ -70,206 +73,29 @@ fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
         .store(true, std::sync::atomic::Ordering::Release);
 }
 
-fn blocking_pop(c: &mut Ctx<'_>, a: &[&[u8]], end: End) -> CmdResult {
-    let deadline = timeout_arg(a[a.len() - 1], c.ks.now)?;
-    let keys = &a[1..a.len() - 1];
-    for &key in keys {
-        let Some(e) = c.ks.get(key) else { continue };
-        let Value::List(l) = &mut e.value else {
-            return Err(CmdError::WrongType);
-        };
-        let Some(elem) = l.pop(end) else { continue };
-        let empty = l.is_empty();
-        c.out.array(2);
-        c.out.bulk(key);
-        c.out.bulk(&elem);
-        c.notify(LIST, pop_event(end), key);
-        if empty {
-            c.delete(key);
-        }
-        return Ok(());
-    }
-    block(c, keys, Op::Pop(end), deadline);
-    Ok(())
-}
-
-/// BLPOP key [key ...] timeout
-pub fn blpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    blocking_pop(c, a, End::Front)
-}
-
-/// BRPOP key [key ...] timeout
-pub fn brpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    blocking_pop(c, a, End::Back)
-}
-
-fn side_name(e: End) -> &'static [u8] {
-    match e {
-        End::Front => b"LEFT",
-        End::Back => b"RIGHT",
-    }
-}
-
-fn blocking_move(
-    c: &mut Ctx<'_>,
-    src: &[u8],
-    dst: &[u8],
-    from: End,
-    to: End,
-    timeout: &[u8],
-) -> CmdResult {
-    let deadline = timeout_arg(timeout, c.ks.now)?;
-    match c.ks.get(src) {
-        Some(e) if !matches!(e.value, Value::List(_)) => Err(CmdError::WrongType),
-        Some(_) => list::lmove(c, &[b"lmove", src, dst, side_name(from), side_name(to)]),
-        None => {
-            block(
-                c,
-                &[src],
-                Op::Move {
-                    from,
-                    to,
-                    dest: dst.to_vec(),
-                },
-                deadline,
-            );
-            Ok(())
-        }
-    }
-}
-
-/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
-pub fn blmove(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let from = end_arg(a[3])?;
-    let to = end_arg(a[4])?;
-    blocking_move(c, a[1], a[2], from, to, a[5])
-}
-
-/// BRPOPLPUSH source destination timeout
-pub fn brpoplpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    blocking_move(c, a[1], a[2], End::Back, End::Front, a[3])
-}
-
-/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
-pub fn blmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let deadline = timeout_arg(a[1], c.ks.now)?;
-    let (keys, end, count) = list::parse_mpop(a, 2)?;
-    for &key in keys {
-        match c.ks.get(key) {
-            None => continue,
-            Some(e) => match &e.value {
-                Value::List(l) if l.is_empty() => continue,
-                Value::List(_) => return list::lmpop(c, &a[1..]),
-                _ => return Err(CmdError::WrongType),
-            },
-        }
-    }
-    let op = Op::MPop { end, count };
-    block(c, keys, op, deadline);
-    Ok(())
-}
-
-/// The first of `keys` holding a sorted set (WRONGTYPE at the first key
-/// holding anything else), as Redis's `blockingGenericZpopCommand` scans.
-fn first_zset<'x>(c: &mut Ctx<'_>, keys: &[&'x [u8]]) -> Result<Option<&'x [u8]>, CmdError> {
-    for &k in keys {
-        match c.ks.get(k).map(|e| &e.value) {
-            None => continue,
-            Some(Value::ZSet(_)) => return Ok(Some(k)),
-            Some(_) => return Err(CmdError::WrongType),
-        }
-    }
-    Ok(None)
-}
-
-fn bzpop(c: &mut Ctx<'_>, a: &[&[u8]], max: bool) -> CmdResult {
-    let deadline = timeout_arg(a[a.len() - 1], c.ks.now)?;
-    let keys = &a[1..a.len() - 1];
-    match first_zset(c, keys)? {
-        Some(k) => {
-            zset::pop_generic(c, &[k], max, true, None, false, false)?;
-        }
-        None => block(c, keys, Op::ZPop { max }, deadline),
-    }
-    Ok(())
-}
-
-/// BZPOPMIN key [key ...] timeout
-pub fn bzpopmin(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    bzpop(c, a, false)
-}
-
-/// BZPOPMAX key [key ...] timeout
-pub fn bzpopmax(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    bzpop(c, a, true)
-}
-
-/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
-pub fn bzmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let deadline = timeout_arg(a[1], c.ks.now)?;
-    let (keys, max, count) = zset::parse_mpop(a, 2)?;
-    match first_zset(c, keys)? {
-        Some(k) => {
-            zset::pop_generic(c, &[k], max, true, Some(count), true, true)?;
-        }
-        None => {
-            let count = usize::try_from(count).unwrap_or(usize::MAX);
-            block(c, keys, Op::ZMPop { max, count }, deadline);
-        }
-    }
-    Ok(())
-}
-
-/// The keys of BLMPOP (its numkeys is the second argument).
-pub fn blmpop_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
-    list::mpop_keys_at(a, 2, db, out);
-}
-
-/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
-pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    if a.len() > 4 {
-        return Err(CmdError::subcommand_syntax(a[0], a[1]));
-    }
-    let id = parse_i64(a[2]).ok_or(CmdError::NotInteger)?;
-    let error = match a.get(3) {
-        None => false,
-        Some(r) if is(r, "TIMEOUT") => false,
-        Some(r) if is(r, "ERROR") => true,
-        Some(_) => {
-            return Err(CmdError::msg(
-                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
-            ))
-        }
-    };
-    let Some(w) = u64::try_from(id)
-        .ok()
-        .and_then(|id| c.shared.blocking.claim(id))
-    else {
-        c.out.int(0);
-        return Ok(());
-    };
-    let mut out = Reply {
-        buf: Vec::new(),
-        resp3: w.resp3,
-    };
-    if error {
-        out.error(&CmdError::msg(
-            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
-        ));
-    } else {
-        w.op.timeout_reply(&mut out);
-    }
-    send_reply(c.shared, &w, out.buf);
-    c.out.int(1);
-    Ok(())
-}
-
-fn send_reply(shared: &Shared, w: &Waiter, reply: Vec<u8>) {
-    if let Some(loops) = shared.loops.get() {
+pub(crate) fn send_reply(shared: &Shared, w: &Waiter, reply: Vec<u8>) {
+    if let Some(loops) = shared.loops() {
         loops[w.loop_index].send(LoopMsg::Unblock {
             client: w.client,
             reply,
         });
+    }
+}
+
+/// After a successful write command, notes its keys that blocked clients
+/// wait on (nothing to do when nobody is blocked).
+pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
+    if !spec.has(super::flags::WRITE) || ctx.shared.blocking.count() == 0 {
+        return;
+    }
+    let mut keys = Vec::new();
+    spec.keys_of(argv, ctx.ks.db, &mut keys);
+    for (db, key) in keys {
+        if ctx.shared.blocking.has_waiters(db, key)
+            && !ctx.ready.iter().any(|(d, k)| *d == db && k == key)
+        {
+            ctx.ready.push((db, key.to_vec()));
+        }
     }
 }
 
@@ -280,11 +106,12 @@ fn send_reply(shared: &Shared, w: &Waiter, reply: Vec<u8>) {
 pub fn serve(
     ks: &mut Locked<'_>,
     shared: &Shared,
+    outbox: &mut Outbox,
     ready: &[(usize, Vec<u8>)],
     later: &mut Vec<(usize, Vec<u8>)>,
 ) {
     for (db, key) in ready {
-        serve_key(ks, shared, *db, key, None, later);
+        serve_key(ks, shared, outbox, *db, key, None, later);
     }
 }
 
@@ -296,6 +123,7 @@ pub fn serve(
 fn serve_key(
     ks: &mut Locked<'_>,
     shared: &Shared,
+    outbox: &mut Outbox,
     db: usize,
     key: &[u8],
     held_dest: Option<&[u8]>,
@@ -400,9 +228,9 @@ fn serve_key(
         }
         ks.signal(db, key);
         if notify::wanted(shared, class | GENERIC) {
-            notify::publish(shared, class, event, db, key);
+            notify::publish(shared, outbox, class, event, db, key);
             if emptied {
-                notify::publish(shared, GENERIC, "del", db, key);
+                notify::publish(shared, outbox, GENERIC, "del", db, key);
             }
         }
         if let (Some(elem), Op::Move { to, dest, .. }) = (moved, &w.op) {
@@ -416,7 +244,7 @@ fn serve_key(
                 }
             }
             ks.signal(db, dest);
-            notify::publish(shared, LIST, push_event(*to), db, dest);
+            notify::publish(shared, outbox, LIST, push_event(*to), db, dest);
             if shared.blocking.has_waiters(db, dest)
                 && !later.iter().any(|(d, k)| *d == db && k == dest)
             {
@@ -448,7 +276,12 @@ fn fill(shared: &Shared) -> Fill {
 /// first waiter is a BLMOVE (and destinations that became ready): each step
 /// locks the key and that waiter's destination together, so the element
 /// moves atomically — no observer sees it in neither list.
-pub fn serve_deferred(shared: &Shared, mut keys: Vec<(usize, Vec<u8>)>, now: u64) {
+pub fn serve_deferred(
+    shared: &Shared,
+    outbox: &mut Outbox,
+    mut keys: Vec<(usize, Vec<u8>)>,
+    now: u64,
+) {
     let mut ids = Vec::new();
     let mut rounds = 0usize;
     while let Some((db, key)) = keys.pop() {
@@ -470,7 +303,15 @@ pub fn serve_deferred(shared: &Shared, mut keys: Vec<(usize, Vec<u8>)>, now: u64
             }
             let mut ks = shared.keyspace.lock(&mut ids, db, now);
             let mut more = Vec::new();
-            serve_key(&mut ks, shared, db, &key, dest.as_deref(), &mut more);
+            serve_key(
+                &mut ks,
+                shared,
+                outbox,
+                db,
+                &key,
+                dest.as_deref(),
+                &mut more,
+            );
             drop(ks);
             let again = more.iter().any(|(d, k)| *d == db && *k == key);
             keys.extend(more.into_iter().filter(|(d, k)| !(*d == db && *k == key)));
@@ -480,18 +321,3 @@ pub fn serve_deferred(shared: &Shared, mut keys: Vec<(usize, Vec<u8>)>, now: u64
         }
     }
 }
-
-// ---- command table rows ----
-
-/// This group's rows of the command table.
-#[rustfmt::skip]
-pub static COMMANDS: &[Spec] = &[
-    Spec { name: "blpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", since: "2.0.0", summary: "Remove and get the first element in a list, or block until one is available", complexity: "O(N) where N is the number of provided keys.", handler: blpop, subcommands: &[] },
-    Spec { name: "brpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", since: "2.0.0", summary: "Remove and get the last element in a list, or block until one is available", complexity: "O(N) where N is the number of provided keys.", handler: brpop, subcommands: &[] },
-    Spec { name: "blmove", arity: 6, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", since: "6.2.0", summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)", handler: blmove, subcommands: &[] },
-    Spec { name: "brpoplpush", arity: 4, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", since: "2.2.0", summary: "Pop an element from a list, push it to another list and return it; or block until one is available", complexity: "O(1)", handler: brpoplpush, subcommands: &[] },
-    Spec { name: "bzpopmin", arity: -3, flags: WRITE | NOSCRIPT | FAST | BLOCKING, keys: Keys::Range(1, -2, 1), group: "sorted-set", since: "5.0.0", summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", complexity: "O(log(N)) with N being the number of elements in the sorted set.", handler: bzpopmin, subcommands: &[] },
-    Spec { name: "bzpopmax", arity: -3, flags: WRITE | NOSCRIPT | FAST | BLOCKING, keys: Keys::Range(1, -2, 1), group: "sorted-set", since: "5.0.0", summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", complexity: "O(log(N)) with N being the number of elements in the sorted set.", handler: bzpopmax, subcommands: &[] },
-    Spec { name: "bzmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys, (0, 0, 0)), group: "sorted-set", since: "7.0.0", summary: "Remove and return members with scores in a sorted set or block until one is available", complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", handler: bzmpop, subcommands: &[] },
-    Spec { name: "blmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys, (0, 0, 0)), group: "list", since: "7.0.0", summary: "Pop elements from a list, or block until one is available", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.", handler: blmpop, subcommands: &[] },
-];

@@ -5,11 +5,13 @@ use super::{Keys, Spec};
 use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
-use super::keys::reply_help;
+use super::blocking::send_reply;
 use super::Ctx;
 use crate::client::Close;
 use crate::error::{CmdError, CmdResult};
-use crate::server::unix_ms;
+use crate::reply::Reply;
+use crate::shared::unix_ms;
+use crate::util::num::parse_i64;
 
 /// The Redis version whose behaviour we match, as HELLO and INFO report it.
 pub use crate::REDIS_VERSION;
@@ -267,7 +269,7 @@ pub fn client_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             if ids.as_ref().is_some_and(|ids| !ids.contains(&m.id)) {
                 continue;
             }
-            text.push_str(&m.info_line(now));
+            text.push_str(&m.info_line(now, command_name));
             text.push('\n');
         }
     }
@@ -275,9 +277,14 @@ pub fn client_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// A client's last command as CLIENT LIST shows it (`get`, `client|list`).
+fn command_name(id: u16) -> String {
+    super::table::full_name_by_index(usize::from(id))
+}
+
 /// CLIENT INFO
 pub fn client_info(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    let mut line = c.client.meta.info_line(unix_ms());
+    let mut line = c.client.meta.info_line(unix_ms(), command_name);
     line.push('\n');
     c.out.verbatim(line.as_bytes());
     Ok(())
@@ -456,24 +463,151 @@ const CLIENT_HELP: &[&str] = &[
 
 /// CLIENT HELP
 pub fn client_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, CLIENT_HELP);
+    c.out.help(CLIENT_HELP);
+    Ok(())
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() > 4 {
+        return Err(CmdError::subcommand_syntax(a[0], a[1]));
+    }
+    let id = parse_i64(a[2]).ok_or(CmdError::NotInteger)?;
+    let error = match a.get(3) {
+        None => false,
+        Some(r) if is(r, "TIMEOUT") => false,
+        Some(r) if is(r, "ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let Some(w) = u64::try_from(id)
+        .ok()
+        .and_then(|id| c.shared.blocking.claim(id))
+    else {
+        c.out.int(0);
+        return Ok(());
+    };
+    let mut out = Reply {
+        buf: Vec::new(),
+        resp3: w.resp3,
+    };
+    if error {
+        out.error(&CmdError::msg(
+            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+        ));
+    } else {
+        w.op.timeout_reply(&mut out);
+    }
+    send_reply(c.shared, &w, out.buf);
+    c.out.int(1);
     Ok(())
 }
 
 // ---- command table rows ----
 
 static CLIENT_SUBCOMMANDS: &[Spec] = &[
-    Spec { name: "unblock", arity: -3, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "5.0.0", summary: "Unblock a client blocked in a blocking command from a different connection", complexity: "O(log N) where N is the number of client connections", handler: super::blocking::client_unblock, subcommands: &[] },
-    Spec { name: "id", arity: 2, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "5.0.0", summary: "Returns the client ID for the current connection", complexity: "O(1)", handler: client_id, subcommands: &[] },
-    Spec { name: "setname", arity: 3, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.6.9", summary: "Set the current connection name", complexity: "O(1)", handler: client_setname, subcommands: &[] },
-    Spec { name: "getname", arity: 2, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.6.9", summary: "Get the current connection name", complexity: "O(1)", handler: client_getname, subcommands: &[] },
-    Spec { name: "list", arity: -2, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.4.0", summary: "Get the list of client connections", complexity: "O(N) where N is the number of client connections", handler: client_list, subcommands: &[] },
-    Spec { name: "info", arity: 2, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "6.2.0", summary: "Returns information about the current client connection.", complexity: "O(1)", handler: client_info, subcommands: &[] },
-    Spec { name: "kill", arity: -3, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "2.4.0", summary: "Kill the connection of a client", complexity: "O(N) where N is the number of client connections", handler: client_kill, subcommands: &[] },
-    Spec { name: "no-evict", arity: 3, flags: ADMIN | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "7.0.0", summary: "Set client eviction mode for the current connection", complexity: "O(1)", handler: client_no_evict, subcommands: &[] },
-    Spec { name: "no-touch", arity: 3, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "7.2.0", summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", complexity: "O(1)", handler: client_no_touch, subcommands: &[] },
-    Spec { name: "setinfo", arity: 4, flags: NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "connection", since: "7.2.0", summary: "Set client or connection specific info", complexity: "O(1)", handler: client_setinfo, subcommands: &[] },
-    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "connection", since: "5.0.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: client_help, subcommands: &[] },
+    Spec {
+        name: "unblock",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_unblock,
+        subcommands: &[],
+    },
+    Spec {
+        name: "id",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_id,
+        subcommands: &[],
+    },
+    Spec {
+        name: "setname",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_setname,
+        subcommands: &[],
+    },
+    Spec {
+        name: "getname",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_getname,
+        subcommands: &[],
+    },
+    Spec {
+        name: "list",
+        arity: -2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_list,
+        subcommands: &[],
+    },
+    Spec {
+        name: "info",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_info,
+        subcommands: &[],
+    },
+    Spec {
+        name: "kill",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_kill,
+        subcommands: &[],
+    },
+    Spec {
+        name: "no-evict",
+        arity: 3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_no_evict,
+        subcommands: &[],
+    },
+    Spec {
+        name: "no-touch",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_no_touch,
+        subcommands: &[],
+    },
+    Spec {
+        name: "setinfo",
+        arity: 4,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_setinfo,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_help,
+        subcommands: &[],
+    },
 ];
 
 /// This group's rows of the command table.
@@ -484,9 +618,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: FAST,
         keys: Keys::None,
         group: "connection",
-        since: "1.0.0",
-        summary: "Ping the server",
-        complexity: "O(1)",
         handler: ping,
         subcommands: &[],
     },
@@ -496,9 +627,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: LOADING | STALE | FAST,
         keys: Keys::None,
         group: "connection",
-        since: "1.0.0",
-        summary: "Echo the given string",
-        complexity: "O(1)",
         handler: echo,
         subcommands: &[],
     },
@@ -508,9 +636,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         keys: Keys::None,
         group: "connection",
-        since: "1.0.0",
-        summary: "Close the connection",
-        complexity: "O(1)",
         handler: quit,
         subcommands: &[],
     },
@@ -520,9 +645,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         keys: Keys::None,
         group: "connection",
-        since: "1.0.0",
-        summary: "Authenticate to the server",
-        complexity: "O(N) where N is the number of passwords defined for the user",
         handler: auth,
         subcommands: &[],
     },
@@ -532,9 +654,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         keys: Keys::None,
         group: "connection",
-        since: "6.0.0",
-        summary: "Handshake with Redis",
-        complexity: "O(1)",
         handler: hello,
         subcommands: &[],
     },
@@ -544,9 +663,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: LOADING | STALE | FAST,
         keys: Keys::None,
         group: "connection",
-        since: "1.0.0",
-        summary: "Change the selected database for the current connection",
-        complexity: "O(1)",
         handler: select,
         subcommands: &[],
     },
@@ -556,9 +672,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         keys: Keys::None,
         group: "connection",
-        since: "6.2.0",
-        summary: "Reset the connection",
-        complexity: "O(1)",
         handler: reset,
         subcommands: &[],
     },
@@ -568,9 +681,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: 0,
         keys: Keys::None,
         group: "connection",
-        since: "2.4.0",
-        summary: "A container for client connection commands",
-        complexity: "Depends on subcommand.",
         handler: super::table::container,
         subcommands: CLIENT_SUBCOMMANDS,
     },

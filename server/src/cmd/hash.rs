@@ -4,12 +4,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::args::{self, is};
 use super::flags::*;
-use super::keys::parse_cursor;
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::HASH;
-use crate::server::LoopStats;
+use crate::shared::LoopStats;
 use crate::types::hash::{packed_size, Hash, Limits};
 use crate::util::glob::glob_match;
 use crate::util::ldouble::LongDouble;
@@ -295,22 +294,6 @@ pub fn hincrbyfloat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// The largest reply HRANDFIELD/SRANDMEMBER with a negative count may build:
-/// Redis streams any size (and can be killed for it); we refuse counts whose
-/// reply could not fit in memory anyway.
-pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 26;
-
-/// The count of HRANDFIELD/SRANDMEMBER: an integer in
-/// `-i64::MAX..=i64::MAX` (Redis negates it, so `i64::MIN` is refused).
-pub(crate) fn random_count(a: &[u8]) -> Result<i64, CmdError> {
-    match args::int(a)? {
-        i64::MIN => Err(CmdError::msg(
-            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        )),
-        n => Ok(n),
-    }
-}
-
 /// HRANDFIELD key [count [WITHVALUES]]
 pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if a.len() == 2 {
@@ -320,7 +303,7 @@ pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         return Ok(());
     }
-    let l = random_count(a[2])?;
+    let l = args::random_count(a[2])?;
     let withvalues = match a.len() {
         3 => false,
         4 if is(a[3], "WITHVALUES") => true,
@@ -350,7 +333,7 @@ pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if count == 0 {
         c.out.array(0);
     } else if l < 0 {
-        if count > MAX_RANDOM_REPLY {
+        if count > args::MAX_RANDOM_REPLY {
             return Err(CmdError::msg("ERR value is out of range"));
         }
         c.out.array(len_of(count as usize));
@@ -370,60 +353,14 @@ pub fn hrandfield(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// The options of HSCAN/SSCAN/ZSCAN after the cursor.
-pub(crate) struct ScanOpts<'x> {
-    /// MATCH pattern (None for none or `*`).
-    pub pattern: Option<&'x [u8]>,
-    /// COUNT (default 10).
-    pub count: usize,
-}
-
-/// Parses `[MATCH pattern] [COUNT count]` from `a[from..]` as Redis's
-/// `scanGenericCommand` does for a key's scan.
-pub(crate) fn scan_opts<'x>(a: &[&'x [u8]], from: usize) -> Result<ScanOpts<'x>, CmdError> {
-    let mut o = ScanOpts {
-        pattern: None,
-        count: 10,
-    };
-    let mut j = from;
-    while j < a.len() {
-        if j + 1 >= a.len() {
-            return Err(CmdError::Syntax);
-        }
-        if is(a[j], "COUNT") {
-            let n = args::int(a[j + 1])?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            o.count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if is(a[j], "MATCH") {
-            o.pattern = Some(a[j + 1]).filter(|p| *p != b"*");
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        j += 2;
-    }
-    Ok(o)
-}
-
-/// Writes a SCAN-family reply: the cursor, then the elements.
-pub(crate) fn scan_reply(out: &mut crate::reply::Reply, cursor: u64, items: &[&[u8]]) {
-    out.array(2);
-    out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
-    out.array(items.len());
-    for i in items {
-        out.bulk(i);
-    }
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn hscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let cursor = parse_cursor(a[2])?;
+    let cursor = args::parse_cursor(a[2])?;
     let Some(h) = read(&mut c.ks, c.stats, a[1])? else {
-        scan_reply(c.out, 0, &[]);
+        c.out.scan(0, &[]);
         return Ok(());
     };
-    let o = scan_opts(a, 3)?;
+    let o = args::scan_opts(a, 3)?;
     let mut items: Vec<u8> = Vec::new();
     let mut n = 0;
     let next = h.scan(cursor, o.count, |f, v| {
@@ -445,20 +382,20 @@ pub fn hscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// This group's rows of the command table.
 #[rustfmt::skip]
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "hset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Set the string value of a hash field", complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", handler: hset, subcommands: &[] },
-    Spec { name: "hsetnx", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Set the value of a hash field, only if the field does not exist", complexity: "O(1)", handler: hsetnx, subcommands: &[] },
-    Spec { name: "hget", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get the value of a hash field", complexity: "O(1)", handler: hget, subcommands: &[] },
-    Spec { name: "hmset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Set multiple hash fields to multiple values", complexity: "O(N) where N is the number of fields being set.", handler: hmset, subcommands: &[] },
-    Spec { name: "hmget", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get the values of all the given hash fields", complexity: "O(N) where N is the number of fields being requested.", handler: hmget, subcommands: &[] },
-    Spec { name: "hgetall", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get all the fields and values in a hash", complexity: "O(N) where N is the size of the hash.", handler: hgetall, subcommands: &[] },
-    Spec { name: "hdel", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Delete one or more hash fields", complexity: "O(N) where N is the number of fields to be removed.", handler: hdel, subcommands: &[] },
-    Spec { name: "hexists", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Determine if a hash field exists", complexity: "O(1)", handler: hexists, subcommands: &[] },
-    Spec { name: "hlen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get the number of fields in a hash", complexity: "O(1)", handler: hlen, subcommands: &[] },
-    Spec { name: "hkeys", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get all the fields in a hash", complexity: "O(N) where N is the size of the hash.", handler: hkeys, subcommands: &[] },
-    Spec { name: "hvals", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Get all the values in a hash", complexity: "O(N) where N is the size of the hash.", handler: hvals, subcommands: &[] },
-    Spec { name: "hstrlen", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "3.2.0", summary: "Get the length of the value of a hash field", complexity: "O(1)", handler: hstrlen, subcommands: &[] },
-    Spec { name: "hincrby", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.0.0", summary: "Increment the integer value of a hash field by the given number", complexity: "O(1)", handler: hincrby, subcommands: &[] },
-    Spec { name: "hincrbyfloat", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.6.0", summary: "Increment the float value of a hash field by the given amount", complexity: "O(1)", handler: hincrbyfloat, subcommands: &[] },
-    Spec { name: "hrandfield", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "6.2.0", summary: "Get one or multiple random fields from a hash", complexity: "O(N) where N is the number of fields returned", handler: hrandfield, subcommands: &[] },
-    Spec { name: "hscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", since: "2.8.0", summary: "Incrementally iterate hash fields and associated values", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", handler: hscan, subcommands: &[] },
+    Spec { name: "hset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hset, subcommands: &[] },
+    Spec { name: "hsetnx", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hsetnx, subcommands: &[] },
+    Spec { name: "hget", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hget, subcommands: &[] },
+    Spec { name: "hmset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hmset, subcommands: &[] },
+    Spec { name: "hmget", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hmget, subcommands: &[] },
+    Spec { name: "hgetall", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hgetall, subcommands: &[] },
+    Spec { name: "hdel", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hdel, subcommands: &[] },
+    Spec { name: "hexists", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hexists, subcommands: &[] },
+    Spec { name: "hlen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hlen, subcommands: &[] },
+    Spec { name: "hkeys", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hkeys, subcommands: &[] },
+    Spec { name: "hvals", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hvals, subcommands: &[] },
+    Spec { name: "hstrlen", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hstrlen, subcommands: &[] },
+    Spec { name: "hincrby", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hincrby, subcommands: &[] },
+    Spec { name: "hincrbyfloat", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hincrbyfloat, subcommands: &[] },
+    Spec { name: "hrandfield", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hrandfield, subcommands: &[] },
+    Spec { name: "hscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hscan, subcommands: &[] },
 ];

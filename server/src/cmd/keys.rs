@@ -115,7 +115,7 @@ pub fn copy_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>
         j += 1;
     }
     out.push((db, a[1]));
-    if dst_db < crate::cmd::server::MAX_DATABASES {
+    if dst_db < crate::db::MAX_DATABASES {
         out.push((dst_db, a[2]));
     }
 }
@@ -165,7 +165,7 @@ pub fn copy(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 pub fn move_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
     out.push((db, a[1]));
     if let Some(n) = crate::util::num::parse_i64(a[2]) {
-        if n >= 0 && (n as usize) < crate::cmd::server::MAX_DATABASES {
+        if n >= 0 && (n as usize) < crate::db::MAX_DATABASES {
             out.push((n as usize, a[1]));
         }
     }
@@ -250,7 +250,7 @@ pub fn randomkey(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
             c.out.bulk(&key);
             return Ok(());
         }
-        let h = crate::db::hash_key(&key);
+        let h = crate::util::hash::hash_key(&key);
         s.remove(h, &key);
     }
     c.out.null();
@@ -282,41 +282,13 @@ pub fn keys(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor as Redis does (`strtoul`: an optional sign, digits,
-/// no leading space, no trailing bytes, no overflow; "-1" wraps).
-pub fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::msg("ERR invalid cursor");
-    let (neg, digits) = match a.first() {
-        Some(b'-') => (true, &a[1..]),
-        Some(b'+') => (false, &a[1..]),
-        _ => (false, a),
-    };
-    if a.first().is_some_and(|b| b.is_ascii_whitespace()) {
-        return Err(invalid());
-    }
-    let mut n: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(invalid());
-        }
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add((d - b'0') as u64))
-            .ok_or_else(invalid)?;
-    }
-    if digits.is_empty() && !a.is_empty() {
-        return Err(invalid());
-    }
-    Ok(if neg { n.wrapping_neg() } else { n })
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
 /// The cursor packs the shard (low 8 bits) and that shard's table cursor
 /// (the rest). Each shard is walked with Redis's reverse-binary cursor, so a
 /// full scan returns every key present throughout, however tables resize.
 pub fn scan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let cursor = parse_cursor(a[1])?;
+    let cursor = args::parse_cursor(a[1])?;
     let mut pattern: Option<&[u8]> = None;
     let mut count: i64 = 10;
     let mut type_filter: Option<&[u8]> = None;
@@ -602,17 +574,9 @@ const OBJECT_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-/// Writes help lines as Redis's `addReplyHelp` does (simple strings).
-pub fn reply_help(c: &mut Ctx<'_>, lines: &[&str]) {
-    c.out.array(lines.len());
-    for l in lines {
-        c.out.simple(l);
-    }
-}
-
 /// OBJECT HELP
 pub fn object_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, OBJECT_HELP);
+    c.out.help(OBJECT_HELP);
     Ok(())
 }
 
@@ -674,9 +638,6 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         flags: READONLY,
         keys: Keys::Range(2, 2, 1),
         group: "generic",
-        since: "2.2.3",
-        summary: "Inspect the internal encoding of a Redis object",
-        complexity: "O(1)",
         handler: object_encoding,
         subcommands: &[],
     },
@@ -686,9 +647,6 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         flags: READONLY,
         keys: Keys::Range(2, 2, 1),
         group: "generic",
-        since: "2.2.3",
-        summary: "Get the number of references to the value of the key",
-        complexity: "O(1)",
         handler: object_refcount,
         subcommands: &[],
     },
@@ -698,9 +656,6 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         flags: READONLY,
         keys: Keys::Range(2, 2, 1),
         group: "generic",
-        since: "2.2.3",
-        summary: "Get the time since a Redis object was last accessed",
-        complexity: "O(1)",
         handler: object_idletime,
         subcommands: &[],
     },
@@ -710,9 +665,6 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         flags: READONLY,
         keys: Keys::Range(2, 2, 1),
         group: "generic",
-        since: "4.0.0",
-        summary: "Get the logarithmic access frequency counter of a Redis object",
-        complexity: "O(1)",
         handler: object_freq,
         subcommands: &[],
     },
@@ -722,9 +674,6 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         flags: LOADING | STALE,
         keys: Keys::None,
         group: "generic",
-        since: "6.2.0",
-        summary: "Show helpful text about the different subcommands",
-        complexity: "O(1)",
         handler: object_help,
         subcommands: &[],
     },
@@ -732,48 +681,238 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
 
 /// This group's rows of the command table.
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "del", arity: -2, flags: WRITE, keys: Keys::Range(1, -1, 1), group: "generic", since: "1.0.0", summary: "Delete a key", complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", handler: del, subcommands: &[] },
-    Spec { name: "unlink", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, -1, 1), group: "generic", since: "4.0.0", summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", handler: del, subcommands: &[] },
-    Spec { name: "exists", arity: -2, flags: READONLY | FAST, keys: Keys::Range(1, -1, 1), group: "generic", since: "1.0.0", summary: "Determine if a key exists", complexity: "O(N) where N is the number of keys to check.", handler: exists, subcommands: &[] },
-    Spec { name: "touch", arity: -2, flags: READONLY | FAST, keys: Keys::Range(1, -1, 1), group: "generic", since: "3.2.1", summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.", complexity: "O(N) where N is the number of keys that will be touched.", handler: touch, subcommands: &[] },
-    Spec { name: "type", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "1.0.0", summary: "Determine the type stored at key", complexity: "O(1)", handler: type_, subcommands: &[] },
-    Spec { name: "rename", arity: 3, flags: WRITE, keys: Keys::Range(1, 2, 1), group: "generic", since: "1.0.0", summary: "Rename a key", complexity: "O(1)", handler: rename, subcommands: &[] },
-    Spec { name: "renamenx", arity: 3, flags: WRITE | FAST, keys: Keys::Range(1, 2, 1), group: "generic", since: "1.0.0", summary: "Rename a key, only if the new key does not exist", complexity: "O(1)", handler: renamenx, subcommands: &[] },
-    Spec { name: "copy", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Custom(copy_keys, (1, 2, 1)), group: "generic", since: "6.2.0", summary: "Copy a key", complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", handler: copy, subcommands: &[] },
-    Spec { name: "move", arity: 3, flags: WRITE | FAST, keys: Keys::Custom(move_keys, (1, 1, 1)), group: "generic", since: "1.0.0", summary: "Move a key to another database", complexity: "O(1)", handler: move_, subcommands: &[] },
-    Spec { name: "swapdb", arity: 3, flags: WRITE | FAST | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "4.0.0", summary: "Swaps two Redis databases", complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.", handler: swapdb, subcommands: &[] },
-    Spec { name: "randomkey", arity: 1, flags: READONLY | WHOLE_KEYSPACE, keys: Keys::None, group: "generic", since: "1.0.0", summary: "Return a random key from the keyspace", complexity: "O(1)", handler: randomkey, subcommands: &[] },
-    Spec { name: "keys", arity: 2, flags: READONLY | WHOLE_KEYSPACE, keys: Keys::None, group: "generic", since: "1.0.0", summary: "Find all keys matching the given pattern", complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", handler: keys, subcommands: &[] },
-    Spec { name: "scan", arity: -2, flags: READONLY | WHOLE_KEYSPACE, keys: Keys::None, group: "generic", since: "2.8.0", summary: "Incrementally iterate the keys space", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", handler: scan, subcommands: &[] },
-    Spec { name: "expire", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "1.0.0", summary: "Set a key's time to live in seconds", complexity: "O(1)", handler: expire, subcommands: &[] },
-    Spec { name: "pexpire", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "2.6.0", summary: "Set a key's time to live in milliseconds", complexity: "O(1)", handler: pexpire, subcommands: &[] },
-    Spec { name: "expireat", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "1.2.0", summary: "Set the expiration for a key as a UNIX timestamp", complexity: "O(1)", handler: expireat, subcommands: &[] },
-    Spec { name: "pexpireat", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "2.6.0", summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds", complexity: "O(1)", handler: pexpireat, subcommands: &[] },
-    Spec { name: "ttl", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "1.0.0", summary: "Get the time to live for a key in seconds", complexity: "O(1)", handler: ttl, subcommands: &[] },
-    Spec { name: "pttl", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "2.6.0", summary: "Get the time to live for a key in milliseconds", complexity: "O(1)", handler: pttl, subcommands: &[] },
-    Spec { name: "expiretime", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "7.0.0", summary: "Get the expiration Unix timestamp for a key", complexity: "O(1)", handler: expiretime, subcommands: &[] },
-    Spec { name: "pexpiretime", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "7.0.0", summary: "Get the expiration Unix timestamp for a key in milliseconds", complexity: "O(1)", handler: pexpiretime, subcommands: &[] },
-    Spec { name: "persist", arity: 2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "generic", since: "2.2.0", summary: "Remove the expiration from a key", complexity: "O(1)", handler: persist, subcommands: &[] },
-    Spec { name: "dbsize", arity: 1, flags: READONLY | FAST | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Return the number of keys in the selected database", complexity: "O(1)", handler: dbsize, subcommands: &[] },
-    Spec { name: "flushdb", arity: -1, flags: WRITE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Remove all keys from the current database", complexity: "O(N) where N is the number of keys in the selected database", handler: flushdb, subcommands: &[] },
-    Spec { name: "flushall", arity: -1, flags: WRITE | WHOLE_KEYSPACE, keys: Keys::None, group: "server", since: "1.0.0", summary: "Remove all keys from all databases", complexity: "O(N) where N is the total number of keys in all databases", handler: flushall, subcommands: &[] },
-    Spec { name: "object", arity: -2, flags: 0, keys: Keys::None, group: "generic", since: "2.2.3", summary: "A container for object introspection commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: OBJECT_SUBCOMMANDS },
+    Spec {
+        name: "del",
+        arity: -2,
+        flags: WRITE,
+        keys: Keys::Range(1, -1, 1),
+        group: "generic",
+        handler: del,
+        subcommands: &[],
+    },
+    Spec {
+        name: "unlink",
+        arity: -2,
+        flags: WRITE | FAST,
+        keys: Keys::Range(1, -1, 1),
+        group: "generic",
+        handler: del,
+        subcommands: &[],
+    },
+    Spec {
+        name: "exists",
+        arity: -2,
+        flags: READONLY | FAST,
+        keys: Keys::Range(1, -1, 1),
+        group: "generic",
+        handler: exists,
+        subcommands: &[],
+    },
+    Spec {
+        name: "touch",
+        arity: -2,
+        flags: READONLY | FAST,
+        keys: Keys::Range(1, -1, 1),
+        group: "generic",
+        handler: touch,
+        subcommands: &[],
+    },
+    Spec {
+        name: "type",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: type_,
+        subcommands: &[],
+    },
+    Spec {
+        name: "rename",
+        arity: 3,
+        flags: WRITE,
+        keys: Keys::Range(1, 2, 1),
+        group: "generic",
+        handler: rename,
+        subcommands: &[],
+    },
+    Spec {
+        name: "renamenx",
+        arity: 3,
+        flags: WRITE | FAST,
+        keys: Keys::Range(1, 2, 1),
+        group: "generic",
+        handler: renamenx,
+        subcommands: &[],
+    },
+    Spec {
+        name: "copy",
+        arity: -3,
+        flags: WRITE | DENYOOM,
+        keys: Keys::Custom(copy_keys, (1, 2, 1)),
+        group: "generic",
+        handler: copy,
+        subcommands: &[],
+    },
+    Spec {
+        name: "move",
+        arity: 3,
+        flags: WRITE | FAST,
+        keys: Keys::Custom(move_keys, (1, 1, 1)),
+        group: "generic",
+        handler: move_,
+        subcommands: &[],
+    },
+    Spec {
+        name: "swapdb",
+        arity: 3,
+        flags: WRITE | FAST | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "server",
+        handler: swapdb,
+        subcommands: &[],
+    },
+    Spec {
+        name: "randomkey",
+        arity: 1,
+        flags: READONLY | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "generic",
+        handler: randomkey,
+        subcommands: &[],
+    },
+    Spec {
+        name: "keys",
+        arity: 2,
+        flags: READONLY | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "generic",
+        handler: keys,
+        subcommands: &[],
+    },
+    Spec {
+        name: "scan",
+        arity: -2,
+        flags: READONLY | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "generic",
+        handler: scan,
+        subcommands: &[],
+    },
+    Spec {
+        name: "expire",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: expire,
+        subcommands: &[],
+    },
+    Spec {
+        name: "pexpire",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: pexpire,
+        subcommands: &[],
+    },
+    Spec {
+        name: "expireat",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: expireat,
+        subcommands: &[],
+    },
+    Spec {
+        name: "pexpireat",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: pexpireat,
+        subcommands: &[],
+    },
+    Spec {
+        name: "ttl",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: ttl,
+        subcommands: &[],
+    },
+    Spec {
+        name: "pttl",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: pttl,
+        subcommands: &[],
+    },
+    Spec {
+        name: "expiretime",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: expiretime,
+        subcommands: &[],
+    },
+    Spec {
+        name: "pexpiretime",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: pexpiretime,
+        subcommands: &[],
+    },
+    Spec {
+        name: "persist",
+        arity: 2,
+        flags: WRITE | FAST,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: persist,
+        subcommands: &[],
+    },
+    Spec {
+        name: "dbsize",
+        arity: 1,
+        flags: READONLY | FAST | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "server",
+        handler: dbsize,
+        subcommands: &[],
+    },
+    Spec {
+        name: "flushdb",
+        arity: -1,
+        flags: WRITE | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "server",
+        handler: flushdb,
+        subcommands: &[],
+    },
+    Spec {
+        name: "flushall",
+        arity: -1,
+        flags: WRITE | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "server",
+        handler: flushall,
+        subcommands: &[],
+    },
+    Spec {
+        name: "object",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "generic",
+        handler: super::table::container,
+        subcommands: OBJECT_SUBCOMMANDS,
+    },
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cursor;
-
-    #[test]
-    fn cursor_parses_like_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Ok(0));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
-        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
-        assert_eq!(parse_cursor(b"+7"), Ok(7));
-        assert_eq!(parse_cursor(b""), Ok(0));
-        assert!(parse_cursor(b"18446744073709551616").is_err());
-        assert!(parse_cursor(b" 1").is_err());
-        assert!(parse_cursor(b"1x").is_err());
-        assert!(parse_cursor(b"-").is_err());
-    }
-}

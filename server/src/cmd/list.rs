@@ -2,18 +2,21 @@
 //!
 //! Every push (LPUSH, RPUSH, LPUSHX, RPUSHX, and the destination side of
 //! LMOVE and RPOPLPUSH) goes through [`push`]: that is the one place where
-//! clients blocked on the key (BLPOP & co., issue 7) are to be woken.
+//! clients blocked on the key (BLPOP & co.) are to be woken. The blocking
+//! variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are at the end.
 
 use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
+use super::blocking::{block, timeout_arg};
 use super::flags::*;
 use super::{lookup_read, Ctx, Keys, Spec};
+use crate::blocking::Op;
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::LIST;
 use crate::reply::Reply;
-use crate::server::LoopStats;
+use crate::shared::LoopStats;
 use crate::types::list::{Elem, End, Fill, List};
 use crate::util::num::parse_i64;
 use crate::value::Value;
@@ -573,28 +576,139 @@ pub fn lmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+// ---- blocking variants ----
+
+fn blocking_pop(c: &mut Ctx<'_>, a: &[&[u8]], end: End) -> CmdResult {
+    let deadline = timeout_arg(a[a.len() - 1], c.ks.now)?;
+    let keys = &a[1..a.len() - 1];
+    for &key in keys {
+        let Some(e) = c.ks.get(key) else { continue };
+        let Value::List(l) = &mut e.value else {
+            return Err(CmdError::WrongType);
+        };
+        let Some(elem) = l.pop(end) else { continue };
+        let empty = l.is_empty();
+        c.out.array(2);
+        c.out.bulk(key);
+        c.out.bulk(&elem);
+        c.notify(LIST, pop_event(end), key);
+        if empty {
+            c.delete(key);
+        }
+        return Ok(());
+    }
+    block(c, keys, Op::Pop(end), deadline);
+    Ok(())
+}
+
+/// BLPOP key [key ...] timeout
+pub fn blpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_pop(c, a, End::Front)
+}
+
+/// BRPOP key [key ...] timeout
+pub fn brpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_pop(c, a, End::Back)
+}
+
+fn side_name(e: End) -> &'static [u8] {
+    match e {
+        End::Front => b"LEFT",
+        End::Back => b"RIGHT",
+    }
+}
+
+fn blocking_move(
+    c: &mut Ctx<'_>,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    timeout: &[u8],
+) -> CmdResult {
+    let deadline = timeout_arg(timeout, c.ks.now)?;
+    match c.ks.get(src) {
+        Some(e) if !matches!(e.value, Value::List(_)) => Err(CmdError::WrongType),
+        Some(_) => lmove(c, &[b"lmove", src, dst, side_name(from), side_name(to)]),
+        None => {
+            block(
+                c,
+                &[src],
+                Op::Move {
+                    from,
+                    to,
+                    dest: dst.to_vec(),
+                },
+                deadline,
+            );
+            Ok(())
+        }
+    }
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+pub fn blmove(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let from = end_arg(a[3])?;
+    let to = end_arg(a[4])?;
+    blocking_move(c, a[1], a[2], from, to, a[5])
+}
+
+/// BRPOPLPUSH source destination timeout
+pub fn brpoplpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    blocking_move(c, a[1], a[2], End::Back, End::Front, a[3])
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn blmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let deadline = timeout_arg(a[1], c.ks.now)?;
+    let (keys, end, count) = parse_mpop(a, 2)?;
+    for &key in keys {
+        match c.ks.get(key) {
+            None => continue,
+            Some(e) => match &e.value {
+                Value::List(l) if l.is_empty() => continue,
+                Value::List(_) => return lmpop(c, &a[1..]),
+                _ => return Err(CmdError::WrongType),
+            },
+        }
+    }
+    let op = Op::MPop { end, count };
+    block(c, keys, op, deadline);
+    Ok(())
+}
+
+/// The keys of BLMPOP (its numkeys is the second argument).
+pub fn blmpop_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
+    mpop_keys_at(a, 2, db, out);
+}
+
 // ---- command table rows ----
 
 /// This group's rows of the command table.
 #[rustfmt::skip]
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "lpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Prepend one or multiple elements to a list", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: lpush, subcommands: &[] },
-    Spec { name: "rpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Append one or multiple elements to a list", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: rpush, subcommands: &[] },
-    Spec { name: "lpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "2.2.0", summary: "Prepend an element to a list, only if the list exists", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: lpushx, subcommands: &[] },
-    Spec { name: "rpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "2.2.0", summary: "Append an element to a list, only if the list exists", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: rpushx, subcommands: &[] },
-    Spec { name: "lpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Remove and get the first elements in a list", complexity: "O(N) where N is the number of elements returned", handler: lpop, subcommands: &[] },
-    Spec { name: "rpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Remove and get the last elements in a list", complexity: "O(N) where N is the number of elements returned", handler: rpop, subcommands: &[] },
-    Spec { name: "llen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Get the length of a list", complexity: "O(1)", handler: llen, subcommands: &[] },
-    Spec { name: "lrange", arity: 4, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Get a range of elements from a list", complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", handler: lrange, subcommands: &[] },
-    Spec { name: "lindex", arity: 3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Get an element from a list by its index", complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", handler: lindex, subcommands: &[] },
-    Spec { name: "lset", arity: 4, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Set the value of an element in a list by its index", complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", handler: lset, subcommands: &[] },
-    Spec { name: "linsert", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", since: "2.2.0", summary: "Insert an element before or after another element in a list", complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", handler: linsert, subcommands: &[] },
-    Spec { name: "lrem", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Remove elements from a list", complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.", handler: lrem, subcommands: &[] },
-    Spec { name: "ltrim", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", since: "1.0.0", summary: "Trim a list to the specified range", complexity: "O(N) where N is the number of elements to be removed by the operation.", handler: ltrim, subcommands: &[] },
-    Spec { name: "lpos", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", since: "6.0.6", summary: "Return the index of matching elements on a list", complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", handler: lpos, subcommands: &[] },
-    Spec { name: "lmove", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", since: "6.2.0", summary: "Pop an element from a list, push it to another list and return it", complexity: "O(1)", handler: lmove, subcommands: &[] },
-    Spec { name: "rpoplpush", arity: 3, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", since: "1.2.0", summary: "Remove the last element in a list, prepend it to another list and return it", complexity: "O(1)", handler: rpoplpush, subcommands: &[] },
-    Spec { name: "lmpop", arity: -4, flags: WRITE | MOVABLE_KEYS, keys: Keys::Custom(lmpop_keys, (0, 0, 0)), group: "list", since: "7.0.0", summary: "Pop elements from a list", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.", handler: lmpop, subcommands: &[] },
+    Spec { name: "lpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpush, subcommands: &[] },
+    Spec { name: "rpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpush, subcommands: &[] },
+    Spec { name: "lpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpushx, subcommands: &[] },
+    Spec { name: "rpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpushx, subcommands: &[] },
+    Spec { name: "lpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpop, subcommands: &[] },
+    Spec { name: "rpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpop, subcommands: &[] },
+    Spec { name: "llen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: llen, subcommands: &[] },
+    Spec { name: "lrange", arity: 4, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lrange, subcommands: &[] },
+    Spec { name: "lindex", arity: 3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lindex, subcommands: &[] },
+    Spec { name: "lset", arity: 4, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", handler: lset, subcommands: &[] },
+    Spec { name: "linsert", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", handler: linsert, subcommands: &[] },
+    Spec { name: "lrem", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", handler: lrem, subcommands: &[] },
+    Spec { name: "ltrim", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", handler: ltrim, subcommands: &[] },
+    Spec { name: "lpos", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lpos, subcommands: &[] },
+    Spec { name: "lmove", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", handler: lmove, subcommands: &[] },
+    Spec { name: "rpoplpush", arity: 3, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", handler: rpoplpush, subcommands: &[] },
+    Spec { name: "lmpop", arity: -4, flags: WRITE | MOVABLE_KEYS, keys: Keys::Custom(lmpop_keys, (0, 0, 0)), group: "list", handler: lmpop, subcommands: &[] },
+    Spec { name: "blpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", handler: blpop, subcommands: &[] },
+    Spec { name: "brpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", handler: brpop, subcommands: &[] },
+    Spec { name: "blmove", arity: 6, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", handler: blmove, subcommands: &[] },
+    Spec { name: "brpoplpush", arity: 4, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", handler: brpoplpush, subcommands: &[] },
+    Spec { name: "blmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys, (0, 0, 0)), group: "list", handler: blmpop, subcommands: &[] },
 ];
 
 #[cfg(test)]

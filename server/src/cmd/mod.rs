@@ -9,6 +9,7 @@
 pub mod args;
 pub mod blocking;
 pub mod connection;
+pub mod dispatch;
 pub mod docs;
 pub mod hash;
 pub mod keys;
@@ -25,10 +26,15 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::client::Client;
-use crate::db::{hash_key, shard_of, Locked, ShardId};
-use crate::error::{CmdError, CmdResult};
+use crate::db::Locked;
+use crate::error::CmdResult;
 use crate::reply::Reply;
-use crate::server::{LoopStats, Shared};
+use crate::shared::{LoopStats, Shared};
+
+pub use dispatch::{
+    call, execute, panics, protocol_error, resolve, run_handler, signal_writes, Env, LockPlan,
+    Resolved,
+};
 
 /// What a handler gets: the locked keyspace view, the reply buffer, the
 /// client's state and the server's shared state.
@@ -53,6 +59,39 @@ pub struct Ctx<'a> {
     /// Keys to serve blocked clients on after the locks are released
     /// (SWAPDB, which holds no key locks).
     pub ready_later: Vec<(usize, Vec<u8>)>,
+    /// Where pub/sub messages for other clients wait until the running
+    /// loop sends them.
+    pub outbox: &'a mut crate::pubsub::Outbox,
+}
+
+/// Keyspace notifications from a handler: events about its keys.
+impl Ctx<'_> {
+    /// Deletes `key` from the selected database and publishes its `del`
+    /// event; false (and no event) when it was not there.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        let removed = self.ks.remove(key).is_some();
+        if removed {
+            self.notify(crate::notify::GENERIC, "del", key);
+        }
+        removed
+    }
+
+    /// Publishes a keyspace event about `key` in the selected database, as
+    /// Redis's `notifyKeyspaceEvent` (a no-op unless enabled).
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.ks.db;
+        self.notify_in(db, class, event, key);
+    }
+
+    /// [`Ctx::notify`] for a key of another database.
+    pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
+        if crate::notify::wanted(self.shared, class) {
+            let own = Some(self.client.id());
+            let mine =
+                crate::notify::publish_for(self.shared, self.outbox, own, class, event, db, key);
+            self.pushes.extend(mine);
+        }
+    }
 }
 
 /// A command handler. It writes its reply into `ctx.out` and returns Ok, or
@@ -153,14 +192,10 @@ pub struct Spec {
     pub flags: u32,
     /// Key positions.
     pub keys: Keys,
-    /// Command group (`string`, `generic`, `server`...).
+    /// Command group (`string`, `generic`, `server`...). Its summary,
+    /// version and complexity are Redis's own documentation, in
+    /// [`docs`].
     pub group: &'static str,
-    /// Redis version that introduced it.
-    pub since: &'static str,
-    /// One-line summary (COMMAND DOCS).
-    pub summary: &'static str,
-    /// Time complexity (COMMAND DOCS).
-    pub complexity: &'static str,
     /// The handler; container commands dispatch to `subcommands` instead.
     pub handler: Handler,
     /// Subcommands of a container command (CONFIG GET, CLIENT LIST...).
@@ -227,7 +262,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
 }
 
 /// The position of a command in [`table::commands`], by name.
-fn lookup_index(name: &[u8]) -> Option<usize> {
+pub(crate) fn lookup_index(name: &[u8]) -> Option<usize> {
     static INDEX: OnceLock<HashMap<&'static [u8], usize, ahash::RandomState>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
         table::commands()
@@ -252,255 +287,9 @@ pub fn lookup_sub(parent: &'static Spec, name: &[u8]) -> Option<&'static Spec> {
     lookup_sub_index(parent, name).map(|j| &parent.subcommands[j])
 }
 
-fn lookup_sub_index(parent: &'static Spec, name: &[u8]) -> Option<usize> {
+pub(crate) fn lookup_sub_index(parent: &'static Spec, name: &[u8]) -> Option<usize> {
     parent
         .subcommands
         .iter()
         .position(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
-}
-
-/// The command a request resolves to, after container commands picked their
-/// subcommand, with its full name (`config|get`).
-pub struct Resolved {
-    /// The row that runs.
-    pub spec: &'static Spec,
-    /// The container command, when `spec` is a subcommand.
-    pub parent: Option<&'static Spec>,
-    /// A compact id of the command (see [`table::full_name_by_index`]).
-    pub id: u16,
-}
-
-impl Resolved {
-    /// `name` or `parent|name`, as Redis's error messages show it.
-    pub fn full_name(&self) -> String {
-        match self.parent {
-            Some(p) => format!("{}|{}", p.name, self.spec.name),
-            None => self.spec.name.to_string(),
-        }
-    }
-}
-
-/// Resolves argv to a command, or the error Redis gives: unknown command,
-/// unknown subcommand, or wrong number of arguments.
-pub fn resolve(argv: &[&[u8]]) -> Result<Resolved, CmdError> {
-    let Some(i) = lookup_index(argv[0]) else {
-        return Err(CmdError::unknown_command(argv[0], &argv[1..]));
-    };
-    let spec = table::commands()[i];
-    if spec.subcommands.is_empty() || argv.len() < 2 {
-        if !spec.arity_ok(argv.len()) {
-            return Err(CmdError::arity(spec.name));
-        }
-        return Ok(Resolved {
-            spec,
-            parent: None,
-            id: table::command_id(i, None),
-        });
-    }
-    let Some(j) = lookup_sub_index(spec, argv[1]) else {
-        return Err(CmdError::unknown_subcommand(spec.name, argv[1]));
-    };
-    let r = Resolved {
-        spec: &spec.subcommands[j],
-        parent: Some(spec),
-        id: table::command_id(i, Some(j)),
-    };
-    if !r.spec.arity_ok(argv.len()) {
-        return Err(CmdError::Arity(r.full_name()));
-    }
-    Ok(r)
-}
-
-/// How to lock the keyspace for one command or a whole transaction.
-#[derive(Default)]
-pub struct LockPlan {
-    /// Lock every shard of every database.
-    pub all: bool,
-    /// The shards to lock otherwise.
-    pub shards: Vec<ShardId>,
-}
-
-impl LockPlan {
-    /// Empties the plan for reuse.
-    pub fn clear(&mut self) {
-        self.all = false;
-        self.shards.clear();
-    }
-
-    /// Adds what `spec` called with `argv` in database `db` needs.
-    /// `in_multi` makes whole-keyspace commands lock everything (outside a
-    /// transaction they walk shards one at a time).
-    pub fn add(&mut self, spec: &Spec, argv: &[&[u8]], db: usize, in_multi: bool) {
-        if self.all {
-            return;
-        }
-        if in_multi && spec.has(flags::WHOLE_KEYSPACE) {
-            self.all = true;
-            return;
-        }
-        let mut keys = Vec::new();
-        spec.keys_of(argv, db, &mut keys);
-        for (db, key) in keys {
-            self.shards
-                .push((db as u32, shard_of(hash_key(key)) as u32));
-        }
-    }
-}
-
-static PANICS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// How many command handlers panicked (and were answered with an internal
-/// error) in this process: always 0 unless there is a bug. The command
-/// fuzz target watches it.
-pub fn panics() -> u64 {
-    PANICS.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Calls a handler, turning a panic (a bug: handlers must not panic on any
-/// input) into an error reply so that one bad command cannot take the server
-/// down. Shard locks are released by unwinding; their poison is ignored
-/// because every table mutation completes before it returns.
-pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
-    let before = ctx.out.buf.len();
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (spec.handler)(ctx, argv))) {
-        Ok(r) => r,
-        Err(_) => {
-            PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            ctx.out.buf.truncate(before);
-            crate::warning!(
-                "BUG: command '{}' panicked; replied with an error",
-                spec.name
-            );
-            Err(CmdError::msg(
-                "ERR internal error (this is a bug in soquete)",
-            ))
-        }
-    }
-}
-
-/// After a successful write command, marks its keys modified for the
-/// clients WATCHing them (nothing to do, and nothing done, when nobody
-/// watches). A write that changed nothing still counts: that is stricter
-/// than Redis (EXEC may fail where Redis's would not), never looser.
-pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
-    note_ready(spec, argv, ctx);
-    if !spec.has(flags::WRITE)
-        || ctx
-            .shared
-            .watching
-            .load(std::sync::atomic::Ordering::Relaxed)
-            == 0
-    {
-        return;
-    }
-    let mut keys = Vec::new();
-    spec.keys_of(argv, ctx.ks.db, &mut keys);
-    let dbs = ctx.shared.keyspace.databases();
-    for (db, key) in keys {
-        if db < dbs {
-            ctx.ks.signal(db, key);
-        }
-    }
-}
-
-/// After a successful write command, notes its keys that blocked clients
-/// wait on (nothing to do when nobody is blocked).
-pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
-    if !spec.has(flags::WRITE) || ctx.shared.blocking.count() == 0 {
-        return;
-    }
-    let mut keys = Vec::new();
-    spec.keys_of(argv, ctx.ks.db, &mut keys);
-    for (db, key) in keys {
-        if ctx.shared.blocking.has_waiters(db, key)
-            && !ctx.ready.iter().any(|(d, k)| *d == db && k == key)
-        {
-            ctx.ready.push((db, key.to_vec()));
-        }
-    }
-}
-
-/// What running a command needs from the event loop.
-pub struct Env<'a> {
-    /// Server-wide state.
-    pub shared: &'a Shared,
-    /// The loop's counters.
-    pub stats: &'a LoopStats,
-    /// A reusable lock plan.
-    pub plan: &'a mut LockPlan,
-    /// The batch's clock, Unix ms.
-    pub now: u64,
-    /// When the previous command of the batch ended (or the batch began):
-    /// a command's duration for SLOWLOG runs from here to its end, so each
-    /// command reads the clock once.
-    pub clock: std::time::Instant,
-}
-
-/// Runs a resolved command with the keyspace locked as its keys require.
-/// The caller handled MULTI queueing, authentication and protocol checks.
-pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, env: &mut Env<'_>) {
-    let Env {
-        shared,
-        stats,
-        plan,
-        now,
-        clock,
-    } = env;
-    let (shared, stats, now) = (*shared, *stats, *now);
-    plan.clear();
-    plan.add(r.spec, argv, client.db, false);
-    let reply_start = out.buf.len();
-    let ks = if plan.all {
-        shared.keyspace.lock_all(client.db, now)
-    } else if plan.shards.is_empty() {
-        shared.keyspace.unlocked(client.db, now)
-    } else {
-        shared.keyspace.lock(&mut plan.shards, client.db, now)
-    };
-    let mut ctx = Ctx {
-        ks,
-        out,
-        client,
-        shared,
-        stats,
-        ready: Vec::new(),
-        pushes: Vec::new(),
-        ready_later: Vec::new(),
-    };
-    let result = run_handler(r.spec, &mut ctx, argv);
-    if result.is_ok() {
-        signal_writes(r.spec, argv, &mut ctx);
-    }
-    if crate::db::LOG_EVENTS.load(std::sync::atomic::Ordering::Relaxed) {
-        let events = ctx.ks.take_events();
-        crate::notify::publish_logged(shared, events);
-    }
-    let mut later = std::mem::take(&mut ctx.ready_later);
-    if !ctx.ready.is_empty() {
-        let ready = std::mem::take(&mut ctx.ready);
-        blocking::serve(&mut ctx.ks, shared, &ready, &mut later);
-    }
-    let pushes = std::mem::take(&mut ctx.pushes);
-    drop(ctx);
-    if !pushes.is_empty() {
-        let mut before = Reply {
-            buf: Vec::new(),
-            resp3: out.resp3,
-        };
-        for d in &pushes {
-            d.write_to(&mut before);
-        }
-        out.buf.splice(reply_start..reply_start, before.buf);
-    }
-    if !later.is_empty() {
-        blocking::serve_deferred(shared, later, now);
-    }
-    if let Err(e) = result {
-        stats.count_error();
-        out.error(&e);
-    }
-    let ended = std::time::Instant::now();
-    let took = ended.saturating_duration_since(*clock);
-    *clock = ended;
-    shared.slowlog_maybe(took.as_micros() as u64, argv, &client.meta);
 }

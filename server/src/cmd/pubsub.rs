@@ -2,7 +2,6 @@
 //! delivery are in [`crate::pubsub`].
 
 use super::flags::*;
-use super::keys::reply_help;
 use super::{Ctx, Keys, Spec};
 use crate::client::Client;
 use crate::error::CmdResult;
@@ -20,10 +19,9 @@ fn confirm(c: &mut Ctx<'_>, kind: &str, name: Option<&[u8]>, count: usize) {
 }
 
 fn subscribe_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space, kind: &str) -> CmdResult {
-    let (id, l) = (c.client.id(), c.client.meta.loop_index);
     for name in &a[1..] {
         if c.client.subs.set_mut(space).insert(name.to_vec()) {
-            c.shared.pubsub.subscribe(space, name, id, l);
+            c.shared.pubsub.subscribe(space, name, &c.client.meta);
         }
         let n = c.client.subs.count(space);
         confirm(c, kind, Some(name), n);
@@ -56,7 +54,7 @@ fn unsubscribe_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space, kind: &str) -
 }
 
 /// Drops every subscription of a client (disconnect, RESET).
-pub fn unsubscribe_all(client: &mut Client, shared: &crate::server::Shared) {
+pub fn unsubscribe_all(client: &mut Client, shared: &crate::shared::Shared) {
     let id = client.id();
     for space in [Space::Channel, Space::Pattern, Space::Shard] {
         for name in client.subs.set_mut(space).drain() {
@@ -103,10 +101,14 @@ pub fn publish(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 fn publish_generic(c: &mut Ctx<'_>, space: Space, channel: &[u8], msg: &[u8]) -> CmdResult {
     let own = c.client.id();
-    let (n, mine) = c
-        .shared
-        .pubsub
-        .publish(c.shared, space, channel, msg, Some(own));
+    let (n, mine) = c.shared.pubsub.publish(
+        c.outbox,
+        c.shared.hot.pubsub_hard_limit(),
+        space,
+        channel,
+        msg,
+        Some(own),
+    );
     c.pushes.extend(mine);
     c.out.int(n as i64);
     Ok(())
@@ -183,7 +185,7 @@ const PUBSUB_HELP: &[&str] = &[
 
 /// PUBSUB HELP
 pub fn pubsub_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    reply_help(c, PUBSUB_HELP);
+    c.out.help(PUBSUB_HELP);
     Ok(())
 }
 
@@ -209,23 +211,143 @@ pub fn allowed_when_subscribed(name: &str) -> bool {
 // ---- command table rows ----
 
 static PUBSUB_SUBCOMMANDS: &[Spec] = &[
-    Spec { name: "channels", arity: -2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.8.0", summary: "List active channels", complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", handler: pubsub_channels, subcommands: &[] },
-    Spec { name: "numsub", arity: -2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.8.0", summary: "Get the count of subscribers for channels", complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels", handler: pubsub_numsub, subcommands: &[] },
-    Spec { name: "numpat", arity: 2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.8.0", summary: "Get the count of unique patterns pattern subscriptions", complexity: "O(1)", handler: pubsub_numpat, subcommands: &[] },
-    Spec { name: "shardchannels", arity: -2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "7.0.0", summary: "List active shard channels", complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", handler: pubsub_shardchannels, subcommands: &[] },
-    Spec { name: "shardnumsub", arity: -2, flags: PUBSUB | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "7.0.0", summary: "Get the count of subscribers for shard channels", complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", handler: pubsub_shardnumsub, subcommands: &[] },
-    Spec { name: "help", arity: 2, flags: LOADING | STALE, keys: Keys::None, group: "pubsub", since: "6.2.0", summary: "Show helpful text about the different subcommands", complexity: "O(1)", handler: pubsub_help, subcommands: &[] },
+    Spec {
+        name: "channels",
+        arity: -2,
+        flags: PUBSUB | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: pubsub_channels,
+        subcommands: &[],
+    },
+    Spec {
+        name: "numsub",
+        arity: -2,
+        flags: PUBSUB | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: pubsub_numsub,
+        subcommands: &[],
+    },
+    Spec {
+        name: "numpat",
+        arity: 2,
+        flags: PUBSUB | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: pubsub_numpat,
+        subcommands: &[],
+    },
+    Spec {
+        name: "shardchannels",
+        arity: -2,
+        flags: PUBSUB | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: pubsub_shardchannels,
+        subcommands: &[],
+    },
+    Spec {
+        name: "shardnumsub",
+        arity: -2,
+        flags: PUBSUB | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: pubsub_shardnumsub,
+        subcommands: &[],
+    },
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: pubsub_help,
+        subcommands: &[],
+    },
 ];
 
 /// This group's rows of the command table.
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "subscribe", arity: -2, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Listen for messages published to the given channels", complexity: "O(N) where N is the number of channels to subscribe to.", handler: subscribe, subcommands: &[] },
-    Spec { name: "unsubscribe", arity: -1, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Stop listening for messages posted to the given channels", complexity: "O(N) where N is the number of clients already subscribed to a channel.", handler: unsubscribe, subcommands: &[] },
-    Spec { name: "psubscribe", arity: -2, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Listen for messages published to channels matching the given patterns", complexity: "O(N) where N is the number of patterns the client is already subscribed to.", handler: psubscribe, subcommands: &[] },
-    Spec { name: "punsubscribe", arity: -1, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Stop listening for messages posted to channels matching the given patterns", complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", handler: punsubscribe, subcommands: &[] },
-    Spec { name: "ssubscribe", arity: -2, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::Custom(no_keys, (1, -1, 1)), group: "pubsub", since: "7.0.0", summary: "Listen for messages published to the given shard channels", complexity: "O(N) where N is the number of shard channels to subscribe to.", handler: ssubscribe, subcommands: &[] },
-    Spec { name: "sunsubscribe", arity: -1, flags: PUBSUB | NOSCRIPT | LOADING | STALE, keys: Keys::Custom(no_keys, (1, -1, 1)), group: "pubsub", since: "7.0.0", summary: "Stop listening for messages posted to the given shard channels", complexity: "O(N) where N is the number of clients already subscribed to a shard channel.", handler: sunsubscribe, subcommands: &[] },
-    Spec { name: "publish", arity: 3, flags: PUBSUB | LOADING | STALE | FAST, keys: Keys::None, group: "pubsub", since: "2.0.0", summary: "Post a message to a channel", complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", handler: publish, subcommands: &[] },
-    Spec { name: "spublish", arity: 3, flags: PUBSUB | LOADING | STALE | FAST, keys: Keys::Custom(no_keys, (1, 1, 1)), group: "pubsub", since: "7.0.0", summary: "Post a message to a shard channel", complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.", handler: spublish, subcommands: &[] },
-    Spec { name: "pubsub", arity: -2, flags: 0, keys: Keys::None, group: "pubsub", since: "2.8.0", summary: "A container for Pub/Sub commands", complexity: "Depends on subcommand.", handler: super::table::container, subcommands: PUBSUB_SUBCOMMANDS },
+    Spec {
+        name: "subscribe",
+        arity: -2,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: subscribe,
+        subcommands: &[],
+    },
+    Spec {
+        name: "unsubscribe",
+        arity: -1,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: unsubscribe,
+        subcommands: &[],
+    },
+    Spec {
+        name: "psubscribe",
+        arity: -2,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: psubscribe,
+        subcommands: &[],
+    },
+    Spec {
+        name: "punsubscribe",
+        arity: -1,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: punsubscribe,
+        subcommands: &[],
+    },
+    Spec {
+        name: "ssubscribe",
+        arity: -2,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        keys: Keys::Custom(no_keys, (1, -1, 1)),
+        group: "pubsub",
+        handler: ssubscribe,
+        subcommands: &[],
+    },
+    Spec {
+        name: "sunsubscribe",
+        arity: -1,
+        flags: PUBSUB | NOSCRIPT | LOADING | STALE,
+        keys: Keys::Custom(no_keys, (1, -1, 1)),
+        group: "pubsub",
+        handler: sunsubscribe,
+        subcommands: &[],
+    },
+    Spec {
+        name: "publish",
+        arity: 3,
+        flags: PUBSUB | LOADING | STALE | FAST,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: publish,
+        subcommands: &[],
+    },
+    Spec {
+        name: "spublish",
+        arity: 3,
+        flags: PUBSUB | LOADING | STALE | FAST,
+        keys: Keys::Custom(no_keys, (1, 1, 1)),
+        group: "pubsub",
+        handler: spublish,
+        subcommands: &[],
+    },
+    Spec {
+        name: "pubsub",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "pubsub",
+        handler: super::table::container,
+        subcommands: PUBSUB_SUBCOMMANDS,
+    },
 ];

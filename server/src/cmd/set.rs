@@ -11,14 +11,12 @@ use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
 use super::flags::*;
-use super::hash::{random_count, scan_opts, scan_reply, MAX_RANDOM_REPLY};
-use super::keys::parse_cursor;
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{GENERIC, SET};
 use crate::reply::Reply;
-use crate::server::LoopStats;
+use crate::shared::LoopStats;
 use crate::types::set::{Limits, Member, OwnedMember, Set};
 use crate::util::glob::glob_match;
 use crate::value::Value;
@@ -285,7 +283,7 @@ pub fn srandmember(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 }
 
 fn srandmember_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let l = random_count(a[2])?;
+    let l = args::random_count(a[2])?;
     let Some(s) = read(&mut c.ks, c.stats, a[1])? else {
         c.out.array(0);
         return Ok(());
@@ -294,7 +292,7 @@ fn srandmember_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if count == 0 {
         c.out.array(0);
     } else if l < 0 {
-        if count > MAX_RANDOM_REPLY {
+        if count > args::MAX_RANDOM_REPLY {
             return Err(CmdError::msg("ERR value is out of range"));
         }
         c.out.array(count as usize);
@@ -535,12 +533,12 @@ pub fn sintercard(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn sscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let cursor = parse_cursor(a[2])?;
+    let cursor = args::parse_cursor(a[2])?;
     let Some(s) = read(&mut c.ks, c.stats, a[1])? else {
-        scan_reply(c.out, 0, &[]);
+        c.out.scan(0, &[]);
         return Ok(());
     };
-    let o = scan_opts(a, 3)?;
+    let o = args::scan_opts(a, 3)?;
     let mut items: Vec<Vec<u8>> = Vec::new();
     let next = s.scan(cursor, o.count, |m| {
         let bytes = m.to_vec();
@@ -549,7 +547,7 @@ pub fn sscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
     });
     let refs: Vec<&[u8]> = items.iter().map(|v| &v[..]).collect();
-    scan_reply(c.out, next, &refs);
+    c.out.scan(next, &refs);
     Ok(())
 }
 
@@ -558,21 +556,21 @@ pub fn sscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// This group's rows of the command table.
 #[rustfmt::skip]
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "sadd", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "set", since: "1.0.0", summary: "Add one or more members to a set", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", handler: sadd, subcommands: &[] },
-    Spec { name: "srem", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "set", since: "1.0.0", summary: "Remove one or more members from a set", complexity: "O(N) where N is the number of members to be removed.", handler: srem, subcommands: &[] },
-    Spec { name: "smembers", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", since: "1.0.0", summary: "Get all the members in a set", complexity: "O(N) where N is the set cardinality.", handler: smembers, subcommands: &[] },
-    Spec { name: "sismember", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", since: "1.0.0", summary: "Determine if a given value is a member of a set", complexity: "O(1)", handler: sismember, subcommands: &[] },
-    Spec { name: "smismember", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", since: "6.2.0", summary: "Returns the membership associated with the given elements for a set", complexity: "O(N) where N is the number of elements being checked for membership", handler: smismember, subcommands: &[] },
-    Spec { name: "scard", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", since: "1.0.0", summary: "Get the number of members in a set", complexity: "O(1)", handler: scard, subcommands: &[] },
-    Spec { name: "spop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "set", since: "1.0.0", summary: "Remove and return one or multiple random members from a set", complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", handler: spop, subcommands: &[] },
-    Spec { name: "srandmember", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", since: "1.0.0", summary: "Get one or multiple random members from a set", complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", handler: srandmember, subcommands: &[] },
-    Spec { name: "sinter", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", since: "1.0.0", summary: "Intersect multiple sets", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", handler: sinter, subcommands: &[] },
-    Spec { name: "sinterstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", since: "1.0.0", summary: "Intersect multiple sets and store the resulting set in a key", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", handler: sinterstore, subcommands: &[] },
-    Spec { name: "sunion", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", since: "1.0.0", summary: "Add multiple sets", complexity: "O(N) where N is the total number of elements in all given sets.", handler: sunion, subcommands: &[] },
-    Spec { name: "sunionstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", since: "1.0.0", summary: "Add multiple sets and store the resulting set in a key", complexity: "O(N) where N is the total number of elements in all given sets.", handler: sunionstore, subcommands: &[] },
-    Spec { name: "sdiff", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", since: "1.0.0", summary: "Subtract multiple sets", complexity: "O(N) where N is the total number of elements in all given sets.", handler: sdiff, subcommands: &[] },
-    Spec { name: "sdiffstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", since: "1.0.0", summary: "Subtract multiple sets and store the resulting set in a key", complexity: "O(N) where N is the total number of elements in all given sets.", handler: sdiffstore, subcommands: &[] },
-    Spec { name: "sintercard", arity: -3, flags: READONLY | MOVABLE_KEYS, keys: Keys::Custom(sintercard_keys, (0, 0, 0)), group: "set", since: "7.0.0", summary: "Intersect multiple sets and return the cardinality of the result", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", handler: sintercard, subcommands: &[] },
-    Spec { name: "smove", arity: 4, flags: WRITE | FAST, keys: Keys::Range(1, 2, 1), group: "set", since: "1.0.0", summary: "Move a member from one set to another", complexity: "O(1)", handler: smove, subcommands: &[] },
-    Spec { name: "sscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", since: "2.8.0", summary: "Incrementally iterate Set elements", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", handler: sscan, subcommands: &[] },
+    Spec { name: "sadd", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: sadd, subcommands: &[] },
+    Spec { name: "srem", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: srem, subcommands: &[] },
+    Spec { name: "smembers", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: smembers, subcommands: &[] },
+    Spec { name: "sismember", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: sismember, subcommands: &[] },
+    Spec { name: "smismember", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: smismember, subcommands: &[] },
+    Spec { name: "scard", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: scard, subcommands: &[] },
+    Spec { name: "spop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: spop, subcommands: &[] },
+    Spec { name: "srandmember", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: srandmember, subcommands: &[] },
+    Spec { name: "sinter", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sinter, subcommands: &[] },
+    Spec { name: "sinterstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sinterstore, subcommands: &[] },
+    Spec { name: "sunion", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sunion, subcommands: &[] },
+    Spec { name: "sunionstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sunionstore, subcommands: &[] },
+    Spec { name: "sdiff", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sdiff, subcommands: &[] },
+    Spec { name: "sdiffstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sdiffstore, subcommands: &[] },
+    Spec { name: "sintercard", arity: -3, flags: READONLY | MOVABLE_KEYS, keys: Keys::Custom(sintercard_keys, (0, 0, 0)), group: "set", handler: sintercard, subcommands: &[] },
+    Spec { name: "smove", arity: 4, flags: WRITE | FAST, keys: Keys::Range(1, 2, 1), group: "set", handler: smove, subcommands: &[] },
+    Spec { name: "sscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: sscan, subcommands: &[] },
 ];

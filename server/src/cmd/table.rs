@@ -6,9 +6,7 @@
 
 use std::sync::OnceLock;
 
-use super::{
-    blocking, connection, hash, keys, list, pubsub, server, set, string, transaction, zset, Spec,
-};
+use super::{connection, hash, keys, list, pubsub, server, set, string, transaction, zset, Spec};
 use crate::error::CmdResult;
 
 /// Every group's rows. Adding a group: one entry here.
@@ -21,7 +19,6 @@ pub static GROUPS: &[&[Spec]] = &[
     pubsub::COMMANDS,
     hash::COMMANDS,
     list::COMMANDS,
-    blocking::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
 ];

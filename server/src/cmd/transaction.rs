@@ -35,7 +35,6 @@ pub fn watch(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         let version = c.ks.watch(db, key);
         c.client.watched.push((db, key.to_vec(), version));
-        c.shared.watching.fetch_add(1, Ordering::Relaxed);
     }
     c.out.ok();
     Ok(())
@@ -50,15 +49,9 @@ pub fn unwatch(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 /// Forgets a client's WATCHes (UNWATCH, EXEC, DISCARD, RESET, disconnect),
 /// locking each key's shard on its own.
-pub fn unwatch_all(client: &mut crate::client::Client, shared: &crate::server::Shared) {
+pub fn unwatch_all(client: &mut crate::client::Client, shared: &crate::shared::Shared) {
     for (db, key, _) in client.watched.drain(..) {
-        let hash = crate::db::hash_key(&key);
-        shared
-            .keyspace
-            .db(db)
-            .lock(crate::db::shard_of(hash))
-            .unwatch(&key);
-        shared.watching.fetch_sub(1, Ordering::Relaxed);
+        shared.keyspace.unwatch(db, &key);
     }
 }
 
@@ -125,7 +118,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     // The watched keys' shards are locked too, so checking them and running
     // the queue is one atomic step.
     for (db, key, _) in &watched {
-        let shard = crate::db::shard_of(crate::db::hash_key(key));
+        let shard = crate::db::shard_of(crate::util::hash::hash_key(key));
         plan.shards.push((*db as u32, shard as u32));
     }
     let (start_db, now) = (c.client.db, c.ks.now);
@@ -141,9 +134,6 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         touched |= c.ks.watch_version(*db, key) != *version;
         c.ks.unwatch(*db, key);
     }
-    c.shared
-        .watching
-        .fetch_sub(watched.len(), Ordering::Relaxed);
     if touched {
         c.out.null_array();
         return Ok(());
@@ -181,9 +171,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         keys: Keys::Range(1, -1, 1),
         group: "transactions",
-        since: "2.2.0",
-        summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
-        complexity: "O(1) for every key.",
         handler: watch,
         subcommands: &[],
     },
@@ -193,9 +180,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         keys: Keys::None,
         group: "transactions",
-        since: "2.2.0",
-        summary: "Forget about all watched keys",
-        complexity: "O(1)",
         handler: unwatch,
         subcommands: &[],
     },
@@ -205,9 +189,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         keys: Keys::None,
         group: "transactions",
-        since: "1.2.0",
-        summary: "Mark the start of a transaction block",
-        complexity: "O(1)",
         handler: multi,
         subcommands: &[],
     },
@@ -217,9 +198,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
         keys: Keys::None,
         group: "transactions",
-        since: "1.2.0",
-        summary: "Execute all commands issued after MULTI",
-        complexity: "Depends on commands in the transaction",
         handler: exec,
         subcommands: &[],
     },
@@ -229,9 +207,6 @@ pub static COMMANDS: &[Spec] = &[
         flags: NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         keys: Keys::None,
         group: "transactions",
-        since: "2.0.0",
-        summary: "Discard all commands issued after MULTI",
-        complexity: "O(N), when N is the number of queued commands",
         handler: discard,
         subcommands: &[],
     },

@@ -169,6 +169,32 @@ impl<V: Weigh> Table<V> {
         self.dict.scan(cursor, f)
     }
 
+    /// One HSCAN/SSCAN call: [`Table::scan`] steps from `cursor` until the
+    /// cursor wraps to 0, `count` is reached or `10 * count` buckets were
+    /// visited, each node counting `per_node` towards `count` (Redis counts
+    /// a hash's field and value, a set's member). Returns the next cursor.
+    pub(crate) fn scan_count(
+        &self,
+        cursor: u64,
+        count: usize,
+        per_node: usize,
+        mut f: impl FnMut(&Node<V>),
+    ) -> u64 {
+        let mut cursor = cursor;
+        let mut seen = 0usize;
+        let mut budget = count.saturating_mul(10);
+        loop {
+            cursor = self.scan(cursor, |n| {
+                seen += per_node;
+                f(n);
+            });
+            budget -= 1;
+            if cursor == 0 || budget == 0 || seen >= count {
+                return cursor;
+            }
+        }
+    }
+
     /// Calls `f` on a node picked uniformly at random and returns what it
     /// returns; `None` when empty.
     pub(crate) fn random<R>(&self, mut f: impl FnMut(&Node<V>) -> R) -> Option<R> {
@@ -416,22 +442,8 @@ impl Hash {
                 }
                 0
             }
-            Repr::Table(d) => {
-                let mut cursor = cursor;
-                let mut seen = 0usize;
-                let mut budget = count.saturating_mul(10);
-                loop {
-                    cursor = d.scan(cursor, |n| {
-                        // Redis counts the field and the value.
-                        seen += 2;
-                        f(&n.key, &n.value);
-                    });
-                    budget -= 1;
-                    if cursor == 0 || budget == 0 || seen >= count {
-                        return cursor;
-                    }
-                }
-            }
+            // Redis counts the field and the value.
+            Repr::Table(d) => d.scan_count(cursor, count, 2, |n| f(&n.key, &n.value)),
         }
     }
 

@@ -1,11 +1,11 @@
 //! [`Pack`]: a compact list of byte strings, the listpack encoding of small
 //! hashes and sets.
 //!
-//! Each string is a LEB128 length followed by its bytes, so a small
-//! container costs its content plus 1–2 bytes per string. Buffers grow to
-//! the exact size they need (as Redis's listpack reallocs per insert): the
-//! allocator's size classes are geometric, which keeps growth amortized
-//! linear and the final block as small as the allocator allows.
+//! Each string is a LEB128 length ([`varint`]) followed by its bytes, so a
+//! small container costs its content plus 1–2 bytes per string. Buffers
+//! grow to the exact size they need (as Redis's listpack reallocs per
+//! insert): the allocator's size classes are geometric, which keeps growth
+//! amortized linear and the final block as small as the allocator allows.
 //!
 //! # Chunks
 //!
@@ -25,6 +25,8 @@
 //! `*-max-listpack-value` limits) gets a chunk of its own, and a value
 //! replaced by a longer one may take its chunk past [`CHUNK`]: both only
 //! cost memory, never correctness.
+
+use crate::util::varint;
 
 /// Most bytes a chunk holds (unless one string alone is longer): jemalloc's
 /// page, and its last size class before the spacing widens to 1 KiB.
@@ -85,52 +87,18 @@ impl std::fmt::Debug for Pack {
 /// bytes (its end is the next string's offset).
 #[inline]
 fn read_at(buf: &[u8], off: usize) -> (usize, usize) {
-    let mut len = 0usize;
-    let mut shift = 0;
-    let mut i = off;
-    loop {
-        let b = buf[i];
-        i += 1;
-        len |= ((b & 0x7f) as usize) << shift;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    (i, i + len)
-}
-
-/// Bytes the length prefix of a `len`-byte string takes.
-fn prefix_len(len: usize) -> usize {
-    let mut n = 1;
-    let mut v = len >> 7;
-    while v != 0 {
-        n += 1;
-        v >>= 7;
-    }
-    n
-}
-
-fn write_prefix(out: &mut Vec<u8>, mut len: usize) {
-    loop {
-        let b = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
+    let (len, start) = varint::get(buf, off);
+    (start, start + len as usize)
 }
 
 fn write_string(out: &mut Vec<u8>, s: &[u8]) {
-    write_prefix(out, s.len());
+    varint::put(out, s.len() as u64);
     out.extend_from_slice(s);
 }
 
 /// Bytes a string of `len` bytes takes in a pack.
 pub fn packed_size(len: usize) -> usize {
-    prefix_len(len) + len
+    varint::len(len as u64) + len
 }
 
 /// Gives a chunk's memory back once a quarter of it is unused.
@@ -451,6 +419,16 @@ mod tests {
         assert!(!p.contains(&strings[3]));
         assert_eq!(p.take(0), Some(vec![]));
         assert_eq!(p.len(), strings.len() - 2);
+    }
+
+    #[test]
+    fn strings_are_a_varint_length_and_their_bytes() {
+        let mut p = Pack::default();
+        p.push(b"abc");
+        p.push(&[b'z'; 200]);
+        let mut want = vec![0x03, b'a', b'b', b'c', 0xc8, 0x01];
+        want.extend_from_slice(&[b'z'; 200]);
+        assert_eq!(p.chunks(), &[want]);
     }
 
     #[test]

@@ -421,21 +421,7 @@ impl Set {
                 }
                 0
             }
-            Repr::Table(d) => {
-                let mut cursor = cursor;
-                let mut seen = 0usize;
-                let mut budget = count.saturating_mul(10);
-                loop {
-                    cursor = d.scan(cursor, |n| {
-                        seen += 1;
-                        f(Member::Str(&n.key));
-                    });
-                    budget -= 1;
-                    if cursor == 0 || budget == 0 || seen >= count {
-                        return cursor;
-                    }
-                }
-            }
+            Repr::Table(d) => d.scan_count(cursor, count, 1, |n| f(Member::Str(&n.key))),
         }
     }
 }

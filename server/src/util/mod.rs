@@ -1,9 +1,12 @@
-//! Small helpers: Redis-exact number parsing and formatting, glob
-//! matching, process accounting, the open-file limit, random numbers.
+//! Small helpers every layer may use: the key hash, varints,
+//! Redis-exact number parsing and formatting, glob matching, process
+//! accounting, the open-file limit, random numbers.
 
 pub mod glob;
+pub mod hash;
 pub mod ldouble;
 pub mod num;
 pub mod open_files;
 pub mod proc;
 pub mod rand;
+pub mod varint;

@@ -1,0 +1,315 @@
+//! How a request runs: resolving it to a command, the policy around the
+//! call (authentication, subscribed context, MULTI queueing, EXECABORT),
+//! locking the keyspace as the command's keys require, the handler, and
+//! what follows a write (WATCH, blocked clients, notifications, SLOWLOG).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{blocking, flags, lookup_index, lookup_sub_index, table, Ctx, Spec};
+use crate::client::Client;
+use crate::db::{shard_of, ShardId};
+use crate::error::{CmdError, CmdResult};
+use crate::reply::Reply;
+use crate::shared::{LoopStats, Shared};
+use crate::util::hash::hash_key;
+
+/// The reply to a protocol error: Redis's words, with the offending byte
+/// as sent (not re-encoded), CR/LF made harmless by the error writer.
+pub fn protocol_error(e: &soquete_resp::Error) -> CmdError {
+    let mut line = b"ERR Protocol error: ".to_vec();
+    e.write_message(&mut line);
+    CmdError::Line(line)
+}
+
+/// Runs one request: resolves the command, checks authentication, queues it
+/// inside MULTI, or runs it.
+#[inline]
+pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_>) {
+    let (shared, stats) = (env.shared, env.stats);
+    stats.commands.fetch_add(1, Ordering::Relaxed);
+    let reject = |client: &mut Client, out: &mut Reply, e: CmdError| {
+        stats.count_error();
+        if argv[0].eq_ignore_ascii_case(b"exec") {
+            // Redis's execCommandAbort: a refused EXEC ends the transaction.
+            client.multi = None;
+            client.meta.multi.store(false, Ordering::Relaxed);
+            super::transaction::unwatch_all(client, shared);
+            let mut line = b"EXECABORT Transaction discarded because of: ".to_vec();
+            let mut text = Vec::new();
+            e.write_to(&mut text);
+            let text = text
+                .get(1..text.len().saturating_sub(2))
+                .unwrap_or_default();
+            // Errors Redis formats on the spot carry no code word here;
+            // shared error objects (NOAUTH) keep theirs.
+            line.extend_from_slice(text.strip_prefix(b"ERR ").unwrap_or(text));
+            out.error(&CmdError::Line(line));
+            return;
+        }
+        if let Some(m) = &mut client.multi {
+            m.dirty = true;
+        }
+        out.error(&e);
+    };
+    let r = match resolve(argv) {
+        Ok(r) => r,
+        Err(e) => return reject(client, out, e),
+    };
+    client.meta.last_cmd.store(r.id, Ordering::Relaxed);
+    if !client.authenticated && !r.spec.has(flags::NO_AUTH) {
+        if shared.config().requirepass.is_some() {
+            return reject(client, out, CmdError::NoAuth);
+        }
+        client.authenticated = true;
+    }
+    if !out.resp3 && client.subs.active() {
+        let name = r.parent.unwrap_or(r.spec).name;
+        if !super::pubsub::allowed_when_subscribed(name) {
+            return reject(
+                client,
+                out,
+                CmdError::msg(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    r.full_name()
+                )),
+            );
+        }
+    }
+    if let Some(m) = &mut client.multi {
+        if !super::transaction::controls_multi(r.spec) {
+            m.queue.push(crate::client::Queued {
+                argv: argv.iter().map(|a| a.to_vec()).collect(),
+            });
+            out.buf.extend_from_slice(b"+QUEUED\r\n");
+            return;
+        }
+    }
+    call(&r, argv, out, client, env);
+}
+
+/// The command a request resolves to, after container commands picked their
+/// subcommand, with its full name (`config|get`).
+pub struct Resolved {
+    /// The row that runs.
+    pub spec: &'static Spec,
+    /// The container command, when `spec` is a subcommand.
+    pub parent: Option<&'static Spec>,
+    /// A compact id of the command (see [`table::full_name_by_index`]).
+    pub id: u16,
+}
+
+impl Resolved {
+    /// `name` or `parent|name`, as Redis's error messages show it.
+    pub fn full_name(&self) -> String {
+        match self.parent {
+            Some(p) => format!("{}|{}", p.name, self.spec.name),
+            None => self.spec.name.to_string(),
+        }
+    }
+}
+
+/// Resolves argv to a command, or the error Redis gives: unknown command,
+/// unknown subcommand, or wrong number of arguments.
+pub fn resolve(argv: &[&[u8]]) -> Result<Resolved, CmdError> {
+    let Some(i) = lookup_index(argv[0]) else {
+        return Err(CmdError::unknown_command(argv[0], &argv[1..]));
+    };
+    let spec = table::commands()[i];
+    if spec.subcommands.is_empty() || argv.len() < 2 {
+        if !spec.arity_ok(argv.len()) {
+            return Err(CmdError::arity(spec.name));
+        }
+        return Ok(Resolved {
+            spec,
+            parent: None,
+            id: table::command_id(i, None),
+        });
+    }
+    let Some(j) = lookup_sub_index(spec, argv[1]) else {
+        return Err(CmdError::unknown_subcommand(spec.name, argv[1]));
+    };
+    let r = Resolved {
+        spec: &spec.subcommands[j],
+        parent: Some(spec),
+        id: table::command_id(i, Some(j)),
+    };
+    if !r.spec.arity_ok(argv.len()) {
+        return Err(CmdError::Arity(r.full_name()));
+    }
+    Ok(r)
+}
+
+/// How to lock the keyspace for one command or a whole transaction.
+#[derive(Default)]
+pub struct LockPlan {
+    /// Lock every shard of every database.
+    pub all: bool,
+    /// The shards to lock otherwise.
+    pub shards: Vec<ShardId>,
+}
+
+impl LockPlan {
+    /// Empties the plan for reuse.
+    pub fn clear(&mut self) {
+        self.all = false;
+        self.shards.clear();
+    }
+
+    /// Adds what `spec` called with `argv` in database `db` needs.
+    /// `in_multi` makes whole-keyspace commands lock everything (outside a
+    /// transaction they walk shards one at a time).
+    pub fn add(&mut self, spec: &Spec, argv: &[&[u8]], db: usize, in_multi: bool) {
+        if self.all {
+            return;
+        }
+        if in_multi && spec.has(flags::WHOLE_KEYSPACE) {
+            self.all = true;
+            return;
+        }
+        let mut keys = Vec::new();
+        spec.keys_of(argv, db, &mut keys);
+        for (db, key) in keys {
+            self.shards
+                .push((db as u32, shard_of(hash_key(key)) as u32));
+        }
+    }
+}
+
+static PANICS: AtomicU64 = AtomicU64::new(0);
+
+/// How many command handlers panicked (and were answered with an internal
+/// error) in this process: always 0 unless there is a bug. The command
+/// fuzz target watches it.
+pub fn panics() -> u64 {
+    PANICS.load(Ordering::Relaxed)
+}
+
+/// Calls a handler, turning a panic (a bug: handlers must not panic on any
+/// input) into an error reply so that one bad command cannot take the server
+/// down. Shard locks are released by unwinding; their poison is ignored
+/// because every table mutation completes before it returns.
+pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let before = ctx.out.buf.len();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (spec.handler)(ctx, argv))) {
+        Ok(r) => r,
+        Err(_) => {
+            PANICS.fetch_add(1, Ordering::Relaxed);
+            ctx.out.buf.truncate(before);
+            crate::warning!(
+                "BUG: command '{}' panicked; replied with an error",
+                spec.name
+            );
+            Err(CmdError::msg(
+                "ERR internal error (this is a bug in soquete)",
+            ))
+        }
+    }
+}
+
+/// After a successful write command, marks its keys modified for the
+/// clients WATCHing them (nothing to do, and nothing done, when nobody
+/// watches). A write that changed nothing still counts: that is stricter
+/// than Redis (EXEC may fail where Redis's would not), never looser.
+pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
+    blocking::note_ready(spec, argv, ctx);
+    if !spec.has(flags::WRITE) || !ctx.shared.keyspace.watched() {
+        return;
+    }
+    let mut keys = Vec::new();
+    spec.keys_of(argv, ctx.ks.db, &mut keys);
+    let dbs = ctx.shared.keyspace.databases();
+    for (db, key) in keys {
+        if db < dbs {
+            ctx.ks.signal(db, key);
+        }
+    }
+}
+
+/// What running a command needs from the event loop.
+pub struct Env<'a> {
+    /// Server-wide state.
+    pub shared: &'a Shared,
+    /// The loop's counters.
+    pub stats: &'a LoopStats,
+    /// A reusable lock plan.
+    pub plan: &'a mut LockPlan,
+    /// The batch's clock, Unix ms.
+    pub now: u64,
+    /// Where pub/sub messages wait until the running loop sends them.
+    pub outbox: &'a mut crate::pubsub::Outbox,
+    /// When the previous command of the batch ended (or the batch began):
+    /// a command's duration for SLOWLOG runs from here to its end, so each
+    /// command reads the clock once.
+    pub clock: std::time::Instant,
+}
+
+/// Runs a resolved command with the keyspace locked as its keys require.
+/// The caller handled MULTI queueing, authentication and protocol checks.
+pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, env: &mut Env<'_>) {
+    let Env {
+        shared,
+        stats,
+        plan,
+        now,
+        clock,
+        outbox,
+    } = env;
+    let (shared, stats, now) = (*shared, *stats, *now);
+    plan.clear();
+    plan.add(r.spec, argv, client.db, false);
+    let reply_start = out.buf.len();
+    let ks = if plan.all {
+        shared.keyspace.lock_all(client.db, now)
+    } else if plan.shards.is_empty() {
+        shared.keyspace.unlocked(client.db, now)
+    } else {
+        shared.keyspace.lock(&mut plan.shards, client.db, now)
+    };
+    let mut ctx = Ctx {
+        ks,
+        out,
+        client,
+        shared,
+        stats,
+        ready: Vec::new(),
+        pushes: Vec::new(),
+        ready_later: Vec::new(),
+        outbox,
+    };
+    let result = run_handler(r.spec, &mut ctx, argv);
+    if result.is_ok() {
+        signal_writes(r.spec, argv, &mut ctx);
+    }
+    if crate::db::LOG_EVENTS.load(Ordering::Relaxed) {
+        let events = ctx.ks.take_events();
+        crate::notify::publish_logged(shared, ctx.outbox, events);
+    }
+    let mut later = std::mem::take(&mut ctx.ready_later);
+    if !ctx.ready.is_empty() {
+        let ready = std::mem::take(&mut ctx.ready);
+        blocking::serve(&mut ctx.ks, shared, ctx.outbox, &ready, &mut later);
+    }
+    let pushes = std::mem::take(&mut ctx.pushes);
+    drop(ctx);
+    if !pushes.is_empty() {
+        let mut before = Reply {
+            buf: Vec::new(),
+            resp3: out.resp3,
+        };
+        for d in &pushes {
+            d.write_to(&mut before);
+        }
+        out.buf.splice(reply_start..reply_start, before.buf);
+    }
+    if !later.is_empty() {
+        blocking::serve_deferred(shared, outbox, later, now);
+    }
+    if let Err(e) = result {
+        stats.count_error();
+        out.error(&e);
+    }
+    let ended = std::time::Instant::now();
+    let took = ended.saturating_duration_since(*clock);
+    *clock = ended;
+    shared.slowlog_maybe(took.as_micros() as u64, argv, &client.meta);
+}

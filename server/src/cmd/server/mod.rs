@@ -1,0 +1,157 @@
+//! Server commands: TIME, LASTSAVE and SHUTDOWN here; INFO, COMMAND,
+//! CONFIG, DEBUG, SLOWLOG and MEMORY in their own files.
+
+mod command;
+mod config;
+mod debug;
+mod info;
+mod memory;
+mod slowlog;
+
+use command::{command, COMMAND_SUBCOMMANDS};
+use config::CONFIG_SUBCOMMANDS;
+use debug::debug;
+use info::info;
+use memory::MEMORY_SUBCOMMANDS;
+use slowlog::SLOWLOG_SUBCOMMANDS;
+
+use super::flags::*;
+use super::{Keys, Spec};
+
+use super::args::is;
+use super::Ctx;
+use crate::client::Close;
+use crate::error::{CmdError, CmdResult};
+
+/// TIME
+pub fn time(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    c.out.array(2);
+    c.out.bulk(d.as_secs().to_string().as_bytes());
+    c.out.bulk(d.subsec_micros().to_string().as_bytes());
+    Ok(())
+}
+
+/// LASTSAVE — nothing is ever saved; Redis reports its start time then.
+pub fn lastsave(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    c.out.int((c.shared.start_ms() / 1000) as i64);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+pub fn shutdown(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let (mut save, mut abort) = (false, false);
+    for opt in &a[1..] {
+        if is(opt, "SAVE") {
+            save = true;
+        } else if is(opt, "ABORT") {
+            abort = true;
+        } else if !(is(opt, "NOSAVE") || is(opt, "NOW") || is(opt, "FORCE")) {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if abort {
+        if a.len() > 2 {
+            return Err(CmdError::Syntax);
+        }
+        return Err(CmdError::msg("ERR No shutdown in progress."));
+    }
+    if save {
+        return Err(CmdError::msg(
+            "ERR Errors trying to SHUTDOWN. Check logs. (soquete keeps no persistence: use SHUTDOWN NOSAVE)",
+        ));
+    }
+    // Like Redis: no reply on success, the connection just closes.
+    c.client.close = Close::AfterReply;
+    c.shared.request_shutdown();
+    Ok(())
+}
+
+// ---- command table rows ----
+
+/// This group's rows of the command table.
+pub static COMMANDS: &[Spec] = &[
+    Spec {
+        name: "info",
+        arity: -1,
+        flags: LOADING | STALE | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "server",
+        handler: info,
+        subcommands: &[],
+    },
+    Spec {
+        name: "time",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        keys: Keys::None,
+        group: "server",
+        handler: time,
+        subcommands: &[],
+    },
+    Spec {
+        name: "lastsave",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        keys: Keys::None,
+        group: "server",
+        handler: lastsave,
+        subcommands: &[],
+    },
+    Spec {
+        name: "shutdown",
+        arity: -1,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        keys: Keys::None,
+        group: "server",
+        handler: shutdown,
+        subcommands: &[],
+    },
+    Spec {
+        name: "debug",
+        arity: -2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | WHOLE_KEYSPACE,
+        keys: Keys::None,
+        group: "server",
+        handler: debug,
+        subcommands: &[],
+    },
+    Spec {
+        name: "command",
+        arity: -1,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        handler: command,
+        subcommands: COMMAND_SUBCOMMANDS,
+    },
+    Spec {
+        name: "config",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        subcommands: CONFIG_SUBCOMMANDS,
+    },
+    Spec {
+        name: "slowlog",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        subcommands: SLOWLOG_SUBCOMMANDS,
+    },
+    Spec {
+        name: "memory",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        subcommands: MEMORY_SUBCOMMANDS,
+    },
+];

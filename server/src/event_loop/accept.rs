@@ -1,0 +1,186 @@
+//! Accepting connections (on the loop that owns the listeners): the
+//! checks Redis makes before a client is admitted (`maxclients`, protected
+//! mode), handing the socket to a loop round-robin, and what happens when
+//! the process is out of descriptors.
+
+use std::io::{self, Write};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mio::Token;
+
+use super::{Conn, EventLoop, Sock};
+use crate::client::{Client, ClientMeta};
+use crate::inbox::LoopMsg;
+use crate::server::Listener;
+use crate::shared::unix_ms;
+use crate::{verbose, warning};
+
+impl EventLoop {
+    /// Accepts every connection waiting on listener `which`.
+    pub(super) fn accept(&mut self, which: usize) {
+        loop {
+            let accepted = match &self.listeners.get(which) {
+                Some(Listener::Tcp(l)) => l.accept().map(|(s, peer)| {
+                    let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    (
+                        Sock::Tcp(s),
+                        peer.to_string(),
+                        local,
+                        false,
+                        Some(peer.ip()),
+                    )
+                }),
+                Some(Listener::Unix(l, path)) => l.accept().map(|(s, _)| {
+                    let p = format!("{}:0", path.display());
+                    (Sock::Unix(s), p.clone(), p, true, None)
+                }),
+                None => return,
+            };
+            match accepted {
+                Ok((sock, addr, laddr, unix, ip)) => self.admit(sock, addr, laddr, unix, ip),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // The peer gave up before we took it: on to the next one.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(e) if out_of_descriptors(&e) => {
+                    warning!("Accepting client connection: {e}");
+                    if !self.refuse_one(which) {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    warning!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Out of descriptors: gives up the spare one for a moment to accept
+    /// the next waiting connection and answer it as `maxclients` would, so
+    /// that no client waits unanswered (the listener is edge-triggered: a
+    /// connection left in its queue is not announced again). True when one
+    /// was refused and the spare descriptor is back, so the caller may go
+    /// on accepting.
+    fn refuse_one(&mut self, which: usize) -> bool {
+        let Some(spare) = self.spare_fd.take() else {
+            return false;
+        };
+        drop(spare);
+        let refused = match self.listeners.get(which) {
+            Some(Listener::Tcp(l)) => l.accept().map(|(mut s, _)| s.write(MAXCLIENTS_ERROR)),
+            Some(Listener::Unix(l, _)) => l.accept().map(|(mut s, _)| s.write(MAXCLIENTS_ERROR)),
+            None => return false,
+        };
+        self.spare_fd = std::fs::File::open("/dev/null").ok();
+        if refused.is_err() {
+            return false;
+        }
+        self.stats().rejected.fetch_add(1, Ordering::Relaxed);
+        self.spare_fd.is_some()
+    }
+
+    fn admit(
+        &mut self,
+        mut sock: Sock,
+        addr: String,
+        laddr: String,
+        unix: bool,
+        ip: Option<std::net::IpAddr>,
+    ) {
+        self.stats().connections.fetch_add(1, Ordering::Relaxed);
+        let (maxclients, needs_auth, protected, keepalive) = {
+            let c = self.shared.config();
+            (
+                c.maxclients,
+                c.requirepass.is_some(),
+                c.protected_mode,
+                c.tcp_keepalive,
+            )
+        };
+        if self.shared.client_count() >= maxclients {
+            let _ = sock.write(MAXCLIENTS_ERROR);
+            self.stats().rejected.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if protected && !needs_auth && ip.is_some_and(|ip| !ip.is_loopback()) {
+            let _ = sock.write(PROTECTED_MODE_ERROR.as_bytes());
+            self.stats().rejected.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let fd = match &sock {
+            Sock::Tcp(s) => {
+                let _ = s.set_nodelay(true);
+                if keepalive > 0 {
+                    let sref = socket2::SockRef::from(s);
+                    let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+                    let _ = sref.set_tcp_keepalive(&ka);
+                }
+                std::os::fd::AsRawFd::as_raw_fd(s)
+            }
+            Sock::Unix(s) => std::os::fd::AsRawFd::as_raw_fd(s),
+        };
+        let n = self.shared.loop_stats.len();
+        let target = self.next_loop % n;
+        self.next_loop = self.next_loop.wrapping_add(1);
+        let id = self.shared.next_client_id();
+        let meta = Arc::new(ClientMeta::new(
+            id,
+            addr,
+            laddr,
+            fd,
+            unix,
+            unix_ms(),
+            target,
+        ));
+        self.shared.register_client(meta.clone());
+        verbose!("Accepted {}", meta.addr);
+        if target == self.index {
+            self.add_conn(sock, meta);
+        } else if let Some(loops) = self.shared.loops() {
+            loops[target].send(LoopMsg::Accept(sock, meta));
+        }
+    }
+
+    /// Takes over a connection admitted by the accepting loop.
+    pub(super) fn add_conn(&mut self, mut sock: Sock, meta: Arc<ClientMeta>) {
+        let authenticated = self.shared.config().requirepass.is_none();
+        let i = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        if let Err(e) = sock.register(self.poll.registry(), Token(i)) {
+            warning!("Registering client {}: {e}", meta.id);
+            self.free.push(i);
+            self.forget(&meta);
+            return;
+        }
+        if self.stopping {
+            sock.deregister(self.poll.registry());
+            self.free.push(i);
+            self.forget(&meta);
+            return;
+        }
+        self.ids.insert(meta.id, i);
+        self.conns[i] = Some(Box::new(Conn::new(sock, Client::new(meta, authenticated))));
+    }
+
+    /// Drops a client from the server's registry.
+    pub(super) fn forget(&self, meta: &ClientMeta) {
+        self.shared.forget_client(meta.id);
+    }
+}
+
+/// What a client past `maxclients` is told before it is closed.
+const MAXCLIENTS_ERROR: &[u8] = b"-ERR max number of clients reached\r\n";
+
+/// True for "too many open files", in this process or in the system.
+fn out_of_descriptors(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    matches!(Errno::from_io_error(e), Some(Errno::MFILE | Errno::NFILE))
+}
+
+/// What Redis replies to a non-loopback client in protected mode.
+const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

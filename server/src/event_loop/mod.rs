@@ -1,0 +1,642 @@
+//! The event loops: threads that own their connections outright.
+//!
+//! Each loop is a thread with its own mio `Poll`. Loop 0 also owns the
+//! listeners (and the signal pipe) and hands accepted sockets round-robin to
+//! every loop through the loops' inboxes ([`crate::inbox`]). Other threads
+//! reach a loop only through its inbox and `Waker`.
+//!
+//! A readable connection is read in chunks; after every chunk, its
+//! [`Connection`] runs all complete requests (arguments are slices of the
+//! input buffer) and appends their replies to its output, which is written
+//! once per batch. Sockets are registered for both readiness kinds once
+//! (edge-triggered), so steady-state traffic costs no `epoll_ctl` calls.
+
+mod accept;
+mod conn;
+
+use std::io::{self, Read};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::UnixStream;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::connection::output::OverLimit;
+use crate::connection::Scratch;
+use crate::inbox::{LoopHandle, LoopMsg};
+use crate::server::Listener;
+use crate::shared::{unix_ms, LoopStats, Shared};
+use crate::{notice, verbose, warning};
+use conn::Conn;
+pub use conn::Sock;
+
+/// Reads per readiness event before other connections get a turn.
+const READS_PER_EVENT: usize = 16;
+
+const WAKER: Token = Token(usize::MAX);
+const SIGNALS: Token = Token(usize::MAX - 1);
+const LISTENER_BASE: usize = usize::MAX - 1024;
+
+struct EventLoop {
+    index: usize,
+    poll: Poll,
+    shared: Arc<Shared>,
+    conns: Vec<Option<Box<Conn>>>,
+    free: Vec<usize>,
+    /// Client id -> index in `conns`.
+    ids: std::collections::HashMap<u64, usize, ahash::RandomState>,
+    /// Blocked clients with a deadline: (deadline ms, client id).
+    deadlines: std::collections::BTreeSet<(u64, u64)>,
+    /// Connections that received pub/sub messages since the last flush.
+    delivered: Vec<usize>,
+    listeners: Vec<Listener>,
+    signals: Option<UnixStream>,
+    /// On the loop that accepts: a descriptor held in reserve, given up for
+    /// a moment when the process runs out of them so that a waiting
+    /// connection can still be accepted and told why it is refused.
+    spare_fd: Option<std::fs::File>,
+    next_loop: usize,
+    again: Vec<usize>,
+    scratch: Scratch,
+    expire_shard: usize,
+    stopping: bool,
+}
+
+/// Routes SIGINT and SIGTERM into a pipe whose read end the first event
+/// loop polls. Installed before the server says it is ready, so a signal
+/// sent right after that line can never kill the process the default way.
+pub fn signal_pipe() -> io::Result<std::os::unix::net::UnixStream> {
+    let (rx, tx) = std::os::unix::net::UnixStream::pair()?;
+    rx.set_nonblocking(true)?;
+    tx.set_nonblocking(true)?;
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::low_level::pipe::register(sig, tx.try_clone()?)?;
+    }
+    Ok(rx)
+}
+
+/// Runs `shared`'s event loops until shutdown; the calling thread runs loop
+/// 0 (listeners and the signal pipe, if any), the others get their own
+/// threads.
+pub fn run_loops(
+    shared: Arc<Shared>,
+    listeners: Vec<Listener>,
+    signals: Option<std::os::unix::net::UnixStream>,
+) -> io::Result<()> {
+    let n = shared.loop_stats.len();
+    let mut polls = Vec::with_capacity(n);
+    let mut handles = Vec::with_capacity(n);
+    for _ in 0..n {
+        let poll = Poll::new()?;
+        handles.push(LoopHandle::new(Waker::new(poll.registry(), WAKER)?));
+        polls.push(poll);
+    }
+    if !shared.install_loops(handles) {
+        return Err(io::Error::other("this server is already running"));
+    }
+    let mut loops: Vec<EventLoop> = polls
+        .into_iter()
+        .enumerate()
+        .map(|(index, poll)| EventLoop {
+            index,
+            poll,
+            shared: shared.clone(),
+            conns: Vec::new(),
+            free: Vec::new(),
+            ids: Default::default(),
+            deadlines: Default::default(),
+            delivered: Vec::new(),
+            listeners: Vec::new(),
+            signals: None,
+            spare_fd: None,
+            next_loop: 0,
+            again: Vec::new(),
+            scratch: Scratch::default(),
+            expire_shard: index,
+            stopping: false,
+        })
+        .collect();
+    let first = &mut loops[0];
+    first.spare_fd = Some(std::fs::File::open("/dev/null")?);
+    for (i, mut l) in listeners.into_iter().enumerate() {
+        let t = Token(LISTENER_BASE + i);
+        match &mut l {
+            Listener::Tcp(x) => first.poll.registry().register(x, t, Interest::READABLE)?,
+            Listener::Unix(x, _) => first.poll.registry().register(x, t, Interest::READABLE)?,
+        }
+        first.listeners.push(l);
+    }
+    if let Some(rx) = signals {
+        let mut rx = UnixStream::from_std(rx);
+        first
+            .poll
+            .registry()
+            .register(&mut rx, SIGNALS, Interest::READABLE)?;
+        first.signals = Some(rx);
+    }
+    let mut loops = loops.into_iter();
+    let first = loops.next().expect("at least one loop");
+    let threads: Vec<_> = loops
+        .map(|l| {
+            std::thread::Builder::new()
+                .name(format!("soquete-loop-{}", l.index))
+                .spawn(move || l.run())
+        })
+        .collect::<io::Result<_>>()?;
+    let result = first.run();
+    for t in threads {
+        match t.join() {
+            Ok(r) => r?,
+            Err(_) => return Err(io::Error::other("an event loop panicked")),
+        }
+    }
+    result
+}
+
+impl EventLoop {
+    fn stats(&self) -> &LoopStats {
+        &self.shared.loop_stats[self.index]
+    }
+
+    fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut next_cron = Instant::now();
+        let mut shutdown_deadline: Option<Instant> = None;
+        let mut last_event = Instant::now();
+        loop {
+            let now = Instant::now();
+            // `events` still holds the last poll's: the clock read above
+            // stamps them, so busy-poll costs no clock read of its own.
+            if !events.is_empty() {
+                last_event = now;
+            }
+            if now >= next_cron {
+                self.cron();
+                let hz = self.shared.hot.hz.load(Ordering::Relaxed);
+                next_cron = now + Duration::from_millis(1000 / hz as u64);
+            }
+            let mut timeout = next_cron.saturating_duration_since(now);
+            if let Some(&(deadline, _)) = self.deadlines.first() {
+                let wait = deadline.saturating_sub(unix_ms());
+                timeout = timeout.min(Duration::from_millis(wait));
+            }
+            // `busy-poll`: for that long after the last event, check the
+            // sockets without sleeping, trading a core's idle time for the
+            // wake-up latency of a blocking epoll_wait, which a client at
+            // pipeline depth 1 waits out on every request. A loop that has
+            // seen nothing for that long sleeps again.
+            let spin = Duration::from_micros(self.shared.hot.busy_poll.load(Ordering::Relaxed));
+            if !self.again.is_empty() || now - last_event < spin {
+                timeout = Duration::ZERO;
+            }
+            if let Some(d) = shutdown_deadline {
+                if self
+                    .conns
+                    .iter()
+                    .flatten()
+                    .all(|c| c.conn.output.is_empty())
+                    || Instant::now() >= d
+                {
+                    break;
+                }
+                timeout = timeout.min(Duration::from_millis(10));
+            }
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => self.drain_inbox(),
+                    SIGNALS => self.on_signal(),
+                    Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
+                    Token(i) => {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            self.on_readable(i, ev.is_read_closed());
+                        }
+                        if ev.is_writable() {
+                            self.on_writable(i);
+                        }
+                    }
+                }
+            }
+            for i in std::mem::take(&mut self.again) {
+                self.on_readable(i, false);
+            }
+            // Send what this iteration's commands published (one message
+            // and one wake-up per loop), then take what others and this loop
+            // itself queued, until nothing is left: a client resumed here
+            // may publish again.
+            loop {
+                self.flush_outbox();
+                self.drain_inbox();
+                self.expire_blocked();
+                self.flush_outbox();
+                if self.inbox().is_empty() {
+                    break;
+                }
+            }
+            self.flush_delivered();
+            if self.stopping && shutdown_deadline.is_none() {
+                self.begin_shutdown();
+                shutdown_deadline = Some(Instant::now() + Duration::from_secs(2));
+            }
+        }
+        let ids: Vec<usize> = (0..self.conns.len()).collect();
+        for i in ids {
+            self.close(i);
+        }
+        Ok(())
+    }
+
+    fn begin_shutdown(&mut self) {
+        for mut l in self.listeners.drain(..) {
+            let _ = match &mut l {
+                Listener::Tcp(x) => self.poll.registry().deregister(x),
+                Listener::Unix(x, _) => self.poll.registry().deregister(x),
+            };
+        }
+        if self.index == 0 {
+            notice!("User requested shutdown...");
+        }
+        for i in 0..self.conns.len() {
+            self.on_writable(i);
+        }
+    }
+
+    fn on_signal(&mut self) {
+        let mut buf = [0u8; 64];
+        if let Some(rx) = &mut self.signals {
+            while matches!(rx.read(&mut buf), Ok(n) if n > 0) {}
+        }
+        notice!("Received SIGTERM/SIGINT, scheduling shutdown...");
+        self.shared.request_shutdown();
+    }
+
+    /// Sends what this loop's commands published: one message per loop,
+    /// no wake-up for this one (it drains its own inbox after every batch).
+    fn flush_outbox(&mut self) {
+        if !self.scratch.outbox.is_empty() {
+            let loops = self.shared.loops();
+            self.scratch.outbox.flush(loops, Some(self.index));
+        }
+    }
+
+    /// This loop's inbox.
+    fn inbox(&self) -> &LoopHandle {
+        &self.shared.loops().expect("loops are set before running")[self.index]
+    }
+
+    fn drain_inbox(&mut self) {
+        for m in self.inbox().take() {
+            match m {
+                LoopMsg::Accept(sock, meta) => self.add_conn(sock, meta),
+                LoopMsg::Kill(id) => {
+                    if let Some(&i) = self.ids.get(&id) {
+                        self.close(i);
+                    }
+                }
+                LoopMsg::Deliver(batch) => self.deliver(batch),
+                LoopMsg::Unblock { client, reply } => self.unblock(client, &reply),
+                LoopMsg::Shutdown => self.stopping = true,
+            }
+        }
+    }
+
+    /// Delivers a blocked client's reply and resumes its input.
+    fn unblock(&mut self, client: u64, reply: &[u8]) {
+        let Some(&i) = self.ids.get(&client) else {
+            return;
+        };
+        let Some(conn) = self.conns[i].as_mut() else {
+            return;
+        };
+        if let Some(b) = conn.conn.client.blocked.take() {
+            self.deadlines.remove(&(b.deadline, client));
+        }
+        conn.conn
+            .client
+            .meta
+            .blocked
+            .store(false, Ordering::Relaxed);
+        conn.conn.output.reply.buf.extend_from_slice(reply);
+        self.resume(i);
+    }
+
+    /// Times out blocked clients whose deadline passed (unless a serving
+    /// thread claimed them first: then their reply is on its way).
+    fn expire_blocked(&mut self) {
+        let now = unix_ms();
+        while let Some(&(deadline, client)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.remove(&(deadline, client));
+            let Some(w) = self.shared.blocking.claim(client) else {
+                continue;
+            };
+            let Some(&i) = self.ids.get(&client) else {
+                continue;
+            };
+            let Some(conn) = self.conns[i].as_mut() else {
+                continue;
+            };
+            conn.conn.client.blocked = None;
+            conn.conn
+                .client
+                .meta
+                .blocked
+                .store(false, Ordering::Relaxed);
+            w.op.timeout_reply(&mut conn.conn.output.reply);
+            self.resume(i);
+        }
+    }
+
+    /// Processes what a client had pipelined behind a command that blocked,
+    /// and writes the replies.
+    fn resume(&mut self, i: usize) {
+        let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
+            return;
+        };
+        // The reply that resumed it counts against its output limit too.
+        let limit = conn.conn.output_limit(&self.shared);
+        let checked = conn.conn.output.after_reply(&limit);
+        let stats = &self.shared.loop_stats[self.index];
+        let ran = checked.and_then(|()| conn.conn.run(&self.shared, stats, &mut self.scratch));
+        let keep = match ran {
+            Ok(()) => {
+                self.track_blocked(&conn);
+                match conn.flush(&self.shared.loop_stats[self.index]) {
+                    Ok(done) => !(done && conn.ends_after_reply()),
+                    Err(_) => false,
+                }
+            }
+            Err(OverLimit) => {
+                output_limit_warning(&conn);
+                false
+            }
+        };
+        self.conns[i] = Some(conn);
+        if !keep {
+            self.close(i);
+        }
+    }
+
+    /// Remembers the deadline of a client that just blocked.
+    fn track_blocked(&mut self, conn: &Conn) {
+        if let Some(b) = conn.conn.client.blocked {
+            if b.deadline != 0 {
+                self.deadlines.insert((b.deadline, conn.conn.client.id()));
+            }
+        }
+    }
+
+    /// Appends pub/sub messages to their clients' output and writes it.
+    fn deliver(&mut self, batch: Vec<crate::pubsub::Delivery>) {
+        for d in batch {
+            let Some(&i) = self.ids.get(&d.client) else {
+                continue;
+            };
+            let Some(conn) = self.conns[i].as_mut() else {
+                continue;
+            };
+            conn.client()
+                .meta
+                .inflight
+                .fetch_sub(d.size(), Ordering::Relaxed);
+            if !d.still_subscribed(&conn.conn.client.subs) {
+                // Published before the client unsubscribed, delivered after
+                // its confirmation: Redis would never send it now.
+                continue;
+            }
+            let limit = conn.conn.output_limit(&self.shared);
+            d.write_to(&mut conn.conn.output.reply);
+            // The limit is checked per message, so a stalled subscriber's
+            // buffer never outgrows it by more than one message.
+            if conn.conn.output.after_reply(&limit).is_err() {
+                output_limit_warning(conn);
+                self.close(i);
+                continue;
+            }
+            if self.delivered.last() != Some(&i) {
+                self.delivered.push(i);
+            }
+        }
+    }
+
+    /// Writes out what pub/sub messages added to connections: once per
+    /// connection per loop iteration, not once per message.
+    fn flush_delivered(&mut self) {
+        let mut touched = std::mem::take(&mut self.delivered);
+        touched.sort_unstable();
+        touched.dedup();
+        for i in touched {
+            self.on_writable(i);
+        }
+    }
+
+    fn close(&mut self, i: usize) {
+        let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
+            return;
+        };
+        conn.sock.deregister(self.poll.registry());
+        if let Some(b) = conn.client().blocked {
+            self.deadlines.remove(&(b.deadline, conn.client().id()));
+        }
+        conn.conn.disconnect(&self.shared);
+        self.ids.remove(&conn.client().id());
+        self.forget(&conn.conn.client.meta);
+        self.free.push(i);
+    }
+
+    /// Serves a readable connection. `read_closed`: the event said the
+    /// peer also shut down its sending side, so reading goes on to the
+    /// end-of-file even after a short read.
+    fn on_readable(&mut self, i: usize, read_closed: bool) {
+        let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
+            return;
+        };
+        // A panic here is a bug; it costs this one connection, never the loop.
+        let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.read_and_process(&mut conn, i, read_closed)
+        }))
+        .unwrap_or_else(|_| {
+            warning!(
+                "BUG: a panic while serving client {}; closing it",
+                conn.conn.client.meta.addr
+            );
+            false
+        });
+        self.conns[i] = Some(conn);
+        if !keep {
+            self.close(i);
+        }
+    }
+
+    fn on_writable(&mut self, i: usize) {
+        let Some(conn) = self.conns.get_mut(i).and_then(Option::as_mut) else {
+            return;
+        };
+        let stats = &self.shared.loop_stats[self.index];
+        let done = match conn.flush(stats) {
+            Ok(done) => done,
+            Err(_) => {
+                self.close(i);
+                return;
+            }
+        };
+        let closing = conn.ends_after_reply() || conn.conn.client.meta.kill.load(Ordering::Relaxed);
+        if done && closing {
+            self.close(i);
+        }
+    }
+
+    /// Reads what is available, runs the requests, writes the replies.
+    /// False when the connection must be closed now.
+    fn read_and_process(&mut self, conn: &mut Conn, i: usize, read_closed: bool) -> bool {
+        let limit = self.shared.hot.query_buffer_limit.load(Ordering::Relaxed) as usize;
+        let mut reads = 0;
+        while !self.stopping && !conn.ends_after_reply() {
+            if conn.conn.client.meta.kill.load(Ordering::Relaxed) {
+                return false;
+            }
+            match conn.read() {
+                Ok((0, _)) => {
+                    // What arrived before the end-of-file has run; its
+                    // replies are written below, then the connection ends
+                    // (at once for a blocked client, as Redis does).
+                    conn.eof = true;
+                    if conn.conn.client.blocked.is_some() {
+                        return false;
+                    }
+                    break;
+                }
+                Ok((n, room)) => {
+                    // A short read drained the socket: the next arrival
+                    // raises a new edge, so skip the read that would only
+                    // say WouldBlock (one syscall per request saved) —
+                    // unless the end-of-file came with the data, which
+                    // raises no edge of its own: read on to see it.
+                    let drained = n < room && !read_closed;
+                    self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
+                    let stats = &self.shared.loop_stats[self.index];
+                    if conn
+                        .conn
+                        .run(&self.shared, stats, &mut self.scratch)
+                        .is_err()
+                    {
+                        output_limit_warning(conn);
+                        return false;
+                    }
+                    self.track_blocked(conn);
+                    // What this chunk published leaves now: subscribers get
+                    // it sooner and payloads do not pile up in the outbox.
+                    self.flush_outbox();
+                    if conn.conn.input.len() > limit {
+                        warning!(
+                            "Closing client {} that reached max query buffer length",
+                            conn.conn.client.meta.addr
+                        );
+                        return false;
+                    }
+                    if drained {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return false,
+            }
+            reads += 1;
+            if reads == READS_PER_EVENT {
+                self.again.push(i);
+                break;
+            }
+        }
+        let pending = conn.conn.input.len();
+        conn.client().meta.qbuf.store(pending, Ordering::Relaxed);
+        match conn.flush(&self.shared.loop_stats[self.index]) {
+            Ok(done) => !(done && conn.ends_after_reply()),
+            Err(_) => false,
+        }
+    }
+
+    /// Periodic work: active expiry of this loop's share of shards, idle
+    /// client timeouts.
+    fn cron(&mut self) {
+        let now = unix_ms();
+        let n = self.shared.loop_stats.len();
+        let ks = &self.shared.keyspace;
+        let started = Instant::now();
+        let total = ks.databases() * crate::db::SHARDS;
+        let mut expired = 0u64;
+        if self.index == 0 {
+            self.shared.sample_ops();
+        }
+        let active = self.shared.active_expire();
+        // Visit our shards (every n-th), a bounded slice of work per tick:
+        // at most ~1 ms, resuming where we stopped.
+        let ours = (total + n - 1 - self.index) / n;
+        for visited in (1..=ours).take_while(|_| active) {
+            let idx = self.expire_shard;
+            self.expire_shard += n;
+            if self.expire_shard >= total {
+                self.expire_shard = self.index;
+            }
+            let (db, shard) = (idx / crate::db::SHARDS, idx % crate::db::SHARDS);
+            let mut s = ks.db(db).lock(shard);
+            if s.volatile() > 0 {
+                expired += s.expire_cycle(now, 200).expired as u64;
+            }
+            let events = s.take_events();
+            drop(s);
+            if !events.is_empty() {
+                let events = events.into_iter().map(|(e, k)| (db, e, k)).collect();
+                crate::notify::publish_logged(&self.shared, &mut self.scratch.outbox, events);
+            }
+            if visited % 64 == 0 && started.elapsed() > Duration::from_millis(1) {
+                break;
+            }
+        }
+        if expired > 0 {
+            self.stats().expired.fetch_add(expired, Ordering::Relaxed);
+        }
+        let peaks = self.shared.client_peaks();
+        peaks.clear_next(now);
+        for c in self.conns.iter().flatten() {
+            peaks.note(
+                now,
+                c.conn.input.len() as u64,
+                c.conn.output.pending() as u64,
+            );
+        }
+        let timeout = self.shared.config().timeout;
+        if timeout > 0 {
+            let idle: Vec<usize> = self
+                .conns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let c = c.as_ref()?;
+                    let last = c.conn.client.meta.last_ms.load(Ordering::Relaxed);
+                    (now.saturating_sub(last) > timeout * 1000 && c.conn.client.multi.is_none())
+                        .then_some(i)
+                })
+                .collect();
+            for i in idle {
+                verbose!("Closing idle client");
+                self.close(i);
+            }
+        }
+    }
+}
+
+/// Logs a client dropped for its output, in Redis's words.
+fn output_limit_warning(conn: &Conn) {
+    warning!(
+        "Client {} closed for overcoming of output buffer limits.",
+        conn.conn.client.meta.addr
+    );
+}

@@ -1,0 +1,598 @@
+//! State every event loop shares: the keyspace and the other subsystems,
+//! the configuration, the client registry, counters, SLOWLOG, and the
+//! clock every command reads.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::client::ClientMeta;
+use crate::config::Config;
+use crate::db::Keyspace;
+use crate::inbox::{LoopHandle, LoopMsg};
+/// Wall-clock time in Unix milliseconds.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Counters kept by one event loop (summed by INFO). Each loop has its own,
+/// on its own cache line, so counting never contends.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct LoopStats {
+    /// Commands processed.
+    pub commands: AtomicU64,
+    /// Reads that found their key.
+    pub hits: AtomicU64,
+    /// Reads that missed.
+    pub misses: AtomicU64,
+    /// Error replies sent.
+    pub errors: AtomicU64,
+    /// Keys removed by expiry (active or lazy).
+    pub expired: AtomicU64,
+    /// Bytes read from clients.
+    pub net_in: AtomicU64,
+    /// Bytes written to clients.
+    pub net_out: AtomicU64,
+    /// Connections accepted.
+    pub connections: AtomicU64,
+    /// Connections refused (maxclients).
+    pub rejected: AtomicU64,
+}
+
+impl LoopStats {
+    /// Counts a keyspace hit.
+    pub fn hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a keyspace miss.
+    pub fn miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an error reply.
+    pub fn count_error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn reset(&self) {
+        for c in [
+            &self.commands,
+            &self.hits,
+            &self.misses,
+            &self.errors,
+            &self.expired,
+            &self.net_in,
+            &self.net_out,
+            &self.connections,
+            &self.rejected,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Configuration values read on hot paths, mirrored from [`Config`] as
+/// atomics so that reading them never touches the config lock (whose reader
+/// count would bounce between cores on every command).
+#[derive(Debug, Default)]
+pub struct Hot {
+    /// `slowlog-log-slower-than`.
+    pub slowlog_threshold: AtomicI64,
+    /// `client-query-buffer-limit`.
+    pub query_buffer_limit: AtomicU64,
+    /// `hz`.
+    pub hz: AtomicU32,
+    /// `busy-poll`, in microseconds (read once per loop iteration).
+    pub busy_poll: AtomicU64,
+    /// `notify-keyspace-events` flags.
+    pub notify: AtomicU32,
+    /// `client-output-buffer-limit` (hard, soft, seconds) for normal and
+    /// pubsub clients.
+    pub output_limits: [[AtomicU64; 3]; 2],
+    /// `list-max-listpack-size` (read on every list push).
+    pub list_max_listpack_size: AtomicI64,
+    /// `zset-max-listpack-entries` and `zset-max-listpack-value` (read on
+    /// every ZADD).
+    pub zset_max_listpack: [AtomicU64; 2],
+    /// `hash-max-listpack-entries` and `hash-max-listpack-value` (read on
+    /// every hash write).
+    pub hash_max_listpack: [AtomicU64; 2],
+    /// `set-max-intset-entries` (read on every set write).
+    pub set_max_intset_entries: AtomicU64,
+}
+
+impl Hot {
+    /// The pub/sub class's hard output limit, in bytes (0: none).
+    pub fn pubsub_hard_limit(&self) -> usize {
+        self.output_limits[1][0].load(Ordering::Relaxed) as usize
+    }
+
+    fn load(&self, c: &Config) {
+        let threshold = if c.slowlog_max_len == 0 {
+            -1
+        } else {
+            c.slowlog_log_slower_than
+        };
+        self.slowlog_threshold.store(threshold, Ordering::Relaxed);
+        self.query_buffer_limit
+            .store(c.client_query_buffer_limit, Ordering::Relaxed);
+        self.hz.store(c.hz.max(1), Ordering::Relaxed);
+        self.busy_poll.store(c.busy_poll, Ordering::Relaxed);
+        self.notify
+            .store(c.notify_keyspace_events, Ordering::Relaxed);
+        let logged = crate::notify::NEW | crate::notify::EXPIRED;
+        let on = c.notify_keyspace_events & logged != 0
+            && c.notify_keyspace_events & (crate::notify::KEYSPACE | crate::notify::KEYEVENT) != 0;
+        crate::db::LOG_EVENTS.store(on, Ordering::Relaxed);
+        for (slot, class) in self.output_limits.iter().zip([0, 2]) {
+            let l = c.output_limits[class];
+            slot[0].store(l.hard, Ordering::Relaxed);
+            slot[1].store(l.soft, Ordering::Relaxed);
+            slot[2].store(l.soft_seconds, Ordering::Relaxed);
+        }
+        let list_fill = c.int_option("list-max-listpack-size").unwrap_or(-2);
+        self.list_max_listpack_size
+            .store(list_fill, Ordering::Relaxed);
+        for (slot, (name, default)) in self.zset_max_listpack.iter().zip([
+            ("zset-max-listpack-entries", 128),
+            ("zset-max-listpack-value", 64),
+        ]) {
+            let v = c
+                .int_option(name)
+                .map_or(default, |v| u64::try_from(v).unwrap_or(0));
+            slot.store(v, Ordering::Relaxed);
+        }
+        for (slot, (name, default)) in [
+            (
+                &self.hash_max_listpack[0],
+                ("hash-max-listpack-entries", 512),
+            ),
+            (&self.hash_max_listpack[1], ("hash-max-listpack-value", 64)),
+            (
+                &self.set_max_intset_entries,
+                ("set-max-intset-entries", 512),
+            ),
+        ] {
+            let v = c
+                .int_option(name)
+                .map_or(default, |v| u64::try_from(v).unwrap_or(0));
+            slot.store(v, Ordering::Relaxed);
+        }
+    }
+}
+
+/// State every event loop shares. The subsystems with their own APIs
+/// (keyspace, pub/sub registry, blocked clients, counters, hot config) are
+/// public fields; the rest is reached through methods.
+pub struct Shared {
+    /// Hot-path copies of some config values.
+    pub hot: Hot,
+    /// All databases.
+    pub keyspace: Keyspace,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
+    config: RwLock<Config>,
+    /// Connected clients by id.
+    clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
+    next_client_id: AtomicU64,
+    /// One counter block per event loop.
+    pub loop_stats: Box<[LoopStats]>,
+    /// How to reach each event loop.
+    loops: OnceLock<Vec<LoopHandle>>,
+    shutting_down: AtomicBool,
+    /// Process start.
+    started: Instant,
+    /// Process start, Unix ms (LASTSAVE reports it: nothing was ever saved).
+    start_ms: u64,
+    /// Random 40-hex-digit id of this run (INFO run_id).
+    run_id: String,
+    /// The TCP port actually bound (0 when TCP is off).
+    tcp_port: AtomicU16,
+    /// The config file given at start, if any.
+    config_file: Option<PathBuf>,
+    /// Largest RSS seen by INFO.
+    memory_peak: AtomicU64,
+    /// DEBUG SET-ACTIVE-EXPIRE: whether the active expiry cycle runs.
+    active_expire: AtomicBool,
+    /// The largest client buffers of the last seconds (INFO clients).
+    client_peaks: RecentPeaks,
+    slowlog: Mutex<Slowlog>,
+    ops: Mutex<OpsSampler>,
+}
+
+/// The largest input and output buffers any client had in the last
+/// [`RecentPeaks::SECONDS`] seconds (INFO `client_recent_max_input_buffer`
+/// and `client_recent_max_output_buffer`), kept as Redis keeps them: one
+/// slot per second, filled by the event loops' periodic visit of their
+/// clients, the slot of the coming second cleared ahead of it.
+#[derive(Debug, Default)]
+pub struct RecentPeaks {
+    /// Per second slot: (input, output) bytes.
+    slots: [[AtomicU64; 2]; RecentPeaks::SECONDS],
+}
+
+impl RecentPeaks {
+    /// How many seconds back the peaks reach.
+    pub const SECONDS: usize = 8;
+
+    /// Records one client's current buffers at `now_ms`.
+    pub fn note(&self, now_ms: u64, input: u64, output: u64) {
+        let [i, o] = &self.slots[(now_ms / 1000) as usize % Self::SECONDS];
+        i.fetch_max(input, Ordering::Relaxed);
+        o.fetch_max(output, Ordering::Relaxed);
+    }
+
+    /// Clears the slot of the second after `now_ms` (called with every
+    /// visit, so the slot starts empty whoever fills it first).
+    pub fn clear_next(&self, now_ms: u64) {
+        let next = (now_ms / 1000 + 1) as usize % Self::SECONDS;
+        for a in &self.slots[next] {
+            a.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// The largest (input, output) over the recent seconds.
+    pub fn max(&self) -> (u64, u64) {
+        self.slots.iter().fold((0, 0), |(i, o), [si, so]| {
+            (
+                i.max(si.load(Ordering::Relaxed)),
+                o.max(so.load(Ordering::Relaxed)),
+            )
+        })
+    }
+}
+
+/// The allocator's name for INFO's `mem_allocator`: the process's global
+/// allocator is the binary's choice, which it names with
+/// [`set_allocator_name`]; the system's (`libc`) until then.
+static ALLOCATOR: OnceLock<String> = OnceLock::new();
+
+/// Names the process's global allocator for INFO (`jemalloc-5.3.0`, as
+/// Redis names it). The first name set stays.
+pub fn set_allocator_name(name: String) {
+    let _ = ALLOCATOR.set(name);
+}
+
+/// The allocator INFO reports.
+pub fn allocator_name() -> &'static str {
+    ALLOCATOR.get().map_or("libc", String::as_str)
+}
+
+/// One SLOWLOG entry.
+#[derive(Debug, Clone)]
+pub struct SlowEntry {
+    /// Increasing id.
+    pub id: u64,
+    /// Unix seconds when the command ran.
+    pub time: u64,
+    /// How long it ran.
+    pub micros: u64,
+    /// Its arguments, shortened as Redis shortens them.
+    pub args: Vec<Vec<u8>>,
+    /// Client address.
+    pub addr: String,
+    /// Client name.
+    pub name: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Slowlog {
+    next_id: u64,
+    entries: std::collections::VecDeque<SlowEntry>,
+}
+
+/// Samples of the command counter for `instantaneous_ops_per_sec`.
+#[derive(Default)]
+struct OpsSampler {
+    last: Option<(Instant, u64)>,
+    rates: std::collections::VecDeque<f64>,
+}
+
+/// Redis keeps at most this many arguments of a slow command...
+const SLOWLOG_MAX_ARGS: usize = 32;
+/// ...and this many bytes of each.
+const SLOWLOG_MAX_ARG_LEN: usize = 128;
+
+impl Shared {
+    /// Shared state for `config`.
+    pub fn new(config: Config, config_file: Option<PathBuf>) -> Shared {
+        let loops = config.loop_count();
+        let hot = Hot::default();
+        hot.load(&config);
+        Shared {
+            hot,
+            keyspace: Keyspace::new(config.databases),
+            pubsub: crate::pubsub::PubSub::default(),
+            blocking: crate::blocking::Blocking::default(),
+            config: RwLock::new(config),
+            clients: Mutex::new(BTreeMap::new()),
+            next_client_id: AtomicU64::new(1),
+            loop_stats: (0..loops).map(|_| LoopStats::default()).collect(),
+            loops: OnceLock::new(),
+            shutting_down: AtomicBool::new(false),
+            started: Instant::now(),
+            start_ms: unix_ms(),
+            run_id: random_hex(40),
+            tcp_port: AtomicU16::new(0),
+            config_file,
+            memory_peak: AtomicU64::new(0),
+            active_expire: AtomicBool::new(true),
+            client_peaks: RecentPeaks::default(),
+            slowlog: Mutex::new(Slowlog::default()),
+            ops: Mutex::new(OpsSampler::default()),
+        }
+    }
+
+    /// Records a command that ran `micros` if the slowlog wants it.
+    pub fn slowlog_maybe(&self, micros: u64, argv: &[&[u8]], meta: &ClientMeta) {
+        let threshold = self.hot.slowlog_threshold.load(Ordering::Relaxed);
+        if threshold < 0 || (micros as i64) < threshold {
+            return;
+        }
+        let max_len = self.config().slowlog_max_len as usize;
+        let mut args: Vec<Vec<u8>> = Vec::new();
+        let shown = argv.len().min(SLOWLOG_MAX_ARGS);
+        for (i, a) in argv.iter().take(shown).enumerate() {
+            if i == SLOWLOG_MAX_ARGS - 1 && argv.len() > SLOWLOG_MAX_ARGS {
+                args.push(
+                    format!("... ({} more arguments)", argv.len() - SLOWLOG_MAX_ARGS + 1)
+                        .into_bytes(),
+                );
+                break;
+            }
+            if a.len() > SLOWLOG_MAX_ARG_LEN {
+                let mut v = a[..SLOWLOG_MAX_ARG_LEN].to_vec();
+                v.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_ARG_LEN).as_bytes(),
+                );
+                args.push(v);
+            } else {
+                args.push(a.to_vec());
+            }
+        }
+        let mut log = self.slowlog.lock().unwrap_or_else(|p| p.into_inner());
+        let id = log.next_id;
+        log.next_id += 1;
+        log.entries.push_front(SlowEntry {
+            id,
+            time: unix_ms() / 1000,
+            micros,
+            args,
+            addr: meta.addr.clone(),
+            name: meta.name(),
+        });
+        log.entries.truncate(max_len);
+    }
+
+    /// The newest `n` slowlog entries.
+    pub fn slowlog_entries(&self, n: usize) -> Vec<SlowEntry> {
+        let log = self.slowlog.lock().unwrap_or_else(|p| p.into_inner());
+        log.entries.iter().take(n).cloned().collect()
+    }
+
+    /// Number of slowlog entries.
+    pub fn slowlog_len(&self) -> usize {
+        self.slowlog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .len()
+    }
+
+    /// Empties the slowlog.
+    pub fn slowlog_reset(&self) {
+        self.slowlog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .clear();
+    }
+
+    /// Takes a sample of the command counter (called by loop 0's cron).
+    pub fn sample_ops(&self) {
+        let total = self.total(|s| &s.commands);
+        let now = Instant::now();
+        let mut o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((t, n)) = o.last {
+            let dt = now.duration_since(t).as_secs_f64();
+            if dt > 0.0 {
+                o.rates.push_back(total.saturating_sub(n) as f64 / dt);
+                if o.rates.len() > 16 {
+                    o.rates.pop_front();
+                }
+            }
+        }
+        o.last = Some((now, total));
+    }
+
+    /// Commands per second over the last samples.
+    pub fn ops_per_sec(&self) -> u64 {
+        let o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
+        if o.rates.is_empty() {
+            return 0;
+        }
+        (o.rates.iter().sum::<f64>() / o.rates.len() as f64) as u64
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> RwLockReadGuard<'_, Config> {
+        self.config.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the configuration (CONFIG SET).
+    pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
+        let mut c = self.config.write().unwrap_or_else(|p| p.into_inner());
+        let r = f(&mut c);
+        self.hot.load(&c);
+        r
+    }
+
+    /// A new client id.
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers an admitted client.
+    pub fn register_client(&self, meta: Arc<ClientMeta>) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(meta.id, meta);
+    }
+
+    /// Forgets a client that is gone.
+    pub fn forget_client(&self, id: u64) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    }
+
+    /// The event loops' inboxes, once the loops run.
+    pub fn loops(&self) -> Option<&[LoopHandle]> {
+        self.loops.get().map(Vec::as_slice)
+    }
+
+    /// Installs the event loops' inboxes (once, when they start); false
+    /// when loops already run on this state.
+    pub fn install_loops(&self, handles: Vec<LoopHandle>) -> bool {
+        self.loops.set(handles).is_ok()
+    }
+
+    /// How long the server has been up.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
+    /// When the server started, Unix ms.
+    pub fn start_ms(&self) -> u64 {
+        self.start_ms
+    }
+
+    /// This run's random id (INFO `run_id`).
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The TCP port bound (0 when TCP is off).
+    pub fn tcp_port(&self) -> u16 {
+        self.tcp_port.load(Ordering::Relaxed)
+    }
+
+    /// Records the TCP port the listeners bound.
+    pub fn set_tcp_port(&self, port: u16) {
+        self.tcp_port.store(port, Ordering::Relaxed);
+    }
+
+    /// The config file the server started from, if any.
+    pub fn config_file(&self) -> Option<&std::path::Path> {
+        self.config_file.as_deref()
+    }
+
+    /// Records a resident-memory reading; returns the largest seen.
+    pub fn note_memory(&self, rss: u64) -> u64 {
+        self.memory_peak.fetch_max(rss, Ordering::Relaxed).max(rss)
+    }
+
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub fn active_expire(&self) -> bool {
+        self.active_expire.load(Ordering::Relaxed)
+    }
+
+    /// Turns the active expiry cycle on or off.
+    pub fn set_active_expire(&self, on: bool) {
+        self.active_expire.store(on, Ordering::Relaxed);
+    }
+
+    /// The largest client buffers of the last seconds.
+    pub fn client_peaks(&self) -> &RecentPeaks {
+        &self.client_peaks
+    }
+
+    /// Every connected client, in id order (a snapshot).
+    pub fn client_list(&self) -> Vec<Arc<ClientMeta>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Number of connected clients.
+    pub fn client_count(&self) -> usize {
+        self.clients.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Sum of one counter over all loops.
+    pub fn total(&self, f: impl Fn(&LoopStats) -> &AtomicU64) -> u64 {
+        self.loop_stats
+            .iter()
+            .map(|s| f(s).load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// CONFIG RESETSTAT.
+    pub fn reset_stats(&self) {
+        for s in self.loop_stats.iter() {
+            s.reset();
+        }
+    }
+
+    /// Asks every loop to stop: no new connections, pending replies are
+    /// written, then the process exits.
+    pub fn request_shutdown(&self) {
+        if self.shutting_down.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.broadcast(|| LoopMsg::Shutdown);
+    }
+
+    /// True once shutdown was requested.
+    pub fn shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Sends a message to every loop.
+    pub fn broadcast(&self, msg: impl Fn() -> LoopMsg) {
+        if let Some(loops) = self.loops.get() {
+            for l in loops {
+                l.send(msg());
+            }
+        }
+    }
+
+    /// Asks the loop owning client `id` to close it; false if unknown.
+    pub fn kill_client(&self, id: u64) -> bool {
+        let meta = self
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned();
+        let Some(meta) = meta else { return false };
+        meta.kill.store(true, Ordering::SeqCst);
+        if let Some(loops) = self.loops.get() {
+            loops[meta.loop_index].send(LoopMsg::Kill(id));
+        }
+        true
+    }
+}
+
+/// `n` random lowercase hex digits.
+pub fn random_hex(n: usize) -> String {
+    let mut s = String::with_capacity(n);
+    while s.len() < n {
+        s.push_str(&format!("{:016x}", crate::util::rand::rand_u64()));
+    }
+    s.truncate(n);
+    s
+}
