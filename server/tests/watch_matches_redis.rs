@@ -24,6 +24,10 @@ use soquete_testkit::Conn;
 ///   clock is past it: the key is then logically expired but untouched
 ///   (still in the table unless active expiry took it).
 /// * `B @wait-dbsize N` waits until DBSIZE is N (active expiry ran).
+/// * `B @wait-blocked N` waits until INFO says N clients are blocked.
+///
+/// A third connection `C` serves blocking commands: `C @send ARGS...`
+/// sends without reading, `C @reply` reads (and compares) one reply.
 ///
 /// Lines starting with `#` are comments.
 const SCENARIOS: &str = r#"
@@ -128,6 +132,10 @@ runs  swapdb of no key with a stale key: B DEBUG SET-ACTIVE-EXPIRE 0; B SELECT 1
 runs  swapdb of a stale key with a stale key: B DEBUG SET-ACTIVE-EXPIRE 0; B SET k v; B SELECT 1; B SET k w; B @expire-soon k; B SELECT 0; B @expire-soon k; A WATCH k; B SWAPDB 0 1
 fails swapdb of a stale key with a live key: B DEBUG SET-ACTIVE-EXPIRE 0; B SELECT 1; B SET k live; B SELECT 0; B SET k v; B @expire-soon k; A WATCH k; B SWAPDB 0 1
 fails swapdb of no key with a stale key, then written: B DEBUG SET-ACTIVE-EXPIRE 0; B SELECT 1; B SET k v; B @expire-soon k; A WATCH k; B SWAPDB 0 1; B SELECT 0; B SET k w
+# A blocked client served by another's write touches what it changes.
+fails a blmove served into the watched key: C @send BLMOVE l d LEFT LEFT 0; B @wait-blocked 1; A WATCH d; B RPUSH l a; C @reply
+fails a blpop served from the watched key: C @send BLPOP l 0; B @wait-blocked 1; A WATCH l; B RPUSH l a; C @reply
+runs  a blmove served beside the watched key: C @send BLMOVE l d LEFT LEFT 0; B @wait-blocked 1; A WATCH k; B RPUSH l a; C @reply
 # Blocking commands inside MULTI answer at once, timeout ignored.
 runs  blocking commands inside multi do not block: A MULTI; A BLPOP l 0; A BRPOP l m 0; A BLMOVE l d LEFT RIGHT 0; A BRPOPLPUSH l d 0; A BLMPOP 0 1 l LEFT; A BZPOPMIN z 0; A BZPOPMAX z 0; A BZMPOP 0 1 z MIN; A EXEC
 runs  blocking commands inside multi take what is there: B RPUSH l a b c d e; B ZADD z 1 a 2 b 3 c 4 d; A MULTI; A BLPOP l 0; A BRPOP l m 0; A BLMOVE l d LEFT RIGHT 0; A BRPOPLPUSH l d 0; A BLMPOP 0 1 l LEFT; A BZPOPMIN z 0; A BZPOPMAX z 0; A BZMPOP 0 1 z MIN; A LRANGE d 0 -1; A EXEC
@@ -185,6 +193,7 @@ fn server_ms(conn: &mut Conn) -> u64 {
 fn run(server: &ServerProcess, sc: &Scenario) -> Vec<(String, Vec<u8>)> {
     let mut a = server.connect();
     let mut b = server.connect();
+    let mut c = server.connect();
     b.cmd(&["FLUSHALL"]);
     b.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
     let tail: &[&str] = if sc.steps.last() == Some(&"A EXEC") {
@@ -198,6 +207,7 @@ fn run(server: &ServerProcess, sc: &Scenario) -> Vec<(String, Vec<u8>)> {
         let conn = match who {
             "A" => &mut a,
             "B" => &mut b,
+            "C" => &mut c,
             _ => panic!("{}: bad step {step:?}", sc.name),
         };
         let args: Vec<&str> = rest
@@ -211,6 +221,17 @@ fn run(server: &ServerProcess, sc: &Scenario) -> Vec<(String, Vec<u8>)> {
                 assert_eq!(conn.cmd(&["PEXPIREAT", key, &at]), Frame::Integer(1));
                 eventually("the server's clock to pass the deadline", DEADLINE, || {
                     (server_ms(conn) > deadline + 1).then_some(())
+                });
+            }
+            ["@send", ref cmd @ ..] => conn.send_cmd(cmd),
+            ["@reply"] => transcript.push((step.to_string(), conn.read_raw_reply())),
+            ["@wait-blocked", n] => {
+                let want = format!("blocked_clients:{n}\r\n");
+                eventually("a blocked client", DEADLINE, || {
+                    let Frame::Bulk(info) = conn.cmd(&["INFO", "clients"]) else {
+                        panic!("INFO is a bulk string");
+                    };
+                    String::from_utf8_lossy(&info).contains(&want).then_some(())
                 });
             }
             ["@wait-dbsize", n] => {
