@@ -289,8 +289,9 @@ pub struct Client {
     pub close: Close,
     /// Pub/sub subscriptions.
     pub subs: Subscriptions,
-    /// WATCHed keys: (db, key, version when watched).
-    pub watched: Vec<(usize, Vec<u8>, u64)>,
+    /// WATCHed keys: (db, key). What happened to them since is kept
+    /// with the keyspace (see [`crate::db::Locked::watch`]).
+    pub watched: Vec<(usize, Vec<u8>)>,
     /// Set while blocked: no further input is processed until it clears.
     pub blocked: Option<Blocked>,
     /// True while EXEC runs this client's queue (blocking commands then

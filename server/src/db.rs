@@ -97,18 +97,26 @@ pub struct Shard {
     deadlines: BinaryHeap<Reverse<(u64, Box<[u8]>)>>,
     /// Keys with a deadline (INFO keyspace `expires=`).
     volatile: usize,
-    /// Keys some client WATCHes: watcher count and modification version.
-    /// Belongs to the (db, shard) slot, not to the data: SWAPDB leaves it.
-    watched: HashMap<Box<[u8]>, Watch, ahash::RandomState>,
+    /// Keys some client WATCHes, each with its watchers (Redis's
+    /// `db->watched_keys`). Belongs to the (db, shard) slot, not to the
+    /// data: SWAPDB leaves it.
+    watched: HashMap<Box<[u8]>, Vec<Watcher>, ahash::RandomState>,
     /// New/expired keys since the last drain, when [`LOG_EVENTS`] is set.
     events: Vec<(KeyEvent, Box<[u8]>)>,
 }
 
-/// WATCH bookkeeping for one key.
-#[derive(Debug, Default, Clone, Copy)]
-struct Watch {
-    watchers: u32,
-    version: u64,
+/// One client's WATCH of one key (Redis 7.0's `watchedKey`).
+#[derive(Debug, Clone, Copy)]
+struct Watcher {
+    /// The watching client's id.
+    client: u64,
+    /// The key was there but logically expired when watched: its deletion
+    /// (lazy or active expiry, DEL, a flush) is no change for this watcher,
+    /// and the flag then clears.
+    expired: bool,
+    /// The key was modified since it was watched: EXEC must fail
+    /// (Redis's `CLIENT_DIRTY_CAS`, kept per key).
+    dirty: bool,
 }
 
 /// What one step of the active expiry cycle did.
@@ -158,7 +166,6 @@ impl Shard {
         keep_ttl: bool,
         now: u64,
     ) -> Option<Value> {
-        self.touch(key);
         if let Some(node) = self.dict.get_mut(hash, key) {
             let entry = &mut node.value;
             let was_live = !entry.expired(now);
@@ -167,11 +174,18 @@ impl Shard {
                 entry.expire_at = 0;
                 self.volatile -= 1;
             }
+            if !was_live {
+                // Redis deletes an expired key before writing it again:
+                // for its watchers that is a deletion, then a change.
+                self.touch_watchers(key, false);
+            }
+            self.touch_watchers(key, true);
             return was_live.then_some(old);
         }
         let mut entry = Entry::new(value);
         entry.access = (now / 1000) as u32;
         self.dict.insert_new(hash, key, entry, hash_key);
+        self.touch_watchers(key, true);
         self.log(KeyEvent::New, key);
         None
     }
@@ -185,7 +199,7 @@ impl Shard {
         let before = entry.expire_at;
         entry.expire_at = at;
         if before != at {
-            self.touch(key);
+            self.touch_watchers(key, true);
         }
         match (before != 0, at != 0) {
             (false, true) => self.volatile += 1,
@@ -202,7 +216,7 @@ impl Shard {
     /// Removes `key` whether or not it expired; returns its entry.
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Entry> {
         let node = self.dict.remove(hash, key, hash_key)?;
-        self.touch(key);
+        self.touch_watchers(key, false);
         if node.value.expire_at != 0 {
             self.volatile -= 1;
         }
@@ -212,17 +226,18 @@ impl Shard {
     /// Removes every key, returning the old table so the caller can drop it
     /// wherever suits (FLUSHALL ASYNC drops it on another thread).
     pub fn take_all(&mut self) -> Dict<Entry> {
-        self.touch_existing(None);
+        self.touch_all(None, 0);
         self.volatile = 0;
         self.deadlines = BinaryHeap::new();
         std::mem::take(&mut self.dict)
     }
 
-    /// Swaps the data with another shard (SWAPDB); watched keys that exist
-    /// on either side count as modified, and the watch lists stay put.
-    pub fn swap(&mut self, other: &mut Shard) {
-        self.touch_existing(Some(&other.dict));
-        other.touch_existing(Some(&self.dict));
+    /// Swaps the data with another shard (SWAPDB) at `now`; the watch
+    /// lists stay put, and their keys are touched as Redis 7.0's
+    /// `touchAllWatchedKeysInDb` does (see [`Shard::touch_all`]).
+    pub fn swap(&mut self, other: &mut Shard, now: u64) {
+        self.touch_all(Some(&other.dict), now);
+        other.touch_all(Some(&self.dict), now);
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.deadlines, &mut other.deadlines);
         std::mem::swap(&mut self.volatile, &mut other.volatile);
@@ -239,49 +254,113 @@ impl Shard {
         std::mem::take(&mut self.events)
     }
 
-    /// Marks `key` modified for its watchers (cheap when nobody watches).
-    pub fn touch(&mut self, key: &[u8]) {
+    /// Marks `key` modified for its watchers, as Redis's
+    /// `touchWatchedKey` (cheap when nobody watches in this shard).
+    pub fn touch(&mut self, hash: u64, key: &[u8]) {
         if !self.watched.is_empty() {
-            if let Some(w) = self.watched.get_mut(key) {
-                w.version += 1;
-            }
+            let present = self.dict.get(hash, key).is_some();
+            self.touch_watchers(key, present);
         }
     }
 
-    /// Touches every watched key present here (or in `also`).
-    fn touch_existing(&mut self, also: Option<&Dict<Entry>>) {
+    /// [`Shard::touch`] when the caller knows whether `key` is in the table
+    /// now (after the change). A watcher that saw the key already expired
+    /// takes its deletion as no change (and from then on watches a missing
+    /// key); every other watcher is marked dirty.
+    fn touch_watchers(&mut self, key: &[u8], present: bool) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let Some(list) = self.watched.get_mut(key) else {
+            return;
+        };
+        for w in list {
+            if w.expired {
+                if !present {
+                    w.expired = false;
+                }
+                // Redis 7.0 leaves such a watcher alone while the key is
+                // still there (it cannot be, after the lazy deletion that
+                // precedes every write to an expired key).
+                continue;
+            }
+            w.dirty = true;
+        }
+    }
+
+    /// Touches the watched keys of a shard whose data is being emptied
+    /// (FLUSHDB, FLUSHALL: `replaced` is `None`) or replaced by `replaced`
+    /// (SWAPDB), as Redis 7.0's `touchAllWatchedKeysInDb`: only keys in
+    /// the table on either side count, and expired keys on both sides are
+    /// no change. `now` judges expiry in `replaced`.
+    fn touch_all(&mut self, replaced: Option<&Dict<Entry>>, now: u64) {
         if self.watched.is_empty() {
             return;
         }
         let dict = &self.dict;
-        for (k, w) in self.watched.iter_mut() {
-            let h = hash_key(k);
-            if dict.get(h, k).is_some() || also.is_some_and(|d| d.get(h, k).is_some()) {
-                w.version += 1;
+        for (key, list) in self.watched.iter_mut() {
+            let hash = hash_key(key);
+            let here = dict.get(hash, key).is_some();
+            let there = replaced.and_then(|d| d.get(hash, key));
+            if !here && there.is_none() {
+                continue;
+            }
+            let there_expired = there.is_some_and(|n| n.value.expired(now));
+            for w in list.iter_mut() {
+                if w.expired {
+                    if there.is_none() {
+                        // An expired key deleted: no change.
+                        w.expired = false;
+                        continue;
+                    }
+                    if there_expired {
+                        // Expired, and replaced by an expired key.
+                        continue;
+                    }
+                } else if !here && there_expired {
+                    // A missing key replaced by an expired one.
+                    w.expired = true;
+                    continue;
+                }
+                w.dirty = true;
             }
         }
     }
 
-    /// Starts watching `key`; returns its current version.
-    pub fn watch(&mut self, key: &[u8]) -> u64 {
-        let w = self.watched.entry(key.into()).or_default();
-        w.watchers += 1;
-        w.version
+    /// Adds `client` as a watcher of `key` at `now`.
+    pub fn watch(&mut self, hash: u64, key: &[u8], client: u64, now: u64) {
+        let expired = self
+            .dict
+            .get(hash, key)
+            .is_some_and(|n| n.value.expired(now));
+        self.watched.entry(key.into()).or_default().push(Watcher {
+            client,
+            expired,
+            dirty: false,
+        });
     }
 
-    /// Stops one watcher of `key`.
-    pub fn unwatch(&mut self, key: &[u8]) {
-        if let Some(w) = self.watched.get_mut(key) {
-            w.watchers -= 1;
-            if w.watchers == 0 {
-                self.watched.remove(key);
-            }
+    /// Removes `client`'s watch of `key`; true when EXEC must fail because
+    /// of it: the key was modified since, or it has expired since it was
+    /// watched (Redis 7.0's `isWatchedKeyExpired`, which judges without
+    /// deleting the key).
+    pub fn unwatch(&mut self, hash: u64, key: &[u8], client: u64, now: u64) -> bool {
+        let Some(list) = self.watched.get_mut(key) else {
+            return false;
+        };
+        let Some(i) = list.iter().position(|w| w.client == client) else {
+            return false;
+        };
+        let w = list.swap_remove(i);
+        if list.is_empty() {
+            self.watched.remove(key);
         }
-    }
-
-    /// The modification version of a watched key.
-    pub fn watch_version(&self, key: &[u8]) -> u64 {
-        self.watched.get(key).map_or(0, |w| w.version)
+        w.dirty
+            || (!w.expired
+                && self
+                    .dict
+                    .get(hash, key)
+                    .is_some_and(|n| n.value.expired(now)))
     }
 
     /// Iterates over all nodes, expired or not.
@@ -413,10 +492,14 @@ impl Keyspace {
         self.watches.load(Ordering::Relaxed) != 0
     }
 
-    /// Stops one watcher of `key` of database `db`, locking its shard on
-    /// its own (a client forgetting its WATCHes outside any command).
-    pub fn unwatch(&self, db: usize, key: &[u8]) {
-        self.db(db).lock(shard_of(hash_key(key))).unwatch(key);
+    /// Removes `client`'s watch of `key` of database `db`, locking its
+    /// shard on its own (a client forgetting its WATCHes outside any
+    /// command).
+    pub fn unwatch(&self, db: usize, key: &[u8], client: u64) {
+        let hash = hash_key(key);
+        self.db(db)
+            .lock(shard_of(hash))
+            .unwatch(hash, key, client, 0);
         self.watches.fetch_sub(1, Ordering::Relaxed);
     }
 
@@ -680,7 +763,7 @@ impl<'a> Locked<'a> {
         if a == b {
             return;
         }
-        let (lo, hi) = (a.min(b), a.max(b));
+        let (lo, hi, now) = (a.min(b), a.max(b), self.now);
         let held =
             |me: &Self, db: usize| (0..SHARDS).all(|s| me.position((db as u32, s as u32)).is_ok());
         if held(self, lo) && held(self, hi) {
@@ -695,7 +778,7 @@ impl<'a> Locked<'a> {
                     .binary_search_by(|(d, x, _)| (*d, *x).cmp(&(hi as u32, s as u32)))
                     .unwrap_or_else(|_| unreachable!());
                 let (left, right) = v.split_at_mut(j);
-                left[i].2.swap(&mut right[0].2);
+                left[i].2.swap(&mut right[0].2, now);
             }
             return;
         }
@@ -703,7 +786,7 @@ impl<'a> Locked<'a> {
         let mut first: Vec<_> = (0..SHARDS).map(|s| ks.dbs[lo].lock(s)).collect();
         let mut second: Vec<_> = (0..SHARDS).map(|s| ks.dbs[hi].lock(s)).collect();
         for (x, y) in first.iter_mut().zip(second.iter_mut()) {
-            x.swap(y);
+            x.swap(y, now);
         }
     }
 
@@ -728,30 +811,35 @@ impl<'a> Locked<'a> {
         out
     }
 
-    /// Marks `key` of database `db` as modified for WATCH.
+    /// Marks `key` of database `db` as modified for its watchers, as
+    /// Redis's `signalModifiedKey`: the caller changed it. While no client
+    /// watches anything this is one relaxed load.
+    #[inline]
     pub fn signal(&mut self, db: usize, key: &[u8]) {
+        if !self.ks.watched() {
+            return;
+        }
         let hash = hash_key(key);
-        self.shard_mut(db, shard_of(hash)).touch(key);
+        self.shard_mut(db, shard_of(hash)).touch(hash, key);
     }
 
-    /// Starts watching `key` of database `db`; returns its version.
-    pub fn watch(&mut self, db: usize, key: &[u8]) -> u64 {
-        let hash = hash_key(key);
+    /// Makes `client` watch `key` of database `db`.
+    pub fn watch(&mut self, db: usize, key: &[u8], client: u64) {
+        let (hash, now) = (hash_key(key), self.now);
         self.ks.watches.fetch_add(1, Ordering::Relaxed);
-        self.shard_mut(db, shard_of(hash)).watch(key)
+        self.shard_mut(db, shard_of(hash))
+            .watch(hash, key, client, now);
     }
 
-    /// Stops watching `key` of database `db`.
-    pub fn unwatch(&mut self, db: usize, key: &[u8]) {
-        let hash = hash_key(key);
-        self.shard_mut(db, shard_of(hash)).unwatch(key);
+    /// Removes `client`'s watch of `key` of database `db`; true when EXEC
+    /// must fail because of that key (see [`Shard::unwatch`]).
+    pub fn unwatch(&mut self, db: usize, key: &[u8], client: u64) -> bool {
+        let (hash, now) = (hash_key(key), self.now);
+        let changed = self
+            .shard_mut(db, shard_of(hash))
+            .unwatch(hash, key, client, now);
         self.ks.watches.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// The WATCH version of `key` of database `db`.
-    pub fn watch_version(&mut self, db: usize, key: &[u8]) -> u64 {
-        let hash = hash_key(key);
-        self.shard_mut(db, shard_of(hash)).watch_version(key)
+        changed
     }
 
     /// The live entry of `key` in the selected database, marked as accessed.
@@ -894,16 +982,94 @@ mod tests {
         let ks = Keyspace::new(1);
         assert!(!ks.watched());
         let mut v = one(&ks, b"k", 0);
-        v.watch(0, b"k");
-        v.watch(0, b"k");
+        v.watch(0, b"k", 1);
+        v.watch(0, b"k", 2);
         drop(v);
         assert!(ks.watched());
-        ks.unwatch(0, b"k");
+        ks.unwatch(0, b"k", 1);
         assert!(ks.watched());
         let mut v = one(&ks, b"k", 0);
-        v.unwatch(0, b"k");
+        assert!(!v.unwatch(0, b"k", 2), "nothing changed");
         drop(v);
         assert!(!ks.watched());
+    }
+
+    /// A shard holding `key` (deadline `at`, 0 for none) watched by client 1
+    /// at `now`.
+    fn watched_shard(key: &[u8], at: u64, now: u64) -> Shard {
+        let mut s = Shard::default();
+        let h = hash_key(key);
+        s.set(h, key, Value::Int(1), false, 0);
+        if at != 0 {
+            s.set_expire(h, key, at, 0);
+        }
+        s.watch(h, key, 1, now);
+        s
+    }
+
+    #[test]
+    fn only_changes_fail_a_watch() {
+        let k = b"k";
+        let h = hash_key(k);
+        let mut s = watched_shard(k, 0, 10);
+        assert!(s.remove(h, b"other").is_none());
+        assert!(!s.set_expire(h, b"other", 50, 10));
+        assert!(!s.unwatch(h, k, 1, 10), "nothing touched the key");
+        s.watch(h, k, 1, 10);
+        s.set_expire(h, k, 50, 10);
+        assert!(s.unwatch(h, k, 1, 10), "a new deadline is a change");
+        s.watch(h, k, 1, 10);
+        assert!(s.unwatch(h, k, 1, 60), "expired since watched");
+    }
+
+    #[test]
+    fn deleting_a_key_stale_when_watched_is_no_change() {
+        let k = b"k";
+        let h = hash_key(k);
+        // Expired at 5, watched at 10: its deletion (lazy here) changes
+        // nothing for that watcher; writing it afterwards does.
+        let mut s = watched_shard(k, 5, 10);
+        assert!(s.get_mut(h, k, 10).is_none());
+        assert!(!s.unwatch(h, k, 1, 10));
+        let mut s = watched_shard(k, 5, 10);
+        s.set(h, k, Value::Int(2), false, 10);
+        assert!(s.unwatch(h, k, 1, 10), "written again over the stale key");
+        let mut s = watched_shard(k, 5, 10);
+        s.take_all();
+        assert!(!s.unwatch(h, k, 1, 10), "flushed");
+    }
+
+    #[test]
+    fn swapping_touches_as_redis_7_0() {
+        let k = b"k";
+        let h = hash_key(k);
+        let stale = || {
+            let mut s = Shard::default();
+            s.set(h, k, Value::Int(1), false, 0);
+            s.set_expire(h, k, 5, 0);
+            s
+        };
+        let live = || {
+            let mut s = Shard::default();
+            s.set(h, k, Value::Int(1), false, 0);
+            s
+        };
+        // (this side, other side, EXEC fails) for a watch of this side.
+        let cases: [(Option<Shard>, Option<Shard>, bool); 6] = [
+            (Some(live()), None, true),
+            (None, Some(live()), true),
+            (Some(stale()), None, false),
+            (None, Some(stale()), false),
+            (Some(stale()), Some(stale()), false),
+            (Some(stale()), Some(live()), true),
+        ];
+        for (i, (mine, other, fails)) in cases.into_iter().enumerate() {
+            let mut mine = mine.unwrap_or_default();
+            let mut other = other.unwrap_or_default();
+            mine.watch(h, k, 1, 10);
+            mine.swap(&mut other, 10);
+            assert_eq!(mine.unwatch(h, k, 1, 10), fails, "case {i}");
+        }
     }
 
     #[test]

@@ -206,23 +206,12 @@ pub fn run_handler(spec: &Spec, ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult 
     }
 }
 
-/// After a successful write command, marks its keys modified for the
-/// clients WATCHing them (nothing to do, and nothing done, when nobody
-/// watches). A write that changed nothing still counts: that is stricter
-/// than Redis (EXEC may fail where Redis's would not), never looser.
+/// After a successful command, notes the keys it wrote that clients are
+/// blocked on. (WATCH is not done here: a handler marks a key modified
+/// where it changes it, through [`super::Ctx::notify`] or the keyspace's
+/// own writes, so a write that changed nothing touches nothing.)
 pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     blocking::note_ready(spec, argv, ctx);
-    if !spec.has(flags::WRITE) || !ctx.shared.keyspace.watched() {
-        return;
-    }
-    let mut keys = Vec::new();
-    spec.keys_of(argv, ctx.ks.db, &mut keys);
-    let dbs = ctx.shared.keyspace.databases();
-    for (db, key) in keys {
-        if db < dbs {
-            ctx.ks.signal(db, key);
-        }
-    }
 }
 
 /// What running a command needs from the event loop.

@@ -84,7 +84,14 @@ impl Ctx<'_> {
     }
 
     /// [`Ctx::notify`] for a key of another database.
+    ///
+    /// Every event a command raises about a key says that it changed the
+    /// key, so this is also where the key is marked modified for WATCH
+    /// ([`Locked::signal`], Redis's `signalModifiedKey`), notifications on
+    /// or off: a write that changes nothing raises no event and touches no
+    /// watched key, as in Redis.
     pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
+        self.ks.signal(db, key);
         if crate::notify::wanted(self.shared, class) {
             let own = Some(self.client.id());
             let mine =

@@ -24,17 +24,13 @@ pub fn watch(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if c.client.multi.is_some() {
         return Err(CmdError::msg("ERR WATCH inside MULTI is not allowed"));
     }
-    let db = c.client.db;
+    let (db, id) = (c.client.db, c.client.id());
     for key in &a[1..] {
-        if c.client
-            .watched
-            .iter()
-            .any(|(d, k, _)| *d == db && k == key)
-        {
+        if c.client.watched.iter().any(|(d, k)| *d == db && k == key) {
             continue;
         }
-        let version = c.ks.watch(db, key);
-        c.client.watched.push((db, key.to_vec(), version));
+        c.ks.watch(db, key, id);
+        c.client.watched.push((db, key.to_vec()));
     }
     c.out.ok();
     Ok(())
@@ -50,8 +46,9 @@ pub fn unwatch(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 /// Forgets a client's WATCHes (UNWATCH, EXEC, DISCARD, RESET, disconnect),
 /// locking each key's shard on its own.
 pub fn unwatch_all(client: &mut crate::client::Client, shared: &crate::shared::Shared) {
-    for (db, key, _) in client.watched.drain(..) {
-        shared.keyspace.unwatch(db, &key);
+    let id = client.id();
+    for (db, key) in client.watched.drain(..) {
+        shared.keyspace.unwatch(db, &key, id);
     }
 }
 
@@ -117,7 +114,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     }
     // The watched keys' shards are locked too, so checking them and running
     // the queue is one atomic step.
-    for (db, key, _) in &watched {
+    for (db, key) in &watched {
         let shard = crate::db::shard_of(crate::util::hash::hash_key(key));
         plan.shards.push((*db as u32, shard as u32));
     }
@@ -128,11 +125,10 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         c.shared.keyspace.lock(&mut plan.shards, start_db, now)
     };
     let mut touched = false;
-    for (db, key, version) in &watched {
-        // A watched key that expired since is gone now, and so modified.
-        c.ks.peek_in(*db, key);
-        touched |= c.ks.watch_version(*db, key) != *version;
-        c.ks.unwatch(*db, key);
+    let id = c.client.id();
+    for (db, key) in &watched {
+        // Every watch is removed, as Redis's unwatchAllKeys.
+        touched |= c.ks.unwatch(*db, key, id);
     }
     if touched {
         c.out.null_array();
