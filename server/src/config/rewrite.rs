@@ -285,8 +285,10 @@ mod tests {
 
     #[test]
     fn defaults_not_in_the_file_are_not_written() {
-        let mut c = Config::default();
-        c.dir = "/d".into();
+        let c = Config {
+            dir: "/d".into(),
+            ..Config::default()
+        };
         let new = rewrite_text("", &c);
         assert_eq!(
             new,
