@@ -1326,7 +1326,7 @@ fn parse_number(v: &str, form: NumForm) -> Result<i128, String> {
         NumForm::Octal => {
             let digits = v.strip_prefix('-').unwrap_or(v);
             match i64::from_str_radix(digits, 8) {
-                Ok(n) if !digits.is_empty() && !digits.starts_with('+') => {
+                Ok(n) if !digits.starts_with(['+', '-']) => {
                     Ok(if v.starts_with('-') { -n } else { n }.into())
                 }
                 _ => Err("argument couldn't be parsed as an octal number".into()),
@@ -1437,6 +1437,27 @@ mod tests {
         assert_eq!(format_memory(1536), "1536");
         assert_eq!(format_memory(2048), "2kb");
         assert_eq!(format_memory(1000), "1000");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_for_any_parameter_is_checked_without_panicking(
+            i in 0..PARAMS.len(),
+            v in "[-+0-9a-zA-Z%. ]{0,24}",
+        ) {
+            let p = &PARAMS[i];
+            let _ = p.kind.normalize(std::slice::from_ref(&v), p.has(MULTI_ARG));
+            let mut c = super::super::Config::default();
+            let _ = c.set(p.name, &[v]);
+            let _ = c.get(p);
+        }
+    }
+
+    #[test]
+    fn octal_takes_one_sign_at_most() {
+        assert!(norm("unixsocketperm", "--5").is_err());
+        assert!(norm("unixsocketperm", "+5").is_err());
+        assert_eq!(norm("unixsocketperm", "0755").as_deref(), Ok("755"));
     }
 
     #[test]
