@@ -960,6 +960,16 @@ mod tests {
     }
 
     #[test]
+    fn a_stock_redis_conf_loads() {
+        let text = include_str!("../../testdata/debian-redis-7.0.15.conf");
+        let mut c = Config::default();
+        c.load_str(text).unwrap();
+        assert_eq!(c.dir, PathBuf::from("/var/lib/redis"));
+        assert_eq!(c.get_by_name("repl-diskless-sync").as_deref(), Some("yes"));
+        assert_eq!(c.output_limits, Config::default().output_limits);
+    }
+
+    #[test]
     fn native_defaults_are_the_table_defaults() {
         let c = Config::default();
         for p in params::PARAMS
