@@ -259,6 +259,11 @@ pub fn fit_open_files(maxclients: usize) -> io::Result<usize> {
 /// Logs the start-up lines and runs the server as the `soquete-server`
 /// binary does.
 pub fn serve(mut config: Config, config_file: Option<PathBuf>) -> io::Result<()> {
+    // CONFIG REWRITE finds the file wherever the working directory is later.
+    let config_file = match config_file {
+        Some(p) if p.is_relative() => Some(std::env::current_dir()?.join(p)),
+        other => other,
+    };
     crate::log::init(config.loglevel, &config.logfile)?;
     notice!("oO0OoO0OoO0Oo soquete is starting oO0OoO0OoO0Oo");
     notice!(

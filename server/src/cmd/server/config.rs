@@ -3,90 +3,128 @@
 use crate::cmd::flags::*;
 use crate::cmd::Ctx;
 use crate::cmd::{Keys, Spec};
-use crate::config::{Config, LogLevel};
+use crate::config::{params, rewrite, LogLevel, Param, Support};
 use crate::error::{CmdError, CmdResult};
 use crate::util::glob::glob_match;
 
 /// CONFIG GET parameter [parameter ...]
+///
+/// As Redis 7: a name without glob characters finds its parameter (hidden
+/// ones too) and is echoed as typed; a pattern matches every name that is
+/// not hidden, aliases included. A name already in the reply is not
+/// repeated (names compare case-insensitively). RESP2 gets a flat array,
+/// RESP3 a map.
 pub fn config_get(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let all = c.shared.config().all();
-    // (name to show, value); an exact name is echoed as the client typed it,
-    // as Redis does.
-    let mut found: Vec<(Vec<u8>, &str, String)> = Vec::new();
+    let cfg = c.shared.config();
+    let mut found: Vec<(Vec<u8>, &'static Param)> = Vec::new();
+    let seen = |found: &[(Vec<u8>, &Param)], name: &[u8]| {
+        found.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
     for pat in &a[2..] {
-        let literal = !pat.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
-        for (name, value) in &all {
-            let hit = if literal {
-                pat.eq_ignore_ascii_case(name.as_bytes())
-            } else {
-                glob_match(pat, name.as_bytes(), true)
-            };
-            if hit && !found.iter().any(|(_, n, _)| n == name) {
-                let shown = if literal {
-                    pat.to_vec()
-                } else {
-                    name.as_bytes().to_vec()
-                };
-                found.push((shown, name, value.clone()));
+        if !pat.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+            let hit = std::str::from_utf8(pat).ok().and_then(params::lookup);
+            if let Some((p, _)) = hit {
+                if !seen(&found, pat) {
+                    found.push((pat.to_vec(), p));
+                }
+            }
+            continue;
+        }
+        for (name, p) in params::names() {
+            if !p.has(params::HIDDEN)
+                && !seen(&found, name.as_bytes())
+                && glob_match(pat, name.as_bytes(), true)
+            {
+                found.push((name.as_bytes().to_vec(), p));
             }
         }
     }
+    let values: Vec<String> = found.iter().map(|(_, p)| cfg.get(p)).collect();
+    drop(cfg);
     c.out.map(found.len());
-    for (shown, _, v) in found {
-        c.out.bulk(&shown);
+    for ((shown, _), v) in found.iter().zip(values) {
+        c.out.bulk(shown);
         c.out.bulk(v.as_bytes());
     }
     Ok(())
 }
 
+fn set_failed(name: &str, why: &str) -> CmdError {
+    CmdError::msg(format!(
+        "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+    ))
+}
+
 /// CONFIG SET parameter value [parameter value ...] — all or nothing.
+///
+/// As Redis 7: the names are checked first (the first unknown, immutable,
+/// protected or repeated name fails the command), then the values are set
+/// in order on a copy of the configuration; the first bad value fails the
+/// command and nothing changes. A parameter soquete does not implement
+/// accepts only its default value; `port` and `bind` only their current one.
 pub fn config_set(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if a.len() % 2 != 0 {
-        return Err(CmdError::arity("config|set"));
+        return Err(CmdError::Syntax);
     }
     let pairs: Vec<(String, String)> = a[2..]
         .chunks_exact(2)
         .map(|p| {
             (
-                String::from_utf8_lossy(p[0]).to_ascii_lowercase(),
+                String::from_utf8_lossy(p[0]).into_owned(),
                 String::from_utf8_lossy(p[1]).into_owned(),
             )
         })
         .collect();
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        match Config::is_mutable(name) {
-            None => {
-                return Err(CmdError::msg(format!(
-                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-                )))
-            }
-            Some(false) => {
-                return Err(CmdError::msg(format!(
-                    "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
-                )))
-            }
-            Some(true) => {}
-        }
-        if pairs[..i].iter().any(|(n, _)| n == name) {
+    let mut rows: Vec<(&'static Param, &'static str)> = Vec::with_capacity(pairs.len());
+    for (typed, _) in &pairs {
+        let Some((p, name)) = params::lookup(typed) else {
             return Err(CmdError::msg(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"
+                "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
             )));
+        };
+        if p.has(params::IMMUTABLE) {
+            return Err(set_failed(typed, "can't set immutable config"));
+        }
+        if p.has(params::PROTECTED) {
+            return Err(set_failed(typed, "can't set protected config"));
+        }
+        if rows.iter().any(|(_, n)| *n == name) {
+            return Err(set_failed(typed, "duplicate parameter"));
+        }
+        rows.push((p, name));
+    }
+    let current = c.shared.config().clone();
+    let mut next = current.clone();
+    for ((p, name), (_, value)) in rows.iter().zip(&pairs) {
+        let args = [value.clone()];
+        if p.support == Support::Unsupported {
+            let ok = p
+                .kind
+                .normalize(&args, p.has(params::MULTI_ARG))
+                .map_err(|e| set_failed(name, &e))?;
+            if ok.split_whitespace().ne(p.default.split_whitespace()) {
+                return Err(CmdError::msg(format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{name}') - {}",
+                    crate::config::unsupported(p)
+                )));
+            }
+            continue;
+        }
+        next.set(name, &args).map_err(|e| set_failed(name, &e))?;
+        if p.has(params::FIXED) && next.get(p) != current.get(p) {
+            return Err(set_failed(
+                name,
+                "soquete cannot change this parameter at runtime yet",
+            ));
         }
     }
-    let mut next = c.shared.config().clone();
-    for (name, value) in &pairs {
-        next.set(name, std::slice::from_ref(value)).map_err(|e| {
-            CmdError::msg(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{name}') - {e}"
-            ))
-        })?;
-    }
-    if next.maxclients != c.shared.config().maxclients {
+    if next.maxclients != current.maxclients {
         let fitted = crate::server::fit_open_files(next.maxclients).unwrap_or(0);
         if fitted < next.maxclients {
-            return Err(CmdError::msg(format!(
-                "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with {fitted}"
-            )));
+            return Err(set_failed(
+                "maxclients",
+                &format!("The operating system is not able to handle the specified number of clients, try with {fitted}"),
+            ));
         }
     }
     let level: LogLevel = next.loglevel;
@@ -104,16 +142,25 @@ pub fn config_resetstat(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// CONFIG REWRITE — there is no file we could rewrite faithfully.
+/// CONFIG REWRITE: writes the running configuration into the file the
+/// server started from (see [`crate::config::rewrite`]).
 pub fn config_rewrite(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    if c.shared.config_file().is_none() {
+    let Some(path) = c.shared.config_file().map(|p| p.to_path_buf()) else {
         return Err(CmdError::msg(
             "ERR The server is running without a config file",
         ));
+    };
+    let cfg = c.shared.config().clone();
+    if let Err(e) = rewrite::rewrite_file(&path, &cfg) {
+        crate::warning!("CONFIG REWRITE failed: {e}");
+        // Redis says strerror(errno): drop Rust's " (os error N)".
+        let text = e.to_string();
+        let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+        return Err(CmdError::msg(format!("ERR Rewriting config file: {text}")));
     }
-    Err(CmdError::msg(
-        "ERR Rewriting config file: soquete does not rewrite config files; edit it by hand",
-    ))
+    crate::notice!("CONFIG REWRITE executed with success.");
+    c.out.ok();
+    Ok(())
 }
 
 const CONFIG_HELP: &[&str] = &[

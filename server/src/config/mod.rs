@@ -1,13 +1,17 @@
-//! Configuration: the same option names, file format and command line as
-//! `redis-server`, for what soquete supports.
+//! Configuration: the same parameter names, file format and command line
+//! as `redis-server`.
 //!
-//! Every option is one row of [`OPTIONS`]: its name, how to parse it, how
-//! CONFIG GET shows it, and whether CONFIG SET may change it at runtime. An
-//! unknown option or a bad value is an error naming it; nothing is silently
-//! ignored. Options Redis has for features soquete does not implement are
-//! rejected, except persistence settings that describe what we do anyway
-//! (`save ""`, `appendonly no`) and settings that only tune Redis's own
-//! encodings: those are accepted, reported by CONFIG GET, and logged.
+//! [`params::PARAMS`] is the one table of every parameter Redis 7.0.15 has
+//! (and soquete's own two): name, alias, kind of value, default, flags, and
+//! whether soquete implements it. The ones soquete implements have typed
+//! fields here, read and written through [`OPTIONS`]. An unknown name or a
+//! bad value is an error naming it; a parameter soquete does not implement
+//! accepts only Redis's default. CONFIG REWRITE is in [`rewrite`].
+
+pub mod params;
+pub mod rewrite;
+
+pub use params::{lookup, parse_memory, Kind, Param, Support};
 
 use std::path::PathBuf;
 
@@ -119,8 +123,8 @@ pub struct Config {
     pub notify_keyspace_events: u32,
     /// DEBUG allowed: `yes`, `no` or `local` (loopback/Unix clients only).
     pub enable_debug_command: String,
-    /// Options accepted for compatibility that only tune Redis internals,
-    /// kept verbatim for CONFIG GET.
+    /// The values of the [`Support::Stored`] parameters, as CONFIG GET
+    /// shows them.
     pub passthrough: Vec<(&'static str, String)>,
 }
 
@@ -169,70 +173,20 @@ impl Default for Config {
                     soft_seconds: 60,
                 },
             ],
-            passthrough: PASSTHROUGH
+            passthrough: params::PARAMS
                 .iter()
-                .map(|(n, v)| (*n, v.to_string()))
+                .filter(|p| p.support == Support::Stored)
+                .map(|p| (p.name, p.default.to_string()))
                 .collect(),
         }
     }
 }
 
-/// Redis 7's old names for the encoding thresholds: the same option under
-/// two names (setting one changes both, CONFIG GET answers to both).
-const ALIASES: &[(&str, &str)] = &[
-    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
-    ("hash-max-ziplist-value", "hash-max-listpack-value"),
-    ("list-max-ziplist-size", "list-max-listpack-size"),
-    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
-    ("zset-max-ziplist-value", "zset-max-listpack-value"),
-];
-
-/// The canonical name of an option given by either of its names.
-fn canonical(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    ALIASES
-        .iter()
-        .find(|(old, _)| *old == lower)
-        .map_or(lower, |(_, new)| new.to_string())
-}
-
-/// Options that tune Redis's internal encodings or features whose absence
-/// changes no reply: accepted and reported with their Redis defaults.
-const PASSTHROUGH: &[(&str, &str)] = &[
-    ("hash-max-listpack-entries", "512"),
-    ("hash-max-listpack-value", "64"),
-    ("list-max-listpack-size", "-2"),
-    ("list-compress-depth", "0"),
-    ("set-max-intset-entries", "512"),
-    ("zset-max-listpack-entries", "128"),
-    ("zset-max-listpack-value", "64"),
-    ("activerehashing", "yes"),
-    ("dynamic-hz", "yes"),
-    ("lazyfree-lazy-eviction", "no"),
-    ("lazyfree-lazy-expire", "no"),
-    ("lazyfree-lazy-server-del", "no"),
-    ("replica-lazy-flush", "no"),
-    ("lazyfree-lazy-user-del", "no"),
-    ("appendfsync", "everysec"),
-    ("appendfilename", "appendonly.aof"),
-    ("rdbcompression", "yes"),
-    ("rdbchecksum", "yes"),
-    ("stop-writes-on-bgsave-error", "yes"),
-    ("always-show-logo", "no"),
-    ("set-proc-title", "yes"),
-    ("supervised", "no"),
-    ("latency-monitor-threshold", "0"),
-    ("jemalloc-bg-thread", "yes"),
-    ("maxmemory-samples", "5"),
-    ("maxmemory-eviction-tenacity", "10"),
-];
-
-/// One configuration option.
+/// How to read and write a parameter soquete implements (its row in
+/// [`params::PARAMS`] says [`Support::Native`]).
 pub struct OptSpec {
     /// Its name (lower case).
     pub name: &'static str,
-    /// CONFIG SET may change it at runtime.
-    pub mutable: bool,
     /// Parses the option's words into the config.
     pub set: fn(&mut Config, &[String]) -> Result<(), String>,
     /// The value CONFIG GET shows.
@@ -261,27 +215,6 @@ fn int<T: std::str::FromStr>(args: &[String], min: i64, max: i64) -> Result<T, S
         .map_err(|_| "argument couldn't be parsed into an integer".to_string())
 }
 
-/// Parses a memory size as Redis's `memtoull`: digits with an optional unit
-/// k/kb/m/mb/g/gb (k = 1000, kb = 1024), case-insensitive.
-pub fn parse_memory(v: &str) -> Option<u64> {
-    let lower = v.to_ascii_lowercase();
-    let split = lower
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(split);
-    let mul: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    num.parse::<u64>().ok()?.checked_mul(mul)
-}
-
 fn memory(args: &[String]) -> Result<u64, String> {
     let v = one(args)?;
     parse_memory(v).ok_or_else(|| "argument must be a memory value".to_string())
@@ -300,10 +233,9 @@ fn show_bool(b: bool) -> String {
 }
 
 macro_rules! opt {
-    ($name:literal, $mutable:literal, |$c:ident, $a:ident| $set:expr, |$g:ident| $get:expr) => {
+    ($name:literal, |$c:ident, $a:ident| $set:expr, |$g:ident| $get:expr) => {
         OptSpec {
             name: $name,
-            mutable: $mutable,
             set: |$c: &mut Config, $a: &[String]| -> Result<(), String> {
                 $set;
                 Ok(())
@@ -313,14 +245,13 @@ macro_rules! opt {
     };
 }
 
-/// Every option soquete understands.
+/// The parameters soquete implements.
 pub static OPTIONS: &[OptSpec] = &[
-    opt!("port", false, |c, a| c.port = int(a, 0, 65535)?, |c| c
+    opt!("port", |c, a| c.port = int(a, 0, 65535)?, |c| c
         .port
         .to_string()),
     opt!(
         "bind",
-        false,
         |c, a| {
             if a.is_empty() {
                 return Err("wrong number of arguments".into());
@@ -331,7 +262,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "unixsocket",
-        false,
         |c, a| {
             let v = one(a)?;
             c.unixsocket = (!v.is_empty()).then(|| PathBuf::from(v))
@@ -344,7 +274,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "unixsocketperm",
-        false,
         |c, a| {
             c.unixsocketperm = u32::from_str_radix(one(a)?, 8)
                 .ok()
@@ -355,7 +284,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "requirepass",
-        true,
         |c, a| {
             let v = one(a)?;
             c.requirepass = (!v.is_empty()).then(|| v.as_bytes().to_vec())
@@ -368,46 +296,39 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "maxclients",
-        true,
         |c, a| c.maxclients = int(a, 1, i32::MAX as i64)?,
         |c| c.maxclients.to_string()
     ),
     opt!(
         "databases",
-        false,
         |c, a| c.databases = int(a, 1, i32::MAX as i64)?,
         |c| c.databases.to_string()
     ),
     opt!(
         "timeout",
-        true,
         |c, a| c.timeout = int(a, 0, i32::MAX as i64)?,
         |c| c.timeout.to_string()
     ),
     opt!(
         "tcp-keepalive",
-        true,
         |c, a| c.tcp_keepalive = int(a, 0, i32::MAX as i64)?,
         |c| c.tcp_keepalive.to_string()
     ),
-    opt!("threads", false, |c, a| c.threads = int(a, 0, 1024)?, |c| c
+    opt!("threads", |c, a| c.threads = int(a, 0, 1024)?, |c| c
         .threads
         .to_string()),
     opt!(
         "busy-poll",
-        true,
         |c, a| c.busy_poll = int(a, 0, 1_000_000)?,
         |c| c.busy_poll.to_string()
     ),
-    opt!(
-        "io-threads",
-        false,
-        |c, a| c.threads = int(a, 1, 128)?,
-        |c| c.threads.to_string()
-    ),
+    // Redis's I/O threads; soquete's nearest equivalent is its event loops.
+    // CONFIG GET shows how many run (`threads`, which CONFIG REWRITE writes).
+    opt!("io-threads", |c, a| c.threads = int(a, 1, 128)?, |c| c
+        .loop_count()
+        .to_string()),
     opt!(
         "client-query-buffer-limit",
-        true,
         |c, a| {
             let v = memory(a)?;
             if v < 1024 * 1024 {
@@ -421,7 +342,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "proto-max-bulk-len",
-        true,
         |c, a| {
             let v = memory(a)?;
             if v < 1024 * 1024 {
@@ -435,7 +355,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "loglevel",
-        true,
         |c, a| {
             c.loglevel =
                 match one(a)?.to_ascii_lowercase().as_str() {
@@ -451,33 +370,26 @@ pub static OPTIONS: &[OptSpec] = &[
         },
         |c| c.loglevel.name().into()
     ),
-    opt!(
-        "logfile",
-        false,
-        |c, a| c.logfile = one(a)?.to_string(),
-        |c| c.logfile.clone()
-    ),
+    opt!("logfile", |c, a| c.logfile = one(a)?.to_string(), |c| c
+        .logfile
+        .clone()),
     opt!(
         "protected-mode",
-        true,
         |c, a| c.protected_mode = yes_no(a)?,
         |c| show_bool(c.protected_mode)
     ),
     opt!(
         "hz",
-        true,
         |c, a| c.hz = int::<i64>(a, i64::MIN, i64::MAX)?.clamp(1, 500) as u32,
         |c| c.hz.to_string()
     ),
     opt!(
         "tcp-backlog",
-        false,
         |c, a| c.tcp_backlog = int(a, 0, i32::MAX as i64)?,
         |c| c.tcp_backlog.to_string()
     ),
     opt!(
         "pidfile",
-        false,
         |c, a| {
             let v = one(a)?;
             c.pidfile = (!v.is_empty()).then(|| PathBuf::from(v))
@@ -488,7 +400,7 @@ pub static OPTIONS: &[OptSpec] = &[
             .map(|p| p.display().to_string())
             .unwrap_or_default()
     ),
-    opt!("dir", true, |c, a| c.dir = PathBuf::from(one(a)?), |c| {
+    opt!("dir", |c, a| c.dir = PathBuf::from(one(a)?), |c| {
         std::fs::canonicalize(&c.dir)
             .unwrap_or_else(|_| c.dir.clone())
             .display()
@@ -496,11 +408,13 @@ pub static OPTIONS: &[OptSpec] = &[
     }),
     opt!(
         "save",
-        true,
         |c, a| {
             // `save ""` or `save "3600 1 300 100"` or `save 3600 1 300 100`.
             let words: Vec<&str> = a.iter().flat_map(|w| w.split_whitespace()).collect();
-            if words.len() % 2 != 0 || words.iter().any(|w| w.parse::<u64>().is_err()) {
+            // Seconds at least 1, changes at least 0, as Redis checks.
+            let bad =
+                |(i, w): (usize, &&str)| w.parse::<u64>().map_or(true, |n| i % 2 == 0 && n < 1);
+            if words.len() % 2 != 0 || words.iter().enumerate().any(bad) {
                 return Err("Invalid save parameters".into());
             }
             c.save = words.join(" ")
@@ -509,7 +423,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "appendonly",
-        true,
         |_c, a| {
             if yes_no(a)? {
                 return Err(
@@ -521,7 +434,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "daemonize",
-        false,
         |_c, a| {
             if yes_no(a)? {
                 return Err(
@@ -533,16 +445,14 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "dbfilename",
-        true,
         |c, a| c.dbfilename = one(a)?.to_string(),
         |c| c.dbfilename.clone()
     ),
-    opt!("maxmemory", true, |c, a| c.maxmemory = memory(a)?, |c| c
+    opt!("maxmemory", |c, a| c.maxmemory = memory(a)?, |c| c
         .maxmemory
         .to_string()),
     opt!(
         "maxmemory-policy",
-        true,
         |c, a| {
             let v = one(a)?.to_ascii_lowercase();
             match v.as_str() {
@@ -559,19 +469,16 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "lazyfree-lazy-user-flush",
-        true,
         |c, a| c.lazyfree_lazy_user_flush = yes_no(a)?,
         |c| show_bool(c.lazyfree_lazy_user_flush)
     ),
     opt!(
         "slowlog-log-slower-than",
-        true,
         |c, a| c.slowlog_log_slower_than = int(a, i64::MIN, i64::MAX)?,
         |c| c.slowlog_log_slower_than.to_string()
     ),
     opt!(
         "enable-debug-command",
-        false,
         |c, a| {
             let v = one(a)?.to_ascii_lowercase();
             if !matches!(v.as_str(), "yes" | "no" | "local") {
@@ -583,7 +490,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "notify-keyspace-events",
-        true,
         |c, a| {
             c.notify_keyspace_events = crate::notify::parse(one(a)?)
                 .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
@@ -592,7 +498,6 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "client-output-buffer-limit",
-        true,
         |c, a| {
             let words: Vec<&str> = a.iter().flat_map(|w| w.split_whitespace()).collect();
             if words.is_empty() || words.len() % 4 != 0 {
@@ -639,45 +544,71 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "slowlog-max-len",
-        true,
         |c, a| c.slowlog_max_len = int(a, 0, i64::MAX)?,
         |c| c.slowlog_max_len.to_string()
     ),
 ];
 
-/// Looks up an option by name (case-insensitive), including the accepted
-/// pass-through ones, which are handled by [`Config::set`].
+/// The accessors of a parameter soquete implements.
 pub fn find(name: &str) -> Option<&'static OptSpec> {
     OPTIONS.iter().find(|o| o.name.eq_ignore_ascii_case(name))
 }
 
 impl Config {
-    /// Applies one option; the error text is Redis's where Redis has one.
+    /// Applies one parameter given by either of its names (from the config
+    /// file, the command line or CONFIG SET); the error text is Redis's
+    /// where Redis has one.
     pub fn set(&mut self, name: &str, args: &[String]) -> Result<(), String> {
-        if let Some(o) = find(name) {
-            return (o.set)(self, args);
-        }
-        let lower = canonical(name);
-        if let Some(slot) = self.passthrough.iter_mut().find(|(n, _)| *n == lower) {
-            slot.1 = args.join(" ");
-            return Ok(());
-        }
-        Err("Bad directive or wrong number of arguments".into())
-    }
-
-    /// Every option name and its current value, for CONFIG GET.
-    pub fn all(&self) -> Vec<(&'static str, String)> {
-        let mut v: Vec<_> = OPTIONS.iter().map(|o| (o.name, (o.get)(self))).collect();
-        v.extend(self.passthrough.iter().cloned());
-        for (old, new) in ALIASES {
-            if let Some((_, value)) = self.passthrough.iter().find(|(n, _)| n == new) {
-                v.push((old, value.clone()));
+        let Some((p, _)) = params::lookup(name) else {
+            return Err("Bad directive or wrong number of arguments".into());
+        };
+        let value = p.kind.normalize(args, p.has(params::MULTI_ARG))?;
+        match p.support {
+            Support::Native => {
+                let o = find(p.name).ok_or("Bad directive or wrong number of arguments")?;
+                if matches!(p.kind, Kind::Special) {
+                    (o.set)(self, args)
+                } else {
+                    (o.set)(self, std::slice::from_ref(&value))
+                }
             }
+            Support::Stored => {
+                if let Some(slot) = self.passthrough.iter_mut().find(|(n, _)| *n == p.name) {
+                    slot.1 = value;
+                }
+                Ok(())
+            }
+            Support::Unsupported if same_value(p, &value) => Ok(()),
+            Support::Unsupported => Err(unsupported(p)),
         }
-        v
     }
 
-    /// The value of a pass-through integer option (the encoding thresholds
+    /// The value of a parameter, as CONFIG GET shows it.
+    pub fn get(&self, p: &Param) -> String {
+        match p.support {
+            Support::Native => {
+                find(p.name).map_or_else(|| p.default.to_string(), |o| (o.get)(self))
+            }
+            Support::Stored => self
+                .passthrough
+                .iter()
+                .find(|(n, _)| *n == p.name)
+                .map_or_else(|| p.default.to_string(), |(_, v)| v.clone()),
+            Support::Unsupported => p.default.to_string(),
+        }
+    }
+
+    /// The value of a parameter by either of its names.
+    pub fn get_by_name(&self, name: &str) -> Option<String> {
+        params::lookup(name).map(|(p, _)| self.get(p))
+    }
+
+    /// Every name (aliases too) and its current value.
+    pub fn all(&self) -> Vec<(&'static str, String)> {
+        params::names().map(|(n, p)| (n, self.get(p))).collect()
+    }
+
+    /// The value of a stored integer parameter (the encoding thresholds
     /// `hash-max-listpack-entries`, `set-max-intset-entries`...), if set.
     pub fn int_option(&self, name: &str) -> Option<i64> {
         self.passthrough
@@ -686,18 +617,10 @@ impl Config {
             .and_then(|(_, v)| v.parse().ok())
     }
 
-    /// True when `name` may be changed by CONFIG SET.
-    pub fn is_mutable(name: &str) -> Option<bool> {
-        if let Some(o) = find(name) {
-            return Some(o.mutable);
-        }
-        let name = canonical(name);
-        PASSTHROUGH.iter().any(|(n, _)| *n == name).then_some(true)
-    }
-
     /// Applies a configuration file's text (redis.conf format). Errors say
     /// the line, as redis-server does.
     pub fn load_str(&mut self, text: &str) -> Result<(), String> {
+        let mut save_seen = false;
         for (i, line) in text.lines().enumerate() {
             let trimmed = line.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -715,8 +638,19 @@ impl Config {
                     "include is not supported: put every option in one file",
                 ));
             }
+            // Several `save` lines add up, as in Redis; the first one
+            // replaces the default.
+            let prior = if name.eq_ignore_ascii_case("save") && save_seen {
+                std::mem::take(&mut self.save)
+            } else {
+                String::new()
+            };
+            save_seen |= name.eq_ignore_ascii_case("save");
             self.set(name, args)
                 .map_err(|e| fatal(i + 1, trimmed, &e))?;
+            if !prior.is_empty() && !self.save.is_empty() {
+                self.save = format!("{prior} {}", self.save);
+            }
         }
         Ok(())
     }
@@ -778,6 +712,20 @@ impl Config {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
     }
+}
+
+/// True when `value` (normalized) is the parameter's default; multi-word
+/// values compare word by word.
+fn same_value(p: &Param, value: &str) -> bool {
+    value.split_whitespace().eq(p.default.split_whitespace())
+}
+
+/// The refusal of a value for a parameter soquete does not implement.
+pub fn unsupported(p: &Param) -> String {
+    format!(
+        "soquete does not support '{}' yet: only its default value, '{}', is accepted",
+        p.name, p.default
+    )
 }
 
 fn fatal(line: usize, text: &str, why: &str) -> String {
@@ -982,16 +930,67 @@ mod tests {
         for name in ["zset-max-ziplist-entries", "zset-max-listpack-entries"] {
             assert!(all.iter().any(|(n, v)| *n == name && v == "5"), "{name}");
         }
-        assert_eq!(Config::is_mutable("LIST-MAX-ZIPLIST-SIZE"), Some(true));
+        assert_eq!(
+            c.get_by_name("LIST-MAX-ZIPLIST-SIZE").as_deref(),
+            Some("-2")
+        );
     }
 
     #[test]
-    fn memory_units() {
-        assert_eq!(parse_memory("1gb"), Some(1 << 30));
-        assert_eq!(parse_memory("1G"), Some(1_000_000_000));
-        assert_eq!(parse_memory("512mb"), Some(512 << 20));
-        assert_eq!(parse_memory("12"), Some(12));
-        assert_eq!(parse_memory("1xb"), None);
+    fn save_lines_in_a_file_add_up() {
+        let mut c = Config::default();
+        c.load_str("save 900 1\nsave 300 10\n").unwrap();
+        assert_eq!(c.save, "900 1 300 10");
+        c.load_str("save \"\"\n").unwrap();
+        assert_eq!(c.save, "");
+        assert!(c.set("save", &["0 1".to_string()]).is_err());
+    }
+
+    #[test]
+    fn unsupported_parameters_accept_only_their_default() {
+        let mut c = Config::default();
+        c.load_str("repl-timeout 60\ncluster-enabled no\nslave-read-only yes\n")
+            .unwrap();
+        let e = c.set("repl-timeout", &["61".to_string()]).unwrap_err();
+        assert!(e.contains("soquete does not support 'repl-timeout'"), "{e}");
+        let e = c.set("repl-timeout", &["x".to_string()]).unwrap_err();
+        assert_eq!(e, "argument couldn't be parsed into an integer");
+        assert_eq!(c.get_by_name("slaveof").as_deref(), Some(""));
+        assert_eq!(c.get_by_name("repl-timeout").as_deref(), Some("60"));
+    }
+
+    #[test]
+    fn a_stock_redis_conf_loads() {
+        let text = include_str!("../../testdata/debian-redis-7.0.15.conf");
+        let mut c = Config::default();
+        c.load_str(text).unwrap();
+        assert_eq!(c.dir, PathBuf::from("/var/lib/redis"));
+        assert_eq!(c.get_by_name("repl-diskless-sync").as_deref(), Some("yes"));
+        assert_eq!(c.output_limits, Config::default().output_limits);
+    }
+
+    #[test]
+    fn native_defaults_are_the_table_defaults() {
+        let c = Config::default();
+        for p in params::PARAMS
+            .iter()
+            .filter(|p| p.support != Support::Unsupported)
+        {
+            if matches!(p.name, "dir" | "io-threads") {
+                continue;
+            }
+            assert_eq!(c.get(p), p.default, "{}", p.name);
+        }
+        for o in OPTIONS {
+            let (p, _) = params::lookup(o.name).expect("every accessor has a row");
+            assert_eq!(p.support, Support::Native, "{}", o.name);
+        }
+        for p in params::PARAMS
+            .iter()
+            .filter(|p| p.support == Support::Native)
+        {
+            assert!(find(p.name).is_some(), "{} has no accessors", p.name);
+        }
     }
 
     #[test]
