@@ -21,7 +21,8 @@
 //! * [`db`] — the keyspace: databases of locked shards, expiry, WATCH
 //!   versions; [`dict`] is the chained hash table inside each shard;
 //!   [`value`] is what a key holds, [`types`] the containers (hash, list,
-//!   set, sorted set) it may be.
+//!   set, sorted set) it may be; [`digest`] — DEBUG DIGEST's SHA1
+//!   signatures of values and of the dataset, as Redis computes them.
 //! * [`reply`] — writing RESP2/RESP3 replies; [`error`] — command errors
 //!   worded exactly as Redis words them.
 //! * [`pubsub`] — the subscription registry and the outbox that carries
@@ -54,6 +55,7 @@ pub mod config;
 pub(crate) mod connection;
 pub mod db;
 pub mod dict;
+pub mod digest;
 pub mod error;
 pub mod event_loop;
 pub mod inbox;

@@ -117,6 +117,25 @@ impl Reply {
         }
     }
 
+    /// A big number given as its decimal digits: a `(` big number in RESP3,
+    /// a bulk string in RESP2 (Redis's `addReplyBigNum`).
+    pub fn big_number(&mut self, digits: &[u8]) {
+        if self.resp3 {
+            encode::big_number(&mut self.buf, digits);
+        } else {
+            encode::bulk(&mut self.buf, digits);
+        }
+    }
+
+    /// An attribute header of `n` pairs, which must be followed by the
+    /// reply it annotates. RESP2 has no attributes: nothing is written, and
+    /// the caller must write no pairs either.
+    pub fn attribute(&mut self, n: usize) {
+        if self.resp3 {
+            encode::attribute_header(&mut self.buf, n);
+        }
+    }
+
     /// Human-readable text (INFO, CLIENT LIST): a verbatim string in RESP3, a
     /// bulk string in RESP2.
     pub fn verbatim(&mut self, text: &[u8]) {

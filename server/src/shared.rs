@@ -194,6 +194,9 @@ pub struct Shared {
     start_ms: u64,
     /// Random 40-hex-digit id of this run (INFO run_id).
     run_id: String,
+    /// The replication id (INFO `master_replid`): random at start, renewed
+    /// by DEBUG CHANGE-REPL-ID.
+    repl_id: Mutex<String>,
     /// The TCP port actually bound (0 when TCP is off).
     tcp_port: AtomicU16,
     /// The config file given at start, if any.
@@ -321,6 +324,7 @@ impl Shared {
             started: Instant::now(),
             start_ms: unix_ms(),
             run_id: random_hex(40),
+            repl_id: Mutex::new(random_hex(40)),
             tcp_port: AtomicU16::new(0),
             config_file,
             memory_peak: AtomicU64::new(0),
@@ -480,6 +484,20 @@ impl Shared {
     /// This run's random id (INFO `run_id`).
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// The replication id (INFO `master_replid`).
+    pub fn repl_id(&self) -> String {
+        self.repl_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the replication id by a new random one (DEBUG
+    /// CHANGE-REPL-ID).
+    pub fn change_repl_id(&self) {
+        *self.repl_id.lock().unwrap_or_else(|p| p.into_inner()) = random_hex(40);
     }
 
     /// The TCP port bound (0 when TCP is off).

@@ -226,3 +226,22 @@ fn extra_arguments_are_refused_as_redis_words_it() {
     let (redis, ours) = (redis(&[]), soquete(&["--threads", "2"]));
     assert_same(&Side::of(&redis), &Side::of(&ours), argument_errors);
 }
+
+#[test]
+fn replicaof_a_master_is_refused_and_the_server_stays_a_master() {
+    let server = soquete(&[]);
+    let mut c = server.connect();
+    c.send(b"REPLICAOF 127.0.0.1 6379\r\nSLAVEOF localhost 0\r\nROLE\r\nWAIT 1 0\r\n");
+    for what in ["REPLICAOF", "SLAVEOF"] {
+        let reply = String::from_utf8_lossy(&c.read_raw_reply()).into_owned();
+        assert!(
+            reply.starts_with("-ERR REPLICAOF is not supported: soquete has no replication"),
+            "{what}: {reply}"
+        );
+    }
+    assert_eq!(
+        show(&c.read_raw_reply()),
+        show(b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n")
+    );
+    assert_eq!(show(&c.read_raw_reply()), show(b":0\r\n"), "WAIT at once");
+}

@@ -58,12 +58,26 @@ impl Normalizers {
     /// * `client`: in `CLIENT LIST`/`CLIENT INFO` text, connection-specific
     ///   fields (`id addr laddr fd age idle qbuf qbuf-free argv-mem multi-mem
     ///   obl oll omem tot-mem rbs rbp`) become `?`;
-    /// * `id`: any integer becomes 0.
+    /// * `id`: any integer becomes 0;
+    /// * `debug-object`: in a `DEBUG OBJECT` line, the values of `at`, `lru`
+    ///   and `lru_seconds_idle` (an address and clocks) become `?`;
+    /// * `debug-object-shape`: the same, and `serializedlength` too (Redis
+    ///   LZF-compresses what it would serialize; soquete does not).
     pub fn builtin() -> Self {
         let mut n = Normalizers::empty();
         n.insert("hello", Arc::new(normalize_hello));
         n.insert("client", Arc::new(normalize_client));
         n.insert("id", Arc::new(normalize_integers));
+        n.insert(
+            "debug-object",
+            Arc::new(|f: &mut Frame| normalize_debug_object(f, &["at", "lru", "lru_seconds_idle"])),
+        );
+        n.insert(
+            "debug-object-shape",
+            Arc::new(|f: &mut Frame| {
+                normalize_debug_object(f, &["at", "lru", "lru_seconds_idle", "serializedlength"])
+            }),
+        );
         n
     }
 
@@ -142,6 +156,21 @@ fn normalize_client(f: &mut Frame) {
         Frame::Bulk(b) => *b = normalize_client_text(b),
         Frame::Verbatim { text, .. } => *text = normalize_client_text(text),
         _ => {}
+    }
+}
+
+/// `Value at:0x.. refcount:1 ...`: the named fields' values become `?`.
+fn normalize_debug_object(f: &mut Frame, volatile: &[&str]) {
+    if let Frame::Simple(b) = f {
+        let text = String::from_utf8_lossy(b);
+        let out: Vec<String> = text
+            .split(' ')
+            .map(|field| match field.split_once(':') {
+                Some((k, _)) if volatile.contains(&k) => format!("{k}:?"),
+                _ => field.to_owned(),
+            })
+            .collect();
+        *b = Bytes::from(out.join(" "));
     }
 }
 

@@ -161,6 +161,8 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 16;
     /// Key arguments are optional.
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    /// Refused while a replica loads its dataset asynchronously.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
     /// soquete: reads or writes the keyspace beyond its key arguments
     /// (KEYS, SCAN, DBSIZE, FLUSHDB, INFO...): EXEC locks every shard when
     /// one of these is queued.
@@ -182,10 +184,11 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
-        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
     ];
 }
 

@@ -8,8 +8,45 @@ use crate::cmd::{Keys, Spec};
 use crate::error::{CmdError, CmdResult};
 use crate::util::glob::glob_match;
 
+/// Redis's ACL categories, in the order of their bits (COMMAND INFO lists
+/// a command's categories in this order).
+const CATEGORY_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
+/// Categories Redis's command table gives a command explicitly where its
+/// group's category does not apply (WAIT is a `generic` command in the
+/// `@connection` category; ROLE is `@admin` without the admin flag).
+fn explicit_categories(name: &str) -> Option<&'static [&'static str]> {
+    match name {
+        "role" => Some(&["@admin", "@dangerous"]),
+        "wait" => Some(&["@connection"]),
+        _ => None,
+    }
+}
+
 /// ACL categories a command belongs to, derived from its group and flags as
-/// Redis derives them.
+/// Redis derives them, in Redis's order.
 fn categories(s: &Spec, parent: Option<&Spec>) -> Vec<&'static str> {
     let mut v = Vec::new();
     let group = parent.map_or(s.group, |p| p.group);
@@ -35,18 +72,24 @@ fn categories(s: &Spec, parent: Option<&Spec>) -> Vec<&'static str> {
     if !s.has(flags::FAST) {
         v.push("@slow");
     }
-    match group {
-        "generic" => v.push("@keyspace"),
-        "string" => v.push("@string"),
-        "list" => v.push("@list"),
-        "hash" => v.push("@hash"),
-        "set" => v.push("@set"),
-        "sorted-set" => v.push("@sortedset"),
-        "connection" => v.push("@connection"),
-        "transactions" => v.push("@transaction"),
-        "server" if !s.has(flags::ADMIN) => {}
-        _ => {}
+    if let Some(explicit) = explicit_categories(s.name).filter(|_| parent.is_none()) {
+        v.extend_from_slice(explicit);
+    } else {
+        match group {
+            "generic" => v.push("@keyspace"),
+            "string" => v.push("@string"),
+            "list" => v.push("@list"),
+            "hash" => v.push("@hash"),
+            "set" => v.push("@set"),
+            "sorted-set" => v.push("@sortedset"),
+            "connection" => v.push("@connection"),
+            "transactions" => v.push("@transaction"),
+            _ => {}
+        }
     }
+    let rank = |c: &&str| CATEGORY_ORDER.iter().position(|o| o == c);
+    v.sort_by_key(rank);
+    v.dedup();
     v
 }
 

@@ -224,7 +224,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("role:master");
             line!("connected_slaves:0");
             line!("master_failover_state:no-failover");
-            line!("master_replid:{}", s.run_id());
+            line!("master_replid:{}", s.repl_id());
             line!("master_replid2:0000000000000000000000000000000000000000");
             line!("master_repl_offset:0");
             line!("second_repl_offset:-1");

@@ -1,18 +1,25 @@
 //! Server commands: TIME, LASTSAVE and SHUTDOWN here; INFO, COMMAND,
-//! CONFIG, DEBUG, SLOWLOG and MEMORY in their own files.
+//! CONFIG, DEBUG, SLOWLOG, MEMORY, MODULE, LOLWUT and the replication
+//! commands (ROLE, REPLICAOF, WAIT) in their own files.
 
 mod command;
 mod config;
 mod debug;
 mod info;
+mod lolwut;
 mod memory;
+mod module;
+mod replication;
 mod slowlog;
 
 use command::{command, COMMAND_SUBCOMMANDS};
 use config::CONFIG_SUBCOMMANDS;
 use debug::debug;
 use info::info;
+use lolwut::lolwut;
 use memory::MEMORY_SUBCOMMANDS;
+use module::MODULE_SUBCOMMANDS;
+use replication::{replicaof, role, wait};
 use slowlog::SLOWLOG_SUBCOMMANDS;
 
 use super::flags::*;
@@ -153,5 +160,59 @@ pub static COMMANDS: &[Spec] = &[
         group: "server",
         handler: super::table::container,
         subcommands: MEMORY_SUBCOMMANDS,
+    },
+    Spec {
+        name: "role",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST,
+        keys: Keys::None,
+        group: "server",
+        handler: role,
+        subcommands: &[],
+    },
+    Spec {
+        name: "replicaof",
+        arity: 3,
+        flags: ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+        keys: Keys::None,
+        group: "server",
+        handler: replicaof,
+        subcommands: &[],
+    },
+    Spec {
+        name: "slaveof",
+        arity: 3,
+        flags: ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+        keys: Keys::None,
+        group: "server",
+        handler: replicaof,
+        subcommands: &[],
+    },
+    Spec {
+        name: "wait",
+        arity: 3,
+        flags: NOSCRIPT,
+        keys: Keys::None,
+        group: "generic",
+        handler: wait,
+        subcommands: &[],
+    },
+    Spec {
+        name: "module",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        subcommands: MODULE_SUBCOMMANDS,
+    },
+    Spec {
+        name: "lolwut",
+        arity: -1,
+        flags: READONLY | FAST,
+        keys: Keys::None,
+        group: "server",
+        handler: lolwut,
+        subcommands: &[],
     },
 ];

@@ -93,6 +93,13 @@ impl List {
         self.chunks.len()
     }
 
+    /// The size each chunk would have as a Redis listpack (its entries are
+    /// listpack entries; a listpack adds a 6-byte header and an end byte):
+    /// what DEBUG OBJECT reports as the quicklist's node sizes.
+    pub fn listpack_sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.chunks.iter().map(|c| c.used() + 7)
+    }
+
     fn end_chunk(&mut self, end: End) -> Option<&mut Chunk> {
         match end {
             End::Front => self.chunks.front_mut(),

@@ -1,0 +1,89 @@
+//! MODULE: soquete loads no modules, so LIST is empty and LOAD, LOADEX and
+//! UNLOAD are refused.
+
+use crate::cmd::flags::*;
+use crate::cmd::Ctx;
+use crate::cmd::{Keys, Spec};
+use crate::error::{CmdError, CmdResult};
+
+const MODULE_HELP: &[&str] = &[
+    "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LIST",
+    "    Return a list of loaded modules.",
+    "LOAD <path> [<arg> ...]",
+    "    Load a module library from <path>, passing to it any optional arguments.",
+    "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+    "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+    "UNLOAD <name>",
+    "    Unload a module.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// MODULE HELP
+pub fn module_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    c.out.help(MODULE_HELP);
+    Ok(())
+}
+
+/// MODULE LIST — no modules are loaded.
+pub fn module_list(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    c.out.array(0);
+    Ok(())
+}
+
+/// MODULE LOAD | LOADEX | UNLOAD — refused: soquete cannot load Redis
+/// modules (they are C libraries written against Redis's own internals).
+pub fn module_refused(_c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    Err(CmdError::msg(
+        "ERR modules are not supported: soquete cannot load Redis modules",
+    ))
+}
+
+pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
+    Spec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        handler: module_help,
+        subcommands: &[],
+    },
+    Spec {
+        name: "list",
+        arity: 2,
+        flags: ADMIN | NOSCRIPT,
+        keys: Keys::None,
+        group: "server",
+        handler: module_list,
+        subcommands: &[],
+    },
+    Spec {
+        name: "load",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        keys: Keys::None,
+        group: "server",
+        handler: module_refused,
+        subcommands: &[],
+    },
+    Spec {
+        name: "loadex",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        keys: Keys::None,
+        group: "server",
+        handler: module_refused,
+        subcommands: &[],
+    },
+    Spec {
+        name: "unload",
+        arity: 3,
+        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        keys: Keys::None,
+        group: "server",
+        handler: module_refused,
+        subcommands: &[],
+    },
+];
