@@ -19,34 +19,41 @@ use crate::shared::Shared;
 use crate::types::list::{Fill, List};
 use crate::util::hash::hash_key;
 use crate::util::ldouble::LongDouble;
-use crate::util::num::parse_f64;
+use crate::util::num::parse_f64_range_bound;
 use crate::value::Value;
 
 /// Parses a blocking timeout (seconds, fractions allowed) into an absolute
-/// deadline in ms, 0 meaning forever — Redis's
+/// deadline in ms, 0 meaning forever — Redis 7.0.15's
 /// `getTimeoutFromObjectOrReply`, including its quirks: the value is read
-/// as a long double, multiplied by 1000 and truncated, and anything that
-/// does not fit a 64-bit integer comes out negative.
+/// as a long double, multiplied by 1000 and rounded up (so any positive
+/// timeout, however small, is at least 1 ms); anything that does not fit a
+/// 64-bit integer comes out negative; and a deadline past the clock's range
+/// wraps around in Redis and never comes, so it is "forever" here.
 pub fn timeout_arg(a: &[u8], now: u64) -> Result<u64, CmdError> {
-    if LongDouble::parse(a).is_none() {
+    let Some(exact) = LongDouble::parse(a) else {
         return Err(CmdError::msg("ERR timeout is not a float or out of range"));
-    }
+    };
     // C's (long long) conversion of an out-of-range value gives LLONG_MIN.
     const LIMIT: f64 = 9.223_372_036_854_776e18;
-    let tval: i64 = match parse_f64(a).map(|s| s * 1000.0) {
+    let tval: i64 = match parse_f64_range_bound(a).map(|s| (s * 1000.0).ceil()) {
         Some(v) if (-LIMIT..LIMIT).contains(&v) => v as i64,
         _ => i64::MIN,
+    };
+    // The product is taken in double precision (Redis: long double), which
+    // differs only within a few ms of 2^63. A positive value too small for
+    // a double (1e-400) is still positive as a long double: its ceiling is 1.
+    let tval = if tval == 0 && exact.is_positive() {
+        1
+    } else {
+        tval
     };
     if tval < 0 {
         return Err(CmdError::msg("ERR timeout is negative"));
     }
-    if tval == 0 {
-        return Ok(0);
-    }
-    if tval > i64::MAX - now as i64 {
-        return Err(CmdError::msg("ERR timeout is out of range"));
-    }
-    Ok(tval as u64 + now)
+    Ok((now as i64)
+        .checked_add(tval)
+        .filter(|_| tval > 0)
+        .map_or(0, |d| d as u64))
 }
 
 /// Blocks the client on `keys` (or, inside EXEC, replies as a timeout would,
@@ -318,6 +325,45 @@ pub fn serve_deferred(
             if !again {
                 break;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timeout_arg;
+
+    fn deadline(a: &str, now: u64) -> Result<u64, String> {
+        timeout_arg(a.as_bytes(), now).map_err(|e| format!("{e:?}"))
+    }
+
+    #[test]
+    fn timeouts_round_up_to_whole_milliseconds_as_redis_7_0() {
+        assert_eq!(deadline("0", 5_000), Ok(0));
+        assert_eq!(deadline("0.0001", 5_000), Ok(5_001));
+        assert_eq!(deadline("0.0015", 5_000), Ok(5_002));
+        assert_eq!(
+            deadline("1e-400", 5_000),
+            Ok(5_001),
+            "positive as a long double"
+        );
+        assert_eq!(deadline("2", 5_000), Ok(7_000));
+    }
+
+    #[test]
+    fn timeouts_past_the_clock_are_forever_and_past_i64_are_negative() {
+        assert_eq!(deadline("9223372036854774", 5_000), Ok(0));
+        for negative in ["-1", "-0.5", "1e16", "inf", "-inf"] {
+            assert!(
+                deadline(negative, 5_000).unwrap_err().contains("negative"),
+                "{negative}"
+            );
+        }
+        for junk in ["x", "1e5000", "nan", ""] {
+            assert!(
+                deadline(junk, 5_000).unwrap_err().contains("not a float"),
+                "{junk}"
+            );
         }
     }
 }

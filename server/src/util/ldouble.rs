@@ -254,6 +254,11 @@ impl LongDouble {
         matches!(self.class, Class::Zero | Class::Finite)
     }
 
+    /// Whether the value is greater than zero.
+    pub fn is_positive(self) -> bool {
+        !self.neg && matches!(self.class, Class::Finite | Class::Inf)
+    }
+
     /// Whether the value is NaN (only `inf + -inf` produces one).
     pub fn is_nan(self) -> bool {
         self.class == Class::Nan
