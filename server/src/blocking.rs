@@ -54,6 +54,9 @@ pub enum Op {
         /// Most members.
         count: usize,
     },
+    /// WAIT numreplicas: no keys; there are no replicas to acknowledge, so
+    /// it only ends by timeout (or CLIENT UNBLOCK), replying 0.
+    WaitReplicas,
 }
 
 impl Op {
@@ -62,10 +65,14 @@ impl Op {
         matches!(self, Op::Pop(_) | Op::Move { .. } | Op::MPop { .. })
     }
 
-    /// Writes the reply a timed-out waiter gets: a null array, for every
-    /// op (BLMOVE included), as Redis 7.0 sends.
+    /// Writes the reply a timed-out waiter gets: a null array for every
+    /// op on keys (BLMOVE included), as Redis 7.0 sends; for WAIT the
+    /// number of replicas that acknowledged, 0.
     pub fn timeout_reply(&self, out: &mut Reply) {
-        out.null_array();
+        match self {
+            Op::WaitReplicas => out.int(0),
+            _ => out.null_array(),
+        }
     }
 
     /// Writes the reply of a blocking command that found nothing inside
@@ -74,6 +81,7 @@ impl Op {
     pub fn empty_reply(&self, out: &mut Reply) {
         match self {
             Op::Move { .. } => out.null(),
+            Op::WaitReplicas => out.int(0),
             _ => out.null_array(),
         }
     }

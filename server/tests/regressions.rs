@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 
+use soquete_resp::Frame;
 use soquete_testkit::conn::connect;
 use soquete_testkit::diff::Side;
 use soquete_testkit::frames::info_field;
@@ -143,7 +144,6 @@ fn announcing_a_huge_bulk_commits_no_memory() {
 /// arguments, the fast ones around it are not.
 #[test]
 fn slowlog_times_the_slow_command_of_a_pipeline_alone() {
-    use soquete_resp::Frame;
     use soquete_testkit::conn::command_bytes;
     for server in both(&["--enable-debug-command", "local"]) {
         let kind = server.kind();
@@ -231,7 +231,7 @@ fn extra_arguments_are_refused_as_redis_words_it() {
 fn replicaof_a_master_is_refused_and_the_server_stays_a_master() {
     let server = soquete(&[]);
     let mut c = server.connect();
-    c.send(b"REPLICAOF 127.0.0.1 6379\r\nSLAVEOF localhost 0\r\nROLE\r\nWAIT 1 0\r\n");
+    c.send(b"REPLICAOF 127.0.0.1 6379\r\nSLAVEOF localhost 0\r\nROLE\r\n");
     for what in ["REPLICAOF", "SLAVEOF"] {
         let reply = String::from_utf8_lossy(&c.read_raw_reply()).into_owned();
         assert!(
@@ -243,5 +243,45 @@ fn replicaof_a_master_is_refused_and_the_server_stays_a_master() {
         show(&c.read_raw_reply()),
         show(b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n")
     );
-    assert_eq!(show(&c.read_raw_reply()), show(b":0\r\n"), "WAIT at once");
+}
+
+#[test]
+fn wait_for_replicas_blocks_until_its_timeout_or_client_unblock_as_in_redis() {
+    for server in both(&[]) {
+        let kind = server.kind();
+        let mut c = server.connect();
+        let mut admin = server.connect();
+        // Nothing to wait for, or inside a transaction: 0 at once.
+        c.send(b"WAIT 0 0\r\nMULTI\r\nWAIT 1 0\r\nEXEC\r\n");
+        for want in [&b":0\r\n"[..], b"+OK\r\n", b"+QUEUED\r\n", b"*1\r\n:0\r\n"] {
+            assert_eq!(show(&c.read_raw_reply()), show(want), "{kind:?}");
+        }
+        // A replica asked for, none there: 0 once the timeout has passed.
+        c.send(b"WAIT 1 30\r\nPING\r\n");
+        assert_eq!(show(&c.read_raw_reply()), show(b":0\r\n"), "{kind:?}");
+        assert_eq!(c.read_raw_reply(), b"+PONG\r\n", "{kind:?}");
+        // Timeout 0 waits for ever: blocked (as INFO counts it) until
+        // CLIENT UNBLOCK, which answers it as a timeout would.
+        let Frame::Integer(id) = c.cmd(&["CLIENT", "ID"]) else {
+            panic!("{kind:?}: CLIENT ID is an integer");
+        };
+        c.send(b"WAIT 1 0\r\n");
+        eventually("WAIT to block", DEADLINE, || {
+            let Frame::Bulk(info) = admin.cmd(&["INFO", "clients"]) else {
+                return None;
+            };
+            (info_field(&info, "blocked_clients").as_deref() == Some("1")).then_some(())
+        });
+        assert_eq!(
+            show(
+                &admin
+                    .try_cmd(&["CLIENT", "UNBLOCK", &id.to_string()])
+                    .unwrap()
+                    .raw
+            ),
+            show(b":1\r\n"),
+            "{kind:?}"
+        );
+        assert_eq!(show(&c.read_raw_reply()), show(b":0\r\n"), "{kind:?}");
+    }
 }

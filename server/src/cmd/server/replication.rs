@@ -2,7 +2,9 @@
 //! master: ROLE, REPLICAOF/SLAVEOF (only `NO ONE`) and WAIT answer as a
 //! standalone Redis master does.
 
+use crate::blocking::Op;
 use crate::cmd::args::is;
+use crate::cmd::blocking::block;
 use crate::cmd::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::util::num::parse_i64;
@@ -32,16 +34,29 @@ pub fn replicaof(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
 }
 
-/// WAIT numreplicas timeout — there are no replicas to wait for: 0 at once.
+/// WAIT numreplicas timeout — there are no replicas to acknowledge. As
+/// in Redis, asking for none (or fewer than zero) answers 0 at once, and
+/// so does WAIT inside a transaction; asking for one or more blocks the
+/// client until the timeout (milliseconds, 0 for ever) or CLIENT UNBLOCK,
+/// then answers 0.
 pub fn wait(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    // Parsed as Redis parses them (the deadline is never used).
-    parse_i64(a[1]).ok_or(CmdError::NotInteger)?;
+    let wanted = parse_i64(a[1]).ok_or(CmdError::NotInteger)?;
     let timeout = parse_i64(a[2]).ok_or(CmdError::msg(
         "ERR timeout is not an integer or out of range",
     ))?;
     if timeout < 0 {
         return Err(CmdError::msg("ERR timeout is negative"));
     }
-    c.out.int(0);
+    // A deadline past the clock's range is no deadline: Redis 7.0.15's
+    // wraps around and never comes.
+    let deadline = (c.ks.now as i64)
+        .checked_add(timeout)
+        .filter(|_| timeout > 0)
+        .map_or(0, |d| d as u64);
+    if wanted <= 0 {
+        c.out.int(0);
+        return Ok(());
+    }
+    block(c, &[], Op::WaitReplicas, deadline);
     Ok(())
 }
