@@ -1,8 +1,10 @@
 //! Commands: the static table, dispatch, and one file per group.
 //!
 //! The table ([`table::commands`]) is the single source of truth: name,
-//! arity, flags, key positions, group and handler. Arity errors, COMMAND
-//! INFO/DOCS/COUNT, key extraction for locking and MULTI/EXEC all read it. To
+//! arity, flags, key positions, group, handler, and Redis 7.0's ACL
+//! categories, key specifications ([`ks`]) and tips. Arity errors, COMMAND
+//! INFO/DOCS/COUNT/GETKEYS, key extraction for locking and MULTI/EXEC all
+//! read it. To
 //! add a command: write its handler in the group's file, add one row to the
 //! `COMMANDS` list at the end of that file, add its tests (a differential script in `server/tests/diff/`).
 
