@@ -1,5 +1,6 @@
 //! Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET, CLIENT.
 
+use super::cat;
 use super::flags::*;
 use super::{Keys, Spec};
 use std::sync::atomic::Ordering;
@@ -516,6 +517,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_unblock,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -525,6 +529,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_id,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -534,6 +541,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_setname,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -543,6 +553,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_getname,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -552,6 +565,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_list,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -561,6 +577,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_info,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -570,6 +589,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_kill,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -579,6 +601,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_no_evict,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -588,6 +613,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_no_touch,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -597,6 +625,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_setinfo,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -606,6 +637,9 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_help,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];
@@ -619,6 +653,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: ping,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         subcommands: &[],
     },
     Spec {
@@ -628,6 +665,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: echo,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -637,6 +677,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: quit,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -646,6 +689,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: auth,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -655,6 +701,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: hello,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -664,6 +713,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: select,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -673,6 +725,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: reset,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -682,6 +737,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: CLIENT_SUBCOMMANDS,
     },
 ];

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::args::{self, is};
 use super::flags::*;
+use super::{cat, ks};
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
@@ -382,20 +383,20 @@ pub fn hscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// This group's rows of the command table.
 #[rustfmt::skip]
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "hset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hset, subcommands: &[] },
-    Spec { name: "hsetnx", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hsetnx, subcommands: &[] },
-    Spec { name: "hget", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hget, subcommands: &[] },
-    Spec { name: "hmset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hmset, subcommands: &[] },
-    Spec { name: "hmget", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hmget, subcommands: &[] },
-    Spec { name: "hgetall", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hgetall, subcommands: &[] },
-    Spec { name: "hdel", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hdel, subcommands: &[] },
-    Spec { name: "hexists", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hexists, subcommands: &[] },
-    Spec { name: "hlen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hlen, subcommands: &[] },
-    Spec { name: "hkeys", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hkeys, subcommands: &[] },
-    Spec { name: "hvals", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hvals, subcommands: &[] },
-    Spec { name: "hstrlen", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hstrlen, subcommands: &[] },
-    Spec { name: "hincrby", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hincrby, subcommands: &[] },
-    Spec { name: "hincrbyfloat", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hincrbyfloat, subcommands: &[] },
-    Spec { name: "hrandfield", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hrandfield, subcommands: &[] },
-    Spec { name: "hscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hscan, subcommands: &[] },
+    Spec { name: "hset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hset, acl: cat::HASH, key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hsetnx", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hsetnx, acl: cat::HASH, key_specs: &[ks::key(ks::RW | ks::INSERT, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hget", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hget, acl: cat::HASH, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hmset", arity: -4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hmset, acl: cat::HASH, key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hmget", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hmget, acl: cat::HASH, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hgetall", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hgetall, acl: cat::HASH, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &["nondeterministic_output_order"], subcommands: &[] },
+    Spec { name: "hdel", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hdel, acl: cat::HASH, key_specs: &[ks::key(ks::RW | ks::DELETE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hexists", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hexists, acl: cat::HASH, key_specs: &[ks::key(ks::RO, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hlen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hlen, acl: cat::HASH, key_specs: &[ks::key(ks::RO, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hkeys", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hkeys, acl: cat::HASH, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &["nondeterministic_output_order"], subcommands: &[] },
+    Spec { name: "hvals", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hvals, acl: cat::HASH, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &["nondeterministic_output_order"], subcommands: &[] },
+    Spec { name: "hstrlen", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hstrlen, acl: cat::HASH, key_specs: &[ks::key(ks::RO, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hincrby", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hincrby, acl: cat::HASH, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hincrbyfloat", arity: 4, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "hash", handler: hincrbyfloat, acl: cat::HASH, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "hrandfield", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hrandfield, acl: cat::HASH, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &["nondeterministic_output"], subcommands: &[] },
+    Spec { name: "hscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "hash", handler: hscan, acl: cat::HASH, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &["nondeterministic_output"], subcommands: &[] },
 ];

@@ -3,6 +3,7 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::Ctx;
+use super::{cat, ks};
 use super::{Keys, Spec};
 use crate::db::{Entry, SHARDS};
 use crate::error::{CmdError, CmdResult};
@@ -639,6 +640,9 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::Range(2, 2, 1),
         group: "generic",
         handler: object_encoding,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO, 2)],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -648,6 +652,9 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::Range(2, 2, 1),
         group: "generic",
         handler: object_refcount,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO, 2)],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -657,6 +664,9 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::Range(2, 2, 1),
         group: "generic",
         handler: object_idletime,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO, 2)],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -666,6 +676,9 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::Range(2, 2, 1),
         group: "generic",
         handler: object_freq,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO, 2)],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -675,6 +688,9 @@ static OBJECT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "generic",
         handler: object_help,
+        acl: cat::KEYSPACE,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];
@@ -688,6 +704,13 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, -1, 1),
         group: "generic",
         handler: del,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::spec(
+            ks::RM | ks::DELETE,
+            ks::Index(1),
+            ks::Range(-1, 1, 0),
+        )],
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         subcommands: &[],
     },
     Spec {
@@ -697,6 +720,13 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, -1, 1),
         group: "generic",
         handler: del,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::spec(
+            ks::RM | ks::DELETE,
+            ks::Index(1),
+            ks::Range(-1, 1, 0),
+        )],
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         subcommands: &[],
     },
     Spec {
@@ -706,6 +736,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, -1, 1),
         group: "generic",
         handler: exists,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::spec(ks::RO, ks::Index(1), ks::Range(-1, 1, 0))],
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         subcommands: &[],
     },
     Spec {
@@ -715,6 +748,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, -1, 1),
         group: "generic",
         handler: touch,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::spec(ks::RO, ks::Index(1), ks::Range(-1, 1, 0))],
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         subcommands: &[],
     },
     Spec {
@@ -724,6 +760,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: type_,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -733,6 +772,12 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 2, 1),
         group: "generic",
         handler: rename,
+        acl: cat::KEYSPACE,
+        key_specs: &[
+            ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1),
+            ks::key(ks::OW | ks::UPDATE, 2),
+        ],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -742,24 +787,39 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 2, 1),
         group: "generic",
         handler: renamenx,
+        acl: cat::KEYSPACE,
+        key_specs: &[
+            ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1),
+            ks::key(ks::OW | ks::INSERT, 2),
+        ],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
         name: "copy",
         arity: -3,
         flags: WRITE | DENYOOM,
-        keys: Keys::Custom(copy_keys, (1, 2, 1)),
+        keys: Keys::Custom(copy_keys),
         group: "generic",
         handler: copy,
+        acl: cat::KEYSPACE,
+        key_specs: &[
+            ks::key(ks::RO | ks::ACCESS, 1),
+            ks::key(ks::OW | ks::UPDATE, 2),
+        ],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
         name: "move",
         arity: 3,
         flags: WRITE | FAST,
-        keys: Keys::Custom(move_keys, (1, 1, 1)),
+        keys: Keys::Custom(move_keys),
         group: "generic",
         handler: move_,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -769,6 +829,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: swapdb,
+        acl: cat::KEYSPACE | cat::DANGEROUS,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -778,6 +841,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "generic",
         handler: randomkey,
+        acl: cat::KEYSPACE,
+        key_specs: &[],
+        tips: &["request_policy:all_shards", "nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -787,6 +853,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "generic",
         handler: keys,
+        acl: cat::KEYSPACE | cat::DANGEROUS,
+        key_specs: &[],
+        tips: &["request_policy:all_shards", "nondeterministic_output_order"],
         subcommands: &[],
     },
     Spec {
@@ -796,6 +865,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "generic",
         handler: scan,
+        acl: cat::KEYSPACE,
+        key_specs: &[],
+        tips: &["nondeterministic_output", "request_policy:special"],
         subcommands: &[],
     },
     Spec {
@@ -805,6 +877,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: expire,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -814,6 +889,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: pexpire,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -823,6 +901,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: expireat,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -832,6 +913,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: pexpireat,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -841,6 +925,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: ttl,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -850,6 +937,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: pttl,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -859,6 +949,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: expiretime,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -868,6 +961,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: pexpiretime,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -877,6 +973,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "generic",
         handler: persist,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -886,6 +985,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: dbsize,
+        acl: cat::KEYSPACE,
+        key_specs: &[],
+        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
         subcommands: &[],
     },
     Spec {
@@ -895,6 +997,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: flushdb,
+        acl: cat::KEYSPACE | cat::DANGEROUS,
+        key_specs: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         subcommands: &[],
     },
     Spec {
@@ -904,6 +1009,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: flushall,
+        acl: cat::KEYSPACE | cat::DANGEROUS,
+        key_specs: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         subcommands: &[],
     },
     Spec {
@@ -913,6 +1021,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "generic",
         handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: OBJECT_SUBCOMMANDS,
     },
 ];

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use super::args::{self, is};
 use super::blocking::{block, timeout_arg};
 use super::flags::*;
+use super::{cat, ks};
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::blocking::Op;
 use crate::db::{Entry, Locked};
@@ -687,28 +688,28 @@ pub fn blmpop_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8]
 /// This group's rows of the command table.
 #[rustfmt::skip]
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "lpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpush, subcommands: &[] },
-    Spec { name: "rpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpush, subcommands: &[] },
-    Spec { name: "lpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpushx, subcommands: &[] },
-    Spec { name: "rpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpushx, subcommands: &[] },
-    Spec { name: "lpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpop, subcommands: &[] },
-    Spec { name: "rpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpop, subcommands: &[] },
-    Spec { name: "llen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: llen, subcommands: &[] },
-    Spec { name: "lrange", arity: 4, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lrange, subcommands: &[] },
-    Spec { name: "lindex", arity: 3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lindex, subcommands: &[] },
-    Spec { name: "lset", arity: 4, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", handler: lset, subcommands: &[] },
-    Spec { name: "linsert", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", handler: linsert, subcommands: &[] },
-    Spec { name: "lrem", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", handler: lrem, subcommands: &[] },
-    Spec { name: "ltrim", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", handler: ltrim, subcommands: &[] },
-    Spec { name: "lpos", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lpos, subcommands: &[] },
-    Spec { name: "lmove", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", handler: lmove, subcommands: &[] },
-    Spec { name: "rpoplpush", arity: 3, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", handler: rpoplpush, subcommands: &[] },
-    Spec { name: "lmpop", arity: -4, flags: WRITE | MOVABLE_KEYS, keys: Keys::Custom(lmpop_keys, (0, 0, 0)), group: "list", handler: lmpop, subcommands: &[] },
-    Spec { name: "blpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", handler: blpop, subcommands: &[] },
-    Spec { name: "brpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", handler: brpop, subcommands: &[] },
-    Spec { name: "blmove", arity: 6, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", handler: blmove, subcommands: &[] },
-    Spec { name: "brpoplpush", arity: 4, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", handler: brpoplpush, subcommands: &[] },
-    Spec { name: "blmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys, (0, 0, 0)), group: "list", handler: blmpop, subcommands: &[] },
+    Spec { name: "lpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpush, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::INSERT, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "rpush", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpush, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::INSERT, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "lpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpushx, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::INSERT, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "rpushx", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpushx, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::INSERT, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "lpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: lpop, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "rpop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: rpop, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "llen", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "list", handler: llen, acl: cat::LIST, key_specs: &[ks::key(ks::RO, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "lrange", arity: 4, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lrange, acl: cat::LIST, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "lindex", arity: 3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lindex, acl: cat::LIST, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "lset", arity: 4, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", handler: lset, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "linsert", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 1, 1), group: "list", handler: linsert, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::INSERT, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "lrem", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", handler: lrem, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::DELETE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "ltrim", arity: 4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "list", handler: ltrim, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::DELETE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "lpos", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "list", handler: lpos, acl: cat::LIST, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "lmove", arity: 5, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", handler: lmove, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1), ks::key(ks::RW | ks::INSERT, 2)], tips: &[], subcommands: &[] },
+    Spec { name: "rpoplpush", arity: 3, flags: WRITE | DENYOOM, keys: Keys::Range(1, 2, 1), group: "list", handler: rpoplpush, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1), ks::key(ks::RW | ks::INSERT, 2)], tips: &[], subcommands: &[] },
+    Spec { name: "lmpop", arity: -4, flags: WRITE | MOVABLE_KEYS, keys: Keys::Custom(lmpop_keys), group: "list", handler: lmpop, acl: cat::LIST, key_specs: &[ks::spec(ks::RW | ks::ACCESS | ks::DELETE, ks::Index(1), ks::Keynum(0, 1, 1))], tips: &[], subcommands: &[] },
+    Spec { name: "blpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", handler: blpop, acl: cat::LIST, key_specs: &[ks::spec(ks::RW | ks::ACCESS | ks::DELETE, ks::Index(1), ks::Range(-2, 1, 0))], tips: &[], subcommands: &[] },
+    Spec { name: "brpop", arity: -3, flags: WRITE | NOSCRIPT | BLOCKING, keys: Keys::Range(1, -2, 1), group: "list", handler: brpop, acl: cat::LIST, key_specs: &[ks::spec(ks::RW | ks::ACCESS | ks::DELETE, ks::Index(1), ks::Range(-2, 1, 0))], tips: &[], subcommands: &[] },
+    Spec { name: "blmove", arity: 6, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", handler: blmove, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1), ks::key(ks::RW | ks::INSERT, 2)], tips: &[], subcommands: &[] },
+    Spec { name: "brpoplpush", arity: 4, flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys: Keys::Range(1, 2, 1), group: "list", handler: brpoplpush, acl: cat::LIST, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1), ks::key(ks::RW | ks::INSERT, 2)], tips: &[], subcommands: &[] },
+    Spec { name: "blmpop", arity: -5, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(blmpop_keys), group: "list", handler: blmpop, acl: cat::LIST, key_specs: &[ks::spec(ks::RW | ks::ACCESS | ks::DELETE, ks::Index(2), ks::Keynum(0, 1, 1))], tips: &[], subcommands: &[] },
 ];
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! Commands: the static table, dispatch, and one file per group.
 //!
 //! The table ([`table::commands`]) is the single source of truth: name,
-//! arity, flags, key positions, group and handler. Arity errors, COMMAND
-//! INFO/DOCS/COUNT, key extraction for locking and MULTI/EXEC all read it. To
+//! arity, flags, key positions, group, handler, and Redis 7.0's ACL
+//! categories, key specifications ([`ks`]) and tips. Arity errors, COMMAND
+//! INFO/DOCS/COUNT/GETKEYS, key extraction for locking and MULTI/EXEC all
+//! read it. To
 //! add a command: write its handler in the group's file, add one row to the
 //! `COMMANDS` list at the end of that file, add its tests (a differential script in `server/tests/diff/`).
 
@@ -13,6 +15,7 @@ pub mod dispatch;
 pub mod docs;
 pub mod hash;
 pub mod keys;
+pub mod ks;
 pub mod list;
 pub mod pubsub;
 pub mod server;
@@ -119,8 +122,7 @@ pub enum Keys {
     Range(i32, i32, i32),
     /// Keys found by a function (keys whose position depends on other
     /// arguments, or keys in another database). It appends `(db, key)`.
-    /// The triple is the first/last/step COMMAND INFO shows, as Redis's.
-    Custom(KeyFinder, (i32, i32, i32)),
+    Custom(KeyFinder),
 }
 
 /// Command flags, as COMMAND INFO reports them.
@@ -192,6 +194,88 @@ pub mod flags {
     ];
 }
 
+/// ACL categories a row names explicitly, as Redis's command table does
+/// (`@write`, `@read`, `@admin`, `@dangerous`, `@pubsub`, `@fast`,
+/// `@blocking` and `@slow` follow from the flags). The bits are in
+/// Redis's order, the order COMMAND INFO lists them in.
+pub mod cat {
+    /// `@keyspace`
+    pub const KEYSPACE: u32 = 1 << 0;
+    /// `@read`
+    pub const READ: u32 = 1 << 1;
+    /// `@write`
+    pub const WRITE: u32 = 1 << 2;
+    /// `@set`
+    pub const SET: u32 = 1 << 3;
+    /// `@sortedset`
+    pub const SORTEDSET: u32 = 1 << 4;
+    /// `@list`
+    pub const LIST: u32 = 1 << 5;
+    /// `@hash`
+    pub const HASH: u32 = 1 << 6;
+    /// `@string`
+    pub const STRING: u32 = 1 << 7;
+    /// `@bitmap`
+    pub const BITMAP: u32 = 1 << 8;
+    /// `@hyperloglog`
+    pub const HYPERLOGLOG: u32 = 1 << 9;
+    /// `@geo`
+    pub const GEO: u32 = 1 << 10;
+    /// `@stream`
+    pub const STREAM: u32 = 1 << 11;
+    /// `@pubsub`
+    pub const PUBSUB: u32 = 1 << 12;
+    /// `@admin`
+    pub const ADMIN: u32 = 1 << 13;
+    /// `@fast`
+    pub const FAST: u32 = 1 << 14;
+    /// `@slow`
+    pub const SLOW: u32 = 1 << 15;
+    /// `@blocking`
+    pub const BLOCKING: u32 = 1 << 16;
+    /// `@dangerous`
+    pub const DANGEROUS: u32 = 1 << 17;
+    /// `@connection`
+    pub const CONNECTION: u32 = 1 << 18;
+    /// `@transaction`
+    pub const TRANSACTION: u32 = 1 << 19;
+    /// `@scripting`
+    pub const SCRIPTING: u32 = 1 << 20;
+
+    /// Category names without the `@`, by bit.
+    pub const NAMES: &[&str] = &[
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ];
+
+    /// The bit of a category name (without `@`, any case), 0 if unknown.
+    pub fn by_name(name: &[u8]) -> u32 {
+        NAMES
+            .iter()
+            .position(|n| n.as_bytes().eq_ignore_ascii_case(name))
+            .map_or(0, |i| 1 << i)
+    }
+}
+
 /// One row of the command table.
 pub struct Spec {
     /// Lower-case name.
@@ -200,7 +284,9 @@ pub struct Spec {
     pub arity: i32,
     /// [`flags`] bits.
     pub flags: u32,
-    /// Key positions.
+    /// Key positions, for locking (and MULTI, prefetching). They find the
+    /// same keys as `key_specs` (a unit test holds them together) and,
+    /// where a command reaches another database, the database too.
     pub keys: Keys,
     /// Command group (`string`, `generic`, `server`...). Its summary,
     /// version and complexity are Redis's own documentation, in
@@ -208,6 +294,14 @@ pub struct Spec {
     pub group: &'static str,
     /// The handler; container commands dispatch to `subcommands` instead.
     pub handler: Handler,
+    /// ACL categories named explicitly ([`cat`] bits), as in Redis's table.
+    pub acl: u32,
+    /// Redis 7.0's key specifications ([`ks`]): COMMAND INFO, GETKEYS,
+    /// the legacy key range and `movablekeys` come from them.
+    pub key_specs: &'static [ks::KeySpec],
+    /// Redis's command tips (`nondeterministic_output`,
+    /// `request_policy:all_shards`...).
+    pub tips: &'static [&'static str],
     /// Subcommands of a container command (CONFIG GET, CLIENT LIST...).
     pub subcommands: &'static [Spec],
 }
@@ -246,7 +340,7 @@ impl Spec {
                     i += step.max(1);
                 }
             }
-            Keys::Custom(f, _) => f(argv, db, out),
+            Keys::Custom(f) => f(argv, db, out),
         }
     }
 }

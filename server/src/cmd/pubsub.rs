@@ -2,6 +2,7 @@
 //! delivery are in [`crate::pubsub`].
 
 use super::flags::*;
+use super::ks;
 use super::{Ctx, Keys, Spec};
 use crate::client::Client;
 use crate::error::CmdResult;
@@ -218,6 +219,9 @@ static PUBSUB_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: pubsub_channels,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -227,6 +231,9 @@ static PUBSUB_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: pubsub_numsub,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -236,6 +243,9 @@ static PUBSUB_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: pubsub_numpat,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -245,6 +255,9 @@ static PUBSUB_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: pubsub_shardchannels,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -254,6 +267,9 @@ static PUBSUB_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: pubsub_shardnumsub,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -263,6 +279,9 @@ static PUBSUB_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: pubsub_help,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];
@@ -276,6 +295,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: subscribe,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -285,6 +307,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: unsubscribe,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -294,6 +319,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: psubscribe,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -303,24 +331,33 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: punsubscribe,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
         name: "ssubscribe",
         arity: -2,
         flags: PUBSUB | NOSCRIPT | LOADING | STALE,
-        keys: Keys::Custom(no_keys, (1, -1, 1)),
+        keys: Keys::Custom(no_keys),
         group: "pubsub",
         handler: ssubscribe,
+        acl: 0,
+        key_specs: &[ks::spec(ks::NOT_KEY, ks::Index(1), ks::Range(-1, 1, 0))],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
         name: "sunsubscribe",
         arity: -1,
         flags: PUBSUB | NOSCRIPT | LOADING | STALE,
-        keys: Keys::Custom(no_keys, (1, -1, 1)),
+        keys: Keys::Custom(no_keys),
         group: "pubsub",
         handler: sunsubscribe,
+        acl: 0,
+        key_specs: &[ks::spec(ks::NOT_KEY, ks::Index(1), ks::Range(-1, 1, 0))],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -330,15 +367,21 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: publish,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
         name: "spublish",
         arity: 3,
         flags: PUBSUB | LOADING | STALE | FAST,
-        keys: Keys::Custom(no_keys, (1, 1, 1)),
+        keys: Keys::Custom(no_keys),
         group: "pubsub",
         handler: spublish,
+        acl: 0,
+        key_specs: &[ks::key(ks::NOT_KEY, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -348,6 +391,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "pubsub",
         handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: PUBSUB_SUBCOMMANDS,
     },
 ];

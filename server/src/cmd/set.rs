@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
 use super::flags::*;
+use super::{cat, ks};
 use super::{lookup_read, Ctx, Keys, Spec};
 use crate::db::{Entry, Locked};
 use crate::error::{CmdError, CmdResult};
@@ -556,21 +557,21 @@ pub fn sscan(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// This group's rows of the command table.
 #[rustfmt::skip]
 pub static COMMANDS: &[Spec] = &[
-    Spec { name: "sadd", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: sadd, subcommands: &[] },
-    Spec { name: "srem", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: srem, subcommands: &[] },
-    Spec { name: "smembers", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: smembers, subcommands: &[] },
-    Spec { name: "sismember", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: sismember, subcommands: &[] },
-    Spec { name: "smismember", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: smismember, subcommands: &[] },
-    Spec { name: "scard", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: scard, subcommands: &[] },
-    Spec { name: "spop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: spop, subcommands: &[] },
-    Spec { name: "srandmember", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: srandmember, subcommands: &[] },
-    Spec { name: "sinter", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sinter, subcommands: &[] },
-    Spec { name: "sinterstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sinterstore, subcommands: &[] },
-    Spec { name: "sunion", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sunion, subcommands: &[] },
-    Spec { name: "sunionstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sunionstore, subcommands: &[] },
-    Spec { name: "sdiff", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sdiff, subcommands: &[] },
-    Spec { name: "sdiffstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sdiffstore, subcommands: &[] },
-    Spec { name: "sintercard", arity: -3, flags: READONLY | MOVABLE_KEYS, keys: Keys::Custom(sintercard_keys, (0, 0, 0)), group: "set", handler: sintercard, subcommands: &[] },
-    Spec { name: "smove", arity: 4, flags: WRITE | FAST, keys: Keys::Range(1, 2, 1), group: "set", handler: smove, subcommands: &[] },
-    Spec { name: "sscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: sscan, subcommands: &[] },
+    Spec { name: "sadd", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: sadd, acl: cat::SET, key_specs: &[ks::key(ks::RW | ks::INSERT, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "srem", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: srem, acl: cat::SET, key_specs: &[ks::key(ks::RW | ks::DELETE, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "smembers", arity: 2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: smembers, acl: cat::SET, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &["nondeterministic_output_order"], subcommands: &[] },
+    Spec { name: "sismember", arity: 3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: sismember, acl: cat::SET, key_specs: &[ks::key(ks::RO, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "smismember", arity: -3, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: smismember, acl: cat::SET, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "scard", arity: 2, flags: READONLY | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: scard, acl: cat::SET, key_specs: &[ks::key(ks::RO, 1)], tips: &[], subcommands: &[] },
+    Spec { name: "spop", arity: -2, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "set", handler: spop, acl: cat::SET, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1)], tips: &["nondeterministic_output"], subcommands: &[] },
+    Spec { name: "srandmember", arity: -2, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: srandmember, acl: cat::SET, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &["nondeterministic_output"], subcommands: &[] },
+    Spec { name: "sinter", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sinter, acl: cat::SET, key_specs: &[ks::spec(ks::RO | ks::ACCESS, ks::Index(1), ks::Range(-1, 1, 0))], tips: &["nondeterministic_output_order"], subcommands: &[] },
+    Spec { name: "sinterstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sinterstore, acl: cat::SET, key_specs: &[ks::key(ks::RW | ks::UPDATE, 1), ks::spec(ks::RO | ks::ACCESS, ks::Index(2), ks::Range(-1, 1, 0))], tips: &[], subcommands: &[] },
+    Spec { name: "sunion", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sunion, acl: cat::SET, key_specs: &[ks::spec(ks::RO | ks::ACCESS, ks::Index(1), ks::Range(-1, 1, 0))], tips: &["nondeterministic_output_order"], subcommands: &[] },
+    Spec { name: "sunionstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sunionstore, acl: cat::SET, key_specs: &[ks::key(ks::OW | ks::UPDATE, 1), ks::spec(ks::RO | ks::ACCESS, ks::Index(2), ks::Range(-1, 1, 0))], tips: &[], subcommands: &[] },
+    Spec { name: "sdiff", arity: -2, flags: READONLY, keys: Keys::Range(1, -1, 1), group: "set", handler: sdiff, acl: cat::SET, key_specs: &[ks::spec(ks::RO | ks::ACCESS, ks::Index(1), ks::Range(-1, 1, 0))], tips: &["nondeterministic_output_order"], subcommands: &[] },
+    Spec { name: "sdiffstore", arity: -3, flags: WRITE | DENYOOM, keys: Keys::Range(1, -1, 1), group: "set", handler: sdiffstore, acl: cat::SET, key_specs: &[ks::key(ks::OW | ks::UPDATE, 1), ks::spec(ks::RO | ks::ACCESS, ks::Index(2), ks::Range(-1, 1, 0))], tips: &[], subcommands: &[] },
+    Spec { name: "sintercard", arity: -3, flags: READONLY | MOVABLE_KEYS, keys: Keys::Custom(sintercard_keys), group: "set", handler: sintercard, acl: cat::SET, key_specs: &[ks::spec(ks::RO | ks::ACCESS, ks::Index(1), ks::Keynum(0, 1, 1))], tips: &[], subcommands: &[] },
+    Spec { name: "smove", arity: 4, flags: WRITE | FAST, keys: Keys::Range(1, 2, 1), group: "set", handler: smove, acl: cat::SET, key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1), ks::key(ks::RW | ks::INSERT, 2)], tips: &[], subcommands: &[] },
+    Spec { name: "sscan", arity: -3, flags: READONLY, keys: Keys::Range(1, 1, 1), group: "set", handler: sscan, acl: cat::SET, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)], tips: &["nondeterministic_output"], subcommands: &[] },
 ];

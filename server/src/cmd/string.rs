@@ -2,6 +2,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::{cat, ks};
 use super::{lookup_read, Ctx};
 use super::{Keys, Spec};
 use crate::error::{CmdError, CmdResult};
@@ -723,6 +724,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: get,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -732,6 +736,12 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: set,
+        acl: cat::STRING,
+        key_specs: &[
+            ks::key(ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS, 1)
+                .notes("RW and ACCESS due to the optional `GET` argument"),
+        ],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -741,6 +751,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: setnx,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::OW | ks::INSERT, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -750,6 +763,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: setex,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::OW | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -759,6 +775,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: psetex,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::OW | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -768,6 +787,13 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, -1, 1),
         group: "string",
         handler: mget,
+        acl: cat::STRING,
+        key_specs: &[ks::spec(
+            ks::RO | ks::ACCESS,
+            ks::Index(1),
+            ks::Range(-1, 1, 0),
+        )],
+        tips: &["request_policy:multi_shard"],
         subcommands: &[],
     },
     Spec {
@@ -777,6 +803,16 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, -1, 2),
         group: "string",
         handler: mset,
+        acl: cat::STRING,
+        key_specs: &[ks::spec(
+            ks::OW | ks::UPDATE,
+            ks::Index(1),
+            ks::Range(-1, 2, 0),
+        )],
+        tips: &[
+            "request_policy:multi_shard",
+            "response_policy:all_succeeded",
+        ],
         subcommands: &[],
     },
     Spec {
@@ -786,6 +822,13 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, -1, 2),
         group: "string",
         handler: msetnx,
+        acl: cat::STRING,
+        key_specs: &[ks::spec(
+            ks::OW | ks::INSERT,
+            ks::Index(1),
+            ks::Range(-1, 2, 0),
+        )],
+        tips: &["request_policy:multi_shard", "response_policy:agg_min"],
         subcommands: &[],
     },
     Spec {
@@ -795,6 +838,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: getset,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -804,6 +850,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: getdel,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::DELETE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -813,6 +862,10 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: getex,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)
+            .notes("RW and UPDATE because it changes the TTL")],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -822,6 +875,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: append,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::INSERT, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -831,6 +887,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: strlen,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RO, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -840,6 +899,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: incr,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -849,6 +911,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: decr,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -858,6 +923,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: incrby,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -867,6 +935,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: decrby,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -876,6 +947,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: incrbyfloat,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::ACCESS | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -885,6 +959,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: getrange,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -894,6 +971,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: setrange,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -903,6 +983,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 1, 1),
         group: "string",
         handler: getrange,
+        acl: cat::STRING,
+        key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -912,6 +995,13 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, 2, 1),
         group: "string",
         handler: lcs,
+        acl: cat::STRING,
+        key_specs: &[ks::spec(
+            ks::RO | ks::ACCESS,
+            ks::Index(1),
+            ks::Range(1, 1, 0),
+        )],
+        tips: &[],
         subcommands: &[],
     },
 ];

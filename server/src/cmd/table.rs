@@ -101,6 +101,81 @@ mod tests {
         assert_eq!(full_name_by_index(command_id(g, None) as usize), "get");
     }
 
+    /// Every row and subcommand row with the row that contains it.
+    fn all_rows() -> Vec<&'static Spec> {
+        commands()
+            .iter()
+            .flat_map(|s| std::iter::once(*s).chain(s.subcommands.iter()))
+            .collect()
+    }
+
+    #[test]
+    fn movable_keys_flag_is_what_the_key_specs_make_it() {
+        for s in all_rows() {
+            let movable = crate::cmd::ks::legacy_range(s.key_specs).3;
+            assert_eq!(
+                s.has(crate::cmd::flags::MOVABLE_KEYS),
+                movable,
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    /// The locking key finder (`keys`) and the key specs find the same
+    /// keys: for every arity a command accepts up to four more arguments,
+    /// with counts of keys (`numkeys`) of 1 and 2 where the specs read one
+    /// (arguments the specs reject, the command rejects too).
+    #[test]
+    fn lock_keys_are_the_key_specs_keys() {
+        use crate::cmd::ks::{self, Begin, Find};
+        for s in all_rows() {
+            let parent = commands()
+                .iter()
+                .find(|p| p.subcommands.iter().any(|c| std::ptr::eq(c, s)));
+            let min = s.arity.unsigned_abs() as usize;
+            let max = if s.arity < 0 { min + 4 } else { min };
+            for argc in min..=max {
+                for count in [b"1", b"2"] {
+                    let names: Vec<Vec<u8>> =
+                        (0..argc).map(|i| format!("k{i}").into_bytes()).collect();
+                    let mut argv: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+                    argv[0] = parent.map_or(s.name, |p| p.name).as_bytes();
+                    if parent.is_some() {
+                        argv[1] = s.name.as_bytes();
+                    }
+                    for k in s.key_specs {
+                        if let (Begin::Index(pos), Find::Keynum(idx, _, _)) = (k.begin, k.find) {
+                            if let Some(a) = argv.get_mut((pos + idx) as usize) {
+                                *a = count;
+                            }
+                        }
+                    }
+                    let real = s.key_specs.iter().any(|k| k.flags & ks::NOT_KEY == 0);
+                    let mut by_specs: Vec<&[u8]> = if real {
+                        ks::get_keys(s, &argv)
+                            .into_iter()
+                            .map(|(i, _)| argv[i])
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    let mut locked = Vec::new();
+                    s.keys_of(&argv, 0, &mut locked);
+                    let mut by_lock: Vec<&[u8]> = locked.into_iter().map(|(_, k)| k).collect();
+                    for v in [&mut by_specs, &mut by_lock] {
+                        v.sort();
+                        v.dedup();
+                    }
+                    if real && by_specs.is_empty() {
+                        continue; // Redis: invalid arguments; the command fails
+                    }
+                    assert_eq!(by_specs, by_lock, "{} with {argc} arguments", s.name);
+                }
+            }
+        }
+    }
+
     #[test]
     fn whole_keyspace_commands_have_no_key_range() {
         for s in commands().iter().filter(|s| s.has(WHOLE_KEYSPACE)) {

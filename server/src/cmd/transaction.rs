@@ -7,6 +7,7 @@
 use std::sync::atomic::Ordering;
 
 use super::flags::*;
+use super::{cat, ks};
 use super::{resolve, Ctx, Keys, LockPlan, Spec};
 use crate::client::Multi;
 use crate::error::{CmdError, CmdResult};
@@ -168,6 +169,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::Range(1, -1, 1),
         group: "transactions",
         handler: watch,
+        acl: cat::TRANSACTION,
+        key_specs: &[ks::spec(ks::RO, ks::Index(1), ks::Range(-1, 1, 0))],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -177,6 +181,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "transactions",
         handler: unwatch,
+        acl: cat::TRANSACTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -186,6 +193,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "transactions",
         handler: multi,
+        acl: cat::TRANSACTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -195,6 +205,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "transactions",
         handler: exec,
+        acl: cat::TRANSACTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -204,6 +217,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "transactions",
         handler: discard,
+        acl: cat::TRANSACTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];

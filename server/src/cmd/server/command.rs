@@ -1,147 +1,169 @@
-//! COMMAND and its subcommands (COUNT, INFO, DOCS, LIST, GETKEYS): all
-//! read from the command table, with Redis's own documentation.
+//! COMMAND and its subcommands (COUNT, INFO, DOCS, LIST, GETKEYS,
+//! GETKEYSANDFLAGS): all read from the command table (flags, ACL
+//! categories, tips, key specifications), with Redis's own documentation.
 
-use crate::cmd::args::is;
 use crate::cmd::flags::*;
-use crate::cmd::{docs, flags, table, Ctx};
+use crate::cmd::{cat, docs, flags, ks, table, Ctx};
 use crate::cmd::{Keys, Spec};
 use crate::error::{CmdError, CmdResult};
 use crate::util::glob::glob_match;
 
-/// Redis's ACL categories, in the order of their bits (COMMAND INFO lists
-/// a command's categories in this order).
-const CATEGORY_ORDER: &[&str] = &[
-    "@keyspace",
-    "@read",
-    "@write",
-    "@set",
-    "@sortedset",
-    "@list",
-    "@hash",
-    "@string",
-    "@bitmap",
-    "@hyperloglog",
-    "@geo",
-    "@stream",
-    "@pubsub",
-    "@admin",
-    "@fast",
-    "@slow",
-    "@blocking",
-    "@dangerous",
-    "@connection",
-    "@transaction",
-    "@scripting",
-];
-
-/// Categories Redis's command table gives a command explicitly where its
-/// group's category does not apply (WAIT is a `generic` command in the
-/// `@connection` category; ROLE is `@admin` without the admin flag).
-fn explicit_categories(name: &str) -> Option<&'static [&'static str]> {
-    match name {
-        "role" => Some(&["@admin", "@dangerous"]),
-        "wait" => Some(&["@connection"]),
-        _ => None,
-    }
-}
-
-/// ACL categories a command belongs to, derived from its group and flags as
-/// Redis derives them, in Redis's order.
-fn categories(s: &Spec, parent: Option<&Spec>) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    let group = parent.map_or(s.group, |p| p.group);
+/// ACL categories of a command ([`cat`] bits): the row's explicit ones and
+/// those its flags imply, as Redis's `setImplicitACLCategories` adds them.
+pub fn categories(s: &Spec) -> u32 {
+    let mut c = s.acl;
     if s.has(flags::WRITE) {
-        v.push("@write");
+        c |= cat::WRITE;
     }
-    if s.has(flags::READONLY) && group != "scripting" {
-        v.push("@read");
+    if s.has(flags::READONLY) && c & cat::SCRIPTING == 0 {
+        c |= cat::READ;
     }
     if s.has(flags::ADMIN) {
-        v.push("@admin");
-        v.push("@dangerous");
+        c |= cat::ADMIN | cat::DANGEROUS;
     }
     if s.has(flags::PUBSUB) {
-        v.push("@pubsub");
+        c |= cat::PUBSUB;
     }
     if s.has(flags::FAST) {
-        v.push("@fast");
+        c |= cat::FAST;
     }
     if s.has(flags::BLOCKING) {
-        v.push("@blocking");
+        c |= cat::BLOCKING;
     }
-    if !s.has(flags::FAST) {
-        v.push("@slow");
+    if c & cat::FAST == 0 {
+        c |= cat::SLOW;
     }
-    if let Some(explicit) = explicit_categories(s.name).filter(|_| parent.is_none()) {
-        v.extend_from_slice(explicit);
-    } else {
-        match group {
-            "generic" => v.push("@keyspace"),
-            "string" => v.push("@string"),
-            "list" => v.push("@list"),
-            "hash" => v.push("@hash"),
-            "set" => v.push("@set"),
-            "sorted-set" => v.push("@sortedset"),
-            "connection" => v.push("@connection"),
-            "transactions" => v.push("@transaction"),
-            _ => {}
-        }
-    }
-    let rank = |c: &&str| CATEGORY_ORDER.iter().position(|o| o == c);
-    v.sort_by_key(rank);
-    v.dedup();
-    v
+    c
 }
 
-fn key_positions(s: &Spec) -> (i64, i64, i64) {
-    match s.keys {
-        Keys::None => (0, 0, 0),
-        Keys::Range(f, l, st) => (f as i64, l as i64, st as i64),
-        Keys::Custom(_, (f, l, st)) => (f as i64, l as i64, st as i64),
-    }
+/// The flags COMMAND INFO shows: the row's, with `movablekeys` as the key
+/// specs make it (Redis derives it; a unit test keeps the rows agreeing).
+fn shown_flags(s: &Spec) -> u32 {
+    let movable = ks::legacy_range(s.key_specs).3;
+    (s.flags & !MOVABLE_KEYS) | if movable { MOVABLE_KEYS } else { 0 }
 }
 
-fn command_info(c: &mut Ctx<'_>, s: &Spec, parent: Option<&Spec>) {
-    let name = match parent {
+fn full_name(s: &Spec, parent: Option<&Spec>) -> String {
+    match parent {
         Some(p) => format!("{}|{}", p.name, s.name),
         None => s.name.to_string(),
+    }
+}
+
+fn key_spec_flags(c: &mut Ctx<'_>, bits: u16) {
+    let names = ks::NAMES.iter().filter(|(b, _)| bits & b != 0);
+    c.out.set(names.clone().count());
+    for (_, n) in names {
+        c.out.simple(n);
+    }
+}
+
+fn key_spec(c: &mut Ctx<'_>, k: &ks::KeySpec) {
+    c.out.map(3 + usize::from(k.notes.is_some()));
+    if let Some(notes) = k.notes {
+        c.out.bulk(b"notes");
+        c.out.bulk(notes.as_bytes());
+    }
+    c.out.bulk(b"flags");
+    key_spec_flags(c, k.flags);
+    c.out.bulk(b"begin_search");
+    c.out.map(2);
+    c.out.bulk(b"type");
+    match k.begin {
+        ks::Begin::Index(pos) => {
+            c.out.bulk(b"index");
+            c.out.bulk(b"spec");
+            c.out.map(1);
+            c.out.bulk(b"index");
+            c.out.int(pos.into());
+        }
+        ks::Begin::Keyword(word, from) => {
+            c.out.bulk(b"keyword");
+            c.out.bulk(b"spec");
+            c.out.map(2);
+            c.out.bulk(b"keyword");
+            c.out.bulk(word.as_bytes());
+            c.out.bulk(b"startfrom");
+            c.out.int(from.into());
+        }
+        ks::Begin::Unknown => {
+            c.out.bulk(b"unknown");
+            c.out.bulk(b"spec");
+            c.out.map(0);
+        }
+    }
+    c.out.bulk(b"find_keys");
+    c.out.map(2);
+    c.out.bulk(b"type");
+    let (kind, fields) = match k.find {
+        ks::Find::Range(last, step, limit) => (
+            "range",
+            [("lastkey", last), ("keystep", step), ("limit", limit)],
+        ),
+        ks::Find::Keynum(idx, first, step) => (
+            "keynum",
+            [("keynumidx", idx), ("firstkey", first), ("keystep", step)],
+        ),
+        ks::Find::Unknown => {
+            c.out.bulk(b"unknown");
+            c.out.bulk(b"spec");
+            c.out.map(0);
+            return;
+        }
     };
+    c.out.bulk(kind.as_bytes());
+    c.out.bulk(b"spec");
+    c.out.map(3);
+    for (name, v) in fields {
+        c.out.bulk(name.as_bytes());
+        c.out.int(v.into());
+    }
+}
+
+/// One command's COMMAND INFO entry, as Redis's `addReplyCommandInfo`.
+fn command_info(c: &mut Ctx<'_>, s: &Spec, parent: Option<&Spec>) {
     c.out.array(10);
-    c.out.bulk(name.as_bytes());
+    c.out.bulk(full_name(s, parent).as_bytes());
     c.out.int(s.arity as i64);
-    let fl: Vec<&str> = flags::NAMES
-        .iter()
-        .filter(|(bit, _)| s.flags & bit != 0)
-        .map(|(_, n)| *n)
-        .collect();
-    c.out.set(fl.len());
-    for f in fl {
+    let shown = shown_flags(s);
+    let fl = flags::NAMES.iter().filter(|(bit, _)| shown & bit != 0);
+    c.out.set(fl.clone().count());
+    for (_, f) in fl {
         c.out.simple(f);
     }
-    let (first, last, step) = key_positions(s);
-    c.out.int(first);
-    c.out.int(last);
-    c.out.int(step);
-    let cats = categories(s, parent);
-    c.out.set(cats.len());
-    for cat in cats {
-        c.out.simple(cat);
+    let (first, last, step, _) = ks::legacy_range(s.key_specs);
+    c.out.int(first.into());
+    c.out.int(last.into());
+    c.out.int(step.into());
+    let cats = categories(s);
+    c.out.set(cats.count_ones() as usize);
+    for (i, name) in cat::NAMES.iter().enumerate() {
+        if cats & (1 << i) != 0 {
+            c.out.simple(&format!("@{name}"));
+        }
     }
-    c.out.set(0); // tips
-    c.out.array(0); // key specs
-    c.out.array(s.subcommands.len());
-    for sub in s.subcommands {
-        command_info(c, sub, Some(s));
+    c.out.set(s.tips.len());
+    for tip in s.tips {
+        c.out.bulk(tip.as_bytes());
+    }
+    c.out.set(s.key_specs.len());
+    for k in s.key_specs {
+        key_spec(c, k);
+    }
+    if s.subcommands.is_empty() {
+        c.out.set(0);
+    } else {
+        c.out.array(s.subcommands.len());
+        for sub in s.subcommands {
+            command_info(c, sub, Some(s));
+        }
     }
 }
 
 /// Docs for a command `docs.resp` lacks (see [`docs::NEWER`]).
 fn command_docs(c: &mut Ctx<'_>, s: &Spec, parent: Option<&Spec>) {
     let group = parent.map_or(s.group, |p| p.group);
-    let full = match parent {
-        Some(p) => format!("{}|{}", p.name, s.name),
-        None => s.name.to_string(),
-    };
+    let full = full_name(s, parent);
     let (_, summary, since, complexity) = docs::NEWER
         .iter()
         .find(|d| d.0 == full)
@@ -182,14 +204,17 @@ pub fn command_count(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// Finds `name` or `parent|sub`.
+/// Finds `name` or `parent|sub` as Redis's `lookupCommandBySds` does:
+/// one level of subcommands, and a container's subcommand only by its
+/// full name.
 fn find_spec(name: &[u8]) -> Option<(&'static Spec, Option<&'static Spec>)> {
-    if let Some(p) = name.iter().position(|&b| b == b'|') {
-        let parent = crate::cmd::lookup(&name[..p])?;
-        let sub = crate::cmd::lookup_sub(parent, &name[p + 1..])?;
-        return Some((sub, Some(parent)));
+    let mut parts = name.split(|&b| b == b'|');
+    let top = crate::cmd::lookup(parts.next()?)?;
+    match (parts.next(), parts.next()) {
+        (None, _) => Some((top, None)),
+        (Some(sub), None) => Some((crate::cmd::lookup_sub(top, sub)?, Some(top))),
+        (Some(_), Some(_)) => None,
     }
-    crate::cmd::lookup(name).map(|s| (s, None))
 }
 
 /// COMMAND INFO [name ...]
@@ -216,10 +241,7 @@ pub fn command_docs_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     };
     c.out.map(specs.len());
     for (s, p) in specs {
-        let name = match p {
-            Some(p) => format!("{}|{}", p.name, s.name),
-            None => s.name.to_string(),
-        };
+        let name = full_name(s, p);
         c.out.bulk(name.as_bytes());
         match crate::cmd::docs::find(&name) {
             Some(doc) => crate::cmd::docs::write_frame(c.out, doc),
@@ -229,34 +251,58 @@ pub fn command_docs_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
-pub fn command_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let mut names: Vec<String> = Vec::new();
-    for s in table::commands() {
-        names.push(s.name.to_string());
-        for sub in s.subcommands {
-            names.push(format!("{}|{}", s.name, sub.name));
+/// What COMMAND LIST keeps.
+enum Filter<'a> {
+    All,
+    /// No module is loaded: nothing matches.
+    Module,
+    /// Commands in this ACL category (0 for an unknown one: none).
+    AclCat(u32),
+    /// Full names matching a glob, case-insensitively.
+    Pattern(&'a [u8]),
+}
+
+impl Filter<'_> {
+    fn keeps(&self, s: &Spec, full: &str) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Module => false,
+            Filter::AclCat(bit) => categories(s) & bit != 0,
+            Filter::Pattern(p) => glob_match(p, full.as_bytes(), true),
         }
     }
-    match a.len() {
-        2 => {}
-        5 if is(a[2], "FILTERBY") => {
-            let v = a[4];
-            if is(a[3], "PATTERN") {
-                names.retain(|n| glob_match(v, n.as_bytes(), true));
-            } else if is(a[3], "MODULE") {
-                names.clear();
-            } else if is(a[3], "ACLCAT") {
-                let cat = format!("@{}", String::from_utf8_lossy(v).to_ascii_lowercase());
-                names.retain(|n| {
-                    find_spec(n.as_bytes())
-                        .is_some_and(|(s, p)| categories(s, p).contains(&cat.as_str()))
-                });
+}
+
+/// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
+pub fn command_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    // Redis reads options in a loop, but FILTERBY must be followed by
+    // exactly its two words: anything else is a syntax error.
+    let filter = match a {
+        [_, _] => Filter::All,
+        [_, _, by, kind, v] if by.eq_ignore_ascii_case(b"FILTERBY") => {
+            if kind.eq_ignore_ascii_case(b"MODULE") {
+                Filter::Module
+            } else if kind.eq_ignore_ascii_case(b"ACLCAT") {
+                Filter::AclCat(cat::by_name(v))
+            } else if kind.eq_ignore_ascii_case(b"PATTERN") {
+                Filter::Pattern(v)
             } else {
                 return Err(CmdError::Syntax);
             }
         }
         _ => return Err(CmdError::Syntax),
+    };
+    let mut names: Vec<String> = Vec::new();
+    for s in table::commands() {
+        if filter.keeps(s, s.name) {
+            names.push(s.name.to_string());
+        }
+        for sub in s.subcommands {
+            let full = full_name(sub, Some(s));
+            if filter.keeps(sub, &full) {
+                names.push(full);
+            }
+        }
     }
     c.out.array(names.len());
     for n in names {
@@ -265,25 +311,53 @@ pub fn command_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// COMMAND GETKEYS command [arg ...]
-pub fn command_getkeys(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+/// COMMAND GETKEYS and GETKEYSANDFLAGS, as Redis's
+/// `getKeysSubcommandImpl`: the command is looked up as it would run
+/// (a container's subcommand by the next argument), checked for keys and
+/// arity, then searched with its key specs.
+fn getkeys(c: &mut Ctx<'_>, a: &[&[u8]], with_flags: bool) -> CmdResult {
     let argv = &a[2..];
-    let Some((spec, _)) = crate::cmd::resolve(argv).ok().map(|r| (r.spec, r.parent)) else {
-        return Err(match crate::cmd::lookup(argv[0]) {
-            None => CmdError::msg("ERR Invalid command specified"),
-            Some(_) => CmdError::msg("ERR Invalid number of arguments specified for command"),
-        });
+    let invalid = || CmdError::msg("ERR Invalid command specified");
+    let top = crate::cmd::lookup(argv[0]).ok_or_else(invalid)?;
+    let spec = match argv.get(1) {
+        Some(sub) if !top.subcommands.is_empty() => {
+            crate::cmd::lookup_sub(top, sub).ok_or_else(invalid)?
+        }
+        _ => top,
     };
-    let mut keys = Vec::new();
-    spec.keys_of(argv, 0, &mut keys);
-    if keys.is_empty() {
+    if !ks::has_keys(spec.key_specs) {
         return Err(CmdError::msg("ERR The command has no key arguments"));
     }
+    if !spec.arity_ok(argv.len()) {
+        return Err(CmdError::msg(
+            "ERR Invalid number of arguments specified for command",
+        ));
+    }
+    let keys = ks::get_keys(spec, argv);
+    if keys.is_empty() && !spec.has(NO_MANDATORY_KEYS) {
+        return Err(CmdError::msg("ERR Invalid arguments specified for command"));
+    }
     c.out.array(keys.len());
-    for (_, k) in keys {
-        c.out.bulk(k);
+    for (pos, bits) in keys {
+        if with_flags {
+            c.out.array(2);
+            c.out.bulk(argv[pos]);
+            key_spec_flags(c, bits);
+        } else {
+            c.out.bulk(argv[pos]);
+        }
     }
     Ok(())
+}
+
+/// COMMAND GETKEYS command [arg ...]
+pub fn command_getkeys(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    getkeys(c, a, false)
+}
+
+/// COMMAND GETKEYSANDFLAGS command [arg ...]
+pub fn command_getkeysandflags(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    getkeys(c, a, true)
 }
 
 const COMMAND_HELP: &[&str] = &[
@@ -324,6 +398,9 @@ pub(super) static COMMAND_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: command_count,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -333,6 +410,9 @@ pub(super) static COMMAND_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: command_info_cmd,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &["nondeterministic_output_order"],
         subcommands: &[],
     },
     Spec {
@@ -342,6 +422,9 @@ pub(super) static COMMAND_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: command_docs_cmd,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &["nondeterministic_output_order"],
         subcommands: &[],
     },
     Spec {
@@ -351,6 +434,9 @@ pub(super) static COMMAND_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: command_list,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &["nondeterministic_output_order"],
         subcommands: &[],
     },
     Spec {
@@ -360,6 +446,21 @@ pub(super) static COMMAND_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: command_getkeys,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "getkeysandflags",
+        arity: -4,
+        flags: LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        handler: command_getkeysandflags,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -369,6 +470,9 @@ pub(super) static COMMAND_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: command_help,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];

@@ -191,6 +191,9 @@ pub(super) static CONFIG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: config_get,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -200,6 +203,9 @@ pub(super) static CONFIG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: config_set,
+        acl: 0,
+        key_specs: &[],
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         subcommands: &[],
     },
     Spec {
@@ -209,6 +215,9 @@ pub(super) static CONFIG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: config_resetstat,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -218,6 +227,9 @@ pub(super) static CONFIG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: config_rewrite,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -227,6 +239,9 @@ pub(super) static CONFIG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: config_help,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];

@@ -2,6 +2,7 @@
 
 use crate::cmd::args::{self, is};
 use crate::cmd::flags::*;
+use crate::cmd::ks;
 use crate::cmd::Ctx;
 use crate::cmd::{Keys, Spec};
 use crate::error::{CmdError, CmdResult};
@@ -50,6 +51,9 @@ pub(super) static MEMORY_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::Range(2, 2, 1),
         group: "server",
         handler: memory_usage,
+        acl: 0,
+        key_specs: &[ks::key(ks::RO, 2)],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -59,6 +63,9 @@ pub(super) static MEMORY_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: memory_help,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];

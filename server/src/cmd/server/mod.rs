@@ -22,6 +22,7 @@ use module::MODULE_SUBCOMMANDS;
 use replication::{replicaof, role, wait};
 use slowlog::SLOWLOG_SUBCOMMANDS;
 
+use super::cat;
 use super::flags::*;
 use super::{Keys, Spec};
 
@@ -87,6 +88,13 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: info,
+        acl: cat::DANGEROUS,
+        key_specs: &[],
+        tips: &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
         subcommands: &[],
     },
     Spec {
@@ -96,6 +104,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: time,
+        acl: 0,
+        key_specs: &[],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -105,6 +116,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: lastsave,
+        acl: cat::ADMIN | cat::DANGEROUS,
+        key_specs: &[],
+        tips: &["nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -114,6 +128,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: shutdown,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -123,6 +140,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: debug,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -132,6 +152,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: command,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &["nondeterministic_output_order"],
         subcommands: COMMAND_SUBCOMMANDS,
     },
     Spec {
@@ -141,6 +164,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: CONFIG_SUBCOMMANDS,
     },
     Spec {
@@ -150,6 +176,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: SLOWLOG_SUBCOMMANDS,
     },
     Spec {
@@ -159,6 +188,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: MEMORY_SUBCOMMANDS,
     },
     Spec {
@@ -168,6 +200,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: role,
+        acl: cat::ADMIN | cat::DANGEROUS,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -177,6 +212,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: replicaof,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -186,6 +224,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: replicaof,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -195,6 +236,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "generic",
         handler: wait,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &["request_policy:all_shards", "response_policy:agg_min"],
         subcommands: &[],
     },
     Spec {
@@ -204,6 +248,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: MODULE_SUBCOMMANDS,
     },
     Spec {
@@ -213,6 +260,9 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: lolwut,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];

@@ -48,6 +48,9 @@ pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: module_help,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -57,6 +60,9 @@ pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: module_list,
+        acl: 0,
+        key_specs: &[],
+        tips: &["nondeterministic_output_order"],
         subcommands: &[],
     },
     Spec {
@@ -66,6 +72,9 @@ pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: module_refused,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -75,6 +84,9 @@ pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: module_refused,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
@@ -84,6 +96,9 @@ pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: module_refused,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];

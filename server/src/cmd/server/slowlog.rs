@@ -83,6 +83,9 @@ pub(super) static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: slowlog_get,
+        acl: 0,
+        key_specs: &[],
+        tips: &["request_policy:all_nodes", "nondeterministic_output"],
         subcommands: &[],
     },
     Spec {
@@ -92,6 +95,13 @@ pub(super) static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: slowlog_len,
+        acl: 0,
+        key_specs: &[],
+        tips: &[
+            "request_policy:all_nodes",
+            "response_policy:agg_sum",
+            "nondeterministic_output",
+        ],
         subcommands: &[],
     },
     Spec {
@@ -101,6 +111,9 @@ pub(super) static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: slowlog_reset,
+        acl: 0,
+        key_specs: &[],
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         subcommands: &[],
     },
     Spec {
@@ -110,6 +123,9 @@ pub(super) static SLOWLOG_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: slowlog_help,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
 ];
