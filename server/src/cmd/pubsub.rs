@@ -326,7 +326,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "publish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         keys: Keys::None,
         group: "pubsub",
         handler: publish,
@@ -335,7 +335,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "spublish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         keys: Keys::Custom(no_keys, (1, 1, 1)),
         group: "pubsub",
         handler: spublish,
