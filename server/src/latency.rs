@@ -294,8 +294,13 @@ pub fn doctor(events: &[(String, Series)], input: &DoctorInput) -> String {
         let samples: Vec<Sample> = ts.samples().collect();
         let count = samples.len() as u64;
         let (mut avg, mut mad, mut period) = (0u64, 0u64, 0u64);
-        if count > 0 {
-            avg = samples.iter().map(|s| s.latency).sum::<u64>() / count;
+        if let Some(sum) = samples
+            .iter()
+            .map(|s| s.latency)
+            .sum::<u64>()
+            .checked_div(count)
+        {
+            avg = sum;
             let oldest = samples.iter().map(|s| s.time).min().unwrap_or(0);
             period = input.now.saturating_sub(oldest).max(1);
             mad = samples

@@ -83,8 +83,7 @@ fn monitor_run(
     let mut by_conn: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     mon.set_timeout(Duration::from_secs(10)).unwrap();
     let mut seen_end = false;
-    while !(seen_end
-        && expected.map_or(true, |n| by_conn.values().map(Vec::len).sum::<usize>() >= n))
+    while !(seen_end && expected.is_none_or(|n| by_conn.values().map(Vec::len).sum::<usize>() >= n))
     {
         let (db, addr, args) = parse_line(&mon.read_frame());
         let Some(i) = addrs.iter().position(|a| *a == addr) else {
