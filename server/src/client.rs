@@ -63,6 +63,8 @@ pub struct ClientMeta {
     pub ssub: AtomicUsize,
     /// Blocked on keys (CLIENT LIST flag `b`).
     pub blocked: AtomicBool,
+    /// In MONITOR mode (CLIENT LIST flag `O`).
+    pub monitor: AtomicBool,
 }
 
 impl ClientMeta {
@@ -101,6 +103,7 @@ impl ClientMeta {
             psub: AtomicUsize::new(0),
             ssub: AtomicUsize::new(0),
             blocked: AtomicBool::new(false),
+            monitor: AtomicBool::new(false),
         }
     }
 
@@ -129,6 +132,9 @@ impl ClientMeta {
     pub fn info_line(&self, now_ms: u64, last_cmd: impl Fn(u16) -> String) -> String {
         let name = String::from_utf8_lossy(&self.name()).into_owned();
         let mut flags = String::new();
+        if self.monitor.load(Ordering::Relaxed) {
+            flags.push('O');
+        }
         let (sub, psub, ssub) = (
             self.sub.load(Ordering::Relaxed),
             self.psub.load(Ordering::Relaxed),
@@ -297,6 +303,14 @@ pub struct Client {
     /// True while EXEC runs this client's queue (blocking commands then
     /// answer as on timeout instead of blocking).
     pub in_exec: bool,
+    /// In MONITOR mode: commands that touch the keyspace are refused, as
+    /// Redis refuses them to a replica.
+    pub monitor: bool,
+    /// Positions of the running command's arguments that SLOWLOG and
+    /// MONITOR must show as `(redacted)` (passwords: AUTH, HELLO AUTH,
+    /// CONFIG SET requirepass), as Redis's `redactClientCommandArgument`.
+    /// Set by the handler, cleared after the command.
+    pub redacted: Vec<usize>,
 }
 
 impl Client {
@@ -312,6 +326,16 @@ impl Client {
             watched: Vec::new(),
             blocked: None,
             in_exec: false,
+            monitor: false,
+            redacted: Vec::new(),
+        }
+    }
+
+    /// Marks argument `i` of the running command as a secret for SLOWLOG
+    /// and MONITOR.
+    pub fn redact(&mut self, i: usize) {
+        if !self.redacted.contains(&i) {
+            self.redacted.push(i);
         }
     }
 

@@ -1,7 +1,8 @@
 //! How threads reach an event loop: each loop has an inbox of
 //! [`LoopMsg`]s and a waker. No loop touches another loop's connections;
 //! it sends the owner a message instead (a new connection, pub/sub
-//! messages, a blocked client's reply, CLIENT KILL, shutdown).
+//! messages, MONITOR lines, a blocked client's reply, CLIENT KILL,
+//! shutdown).
 
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +21,8 @@ pub enum LoopMsg {
     Kill(u64),
     /// Pub/sub messages for clients of this loop.
     Deliver(Vec<Delivery>),
+    /// MONITOR lines for monitors of this loop: (client id, line).
+    Monitor(Vec<(u64, Arc<[u8]>)>),
     /// A blocked client was served (or unblocked): its reply.
     Unblock {
         /// The client.

@@ -27,8 +27,11 @@
 //!   worded exactly as Redis words them.
 //! * [`pubsub`] — the subscription registry and the outbox that carries
 //!   messages to other loops ([`notify`]: keyspace notifications published
-//!   through it); [`blocking`] — the registry of clients blocked on keys
+//!   through it); [`monitor`] — MONITOR's registry and lines, carried by
+//!   the same outbox; [`blocking`] — the registry of clients blocked on keys
 //!   (serving them is [`cmd::blocking`]).
+//! * [`latency`] — the latency monitor (LATENCY); SLOWLOG lives in
+//!   [`shared`].
 //! * [`client`] — per-client state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
 //! * [`util`] — what every layer may use: the key hash, varints,
@@ -59,7 +62,9 @@ pub mod digest;
 pub mod error;
 pub mod event_loop;
 pub mod inbox;
+pub mod latency;
 pub mod log;
+pub mod monitor;
 pub mod notify;
 pub mod pubsub;
 pub mod reply;

@@ -34,6 +34,8 @@ pub struct Outbox {
     per_loop: Vec<Vec<Delivery>>,
     /// Receivers closed for their output limit: (loop, client id).
     kills: Vec<(usize, u64)>,
+    /// MONITOR lines, per destination loop: (monitor's id, line).
+    monitor: Vec<Vec<(u64, Arc<[u8]>)>>,
 }
 
 impl Outbox {
@@ -45,9 +47,19 @@ impl Outbox {
         self.per_loop[l].push(d);
     }
 
+    /// Queues one MONITOR line for client `id` of loop `l`.
+    pub fn post_monitor(&mut self, l: usize, id: u64, line: Arc<[u8]>) {
+        if self.monitor.len() <= l {
+            self.monitor.resize_with(l + 1, Vec::new);
+        }
+        self.monitor[l].push((id, line));
+    }
+
     /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
-        self.kills.is_empty() && self.per_loop.iter().all(Vec::is_empty)
+        self.kills.is_empty()
+            && self.per_loop.iter().all(Vec::is_empty)
+            && self.monitor.iter().all(Vec::is_empty)
     }
 
     /// Sends what was queued to `loops`: one message per loop, a wake-up
@@ -57,6 +69,7 @@ impl Outbox {
     pub fn flush(&mut self, loops: Option<&[LoopHandle]>, me: Option<usize>) {
         let Some(loops) = loops else {
             self.per_loop.iter_mut().for_each(Vec::clear);
+            self.monitor.iter_mut().for_each(Vec::clear);
             self.kills.clear();
             return;
         };
@@ -68,6 +81,11 @@ impl Outbox {
         for (l, batch) in self.per_loop.iter_mut().enumerate() {
             if !batch.is_empty() {
                 send(l, LoopMsg::Deliver(std::mem::take(batch)));
+            }
+        }
+        for (l, batch) in self.monitor.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                send(l, LoopMsg::Monitor(std::mem::take(batch)));
             }
         }
         for (l, id) in self.kills.drain(..) {

@@ -179,6 +179,10 @@ pub struct Shared {
     pub pubsub: crate::pubsub::PubSub,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
+    /// Clients in MONITOR mode.
+    pub monitors: crate::monitor::Monitors,
+    /// The latency monitor (LATENCY).
+    pub latency: crate::latency::Latency,
     config: RwLock<Config>,
     /// Connected clients by id.
     clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
@@ -310,11 +314,15 @@ impl Shared {
         let loops = config.loop_count();
         let hot = Hot::default();
         hot.load(&config);
+        let latency = crate::latency::Latency::default();
+        latency.set_threshold(latency_threshold(&config));
         Shared {
             hot,
             keyspace: Keyspace::new(config.databases),
             pubsub: crate::pubsub::PubSub::default(),
             blocking: crate::blocking::Blocking::default(),
+            monitors: crate::monitor::Monitors::default(),
+            latency,
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),
@@ -336,15 +344,34 @@ impl Shared {
     }
 
     /// Records a command that ran `micros` if the slowlog wants it.
-    pub fn slowlog_maybe(&self, micros: u64, argv: &[&[u8]], meta: &ClientMeta) {
+    /// Arguments at the positions in `redacted` are logged as
+    /// `(redacted)`.
+    #[inline]
+    pub fn slowlog_maybe(
+        &self,
+        micros: u64,
+        argv: &[&[u8]],
+        meta: &ClientMeta,
+        redacted: &[usize],
+    ) {
         let threshold = self.hot.slowlog_threshold.load(Ordering::Relaxed);
         if threshold < 0 || (micros as i64) < threshold {
             return;
         }
+        self.slowlog_push(micros, argv, meta, redacted);
+    }
+
+    #[cold]
+    fn slowlog_push(&self, micros: u64, argv: &[&[u8]], meta: &ClientMeta, redacted: &[usize]) {
         let max_len = self.config().slowlog_max_len as usize;
         let mut args: Vec<Vec<u8>> = Vec::new();
         let shown = argv.len().min(SLOWLOG_MAX_ARGS);
         for (i, a) in argv.iter().take(shown).enumerate() {
+            let a: &[u8] = if redacted.contains(&i) {
+                crate::monitor::REDACTED
+            } else {
+                a
+            };
             if i == SLOWLOG_MAX_ARGS - 1 && argv.len() > SLOWLOG_MAX_ARGS {
                 args.push(
                     format!("... ({} more arguments)", argv.len() - SLOWLOG_MAX_ARGS + 1)
@@ -436,6 +463,7 @@ impl Shared {
         let mut c = self.config.write().unwrap_or_else(|p| p.into_inner());
         let r = f(&mut c);
         self.hot.load(&c);
+        self.latency.set_threshold(latency_threshold(&c));
         r
     }
 
@@ -603,6 +631,12 @@ impl Shared {
         }
         true
     }
+}
+
+/// `latency-monitor-threshold` in ms (0: the latency monitor is off).
+fn latency_threshold(c: &Config) -> u64 {
+    c.int_option("latency-monitor-threshold")
+        .map_or(0, |v| u64::try_from(v).unwrap_or(0))
 }
 
 /// `n` random lowercase hex digits.

@@ -78,6 +78,10 @@ pub fn auth(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if a.len() > 3 {
         return Err(CmdError::Syntax);
     }
+    // Hidden from SLOWLOG and MONITOR, as Redis hides them.
+    for i in 1..a.len() {
+        c.client.redact(i);
+    }
     let (user, pass): (&[u8], &[u8]) = match a {
         [_, p] => {
             if c.shared.config().requirepass.is_none() {
@@ -131,6 +135,8 @@ pub fn hello(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     while j < a.len() {
         let more = a.len() - 1 - j;
         if is(a[j], "AUTH") && more >= 2 {
+            c.client.redact(j + 1);
+            c.client.redact(j + 2);
             auth = Some((a[j + 1], a[j + 2]));
             j += 3;
         } else if is(a[j], "SETNAME") && more >= 1 {
@@ -195,6 +201,7 @@ pub fn select(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// RESET: back to a fresh connection's state.
 pub fn reset(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    super::server::monitor::stop(c.client, c.shared);
     super::pubsub::unsubscribe_all(c.client, c.shared);
     super::transaction::unwatch_all(c.client, c.shared);
     c.client.multi = None;

@@ -27,38 +27,14 @@ pub fn protocol_error(e: &soquete_resp::Error) -> CmdError {
 pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_>) {
     let (shared, stats) = (env.shared, env.stats);
     stats.commands.fetch_add(1, Ordering::Relaxed);
-    let reject = |client: &mut Client, out: &mut Reply, e: CmdError| {
-        stats.count_error();
-        if argv[0].eq_ignore_ascii_case(b"exec") {
-            // Redis's execCommandAbort: a refused EXEC ends the transaction.
-            client.multi = None;
-            client.meta.multi.store(false, Ordering::Relaxed);
-            super::transaction::unwatch_all(client, shared);
-            let mut line = b"EXECABORT Transaction discarded because of: ".to_vec();
-            let mut text = Vec::new();
-            e.write_to(&mut text);
-            let text = text
-                .get(1..text.len().saturating_sub(2))
-                .unwrap_or_default();
-            // Errors Redis formats on the spot carry no code word here;
-            // shared error objects (NOAUTH) keep theirs.
-            line.extend_from_slice(text.strip_prefix(b"ERR ").unwrap_or(text));
-            out.error(&CmdError::Line(line));
-            return;
-        }
-        if let Some(m) = &mut client.multi {
-            m.dirty = true;
-        }
-        out.error(&e);
-    };
     let r = match resolve(argv) {
         Ok(r) => r,
-        Err(e) => return reject(client, out, e),
+        Err(e) => return reject(argv, client, out, env, e),
     };
     client.meta.last_cmd.store(r.id, Ordering::Relaxed);
     if !client.authenticated && !r.spec.has(flags::NO_AUTH) {
         if shared.config().requirepass.is_some() {
-            return reject(client, out, CmdError::NoAuth);
+            return reject(argv, client, out, env, CmdError::NoAuth);
         }
         client.authenticated = true;
     }
@@ -66,14 +42,27 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
         let name = r.parent.unwrap_or(r.spec).name;
         if !super::pubsub::allowed_when_subscribed(name) {
             return reject(
+                argv,
                 client,
                 out,
+                env,
                 CmdError::msg(format!(
                     "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                     r.full_name()
                 )),
             );
         }
+    }
+    if client.monitor && r.spec.flags & (flags::READONLY | flags::WRITE | flags::MAY_REPLICATE) != 0
+    {
+        // Redis refuses a replica (a monitor is one) the keyspace.
+        return reject(
+            argv,
+            client,
+            out,
+            env,
+            CmdError::msg("ERR Replica can't interact with the keyspace"),
+        );
     }
     if let Some(m) = &mut client.multi {
         if !super::transaction::controls_multi(r.spec) {
@@ -85,6 +74,41 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
         }
     }
     call(&r, argv, out, client, env);
+}
+
+/// Refuses a request before it runs: the error counts, a transaction in
+/// progress is flagged, and a refused EXEC ends the transaction (Redis's
+/// `rejectCommand` and `execCommandAbort`).
+fn reject(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_>, e: CmdError) {
+    let shared = env.shared;
+    env.stats.count_error();
+    if argv[0].eq_ignore_ascii_case(b"exec") {
+        // Redis's execCommandAbort: a refused EXEC ends the transaction.
+        client.multi = None;
+        client.meta.multi.store(false, Ordering::Relaxed);
+        super::transaction::unwatch_all(client, shared);
+        let mut line = b"EXECABORT Transaction discarded because of: ".to_vec();
+        let mut text = Vec::new();
+        e.write_to(&mut text);
+        let text = text
+            .get(1..text.len().saturating_sub(2))
+            .unwrap_or_default();
+        // Errors Redis formats on the spot carry no code word here;
+        // shared error objects (NOAUTH) keep theirs.
+        line.extend_from_slice(text.strip_prefix(b"ERR ").unwrap_or(text));
+        out.error(&CmdError::Line(line));
+        // Monitors saw MULTI: they see the EXEC that ended it.
+        if shared.monitors.any() {
+            shared
+                .monitors
+                .feed(env.outbox, client.db, &client.meta, argv, &[]);
+        }
+        return;
+    }
+    if let Some(m) = &mut client.multi {
+        m.dirty = true;
+    }
+    out.error(&e);
 }
 
 /// The command a request resolves to, after container commands picked their
@@ -300,5 +324,40 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     let ended = std::time::Instant::now();
     let took = ended.saturating_duration_since(*clock);
     *clock = ended;
-    shared.slowlog_maybe(took.as_micros() as u64, argv, &client.meta);
+    observe(
+        r.spec,
+        argv,
+        client,
+        shared,
+        outbox,
+        took.as_micros() as u64,
+    );
+}
+
+/// What follows every command that ran (Redis's `call()` after the
+/// handler): a latency sample, a SLOWLOG entry, the MONITOR line, each if
+/// enabled and the command's flags allow it; arguments the handler marked
+/// secret are shown as `(redacted)`. With all three off this costs three
+/// relaxed atomic loads.
+#[inline]
+pub fn observe(
+    spec: &Spec,
+    argv: &[&[u8]],
+    client: &mut Client,
+    shared: &Shared,
+    outbox: &mut crate::pubsub::Outbox,
+    micros: u64,
+) {
+    shared.latency.command(spec.has(flags::FAST), micros);
+    if !spec.has(flags::SKIP_SLOWLOG) {
+        shared.slowlog_maybe(micros, argv, &client.meta, &client.redacted);
+    }
+    if shared.monitors.any() && spec.flags & (flags::SKIP_MONITOR | flags::ADMIN) == 0 {
+        shared
+            .monitors
+            .feed(outbox, client.db, &client.meta, argv, &client.redacted);
+    }
+    if !client.redacted.is_empty() {
+        client.redacted.clear();
+    }
 }

@@ -363,7 +363,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "publish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         keys: Keys::None,
         group: "pubsub",
         handler: publish,
@@ -375,7 +375,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "spublish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         keys: Keys::Custom(no_keys),
         group: "pubsub",
         handler: spublish,

@@ -137,6 +137,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     }
     c.out.array(argvs.len());
     c.client.in_exec = true;
+    let mut clock = std::time::Instant::now();
     for (r, argv) in resolved.iter().zip(&argvs) {
         c.stats.commands.fetch_add(1, Ordering::Relaxed);
         let result = match r {
@@ -145,6 +146,12 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
                 if result.is_ok() {
                     super::signal_writes(r.spec, argv, c);
                 }
+                // Each queued command is a call of its own for SLOWLOG,
+                // LATENCY and MONITOR, as in Redis (EXEC follows them).
+                let ended = std::time::Instant::now();
+                let micros = ended.saturating_duration_since(clock).as_micros() as u64;
+                clock = ended;
+                super::dispatch::observe(r.spec, argv, c.client, c.shared, c.outbox, micros);
                 result
             }
             Err(e) => Err(e.clone()),

@@ -168,13 +168,14 @@ impl Connection {
     }
 
     /// Ends the client's part in server-wide state: a wait on keys, its
-    /// subscriptions, its WATCHes. Every way a connection ends goes here.
+    /// subscriptions, its WATCHes, its MONITOR. Every way a connection ends goes here.
     pub(crate) fn disconnect(&mut self, shared: &Shared) {
         if self.client.blocked.take().is_some() {
             shared.blocking.claim(self.client.id());
         }
         cmd::pubsub::unsubscribe_all(&mut self.client, shared);
         cmd::transaction::unwatch_all(&mut self.client, shared);
+        cmd::server::monitor::stop(&mut self.client, shared);
     }
 }
 

@@ -299,6 +299,7 @@ impl EventLoop {
                     }
                 }
                 LoopMsg::Deliver(batch) => self.deliver(batch),
+                LoopMsg::Monitor(lines) => self.deliver_monitor(lines),
                 LoopMsg::Unblock { client, reply } => self.unblock(client, &reply),
                 LoopMsg::Shutdown => self.stopping = true,
             }
@@ -415,6 +416,33 @@ impl EventLoop {
             d.write_to(&mut conn.conn.output.reply);
             // The limit is checked per message, so a stalled subscriber's
             // buffer never outgrows it by more than one message.
+            if conn.conn.output.after_reply(&limit).is_err() {
+                output_limit_warning(conn);
+                self.close(i);
+                continue;
+            }
+            if self.delivered.last() != Some(&i) {
+                self.delivered.push(i);
+            }
+        }
+    }
+
+    /// Appends MONITOR lines to their monitors' output (written with the
+    /// pub/sub messages, once per connection).
+    fn deliver_monitor(&mut self, lines: Vec<(u64, std::sync::Arc<[u8]>)>) {
+        for (id, line) in lines {
+            let Some(&i) = self.ids.get(&id) else {
+                continue;
+            };
+            let Some(conn) = self.conns[i].as_mut() else {
+                continue;
+            };
+            if !conn.conn.client.monitor {
+                // Queued before the client left MONITOR mode (RESET).
+                continue;
+            }
+            let limit = conn.conn.output_limit(&self.shared);
+            conn.conn.output.reply.buf.extend_from_slice(&line);
             if conn.conn.output.after_reply(&limit).is_err() {
                 output_limit_warning(conn);
                 self.close(i);
@@ -599,6 +627,12 @@ impl EventLoop {
             if visited % 64 == 0 && started.elapsed() > Duration::from_millis(1) {
                 break;
             }
+        }
+        if active {
+            // The clock was read anyway: the cycle samples itself for
+            // LATENCY as Redis's does.
+            let ms = started.elapsed().as_millis() as u64;
+            self.shared.latency.sample("expire-cycle", ms);
         }
         if expired > 0 {
             self.stats().expired.fetch_add(expired, Ordering::Relaxed);

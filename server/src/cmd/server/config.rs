@@ -66,6 +66,14 @@ pub fn config_set(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if a.len() % 2 != 0 {
         return Err(CmdError::Syntax);
     }
+    // Every sensitive value (requirepass...) is hidden from SLOWLOG and
+    // MONITOR, whatever error the rest of the command meets, as in Redis.
+    for (i, pair) in a[2..].chunks_exact(2).enumerate() {
+        let name = String::from_utf8_lossy(pair[0]);
+        if params::lookup(&name).is_some_and(|(p, _)| p.has(params::SENSITIVE)) {
+            c.client.redact(2 + 2 * i + 1);
+        }
+    }
     let pairs: Vec<(String, String)> = a[2..]
         .chunks_exact(2)
         .map(|p| {

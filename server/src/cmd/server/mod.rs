@@ -1,14 +1,16 @@
 //! Server commands: TIME, LASTSAVE and SHUTDOWN here; INFO, COMMAND,
-//! CONFIG, DEBUG, SLOWLOG, MEMORY, MODULE, LOLWUT and the replication
-//! commands (ROLE, REPLICAOF, WAIT) in their own files.
+//! CONFIG, DEBUG, SLOWLOG, LATENCY, MONITOR, MEMORY, MODULE, LOLWUT and
+//! the replication commands (ROLE, REPLICAOF, WAIT) in their own files.
 
 mod command;
 mod config;
 mod debug;
 mod info;
+mod latency;
 mod lolwut;
 mod memory;
 mod module;
+pub mod monitor;
 mod replication;
 mod slowlog;
 
@@ -16,6 +18,7 @@ use command::{command, COMMAND_SUBCOMMANDS};
 use config::CONFIG_SUBCOMMANDS;
 use debug::debug;
 use info::info;
+use latency::LATENCY_SUBCOMMANDS;
 use lolwut::lolwut;
 use memory::MEMORY_SUBCOMMANDS;
 use module::MODULE_SUBCOMMANDS;
@@ -180,6 +183,30 @@ pub static COMMANDS: &[Spec] = &[
         key_specs: &[],
         tips: &[],
         subcommands: SLOWLOG_SUBCOMMANDS,
+    },
+    Spec {
+        name: "latency",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
+        subcommands: LATENCY_SUBCOMMANDS,
+    },
+    Spec {
+        name: "monitor",
+        arity: 1,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "server",
+        handler: monitor::monitor,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
     },
     Spec {
         name: "memory",

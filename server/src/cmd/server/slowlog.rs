@@ -4,10 +4,13 @@ use crate::cmd::args::{self};
 use crate::cmd::flags::*;
 use crate::cmd::Ctx;
 use crate::cmd::{Keys, Spec};
-use crate::error::CmdResult;
+use crate::error::{CmdError, CmdResult};
 
 /// SLOWLOG GET [count]
 pub fn slowlog_get(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() > 3 {
+        return Err(CmdError::subcommand_syntax(a[0], a[1]));
+    }
     let count = match a.get(2) {
         None => 10,
         Some(x) => {
