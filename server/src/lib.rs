@@ -29,7 +29,7 @@
 //!   messages to other loops ([`notify`]: keyspace notifications published
 //!   through it); [`blocking`] — the registry of clients blocked on keys
 //!   (serving them is [`cmd::blocking`]).
-//! * [`client`] — per-client state; [`config`] — options, config files and
+//! * [`client`] — per-client state; [`pause`] — CLIENT PAUSE's state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
 //! * [`util`] — what every layer may use: the key hash, varints,
 //!   Redis-exact number parsing/formatting, glob matching, `/proc`
@@ -61,6 +61,7 @@ pub mod event_loop;
 pub mod inbox;
 pub mod log;
 pub mod notify;
+pub mod pause;
 pub mod pubsub;
 pub mod reply;
 pub mod server;

@@ -151,7 +151,8 @@ pub mod flags {
     pub const FAST: u32 = 1 << 11;
     /// Allowed before authentication.
     pub const NO_AUTH: u32 = 1 << 12;
-    /// May replicate even when read-only.
+    /// May replicate even when read-only (PUBLISH, EVAL...): held by
+    /// CLIENT PAUSE WRITE like a write. COMMAND INFO does not show it.
     pub const MAY_REPLICATE: u32 = 1 << 13;
     /// Not allowed inside MULTI.
     pub const NO_MULTI: u32 = 1 << 14;
@@ -183,7 +184,7 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
+        // MAY_REPLICATE is hidden on purpose, as in Redis.
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),

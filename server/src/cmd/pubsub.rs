@@ -16,6 +16,8 @@ fn confirm(c: &mut Ctx<'_>, kind: &str, name: Option<&[u8]>, count: usize) {
         None => c.out.null(),
     }
     c.out.int(count as i64);
+    // A push: sent even to a client whose replies are off (CLIENT REPLY).
+    c.client.keep = c.out.buf.len();
 }
 
 fn subscribe_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space, kind: &str) -> CmdResult {
@@ -326,7 +328,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "publish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         keys: Keys::None,
         group: "pubsub",
         handler: publish,
@@ -335,7 +337,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "spublish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         keys: Keys::Custom(no_keys, (1, 1, 1)),
         group: "pubsub",
         handler: spublish,
