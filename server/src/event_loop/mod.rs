@@ -689,7 +689,13 @@ impl EventLoop {
             if resize {
                 let meta = &c.conn.client.meta;
                 let idle = now.saturating_sub(meta.last_ms.load(Ordering::Relaxed)) > IDLE_MS;
-                let request = c.conn.request_len();
+                // With nothing pending no request is under way (the
+                // decoder's 1 byte is only a lower bound).
+                let request = if c.conn.input.is_empty() {
+                    0
+                } else {
+                    c.conn.request_len()
+                };
                 let input = &mut c.conn.input;
                 input.resize_periodically(idle, request);
                 meta.set_input(input.len(), input.free());
