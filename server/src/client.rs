@@ -33,6 +33,9 @@ pub struct ClientMeta {
     pub resp: AtomicU8,
     /// Pending input bytes.
     pub qbuf: AtomicUsize,
+    /// Room left in the input buffer beyond the pending bytes (CLIENT
+    /// LIST `qbuf-free`).
+    pub qbuf_free: AtomicUsize,
     /// Output pending in the reply buffer, sealed blocks waiting, and the
     /// bytes those hold (CLIENT LIST `obl`, `oll`, `omem`), as of the last
     /// write.
@@ -49,8 +52,13 @@ pub struct ClientMeta {
     pub name: Mutex<Vec<u8>>,
     /// `lib-name` and `lib-ver` (CLIENT SETINFO).
     pub lib: Mutex<(Vec<u8>, Vec<u8>)>,
-    /// Flag letters beyond `N` (e.g. `x` in MULTI), maintained by the loop.
+    /// Inside MULTI (CLIENT LIST flag `x`).
     pub multi: AtomicBool,
+    /// Commands queued in MULTI (CLIENT LIST `multi`).
+    pub multi_count: AtomicUsize,
+    /// Bytes of the queued commands' arguments, as Redis counts them
+    /// (CLIENT LIST `multi-mem`).
+    pub multi_mem: AtomicUsize,
     /// CLIENT NO-EVICT on.
     pub no_evict: AtomicBool,
     /// CLIENT NO-TOUCH on.
@@ -90,6 +98,7 @@ impl ClientMeta {
             last_cmd: AtomicU16::new(u16::MAX),
             resp: AtomicU8::new(2),
             qbuf: AtomicUsize::new(0),
+            qbuf_free: AtomicUsize::new(0),
             output: Default::default(),
             kill: AtomicBool::new(false),
             inflight: AtomicUsize::new(0),
@@ -97,6 +106,8 @@ impl ClientMeta {
             name: Mutex::new(Vec::new()),
             lib: Mutex::new((Vec::new(), Vec::new())),
             multi: AtomicBool::new(false),
+            multi_count: AtomicUsize::new(0),
+            multi_mem: AtomicUsize::new(0),
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
             sub: AtomicUsize::new(0),
@@ -124,39 +135,57 @@ impl ClientMeta {
         self.name.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// One CLIENT LIST line (without the trailing newline), Redis 7.0's
+    /// True when subscribed to anything (Redis's `CLIENT_PUBSUB`: the
+    /// client's type is then `pubsub`).
+    pub fn is_pubsub(&self) -> bool {
+        self.sub.load(Ordering::Relaxed)
+            + self.psub.load(Ordering::Relaxed)
+            + self.ssub.load(Ordering::Relaxed)
+            > 0
+    }
+
+    /// Records the input buffer's shape (`qbuf`, `qbuf-free`).
+    pub fn set_input(&self, pending: usize, free: usize) {
+        self.qbuf.store(pending, Ordering::Relaxed);
+        self.qbuf_free.store(free, Ordering::Relaxed);
+    }
+
+    /// One CLIENT LIST line (without the trailing newline): Redis 7.0's
     /// fields in Redis's order (7.0 has no lib-name/lib-ver fields; CLIENT
     /// SETINFO stores them for when we match a later version).
-    /// `last_cmd` names the last command from its id (the command table
-    /// knows the names; this record only keeps the id).
-    pub fn info_line(&self, now_ms: u64, last_cmd: impl Fn(u16) -> String) -> String {
+    /// `argv_mem` is the arguments' bytes of the command the client is
+    /// running (the caller's own CLIENT LIST/INFO; 0 for the others, whose
+    /// arguments are gone). `last_cmd` names the last command from its id
+    /// (the command table knows the names; this record only keeps the id).
+    pub fn info_line(
+        &self,
+        now_ms: u64,
+        argv_mem: usize,
+        last_cmd: impl Fn(u16) -> String,
+    ) -> String {
         let name = String::from_utf8_lossy(&self.name()).into_owned();
-        let mut flags = String::new();
-        if self.monitor.load(Ordering::Relaxed) {
-            flags.push('O');
-        }
         let (sub, psub, ssub) = (
             self.sub.load(Ordering::Relaxed),
             self.psub.load(Ordering::Relaxed),
             self.ssub.load(Ordering::Relaxed),
         );
-        if sub + psub + ssub > 0 {
-            flags.push('P');
-        }
-        if self.multi.load(Ordering::Relaxed) {
-            flags.push('x');
-        }
-        if self.blocked.load(Ordering::Relaxed) {
-            flags.push('b');
-        }
-        if self.unix {
-            flags.push('U');
-        }
-        if self.no_evict.load(Ordering::Relaxed) {
-            flags.push('e');
-        }
-        if self.no_touch.load(Ordering::Relaxed) {
-            flags.push('T');
+        let multi = self.multi.load(Ordering::Relaxed);
+        // Redis's letters, in Redis's order (catClientInfoString); `T`
+        // (no-touch) comes from Redis 7.2.
+        let mut flags = String::new();
+        for (on, letter) in [
+            (self.monitor.load(Ordering::Relaxed), 'O'),
+            (sub + psub + ssub > 0, 'P'),
+            (multi, 'x'),
+            (self.blocked.load(Ordering::Relaxed), 'b'),
+            (self.kill.load(Ordering::Relaxed), 'A'),
+            (self.unix, 'U'),
+            (self.no_evict.load(Ordering::Relaxed), 'e'),
+            (self.no_touch.load(Ordering::Relaxed), 'T'),
+        ] {
+            if on {
+                flags.push(letter);
+            }
         }
         if flags.is_empty() {
             flags.push('N');
@@ -166,11 +195,30 @@ impl ClientMeta {
             id => last_cmd(id),
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
+        let qbuf_free = self.qbuf_free.load(Ordering::Relaxed);
         let [obl, oll, omem] = self.output.each_ref().map(|a| a.load(Ordering::Relaxed));
+        let (multi_count, multi_mem) = if multi {
+            (
+                self.multi_count.load(Ordering::Relaxed) as i64,
+                self.multi_mem.load(Ordering::Relaxed),
+            )
+        } else {
+            (-1, 0)
+        };
+        // What the client holds: its input buffer, its reply buffer and
+        // output blocks, its arguments and queued commands, the record.
+        let tot_mem = qbuf
+            + qbuf_free
+            + REPLY_BUFFER
+            + omem
+            + argv_mem
+            + multi_mem
+            + std::mem::size_of::<ClientMeta>()
+            + std::mem::size_of::<Client>();
         // `w`: output is waiting for the socket to take it.
         let events = if obl + omem > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -183,19 +231,27 @@ impl ClientMeta {
             sub,
             psub,
             ssub,
-            if self.multi.load(Ordering::Relaxed) { 0 } else { -1 },
+            multi_count,
             qbuf,
-            16384usize.saturating_sub(qbuf),
+            qbuf_free,
+            argv_mem,
+            multi_mem,
+            REPLY_BUFFER,
+            REPLY_BUFFER,
             obl,
             oll,
             omem,
-            16384 + qbuf + obl + omem,
+            tot_mem,
             events,
             cmd,
             self.resp.load(Ordering::Relaxed),
         )
     }
 }
+
+/// The nominal size of a client's reply buffer (CLIENT LIST `rbs`), as
+/// Redis's `PROTO_REPLY_CHUNK_BYTES`.
+const REPLY_BUFFER: usize = 16 * 1024;
 
 /// A client's pub/sub subscriptions.
 #[derive(Debug, Default)]
@@ -273,6 +329,20 @@ pub enum Close {
     AfterReply,
 }
 
+/// CLIENT REPLY: whether this client's replies are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    /// Replies are sent.
+    #[default]
+    On,
+    /// CLIENT REPLY OFF: no reply is sent until CLIENT REPLY ON.
+    Off,
+    /// CLIENT REPLY SKIP is running: the next command's reply is dropped.
+    SkipNext,
+    /// This command's reply is dropped (the one after CLIENT REPLY SKIP).
+    Skip,
+}
+
 /// A client blocked on keys (BLPOP...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Blocked {
@@ -311,6 +381,15 @@ pub struct Client {
     /// CONFIG SET requirepass), as Redis's `redactClientCommandArgument`.
     /// Set by the handler, cleared after the command.
     pub redacted: Vec<usize>,
+    /// CLIENT REPLY's state.
+    pub reply: ReplyMode,
+    /// Where the reply buffer's pub/sub pushes end for the command
+    /// running: a silenced client (CLIENT REPLY OFF/SKIP) still gets those,
+    /// as in Redis (`CLIENT_PUSHING`). Only read while silenced.
+    pub keep: usize,
+    /// CLIENT PAUSE holds this client's command: it stays in the input and
+    /// runs again when the pause ends.
+    pub postponed: bool,
 }
 
 impl Client {
@@ -328,6 +407,9 @@ impl Client {
             in_exec: false,
             monitor: false,
             redacted: Vec::new(),
+            reply: ReplyMode::On,
+            keep: 0,
+            postponed: false,
         }
     }
 
@@ -337,6 +419,28 @@ impl Client {
         if !self.redacted.contains(&i) {
             self.redacted.push(i);
         }
+    }
+
+    /// True when this command's reply must not be sent (CLIENT REPLY OFF
+    /// or SKIP).
+    pub fn silenced(&self) -> bool {
+        matches!(self.reply, ReplyMode::Off | ReplyMode::Skip)
+    }
+
+    /// After a command's reply is complete (for a blocked command, once it
+    /// is served): drops the reply written from `mark` on if the client is
+    /// silenced (pushes before [`Client::keep`] stay), then moves CLIENT
+    /// REPLY SKIP along, as Redis's `resetClient`.
+    pub fn settle_reply(&mut self, buf: &mut Vec<u8>, mark: usize) {
+        if self.silenced() {
+            buf.truncate(self.keep.max(mark));
+        }
+        self.keep = 0;
+        self.reply = match self.reply {
+            ReplyMode::SkipNext => ReplyMode::Skip,
+            ReplyMode::Skip => ReplyMode::On,
+            m => m,
+        };
     }
 
     /// The client id.

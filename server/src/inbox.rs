@@ -30,6 +30,8 @@ pub enum LoopMsg {
         /// The reply bytes, in its protocol.
         reply: Vec<u8>,
     },
+    /// CLIENT UNPAUSE: run the clients the pause held.
+    Unpause,
     /// Stop: accept nothing more, write what is pending, exit.
     Shutdown,
 }

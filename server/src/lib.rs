@@ -31,7 +31,7 @@
 //!   the same outbox; [`blocking`] — the registry of clients blocked on keys
 //!   (serving them is [`cmd::blocking`]).
 //! * [`latency`] — the latency monitor (LATENCY); SLOWLOG lives in
-//!   [`shared`].
+//!   [`shared`]; [`pause`] — CLIENT PAUSE's state.
 //! * [`client`] — per-client state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
 //! * [`util`] — what every layer may use: the key hash, varints,
@@ -66,6 +66,7 @@ pub mod latency;
 pub mod log;
 pub mod monitor;
 pub mod notify;
+pub mod pause;
 pub mod pubsub;
 pub mod reply;
 pub mod server;

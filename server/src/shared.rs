@@ -183,6 +183,8 @@ pub struct Shared {
     pub monitors: crate::monitor::Monitors,
     /// The latency monitor (LATENCY).
     pub latency: crate::latency::Latency,
+    /// CLIENT PAUSE.
+    pub pause: crate::pause::Pause,
     config: RwLock<Config>,
     /// Connected clients by id.
     clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
@@ -323,6 +325,7 @@ impl Shared {
             blocking: crate::blocking::Blocking::default(),
             monitors: crate::monitor::Monitors::default(),
             latency,
+            pause: crate::pause::Pause::default(),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),
@@ -617,13 +620,15 @@ impl Shared {
     }
 
     /// Asks the loop owning client `id` to close it; false if unknown.
+    /// The client leaves the registry at once (CLIENT LIST no longer shows
+    /// it, as in Redis, where the kill frees it on the spot); its loop
+    /// closes the socket.
     pub fn kill_client(&self, id: u64) -> bool {
         let meta = self
             .clients
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .cloned();
+            .remove(&id);
         let Some(meta) = meta else { return false };
         meta.kill.store(true, Ordering::SeqCst);
         if let Some(loops) = self.loops.get() {

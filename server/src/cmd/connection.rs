@@ -8,8 +8,10 @@ use std::sync::atomic::Ordering;
 use super::args::{self, is};
 use super::blocking::send_reply;
 use super::Ctx;
-use crate::client::Close;
+use crate::client::{ClientMeta, Close, ReplyMode};
 use crate::error::{CmdError, CmdResult};
+use crate::inbox::LoopMsg;
+use crate::pause::PauseKind;
 use crate::reply::Reply;
 use crate::shared::unix_ms;
 use crate::util::num::parse_i64;
@@ -247,38 +249,76 @@ pub fn client_getname(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// The client types of CLIENT LIST TYPE and CLIENT KILL TYPE, as Redis's
+/// `getClientTypeByName`: soquete has no replicas or masters, so only
+/// `normal` and `pubsub` clients exist.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    Pubsub,
+    Master,
+}
+
+fn client_type(name: &[u8]) -> Result<ClientType, CmdError> {
+    match args::lower(name).as_str() {
+        "normal" => Ok(ClientType::Normal),
+        "slave" | "replica" => Ok(ClientType::Replica),
+        "pubsub" => Ok(ClientType::Pubsub),
+        "master" => Ok(ClientType::Master),
+        _ => Err(CmdError::quoting("ERR Unknown client type '", name, "'")),
+    }
+}
+
+fn type_of(m: &ClientMeta) -> ClientType {
+    if m.is_pubsub() {
+        ClientType::Pubsub
+    } else {
+        ClientType::Normal
+    }
+}
+
+/// The bytes of the arguments of the command running (CLIENT LIST's
+/// `argv-mem` for the caller itself).
+fn argv_mem(a: &[&[u8]]) -> usize {
+    a.iter().map(|x| x.len()).sum()
+}
+
 /// CLIENT LIST [TYPE type] [ID id [id ...]]
 pub fn client_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let mut ids: Option<Vec<u64>> = None;
-    let mut only_none = false;
-    if a.len() >= 4 && is(a[2], "TYPE") && a.len() == 4 {
-        match args::lower(a[3]).as_str() {
-            "normal" => {}
-            "master" | "replica" | "slave" | "pubsub" => only_none = true,
-            _ => return Err(CmdError::quoting("ERR Unknown client type '", a[3], "'")),
-        }
-    } else if a.len() >= 4 && is(a[2], "ID") {
-        let mut v = Vec::new();
-        for x in &a[3..] {
-            match crate::util::num::parse_i64(x) {
-                Some(n) if n > 0 => v.push(n as u64),
-                _ => return Err(CmdError::msg("ERR Invalid client ID")),
+    let now = unix_ms();
+    let me = c.client.id();
+    let line = |m: &ClientMeta, text: &mut String| {
+        let mem = if m.id == me { argv_mem(a) } else { 0 };
+        text.push_str(&m.info_line(now, mem, command_name));
+        text.push('\n');
+    };
+    let mut text = String::new();
+    if a.len() == 4 && is(a[2], "TYPE") {
+        let t = client_type(a[3])?;
+        for m in c.shared.client_list() {
+            if type_of(&m) == t {
+                line(&m, &mut text);
             }
         }
-        ids = Some(v);
+    } else if a.len() > 3 && is(a[2], "ID") {
+        // Each id in the order given (repeats included); unknown ones
+        // are skipped, a non-integer is an error.
+        let mut ids = Vec::with_capacity(a.len() - 3);
+        for x in &a[3..] {
+            ids.push(parse_i64(x).ok_or(CmdError::msg("ERR Invalid client ID"))?);
+        }
+        let clients = c.shared.client_list();
+        for id in ids {
+            if let Some(m) = clients.iter().find(|m| m.id as i64 == id) {
+                line(m, &mut text);
+            }
+        }
     } else if a.len() != 2 {
         return Err(CmdError::Syntax);
-    }
-    let now = unix_ms();
-    let clients = c.shared.client_list();
-    let mut text = String::new();
-    if !only_none {
-        for m in clients {
-            if ids.as_ref().is_some_and(|ids| !ids.contains(&m.id)) {
-                continue;
-            }
-            text.push_str(&m.info_line(now, command_name));
-            text.push('\n');
+    } else {
+        for m in c.shared.client_list() {
+            line(&m, &mut text);
         }
     }
     c.out.verbatim(text.as_bytes());
@@ -291,86 +331,187 @@ fn command_name(id: u16) -> String {
 }
 
 /// CLIENT INFO
-pub fn client_info(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    let mut line = c.client.meta.info_line(unix_ms(), command_name);
+pub fn client_info(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let mut line = c
+        .client
+        .meta
+        .info_line(unix_ms(), argv_mem(a), command_name);
     line.push('\n');
     c.out.verbatim(line.as_bytes());
     Ok(())
 }
 
-/// CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port]
-/// [TYPE type] [USER username] [SKIPME yes/no]
-pub fn client_kill(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let clients = c.shared.client_list();
-    let me = c.client.id();
-    if a.len() == 3 {
-        // Old form: one address, +OK or an error.
-        let Some(m) = clients.iter().find(|m| m.addr.as_bytes() == a[2]) else {
-            return Err(CmdError::msg("ERR No such client"));
-        };
-        kill(c, m.id, me);
-        c.out.ok();
-        return Ok(());
+/// What CLIENT KILL's filters select; every filter given must match.
+#[derive(Default)]
+struct KillFilter<'a> {
+    addr: Option<&'a [u8]>,
+    laddr: Option<&'a [u8]>,
+    kind: Option<ClientType>,
+    id: Option<u64>,
+    user: Option<&'a [u8]>,
+    skipme: bool,
+}
+
+impl KillFilter<'_> {
+    fn matches(&self, m: &ClientMeta, me: u64) -> bool {
+        self.addr.is_none_or(|x| x == m.addr.as_bytes())
+            && self.laddr.is_none_or(|x| x == m.laddr.as_bytes())
+            && self.kind.is_none_or(|t| t == type_of(m))
+            && self.id.is_none_or(|i| i == m.id)
+            // Every client is the `default` user (no ACL users yet).
+            && self.user.is_none_or(|u| u == b"default")
+            && !(self.skipme && m.id == me)
     }
-    let (mut id, mut addr, mut laddr, mut user) = (None, None, None, None);
-    let mut skipme = true;
-    let mut type_ok = true;
-    let mut j = 2;
-    while j < a.len() {
-        if j + 1 >= a.len() {
+}
+
+/// Parses CLIENT KILL's `<option> <value>` pairs, with Redis's errors in
+/// Redis's order (the first bad pair decides).
+fn kill_filter<'a>(a: &[&'a [u8]]) -> Result<KillFilter<'a>, CmdError> {
+    let mut f = KillFilter {
+        skipme: true,
+        ..KillFilter::default()
+    };
+    let mut i = 2;
+    while i < a.len() {
+        let Some(&v) = a.get(i + 1) else {
+            return Err(CmdError::Syntax);
+        };
+        let opt = a[i];
+        if is(opt, "ID") {
+            match parse_i64(v) {
+                Some(n) if n >= 1 => f.id = Some(n as u64),
+                _ => return Err(CmdError::msg("ERR client-id should be greater than 0")),
+            }
+        } else if is(opt, "TYPE") {
+            f.kind = Some(client_type(v)?);
+        } else if is(opt, "ADDR") {
+            f.addr = Some(v);
+        } else if is(opt, "LADDR") {
+            f.laddr = Some(v);
+        } else if is(opt, "USER") {
+            if v != b"default" {
+                return Err(CmdError::quoting("ERR No such user '", v, "'"));
+            }
+            f.user = Some(v);
+        } else if is(opt, "SKIPME") {
+            if is(v, "YES") {
+                f.skipme = true;
+            } else if is(v, "NO") {
+                f.skipme = false;
+            } else {
+                return Err(CmdError::Syntax);
+            }
+        } else {
             return Err(CmdError::Syntax);
         }
-        let v = a[j + 1];
-        match args::lower(a[j]).as_str() {
-            "id" => match crate::util::num::parse_i64(v) {
-                Some(n) if n > 0 => id = Some(n as u64),
-                _ => return Err(CmdError::msg("ERR client-id should be greater than 0")),
-            },
-            "addr" => addr = Some(v),
-            "laddr" => laddr = Some(v),
-            "user" => user = Some(v),
-            "type" => match args::lower(v).as_str() {
-                "normal" => {}
-                "master" | "replica" | "slave" | "pubsub" => type_ok = false,
-                _ => return Err(CmdError::quoting("ERR Unknown client type '", v, "'")),
-            },
-            "skipme" => {
-                if is(v, "YES") {
-                    skipme = true
-                } else if is(v, "NO") {
-                    skipme = false
-                } else {
-                    return Err(CmdError::Syntax);
-                }
-            }
-            _ => return Err(CmdError::Syntax),
-        }
-        j += 2;
+        i += 2;
     }
+    Ok(f)
+}
+
+/// CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port]
+/// [TYPE type] [USER username] [SKIPME yes/no]
+///
+/// A client of another event loop is closed by its loop (a message to its
+/// inbox); the reply counts the clients matched, as Redis's.
+pub fn client_kill(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let old_form = a.len() == 3;
+    let f = if old_form {
+        // CLIENT KILL addr: the caller may kill itself.
+        KillFilter {
+            addr: Some(a[2]),
+            ..KillFilter::default()
+        }
+    } else {
+        kill_filter(a)?
+    };
+    let me = c.client.id();
     let mut killed = 0;
-    for m in &clients {
-        let hit = type_ok
-            && id.is_none_or(|i| i == m.id)
-            && addr.is_none_or(|x| x == m.addr.as_bytes())
-            && laddr.is_none_or(|x| x == m.laddr.as_bytes())
-            && user.is_none_or(|u| u == b"default")
-            && !(skipme && m.id == me);
-        if hit {
-            kill(c, m.id, me);
-            killed += 1;
+    for m in c.shared.client_list() {
+        if !f.matches(&m, me) {
+            continue;
         }
+        if m.id == me {
+            // Closing ourselves: after this reply, as Redis does.
+            c.client.close = Close::AfterReply;
+        } else {
+            c.shared.kill_client(m.id);
+        }
+        killed += 1;
     }
-    c.out.int(killed);
+    if !old_form {
+        c.out.int(killed);
+    } else if killed == 0 {
+        return Err(CmdError::msg("ERR No such client"));
+    } else {
+        c.out.ok();
+    }
     Ok(())
 }
 
-fn kill(c: &mut Ctx<'_>, id: u64, me: u64) {
-    if id == me {
-        // Closing ourselves: after this reply, as Redis does.
-        c.client.close = Close::AfterReply;
+/// CLIENT REPLY ON|OFF|SKIP. OFF and SKIP send nothing back; pushes
+/// (pub/sub messages, subscription confirmations) still go out.
+pub fn client_reply(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let v = a[2];
+    if is(v, "ON") {
+        c.client.reply = ReplyMode::On;
+        c.out.ok();
+    } else if is(v, "OFF") {
+        c.client.reply = ReplyMode::Off;
+    } else if is(v, "SKIP") {
+        if c.client.reply != ReplyMode::Off {
+            c.client.reply = ReplyMode::SkipNext;
+        }
     } else {
-        c.shared.kill_client(id);
+        return Err(CmdError::Syntax);
     }
+    Ok(())
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: every event loop holds the commands
+/// the pause covers until CLIENT UNPAUSE or the timeout.
+pub fn client_pause(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() > 4 {
+        return Err(CmdError::subcommand_syntax(a[0], a[1]));
+    }
+    let kind = match a.get(3) {
+        None => PauseKind::All,
+        Some(m) if is(m, "WRITE") => PauseKind::Write,
+        Some(m) if is(m, "ALL") => PauseKind::All,
+        Some(_) => return Err(CmdError::msg("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let ms = parse_i64(a[2]).ok_or(CmdError::msg(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
+    let now = unix_ms();
+    // As Redis: 0 is an end time in the past (the pause is over at
+    // once), and so is a sum past i64 (Redis's overflows to negative).
+    let end = match ms {
+        0 => 0,
+        ms => u64::try_from(ms.wrapping_add(now as i64)).unwrap_or(0),
+    };
+    c.shared.pause.pause(now, end, kind);
+    c.out.ok();
+    Ok(())
+}
+
+/// CLIENT UNPAUSE: ends the pause; every loop runs its held clients.
+pub fn client_unpause(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    if c.shared.pause.unpause() {
+        c.shared.broadcast(|| LoopMsg::Unpause);
+    }
+    c.out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: the client tracking redirects to; -1 without
+/// tracking (which soquete does not have yet).
+pub fn client_getredir(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    c.out.int(-1);
+    Ok(())
 }
 
 fn on_off(a: &[u8]) -> Result<bool, CmdError> {
@@ -427,8 +568,14 @@ pub fn client_setinfo(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// Redis 7.0.15's CLIENT HELP, word for word (SETINFO and NO-TOUCH, from
+/// Redis 7.2, are accepted but not listed, as 7.0 lists neither).
 const CLIENT_HELP: &[&str] = &[
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -453,18 +600,23 @@ const CLIENT_HELP: &[&str] = &[
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
-    "SETINFO <option> <value>",
-    "    Set client meta attr. Options are:",
-    "    * LIB-NAME: the client lib name.",
-    "    * LIB-VER: the client lib version.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
-    "NO-TOUCH (ON|OFF)",
-    "    Will not touch LRU/LFU stats when this mode is on.",
     "HELP",
     "    Prints this help.",
 ];
@@ -517,6 +669,54 @@ pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 // ---- command table rows ----
 
 static CLIENT_SUBCOMMANDS: &[Spec] = &[
+    Spec {
+        name: "pause",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_pause,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "unpause",
+        arity: 2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_unpause,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "reply",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_reply,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "getredir",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_getredir,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
     Spec {
         name: "unblock",
         arity: -3,

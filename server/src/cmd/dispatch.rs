@@ -64,11 +64,22 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
             CmdError::msg("ERR Replica can't interact with the keyspace"),
         );
     }
+    // CLIENT PAUSE: one relaxed load unless a pause is set.
+    if shared.pause.active() && paused(&r, client, env.now, shared) {
+        stats.commands.fetch_sub(1, Ordering::Relaxed);
+        client.postponed = true;
+        client.meta.blocked.store(true, Ordering::Relaxed);
+        return;
+    }
     if let Some(m) = &mut client.multi {
         if !super::transaction::controls_multi(r.spec) {
+            // Redis counts an argument's bytes and a pointer per argument.
+            let mem = argv.iter().map(|a| a.len() + 8).sum::<usize>();
             m.queue.push(crate::client::Queued {
                 argv: argv.iter().map(|a| a.to_vec()).collect(),
             });
+            client.meta.multi_count.fetch_add(1, Ordering::Relaxed);
+            client.meta.multi_mem.fetch_add(mem, Ordering::Relaxed);
             out.buf.extend_from_slice(b"+QUEUED\r\n");
             return;
         }
@@ -109,6 +120,27 @@ fn reject(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_
         m.dirty = true;
     }
     out.error(&e);
+}
+
+/// Whether CLIENT PAUSE holds this command now: under WRITE, commands
+/// that write or may replicate (an EXEC by what it queued), as Redis's
+/// `processCommand`; under ALL, everything.
+#[cold]
+#[inline(never)]
+fn paused(r: &Resolved, client: &Client, now: u64, shared: &Shared) -> bool {
+    let risky = flags::WRITE | flags::MAY_REPLICATE;
+    shared.pause.holds(now, || {
+        if r.spec.has(risky) {
+            return true;
+        }
+        let exec = r.parent.is_none() && r.spec.name == "exec";
+        exec && client.multi.as_ref().is_some_and(|m| {
+            m.queue.iter().any(|q| {
+                let argv: Vec<&[u8]> = q.argv.iter().map(Vec::as_slice).collect();
+                resolve(&argv).is_ok_and(|q| q.spec.has(risky))
+            })
+        })
+    })
 }
 
 /// The command a request resolves to, after container commands picked their
@@ -312,6 +344,8 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         for d in &pushes {
             d.write_to(&mut before);
         }
+        // A silenced client (CLIENT REPLY OFF) still gets its pushes.
+        client.keep = reply_start + before.buf.len();
         out.buf.splice(reply_start..reply_start, before.buf);
     }
     if !later.is_empty() {

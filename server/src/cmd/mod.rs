@@ -153,8 +153,9 @@ pub mod flags {
     pub const FAST: u32 = 1 << 11;
     /// Allowed before authentication.
     pub const NO_AUTH: u32 = 1 << 12;
-    /// May replicate even when read-only (PUBLISH): refused to a monitor.
-    /// Hidden from COMMAND INFO, as Redis hides it.
+    /// May replicate even when read-only (PUBLISH, EVAL...): refused to a
+    /// monitor, held by CLIENT PAUSE WRITE like a write. Hidden from
+    /// COMMAND INFO, as Redis hides it.
     pub const MAY_REPLICATE: u32 = 1 << 13;
     /// Not allowed inside MULTI.
     pub const NO_MULTI: u32 = 1 << 14;
@@ -186,6 +187,7 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
+        // MAY_REPLICATE is hidden on purpose, as in Redis.
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),

@@ -17,6 +17,8 @@ fn confirm(c: &mut Ctx<'_>, kind: &str, name: Option<&[u8]>, count: usize) {
         None => c.out.null(),
     }
     c.out.int(count as i64);
+    // A push: sent even to a client whose replies are off (CLIENT REPLY).
+    c.client.keep = c.out.buf.len();
 }
 
 fn subscribe_generic(c: &mut Ctx<'_>, a: &[&[u8]], space: Space, kind: &str) -> CmdResult {

@@ -59,6 +59,8 @@ pub fn multi(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         return Err(CmdError::msg("ERR MULTI calls can not be nested"));
     }
     c.client.multi = Some(Multi::default());
+    c.client.meta.multi_count.store(0, Ordering::Relaxed);
+    c.client.meta.multi_mem.store(0, Ordering::Relaxed);
     c.client.meta.multi.store(true, Ordering::Relaxed);
     c.out.ok();
     Ok(())
@@ -80,7 +82,10 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     let Some(multi) = c.client.multi.take() else {
         return Err(CmdError::msg("ERR EXEC without MULTI"));
     };
-    c.client.meta.multi.store(false, Ordering::Relaxed);
+    // CLIENT LIST shows the transaction (`x`, `multi=N`) while its queue
+    // runs, as Redis does.
+    let meta = c.client.meta.clone();
+    let _in_multi = scopeguard(move || meta.multi.store(false, Ordering::Relaxed));
     let watched = std::mem::take(&mut c.client.watched);
     if multi.dirty {
         c.client.watched = watched;
@@ -163,6 +168,19 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     }
     c.client.in_exec = false;
     Ok(())
+}
+
+/// Runs `f` when dropped.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
 
 // ---- command table rows ----

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use soquete_resp::{Limits, RequestDecoder};
 
-use crate::client::{Client, Close};
+use crate::client::{Client, Close, ReplyMode};
 use crate::cmd::{self, LockPlan};
 use crate::pubsub::Outbox;
 use crate::shared::{unix_ms, LoopStats, Shared};
@@ -112,7 +112,11 @@ impl Connection {
         let mut limit = OutputLimit::of(&shared.hot.output_limits, subscribed);
         let mut window = 0;
         let mut clock = Instant::now();
-        while !input.is_empty() && client.close == Close::No && client.blocked.is_none() {
+        while !input.is_empty()
+            && client.close == Close::No
+            && client.blocked.is_none()
+            && !client.postponed
+        {
             if window == 0 {
                 window = scratch
                     .prefetcher
@@ -135,9 +139,20 @@ impl Connection {
                             clock,
                             outbox: &mut scratch.outbox,
                         };
+                        let mark = output.reply.buf.len();
                         cmd::execute(&argv, client, &mut output.reply, &mut env);
                         clock = env.clock;
                         store = recycle(argv);
+                        // Off the fast path: CLIENT REPLY OFF/SKIP, and
+                        // commands held by CLIENT PAUSE.
+                        if client.postponed {
+                            // The request stays in the input and runs
+                            // again when the pause ends.
+                            break;
+                        }
+                        if client.reply != ReplyMode::On && client.blocked.is_none() {
+                            client.settle_reply(&mut output.reply.buf, mark);
+                        }
                     }
                     input.consume(used);
                     if client.authenticated != *decoder_auth {

@@ -25,11 +25,16 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use crate::connection::output::OverLimit;
 use crate::connection::Scratch;
 use crate::inbox::{LoopHandle, LoopMsg};
+use crate::pause::PauseKind;
 use crate::server::Listener;
 use crate::shared::{unix_ms, LoopStats, Shared};
 use crate::{notice, verbose, warning};
 use conn::Conn;
 pub use conn::Sock;
+
+/// A client that sent nothing for longer than this has its input buffer
+/// cut to what is pending (Redis: idle for more than 2 seconds).
+const IDLE_MS: u64 = 2000;
 
 /// Reads per readiness event before other connections get a turn.
 const READS_PER_EVENT: usize = 16;
@@ -48,6 +53,11 @@ struct EventLoop {
     ids: std::collections::HashMap<u64, usize, ahash::RandomState>,
     /// Blocked clients with a deadline: (deadline ms, client id).
     deadlines: std::collections::BTreeSet<(u64, u64)>,
+    /// Clients whose command CLIENT PAUSE holds, by id.
+    postponed: std::collections::HashSet<u64, ahash::RandomState>,
+    /// The strictest pause the held clients saw: they run again once the
+    /// pause in force is less strict.
+    postponed_under: PauseKind,
     /// Connections that received pub/sub messages since the last flush.
     delivered: Vec<usize>,
     listeners: Vec<Listener>,
@@ -60,6 +70,8 @@ struct EventLoop {
     again: Vec<usize>,
     scratch: Scratch,
     expire_shard: usize,
+    /// The second (Unix) of the last resize of input buffers.
+    resized_second: u64,
     stopping: bool,
 }
 
@@ -106,6 +118,8 @@ pub fn run_loops(
             free: Vec::new(),
             ids: Default::default(),
             deadlines: Default::default(),
+            postponed: Default::default(),
+            postponed_under: PauseKind::Off,
             delivered: Vec::new(),
             listeners: Vec::new(),
             signals: None,
@@ -114,6 +128,7 @@ pub fn run_loops(
             again: Vec::new(),
             scratch: Scratch::default(),
             expire_shard: index,
+            resized_second: 0,
             stopping: false,
         })
         .collect();
@@ -181,6 +196,13 @@ impl EventLoop {
                 let wait = deadline.saturating_sub(unix_ms());
                 timeout = timeout.min(Duration::from_millis(wait));
             }
+            if !self.postponed.is_empty() {
+                // Wake when the pause ends (just after its last ms).
+                if let Some(end) = self.shared.pause.end_ms() {
+                    let wait = (end + 1).saturating_sub(unix_ms());
+                    timeout = timeout.min(Duration::from_millis(wait));
+                }
+            }
             // `busy-poll`: for that long after the last event, check the
             // sockets without sleeping, trading a core's idle time for the
             // wake-up latency of a blocking epoll_wait, which a client at
@@ -233,6 +255,7 @@ impl EventLoop {
                 self.flush_outbox();
                 self.drain_inbox();
                 self.expire_blocked();
+                self.release_postponed();
                 self.flush_outbox();
                 if self.inbox().is_empty() {
                     break;
@@ -301,6 +324,7 @@ impl EventLoop {
                 LoopMsg::Deliver(batch) => self.deliver(batch),
                 LoopMsg::Monitor(lines) => self.deliver_monitor(lines),
                 LoopMsg::Unblock { client, reply } => self.unblock(client, &reply),
+                LoopMsg::Unpause => {} // release_postponed runs next
                 LoopMsg::Shutdown => self.stopping = true,
             }
         }
@@ -322,7 +346,12 @@ impl EventLoop {
             .meta
             .blocked
             .store(false, Ordering::Relaxed);
+        let mark = conn.conn.output.reply.buf.len();
         conn.conn.output.reply.buf.extend_from_slice(reply);
+        // The blocked command is complete: CLIENT REPLY applies now.
+        conn.conn
+            .client
+            .settle_reply(&mut conn.conn.output.reply.buf, mark);
         self.resume(i);
     }
 
@@ -350,7 +379,11 @@ impl EventLoop {
                 .meta
                 .blocked
                 .store(false, Ordering::Relaxed);
+            let mark = conn.conn.output.reply.buf.len();
             w.op.timeout_reply(&mut conn.conn.output.reply);
+            conn.conn
+                .client
+                .settle_reply(&mut conn.conn.output.reply.buf, mark);
             self.resume(i);
         }
     }
@@ -366,6 +399,8 @@ impl EventLoop {
         let checked = conn.conn.output.after_reply(&limit);
         let stats = &self.shared.loop_stats[self.index];
         let ran = checked.and_then(|()| conn.conn.run(&self.shared, stats, &mut self.scratch));
+        let input = &conn.conn.input;
+        conn.conn.client.meta.set_input(input.len(), input.free());
         let keep = match ran {
             Ok(()) => {
                 self.track_blocked(&conn);
@@ -385,8 +420,43 @@ impl EventLoop {
         }
     }
 
-    /// Remembers the deadline of a client that just blocked.
+    /// Runs again the clients CLIENT PAUSE held, once the pause in force
+    /// is less strict than the one they saw (ended, or ALL became WRITE);
+    /// those it still holds are held again.
+    fn release_postponed(&mut self) {
+        if self.postponed.is_empty() {
+            return;
+        }
+        let now = self.shared.pause.current(unix_ms());
+        if now >= self.postponed_under {
+            return;
+        }
+        self.postponed_under = PauseKind::Off;
+        let ids: Vec<u64> = self.postponed.drain().collect();
+        for id in ids {
+            let Some(&i) = self.ids.get(&id) else {
+                continue;
+            };
+            let Some(conn) = self.conns[i].as_mut() else {
+                continue;
+            };
+            conn.conn.client.postponed = false;
+            conn.conn
+                .client
+                .meta
+                .blocked
+                .store(false, Ordering::Relaxed);
+            self.resume(i);
+        }
+    }
+
+    /// Remembers the deadline of a client that just blocked, or that
+    /// CLIENT PAUSE holds it.
     fn track_blocked(&mut self, conn: &Conn) {
+        if conn.conn.client.postponed && self.postponed.insert(conn.conn.client.id()) {
+            let kind = self.shared.pause.current(unix_ms());
+            self.postponed_under = self.postponed_under.max(kind.max(PauseKind::Write));
+        }
         if let Some(b) = conn.conn.client.blocked {
             if b.deadline != 0 {
                 self.deadlines.insert((b.deadline, conn.conn.client.id()));
@@ -474,6 +544,7 @@ impl EventLoop {
             self.deadlines.remove(&(b.deadline, conn.client().id()));
         }
         conn.conn.disconnect(&self.shared);
+        self.postponed.remove(&conn.client().id());
         self.ids.remove(&conn.client().id());
         self.forget(&conn.conn.client.meta);
         self.free.push(i);
@@ -583,8 +654,8 @@ impl EventLoop {
                 break;
             }
         }
-        let pending = conn.conn.input.len();
-        conn.client().meta.qbuf.store(pending, Ordering::Relaxed);
+        let input = &conn.conn.input;
+        conn.client().meta.set_input(input.len(), input.free());
         match conn.flush(&self.shared.loop_stats[self.index]) {
             Ok(done) => !(done && conn.ends_after_reply()),
             Err(_) => false,
@@ -639,12 +710,30 @@ impl EventLoop {
         }
         let peaks = self.shared.client_peaks();
         peaks.clear_next(now);
-        for c in self.conns.iter().flatten() {
+        // Input buffers are resized once a second, as Redis's clientsCron
+        // visits each client about once a second.
+        let resize = now / 1000 != self.resized_second;
+        self.resized_second = now / 1000;
+        for c in self.conns.iter_mut().flatten() {
             peaks.note(
                 now,
                 c.conn.input.len() as u64,
                 c.conn.output.pending() as u64,
             );
+            if resize {
+                let meta = &c.conn.client.meta;
+                let idle = now.saturating_sub(meta.last_ms.load(Ordering::Relaxed)) > IDLE_MS;
+                // With nothing pending no request is under way (the
+                // decoder's 1 byte is only a lower bound).
+                let request = if c.conn.input.is_empty() {
+                    0
+                } else {
+                    c.conn.request_len()
+                };
+                let input = &mut c.conn.input;
+                input.resize_periodically(idle, request);
+                meta.set_input(input.len(), input.free());
+            }
         }
         let timeout = self.shared.config().timeout;
         if timeout > 0 {
