@@ -170,6 +170,8 @@ impl Shard {
             let entry = &mut node.value;
             let was_live = !entry.expired(now);
             let old = std::mem::replace(&mut entry.value, value);
+            // A new value is a new object in Redis, idle since now.
+            entry.access = (now / 1000) as u32;
             if !(keep_ttl && was_live) && entry.expire_at != 0 {
                 entry.expire_at = 0;
                 self.volatile -= 1;

@@ -1,7 +1,8 @@
 //! DEBUG, allowed as `enable-debug-command` says: the subcommands that make
 //! sense without persistence or replicas (PROTOCOL, DIGEST, DIGEST-VALUE,
-//! OBJECT, SLEEP, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, STRINGMATCH-TEST,
-//! ERROR, HELP), each replying as Redis 7.0 does.
+//! OBJECT, SLEEP, SET-ACTIVE-EXPIRE, QUICKLIST-PACKED-THRESHOLD,
+//! CHANGE-REPL-ID, STRINGMATCH-TEST, ERROR, HELP), each replying as Redis
+//! 7.0 does.
 
 use std::time::Duration;
 
@@ -48,6 +49,9 @@ const DEBUG_HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-TEST",
@@ -76,6 +80,19 @@ pub fn debug(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         ("set-active-expire", 3) => {
             c.shared.set_active_expire(atoi(a[2]) != 0);
+            c.out.ok();
+        }
+        ("quicklist-packed-threshold", 3) => {
+            // Redis's memtoull: digits and a unit; "" is 0, which restores
+            // the default.
+            let size = std::str::from_utf8(a[2])
+                .ok()
+                .and_then(crate::config::params::parse_memory);
+            if !size.is_some_and(crate::types::list::set_packed_threshold) {
+                return Err(CmdError::msg(
+                    "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                ));
+            }
             c.out.ok();
         }
         ("object", 3) => debug_object(c, a[2])?,

@@ -7,15 +7,47 @@
 //! ends are amortised O(1) and never move the rest of the chunk. Chunks stay
 //! within the limits of `list-max-listpack-size` ([`Fill`]), as quicklist
 //! nodes do.
+//!
+//! A *plain* chunk holds one element at least as large as the packed
+//! threshold ([`Fill::packed_threshold`]), as Redis 7.0 keeps such an
+//! element in a plain quicklist node of its own: it never takes another
+//! element and never merges. Its element is stored as an entry like any
+//! other, so reading it costs nothing special.
 
 use super::entry::{decode, entry_len, entry_start, Elem, Enc};
 use super::End;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How big a chunk may grow: the meaning of `list-max-listpack-size`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fill {
     pub(super) max_bytes: usize,
     pub(super) max_count: usize,
+    /// Elements of at least this many bytes go in a plain chunk of their
+    /// own (Redis's `packed_threshold`).
+    pub(super) packed_threshold: usize,
+}
+
+/// Redis's default packed threshold: 1 GB.
+pub const DEFAULT_PACKED_THRESHOLD: usize = 1 << 30;
+
+/// The packed threshold in force (`DEBUG QUICKLIST-PACKED-THRESHOLD`). One
+/// per process, as in Redis, where it is a global of `quicklist.c`.
+static PACKED_THRESHOLD: AtomicUsize = AtomicUsize::new(DEFAULT_PACKED_THRESHOLD);
+
+/// Sets the packed threshold as Redis's `quicklistisSetPackedThreshold`:
+/// 0 restores the default (1 GB); more than 4 GB - 1 MB is refused (false).
+pub fn set_packed_threshold(sz: u64) -> bool {
+    if sz > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    let sz = if sz == 0 {
+        DEFAULT_PACKED_THRESHOLD
+    } else {
+        usize::try_from(sz).unwrap_or(usize::MAX)
+    };
+    PACKED_THRESHOLD.store(sz, Ordering::Relaxed);
+    true
 }
 
 impl Default for Fill {
@@ -29,24 +61,29 @@ impl Fill {
     pub const DEFAULT: Fill = Fill {
         max_bytes: 8192,
         max_count: usize::MAX,
+        packed_threshold: DEFAULT_PACKED_THRESHOLD,
     };
 
     /// The limits for a `list-max-listpack-size` value, as Redis 7.0's
     /// quicklist reads it: `-1`..`-5` allow 4, 8, 16, 32, 64 KiB per chunk
     /// (lower values act as `-5` here; Redis makes them one element per
-    /// node), a positive `N` at most `N` elements and at most 8 KiB.
+    /// node), a positive `N` at most `N` elements and at most 8 KiB. The
+    /// packed threshold is the one in force ([`set_packed_threshold`]).
     pub fn from_config(v: i64) -> Fill {
         const LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+        let packed_threshold = PACKED_THRESHOLD.load(Ordering::Relaxed);
         if v < 0 {
             let i = (v.unsigned_abs().min(5) - 1) as usize;
             Fill {
                 max_bytes: LEVELS[i],
                 max_count: usize::MAX,
+                packed_threshold,
             }
         } else {
             Fill {
                 max_bytes: 8192,
                 max_count: usize::try_from(v).unwrap_or(usize::MAX),
+                packed_threshold,
             }
         }
     }
@@ -57,13 +94,30 @@ impl Fill {
         Fill {
             max_bytes,
             max_count,
+            packed_threshold: DEFAULT_PACKED_THRESHOLD,
         }
     }
 
-    /// True when `chunk` may take one more entry of `n` bytes.
+    /// The same limits with elements of `n` bytes or more stored plain.
+    pub fn with_packed_threshold(self, n: usize) -> Fill {
+        Fill {
+            packed_threshold: n,
+            ..self
+        }
+    }
+
+    /// True when an element of `len` bytes goes in a plain chunk.
+    pub(super) fn is_large(&self, len: usize) -> bool {
+        len >= self.packed_threshold
+    }
+
+    /// True when `chunk` may take one more entry of `n` bytes (a plain
+    /// chunk never does).
     pub(super) fn allows(&self, chunk: &Chunk, n: usize) -> bool {
         chunk.count == 0
-            || (chunk.used() + n <= self.max_bytes && (chunk.count as usize) < self.max_count)
+            || (chunk.used() + n <= self.max_bytes
+                && (chunk.count as usize) < self.max_count
+                && !chunk.is_plain())
     }
 
     /// True when `chunk` is over the limits and holds more than one element.
@@ -75,13 +129,17 @@ impl Fill {
 /// Entries packed in `data[gap..]`; `data[..gap]` is free room for pushes
 /// at the front, the spare capacity of `data` room at the back. 32 bytes: a
 /// front gap only grows in a chunk within the fill limits (at most 64 KiB)
-/// or by popping, so it always fits a `u32`.
+/// or by popping, so it always fits in 31 bits; the top bit of `gap` marks
+/// a plain chunk ([`PLAIN`]).
 #[derive(Clone, Default)]
 pub(super) struct Chunk {
     pub(super) data: Vec<u8>,
     gap: u32,
     pub(super) count: u32,
 }
+
+/// The bit of `Chunk::gap` that marks a plain chunk.
+const PLAIN: u32 = 1 << 31;
 
 impl Chunk {
     /// A chunk with room for `n` bytes of entries.
@@ -93,14 +151,51 @@ impl Chunk {
         }
     }
 
+    /// A plain chunk holding the one (large) element `e`.
+    pub(super) fn plain(e: &Enc<'_>) -> Chunk {
+        let mut data = Vec::with_capacity(e.total);
+        e.append(&mut data);
+        Chunk {
+            data,
+            gap: PLAIN,
+            count: 1,
+        }
+    }
+
+    /// A packed chunk holding the one element `e`.
+    pub(super) fn single(e: &Enc<'_>) -> Chunk {
+        let mut c = Chunk::with_capacity(e.total);
+        c.push(End::Back, e);
+        c
+    }
+
+    /// True for a plain chunk (one large element, see the module docs).
+    pub(super) fn is_plain(&self) -> bool {
+        self.gap & PLAIN != 0
+    }
+
+    /// The size Redis gives this chunk's quicklist node (`node->sz`): a
+    /// listpack's bytes (its entries, a 6-byte header and an end byte), or
+    /// a plain node's element length.
+    pub(super) fn node_size(&self) -> usize {
+        if self.is_plain() {
+            match decode(self.bytes(), 0).0 {
+                Elem::Bytes(b) => b.len(),
+                Elem::Int(n) => itoa::Buffer::new().format(n).len(),
+            }
+        } else {
+            self.used() + 7
+        }
+    }
+
     /// The free room before the entries.
     fn gap(&self) -> usize {
-        self.gap as usize
+        (self.gap & !PLAIN) as usize
     }
 
     fn set_gap(&mut self, gap: usize) {
-        debug_assert!(u32::try_from(gap).is_ok(), "a chunk's gap is {gap}");
-        self.gap = gap as u32;
+        debug_assert!(gap < PLAIN as usize, "a chunk's gap is {gap}");
+        self.gap = gap as u32 | (self.gap & PLAIN);
     }
 
     /// The packed entries.

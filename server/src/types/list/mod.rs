@@ -16,6 +16,13 @@
 //! the list, then entries from the nearer end of the chunk, so LINDEX, LSET
 //! and LRANGE cost O(min(i, len - i) / chunk size + chunk size).
 //!
+//! An element of at least the packed threshold (1 GB unless
+//! `DEBUG QUICKLIST-PACKED-THRESHOLD` says otherwise) gets a *plain* chunk
+//! of its own, as Redis 7.0 gives it a plain quicklist node; pushes,
+//! LSET and LINSERT place it and split around it as `quicklist.c` does, so
+//! the nodes DEBUG OBJECT counts are Redis's. Small elements pay one length
+//! comparison for this.
+//!
 //! # Layout
 //!
 //! * `mod.rs` — [`List`] (the quicklist), [`End`], the iterators.
@@ -29,7 +36,7 @@ mod chunk;
 mod entry;
 
 use chunk::Chunk;
-pub use chunk::Fill;
+pub use chunk::{set_packed_threshold, Fill, DEFAULT_PACKED_THRESHOLD};
 pub use entry::Elem;
 use entry::{decode, entry_len, entry_start, Enc};
 
@@ -93,11 +100,12 @@ impl List {
         self.chunks.len()
     }
 
-    /// The size each chunk would have as a Redis listpack (its entries are
-    /// listpack entries; a listpack adds a 6-byte header and an end byte):
-    /// what DEBUG OBJECT reports as the quicklist's node sizes.
+    /// The size Redis gives each chunk's quicklist node: what it would
+    /// have as a listpack (its entries are listpack entries; a listpack adds
+    /// a 6-byte header and an end byte), or a plain node's element length.
+    /// What DEBUG OBJECT reports as the quicklist's node sizes.
     pub fn listpack_sizes(&self) -> impl Iterator<Item = usize> + '_ {
-        self.chunks.iter().map(|c| c.used() + 7)
+        self.chunks.iter().map(Chunk::node_size)
     }
 
     fn end_chunk(&mut self, end: End) -> Option<&mut Chunk> {
@@ -118,6 +126,16 @@ impl List {
     pub fn push_all(&mut self, end: End, elems: &[&[u8]], fill: Fill) {
         let mut i = 0;
         while i < elems.len() {
+            if fill.is_large(elems[i].len()) {
+                let c = Chunk::plain(&Enc::new(elems[i]));
+                match end {
+                    End::Front => self.chunks.push_front(c),
+                    End::Back => self.chunks.push_back(c),
+                }
+                self.len += 1;
+                i += 1;
+                continue;
+            }
             let first = Enc::new(elems[i]);
             let fits = self
                 .end_chunk(end)
@@ -140,7 +158,7 @@ impl List {
             let (mut used, mut count) = (c.used() + first.total, c.count as usize + 1);
             for e in &elems[i + 1..] {
                 let t = Enc::new(e).total;
-                if used + t > fill.max_bytes || count >= fill.max_count {
+                if used + t > fill.max_bytes || count >= fill.max_count || fill.is_large(e.len()) {
                     break;
                 }
                 used += t;
@@ -220,11 +238,47 @@ impl List {
             return false;
         }
         let (ci, j) = self.locate(i);
+        let e = Enc::new(elem);
+        let large = fill.is_large(elem.len());
         let c = &mut self.chunks[ci];
-        let off = c.offset_of(j);
-        let old = entry_len(c.bytes(), off);
-        c.splice(off, old, &Enc::new(elem));
-        self.split_if_needed(ci, fill);
+        if !c.is_plain() && !large {
+            let off = c.offset_of(j);
+            let old = entry_len(c.bytes(), off);
+            c.splice(off, old, &e);
+            self.split_if_needed(ci, fill);
+        } else if c.is_plain() && large {
+            *c = Chunk::plain(&e);
+        } else if c.is_plain() {
+            // Redis inserts the element after the plain node (at the head
+            // of the next node when it has room), then drops the node.
+            match self.chunks.get_mut(ci + 1) {
+                Some(next) if fill.allows(next, e.total) => {
+                    next.push(End::Front, &e);
+                    self.chunks.remove(ci);
+                }
+                _ => self.chunks[ci] = Chunk::single(&e),
+            }
+        } else {
+            // A large element in a packed chunk: the chunk is split around
+            // it and it goes in a plain chunk between the halves.
+            let count = c.count as usize;
+            let tail = (j + 1 < count).then(|| c.split_off(j + 1));
+            if c.count == 1 {
+                *c = Chunk::plain(&e);
+            } else {
+                let last = c.used() - c.offset_of(j);
+                c.drop_at(End::Back, last, 1);
+                self.chunks.insert(ci + 1, Chunk::plain(&e));
+            }
+            if let Some(t) = tail {
+                let at = if self.chunks[ci].is_plain() {
+                    ci + 1
+                } else {
+                    ci + 2
+                };
+                self.chunks.insert(at, t);
+            }
+        }
         true
     }
 
@@ -249,21 +303,60 @@ impl List {
         'chunks: for (ci, c) in self.chunks.iter().enumerate() {
             let b = c.bytes();
             let mut off = 0;
+            let mut j = 0;
             while off < b.len() {
                 let (e, n) = decode(b, off);
                 if e == needle {
-                    found = Some((ci, if after { off + n } else { off }));
+                    found = Some(if after {
+                        (ci, off + n, j + 1)
+                    } else {
+                        (ci, off, j)
+                    });
                     break 'chunks;
                 }
                 off += n;
+                j += 1;
             }
         }
-        let (ci, off) = found?;
+        let (ci, off, j) = found?;
+        let e = Enc::new(elem);
+        let large = fill.is_large(elem.len());
         let c = &mut self.chunks[ci];
-        c.splice(off, 0, &Enc::new(elem));
-        c.count += 1;
         self.len += 1;
-        self.split_if_needed(ci, fill);
+        if !c.is_plain() && !large {
+            c.splice(off, 0, &e);
+            c.count += 1;
+            self.split_if_needed(ci, fill);
+        } else if large {
+            // Next to the pivot's chunk when the pivot is plain or at the
+            // edge the element goes to, else between the chunk's halves.
+            if c.is_plain() || j == 0 {
+                self.chunks
+                    .insert(ci + usize::from(after), Chunk::plain(&e));
+            } else if j == c.count as usize {
+                self.chunks.insert(ci + 1, Chunk::plain(&e));
+            } else {
+                let tail = c.split_off(j);
+                self.chunks.insert(ci + 1, Chunk::plain(&e));
+                self.chunks.insert(ci + 2, tail);
+            }
+        } else {
+            // A small element beside a plain pivot: at the near end of the
+            // neighbouring chunk when it has room, else in a new chunk.
+            let side = if after {
+                ci.checked_add(1)
+            } else {
+                ci.checked_sub(1)
+            };
+            match side.and_then(|s| self.chunks.get_mut(s)) {
+                Some(n) if fill.allows(n, e.total) => {
+                    n.push(if after { End::Front } else { End::Back }, &e);
+                }
+                _ => self
+                    .chunks
+                    .insert(ci + usize::from(after), Chunk::single(&e)),
+            }
+        }
         Some(self.len)
     }
 
@@ -490,6 +583,7 @@ mod tests {
         assert_eq!(counted, l.len());
         for c in &l.chunks {
             assert!(c.count > 0, "empty chunk kept");
+            assert!(!c.is_plain() || c.count == 1, "plain chunk of {}", c.count);
             let mut off = 0;
             let mut n = 0;
             while off < c.used() {
@@ -657,6 +751,61 @@ mod tests {
         }
     }
 
+    /// The chunks' shape: (plain, element count) each.
+    fn shape(l: &List) -> Vec<(bool, u32)> {
+        l.chunks.iter().map(|c| (c.is_plain(), c.count)).collect()
+    }
+
+    #[test]
+    fn large_elements_get_plain_chunks_where_redis_puts_plain_nodes() {
+        let fill = Fill::DEFAULT.with_packed_threshold(5);
+        let mut l = List::new();
+        l.push_all(End::Back, &[b"a", b"b", b"LARGE", b"c"], fill);
+        assert_eq!(shape(&l), [(false, 2), (true, 1), (false, 1)]);
+        // LSET of a large element in the middle of a packed chunk splits it.
+        l.push_all(End::Back, &[b"d", b"e"], fill);
+        assert!(l.set(4, b"HUGE!", fill));
+        assert_eq!(
+            shape(&l),
+            [(false, 2), (true, 1), (false, 1), (true, 1), (false, 1)]
+        );
+        // A small element over a plain one goes to the next chunk's head.
+        assert!(l.set(4, b"x", fill));
+        assert_eq!(shape(&l), [(false, 2), (true, 1), (false, 1), (false, 2)]);
+        // ... or into a chunk of its own when there is no next chunk.
+        l.push(End::Back, b"LAST!", fill);
+        assert!(l.set(6, b"y", fill));
+        assert_eq!(
+            shape(&l),
+            [(false, 2), (true, 1), (false, 1), (false, 2), (false, 1)]
+        );
+        // LINSERT of a large element at a chunk's edge, and in its middle.
+        assert_eq!(l.insert(b"a", false, b"FIRST", fill), Some(8));
+        assert_eq!(l.insert(b"x", true, b"SPLIT", fill), Some(9));
+        assert_eq!(
+            shape(&l),
+            [
+                (true, 1),
+                (false, 2),
+                (true, 1),
+                (false, 1),
+                (false, 1),
+                (true, 1),
+                (false, 1),
+                (false, 1)
+            ]
+        );
+        // A small element beside a plain pivot joins the neighbour.
+        assert_eq!(l.insert(b"SPLIT", false, b"s", fill), Some(10));
+        assert_eq!(shape(&l)[4], (false, 2));
+        let want: [&[u8]; 10] = [
+            b"FIRST", b"a", b"b", b"LARGE", b"c", b"x", b"s", b"SPLIT", b"e", b"y",
+        ];
+        assert_eq!(collect(&l), want.map(<[u8]>::to_vec));
+        let sizes: Vec<usize> = l.listpack_sizes().collect();
+        assert_eq!(sizes[0], 5, "a plain node's size is its element's");
+    }
+
     #[derive(Clone, Debug)]
     enum Op {
         Push(bool, Vec<Vec<u8>>),
@@ -747,7 +896,14 @@ mod tests {
         #[test]
         fn behaves_like_a_vecdeque(
             ops in prop::collection::vec(op(), 1..120),
-            fill in prop::sample::select(vec![Fill::new(40, 3), Fill::new(64, usize::MAX), Fill::new(8192, 1), Fill::DEFAULT]),
+            fill in prop::sample::select(vec![
+                Fill::new(40, 3),
+                Fill::new(64, usize::MAX),
+                Fill::new(8192, 1),
+                Fill::DEFAULT,
+                Fill::DEFAULT.with_packed_threshold(3),
+                Fill::new(40, 3).with_packed_threshold(64),
+            ]),
         ) {
             let mut l = List::new();
             let mut o = VecDeque::new();
