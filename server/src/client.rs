@@ -306,6 +306,8 @@ pub struct Client {
     /// In MONITOR mode: commands that touch the keyspace are refused, as
     /// Redis refuses them to a replica.
     pub monitor: bool,
+    /// CLIENT TRACKING mode, when on.
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
     /// Positions of the running command's arguments that SLOWLOG and
     /// MONITOR must show as `(redacted)` (passwords: AUTH, HELLO AUTH,
     /// CONFIG SET requirepass), as Redis's `redactClientCommandArgument`.
@@ -327,6 +329,7 @@ impl Client {
             blocked: None,
             in_exec: false,
             monitor: false,
+            tracking: None,
             redacted: Vec::new(),
         }
     }
