@@ -147,7 +147,9 @@ impl Note {
                 if resp3 {
                     out.extend_from_slice(b">2\r\n$10\r\ninvalidate\r\n");
                 } else if *redirected && subscribed {
-                    out.extend_from_slice(b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n");
+                    out.extend_from_slice(
+                        b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n",
+                    );
                 } else {
                     return false;
                 }
@@ -258,7 +260,13 @@ impl Tracking {
     /// Turns tracking on for `meta` with mode `t` (Redis's `enableTracking`;
     /// the caller checked the options). New prefixes are added to those the
     /// client has.
-    pub fn enable(&self, shared: &Shared, meta: &Arc<ClientMeta>, t: &ClientTracking, was_on: bool) {
+    pub fn enable(
+        &self,
+        shared: &Shared,
+        meta: &Arc<ClientMeta>,
+        t: &ClientTracking,
+        was_on: bool,
+    ) {
         let mut g = self.lock();
         if !was_on {
             ACTIVE.fetch_add(1, Ordering::Relaxed);
@@ -405,7 +413,9 @@ fn invalidate_key(g: &mut Inner, sink: &mut Sink<'_>, key: &[u8], writer: Option
     g.items -= ids.len();
     let body = key_array(std::iter::once(key));
     for id in ids {
-        let Some(t) = g.clients.get(&id) else { continue };
+        let Some(t) = g.clients.get(&id) else {
+            continue;
+        };
         if t.bcast || (t.noloop && Some(id) == writer) {
             continue;
         }

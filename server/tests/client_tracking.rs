@@ -109,7 +109,11 @@ fn resp2_invalidations_reach_the_redirect_subscriber_until_it_leaves() {
         let sid = log.id(&mut sub);
         log.cmd("sub", &mut sub, &["SUBSCRIBE", "__redis__:invalidate"]);
         let sid_s = sid.to_string();
-        log.cmd("a", &mut a, &["CLIENT", "TRACKING", "on", "REDIRECT", &sid_s]);
+        log.cmd(
+            "a",
+            &mut a,
+            &["CLIENT", "TRACKING", "on", "REDIRECT", &sid_s],
+        );
         log.cmd("a", &mut a, &["CLIENT", "GETREDIR"]);
         log.cmd("a", &mut a, &["GET", "k"]);
         log.cmd("b", &mut b, &["SET", "k", "1"]);
@@ -123,13 +127,17 @@ fn resp2_invalidations_reach_the_redirect_subscriber_until_it_leaves() {
         log.cmd("b", &mut b, &["SET", "k", "2"]);
         log.cmd("b", &mut b, &["PING"]);
         // The broken redirection shows once the invalidation was tried.
-        soquete_testkit::wait::eventually("broken_redirect", soquete_testkit::wait::DEADLINE, || {
-            a.send_cmd(&["CLIENT", "TRACKINGINFO"]);
-            let r = a.read_raw_reply();
-            String::from_utf8_lossy(&r)
-                .contains("broken_redirect")
-                .then_some(())
-        });
+        soquete_testkit::wait::eventually(
+            "broken_redirect",
+            soquete_testkit::wait::DEADLINE,
+            || {
+                a.send_cmd(&["CLIENT", "TRACKINGINFO"]);
+                let r = a.read_raw_reply();
+                String::from_utf8_lossy(&r)
+                    .contains("broken_redirect")
+                    .then_some(())
+            },
+        );
         log.cmd("a", &mut a, &["CLIENT", "TRACKINGINFO"]);
     });
 }
@@ -140,7 +148,11 @@ fn resp3_client_hears_of_a_broken_redirection() {
         let (mut r, mut a, mut b) = (conn(s), conn(s), conn(s));
         let rid = log.id(&mut r);
         hello3(&mut a);
-        log.cmd("a", &mut a, &["CLIENT", "TRACKING", "on", "REDIRECT", &rid.to_string()]);
+        log.cmd(
+            "a",
+            &mut a,
+            &["CLIENT", "TRACKING", "on", "REDIRECT", &rid.to_string()],
+        );
         log.cmd("a", &mut a, &["GET", "k"]);
         drop(r);
         wait_gone(&mut b, rid);
@@ -156,12 +168,28 @@ fn bcast_prefixes_hear_of_every_matching_key_and_noloop_skips_own_writes() {
         let (mut a, mut n, mut b) = (conn(s), conn(s), conn(s));
         hello3(&mut a);
         hello3(&mut n);
-        log.cmd("a", &mut a, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "user:", "PREFIX", "obj:"]);
-        log.cmd("n", &mut n, &["CLIENT", "TRACKING", "on", "BCAST", "NOLOOP", "PREFIX", "user:"]);
+        log.cmd(
+            "a",
+            &mut a,
+            &[
+                "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "user:", "PREFIX", "obj:",
+            ],
+        );
+        log.cmd(
+            "n",
+            &mut n,
+            &[
+                "CLIENT", "TRACKING", "on", "BCAST", "NOLOOP", "PREFIX", "user:",
+            ],
+        );
         log.cmd("b", &mut b, &["SET", "user:1", "x"]);
         log.next("a", &mut a);
         log.next("n", &mut n);
-        log.cmd("b", &mut b, &["MSET", "user:3", "a", "zzz", "b", "user:2", "c"]);
+        log.cmd(
+            "b",
+            &mut b,
+            &["MSET", "user:3", "a", "zzz", "b", "user:2", "c"],
+        );
         log.next("a", &mut a);
         log.next("n", &mut n);
         log.cmd("b", &mut b, &["SET", "obj:7", "x"]);

@@ -420,7 +420,11 @@ pub fn client_caching(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// CLIENT GETREDIR
 pub fn client_getredir(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    let r = c.client.tracking.as_deref().map_or(-1, |t| t.redirect as i64);
+    let r = c
+        .client
+        .tracking
+        .as_deref()
+        .map_or(-1, |t| t.redirect as i64);
     c.out.int(r);
     Ok(())
 }
