@@ -93,7 +93,12 @@ impl ClientTracking {
     /// Whether the keys of the command that runs now are remembered:
     /// Redis's OPTIN/OPTOUT test in `trackingRememberKeys`.
     pub fn remembers(&self) -> bool {
-        !self.bcast && !((self.optin && !self.caching) || (self.optout && self.caching))
+        let skip = if self.optin {
+            !self.caching
+        } else {
+            self.optout && self.caching
+        };
+        !self.bcast && !skip
     }
 }
 
