@@ -308,6 +308,10 @@ pub struct Client {
     pub monitor: bool,
     /// CLIENT TRACKING mode, when on.
     pub tracking: Option<Box<crate::tracking::ClientTracking>>,
+    /// Tracking messages for this client raised by its own command,
+    /// written after its reply (it may be another client's redirection
+    /// target without tracking itself).
+    pub tracking_pending: Vec<u8>,
     /// Positions of the running command's arguments that SLOWLOG and
     /// MONITOR must show as `(redacted)` (passwords: AUTH, HELLO AUTH,
     /// CONFIG SET requirepass), as Redis's `redactClientCommandArgument`.
@@ -330,6 +334,7 @@ impl Client {
             in_exec: false,
             monitor: false,
             tracking: None,
+            tracking_pending: Vec::new(),
             redacted: Vec::new(),
         }
     }

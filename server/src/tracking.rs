@@ -85,8 +85,6 @@ pub struct ClientTracking {
     pub broken: bool,
     /// BCAST prefixes.
     pub prefixes: BTreeSet<Vec<u8>>,
-    /// Framed messages for this very client, written after its reply.
-    pub pending: Vec<u8>,
 }
 
 impl ClientTracking {

@@ -60,9 +60,6 @@ fn same_as_redis(scenario: impl Fn(&ServerProcess, &mut Log)) {
         .start();
     let mut got = Log::default();
     scenario(&soquete, &mut got);
-    if std::env::var_os("SHOW").is_some() {
-        eprintln!("{:#?}", want.lines);
-    }
     assert_eq!(want.lines, got.lines, "soquete differs from redis-server");
 }
 
@@ -143,7 +140,7 @@ fn resp2_invalidations_reach_the_redirect_subscriber_until_it_leaves() {
 }
 
 #[test]
-fn resp3_client_hears_of_a_broken_redirection() {
+fn resp3_redirection_gets_pushes_and_its_loss_is_reported() {
     same_as_redis(|s, log| {
         let (mut r, mut a, mut b) = (conn(s), conn(s), conn(s));
         let rid = log.id(&mut r);
@@ -153,6 +150,10 @@ fn resp3_client_hears_of_a_broken_redirection() {
             &mut a,
             &["CLIENT", "TRACKING", "on", "REDIRECT", &rid.to_string()],
         );
+        hello3(&mut r);
+        log.cmd("a", &mut a, &["GET", "k"]);
+        log.cmd("b", &mut b, &["SET", "k", "0"]);
+        log.next("r", &mut r);
         log.cmd("a", &mut a, &["GET", "k"]);
         drop(r);
         wait_gone(&mut b, rid);

@@ -204,6 +204,9 @@ pub fn reset(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     super::server::monitor::stop(c.client, c.shared);
     super::pubsub::unsubscribe_all(c.client, c.shared);
     super::transaction::unwatch_all(c.client, c.shared);
+    if let Some(t) = c.client.tracking.take() {
+        c.shared.tracking.disable(c.shared, c.client.id(), &t);
+    }
     c.client.multi = None;
     c.client.meta.multi.store(false, Ordering::Relaxed);
     c.client.select(0);

@@ -241,7 +241,8 @@ pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
 /// What follows a command while some client tracks keys (Redis's
 /// `trackingInvalidateKey` for what it changed, then
 /// `trackingRememberKeys` for what it read): invalidations go out, those
-/// for the caller itself wait in its `pending` until its reply is written.
+/// for the caller itself wait in its `tracking_pending` until its reply is
+/// written.
 pub fn track(
     spec: &Spec,
     argv: &[&[u8]],
@@ -269,11 +270,12 @@ pub fn track(
     }
     if !own.is_empty() {
         let resp3 = client.meta.resp.load(Ordering::Relaxed) >= 3;
-        if let Some(t) = client.tracking.as_deref_mut() {
-            let mut pending = std::mem::take(&mut t.pending);
-            crate::tracking::write_own(&own, &mut pending, resp3, Some(t));
-            t.pending = pending;
-        }
+        crate::tracking::write_own(
+            &own,
+            &mut client.tracking_pending,
+            resp3,
+            client.tracking.as_deref_mut(),
+        );
     }
 }
 
@@ -362,8 +364,8 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     }
     if crate::tracking::active() {
         track(r.spec, argv, client, shared, outbox);
+        out.buf.append(&mut client.tracking_pending);
         if let Some(t) = client.tracking.as_deref_mut() {
-            out.buf.append(&mut t.pending);
             if client.multi.is_none() && r.parent.unwrap_or(r.spec).name != "client" {
                 t.caching = false;
             }
