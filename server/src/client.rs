@@ -2,7 +2,9 @@
 //! other loops may read for CLIENT LIST / KILL ([`ClientMeta`]).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU16, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 use std::sync::{Arc, Mutex};
 
 use crate::pubsub::Space;
@@ -73,7 +75,20 @@ pub struct ClientMeta {
     pub blocked: AtomicBool,
     /// In MONITOR mode (CLIENT LIST flag `O`).
     pub monitor: AtomicBool,
+    /// CLIENT TRACKING as CLIENT LIST shows it: [`TRACKING_ON`],
+    /// [`TRACKING_BROKEN`], [`TRACKING_BCAST`] bits.
+    pub tracking: AtomicU8,
+    /// The client tracking redirects to (CLIENT LIST `redir`: -1 without
+    /// tracking, 0 without redirection).
+    pub redir: AtomicI64,
 }
+
+/// [`ClientMeta::tracking`]: tracking is on (flag `t`).
+pub const TRACKING_ON: u8 = 1;
+/// [`ClientMeta::tracking`]: the redirection target went away (flag `R`).
+pub const TRACKING_BROKEN: u8 = 2;
+/// [`ClientMeta::tracking`]: broadcasting mode (flag `B`).
+pub const TRACKING_BCAST: u8 = 4;
 
 impl ClientMeta {
     /// A fresh client record.
@@ -115,7 +130,25 @@ impl ClientMeta {
             ssub: AtomicUsize::new(0),
             blocked: AtomicBool::new(false),
             monitor: AtomicBool::new(false),
+            tracking: AtomicU8::new(0),
+            redir: AtomicI64::new(-1),
         }
+    }
+
+    /// Shows a client's tracking state (none: off) in CLIENT LIST.
+    pub fn show_tracking(&self, t: Option<&crate::tracking::ClientTracking>) {
+        let (bits, redir) = t.map_or((0, -1), |t| {
+            let mut bits = TRACKING_ON;
+            if t.broken {
+                bits |= TRACKING_BROKEN;
+            }
+            if t.bcast {
+                bits |= TRACKING_BCAST;
+            }
+            (bits, t.redirect as i64)
+        });
+        self.tracking.store(bits, Ordering::Relaxed);
+        self.redir.store(redir, Ordering::Relaxed);
     }
 
     /// Records the output's shape (`obl`, `oll`, `omem`) for CLIENT LIST.
@@ -172,12 +205,16 @@ impl ClientMeta {
         let multi = self.multi.load(Ordering::Relaxed);
         // Redis's letters, in Redis's order (catClientInfoString); `T`
         // (no-touch) comes from Redis 7.2.
+        let tracking = self.tracking.load(Ordering::Relaxed);
         let mut flags = String::new();
         for (on, letter) in [
             (self.monitor.load(Ordering::Relaxed), 'O'),
             (sub + psub + ssub > 0, 'P'),
             (multi, 'x'),
             (self.blocked.load(Ordering::Relaxed), 'b'),
+            (tracking & TRACKING_ON != 0, 't'),
+            (tracking & TRACKING_BROKEN != 0, 'R'),
+            (tracking & TRACKING_BCAST != 0, 'B'),
             (self.kill.load(Ordering::Relaxed), 'A'),
             (self.unix, 'U'),
             (self.no_evict.load(Ordering::Relaxed), 'e'),
@@ -218,7 +255,7 @@ impl ClientMeta {
         // `w`: output is waiting for the socket to take it.
         let events = if obl + omem > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -244,6 +281,7 @@ impl ClientMeta {
             tot_mem,
             events,
             cmd,
+            self.redir.load(Ordering::Relaxed),
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -376,6 +414,12 @@ pub struct Client {
     /// In MONITOR mode: commands that touch the keyspace are refused, as
     /// Redis refuses them to a replica.
     pub monitor: bool,
+    /// CLIENT TRACKING mode, when on.
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
+    /// Tracking messages for this client raised by its own command,
+    /// written after its reply (it may be another client's redirection
+    /// target without tracking itself).
+    pub tracking_pending: Vec<u8>,
     /// Positions of the running command's arguments that SLOWLOG and
     /// MONITOR must show as `(redacted)` (passwords: AUTH, HELLO AUTH,
     /// CONFIG SET requirepass), as Redis's `redactClientCommandArgument`.
@@ -406,6 +450,8 @@ impl Client {
             blocked: None,
             in_exec: false,
             monitor: false,
+            tracking: None,
+            tracking_pending: Vec::new(),
             redacted: Vec::new(),
             reply: ReplyMode::On,
             keep: 0,

@@ -259,7 +259,7 @@ impl Shard {
     /// Marks `key` modified for its watchers, as Redis's
     /// `touchWatchedKey` (cheap when nobody watches in this shard).
     pub fn touch(&mut self, hash: u64, key: &[u8]) {
-        if !self.watched.is_empty() {
+        if !self.watched.is_empty() || crate::tracking::active() {
             let present = self.dict.get(hash, key).is_some();
             self.touch_watchers(key, present);
         }
@@ -269,7 +269,14 @@ impl Shard {
     /// now (after the change). A watcher that saw the key already expired
     /// takes its deletion as no change (and from then on watches a missing
     /// key); every other watcher is marked dirty.
+    ///
+    /// This is the keyspace's one "key modified" point: while some client
+    /// tracks keys it also notes the key for invalidation (one relaxed
+    /// load otherwise).
     fn touch_watchers(&mut self, key: &[u8], present: bool) {
+        if crate::tracking::active() {
+            crate::tracking::note(key);
+        }
         if self.watched.is_empty() {
             return;
         }
@@ -489,9 +496,21 @@ impl Keyspace {
         }
     }
 
-    /// True when some client WATCHes some key.
+    /// True when some client WATCHes some key or tracks keys: writes must
+    /// then mark the keys they change.
     pub fn watched(&self) -> bool {
         self.watches.load(Ordering::Relaxed) != 0
+    }
+
+    /// Counts a tracking client in (`on`) or out of [`Keyspace::watched`],
+    /// so that [`Locked::signal`] stays one load while nobody watches or
+    /// tracks.
+    pub fn interest(&self, on: bool) {
+        if on {
+            self.watches.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.watches.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Removes `client`'s watch of `key` of database `db`, locking its
@@ -813,9 +832,10 @@ impl<'a> Locked<'a> {
         out
     }
 
-    /// Marks `key` of database `db` as modified for its watchers, as
-    /// Redis's `signalModifiedKey`: the caller changed it. While no client
-    /// watches anything this is one relaxed load.
+    /// Marks `key` of database `db` as modified for its watchers and
+    /// tracking clients, as Redis's `signalModifiedKey`: the caller changed
+    /// it. While no client watches or tracks anything this is one relaxed
+    /// load.
     #[inline]
     pub fn signal(&mut self, db: usize, key: &[u8]) {
         if !self.ks.watched() {

@@ -21,6 +21,8 @@ pub enum LoopMsg {
     Kill(u64),
     /// Pub/sub messages for clients of this loop.
     Deliver(Vec<Delivery>),
+    /// Tracking invalidations for clients of this loop.
+    Tracking(Vec<crate::tracking::Note>),
     /// MONITOR lines for monitors of this loop: (client id, line).
     Monitor(Vec<(u64, Arc<[u8]>)>),
     /// A blocked client was served (or unblocked): its reply.

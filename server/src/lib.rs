@@ -72,6 +72,7 @@ pub mod reply;
 pub mod server;
 pub mod session;
 pub mod shared;
+pub mod tracking;
 pub mod types;
 pub mod util;
 pub mod value;

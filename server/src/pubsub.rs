@@ -36,6 +36,8 @@ pub struct Outbox {
     kills: Vec<(usize, u64)>,
     /// MONITOR lines, per destination loop: (monitor's id, line).
     monitor: Vec<Vec<(u64, Arc<[u8]>)>>,
+    /// Tracking invalidations, per destination loop.
+    tracking: Vec<Vec<crate::tracking::Note>>,
 }
 
 impl Outbox {
@@ -55,11 +57,20 @@ impl Outbox {
         self.monitor[l].push((id, line));
     }
 
+    /// Queues one tracking invalidation for loop `l`.
+    pub fn post_tracking(&mut self, l: usize, n: crate::tracking::Note) {
+        if self.tracking.len() <= l {
+            self.tracking.resize_with(l + 1, Vec::new);
+        }
+        self.tracking[l].push(n);
+    }
+
     /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.kills.is_empty()
             && self.per_loop.iter().all(Vec::is_empty)
             && self.monitor.iter().all(Vec::is_empty)
+            && self.tracking.iter().all(Vec::is_empty)
     }
 
     /// Sends what was queued to `loops`: one message per loop, a wake-up
@@ -70,6 +81,7 @@ impl Outbox {
         let Some(loops) = loops else {
             self.per_loop.iter_mut().for_each(Vec::clear);
             self.monitor.iter_mut().for_each(Vec::clear);
+            self.tracking.iter_mut().for_each(Vec::clear);
             self.kills.clear();
             return;
         };
@@ -86,6 +98,11 @@ impl Outbox {
         for (l, batch) in self.monitor.iter_mut().enumerate() {
             if !batch.is_empty() {
                 send(l, LoopMsg::Monitor(std::mem::take(batch)));
+            }
+        }
+        for (l, batch) in self.tracking.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                send(l, LoopMsg::Tracking(std::mem::take(batch)));
             }
         }
         for (l, id) in self.kills.drain(..) {

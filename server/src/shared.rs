@@ -185,6 +185,8 @@ pub struct Shared {
     pub latency: crate::latency::Latency,
     /// CLIENT PAUSE.
     pub pause: crate::pause::Pause,
+    /// Client-side caching: the tracking table and tracking clients.
+    pub tracking: crate::tracking::Tracking,
     config: RwLock<Config>,
     /// Connected clients by id.
     clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
@@ -326,6 +328,7 @@ impl Shared {
             monitors: crate::monitor::Monitors::default(),
             latency,
             pause: crate::pause::Pause::default(),
+            tracking: crate::tracking::Tracking::default(),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),
@@ -481,6 +484,15 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(meta.id, meta);
+    }
+
+    /// The connected client `id`, if any.
+    pub fn client_meta(&self, id: u64) -> Option<Arc<ClientMeta>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
     }
 
     /// Forgets a client that is gone.

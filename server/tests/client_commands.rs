@@ -49,6 +49,7 @@ fn pause_write_holds_writers_of_every_loop_and_lets_readers_run() {
     let mut readers: Vec<Conn> = (0..2).map(|_| server.connect()).collect();
     let mut publisher = server.connect();
     ok(ctl.cmd(&["SET", "k", "before"]));
+    ok(ctl.cmd(&["SET", "k2", "before"]));
     ok(ctl.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]));
 
     for (i, w) in writers.iter_mut().enumerate() {
@@ -67,7 +68,9 @@ fn pause_write_holds_writers_of_every_loop_and_lets_readers_run() {
     // A write of a reader is held too; read-only commands inside MULTI
     // queue, and an EXEC of reads runs.
     let rid = client_id(&mut readers[0]);
-    readers[0].send_cmd(&["DEL", "k"]);
+    // (Another key than the writers': once released, the loops run in
+    // any order, and a DEL of k could come between a writer's SET and GET.)
+    readers[0].send_cmd(&["DEL", "k2"]);
     wait_blocked(&mut ctl, rid, "del");
     ok(readers[1].cmd(&["MULTI"]));
     readers[1].cmd(&["GET", "k"]);

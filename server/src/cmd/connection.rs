@@ -206,6 +206,10 @@ pub fn reset(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     super::server::monitor::stop(c.client, c.shared);
     super::pubsub::unsubscribe_all(c.client, c.shared);
     super::transaction::unwatch_all(c.client, c.shared);
+    if let Some(t) = c.client.tracking.take() {
+        c.shared.tracking.disable(c.shared, c.client.id(), &t);
+        c.client.meta.show_tracking(None);
+    }
     c.client.multi = None;
     c.client.meta.multi.store(false, Ordering::Relaxed);
     c.client.select(0);
@@ -282,6 +286,234 @@ fn type_of(m: &ClientMeta) -> ClientType {
 /// `argv-mem` for the caller itself).
 fn argv_mem(a: &[&[u8]]) -> usize {
     a.iter().map(|x| x.len()).sum()
+}
+
+/// Whether two prefixes would invalidate some same key (Redis's
+/// `stringCheckPrefix`).
+fn prefixes_overlap(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len().min(b.len());
+    a[..n] == b[..n]
+}
+
+fn overlap_error(p: &[u8], what: &str, q: &[u8]) -> CmdError {
+    let mut line = b"ERR Prefix '".to_vec();
+    line.extend_from_slice(p);
+    line.extend_from_slice(b"' overlaps with ");
+    line.extend_from_slice(what.as_bytes());
+    line.extend_from_slice(b" '");
+    line.extend_from_slice(q);
+    line.extend_from_slice(b"'. Prefixes for a single client must not overlap.");
+    CmdError::Line(line)
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX prefix ...] [BCAST]
+/// [OPTIN] [OPTOUT] [NOLOOP]
+pub fn client_tracking(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let mut redirect = 0i64;
+    let (mut bcast, mut optin, mut optout, mut noloop) = (false, false, false, false);
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    let mut j = 3;
+    while j < a.len() {
+        let more = j + 1 < a.len();
+        if is(a[j], "redirect") && more {
+            j += 1;
+            if redirect != 0 {
+                return Err(CmdError::msg(
+                    "ERR A client can only redirect to a single other client",
+                ));
+            }
+            redirect = args::int(a[j])?;
+            if u64::try_from(redirect)
+                .ok()
+                .and_then(|id| c.shared.client_meta(id))
+                .is_none()
+            {
+                return Err(CmdError::msg(
+                    "ERR The client ID you want redirect to does not exist",
+                ));
+            }
+        } else if is(a[j], "bcast") {
+            bcast = true;
+        } else if is(a[j], "optin") {
+            optin = true;
+        } else if is(a[j], "optout") {
+            optout = true;
+        } else if is(a[j], "noloop") {
+            noloop = true;
+        } else if is(a[j], "prefix") && more {
+            j += 1;
+            prefixes.push(a[j]);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    if is(a[2], "off") {
+        if let Some(t) = c.client.tracking.take() {
+            c.shared.tracking.disable(c.shared, c.client.id(), &t);
+            c.client.meta.show_tracking(None);
+        }
+        c.out.ok();
+        return Ok(());
+    }
+    if !is(a[2], "on") {
+        return Err(CmdError::Syntax);
+    }
+    if !bcast && !prefixes.is_empty() {
+        return Err(CmdError::msg(
+            "ERR PREFIX option requires BCAST mode to be enabled",
+        ));
+    }
+    let old = c.client.tracking.as_deref();
+    if old.is_some_and(|t| t.bcast != bcast) {
+        return Err(CmdError::msg("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+    }
+    if bcast && (optin || optout) {
+        return Err(CmdError::msg(
+            "ERR OPTIN and OPTOUT are not compatible with BCAST",
+        ));
+    }
+    if optin && optout {
+        return Err(CmdError::msg(
+            "ERR You can't specify both OPTIN mode and OPTOUT mode",
+        ));
+    }
+    if old.is_some_and(|t| (optin && t.optout) || (optout && t.optin)) {
+        return Err(CmdError::msg("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."));
+    }
+    let mut double_reply = None;
+    if bcast {
+        for (i, p) in prefixes.iter().enumerate() {
+            if let Some(q) = old
+                .into_iter()
+                .flat_map(|t| t.prefixes.iter())
+                .find(|q| prefixes_overlap(q, p))
+            {
+                return Err(overlap_error(p, "an existing prefix", q));
+            }
+            if let Some(q) = prefixes[i + 1..].iter().find(|q| prefixes_overlap(p, q)) {
+                let e = overlap_error(p, "another provided prefix", q);
+                if i == 0 {
+                    return Err(e);
+                }
+                // Redis 7.0 replies the error and then goes on, enabling
+                // tracking and replying OK too (its check returns the
+                // index, taken as success when not 0).
+                double_reply = Some(e);
+                break;
+            }
+        }
+    }
+    let was_on = old.is_some();
+    let mut t = c.client.tracking.take().unwrap_or_default();
+    t.redirect = redirect as u64;
+    t.bcast = bcast;
+    t.optin = optin;
+    t.optout = optout;
+    t.noloop = noloop;
+    t.broken = false;
+    let mut added = std::collections::BTreeSet::new();
+    if bcast {
+        if prefixes.is_empty() {
+            added.insert(Vec::new());
+        }
+        added.extend(prefixes.iter().map(|p| p.to_vec()));
+    }
+    let new = crate::tracking::ClientTracking {
+        prefixes: added.clone(),
+        ..(*t).clone()
+    };
+    c.shared
+        .tracking
+        .enable(c.shared, &c.client.meta, &new, was_on);
+    t.prefixes.extend(added);
+    c.client.meta.show_tracking(Some(&t));
+    c.client.tracking = Some(t);
+    if let Some(e) = double_reply {
+        c.out.error(&e);
+    }
+    c.out.ok();
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO
+pub fn client_caching(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let Some(t) = c.client.tracking.as_deref_mut() else {
+        return Err(CmdError::msg("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    };
+    if is(a[2], "yes") {
+        if !t.optin {
+            return Err(CmdError::msg(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+    } else if is(a[2], "no") {
+        if !t.optout {
+            return Err(CmdError::msg(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    t.caching = true;
+    c.out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR
+pub fn client_getredir(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    let r = c
+        .client
+        .tracking
+        .as_deref()
+        .map_or(-1, |t| t.redirect as i64);
+    c.out.int(r);
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO
+pub fn client_trackinginfo(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    let t = c.client.tracking.as_deref();
+    let mut flags: Vec<&[u8]> = vec![if t.is_some() { b"on" } else { b"off" }];
+    if let Some(t) = t {
+        if t.bcast {
+            flags.push(b"bcast");
+        }
+        if t.optin {
+            flags.push(b"optin");
+            if t.caching {
+                flags.push(b"caching-yes");
+            }
+        }
+        if t.optout {
+            flags.push(b"optout");
+            if t.caching {
+                flags.push(b"caching-no");
+            }
+        }
+        if t.noloop {
+            flags.push(b"noloop");
+        }
+        if t.broken {
+            flags.push(b"broken_redirect");
+        }
+    }
+    c.out.map(3);
+    c.out.bulk(b"flags");
+    c.out.set(flags.len());
+    for f in flags {
+        c.out.bulk(f);
+    }
+    c.out.bulk(b"redirect");
+    c.out.int(t.map_or(-1, |t| t.redirect as i64));
+    c.out.bulk(b"prefixes");
+    let prefixes = t.map(|t| &t.prefixes);
+    c.out.array(prefixes.map_or(0, |p| p.len()));
+    for p in prefixes.into_iter().flatten() {
+        c.out.bulk(p);
+    }
+    Ok(())
 }
 
 /// CLIENT LIST [TYPE type] [ID id [id ...]]
@@ -504,13 +736,6 @@ pub fn client_unpause(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         c.shared.broadcast(|| LoopMsg::Unpause);
     }
     c.out.ok();
-    Ok(())
-}
-
-/// CLIENT GETREDIR: the client tracking redirects to; -1 without
-/// tracking (which soquete does not have yet).
-pub fn client_getredir(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    c.out.int(-1);
     Ok(())
 }
 
@@ -748,6 +973,42 @@ static CLIENT_SUBCOMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "connection",
         handler: client_setname,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "tracking",
+        arity: -3,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_tracking,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "caching",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_caching,
+        acl: cat::CONNECTION,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "trackinginfo",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: Keys::None,
+        group: "connection",
+        handler: client_trackinginfo,
         acl: cat::CONNECTION,
         key_specs: &[],
         tips: &[],

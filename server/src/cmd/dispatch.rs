@@ -270,6 +270,48 @@ pub fn signal_writes(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
     blocking::note_ready(spec, argv, ctx);
 }
 
+/// What follows a command while some client tracks keys (Redis's
+/// `trackingInvalidateKey` for what it changed, then
+/// `trackingRememberKeys` for what it read): invalidations go out, those
+/// for the caller itself wait in its `tracking_pending` until its reply is
+/// written.
+pub fn track(
+    spec: &Spec,
+    argv: &[&[u8]],
+    client: &mut Client,
+    shared: &Shared,
+    outbox: &mut crate::pubsub::Outbox,
+) {
+    let id = client.id();
+    let mut own = shared.tracking.invalidate(shared, outbox, id);
+    if let Some(t) = client.tracking.as_deref() {
+        if spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) && t.remembers() {
+            let mut keys = Vec::new();
+            spec.keys_of(argv, client.db, &mut keys);
+            if !keys.is_empty() {
+                let max = shared.config().tracking_table_max_keys as usize;
+                own.extend(shared.tracking.remember(
+                    keys.iter().map(|(_, k)| *k),
+                    id,
+                    max,
+                    shared,
+                    outbox,
+                ));
+            }
+        }
+    }
+    if !own.is_empty() {
+        let resp3 = client.meta.resp.load(Ordering::Relaxed) >= 3;
+        crate::tracking::write_own(
+            &own,
+            &mut client.tracking_pending,
+            resp3,
+            client.tracking.as_deref_mut(),
+        );
+        client.meta.show_tracking(client.tracking.as_deref());
+    }
+}
+
 /// What running a command needs from the event loop.
 pub struct Env<'a> {
     /// Server-wide state.
@@ -354,6 +396,15 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     if let Err(e) = result {
         stats.count_error();
         out.error(&e);
+    }
+    if crate::tracking::active() {
+        track(r.spec, argv, client, shared, outbox);
+        out.buf.append(&mut client.tracking_pending);
+        if let Some(t) = client.tracking.as_deref_mut() {
+            if client.multi.is_none() && r.parent.unwrap_or(r.spec).name != "client" {
+                t.caching = false;
+            }
+        }
     }
     let ended = std::time::Instant::now();
     let took = ended.saturating_duration_since(*clock);

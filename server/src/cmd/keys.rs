@@ -524,6 +524,7 @@ fn flush_mode(c: &Ctx<'_>, a: &[&[u8]]) -> Result<bool, CmdError> {
 }
 
 fn flush_db(c: &mut Ctx<'_>, db: usize, lazy: bool) {
+    crate::tracking::note_flush();
     let mut old = Vec::new();
     for s in 0..SHARDS {
         let mut shard = c.ks.shard_at(db, s);

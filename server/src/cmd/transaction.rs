@@ -151,6 +151,9 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
                 if result.is_ok() {
                     super::signal_writes(r.spec, argv, c);
                 }
+                if crate::tracking::active() {
+                    super::dispatch::track(r.spec, argv, c.client, c.shared, c.outbox);
+                }
                 // Each queued command is a call of its own for SLOWLOG,
                 // LATENCY and MONITOR, as in Redis (EXEC follows them).
                 let ended = std::time::Instant::now();

@@ -112,6 +112,8 @@ pub struct Config {
     pub maxmemory_policy: String,
     /// FLUSHALL/FLUSHDB without a mode frees memory in the background.
     pub lazyfree_lazy_user_flush: bool,
+    /// Most keys the tracking table remembers (0: unlimited).
+    pub tracking_table_max_keys: u64,
     /// SLOWLOG threshold in microseconds (negative disables).
     pub slowlog_log_slower_than: i64,
     /// SLOWLOG length.
@@ -156,6 +158,7 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             lazyfree_lazy_user_flush: false,
+            tracking_table_max_keys: 1_000_000,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             enable_debug_command: "no".into(),
@@ -466,6 +469,11 @@ pub static OPTIONS: &[OptSpec] = &[
             c.maxmemory_policy = v
         },
         |c| c.maxmemory_policy.clone()
+    ),
+    opt!(
+        "tracking-table-max-keys",
+        |c, a| c.tracking_table_max_keys = int(a, 0, i64::MAX)?,
+        |c| c.tracking_table_max_keys.to_string()
     ),
     opt!(
         "lazyfree-lazy-user-flush",

@@ -994,7 +994,7 @@ pub static PARAMS: &[Param] = &[
         uint(0, 9223372036854775807),
         "1000000",
         0,
-        Unsupported,
+        Native,
     ),
     row(
         "client-query-buffer-limit",

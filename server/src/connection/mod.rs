@@ -191,6 +191,9 @@ impl Connection {
         cmd::pubsub::unsubscribe_all(&mut self.client, shared);
         cmd::transaction::unwatch_all(&mut self.client, shared);
         cmd::server::monitor::stop(&mut self.client, shared);
+        if let Some(t) = self.client.tracking.take() {
+            shared.tracking.disable(shared, self.client.id(), &t);
+        }
     }
 }
 

@@ -323,6 +323,7 @@ impl EventLoop {
                 }
                 LoopMsg::Deliver(batch) => self.deliver(batch),
                 LoopMsg::Monitor(lines) => self.deliver_monitor(lines),
+                LoopMsg::Tracking(notes) => self.deliver_tracking(notes),
                 LoopMsg::Unblock { client, reply } => self.unblock(client, &reply),
                 LoopMsg::Unpause => {} // release_postponed runs next
                 LoopMsg::Shutdown => self.stopping = true,
@@ -487,6 +488,37 @@ impl EventLoop {
             // The limit is checked per message, so a stalled subscriber's
             // buffer never outgrows it by more than one message.
             if conn.conn.output.after_reply(&limit).is_err() {
+                output_limit_warning(conn);
+                self.close(i);
+                continue;
+            }
+            if self.delivered.last() != Some(&i) {
+                self.delivered.push(i);
+            }
+        }
+    }
+
+    /// Appends tracking invalidations to their receivers' output, framed
+    /// for each receiver's protocol as Redis's `sendTrackingMessage`.
+    fn deliver_tracking(&mut self, notes: Vec<crate::tracking::Note>) {
+        for n in notes {
+            let Some(&i) = self.ids.get(&n.client()) else {
+                continue;
+            };
+            let Some(conn) = self.conns[i].as_mut() else {
+                continue;
+            };
+            let c = &mut conn.conn;
+            let (resp3, subscribed) = (c.output.reply.resp3, c.client.subs.active());
+            let broken = n.write_to(&mut c.output.reply.buf, resp3, subscribed);
+            if broken {
+                if let Some(t) = c.client.tracking.as_deref_mut() {
+                    t.broken = true;
+                    c.client.meta.show_tracking(Some(t));
+                }
+            }
+            let limit = c.output_limit(&self.shared);
+            if c.output.after_reply(&limit).is_err() {
                 output_limit_warning(conn);
                 self.close(i);
                 continue;
@@ -698,6 +730,14 @@ impl EventLoop {
             if visited % 64 == 0 && started.elapsed() > Duration::from_millis(1) {
                 break;
             }
+        }
+        if crate::tracking::active() {
+            // What expiry removed, told to the clients that cache it.
+            let shared = &*self.shared;
+            let own = shared
+                .tracking
+                .invalidate(shared, &mut self.scratch.outbox, 0);
+            debug_assert!(own.is_empty(), "no client has id 0");
         }
         if active {
             // The clock was read anyway: the cycle samples itself for

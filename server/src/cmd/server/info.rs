@@ -120,7 +120,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("client_recent_max_input_buffer:{input}");
             line!("client_recent_max_output_buffer:{output}");
             line!("blocked_clients:{}", s.blocking.count());
-            line!("tracking_clients:0");
+            line!("tracking_clients:{}", s.tracking.stats().0);
             line!("clients_in_timeout_table:0");
         }
         "memory" => {
@@ -208,9 +208,10 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("active_defrag_key_misses:0");
             line!("total_active_defrag_time:0");
             line!("current_active_defrag_time:0");
-            line!("tracking_total_keys:0");
-            line!("tracking_total_items:0");
-            line!("tracking_total_prefixes:0");
+            let (_, keys, items, prefixes) = s.tracking.stats();
+            line!("tracking_total_keys:{keys}");
+            line!("tracking_total_items:{items}");
+            line!("tracking_total_prefixes:{prefixes}");
             line!("unexpected_error_replies:0");
             line!("total_error_replies:{}", s.total(|x| &x.errors));
             line!("dump_payload_sanitizations:0");
