@@ -15,7 +15,7 @@ use crate::inbox::LoopMsg;
 use crate::notify::{self, GENERIC, LIST, ZSET};
 use crate::pubsub::Outbox;
 use crate::reply::Reply;
-use crate::shared::Shared;
+use crate::shared::{LoopStats, Shared};
 use crate::types::list::{Fill, List};
 use crate::util::hash::hash_key;
 use crate::util::ldouble::LongDouble;
@@ -106,12 +106,13 @@ pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
 pub fn serve(
     ks: &mut Locked<'_>,
     shared: &Shared,
+    stats: &LoopStats,
     outbox: &mut Outbox,
     ready: &[(usize, Vec<u8>)],
     later: &mut Vec<(usize, Vec<u8>)>,
 ) {
     for (db, key) in ready {
-        serve_key(ks, shared, outbox, *db, key, None, later);
+        serve_key(ks, shared, stats, outbox, *db, key, None, later);
     }
 }
 
@@ -120,9 +121,11 @@ pub fn serve(
 /// the caller); otherwise the key goes to `later` and serving stops, so
 /// that nobody overtakes that waiter. Destinations that become ready go to
 /// `later` as well.
+#[allow(clippy::too_many_arguments)]
 fn serve_key(
     ks: &mut Locked<'_>,
     shared: &Shared,
+    stats: &LoopStats,
     outbox: &mut Outbox,
     db: usize,
     key: &[u8],
@@ -161,7 +164,7 @@ fn serve_key(
                 .peek_in(db, dest)
                 .is_some_and(|e| !matches!(e.value, Value::List(_)));
             if wrong {
-                out.error(&CmdError::WrongType);
+                out.error(&CmdError::WrongType, stats);
                 send_reply(shared, &w, out.buf);
                 continue;
             }
@@ -278,6 +281,7 @@ fn fill(shared: &Shared) -> Fill {
 /// moves atomically — no observer sees it in neither list.
 pub fn serve_deferred(
     shared: &Shared,
+    stats: &LoopStats,
     outbox: &mut Outbox,
     mut keys: Vec<(usize, Vec<u8>)>,
     now: u64,
@@ -306,6 +310,7 @@ pub fn serve_deferred(
             serve_key(
                 &mut ks,
                 shared,
+                stats,
                 outbox,
                 db,
                 &key,

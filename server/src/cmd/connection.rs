@@ -495,9 +495,10 @@ pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         resp3: w.resp3,
     };
     if error {
-        out.error(&CmdError::msg(
-            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
-        ));
+        out.error(
+            &CmdError::msg("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            c.stats,
+        );
     } else {
         w.op.timeout_reply(&mut out);
     }

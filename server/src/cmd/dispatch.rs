@@ -26,9 +26,9 @@ pub fn protocol_error(e: &soquete_resp::Error) -> CmdError {
 #[inline]
 pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_>) {
     let (shared, stats) = (env.shared, env.stats);
-    stats.commands.fetch_add(1, Ordering::Relaxed);
-    let reject = |client: &mut Client, out: &mut Reply, e: CmdError| {
-        stats.count_error();
+    // Redis's rejectCommand: the command (when one was found) counts a
+    // rejected call, the transaction is flagged, a refused EXEC aborts it.
+    let reject = |client: &mut Client, out: &mut Reply, e: CmdError, id: Option<u16>| {
         if argv[0].eq_ignore_ascii_case(b"exec") {
             // Redis's execCommandAbort: a refused EXEC ends the transaction.
             client.multi = None;
@@ -43,22 +43,31 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
             // Errors Redis formats on the spot carry no code word here;
             // shared error objects (NOAUTH) keep theirs.
             line.extend_from_slice(text.strip_prefix(b"ERR ").unwrap_or(text));
-            out.error(&CmdError::Line(line));
-            return;
+            out.error(&CmdError::Line(line), stats);
+        } else {
+            if let Some(m) = &mut client.multi {
+                m.dirty = true;
+            }
+            out.error(&e, stats);
         }
-        if let Some(m) = &mut client.multi {
-            m.dirty = true;
+        match id {
+            Some(id) => stats.cmd_rejected(id),
+            None => stats.mark_errors(),
         }
-        out.error(&e);
     };
     let r = match resolve(argv) {
         Ok(r) => r,
-        Err(e) => return reject(client, out, e),
+        Err(e) => {
+            let id = matches!(e, CmdError::Arity(_))
+                .then(|| found_id(argv))
+                .flatten();
+            return reject(client, out, e, id);
+        }
     };
     client.meta.last_cmd.store(r.id, Ordering::Relaxed);
     if !client.authenticated && !r.spec.has(flags::NO_AUTH) {
         if shared.config().requirepass.is_some() {
-            return reject(client, out, CmdError::NoAuth);
+            return reject(client, out, CmdError::NoAuth, Some(r.id));
         }
         client.authenticated = true;
     }
@@ -72,6 +81,7 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
                     "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                     r.full_name()
                 )),
+                Some(r.id),
             );
         }
     }
@@ -106,6 +116,19 @@ impl Resolved {
             None => self.spec.name.to_string(),
         }
     }
+}
+
+/// The id of the command argv names, even with the wrong number of
+/// arguments (what Redis's `lookupCommand` finds): `None` for an unknown
+/// command or subcommand.
+fn found_id(argv: &[&[u8]]) -> Option<u16> {
+    let i = lookup_index(argv[0])?;
+    let spec = table::commands()[i];
+    if spec.subcommands.is_empty() || argv.len() < 2 {
+        return Some(table::command_id(i, None));
+    }
+    let j = lookup_sub_index(spec, argv[1])?;
+    Some(table::command_id(i, Some(j)))
 }
 
 /// Resolves argv to a command, or the error Redis gives: unknown command,
@@ -244,6 +267,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         outbox,
     } = env;
     let (shared, stats, now) = (*shared, *stats, *now);
+    stats.mark_errors();
     plan.clear();
     plan.add(r.spec, argv, client.db, false);
     let reply_start = out.buf.len();
@@ -276,7 +300,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     let mut later = std::mem::take(&mut ctx.ready_later);
     if !ctx.ready.is_empty() {
         let ready = std::mem::take(&mut ctx.ready);
-        blocking::serve(&mut ctx.ks, shared, ctx.outbox, &ready, &mut later);
+        blocking::serve(&mut ctx.ks, shared, stats, ctx.outbox, &ready, &mut later);
     }
     let pushes = std::mem::take(&mut ctx.pushes);
     drop(ctx);
@@ -291,14 +315,17 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         out.buf.splice(reply_start..reply_start, before.buf);
     }
     if !later.is_empty() {
-        blocking::serve_deferred(shared, outbox, later, now);
+        blocking::serve_deferred(shared, stats, outbox, later, now);
     }
     if let Err(e) = result {
-        stats.count_error();
-        out.error(&e);
+        out.error(&e, stats);
     }
     let ended = std::time::Instant::now();
-    let took = ended.saturating_duration_since(*clock);
+    let took = ended.saturating_duration_since(*clock).as_micros() as u64;
     *clock = ended;
-    shared.slowlog_maybe(took.as_micros() as u64, argv, &client.meta);
+    // A client that blocked records its latency when it is served, as in
+    // Redis (which we do not do yet: see the README).
+    let latency = shared.hot.latency_tracking.load(Ordering::Relaxed) && client.blocked.is_none();
+    stats.cmd_called(r.id, took, latency);
+    shared.slowlog_maybe(took, argv, &client.meta);
 }

@@ -136,21 +136,28 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     }
     c.out.array(argvs.len());
     c.client.in_exec = true;
+    let latency = c.shared.hot.latency_tracking.load(Ordering::Relaxed);
     for (r, argv) in resolved.iter().zip(&argvs) {
-        c.stats.commands.fetch_add(1, Ordering::Relaxed);
-        let result = match r {
+        // Each queued command is a call of its own in the statistics, as
+        // Redis's execCommand calls call() for each.
+        let started = std::time::Instant::now();
+        c.stats.mark_errors();
+        let (result, id) = match r {
             Ok(r) => {
                 let result = super::run_handler(r.spec, c, argv);
                 if result.is_ok() {
                     super::signal_writes(r.spec, argv, c);
                 }
-                result
+                (result, Some(r.id))
             }
-            Err(e) => Err(e.clone()),
+            Err(e) => (Err(e.clone()), None),
         };
         if let Err(e) = result {
-            c.stats.count_error();
-            c.out.error(&e);
+            c.out.error(&e, c.stats);
+        }
+        if let Some(id) = id {
+            let us = started.elapsed().as_micros() as u64;
+            c.stats.cmd_called(id, us, latency);
         }
     }
     c.client.in_exec = false;

@@ -116,6 +116,12 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// SLOWLOG length.
     pub slowlog_max_len: u64,
+    /// `latency-tracking`: per-command latency histograms (INFO
+    /// latencystats).
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles`: the percentiles INFO
+    /// latencystats reports.
+    pub latency_percentiles: Vec<f64>,
     /// `client-output-buffer-limit` for the normal, replica and pubsub
     /// classes.
     pub output_limits: [OutputLimit; 3],
@@ -158,6 +164,8 @@ impl Default for Config {
             lazyfree_lazy_user_flush: false,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            latency_tracking: true,
+            latency_percentiles: vec![50.0, 99.0, 99.9],
             enable_debug_command: "no".into(),
             notify_keyspace_events: 0,
             output_limits: [
@@ -226,6 +234,37 @@ fn yes_no(args: &[String]) -> Result<bool, String> {
         "no" => Ok(false),
         _ => Err("argument must be 'yes' or 'no'".into()),
     }
+}
+
+/// `latency-tracking-info-percentiles`: numbers between 0 and 100, or one
+/// empty word for none (Redis's texts).
+fn parse_percentiles(args: &[String]) -> Result<Vec<f64>, String> {
+    if let [one] = args {
+        if one.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
+    let mut v = Vec::new();
+    for w in args.iter().flat_map(|a| a.split_ascii_whitespace()) {
+        let p: f64 = crate::util::num::parse_f64(w.as_bytes())
+            .filter(|p| !p.is_nan())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into(),
+            );
+        }
+        v.push(p);
+    }
+    Ok(v)
+}
+
+/// A percentile as Redis prints it: `%f` with trailing zeros (and a
+/// trailing dot) trimmed — `50`, `99.9`.
+pub fn show_percentile(p: f64) -> String {
+    let s = format!("{p:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn show_bool(b: bool) -> String {
@@ -541,6 +580,21 @@ pub static OPTIONS: &[OptSpec] = &[
                 .collect::<Vec<_>>()
                 .join(" ")
         }
+    ),
+    opt!(
+        "latency-tracking",
+        |c, a| c.latency_tracking = yes_no(a)?,
+        |c| show_bool(c.latency_tracking)
+    ),
+    opt!(
+        "latency-tracking-info-percentiles",
+        |c, a| c.latency_percentiles = parse_percentiles(a)?,
+        |c| c
+            .latency_percentiles
+            .iter()
+            .map(|p| show_percentile(*p))
+            .collect::<Vec<_>>()
+            .join(" ")
     ),
     opt!(
         "slowlog-max-len",

@@ -7,7 +7,7 @@ mod config;
 mod debug;
 mod info;
 mod lolwut;
-mod memory;
+pub mod memory;
 mod module;
 mod replication;
 mod slowlog;
