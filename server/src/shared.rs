@@ -103,6 +103,22 @@ impl LoopStats {
         self.mark_errors();
     }
 
+    /// Records a blocked command being served, as Redis's
+    /// updateStatsOnUnblock: its latency (the time to reply, under a
+    /// microsecond here: the call itself was timed when it blocked), and a
+    /// failure if its reply was an error. (A timeout records nothing, as
+    /// in Redis 7.0.)
+    pub fn cmd_unblocked(&self, id: u16, failed: bool, shared: &Shared) {
+        if let Some(c) = self.cmds.get(id) {
+            if failed {
+                crate::stats::bump(&c.failed, 1);
+            }
+            if shared.hot.latency_tracking.load(Ordering::Relaxed) {
+                c.record_latency(0);
+            }
+        }
+    }
+
     /// Counts a command that ran for `us` microseconds, failed if it wrote
     /// an error, its latency recorded when `latency` (Redis's `call`).
     #[inline]

@@ -247,3 +247,46 @@ fn instantaneous_ops_per_sec_follows_the_load() {
         .expect("instantaneous_input_kbps");
     assert!(kbps > 0.0, "input rate sampled too: {text}");
 }
+
+#[test]
+fn a_served_blocked_command_records_its_failure_and_latency_as_redis() {
+    let redis = ServerProcess::redis();
+    let ours = soquete();
+    for server in [&redis, &ours] {
+        let name = server.kind().name();
+        let (mut c, mut waiter) = (server.connect(), server.connect());
+        run(&mut c, "SET dst x");
+        run(&mut c, "CONFIG RESETSTAT");
+        waiter.send_cmd(&["BLMOVE", "src", "dst", "LEFT", "LEFT", "0"]);
+        eventually("the waiter blocks", Duration::from_secs(5), || {
+            info(&mut c, "clients")
+                .contains("blocked_clients:1")
+                .then_some(())
+        });
+        // Served, with an error: the destination holds a string.
+        run(&mut c, "LPUSH src a");
+        assert!(matches!(waiter.read_frame(), Frame::Error(_)), "{name}");
+        let counts = command_counts(&mut c);
+        assert_eq!(counts.get("blmove"), Some(&(1, 0, 1)), "{name}: {counts:?}");
+        assert_eq!(
+            error_counts(&mut c),
+            vec!["errorstat_WRONGTYPE:count=1"],
+            "{name}"
+        );
+        let latency = info(&mut c, "latencystats");
+        assert!(
+            latency.contains("latency_percentiles_usec_blmove:p50="),
+            "{name}: {latency}"
+        );
+        // A timeout records no latency (Redis 7.0).
+        run(&mut c, "CONFIG RESETSTAT");
+        run(&mut c, "BLPOP nosuch 0.01");
+        let latency = info(&mut c, "latencystats");
+        assert!(!latency.contains("blpop"), "{name}: {latency}");
+        assert_eq!(
+            command_counts(&mut c).get("blpop"),
+            Some(&(1, 0, 0)),
+            "{name}"
+        );
+    }
+}

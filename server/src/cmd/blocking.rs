@@ -64,6 +64,11 @@ pub(crate) fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         op,
         resp3: c.out.resp3,
+        cmd: c
+            .client
+            .meta
+            .last_cmd
+            .load(std::sync::atomic::Ordering::Relaxed),
     });
     // Shown (CLIENT LIST flag `b`) only once registered: whoever sees it
     // and then pushes is sure to find this waiter.
@@ -165,6 +170,7 @@ fn serve_key(
                 .is_some_and(|e| !matches!(e.value, Value::List(_)));
             if wrong {
                 out.error(&CmdError::WrongType, stats);
+                stats.cmd_unblocked(w.cmd, true, shared);
                 send_reply(shared, &w, out.buf);
                 continue;
             }
@@ -254,6 +260,7 @@ fn serve_key(
                 later.push((db, dest.clone()));
             }
         }
+        stats.cmd_unblocked(w.cmd, false, shared);
         send_reply(shared, &w, out.buf);
     }
 }
