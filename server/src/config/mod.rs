@@ -899,6 +899,38 @@ mod tests {
     }
 
     #[test]
+    fn latency_percentiles_parse_and_show_as_redis() {
+        let mut c = Config::default();
+        assert_eq!(
+            c.get_by_name("latency-tracking-info-percentiles").unwrap(),
+            "50 99 99.9"
+        );
+        c.set("latency-tracking-info-percentiles", &args(&["0 12.5 100"]))
+            .unwrap();
+        assert_eq!(c.latency_percentiles, vec![0.0, 12.5, 100.0]);
+        assert_eq!(
+            c.get_by_name("latency-tracking-info-percentiles").unwrap(),
+            "0 12.5 100"
+        );
+        c.set("latency-tracking-info-percentiles", &args(&[""]))
+            .unwrap();
+        assert!(c.latency_percentiles.is_empty());
+        assert_eq!(
+            c.set("latency-tracking-info-percentiles", &args(&["50 100.1"])),
+            Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into()
+            )
+        );
+        assert_eq!(
+            c.set("latency-tracking-info-percentiles", &args(&["x"])),
+            Err("Invalid latency-tracking-info-percentiles parameters".into())
+        );
+        c.set("latency-tracking", &args(&["no"])).unwrap();
+        assert!(!c.latency_tracking);
+    }
+
+    #[test]
     fn defaults_match_redis() {
         let c = Config::default();
         assert_eq!((c.port, c.maxclients, c.databases), (6379, 10_000, 16));

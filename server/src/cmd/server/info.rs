@@ -209,12 +209,12 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("number_of_cached_scripts:0");
             line!("number_of_functions:0");
             line!("number_of_libraries:0");
-            line!("used_memory_vm_functions:32768");
-            line!("used_memory_vm_total:65536");
-            line!("used_memory_vm_total_human:64.00K");
-            line!("used_memory_functions:0");
-            line!("used_memory_scripts:0");
-            line!("used_memory_scripts_human:0B");
+            line!("used_memory_vm_functions:33792");
+            line!("used_memory_vm_total:66560");
+            line!("used_memory_vm_total_human:65.00K");
+            line!("used_memory_functions:200");
+            line!("used_memory_scripts:200");
+            line!("used_memory_scripts_human:200B");
             line!("maxmemory:{}", cfg.maxmemory);
             line!("maxmemory_human:{}", human(cfg.maxmemory));
             line!("maxmemory_policy:{}", cfg.maxmemory_policy);
