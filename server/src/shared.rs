@@ -119,11 +119,11 @@ impl LoopStats {
         }
     }
 
-    /// Counts a command that ran for `us` microseconds, failed if it wrote
-    /// an error, its latency recorded when `latency` (Redis's `call`).
+    /// Counts a command that ran for `us` microseconds, `failed` if it
+    /// wrote an error (see [`LoopStats::errors_since_mark`]), its latency
+    /// recorded when `latency` (Redis's `call`).
     #[inline]
-    pub fn cmd_called(&self, id: u16, us: u64, latency: bool) {
-        let failed = self.errors_since_mark();
+    pub fn cmd_called(&self, id: u16, us: u64, latency: bool, failed: bool) {
         crate::stats::bump(&self.commands, 1);
         if let Some(c) = self.cmds.get(id) {
             crate::stats::bump(&c.calls, 1);

@@ -268,6 +268,8 @@ fn a_served_blocked_command_records_its_failure_and_latency_as_redis() {
         assert!(matches!(waiter.read_frame(), Frame::Error(_)), "{name}");
         let counts = command_counts(&mut c);
         assert_eq!(counts.get("blmove"), Some(&(1, 0, 1)), "{name}: {counts:?}");
+        // The waiter's error is not the pushing command's failure.
+        assert_eq!(counts.get("lpush"), Some(&(1, 0, 0)), "{name}: {counts:?}");
         assert_eq!(
             error_counts(&mut c),
             vec!["errorstat_WRONGTYPE:count=1"],

@@ -290,6 +290,10 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         outbox,
     };
     let result = run_handler(r.spec, &mut ctx, argv);
+    // Whether this command failed is decided before clients blocked on
+    // its keys are served: their errors are theirs (Redis serves them
+    // after call() returns).
+    let failed = stats.errors_since_mark() || result.is_err();
     if result.is_ok() {
         signal_writes(r.spec, argv, &mut ctx);
     }
@@ -326,6 +330,6 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     // A client that blocked records its latency when it is served, as in
     // Redis (which we do not do yet: see the README).
     let latency = shared.hot.latency_tracking.load(Ordering::Relaxed) && client.blocked.is_none();
-    stats.cmd_called(r.id, took, latency);
+    stats.cmd_called(r.id, took, latency, failed);
     shared.slowlog_maybe(took, argv, &client.meta);
 }

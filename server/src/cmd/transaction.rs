@@ -152,13 +152,17 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
             }
             Err(e) => (Err(e.clone()), None),
         };
+        let failed = c.stats.errors_since_mark() || result.is_err();
         if let Err(e) = result {
             c.out.error(&e, c.stats);
         }
         if let Some(id) = id {
             let us = started.elapsed().as_micros() as u64;
-            c.stats.cmd_called(id, us, latency);
+            c.stats.cmd_called(id, us, latency, failed);
         }
+        // EXEC itself fails only by errors after its last command, as in
+        // Redis, whose every call() marks the error count afresh.
+        c.stats.mark_errors();
     }
     c.client.in_exec = false;
     Ok(())
