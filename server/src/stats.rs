@@ -94,13 +94,13 @@ fn lowest_equivalent(v: u64) -> u64 {
 /// A latency histogram with the bucket layout of Redis's `hdr_histogram`
 /// (see the module docs). Values are nanoseconds.
 pub struct Histogram {
-    counts: Box<[AtomicU64]>,
+    counts: Box<[AtomicU64; COUNTS]>,
 }
 
 impl Default for Histogram {
     fn default() -> Histogram {
         Histogram {
-            counts: (0..COUNTS).map(|_| AtomicU64::new(0)).collect(),
+            counts: Box::new(std::array::from_fn(|_| AtomicU64::new(0))),
         }
     }
 }
@@ -111,9 +111,9 @@ impl Histogram {
     #[inline]
     pub fn record(&self, ns: u64) {
         let ns = ns.clamp(HIST_MIN, HIST_MAX);
-        if let Some(c) = self.counts.get(counts_index(ns)) {
-            bump(c, 1);
-        }
+        // In range by construction (HIST_MAX maps to the last bucket); the
+        // `min` only spares a bounds check.
+        bump(&self.counts[counts_index(ns).min(COUNTS - 1)], 1);
     }
 
     /// Adds this histogram's counts into `into`.
@@ -212,15 +212,11 @@ fn layout() -> &'static (Vec<usize>, usize) {
     })
 }
 
-/// The slot of a command id (see [`table::command_id`]).
-#[inline]
-fn slot_of(id: u16) -> usize {
-    let (i, j) = (id as usize & 0x1ff, id as usize >> 9);
-    layout().0.get(i).map_or(usize::MAX, |s| s + j)
-}
-
 /// Every command's counters, for one loop.
 pub struct CmdTable {
+    /// The first slot of each top-level command (a copy of [`layout`]'s,
+    /// so that a lookup reads no shared once-cell).
+    starts: Box<[u32]>,
     slots: Box<[CmdCounters]>,
 }
 
@@ -234,8 +230,10 @@ impl std::fmt::Debug for CmdTable {
 
 impl Default for CmdTable {
     fn default() -> CmdTable {
+        let (starts, total) = layout();
         CmdTable {
-            slots: (0..layout().1).map(|_| CmdCounters::default()).collect(),
+            starts: starts.iter().map(|&s| s as u32).collect(),
+            slots: (0..*total).map(|_| CmdCounters::default()).collect(),
         }
     }
 }
@@ -244,7 +242,9 @@ impl CmdTable {
     /// The counters of command `id`.
     #[inline]
     pub fn get(&self, id: u16) -> Option<&CmdCounters> {
-        self.slots.get(slot_of(id))
+        let (i, j) = (id as usize & 0x1ff, id as usize >> 9);
+        let start = *self.starts.get(i)? as usize;
+        self.slots.get(start + j)
     }
 
     /// Zeroes every counter (CONFIG RESETSTAT).
