@@ -102,6 +102,9 @@ pub struct Waiter {
     pub op: Op,
     /// Its protocol, for the reply.
     pub resp3: bool,
+    /// The command that blocked (its id in the table), for its statistics
+    /// when it is served or times out.
+    pub cmd: u16,
 }
 
 #[derive(Default)]

@@ -183,6 +183,17 @@ impl ClientMeta {
         self.qbuf_free.store(free, Ordering::Relaxed);
     }
 
+    /// The memory the client's buffers take (CLIENT LIST `tot-mem`, INFO
+    /// `mem_clients_normal`): a 16 KB read buffer, the query, the output.
+    pub fn memory(&self) -> u64 {
+        let qbuf = self.qbuf.load(Ordering::Relaxed) as u64;
+        let [obl, _, omem] = self
+            .output
+            .each_ref()
+            .map(|a| a.load(Ordering::Relaxed) as u64);
+        16384 + qbuf + obl + omem
+    }
+
     /// One CLIENT LIST line (without the trailing newline): Redis 7.0's
     /// fields in Redis's order (7.0 has no lib-name/lib-ver fields; CLIENT
     /// SETINFO stores them for when we match a later version).

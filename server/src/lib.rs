@@ -7,7 +7,9 @@
 //!
 //! * [`server`] — the process: listeners, start-up (the open-file limit),
 //!   the loop threads, shutdown; [`shared`] — the state every loop shares
-//!   (keyspace and subsystems, configuration, client registry, counters).
+//!   (keyspace and subsystems, configuration, client registry, counters);
+//!   [`stats`] — per-command, per-error and latency statistics (INFO
+//!   commandstats, errorstats, latencystats), kept per loop.
 //! * [`event_loop`] — the event loops (one mio `Poll` per thread), each
 //!   owning its sockets: accept, read, run, write once per batch;
 //!   [`inbox`] — the messages by which other threads reach a loop.
@@ -72,6 +74,7 @@ pub mod reply;
 pub mod server;
 pub mod session;
 pub mod shared;
+pub mod stats;
 pub mod tracking;
 pub mod types;
 pub mod util;

@@ -146,9 +146,13 @@ impl Reply {
         }
     }
 
-    /// An error line. CR and LF in the text become spaces.
-    pub fn error(&mut self, e: &CmdError) {
+    /// An error line. CR and LF in the text become spaces. Every error
+    /// reply is written here, and counted here in `stats` (INFO
+    /// `total_error_replies` and errorstats), as Redis's `afterErrorReply`.
+    pub fn error(&mut self, e: &CmdError, stats: &crate::shared::LoopStats) {
+        let start = self.buf.len();
         e.write_to(&mut self.buf);
+        stats.count_error(&self.buf[start..]);
     }
 
     /// Help lines as Redis's `addReplyHelp` writes them (simple strings).

@@ -42,6 +42,18 @@ pub struct LoopStats {
     pub connections: AtomicU64,
     /// Connections refused (maxclients).
     pub rejected: AtomicU64,
+    /// Reads from client sockets (`total_reads_processed`).
+    pub reads: AtomicU64,
+    /// Writes to client sockets (`total_writes_processed`).
+    pub writes: AtomicU64,
+    /// The error count when the running command started (Redis's
+    /// `prev_err_count`): whether a command failed is whether errors were
+    /// written since.
+    pub prev_errors: AtomicU64,
+    /// Per-command counters.
+    pub cmds: crate::stats::CmdTable,
+    /// Error replies by code word.
+    pub error_codes: crate::stats::ErrorTable,
 }
 
 impl LoopStats {
@@ -55,9 +67,74 @@ impl LoopStats {
         self.misses.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts an error reply.
-    pub fn count_error(&self) {
+    /// Counts an error reply, given its line (`-CODE message\r\n`):
+    /// `total_error_replies` and errorstats. [`Reply::error`] calls it, the
+    /// one place error replies are written.
+    ///
+    /// [`Reply::error`]: crate::reply::Reply::error
+    pub fn count_error(&self, line: &[u8]) {
         self.errors.fetch_add(1, Ordering::Relaxed);
+        self.error_codes.count(line);
+    }
+
+    /// Notes the error count before a command runs (Redis's
+    /// `incrCommandStatsOnError(NULL, 0)`).
+    #[inline]
+    pub fn mark_errors(&self) {
+        self.prev_errors
+            .store(self.errors.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// Whether errors were written since the last mark, and marks again
+    /// (so an EXEC is not failed by the errors its queued commands had).
+    #[inline]
+    pub fn errors_since_mark(&self) -> bool {
+        let now = self.errors.load(Ordering::Relaxed);
+        let before = self.prev_errors.load(Ordering::Relaxed);
+        self.prev_errors.store(now, Ordering::Relaxed);
+        now != before
+    }
+
+    /// Counts a command refused before it ran (Redis's `rejectCommand`).
+    pub fn cmd_rejected(&self, id: u16) {
+        if let Some(c) = self.cmds.get(id) {
+            crate::stats::bump(&c.rejected, 1);
+        }
+        self.mark_errors();
+    }
+
+    /// Records a blocked command being served, as Redis's
+    /// updateStatsOnUnblock: its latency (the time to reply, under a
+    /// microsecond here: the call itself was timed when it blocked), and a
+    /// failure if its reply was an error. (A timeout records nothing, as
+    /// in Redis 7.0.)
+    pub fn cmd_unblocked(&self, id: u16, failed: bool, shared: &Shared) {
+        if let Some(c) = self.cmds.get(id) {
+            if failed {
+                crate::stats::bump(&c.failed, 1);
+            }
+            if shared.hot.latency_tracking.load(Ordering::Relaxed) {
+                c.record_latency(0);
+            }
+        }
+    }
+
+    /// Counts a command that ran for `us` microseconds, `failed` if it
+    /// wrote an error (see [`LoopStats::errors_since_mark`]), its latency
+    /// recorded when `latency` (Redis's `call`).
+    #[inline]
+    pub fn cmd_called(&self, id: u16, us: u64, latency: bool, failed: bool) {
+        crate::stats::bump(&self.commands, 1);
+        if let Some(c) = self.cmds.get(id) {
+            crate::stats::bump(&c.calls, 1);
+            crate::stats::bump(&c.usec, us);
+            if failed {
+                crate::stats::bump(&c.failed, 1);
+            }
+            if latency {
+                c.record_latency(us);
+            }
+        }
     }
 
     fn reset(&self) {
@@ -71,9 +148,14 @@ impl LoopStats {
             &self.net_out,
             &self.connections,
             &self.rejected,
+            &self.reads,
+            &self.writes,
+            &self.prev_errors,
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.cmds.clear();
+        self.error_codes.clear();
     }
 }
 
@@ -105,6 +187,8 @@ pub struct Hot {
     pub hash_max_listpack: [AtomicU64; 2],
     /// `set-max-intset-entries` (read on every set write).
     pub set_max_intset_entries: AtomicU64,
+    /// `latency-tracking` (read after every command).
+    pub latency_tracking: AtomicBool,
 }
 
 impl Hot {
@@ -124,6 +208,8 @@ impl Hot {
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.hz.store(c.hz.max(1), Ordering::Relaxed);
         self.busy_poll.store(c.busy_poll, Ordering::Relaxed);
+        self.latency_tracking
+            .store(c.latency_tracking, Ordering::Relaxed);
         self.notify
             .store(c.notify_keyspace_events, Ordering::Relaxed);
         let logged = crate::notify::NEW | crate::notify::EXPIRED;
@@ -300,11 +386,13 @@ struct Slowlog {
     entries: std::collections::VecDeque<SlowEntry>,
 }
 
-/// Samples of the command counter for `instantaneous_ops_per_sec`.
+/// The instantaneous metrics of INFO stats: commands, bytes in, bytes out.
 #[derive(Default)]
 struct OpsSampler {
-    last: Option<(Instant, u64)>,
-    rates: std::collections::VecDeque<f64>,
+    commands: crate::stats::Instantaneous,
+    net_in: crate::stats::Instantaneous,
+    net_out: crate::stats::Instantaneous,
+    last_ms: u64,
 }
 
 /// Redis keeps at most this many arguments of a slow command...
@@ -433,30 +521,29 @@ impl Shared {
             .clear();
     }
 
-    /// Takes a sample of the command counter (called by loop 0's cron).
+    /// Samples the instantaneous metrics (called by loop 0's cron): every
+    /// 100 ms, as Redis's serverCron does.
     pub fn sample_ops(&self) {
-        let total = self.total(|s| &s.commands);
-        let now = Instant::now();
+        let now = unix_ms();
         let mut o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((t, n)) = o.last {
-            let dt = now.duration_since(t).as_secs_f64();
-            if dt > 0.0 {
-                o.rates.push_back(total.saturating_sub(n) as f64 / dt);
-                if o.rates.len() > 16 {
-                    o.rates.pop_front();
-                }
-            }
+        if now.saturating_sub(o.last_ms) < 100 {
+            return;
         }
-        o.last = Some((now, total));
+        o.last_ms = now;
+        o.commands.track(now, self.total(|s| &s.commands));
+        o.net_in.track(now, self.total(|s| &s.net_in));
+        o.net_out.track(now, self.total(|s| &s.net_out));
     }
 
-    /// Commands per second over the last samples.
-    pub fn ops_per_sec(&self) -> u64 {
+    /// `instantaneous_ops_per_sec`, `instantaneous_input_kbps` and
+    /// `instantaneous_output_kbps`.
+    pub fn instantaneous(&self) -> (u64, f64, f64) {
         let o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
-        if o.rates.is_empty() {
-            return 0;
-        }
-        (o.rates.iter().sum::<f64>() / o.rates.len() as f64) as u64
+        (
+            o.commands.get(),
+            o.net_in.get() as f32 as f64 / 1024.0,
+            o.net_out.get() as f32 as f64 / 1024.0,
+        )
     }
 
     /// The current configuration.
@@ -601,11 +688,17 @@ impl Shared {
             .sum()
     }
 
-    /// CONFIG RESETSTAT.
+    /// CONFIG RESETSTAT: Redis's resetServerStats, resetCommandTableStats
+    /// and resetErrorTableStats (the memory peak stays).
     pub fn reset_stats(&self) {
         for s in self.loop_stats.iter() {
             s.reset();
         }
+        let now = unix_ms();
+        let mut o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
+        o.commands.reset(now, 0);
+        o.net_in.reset(now, 0);
+        o.net_out.reset(now, 0);
     }
 
     /// Asks every loop to stop: no new connections, pending replies are

@@ -62,7 +62,16 @@ impl Normalizers {
     /// * `debug-object`: in a `DEBUG OBJECT` line, the values of `at`, `lru`
     ///   and `lru_seconds_idle` (an address and clocks) become `?`;
     /// * `debug-object-shape`: the same, and `serializedlength` too (Redis
-    ///   LZF-compresses what it would serialize; soquete does not).
+    ///   LZF-compresses what it would serialize; soquete does not);
+    /// * `info`: in INFO text, every number in a value (with its sign and
+    ///   a unit suffix such as `1.04M` or `99.10%`) becomes `N`: field
+    ///   names, their order and the non-numeric values stay;
+    /// * `info-unordered`: the same, with the lines of each section sorted
+    ///   (commandstats and latencystats list commands in Redis's hash
+    ///   table order);
+    /// * `commandstats`: in INFO commandstats, the `usec` and
+    ///   `usec_per_call` values become `?` and the lines are sorted; the
+    ///   call counts stay exact.
     pub fn builtin() -> Self {
         let mut n = Normalizers::empty();
         n.insert("hello", Arc::new(normalize_hello));
@@ -71,6 +80,20 @@ impl Normalizers {
         n.insert(
             "debug-object",
             Arc::new(|f: &mut Frame| normalize_debug_object(f, &["at", "lru", "lru_seconds_idle"])),
+        );
+        n.insert(
+            "info",
+            Arc::new(|f: &mut Frame| map_info_text(f, info_shape)),
+        );
+        n.insert(
+            "info-unordered",
+            Arc::new(|f: &mut Frame| map_info_text(f, |t| sort_info_sections(&info_shape(t)))),
+        );
+        n.insert(
+            "commandstats",
+            Arc::new(|f: &mut Frame| {
+                map_info_text(f, |t| sort_info_sections(&mask_command_times(t)))
+            }),
         );
         n.insert(
             "debug-object-shape",
@@ -90,6 +113,93 @@ impl Normalizers {
     pub fn get(&self, name: &str) -> Option<&Normalizer> {
         self.0.get(name)
     }
+}
+
+/// Applies `g` to the text of an INFO reply (a bulk or verbatim string).
+fn map_info_text(f: &mut Frame, g: impl Fn(&str) -> String) {
+    match f {
+        Frame::Bulk(b) => *b = Bytes::from(g(&String::from_utf8_lossy(b))),
+        Frame::Verbatim { text, .. } => *text = Bytes::from(g(&String::from_utf8_lossy(text))),
+        _ => {}
+    }
+}
+
+/// Every number in the values of `name:value` lines becomes `N` (a sign
+/// before it and a unit letter or `%` after it go with it).
+fn info_shape(text: &str) -> String {
+    let mask = |v: &str| {
+        let mut out = String::new();
+        let mut chars = v.chars().peekable();
+        while let Some(c) = chars.next() {
+            let starts_number =
+                c.is_ascii_digit() || (c == '-' && chars.peek().is_some_and(char::is_ascii_digit));
+            if !starts_number {
+                out.push(c);
+                continue;
+            }
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_digit() || *d == '.')
+            {
+                chars.next();
+            }
+            if chars.peek().is_some_and(|u| "BKMGTP%".contains(*u)) {
+                chars.next();
+            }
+            out.push('N');
+        }
+        out
+    };
+    text.split("\r\n")
+        .map(|line| match line.split_once(':') {
+            Some((k, v)) if !line.starts_with('#') => format!("{k}:{}", mask(v)),
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+/// Sorts the lines under each `# Section` header.
+fn sort_info_sections(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    let flush = |block: &mut Vec<&str>, out: &mut Vec<String>| {
+        block.sort_unstable();
+        out.extend(block.drain(..).map(str::to_owned));
+    };
+    for line in text.split("\r\n") {
+        if line.starts_with('#') || line.is_empty() {
+            flush(&mut block, &mut out);
+            out.push(line.to_owned());
+        } else {
+            block.push(line);
+        }
+    }
+    flush(&mut block, &mut out);
+    out.join("\r\n")
+}
+
+/// `cmdstat_x:calls=1,usec=4,usec_per_call=4.00,...`: the times become `?`.
+fn mask_command_times(text: &str) -> String {
+    text.split("\r\n")
+        .map(|line| {
+            if !line.starts_with("cmdstat_") {
+                return line.to_owned();
+            }
+            let Some((name, fields)) = line.split_once(':') else {
+                return line.to_owned();
+            };
+            let fields: Vec<String> = fields
+                .split(',')
+                .map(|f| match f.split_once('=') {
+                    Some((k @ ("usec" | "usec_per_call"), _)) => format!("{k}=?"),
+                    _ => f.to_owned(),
+                })
+                .collect();
+            format!("{name}:{}", fields.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }
 
 fn normalize_hello(f: &mut Frame) {
@@ -1127,5 +1237,31 @@ mod tests {
         assert!(cmp("!norm=client", ca, cc).is_err());
         assert!(cmp("!norm=id", b":5\r\n", b":6\r\n").is_ok());
         assert!(cmp("!norm=nosuch", b":5\r\n", b":5\r\n").is_err());
+    }
+
+    fn bulk(text: &str) -> Vec<u8> {
+        format!("${}\r\n{text}\r\n", text.len()).into_bytes()
+    }
+
+    #[test]
+    fn info_normalizer_masks_numbers_but_keeps_names_and_order() {
+        let a = bulk("# Memory\r\nused_memory:1093392\r\nused_memory_human:1.04M\r\nallocator_rss_bytes:-12\r\nmem_allocator:jemalloc-5.3.0\r\n");
+        let b = bulk("# Memory\r\nused_memory:77\r\nused_memory_human:77B\r\nallocator_rss_bytes:12\r\nmem_allocator:jemalloc-5.3.0\r\n");
+        assert!(cmp("", &a, &b).is_err());
+        assert!(cmp("!norm=info", &a, &b).is_ok());
+        let renamed = bulk("# Memory\r\nused_memory:77\r\nused_memory_human:77B\r\nallocator_rss_bytes:12\r\nmem_allocator:libc\r\n");
+        assert!(cmp("!norm=info", &a, &renamed).is_err());
+        let reordered = bulk("# Memory\r\nused_memory_human:1.04M\r\nused_memory:1093392\r\nallocator_rss_bytes:-12\r\nmem_allocator:jemalloc-5.3.0\r\n");
+        assert!(cmp("!norm=info", &a, &reordered).is_err());
+        assert!(cmp("!norm=info-unordered", &a, &reordered).is_ok());
+    }
+
+    #[test]
+    fn commandstats_normalizer_keeps_counts_exact() {
+        let a = bulk("# Commandstats\r\ncmdstat_get:calls=1,usec=4,usec_per_call=4.00,rejected_calls=1,failed_calls=0\r\ncmdstat_set:calls=2,usec=6,usec_per_call=3.00,rejected_calls=0,failed_calls=0\r\n");
+        let b = bulk("# Commandstats\r\ncmdstat_set:calls=2,usec=9,usec_per_call=4.50,rejected_calls=0,failed_calls=0\r\ncmdstat_get:calls=1,usec=1,usec_per_call=1.00,rejected_calls=1,failed_calls=0\r\n");
+        assert!(cmp("!norm=commandstats", &a, &b).is_ok());
+        let c = bulk("# Commandstats\r\ncmdstat_set:calls=2,usec=9,usec_per_call=4.50,rejected_calls=0,failed_calls=0\r\ncmdstat_get:calls=1,usec=1,usec_per_call=1.00,rejected_calls=0,failed_calls=1\r\n");
+        assert!(cmp("!norm=commandstats", &a, &c).is_err());
     }
 }

@@ -15,7 +15,7 @@ use crate::inbox::LoopMsg;
 use crate::notify::{self, GENERIC, LIST, ZSET};
 use crate::pubsub::Outbox;
 use crate::reply::Reply;
-use crate::shared::Shared;
+use crate::shared::{LoopStats, Shared};
 use crate::types::list::{Fill, List};
 use crate::util::hash::hash_key;
 use crate::util::ldouble::LongDouble;
@@ -71,6 +71,11 @@ pub(crate) fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         op,
         resp3: c.out.resp3,
+        cmd: c
+            .client
+            .meta
+            .last_cmd
+            .load(std::sync::atomic::Ordering::Relaxed),
     });
     // Shown (CLIENT LIST flag `b`) only once registered: whoever sees it
     // and then pushes is sure to find this waiter.
@@ -113,12 +118,13 @@ pub fn note_ready(spec: &Spec, argv: &[&[u8]], ctx: &mut Ctx<'_>) {
 pub fn serve(
     ks: &mut Locked<'_>,
     shared: &Shared,
+    stats: &LoopStats,
     outbox: &mut Outbox,
     ready: &[(usize, Vec<u8>)],
     later: &mut Vec<(usize, Vec<u8>)>,
 ) {
     for (db, key) in ready {
-        serve_key(ks, shared, outbox, *db, key, None, later);
+        serve_key(ks, shared, stats, outbox, *db, key, None, later);
     }
 }
 
@@ -127,9 +133,11 @@ pub fn serve(
 /// the caller); otherwise the key goes to `later` and serving stops, so
 /// that nobody overtakes that waiter. Destinations that become ready go to
 /// `later` as well.
+#[allow(clippy::too_many_arguments)]
 fn serve_key(
     ks: &mut Locked<'_>,
     shared: &Shared,
+    stats: &LoopStats,
     outbox: &mut Outbox,
     db: usize,
     key: &[u8],
@@ -168,7 +176,8 @@ fn serve_key(
                 .peek_in(db, dest)
                 .is_some_and(|e| !matches!(e.value, Value::List(_)));
             if wrong {
-                out.error(&CmdError::WrongType);
+                out.error(&CmdError::WrongType, stats);
+                stats.cmd_unblocked(w.cmd, true, shared);
                 send_reply(shared, &w, out.buf);
                 continue;
             }
@@ -258,6 +267,7 @@ fn serve_key(
                 later.push((db, dest.clone()));
             }
         }
+        stats.cmd_unblocked(w.cmd, false, shared);
         send_reply(shared, &w, out.buf);
     }
 }
@@ -285,6 +295,7 @@ fn fill(shared: &Shared) -> Fill {
 /// moves atomically — no observer sees it in neither list.
 pub fn serve_deferred(
     shared: &Shared,
+    stats: &LoopStats,
     outbox: &mut Outbox,
     mut keys: Vec<(usize, Vec<u8>)>,
     now: u64,
@@ -313,6 +324,7 @@ pub fn serve_deferred(
             serve_key(
                 &mut ks,
                 shared,
+                stats,
                 outbox,
                 db,
                 &key,

@@ -430,7 +430,7 @@ pub fn client_tracking(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     c.client.meta.show_tracking(Some(&t));
     c.client.tracking = Some(t);
     if let Some(e) = double_reply {
-        c.out.error(&e);
+        c.out.error(&e, c.stats);
     }
     c.out.ok();
     Ok(())
@@ -880,9 +880,10 @@ pub fn client_unblock(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         resp3: w.resp3,
     };
     if error {
-        out.error(&CmdError::msg(
-            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
-        ));
+        out.error(
+            &CmdError::msg("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            c.stats,
+        );
     } else {
         w.op.timeout_reply(&mut out);
     }

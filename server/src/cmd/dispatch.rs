@@ -25,16 +25,20 @@ pub fn protocol_error(e: &soquete_resp::Error) -> CmdError {
 /// inside MULTI, or runs it.
 #[inline]
 pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_>) {
-    let (shared, stats) = (env.shared, env.stats);
-    stats.commands.fetch_add(1, Ordering::Relaxed);
+    let shared = env.shared;
     let r = match resolve(argv) {
         Ok(r) => r,
-        Err(e) => return reject(argv, client, out, env, e),
+        Err(e) => {
+            let id = matches!(e, CmdError::Arity(_))
+                .then(|| found_id(argv))
+                .flatten();
+            return reject(argv, client, out, env, e, id);
+        }
     };
     client.meta.last_cmd.store(r.id, Ordering::Relaxed);
     if !client.authenticated && !r.spec.has(flags::NO_AUTH) {
         if shared.config().requirepass.is_some() {
-            return reject(argv, client, out, env, CmdError::NoAuth);
+            return reject(argv, client, out, env, CmdError::NoAuth, Some(r.id));
         }
         client.authenticated = true;
     }
@@ -50,6 +54,7 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
                     "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                     r.full_name()
                 )),
+                Some(r.id),
             );
         }
     }
@@ -62,11 +67,11 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
             out,
             env,
             CmdError::msg("ERR Replica can't interact with the keyspace"),
+            Some(r.id),
         );
     }
     // CLIENT PAUSE: one relaxed load unless a pause is set.
     if shared.pause.active() && paused(&r, client, env.now, shared) {
-        stats.commands.fetch_sub(1, Ordering::Relaxed);
         client.postponed = true;
         client.meta.blocked.store(true, Ordering::Relaxed);
         return;
@@ -87,12 +92,19 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
     call(&r, argv, out, client, env);
 }
 
-/// Refuses a request before it runs: the error counts, a transaction in
-/// progress is flagged, and a refused EXEC ends the transaction (Redis's
-/// `rejectCommand` and `execCommandAbort`).
-fn reject(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_>, e: CmdError) {
-    let shared = env.shared;
-    env.stats.count_error();
+/// Refuses a request before it runs (Redis's `rejectCommand` and
+/// `execCommandAbort`): the error counts, and so does a rejected call of
+/// the command when one was found (`id`); a transaction in progress is
+/// flagged, and a refused EXEC ends the transaction.
+fn reject(
+    argv: &[&[u8]],
+    client: &mut Client,
+    out: &mut Reply,
+    env: &mut Env<'_>,
+    e: CmdError,
+    id: Option<u16>,
+) {
+    let (shared, stats) = (env.shared, env.stats);
     if argv[0].eq_ignore_ascii_case(b"exec") {
         // Redis's execCommandAbort: a refused EXEC ends the transaction.
         client.multi = None;
@@ -107,19 +119,23 @@ fn reject(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut Env<'_
         // Errors Redis formats on the spot carry no code word here;
         // shared error objects (NOAUTH) keep theirs.
         line.extend_from_slice(text.strip_prefix(b"ERR ").unwrap_or(text));
-        out.error(&CmdError::Line(line));
+        out.error(&CmdError::Line(line), stats);
         // Monitors saw MULTI: they see the EXEC that ended it.
         if shared.monitors.any() {
             shared
                 .monitors
                 .feed(env.outbox, client.db, &client.meta, argv, &[]);
         }
-        return;
+    } else {
+        if let Some(m) = &mut client.multi {
+            m.dirty = true;
+        }
+        out.error(&e, stats);
     }
-    if let Some(m) = &mut client.multi {
-        m.dirty = true;
+    match id {
+        Some(id) => stats.cmd_rejected(id),
+        None => stats.mark_errors(),
     }
-    out.error(&e);
 }
 
 /// Whether CLIENT PAUSE holds this command now: under WRITE, commands
@@ -162,6 +178,19 @@ impl Resolved {
             None => self.spec.name.to_string(),
         }
     }
+}
+
+/// The id of the command argv names, even with the wrong number of
+/// arguments (what Redis's `lookupCommand` finds): `None` for an unknown
+/// command or subcommand.
+fn found_id(argv: &[&[u8]]) -> Option<u16> {
+    let i = lookup_index(argv[0])?;
+    let spec = table::commands()[i];
+    if spec.subcommands.is_empty() || argv.len() < 2 {
+        return Some(table::command_id(i, None));
+    }
+    let j = lookup_sub_index(spec, argv[1])?;
+    Some(table::command_id(i, Some(j)))
 }
 
 /// Resolves argv to a command, or the error Redis gives: unknown command,
@@ -342,6 +371,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         outbox,
     } = env;
     let (shared, stats, now) = (*shared, *stats, *now);
+    stats.mark_errors();
     plan.clear();
     plan.add(r.spec, argv, client.db, false);
     let reply_start = out.buf.len();
@@ -364,6 +394,10 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         outbox,
     };
     let result = run_handler(r.spec, &mut ctx, argv);
+    // Whether this command failed is decided before clients blocked on
+    // its keys are served: their errors are theirs (Redis serves them
+    // after call() returns).
+    let failed = stats.errors_since_mark() || result.is_err();
     if result.is_ok() {
         signal_writes(r.spec, argv, &mut ctx);
     }
@@ -374,7 +408,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     let mut later = std::mem::take(&mut ctx.ready_later);
     if !ctx.ready.is_empty() {
         let ready = std::mem::take(&mut ctx.ready);
-        blocking::serve(&mut ctx.ks, shared, ctx.outbox, &ready, &mut later);
+        blocking::serve(&mut ctx.ks, shared, stats, ctx.outbox, &ready, &mut later);
     }
     let pushes = std::mem::take(&mut ctx.pushes);
     drop(ctx);
@@ -391,11 +425,10 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         out.buf.splice(reply_start..reply_start, before.buf);
     }
     if !later.is_empty() {
-        blocking::serve_deferred(shared, outbox, later, now);
+        blocking::serve_deferred(shared, stats, outbox, later, now);
     }
     if let Err(e) = result {
-        stats.count_error();
-        out.error(&e);
+        out.error(&e, stats);
     }
     if crate::tracking::active() {
         track(r.spec, argv, client, shared, outbox);
@@ -407,18 +440,14 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         }
     }
     let ended = std::time::Instant::now();
-    let took = ended.saturating_duration_since(*clock);
+    let took = ended.saturating_duration_since(*clock).as_micros() as u64;
     *clock = ended;
-    observe(
-        r.spec,
-        argv,
-        client,
-        shared,
-        outbox,
-        took.as_micros() as u64,
-    );
+    // A client that blocked records its latency when it is served, as in
+    // Redis.
+    let latency = shared.hot.latency_tracking.load(Ordering::Relaxed) && client.blocked.is_none();
+    stats.cmd_called(r.id, took, latency, failed);
+    observe(r.spec, argv, client, shared, outbox, took);
 }
-
 /// What follows every command that ran (Redis's `call()` after the
 /// handler): a latency sample, a SLOWLOG entry, the MONITOR line, each if
 /// enabled and the command's flags allow it; arguments the handler marked

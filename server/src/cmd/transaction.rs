@@ -142,10 +142,13 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     }
     c.out.array(argvs.len());
     c.client.in_exec = true;
-    let mut clock = std::time::Instant::now();
+    let latency = c.shared.hot.latency_tracking.load(Ordering::Relaxed);
     for (r, argv) in resolved.iter().zip(&argvs) {
-        c.stats.commands.fetch_add(1, Ordering::Relaxed);
-        let result = match r {
+        // Each queued command is a call of its own in the statistics, as
+        // Redis's execCommand calls call() for each.
+        let started = std::time::Instant::now();
+        c.stats.mark_errors();
+        let (result, id) = match r {
             Ok(r) => {
                 let result = super::run_handler(r.spec, c, argv);
                 if result.is_ok() {
@@ -154,20 +157,24 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
                 if crate::tracking::active() {
                     super::dispatch::track(r.spec, argv, c.client, c.shared, c.outbox);
                 }
-                // Each queued command is a call of its own for SLOWLOG,
-                // LATENCY and MONITOR, as in Redis (EXEC follows them).
-                let ended = std::time::Instant::now();
-                let micros = ended.saturating_duration_since(clock).as_micros() as u64;
-                clock = ended;
-                super::dispatch::observe(r.spec, argv, c.client, c.shared, c.outbox, micros);
-                result
+                (result, Some(r))
             }
-            Err(e) => Err(e.clone()),
+            Err(e) => (Err(e.clone()), None),
         };
+        let failed = c.stats.errors_since_mark() || result.is_err();
         if let Err(e) = result {
-            c.stats.count_error();
-            c.out.error(&e);
+            c.out.error(&e, c.stats);
         }
+        if let Some(r) = id {
+            // Each queued command is a call of its own for SLOWLOG,
+            // LATENCY and MONITOR too, as in Redis (EXEC follows them).
+            let us = started.elapsed().as_micros() as u64;
+            c.stats.cmd_called(r.id, us, latency, failed);
+            super::dispatch::observe(r.spec, argv, c.client, c.shared, c.outbox, us);
+        }
+        // EXEC itself fails only by errors after its last command, as in
+        // Redis, whose every call() marks the error count afresh.
+        c.stats.mark_errors();
     }
     c.client.in_exec = false;
     Ok(())

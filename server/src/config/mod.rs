@@ -118,6 +118,12 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// SLOWLOG length.
     pub slowlog_max_len: u64,
+    /// `latency-tracking`: per-command latency histograms (INFO
+    /// latencystats).
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles`: the percentiles INFO
+    /// latencystats reports.
+    pub latency_percentiles: Vec<f64>,
     /// `client-output-buffer-limit` for the normal, replica and pubsub
     /// classes.
     pub output_limits: [OutputLimit; 3],
@@ -161,6 +167,8 @@ impl Default for Config {
             tracking_table_max_keys: 1_000_000,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            latency_tracking: true,
+            latency_percentiles: vec![50.0, 99.0, 99.9],
             enable_debug_command: "no".into(),
             notify_keyspace_events: 0,
             output_limits: [
@@ -229,6 +237,37 @@ fn yes_no(args: &[String]) -> Result<bool, String> {
         "no" => Ok(false),
         _ => Err("argument must be 'yes' or 'no'".into()),
     }
+}
+
+/// `latency-tracking-info-percentiles`: numbers between 0 and 100, or one
+/// empty word for none (Redis's texts).
+fn parse_percentiles(args: &[String]) -> Result<Vec<f64>, String> {
+    if let [one] = args {
+        if one.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
+    let mut v = Vec::new();
+    for w in args.iter().flat_map(|a| a.split_ascii_whitespace()) {
+        let p: f64 = crate::util::num::parse_f64(w.as_bytes())
+            .filter(|p| !p.is_nan())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into(),
+            );
+        }
+        v.push(p);
+    }
+    Ok(v)
+}
+
+/// A percentile as Redis prints it: `%f` with trailing zeros (and a
+/// trailing dot) trimmed — `50`, `99.9`.
+pub fn show_percentile(p: f64) -> String {
+    let s = format!("{p:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn show_bool(b: bool) -> String {
@@ -551,6 +590,21 @@ pub static OPTIONS: &[OptSpec] = &[
         }
     ),
     opt!(
+        "latency-tracking",
+        |c, a| c.latency_tracking = yes_no(a)?,
+        |c| show_bool(c.latency_tracking)
+    ),
+    opt!(
+        "latency-tracking-info-percentiles",
+        |c, a| c.latency_percentiles = parse_percentiles(a)?,
+        |c| c
+            .latency_percentiles
+            .iter()
+            .map(|p| show_percentile(*p))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ),
+    opt!(
         "slowlog-max-len",
         |c, a| c.slowlog_max_len = int(a, 0, i64::MAX)?,
         |c| c.slowlog_max_len.to_string()
@@ -850,6 +904,38 @@ mod tests {
 
     fn args(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn latency_percentiles_parse_and_show_as_redis() {
+        let mut c = Config::default();
+        assert_eq!(
+            c.get_by_name("latency-tracking-info-percentiles").unwrap(),
+            "50 99 99.9"
+        );
+        c.set("latency-tracking-info-percentiles", &args(&["0 12.5 100"]))
+            .unwrap();
+        assert_eq!(c.latency_percentiles, vec![0.0, 12.5, 100.0]);
+        assert_eq!(
+            c.get_by_name("latency-tracking-info-percentiles").unwrap(),
+            "0 12.5 100"
+        );
+        c.set("latency-tracking-info-percentiles", &args(&[""]))
+            .unwrap();
+        assert!(c.latency_percentiles.is_empty());
+        assert_eq!(
+            c.set("latency-tracking-info-percentiles", &args(&["50 100.1"])),
+            Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into()
+            )
+        );
+        assert_eq!(
+            c.set("latency-tracking-info-percentiles", &args(&["x"])),
+            Err("Invalid latency-tracking-info-percentiles parameters".into())
+        );
+        c.set("latency-tracking", &args(&["no"])).unwrap();
+        assert!(!c.latency_tracking);
     }
 
     #[test]

@@ -334,7 +334,7 @@ pub static PARAMS: &[Param] = &[
         Unsupported,
     ),
     row("replica-announced", None, BOOL, "yes", 0, Unsupported),
-    row("latency-tracking", None, BOOL, "yes", 0, Unsupported),
+    row("latency-tracking", None, BOOL, "yes", 0, Native),
     row("aof-disable-auto-gc", None, BOOL, "no", 0, Unsupported),
     row(
         "replica-ignore-disk-write-errors",
@@ -1141,7 +1141,7 @@ pub static PARAMS: &[Param] = &[
         SPECIAL,
         "50 99 99.9",
         MULTI_ARG,
-        Unsupported,
+        Native,
     ),
     // soquete's own (hidden, so that `CONFIG GET *` lists what Redis lists).
     row(

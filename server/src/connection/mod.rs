@@ -169,8 +169,7 @@ impl Connection {
                     }
                 }
                 Err(e) => {
-                    stats.count_error();
-                    cmd::protocol_error(&e).write_to(&mut output.reply.buf);
+                    output.reply.error(&cmd::protocol_error(&e), stats);
                     verbose!("Protocol error ({e}) from client {}", client.meta.addr);
                     client.close = Close::AfterReply;
                     input.discard();

@@ -112,6 +112,7 @@ impl Conn {
             // write that emptied the output said so).
             return Ok(true);
         }
+        crate::stats::bump(&stats.writes, 1);
         let done = self.conn.output.write_to(&mut self.sock, stats);
         let pending = !self.conn.output.is_empty();
         if pending || self.shows_output {

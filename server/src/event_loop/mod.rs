@@ -107,6 +107,7 @@ pub fn run_loops(
     if !shared.install_loops(handles) {
         return Err(io::Error::other("this server is already running"));
     }
+    crate::cmd::server::memory::note_startup();
     let mut loops: Vec<EventLoop> = polls
         .into_iter()
         .enumerate()
@@ -633,6 +634,7 @@ impl EventLoop {
             if conn.conn.client.meta.kill.load(Ordering::Relaxed) {
                 return false;
             }
+            crate::stats::bump(&self.stats().reads, 1);
             match conn.read() {
                 Ok((0, _)) => {
                     // What arrived before the end-of-file has run; its

@@ -34,3 +34,14 @@ pub fn os_name() -> String {
     let rel = read("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!("{kind} {rel} {}", std::env::consts::ARCH)
 }
+
+/// Physical memory of the machine in bytes (`MemTotal`), 0 where unknown.
+pub fn total_memory() -> u64 {
+    let Ok(s) = std::fs::read_to_string("/proc/meminfo") else {
+        return 0;
+    };
+    s.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}

@@ -3,27 +3,39 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
+use crate::cmd::server::memory::Overhead;
 use crate::cmd::Ctx;
+use crate::config::show_percentile;
 use crate::db::SHARDS;
 use crate::error::CmdResult;
 use crate::shared::unix_ms;
+use crate::stats::{summarize, value_at_percentile};
 use crate::util::proc;
 use crate::REDIS_VERSION;
 
+/// Redis's bytesToHuman: `100B`, `1.04M`, `2.00G`...
 fn human(bytes: u64) -> String {
     let b = bytes as f64;
-    if b < 1024.0 {
-        format!("{bytes}B")
-    } else if b < 1024.0 * 1024.0 {
-        format!("{:.2}K", b / 1024.0)
-    } else if b < 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.2}M", b / (1024.0 * 1024.0))
-    } else {
-        format!("{:.2}G", b / (1024.0 * 1024.0 * 1024.0))
+    let units = [
+        (1u64 << 10, 'K'),
+        (1 << 20, 'M'),
+        (1 << 30, 'G'),
+        (1 << 40, 'T'),
+        (1 << 50, 'P'),
+    ];
+    if bytes < 1024 {
+        return format!("{bytes}B");
     }
+    for (i, (div, unit)) in units.iter().enumerate() {
+        if units.get(i + 1).is_none_or(|(next, _)| bytes < *next) {
+            return format!("{:.2}{unit}", b / *div as f64);
+        }
+    }
+    format!("{bytes}B")
 }
 
-const DEFAULT_SECTIONS: &[&str] = &[
+/// Every section, in the order INFO prints them.
+const SECTIONS: &[&str] = &[
     "server",
     "clients",
     "memory",
@@ -32,26 +44,57 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
 
-/// INFO [section ...]
-pub fn info(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let mut wanted: Vec<String> = a[1..]
-        .iter()
-        .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
-        .collect();
-    if wanted.is_empty()
-        || wanted
-            .iter()
-            .any(|w| w == "default" || w == "all" || w == "everything")
-    {
+/// What plain INFO (and `default`) prints: Redis 7.0's default sections.
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// The sections an INFO call asks for (Redis's genInfoSectionDict): names
+/// are case-insensitive, `default` adds the default ones, `all` and
+/// `everything` every section; unknown names select nothing.
+fn wanted_sections(args: &[&[u8]]) -> (Vec<String>, bool) {
+    let mut wanted: Vec<String> = Vec::new();
+    let mut all = false;
+    if args.is_empty() {
         wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
     }
+    for a in args {
+        let name = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match name.as_str() {
+            "default" => wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+            "all" | "everything" => all = true,
+            _ => wanted.push(name),
+        }
+    }
+    (wanted, all)
+}
+
+/// INFO [section ...]
+pub fn info(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let (wanted, all) = wanted_sections(&a[1..]);
     let mut text = String::new();
-    for section in DEFAULT_SECTIONS {
-        if !wanted.iter().any(|w| w == section) {
+    for section in SECTIONS {
+        let asked = all
+            || wanted.iter().any(|w| w == section)
+            || (*section == "modules" && wanted.iter().any(|w| w == "module_list"));
+        if !asked {
             continue;
         }
         if !text.is_empty() {
@@ -61,6 +104,19 @@ pub fn info(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     c.out.verbatim(text.as_bytes());
     Ok(())
+}
+
+/// Redis's getSafeInfoString: `#`, `:`, CR and LF become `_`.
+fn safe_info_string(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if matches!(c, '#' | ':' | '\r' | '\n') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
@@ -124,21 +180,63 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("clients_in_timeout_table:0");
         }
         "memory" => {
-            let rss = proc::rss_bytes();
-            let peak = s.note_memory(rss);
+            let m = Overhead::now(s, &mut c.ks);
+            let used = m.alloc.allocated;
+            let total_system = proc::total_memory();
             line!("# Memory");
-            line!("used_memory:{rss}");
-            line!("used_memory_human:{}", human(rss));
-            line!("used_memory_rss:{rss}");
-            line!("used_memory_rss_human:{}", human(rss));
-            line!("used_memory_peak:{peak}");
-            line!("used_memory_peak_human:{}", human(peak));
+            line!("used_memory:{used}");
+            line!("used_memory_human:{}", human(used));
+            line!("used_memory_rss:{}", m.alloc.rss);
+            line!("used_memory_rss_human:{}", human(m.alloc.rss));
+            line!("used_memory_peak:{}", m.peak);
+            line!("used_memory_peak_human:{}", human(m.peak));
+            line!("used_memory_peak_perc:{:.2}%", m.peak_perc);
+            line!("used_memory_overhead:{}", m.overhead_total);
+            line!("used_memory_startup:{}", m.startup);
+            line!("used_memory_dataset:{}", m.dataset);
+            line!("used_memory_dataset_perc:{:.2}%", m.dataset_perc);
+            line!("allocator_allocated:{}", m.alloc.allocated);
+            line!("allocator_active:{}", m.alloc.active);
+            line!("allocator_resident:{}", m.alloc.resident);
+            line!("total_system_memory:{total_system}");
+            line!("total_system_memory_human:{}", human(total_system));
+            // No scripting: Redis's figures for an empty Lua VM and
+            // function engine.
+            line!("used_memory_lua:32768");
+            line!("used_memory_vm_eval:32768");
+            line!("used_memory_lua_human:32.00K");
+            line!("used_memory_scripts_eval:0");
+            line!("number_of_cached_scripts:0");
+            line!("number_of_functions:0");
+            line!("number_of_libraries:0");
+            line!("used_memory_vm_functions:33792");
+            line!("used_memory_vm_total:66560");
+            line!("used_memory_vm_total_human:65.00K");
+            line!("used_memory_functions:200");
+            line!("used_memory_scripts:200");
+            line!("used_memory_scripts_human:200B");
             line!("maxmemory:{}", cfg.maxmemory);
             line!("maxmemory_human:{}", human(cfg.maxmemory));
             line!("maxmemory_policy:{}", cfg.maxmemory_policy);
-            line!("mem_fragmentation_ratio:1.00");
+            line!("allocator_frag_ratio:{:.2}", m.allocator_frag());
+            line!("allocator_frag_bytes:{}", m.allocator_frag_bytes());
+            line!("allocator_rss_ratio:{:.2}", m.allocator_rss());
+            line!("allocator_rss_bytes:{}", m.allocator_rss_bytes());
+            line!("rss_overhead_ratio:{:.2}", m.rss_extra());
+            line!("rss_overhead_bytes:{}", m.rss_extra_bytes());
+            line!("mem_fragmentation_ratio:{:.2}", m.total_frag());
+            line!("mem_fragmentation_bytes:{}", m.total_frag_bytes());
+            line!("mem_not_counted_for_evict:0");
+            line!("mem_replication_backlog:0");
+            line!("mem_total_replication_buffers:0");
+            line!("mem_clients_slaves:0");
+            line!("mem_clients_normal:{}", m.clients_normal);
+            line!("mem_cluster_links:0");
+            line!("mem_aof_buffer:0");
             line!("mem_allocator:{}", crate::shared::allocator_name());
+            line!("active_defrag_running:0");
             line!("lazyfree_pending_objects:0");
+            line!("lazyfreed_objects:0");
         }
         "persistence" => {
             line!("# Persistence");
@@ -164,14 +262,19 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("aof_last_write_status:ok");
         }
         "stats" => {
+            let (ops, kbps_in, kbps_out) = s.instantaneous();
             line!("# Stats");
             line!("total_connections_received:{}", s.total(|x| &x.connections));
             line!("total_commands_processed:{}", s.total(|x| &x.commands));
-            line!("instantaneous_ops_per_sec:{}", s.ops_per_sec());
+            line!("instantaneous_ops_per_sec:{ops}");
             line!("total_net_input_bytes:{}", s.total(|x| &x.net_in));
             line!("total_net_output_bytes:{}", s.total(|x| &x.net_out));
-            line!("instantaneous_input_kbps:0.00");
-            line!("instantaneous_output_kbps:0.00");
+            line!("total_net_repl_input_bytes:0");
+            line!("total_net_repl_output_bytes:0");
+            line!("instantaneous_input_kbps:{kbps_in:.2}");
+            line!("instantaneous_output_kbps:{kbps_out:.2}");
+            line!("instantaneous_input_repl_kbps:0.00");
+            line!("instantaneous_output_repl_kbps:0.00");
             line!("rejected_connections:{}", s.total(|x| &x.rejected));
             line!("sync_full:0");
             line!("sync_partial_ok:0");
@@ -212,13 +315,17 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("tracking_total_keys:{keys}");
             line!("tracking_total_items:{items}");
             line!("tracking_total_prefixes:{prefixes}");
+            // Errors sent to a master, replica or the AOF: none can exist.
             line!("unexpected_error_replies:0");
             line!("total_error_replies:{}", s.total(|x| &x.errors));
+            // RESTORE's payload checks (sanitize-dump-payload): none yet.
             line!("dump_payload_sanitizations:0");
-            line!("total_reads_processed:0");
-            line!("total_writes_processed:0");
+            line!("total_reads_processed:{}", s.total(|x| &x.reads));
+            line!("total_writes_processed:{}", s.total(|x| &x.writes));
             line!("io_threaded_reads_processed:0");
             line!("io_threaded_writes_processed:0");
+            line!("reply_buffer_shrinks:0");
+            line!("reply_buffer_expands:0");
         }
         "replication" => {
             line!("# Replication");
@@ -245,6 +352,57 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
         // No modules can be loaded: the section is there, empty, as in a
         // Redis without modules.
         "modules" => line!("# Modules"),
+        "commandstats" => {
+            line!("# Commandstats");
+            for (name, st) in summarize(s.loop_stats.iter().map(|l| &l.cmds)) {
+                if st.calls == 0 && st.failed == 0 && st.rejected == 0 {
+                    continue;
+                }
+                let per_call = if st.calls == 0 {
+                    0.0
+                } else {
+                    (st.usec as f32 / st.calls as f32) as f64
+                };
+                line!(
+                    "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                    safe_info_string(&name),
+                    st.calls,
+                    st.usec,
+                    st.rejected,
+                    st.failed
+                );
+            }
+        }
+        "errorstats" => {
+            line!("# Errorstats");
+            let mut codes = std::collections::BTreeMap::new();
+            for l in s.loop_stats.iter() {
+                l.error_codes.add_to(&mut codes);
+            }
+            for (code, count) in codes {
+                line!(
+                    "errorstat_{}:count={count}",
+                    safe_info_string(&String::from_utf8_lossy(&code))
+                );
+            }
+        }
+        "latencystats" => {
+            line!("# Latencystats");
+            if cfg.latency_tracking {
+                for (name, st) in summarize(s.loop_stats.iter().map(|l| &l.cmds)) {
+                    let Some(hist) = st.hist else { continue };
+                    let mut l = format!("latency_percentiles_usec_{}:", safe_info_string(&name));
+                    for (i, p) in cfg.latency_percentiles.iter().enumerate() {
+                        if i > 0 {
+                            l.push(',');
+                        }
+                        let v = value_at_percentile(&hist, *p) as f64 / 1000.0;
+                        let _ = write!(l, "p{}={v:.3}", show_percentile(*p));
+                    }
+                    line!("{l}");
+                }
+            }
+        }
         // Clients and monitoring tools read `cluster_enabled` from plain
         // INFO to decide how to talk to a server.
         "cluster" => {

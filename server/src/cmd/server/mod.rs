@@ -8,7 +8,7 @@ mod debug;
 mod info;
 mod latency;
 mod lolwut;
-mod memory;
+pub mod memory;
 mod module;
 pub mod monitor;
 mod replication;

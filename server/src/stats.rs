@@ -1,0 +1,461 @@
+//! Per-command and per-error statistics: INFO `commandstats`,
+//! `latencystats` and `errorstats`.
+//!
+//! Every event loop keeps its own [`CmdTable`] (inside its
+//! [`LoopStats`](crate::shared::LoopStats)); INFO sums the loops' tables
+//! when it is asked. A loop's table is written only by the thread running
+//! that loop, so a counter is bumped with a relaxed load and store (plain
+//! moves on x86), never a locked read-modify-write: nothing is contended on
+//! the command path. Readers (INFO on any loop) see each counter whole.
+//! CONFIG RESETSTAT stores zeros from whichever loop runs it; a command
+//! finishing on another loop at that very moment may keep its pre-reset
+//! count, the only imprecision this buys.
+//!
+//! Latencies go into a histogram with exactly the layout of the
+//! `hdr_histogram` Redis 7.0 uses for `latencystats` (values in
+//! nanoseconds from 1 to 10^9, 2 significant figures), so percentiles come
+//! out with Redis's precision and rounding (`p50=4.015` for 4 µs). It is
+//! our own because its counts must be atomics that another loop can read
+//! while the owner records, which the `hdrhistogram` crate's plain vectors
+//! do not allow without a lock per command.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::cmd::table;
+
+/// Adds `n` to a counter only the calling thread writes.
+#[inline]
+pub fn bump(c: &AtomicU64, n: u64) {
+    c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+}
+
+/// Redis's `LATENCY_HISTOGRAM_MIN_VALUE`, in nanoseconds.
+const HIST_MIN: u64 = 1;
+/// Redis's `LATENCY_HISTOGRAM_MAX_VALUE`, in nanoseconds.
+const HIST_MAX: u64 = 1_000_000_000;
+/// `sub_bucket_half_count_magnitude` for 2 significant figures:
+/// `ceil(log2(2 * 10^2)) - 1`.
+const HALF_MAGNITUDE: u32 = 7;
+/// `sub_bucket_half_count`.
+const HALF_COUNT: usize = 1 << HALF_MAGNITUDE;
+/// `sub_bucket_count`.
+const SUB_COUNT: u64 = 2 << HALF_MAGNITUDE;
+/// `sub_bucket_mask` (unit magnitude 0).
+const SUB_MASK: u64 = SUB_COUNT - 1;
+/// `bucket_count`: buckets needed to cover [`HIST_MAX`].
+const BUCKETS: usize = {
+    let mut untrackable = SUB_COUNT;
+    let mut n = 1;
+    while untrackable <= HIST_MAX {
+        untrackable <<= 1;
+        n += 1;
+    }
+    n
+};
+/// `counts_len`.
+const COUNTS: usize = (BUCKETS + 1) * HALF_COUNT;
+
+fn bucket_index(v: u64) -> u32 {
+    let pow2ceiling = 64 - (v | SUB_MASK).leading_zeros();
+    pow2ceiling - (HALF_MAGNITUDE + 1)
+}
+
+fn counts_index(v: u64) -> usize {
+    let b = bucket_index(v);
+    let sub = (v >> b) as usize;
+    ((b as usize + 1) << HALF_MAGNITUDE) + sub - HALF_COUNT
+}
+
+fn value_at_index(i: usize) -> u64 {
+    let mut b = (i >> HALF_MAGNITUDE) as i64 - 1;
+    let mut sub = (i & (HALF_COUNT - 1)) + HALF_COUNT;
+    if b < 0 {
+        sub -= HALF_COUNT;
+        b = 0;
+    }
+    (sub as u64) << b
+}
+
+fn highest_equivalent(v: u64) -> u64 {
+    let b = bucket_index(v);
+    let sub = v >> b;
+    let lowest = sub << b;
+    let adjusted = if sub >= SUB_COUNT { b + 1 } else { b };
+    lowest + (1u64 << adjusted) - 1
+}
+
+fn lowest_equivalent(v: u64) -> u64 {
+    let b = bucket_index(v);
+    (v >> b) << b
+}
+
+/// A latency histogram with the bucket layout of Redis's `hdr_histogram`
+/// (see the module docs). Values are nanoseconds.
+pub struct Histogram {
+    counts: Box<[AtomicU64; COUNTS]>,
+}
+
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram {
+            counts: Box::new(std::array::from_fn(|_| AtomicU64::new(0))),
+        }
+    }
+}
+
+impl Histogram {
+    /// Records one value, clamped to the tracked range as Redis's
+    /// `updateCommandLatencyHistogram` does. Owner thread only.
+    #[inline]
+    pub fn record(&self, ns: u64) {
+        let ns = ns.clamp(HIST_MIN, HIST_MAX);
+        // In range by construction (HIST_MAX maps to the last bucket); the
+        // `min` only spares a bounds check.
+        bump(&self.counts[counts_index(ns).min(COUNTS - 1)], 1);
+    }
+
+    /// Adds this histogram's counts into `into`.
+    pub fn add_to(&self, into: &mut [u64]) {
+        for (sum, c) in into.iter_mut().zip(self.counts.iter()) {
+            *sum += c.load(Ordering::Relaxed);
+        }
+    }
+
+    fn clear(&self) {
+        for c in self.counts.iter() {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// An empty set of counts shaped like a [`Histogram`], to sum loops into.
+pub fn empty_counts() -> Vec<u64> {
+    vec![0; COUNTS]
+}
+
+/// `hdr_value_at_percentile` over summed counts: the highest value
+/// equivalent to the one at `percentile` (the lowest, for 0).
+pub fn value_at_percentile(counts: &[u64], percentile: f64) -> u64 {
+    let total: u64 = counts.iter().sum();
+    let requested = percentile.min(100.0);
+    let wanted = (((requested / 100.0) * total as f64) + 0.5) as u64;
+    let wanted = wanted.max(1);
+    let mut seen = 0;
+    let mut value = 0;
+    for (i, c) in counts.iter().enumerate() {
+        seen += c;
+        if seen >= wanted {
+            value = value_at_index(i);
+            break;
+        }
+    }
+    if percentile == 0.0 {
+        lowest_equivalent(value)
+    } else {
+        highest_equivalent(value)
+    }
+}
+
+/// One command's counters in one loop.
+#[derive(Default)]
+pub struct CmdCounters {
+    /// Times the handler ran.
+    pub calls: AtomicU64,
+    /// Microseconds spent in it.
+    pub usec: AtomicU64,
+    /// Refused before running (arity, authentication...).
+    pub rejected: AtomicU64,
+    /// Ran and replied with an error.
+    pub failed: AtomicU64,
+    /// Latencies, allocated on the first call.
+    hist: OnceLock<Histogram>,
+}
+
+impl CmdCounters {
+    /// The latency histogram, if this command ever recorded one.
+    pub fn histogram(&self) -> Option<&Histogram> {
+        self.hist.get()
+    }
+
+    /// Records a latency of `us` microseconds (owner thread only).
+    #[inline]
+    pub fn record_latency(&self, us: u64) {
+        self.hist
+            .get_or_init(Histogram::default)
+            .record(us.saturating_mul(1000));
+    }
+
+    fn clear(&self) {
+        for c in [&self.calls, &self.usec, &self.rejected, &self.failed] {
+            c.store(0, Ordering::Relaxed);
+        }
+        if let Some(h) = self.hist.get() {
+            h.clear();
+        }
+    }
+}
+
+/// Where each command's counters sit in a [`CmdTable`]: the first slot of
+/// top-level command `i` (its subcommands follow it), and the total.
+fn layout() -> &'static (Vec<usize>, usize) {
+    static LAYOUT: OnceLock<(Vec<usize>, usize)> = OnceLock::new();
+    LAYOUT.get_or_init(|| {
+        let mut starts = Vec::new();
+        let mut next = 0;
+        for spec in table::commands() {
+            starts.push(next);
+            next += 1 + spec.subcommands.len();
+        }
+        (starts, next)
+    })
+}
+
+/// Every command's counters, for one loop.
+pub struct CmdTable {
+    /// The first slot of each top-level command (a copy of [`layout`]'s,
+    /// so that a lookup reads no shared once-cell).
+    starts: Box<[u32]>,
+    slots: Box<[CmdCounters]>,
+}
+
+impl std::fmt::Debug for CmdTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CmdTable")
+            .field("commands", &self.slots.len())
+            .finish()
+    }
+}
+
+impl Default for CmdTable {
+    fn default() -> CmdTable {
+        let (starts, total) = layout();
+        CmdTable {
+            starts: starts.iter().map(|&s| s as u32).collect(),
+            slots: (0..*total).map(|_| CmdCounters::default()).collect(),
+        }
+    }
+}
+
+impl CmdTable {
+    /// The counters of command `id`.
+    #[inline]
+    pub fn get(&self, id: u16) -> Option<&CmdCounters> {
+        let (i, j) = (id as usize & 0x1ff, id as usize >> 9);
+        let start = *self.starts.get(i)? as usize;
+        self.slots.get(start + j)
+    }
+
+    /// Zeroes every counter (CONFIG RESETSTAT).
+    pub fn clear(&self) {
+        for s in self.slots.iter() {
+            s.clear();
+        }
+    }
+}
+
+/// Summed counters of one command over every loop, for INFO.
+#[derive(Default)]
+pub struct CmdSummary {
+    /// `calls`.
+    pub calls: u64,
+    /// `usec`.
+    pub usec: u64,
+    /// `rejected_calls`.
+    pub rejected: u64,
+    /// `failed_calls`.
+    pub failed: u64,
+    /// Summed latency counts, if any loop has a histogram.
+    pub hist: Option<Vec<u64>>,
+}
+
+/// Sums every loop's table, in table order: each top-level command
+/// followed by its subcommands, as `(full name, counters)`.
+pub fn summarize<'a>(
+    tables: impl Iterator<Item = &'a CmdTable> + Clone,
+) -> Vec<(String, CmdSummary)> {
+    let (starts, _) = layout();
+    let mut out = Vec::new();
+    for (i, spec) in table::commands().iter().enumerate() {
+        for j in 0..=spec.subcommands.len() {
+            let slot = starts[i] + j;
+            let mut s = CmdSummary::default();
+            for t in tables.clone() {
+                let c = &t.slots[slot];
+                s.calls += c.calls.load(Ordering::Relaxed);
+                s.usec += c.usec.load(Ordering::Relaxed);
+                s.rejected += c.rejected.load(Ordering::Relaxed);
+                s.failed += c.failed.load(Ordering::Relaxed);
+                if let Some(h) = c.histogram() {
+                    h.add_to(s.hist.get_or_insert_with(empty_counts));
+                }
+            }
+            if s.hist.as_ref().is_some_and(|h| h.iter().all(|&n| n == 0)) {
+                s.hist = None;
+            }
+            let name = if j == 0 {
+                spec.name.to_string()
+            } else {
+                format!("{}|{}", spec.name, spec.subcommands[j - 1].name)
+            };
+            out.push((name, s));
+        }
+    }
+    out
+}
+
+/// Error replies by code word (INFO errorstats), for one loop. Only the
+/// error path takes its lock.
+#[derive(Debug, Default)]
+pub struct ErrorTable {
+    codes: Mutex<BTreeMap<Vec<u8>, u64>>,
+}
+
+impl ErrorTable {
+    /// Counts one error line (`-CODE message\r\n`) under its code word: the
+    /// text up to the first space within the first 32 bytes, or `ERR` when
+    /// there is none (Redis's `afterErrorReply`).
+    pub fn count(&self, line: &[u8]) {
+        let code: &[u8] = match line.split_first() {
+            Some((b'-', rest)) => {
+                let window = &line[..line.len().min(32)];
+                match window.iter().position(|&b| b == b' ') {
+                    Some(sp) => &rest[..sp - 1],
+                    None => b"ERR",
+                }
+            }
+            _ => b"ERR",
+        };
+        let mut m = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        match m.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                m.insert(code.to_vec(), 1);
+            }
+        }
+    }
+
+    /// Adds this loop's counts into `into`.
+    pub fn add_to(&self, into: &mut BTreeMap<Vec<u8>, u64>) {
+        let m = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        for (k, v) in m.iter() {
+            *into.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// Forgets every code (CONFIG RESETSTAT).
+    pub fn clear(&self) {
+        self.codes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+/// Redis's `trackInstantaneousMetric`: the rate of a counter over the last
+/// [`Instantaneous::SAMPLES`] samples (taken every 100 ms by the cron).
+#[derive(Debug, Default)]
+pub struct Instantaneous {
+    samples: [u64; Instantaneous::SAMPLES],
+    idx: usize,
+    last_ms: u64,
+    last_count: u64,
+}
+
+impl Instantaneous {
+    /// Samples kept.
+    pub const SAMPLES: usize = 16;
+
+    /// Takes a sample of `count` at `now_ms`.
+    pub fn track(&mut self, now_ms: u64, count: u64) {
+        if self.last_ms == 0 {
+            // The first reading only sets the start, as Redis sets it at
+            // start-up.
+            self.last_ms = now_ms;
+            self.last_count = count;
+            return;
+        }
+        let t = now_ms.saturating_sub(self.last_ms);
+        let ops = count.saturating_sub(self.last_count);
+        self.samples[self.idx] = (ops * 1000).checked_div(t).unwrap_or(0);
+        self.idx = (self.idx + 1) % Self::SAMPLES;
+        self.last_ms = now_ms;
+        self.last_count = count;
+    }
+
+    /// The mean of the samples (Redis's `getInstantaneousMetric`).
+    pub fn get(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / Self::SAMPLES as u64
+    }
+
+    /// Starts over from `count` at `now_ms` (CONFIG RESETSTAT).
+    pub fn reset(&mut self, now_ms: u64, count: u64) {
+        *self = Instantaneous {
+            last_ms: now_ms,
+            last_count: count,
+            ..Instantaneous::default()
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn percentile_of(values: &[u64], p: f64) -> u64 {
+        let h = Histogram::default();
+        for &v in values {
+            h.record(v);
+        }
+        let mut c = empty_counts();
+        h.add_to(&mut c);
+        value_at_percentile(&c, p)
+    }
+
+    #[test]
+    fn histogram_layout_matches_redis_hdr_config() {
+        // hdr_init(1, 1e9, 2): 23 buckets of 128 half-sub-buckets.
+        assert_eq!(BUCKETS, 23);
+        assert_eq!(COUNTS, 3072);
+    }
+
+    #[test]
+    fn percentiles_round_up_as_redis_reports_them() {
+        // Figures seen in Redis 7.0.15's INFO latencystats for 1, 2, 4,
+        // 43 and 67 µs.
+        assert_eq!(percentile_of(&[1000], 50.0), 1003);
+        assert_eq!(percentile_of(&[2000], 50.0), 2007);
+        assert_eq!(percentile_of(&[4000], 99.9), 4015);
+        assert_eq!(percentile_of(&[43000], 50.0), 43007);
+        assert_eq!(percentile_of(&[3000, 3000, 6000], 50.0), 3007);
+        assert_eq!(percentile_of(&[3000, 3000, 6000], 99.0), 6015);
+        assert_eq!(percentile_of(&[43000, 67000], 99.0), 67071);
+    }
+
+    #[test]
+    fn small_and_huge_values_are_clamped_not_lost() {
+        assert_eq!(percentile_of(&[0], 50.0), 1);
+        assert!(percentile_of(&[u64::MAX], 50.0) >= HIST_MAX);
+        assert_eq!(percentile_of(&[5, 5, 5], 0.0), 5);
+    }
+
+    #[test]
+    fn error_code_is_the_first_word_within_32_bytes() {
+        let t = ErrorTable::default();
+        t.count(b"-WRONGTYPE Operation against a key\r\n");
+        t.count(b"-ERR syntax error\r\n");
+        t.count(b"-ERR other\r\n");
+        t.count(b"-ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJ long code\r\n");
+        let mut m = BTreeMap::new();
+        t.add_to(&mut m);
+        assert_eq!(m.get(&b"ERR"[..]), Some(&3));
+        assert_eq!(m.get(&b"WRONGTYPE"[..]), Some(&1));
+    }
+
+    #[test]
+    fn instantaneous_rate_is_the_mean_of_16_samples() {
+        let mut m = Instantaneous::default();
+        m.reset(1000, 0);
+        m.track(1100, 100);
+        // One sample of 1000/s, fifteen of 0.
+        assert_eq!(m.get(), 1000 / 16);
+    }
+}
