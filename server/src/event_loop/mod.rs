@@ -334,10 +334,7 @@ impl EventLoop {
 
     /// Delivers a blocked client's reply and resumes its input.
     fn unblock(&mut self, client: u64, reply: &[u8]) {
-        let Some(&i) = self.ids.get(&client) else {
-            return;
-        };
-        let Some(conn) = self.conns[i].as_mut() else {
+        let Some((i, conn)) = conn_of(&self.ids, &mut self.conns, client) else {
             return;
         };
         if let Some(b) = conn.conn.client.blocked.take() {
@@ -369,10 +366,7 @@ impl EventLoop {
             let Some(w) = self.shared.blocking.claim(client) else {
                 continue;
             };
-            let Some(&i) = self.ids.get(&client) else {
-                continue;
-            };
-            let Some(conn) = self.conns[i].as_mut() else {
+            let Some((i, conn)) = conn_of(&self.ids, &mut self.conns, client) else {
                 continue;
             };
             conn.conn.client.blocked = None;
@@ -436,10 +430,7 @@ impl EventLoop {
         self.postponed_under = PauseKind::Off;
         let ids: Vec<u64> = self.postponed.drain().collect();
         for id in ids {
-            let Some(&i) = self.ids.get(&id) else {
-                continue;
-            };
-            let Some(conn) = self.conns[i].as_mut() else {
+            let Some((i, conn)) = conn_of(&self.ids, &mut self.conns, id) else {
                 continue;
             };
             conn.conn.client.postponed = false;
@@ -469,10 +460,7 @@ impl EventLoop {
     /// Appends pub/sub messages to their clients' output and writes it.
     fn deliver(&mut self, batch: Vec<crate::pubsub::Delivery>) {
         for d in batch {
-            let Some(&i) = self.ids.get(&d.client) else {
-                continue;
-            };
-            let Some(conn) = self.conns[i].as_mut() else {
+            let Some((i, conn)) = conn_of(&self.ids, &mut self.conns, d.client) else {
                 continue;
             };
             conn.client()
@@ -503,10 +491,7 @@ impl EventLoop {
     /// for each receiver's protocol as Redis's `sendTrackingMessage`.
     fn deliver_tracking(&mut self, notes: Vec<crate::tracking::Note>) {
         for n in notes {
-            let Some(&i) = self.ids.get(&n.client()) else {
-                continue;
-            };
-            let Some(conn) = self.conns[i].as_mut() else {
+            let Some((i, conn)) = conn_of(&self.ids, &mut self.conns, n.client()) else {
                 continue;
             };
             let c = &mut conn.conn;
@@ -534,10 +519,7 @@ impl EventLoop {
     /// pub/sub messages, once per connection).
     fn deliver_monitor(&mut self, lines: Vec<(u64, std::sync::Arc<[u8]>)>) {
         for (id, line) in lines {
-            let Some(&i) = self.ids.get(&id) else {
-                continue;
-            };
-            let Some(conn) = self.conns[i].as_mut() else {
+            let Some((i, conn)) = conn_of(&self.ids, &mut self.conns, id) else {
                 continue;
             };
             if !conn.conn.client.monitor {
@@ -804,4 +786,16 @@ fn output_limit_warning(conn: &Conn) {
         "Client {} closed for overcoming of output buffer limits.",
         conn.conn.client.meta.addr
     );
+}
+
+/// The connection of client `id`, if it is one of the loop's (`ids`
+/// indexes `conns`): its index and itself. A function of the two fields,
+/// not a method, so that the loop's other fields stay free to borrow.
+fn conn_of<'a>(
+    ids: &std::collections::HashMap<u64, usize, ahash::RandomState>,
+    conns: &'a mut [Option<Box<Conn>>],
+    id: u64,
+) -> Option<(usize, &'a mut Conn)> {
+    let i = *ids.get(&id)?;
+    Some((i, conns.get_mut(i)?.as_deref_mut()?))
 }
