@@ -413,14 +413,57 @@ pub trait CommandHistograms {
     fn histograms(&self, names: Option<&[&[u8]]>) -> Vec<(String, CommandHistogram)>;
 }
 
-/// No per-command histograms are kept: LATENCY HISTOGRAM answers what
-/// Redis answers with `latency-tracking no` (an empty map).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoHistograms;
+/// The histograms INFO latencystats keeps: every event loop's
+/// [`CmdTable`](crate::stats::CmdTable), summed per command when asked.
+/// A command shows once it has recorded a latency since start-up or the
+/// last CONFIG RESETSTAT (Redis allocates a command's histogram on its
+/// first call and frees it on reset). With `latency-tracking no` nothing
+/// is recorded, but what was recorded before still shows, as in Redis.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopHistograms<'a>(pub &'a [crate::shared::LoopStats]);
 
-impl CommandHistograms for NoHistograms {
-    fn histograms(&self, _names: Option<&[&[u8]]>) -> Vec<(String, CommandHistogram)> {
-        Vec::new()
+impl CommandHistograms for LoopHistograms<'_> {
+    fn histograms(&self, names: Option<&[&[u8]]>) -> Vec<(String, CommandHistogram)> {
+        let summary = crate::stats::summarize(self.0.iter().map(|l| &l.cmds));
+        let with_data = |slots: std::ops::Range<usize>| {
+            summary[slots].iter().filter_map(|(name, s)| {
+                let counts = s.hist.as_deref()?;
+                let h = CommandHistogram {
+                    calls: counts.iter().sum(),
+                    cdf: crate::stats::log_cdf(counts),
+                };
+                Some((name.clone(), h))
+            })
+        };
+        let Some(names) = names else {
+            return with_data(0..summary.len()).collect();
+        };
+        let mut out = Vec::new();
+        for name in names {
+            // Redis's `lookupCommandBySds`: `name` or `container|sub`,
+            // case-insensitively; anything else is skipped.
+            let mut parts = name.split(|&b| b == b'|');
+            let top = parts.next().unwrap_or_default();
+            let (sub, extra) = (parts.next(), parts.next());
+            let Some(i) = crate::cmd::lookup_index(top) else {
+                continue;
+            };
+            let spec = crate::cmd::table::commands()[i];
+            match (sub, extra) {
+                (None, _) => {
+                    // The command itself, then each subcommand with data.
+                    out.extend(with_data(crate::stats::summary_slots(i)));
+                }
+                (Some(sub), None) => {
+                    if let Some(j) = crate::cmd::lookup_sub_index(spec, sub) {
+                        let slot = crate::stats::summary_slots(i).start + 1 + j;
+                        out.extend(with_data(slot..slot + 1));
+                    }
+                }
+                (Some(_), Some(_)) => {}
+            }
+        }
+        out
     }
 }
 
@@ -511,5 +554,71 @@ mod tests {
             "-".repeat(80)
         );
         assert_eq!(g, expected);
+    }
+
+    fn id_of(name: &str) -> u16 {
+        use crate::cmd::{lookup_index, lookup_sub_index, table};
+        let (top, sub) = match name.split_once('|') {
+            Some((t, s)) => (t, Some(s)),
+            None => (name, None),
+        };
+        let i = lookup_index(top.as_bytes()).expect("known command");
+        let j = sub.map(|s| lookup_sub_index(table::commands()[i], s.as_bytes()).expect("known"));
+        table::command_id(i, j)
+    }
+
+    fn names(h: &[(String, CommandHistogram)]) -> Vec<&str> {
+        h.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    #[test]
+    fn histograms_sum_loops_and_select_commands_as_redis_looks_them_up() {
+        let loops: Vec<crate::shared::LoopStats> = (0..2).map(|_| Default::default()).collect();
+        let record = |l: usize, name: &str, us: u64| {
+            loops[l].cmds.get(id_of(name)).unwrap().record_latency(us);
+        };
+        record(0, "get", 3);
+        record(1, "get", 1500);
+        record(1, "config|get", 10);
+        record(0, "client|id", 0);
+        let h = LoopHistograms(&loops);
+
+        let all = h.histograms(None);
+        let mut all_names = names(&all);
+        all_names.sort_unstable();
+        assert_eq!(all_names, ["client|id", "config|get", "get"]);
+        let get = &all.iter().find(|(n, _)| n == "get").unwrap().1;
+        assert_eq!(
+            get,
+            &CommandHistogram {
+                calls: 2,
+                cdf: vec![(4, 1), (2113, 2)]
+            }
+        );
+
+        // A container stands for its subcommands with data; names are
+        // case-insensitive and kept in the order asked, repeats included;
+        // unknown names, `|` on a plain command and deeper paths are
+        // skipped; commands never called do not show.
+        let asked: &[&[u8]] = &[
+            b"CONFIG",
+            b"nosuch",
+            b"Get",
+            b"get|x",
+            b"config|get|x",
+            b"Client|ID",
+            b"set",
+            b"get",
+        ];
+        assert_eq!(
+            names(&h.histograms(Some(asked))),
+            ["config|get", "get", "client|id", "get"]
+        );
+
+        // CONFIG RESETSTAT zeroes the tables: nothing shows.
+        for l in &loops {
+            l.cmds.clear();
+        }
+        assert!(h.histograms(None).is_empty());
     }
 }

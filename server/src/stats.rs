@@ -158,6 +158,60 @@ pub fn value_at_percentile(counts: &[u64], percentile: f64) -> u64 {
     }
 }
 
+/// LATENCY HISTOGRAM's cumulative distribution of summed counts, as
+/// Redis 7.0's `fillCommandCDF` walks its histogram with
+/// `hdr_iter_log_init(&iter, h, 1024, 2)`: reporting levels of 1024 ns,
+/// doubling; at each level the iterator has moved to the first counts
+/// slot whose value reaches the level, and the pair reported is that
+/// slot's highest equivalent value in whole microseconds with the count of
+/// every value up to the slot. A pair is kept only where the cumulative
+/// count grew. The keys are therefore near, not at, powers of two: 1, 2,
+/// 4, 8, 16, 33, 66, 132... (`(2^k·1024 + 2^(k+3) - 1) / 1000`).
+pub fn log_cdf(counts: &[u64]) -> Vec<(u64, u64)> {
+    let total: u64 = counts.iter().sum();
+    let mut out = Vec::new();
+    // The iterator's state (`struct hdr_iter` and its `log` specifics);
+    // `index` -1 is before the first slot.
+    let mut index: i64 = -1;
+    let mut value: u64 = 0;
+    let mut highest: u64 = 0;
+    let mut cumulative: u64 = 0;
+    let mut level: u64 = 1024;
+    let mut level_lowest = lowest_equivalent(level);
+    let mut previous = 0;
+    let len = counts.len() as i64;
+    loop {
+        // `log_iter_next`'s entry test: more counts to see, or the next
+        // slot lies beyond the level (`next_value_greater_than_...`).
+        let more = cumulative < total
+            || (index < len && value_at_index((index + 1) as usize) > level_lowest);
+        if !more {
+            break;
+        }
+        loop {
+            if value >= level_lowest {
+                level *= 2;
+                level_lowest = lowest_equivalent(level);
+                break;
+            }
+            // `move_next`: past the last slot it stops, reporting the
+            // last slot again.
+            index += 1;
+            if index >= len {
+                break;
+            }
+            cumulative += counts[index as usize];
+            value = value_at_index(index as usize);
+            highest = highest_equivalent(value);
+        }
+        if cumulative > previous {
+            out.push((highest / 1000, cumulative));
+        }
+        previous = cumulative;
+    }
+    out
+}
+
 /// One command's counters in one loop.
 #[derive(Default)]
 pub struct CmdCounters {
@@ -305,6 +359,15 @@ pub fn summarize<'a>(
     out
 }
 
+/// Where top-level command `i` (of [`table::commands`]) and its
+/// subcommands sit in [`summarize`]'s list.
+pub fn summary_slots(i: usize) -> std::ops::Range<usize> {
+    let (starts, total) = layout();
+    let start = starts.get(i).copied().unwrap_or(*total);
+    let end = starts.get(i + 1).copied().unwrap_or(*total);
+    start..end
+}
+
 /// Error replies by code word (INFO errorstats), for one loop. Only the
 /// error path takes its lock.
 #[derive(Debug, Default)]
@@ -435,6 +498,65 @@ mod tests {
         assert_eq!(percentile_of(&[0], 50.0), 1);
         assert!(percentile_of(&[u64::MAX], 50.0) >= HIST_MAX);
         assert_eq!(percentile_of(&[5, 5, 5], 0.0), 5);
+    }
+
+    fn cdf_of(ns: &[u64]) -> Vec<(u64, u64)> {
+        let h = Histogram::default();
+        for &v in ns {
+            h.record(v);
+        }
+        let mut c = empty_counts();
+        h.add_to(&mut c);
+        log_cdf(&c)
+    }
+
+    #[test]
+    fn cdf_reports_the_slot_reached_at_each_doubling_level() {
+        // Redis's iterator for 3 µs and 1500 µs (3000 and 1500000 ns):
+        // 3000 sits in bucket 4 (values 2048..4095 in steps of 16), slot
+        // 699 (2992..3007); 1500000 in bucket 13 (steps of 8192), slot
+        // 1847. Levels 1024 and 2048 stop at slots 512 (1024..1031) and
+        // 640 (2048..2063) with nothing counted: no pair. Level 4096 stops
+        // at slot 768 (4096..4127) having counted 3000: (4127/1000, 1).
+        // Levels 8192...1048576 count nothing new. Level 2097152 stops at
+        // slot 1920 (2097152..2113535) having counted 1500000:
+        // (2113535/1000, 2). All counted, and the next slot (2113536) is
+        // not beyond level 4194304: the walk ends.
+        assert_eq!(cdf_of(&[3000, 1_500_000]), [(4, 1), (2113, 2)]);
+        // A real Redis 7.0.15 showed `2113` for an EVAL spinning 1.5 ms.
+    }
+
+    #[test]
+    fn cdf_counts_sub_microsecond_latencies_in_the_first_bucket() {
+        // 0 is recorded as 1 ns (clamped); 1000 ns is slot 506, before the
+        // first level's slot 512.
+        assert_eq!(cdf_of(&[0, 1000, 1000]), [(1, 3)]);
+    }
+
+    #[test]
+    fn cdf_keys_follow_redis_highest_equivalent_values() {
+        // One value at each level 2^k * 1024 ns: each level's slot is
+        // 2^(k+3) wide there, so the key is (2^k·1024 + 2^(k+3) - 1) / 1000
+        // (1, 2, 4, 8, 16, 33, 66, 132...; Redis's documentation shows 33).
+        let values: Vec<u64> = (0..20).map(|k| 1024u64 << k).collect();
+        let cdf = cdf_of(&values);
+        let expected: Vec<(u64, u64)> = (0..20u64)
+            .map(|k| (((1024u64 << k) + (8u64 << k) - 1) / 1000, k + 1))
+            .collect();
+        assert_eq!(cdf, expected);
+        assert_eq!(
+            &cdf[..7].iter().map(|p| p.0).collect::<Vec<_>>(),
+            &[1, 2, 4, 8, 16, 33, 66]
+        );
+    }
+
+    #[test]
+    fn cdf_of_the_largest_value_ends_at_the_last_slot() {
+        // 10^9 ns (the clamp) is in the last bucket (steps of 2^22); the
+        // walk runs out of slots before reaching the level 2^30 and
+        // reports the last slot, 1069547520..1073741823.
+        assert_eq!(cdf_of(&[5000, u64::MAX]), [(8, 1), (1073741, 2)]);
+        assert_eq!(cdf_of(&[]), []);
     }
 
     #[test]
