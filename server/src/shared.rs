@@ -279,6 +279,9 @@ pub struct Shared {
     next_client_id: AtomicU64,
     /// One counter block per event loop.
     pub loop_stats: Box<[LoopStats]>,
+    /// The `/proc` stat file of the thread running event loop 0, which
+    /// INFO reports as Redis's main thread (`used_cpu_*_main_thread`).
+    pub main_thread_stat: OnceLock<PathBuf>,
     /// How to reach each event loop.
     loops: OnceLock<Vec<LoopHandle>>,
     shutting_down: AtomicBool,
@@ -421,6 +424,7 @@ impl Shared {
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),
             loop_stats: (0..loops).map(|_| LoopStats::default()).collect(),
+            main_thread_stat: OnceLock::new(),
             loops: OnceLock::new(),
             shutting_down: AtomicBool::new(false),
             started: Instant::now(),

@@ -292,3 +292,34 @@ fn a_served_blocked_command_records_its_failure_and_latency_as_redis() {
         );
     }
 }
+
+/// The field names of an INFO section, in order.
+fn info_fields(c: &mut Conn, section: &str) -> Vec<String> {
+    info(c, section)
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.to_string()))
+        .collect()
+}
+
+#[test]
+fn info_cpu_has_redis_fields_with_the_main_thread_times() {
+    let redis = ServerProcess::redis();
+    let ours = soquete();
+    let mut c = ours.connect();
+    assert_eq!(
+        info_fields(&mut c, "cpu"),
+        info_fields(&mut redis.connect(), "cpu")
+    );
+    let text = info(&mut c, "cpu");
+    let field = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    // One thread's time is part of the process's (read a moment earlier,
+    // so allow a tick).
+    let tick = 0.01 + 1e-9;
+    assert!(field("used_cpu_sys_main_thread") <= field("used_cpu_sys") + tick);
+    assert!(field("used_cpu_user_main_thread") <= field("used_cpu_user") + tick);
+}

@@ -160,6 +160,10 @@ pub fn run_loops(
                 .spawn(move || l.run())
         })
         .collect::<io::Result<_>>()?;
+    // Loop 0 runs on this thread: INFO's main-thread CPU time is its.
+    if let Some(stat) = crate::util::proc::thread_stat_path() {
+        let _ = first.shared.main_thread_stat.set(stat);
+    }
     let result = first.run();
     for t in threads {
         match t.join() {

@@ -348,6 +348,15 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("used_cpu_user:{user:.6}");
             line!("used_cpu_sys_children:0.000000");
             line!("used_cpu_user_children:0.000000");
+            // Redis's main thread is the one running every command; here
+            // several loops do, and loop 0's thread stands for it (it
+            // also accepts connections and handles signals).
+            let (user, sys) = s
+                .main_thread_stat
+                .get()
+                .map_or((0.0, 0.0), |p| proc::stat_cpu_seconds(p));
+            line!("used_cpu_sys_main_thread:{sys:.6}");
+            line!("used_cpu_user_main_thread:{user:.6}");
         }
         // No modules can be loaded: the section is there, empty, as in a
         // Redis without modules.
