@@ -70,6 +70,7 @@ pub mod monitor;
 pub mod notify;
 pub mod pause;
 pub mod pubsub;
+pub mod rdb;
 pub mod reply;
 pub mod server;
 pub mod session;

@@ -108,6 +108,13 @@ impl List {
         self.chunks.iter().map(Chunk::node_size)
     }
 
+    /// Each chunk's element count and whether it is a plain node (one
+    /// large element), front to back: the quicklist node layout a DUMP
+    /// writes.
+    pub fn node_shapes(&self) -> impl Iterator<Item = (usize, bool)> + '_ {
+        self.chunks.iter().map(|c| (c.count as usize, c.is_plain()))
+    }
+
     fn end_chunk(&mut self, end: End) -> Option<&mut Chunk> {
         match end {
             End::Front => self.chunks.front_mut(),

@@ -1,0 +1,420 @@
+//! Values to and from their serialized form (type byte and body), choosing
+//! the RDB type Redis 7.0.15 writes for the matching encoding.
+
+use super::listpack::{read_intset, read_listpack, write_intset, ListpackWriter, LpEntry};
+use super::{types, write_int, write_len, write_string, Bad, RdbStr, Reader};
+use crate::types::hash::{self, Hash};
+use crate::types::list::{Elem, End, Fill, List};
+use crate::types::set::{self, Member, Set};
+use crate::types::zset::{self, ZSet};
+use crate::util::num::{fmt_double, parse_f64};
+use crate::value::Value;
+
+/// The encoding limits a loaded container follows (the server's config).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// Lists (`list-max-listpack-size`).
+    pub list: Fill,
+    /// Sets (`set-max-intset-entries`).
+    pub set: set::Limits,
+    /// Hashes (`hash-max-listpack-*`).
+    pub hash: hash::Limits,
+    /// Sorted sets (`zset-max-listpack-*`).
+    pub zset: zset::Limits,
+}
+
+/// Serializes `v`: its RDB type byte, then its body. `compress` is
+/// `rdbcompression`.
+pub fn encode(v: &Value, compress: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    match v {
+        Value::Int(n) => {
+            out.push(types::STRING);
+            write_int(&mut out, *n);
+        }
+        Value::Str(s) | Value::Raw(s) => {
+            out.push(types::STRING);
+            write_string(&mut out, s, compress);
+        }
+        Value::List(l) => encode_list(&mut out, l, compress),
+        Value::Set(s) => encode_set(&mut out, s, compress),
+        Value::Hash(h) => encode_hash(&mut out, h, compress),
+        Value::ZSet(z) => encode_zset(&mut out, z, compress),
+    }
+    out
+}
+
+/// Quicklist node container kinds.
+const NODE_PLAIN: u64 = 1;
+const NODE_PACKED: u64 = 2;
+
+fn encode_list(out: &mut Vec<u8>, l: &List, compress: bool) {
+    out.push(types::LIST_QUICKLIST_2);
+    let shapes: Vec<(usize, bool)> = l.node_shapes().collect();
+    write_len(out, shapes.len() as u64);
+    let mut elems = l.iter();
+    for (count, plain) in shapes {
+        if plain {
+            write_len(out, NODE_PLAIN);
+            let e = elems.next().map(|e| e.to_vec()).unwrap_or_default();
+            write_string(out, &e, compress);
+        } else {
+            write_len(out, NODE_PACKED);
+            let mut w = ListpackWriter::new();
+            for e in elems.by_ref().take(count) {
+                match e {
+                    Elem::Int(n) => w.push_int(n),
+                    Elem::Bytes(b) => w.push_str(b),
+                }
+            }
+            write_string(out, &w.finish(), compress);
+        }
+    }
+}
+
+fn encode_set(out: &mut Vec<u8>, s: &Set, compress: bool) {
+    if s.is_intset() {
+        out.push(types::SET_INTSET);
+        let members: Vec<i64> = s
+            .iter()
+            .filter_map(|m| match m {
+                Member::Int(n) => Some(n),
+                Member::Str(_) => None,
+            })
+            .collect();
+        write_string(out, &write_intset(&members), compress);
+        return;
+    }
+    out.push(types::SET);
+    write_len(out, s.len() as u64);
+    for m in s.iter() {
+        match m {
+            Member::Int(n) => write_int(out, n),
+            Member::Str(b) => write_string(out, b, compress),
+        }
+    }
+}
+
+fn encode_hash(out: &mut Vec<u8>, h: &Hash, compress: bool) {
+    if h.is_compact() {
+        out.push(types::HASH_LISTPACK);
+        let mut w = ListpackWriter::new();
+        for (f, v) in h.iter() {
+            w.push(f);
+            w.push(v);
+        }
+        write_string(out, &w.finish(), compress);
+        return;
+    }
+    out.push(types::HASH);
+    write_len(out, h.len() as u64);
+    for (f, v) in h.iter() {
+        write_string(out, f, compress);
+        write_string(out, v, compress);
+    }
+}
+
+/// A score as Redis keeps it in a listpack (`d2string`): integers that
+/// fit a `long long` exactly in decimal, others as `%.17g`.
+fn score_text(d: f64, buf: &mut Vec<u8>) {
+    buf.clear();
+    if d == 0.0 {
+        buf.extend_from_slice(if d.is_sign_negative() { b"-0" } else { b"0" });
+    } else if d.is_finite() && d.fract() == 0.0 && d.abs() < (1u64 << 62) as f64 {
+        buf.extend_from_slice(itoa::Buffer::new().format(d as i64).as_bytes());
+    } else {
+        fmt_double(buf, d);
+    }
+}
+
+fn encode_zset(out: &mut Vec<u8>, z: &ZSet, compress: bool) {
+    if z.is_listpack() {
+        out.push(types::ZSET_LISTPACK);
+        let mut w = ListpackWriter::new();
+        let mut buf = Vec::new();
+        for (m, s) in z.iter() {
+            w.push(m);
+            score_text(s, &mut buf);
+            w.push(&buf);
+        }
+        write_string(out, &w.finish(), compress);
+        return;
+    }
+    out.push(types::ZSET_2);
+    write_len(out, z.len() as u64);
+    // Redis writes a skiplist from the greatest element to the smallest.
+    let all: Vec<(&[u8], f64)> = z.iter().collect();
+    for (m, s) in all.into_iter().rev() {
+        write_string(out, m, compress);
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+}
+
+/// Reads a serialized value (type byte and body), which must fill `buf`
+/// exactly. Containers are rebuilt under `limits`, so they take the
+/// encoding Redis would give them on load.
+pub fn decode(buf: &[u8], limits: Limits) -> Result<Value, Bad> {
+    let mut r = Reader::new(buf);
+    let t = r.byte()?;
+    let v = match t {
+        types::STRING => match r.string()? {
+            RdbStr::Int(n) => Value::Int(n),
+            RdbStr::Bytes(b) => Value::string(&b),
+        },
+        types::LIST => {
+            let n = r.count(1)?;
+            let mut l = List::new();
+            for _ in 0..n {
+                l.push(End::Back, &r.bytes()?, limits.list);
+            }
+            Value::List(Box::new(l))
+        }
+        types::LIST_QUICKLIST_2 => Value::List(Box::new(decode_quicklist(&mut r, limits.list)?)),
+        types::SET => {
+            let n = r.count(1)?;
+            let mut s = Set::default();
+            for _ in 0..n {
+                let added = match r.string()? {
+                    RdbStr::Int(i) => s.add_member(Member::Int(i), limits.set),
+                    RdbStr::Bytes(b) => s.add(&b, limits.set),
+                };
+                if !added {
+                    return Err(Bad);
+                }
+            }
+            Value::Set(Box::new(s))
+        }
+        types::SET_INTSET => {
+            let ints = read_intset(&r.bytes()?)?;
+            Value::Set(Box::new(Set::from_members(
+                ints.into_iter().map(Member::Int),
+                limits.set,
+            )))
+        }
+        types::HASH => {
+            let n = r.count(2)?;
+            let mut h = Hash::default();
+            for _ in 0..n {
+                let f = r.bytes()?;
+                let v = r.bytes()?;
+                if !h.set(&f, &v, limits.hash) {
+                    return Err(Bad);
+                }
+            }
+            Value::Hash(h)
+        }
+        types::HASH_LISTPACK => {
+            let lp = r.bytes()?;
+            let entries = read_listpack(&lp)?;
+            if entries.len() % 2 != 0 {
+                return Err(Bad);
+            }
+            let mut h = Hash::default();
+            for pair in entries.chunks_exact(2) {
+                if !h.set(&pair[0].to_vec(), &pair[1].to_vec(), limits.hash) {
+                    return Err(Bad);
+                }
+            }
+            Value::Hash(h)
+        }
+        types::ZSET | types::ZSET_2 => {
+            let n = r.count(if t == types::ZSET { 2 } else { 9 })?;
+            let mut z = ZSet::new();
+            for _ in 0..n {
+                let m = r.bytes()?;
+                let s = if t == types::ZSET_2 {
+                    f64::from_le_bytes(r.take(8)?.try_into().map_err(|_| Bad)?)
+                } else {
+                    old_score(&mut r)?
+                };
+                zadd_new(&mut z, &m, s, limits.zset)?;
+            }
+            Value::ZSet(Box::new(z))
+        }
+        types::ZSET_LISTPACK => {
+            let lp = r.bytes()?;
+            let entries = read_listpack(&lp)?;
+            if entries.len() % 2 != 0 {
+                return Err(Bad);
+            }
+            let mut z = ZSet::new();
+            for pair in entries.chunks_exact(2) {
+                let s = match pair[1] {
+                    LpEntry::Int(n) => n as f64,
+                    LpEntry::Str(b) => parse_f64(b).ok_or(Bad)?,
+                };
+                zadd_new(&mut z, &pair[0].to_vec(), s, limits.zset)?;
+            }
+            Value::ZSet(Box::new(z))
+        }
+        _ => return Err(Bad),
+    };
+    if r.remaining() != 0 || is_empty(&v) {
+        return Err(Bad);
+    }
+    Ok(v)
+}
+
+/// True for an empty container (Redis refuses to load one).
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Hash(h) => h.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Set(s) => s.is_empty(),
+        Value::ZSet(z) => z.is_empty(),
+        _ => false,
+    }
+}
+
+/// Adds a member that must be new, with a score that must not be NaN.
+fn zadd_new(z: &mut ZSet, m: &[u8], s: f64, limits: zset::Limits) -> Result<(), Bad> {
+    if s.is_nan() || z.score(m).is_some() {
+        return Err(Bad);
+    }
+    z.insert(m, s, limits);
+    Ok(())
+}
+
+/// An old-format score: a length byte (253 NaN, 254 +inf, 255 -inf) and
+/// that many bytes of decimal text.
+fn old_score(r: &mut Reader<'_>) -> Result<f64, Bad> {
+    match r.byte()? {
+        253 => Ok(f64::NAN),
+        254 => Ok(f64::INFINITY),
+        255 => Ok(f64::NEG_INFINITY),
+        n => {
+            let t = r.take(n as usize)?;
+            std::str::from_utf8(t)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or(Bad)
+        }
+    }
+}
+
+fn decode_quicklist(r: &mut Reader<'_>, fill: Fill) -> Result<List, Bad> {
+    let nodes = r.count(2)?;
+    let mut l = List::new();
+    for _ in 0..nodes {
+        let container = r.length()?;
+        let blob = r.bytes()?;
+        match container {
+            NODE_PLAIN => l.push(End::Back, &blob, fill),
+            NODE_PACKED => {
+                // Redis skips empty nodes.
+                for e in read_listpack(&blob)? {
+                    match e {
+                        LpEntry::Int(n) => {
+                            l.push(End::Back, itoa::Buffer::new().format(n).as_bytes(), fill)
+                        }
+                        LpEntry::Str(s) => l.push(End::Back, s, fill),
+                    }
+                }
+            }
+            _ => return Err(Bad),
+        }
+    }
+    Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn round_trip(v: &Value) -> Value {
+        decode(&encode(v, true), Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn strings_round_trip() {
+        for v in [
+            Value::Int(5),
+            Value::Int(i64::MIN),
+            Value::string(b"hello"),
+            Value::string(&[7u8; 300]),
+        ] {
+            assert_eq!(round_trip(&v), v);
+        }
+    }
+
+    #[test]
+    fn containers_round_trip_small_and_large() {
+        let fill = Fill::default();
+        for n in [3usize, 1000] {
+            let mut l = List::new();
+            let mut s = Set::default();
+            let mut si = Set::default();
+            let mut h = Hash::default();
+            let mut z = ZSet::new();
+            for i in 0..n {
+                let m = format!("m{i}");
+                l.push(End::Back, m.as_bytes(), fill);
+                l.push(End::Back, i.to_string().as_bytes(), fill);
+                s.add(m.as_bytes(), set::Limits::default());
+                si.add(i.to_string().as_bytes(), set::Limits::default());
+                h.set(
+                    m.as_bytes(),
+                    i.to_string().as_bytes(),
+                    hash::Limits::default(),
+                );
+                z.insert(m.as_bytes(), i as f64 / 3.0, zset::Limits::default());
+            }
+            for v in [
+                Value::List(Box::new(l)),
+                Value::Set(Box::new(s)),
+                Value::Set(Box::new(si)),
+                Value::Hash(h),
+                Value::ZSet(Box::new(z)),
+            ] {
+                let back = round_trip(&v);
+                assert_eq!(back, v);
+                assert_eq!(back.encoding(), v.encoding());
+            }
+        }
+    }
+
+    #[test]
+    fn empty_containers_and_trailing_bytes_are_rejected() {
+        let empty_set = [types::SET, 0];
+        assert_eq!(decode(&empty_set, Limits::default()), Err(Bad));
+        let mut s = encode(&Value::Int(1), true);
+        s.push(0);
+        assert_eq!(decode(&s, Limits::default()), Err(Bad));
+    }
+
+    #[test]
+    fn a_huge_claimed_count_fails_without_allocating() {
+        let mut b = vec![types::SET];
+        write_len(&mut b, u64::MAX);
+        assert_eq!(decode(&b, Limits::default()), Err(Bad));
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_random_bytes_never_panics(t in 0u8..20, data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut b = vec![t];
+            b.extend_from_slice(&data);
+            let _ = decode(&b, Limits::default());
+        }
+
+        #[test]
+        fn decoding_mutated_values_never_panics(i in any::<prop::sample::Index>(), x in any::<u8>(), kind in 0usize..4) {
+            let mut h = Hash::default();
+            let mut z = ZSet::new();
+            let mut l = List::new();
+            for k in 0..20 {
+                h.set(format!("f{k}").as_bytes(), b"v", hash::Limits::default());
+                z.insert(format!("m{k}").as_bytes(), k as f64 * 1.5, zset::Limits::default());
+                l.push(End::Back, format!("{k}").as_bytes(), Fill::default());
+            }
+            let v = [Value::Hash(h), Value::ZSet(Box::new(z)), Value::List(Box::new(l)), Value::string(&[b'q'; 80])];
+            let mut b = encode(&v[kind], true);
+            let at = i.index(b.len());
+            b[at] = x;
+            let _ = decode(&b, Limits::default());
+            b.truncate(at);
+            let _ = decode(&b, Limits::default());
+        }
+    }
+}
