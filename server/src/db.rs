@@ -77,6 +77,12 @@ impl Entry {
         (now / 1000).saturating_sub(self.access as u64)
     }
 
+    /// Makes the key look idle for `secs` seconds at `now` (ms), as
+    /// RESTORE ... IDLETIME does.
+    pub fn set_idle(&mut self, now: u64, secs: u64) {
+        self.access = u32::try_from((now / 1000).saturating_sub(secs)).unwrap_or(u32::MAX);
+    }
+
     /// The absolute deadline in Unix ms, or 0 when the key is persistent.
     pub fn expire_at(&self) -> u64 {
         self.expire_at

@@ -19,7 +19,7 @@ use soquete_resp::encode::bulk as encode_bulk;
 
 /// The listpack limits in force (`hash-max-listpack-entries/value`, read
 /// from the config's lock-free mirror).
-fn limits(c: &Ctx<'_>) -> Limits {
+pub(crate) fn limits(c: &Ctx<'_>) -> Limits {
     let [entries, value] = &c.shared.hot.hash_max_listpack;
     let get = |a: &AtomicU64| usize::try_from(a.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
     Limits {

@@ -162,6 +162,108 @@ pub fn copy(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// The encoding limits RESTORE rebuilds containers under.
+fn load_limits(c: &Ctx<'_>) -> crate::rdb::value::Limits {
+    crate::rdb::value::Limits {
+        list: super::list::fill(c),
+        set: super::set::limits(c),
+        hash: super::hash::limits(c),
+        zset: super::zset::limits(c),
+    }
+}
+
+/// DUMP key
+pub fn dump(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let Some(e) = c.ks.get(a[1]) else {
+        c.out.null();
+        return Ok(());
+    };
+    let value = e.value.clone();
+    let compress = c.shared.config().get_by_name("rdbcompression").as_deref() == Some("yes");
+    let payload = crate::rdb::make_payload(crate::rdb::value::encode(&value, compress));
+    c.out.bulk(&payload);
+    Ok(())
+}
+
+/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds]
+/// [FREQ frequency]
+pub fn restore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);
+    let mut j = 4;
+    while j < a.len() {
+        let more = j + 1 < a.len();
+        if is(a[j], "REPLACE") {
+            replace = true;
+        } else if is(a[j], "ABSTTL") {
+            absttl = true;
+        } else if is(a[j], "IDLETIME") && more && freq.is_none() {
+            let n = args::int(a[j + 1])?;
+            if n < 0 {
+                return Err(CmdError::msg("ERR Invalid IDLETIME value, must be >= 0"));
+            }
+            idle = Some(n);
+            j += 1;
+        } else if is(a[j], "FREQ") && more && idle.is_none() {
+            let n = args::int(a[j + 1])?;
+            if !(0..=255).contains(&n) {
+                return Err(CmdError::msg(
+                    "ERR Invalid FREQ value, must be >= 0 and <= 255",
+                ));
+            }
+            freq = Some(n);
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let key = a[1];
+    if !replace && c.ks.get(key).is_some() {
+        return Err(CmdError::msg("BUSYKEY Target key name already exists."));
+    }
+    let mut ttl = args::int(a[2])?;
+    if ttl < 0 {
+        return Err(CmdError::msg("ERR Invalid TTL value, must be >= 0"));
+    }
+    let Some(body) = crate::rdb::check_payload(a[3]) else {
+        return Err(CmdError::msg(
+            "ERR DUMP payload version or checksum are wrong",
+        ));
+    };
+    let Ok(value) = crate::rdb::value::decode(body, load_limits(c)) else {
+        return Err(CmdError::msg("ERR Bad data format"));
+    };
+    let deleted = replace && c.ks.remove(key).is_some();
+    let now = c.ks.now;
+    if ttl != 0 && !absttl {
+        // Redis adds without an overflow check; a wrapped time is past.
+        ttl = ttl.wrapping_add(now as i64);
+    }
+    if ttl != 0 && ttl <= now as i64 {
+        if deleted {
+            c.notify(GENERIC, "del", key);
+        }
+        c.out.ok();
+        return Ok(());
+    }
+    c.ks.set(key, value, false);
+    if ttl != 0 {
+        c.ks.set_expire(key, ttl as u64);
+    }
+    if let Some(secs) = idle {
+        if let Some(e) = c.ks.peek(key) {
+            e.set_idle(now, secs as u64);
+        }
+    }
+    // FREQ sets the LFU counter, which only LFU eviction policies keep; we
+    // keep none, as Redis under its default policy.
+    let _ = freq;
+    c.notify(GENERIC, "restore", key);
+    c.out.ok();
+    Ok(())
+}
+
 /// The keys MOVE touches: the key in the current and in the target database.
 pub fn move_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>) {
     out.push((db, a[1]));
@@ -808,6 +910,30 @@ pub static COMMANDS: &[Spec] = &[
             ks::key(ks::RO | ks::ACCESS, 1),
             ks::key(ks::OW | ks::UPDATE, 2),
         ],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "dump",
+        arity: 2,
+        flags: READONLY,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: dump,
+        acl: cat::KEYSPACE,
+        key_specs: &[ks::key(ks::RO | ks::ACCESS, 1)],
+        tips: &["nondeterministic_output"],
+        subcommands: &[],
+    },
+    Spec {
+        name: "restore",
+        arity: -4,
+        flags: WRITE | DENYOOM,
+        keys: Keys::Range(1, 1, 1),
+        group: "generic",
+        handler: restore,
+        acl: cat::KEYSPACE | cat::DANGEROUS,
+        key_specs: &[ks::key(ks::OW | ks::UPDATE, 1)],
         tips: &[],
         subcommands: &[],
     },

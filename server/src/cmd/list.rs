@@ -32,7 +32,7 @@ fn as_list(entry: &mut Entry) -> Result<&mut List, CmdError> {
 
 /// The chunk limits from `list-max-listpack-size` (from its atomic mirror:
 /// the config lock would bounce between cores on every push).
-fn fill(c: &Ctx<'_>) -> Fill {
+pub(crate) fn fill(c: &Ctx<'_>) -> Fill {
     Fill::from_config(c.shared.hot.list_max_listpack_size.load(Ordering::Relaxed))
 }
 

@@ -24,7 +24,7 @@ use crate::value::Value;
 
 /// The intset limit in force (`set-max-intset-entries`, read from the
 /// config's lock-free mirror).
-fn limits(c: &Ctx<'_>) -> Limits {
+pub(crate) fn limits(c: &Ctx<'_>) -> Limits {
     let n = c.shared.hot.set_max_intset_entries.load(Ordering::Relaxed);
     Limits {
         intset_entries: usize::try_from(n).unwrap_or(usize::MAX),
