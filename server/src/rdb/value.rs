@@ -150,8 +150,9 @@ fn encode_zset(out: &mut Vec<u8>, z: &ZSet, compress: bool) {
     }
 }
 
-/// Reads a serialized value (type byte and body), which must fill `buf`
-/// exactly. Containers are rebuilt under `limits`, so they take the
+/// Reads a serialized value (type byte and body) from the start of `buf`;
+/// bytes after it are ignored, as RESTORE in Redis 7.0 ignores them.
+/// Containers are rebuilt under `limits`, so they take the
 /// encoding Redis would give them on load.
 pub fn decode(buf: &[u8], limits: Limits) -> Result<Value, Bad> {
     let mut r = Reader::new(buf);
@@ -249,7 +250,7 @@ pub fn decode(buf: &[u8], limits: Limits) -> Result<Value, Bad> {
         }
         _ => return Err(Bad),
     };
-    if r.remaining() != 0 || is_empty(&v) {
+    if is_empty(&v) {
         return Err(Bad);
     }
     Ok(v)
@@ -375,12 +376,12 @@ mod tests {
     }
 
     #[test]
-    fn empty_containers_and_trailing_bytes_are_rejected() {
+    fn empty_containers_are_rejected_and_trailing_bytes_ignored() {
         let empty_set = [types::SET, 0];
         assert_eq!(decode(&empty_set, Limits::default()), Err(Bad));
         let mut s = encode(&Value::Int(1), true);
         s.push(0);
-        assert_eq!(decode(&s, Limits::default()), Err(Bad));
+        assert_eq!(decode(&s, Limits::default()), Ok(Value::Int(1)));
     }
 
     #[test]
