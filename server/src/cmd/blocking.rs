@@ -50,10 +50,17 @@ pub fn timeout_arg(a: &[u8], now: u64) -> Result<u64, CmdError> {
     if tval < 0 {
         return Err(CmdError::msg("ERR timeout is negative"));
     }
-    Ok((now as i64)
-        .checked_add(tval)
-        .filter(|_| tval > 0)
-        .map_or(0, |d| d as u64))
+    Ok(deadline_after(now, tval))
+}
+
+/// The absolute deadline `ms` (not negative) after `now`, 0 meaning
+/// forever: for a timeout of 0, and for one past the clock's range, whose
+/// deadline wraps around in Redis 7.0.15 and never comes.
+pub fn deadline_after(now: u64, ms: i64) -> u64 {
+    (now as i64)
+        .checked_add(ms)
+        .filter(|_| ms > 0)
+        .map_or(0, |d| d as u64)
 }
 
 /// Blocks the client on `keys` (or, inside EXEC, replies as a timeout would,

@@ -4,7 +4,7 @@
 
 use crate::blocking::Op;
 use crate::cmd::args::is;
-use crate::cmd::blocking::block;
+use crate::cmd::blocking::{block, deadline_after};
 use crate::cmd::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::util::num::parse_i64;
@@ -47,12 +47,7 @@ pub fn wait(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if timeout < 0 {
         return Err(CmdError::msg("ERR timeout is negative"));
     }
-    // A deadline past the clock's range is no deadline: Redis 7.0.15's
-    // wraps around and never comes.
-    let deadline = (c.ks.now as i64)
-        .checked_add(timeout)
-        .filter(|_| timeout > 0)
-        .map_or(0, |d| d as u64);
+    let deadline = deadline_after(c.ks.now, timeout);
     if wanted <= 0 {
         c.out.int(0);
         return Ok(());
