@@ -309,6 +309,29 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// The row of a keyless subcommand of a `server` group command (LATENCY,
+    /// MODULE...), its ACL categories all implied by its flags.
+    pub const fn server_subcommand(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        handler: Handler,
+        tips: &'static [&'static str],
+    ) -> Spec {
+        Spec {
+            name,
+            arity,
+            flags,
+            keys: Keys::None,
+            group: "server",
+            handler,
+            acl: 0,
+            key_specs: &[],
+            tips,
+            subcommands: &[],
+        }
+    }
+
     /// True when `argc` arguments (name included) satisfy the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
         let argc = argc as i64;

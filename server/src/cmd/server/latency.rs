@@ -3,7 +3,7 @@
 
 use crate::cmd::flags::*;
 use crate::cmd::Ctx;
-use crate::cmd::{Keys, Spec};
+use crate::cmd::Spec;
 use crate::error::{CmdError, CmdResult};
 use crate::latency::{self, CommandHistograms};
 use crate::shared::unix_ms;
@@ -118,27 +118,6 @@ pub fn latency_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-const fn sub(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    handler: crate::cmd::Handler,
-    tips: &'static [&'static str],
-) -> Spec {
-    Spec {
-        name,
-        arity,
-        flags,
-        keys: Keys::None,
-        group: "server",
-        handler,
-        acl: 0,
-        key_specs: &[],
-        tips,
-        subcommands: &[],
-    }
-}
-
 /// The tips of the LATENCY subcommands that report (Redis 7.0.15's).
 const REPORT_TIPS: &[&str] = &[
     "nondeterministic_output",
@@ -149,17 +128,17 @@ const REPORT_TIPS: &[&str] = &[
 const ADMIN_FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 pub(super) static LATENCY_SUBCOMMANDS: &[Spec] = &[
-    sub("doctor", 2, ADMIN_FLAGS, latency_doctor, REPORT_TIPS),
-    sub("graph", 3, ADMIN_FLAGS, latency_graph, REPORT_TIPS),
-    sub("histogram", -2, ADMIN_FLAGS, latency_histogram, REPORT_TIPS),
-    sub("history", 3, ADMIN_FLAGS, latency_history, REPORT_TIPS),
-    sub("latest", 2, ADMIN_FLAGS, latency_latest, REPORT_TIPS),
-    sub(
+    Spec::server_subcommand("doctor", 2, ADMIN_FLAGS, latency_doctor, REPORT_TIPS),
+    Spec::server_subcommand("graph", 3, ADMIN_FLAGS, latency_graph, REPORT_TIPS),
+    Spec::server_subcommand("histogram", -2, ADMIN_FLAGS, latency_histogram, REPORT_TIPS),
+    Spec::server_subcommand("history", 3, ADMIN_FLAGS, latency_history, REPORT_TIPS),
+    Spec::server_subcommand("latest", 2, ADMIN_FLAGS, latency_latest, REPORT_TIPS),
+    Spec::server_subcommand(
         "reset",
         -2,
         ADMIN_FLAGS,
         latency_reset,
         &["request_policy:all_nodes", "response_policy:all_succeeded"],
     ),
-    sub("help", 2, LOADING | STALE, latency_help, &[]),
+    Spec::server_subcommand("help", 2, LOADING | STALE, latency_help, &[]),
 ];

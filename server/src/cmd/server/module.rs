@@ -3,7 +3,7 @@
 
 use crate::cmd::flags::*;
 use crate::cmd::Ctx;
-use crate::cmd::{Keys, Spec};
+use crate::cmd::Spec;
 use crate::error::{CmdError, CmdResult};
 
 const MODULE_HELP: &[&str] = &[
@@ -41,64 +41,33 @@ pub fn module_refused(_c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 }
 
 pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
-    Spec {
-        name: "help",
-        arity: 2,
-        flags: LOADING | STALE,
-        keys: Keys::None,
-        group: "server",
-        handler: module_help,
-        acl: 0,
-        key_specs: &[],
-        tips: &[],
-        subcommands: &[],
-    },
-    Spec {
-        name: "list",
-        arity: 2,
-        flags: ADMIN | NOSCRIPT,
-        keys: Keys::None,
-        group: "server",
-        handler: module_list,
-        acl: 0,
-        key_specs: &[],
-        tips: &["nondeterministic_output_order"],
-        subcommands: &[],
-    },
-    Spec {
-        name: "load",
-        arity: -3,
-        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
-        keys: Keys::None,
-        group: "server",
-        handler: module_refused,
-        acl: 0,
-        key_specs: &[],
-        tips: &[],
-        subcommands: &[],
-    },
-    Spec {
-        name: "loadex",
-        arity: -3,
-        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
-        keys: Keys::None,
-        group: "server",
-        handler: module_refused,
-        acl: 0,
-        key_specs: &[],
-        tips: &[],
-        subcommands: &[],
-    },
-    Spec {
-        name: "unload",
-        arity: 3,
-        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
-        keys: Keys::None,
-        group: "server",
-        handler: module_refused,
-        acl: 0,
-        key_specs: &[],
-        tips: &[],
-        subcommands: &[],
-    },
+    Spec::server_subcommand("help", 2, LOADING | STALE, module_help, &[]),
+    Spec::server_subcommand(
+        "list",
+        2,
+        ADMIN | NOSCRIPT,
+        module_list,
+        &["nondeterministic_output_order"],
+    ),
+    Spec::server_subcommand(
+        "load",
+        -3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        module_refused,
+        &[],
+    ),
+    Spec::server_subcommand(
+        "loadex",
+        -3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        module_refused,
+        &[],
+    ),
+    Spec::server_subcommand(
+        "unload",
+        3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        module_refused,
+        &[],
+    ),
 ];
