@@ -198,6 +198,31 @@ impl Shard {
         None
     }
 
+    /// Adds a key read from a snapshot (an RDB file) with its deadline (0:
+    /// none) and last access (Unix seconds). False, and nothing changed,
+    /// when the key is already there.
+    pub fn insert_loaded(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        value: Value,
+        expire_at: u64,
+        access: u32,
+    ) -> bool {
+        if self.dict.get(hash, key).is_some() {
+            return false;
+        }
+        let mut entry = Entry::new(value);
+        entry.access = access;
+        entry.expire_at = expire_at;
+        self.dict.insert_new(hash, key, entry, hash_key);
+        if expire_at != 0 {
+            self.volatile += 1;
+            self.deadlines.push(Reverse((expire_at, key.into())));
+        }
+        true
+    }
+
     /// Sets the deadline of an existing key (0 makes it persistent). Returns
     /// false when the key does not exist.
     pub fn set_expire(&mut self, hash: u64, key: &[u8], at: u64, now: u64) -> bool {
@@ -781,6 +806,15 @@ impl<'a> Locked<'a> {
                 Guards::Many(v) => &mut v[i].2,
             }),
             Err(_) => ShardRef::Locked(self.ks.dbs[db].lock(shard)),
+        }
+    }
+
+    /// True when this view holds every shard of every database (EXEC
+    /// with a whole-keyspace command, [`Keyspace::lock_all`]).
+    pub fn holds_all(&self) -> bool {
+        match &self.guards {
+            Guards::Many(v) => v.len() == self.ks.dbs.len() * SHARDS,
+            _ => false,
         }
     }
 

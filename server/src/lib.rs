@@ -32,6 +32,9 @@
 //!   through it); [`monitor`] — MONITOR's registry and lines, carried by
 //!   the same outbox; [`blocking`] — the registry of clients blocked on keys
 //!   (serving them is [`cmd::blocking`]).
+//! * [`rdb`] — Redis's serialized value format and RDB files;
+//!   [`persist`] — snapshots: SAVE, BGSAVE (a forked child), the save
+//!   points, loading at start-up.
 //! * [`latency`] — the latency monitor (LATENCY); SLOWLOG lives in
 //!   [`shared`]; [`pause`] — CLIENT PAUSE's state.
 //! * [`client`] — per-client state; [`config`] — options, config files and
@@ -69,6 +72,7 @@ pub mod log;
 pub mod monitor;
 pub mod notify;
 pub mod pause;
+pub mod persist;
 pub mod pubsub;
 pub mod rdb;
 pub mod reply;

@@ -158,10 +158,14 @@ impl Server {
     }
 
     /// Binds only `127.0.0.1` on an ephemeral port (tests and embedding),
-    /// with everything else from `config`.
+    /// with everything else from `config` except the save points, which
+    /// are cleared.
     pub fn bind_ephemeral(mut config: Config) -> io::Result<Server> {
         config.port = 0;
         config.unixsocket = None;
+        // No save points: a server embedded in a test or an application
+        // writes no snapshot into its working directory unless asked.
+        config.save.clear();
         let l = bind_tcp(SocketAddr::from(([127, 0, 0, 1], 0)), config.tcp_backlog)?;
         let port = l.local_addr()?.port();
         let shared = Arc::new(Shared::new(config, None));
@@ -197,9 +201,16 @@ impl Server {
                 Listener::Tcp(_) => None,
             })
             .collect();
-        let result = event_loop::run_loops(shared, listeners, signals);
+        let loader = crate::persist::load::start(&shared)?;
+        let result = event_loop::run_loops(shared.clone(), listeners, signals);
         for p in paths {
             let _ = std::fs::remove_file(p);
+        }
+        if let Some(loader) = loader {
+            let _ = loader.join();
+        }
+        if let Some(e) = shared.persist.load_error() {
+            return Err(io::Error::other(e));
         }
         result
     }
@@ -275,12 +286,6 @@ pub fn serve(mut config: Config, config_file: Option<PathBuf>) -> io::Result<()>
     match &config_file {
         Some(p) => notice!("Configuration loaded from {}", p.display()),
         None => notice!("No config file specified, using the default config."),
-    }
-    if !config.save.is_empty() {
-        warning!(
-            "'save {}' is accepted, but soquete keeps no persistence: no RDB file will be written",
-            config.save
-        );
     }
     if config.maxmemory != 0 {
         warning!(

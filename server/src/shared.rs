@@ -50,6 +50,9 @@ pub struct LoopStats {
     /// `prev_err_count`): whether a command failed is whether errors were
     /// written since.
     pub prev_errors: AtomicU64,
+    /// Changes to the keyspace (Redis's `server.dirty`, summed over
+    /// loops by `persist::dirty_total`).
+    pub dirty: AtomicU64,
     /// Per-command counters.
     pub cmds: crate::stats::CmdTable,
     /// Error replies by code word.
@@ -273,6 +276,8 @@ pub struct Shared {
     pub pause: crate::pause::Pause,
     /// Client-side caching: the tracking table and tracking clients.
     pub tracking: crate::tracking::Tracking,
+    /// Snapshots: save state, the running child, loading.
+    pub persist: Arc<crate::persist::Persistence>,
     config: RwLock<Config>,
     /// Connected clients by id.
     clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
@@ -420,6 +425,7 @@ impl Shared {
             latency,
             pause: crate::pause::Pause::default(),
             tracking: crate::tracking::Tracking::default(),
+            persist: Arc::new(crate::persist::Persistence::new(unix_ms() / 1000)),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),
@@ -439,6 +445,12 @@ impl Shared {
             slowlog: Mutex::new(Slowlog::default()),
             ops: Mutex::new(OpsSampler::default()),
         }
+    }
+
+    /// The persistence state, shared with the thread that watches a
+    /// background save.
+    pub fn persist_handle(&self) -> Arc<crate::persist::Persistence> {
+        self.persist.clone()
     }
 
     /// Records a command that ran `micros` if the slowlog wants it.

@@ -197,8 +197,11 @@ impl ServerBuilder {
                 .arg(port.to_string())
                 .arg("--bind")
                 .arg("127.0.0.1");
+            // No save points unless a test asks (its own `--save` comes
+            // after): a test server writes no snapshot on its own.
+            cmd.args(["--save", ""]);
             if self.kind == ServerKind::Redis {
-                cmd.args(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
+                cmd.args(["--appendonly", "no", "--daemonize", "no"]);
             }
         }
         cmd.args(&self.args);

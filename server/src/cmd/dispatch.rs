@@ -42,6 +42,13 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
         }
         client.authenticated = true;
     }
+    // Snapshots: refusals while loading or after a failed background
+    // save; two relaxed loads otherwise.
+    if shared.persist.loading() || shared.persist.bgsave_failed() {
+        if let Some(e) = persistence_refusal(&r, client, shared) {
+            return reject(argv, client, out, env, e, Some(r.id));
+        }
+    }
     if !out.resp3 && client.subs.active() {
         let name = r.parent.unwrap_or(r.spec).name;
         if !super::pubsub::allowed_when_subscribed(name) {
@@ -155,6 +162,44 @@ fn paused(r: &Resolved, client: &Client, now: u64, shared: &Shared) -> bool {
                 let argv: Vec<&[u8]> = q.argv.iter().map(Vec::as_slice).collect();
                 resolve(&argv).is_ok_and(|q| q.spec.has(risky))
             })
+        })
+    })
+}
+
+/// Redis's MISCONF and LOADING refusals: writes (and PING) while the last
+/// background save failed, with `stop-writes-on-bgsave-error` and save
+/// points set; any command without the `loading` flag while the dataset
+/// loads.
+fn persistence_refusal(r: &Resolved, client: &Client, shared: &Shared) -> Option<CmdError> {
+    let p = &shared.persist;
+    let spec = r.parent.unwrap_or(r.spec);
+    if p.bgsave_failed() && (writes(r, client) || spec.name == "ping") {
+        let config = shared.config();
+        let stop = config.get_by_name("stop-writes-on-bgsave-error").as_deref() == Some("yes");
+        if stop && !config.save.is_empty() {
+            return Some(CmdError::msg(
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
+            ));
+        }
+    }
+    if p.loading() && !r.spec.has(flags::LOADING) {
+        return Some(CmdError::msg(
+            "LOADING Redis is loading the dataset in memory",
+        ));
+    }
+    None
+}
+
+/// True for a write command, or an EXEC whose queue holds one.
+fn writes(r: &Resolved, client: &Client) -> bool {
+    if r.spec.has(flags::WRITE) {
+        return true;
+    }
+    let exec = r.parent.is_none() && r.spec.name == "exec";
+    exec && client.multi.as_ref().is_some_and(|m| {
+        m.queue.iter().any(|q| {
+            let argv: Vec<&[u8]> = q.argv.iter().map(Vec::as_slice).collect();
+            resolve(&argv).is_ok_and(|q| q.spec.has(flags::WRITE))
         })
     })
 }

@@ -164,12 +164,7 @@ pub fn copy(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// The encoding limits RESTORE rebuilds containers under.
 fn load_limits(c: &Ctx<'_>) -> crate::rdb::value::Limits {
-    crate::rdb::value::Limits {
-        list: super::list::fill(c),
-        set: super::set::limits(c),
-        hash: super::hash::limits(c),
-        zset: super::zset::limits(c),
-    }
+    crate::rdb::value::Limits::of(c.shared)
 }
 
 /// DUMP key
@@ -321,6 +316,7 @@ pub fn swapdb(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             c.ready_later.push((db, key));
         }
     }
+    crate::stats::bump(&c.stats.dirty, 1);
     c.out.ok();
     Ok(())
 }
@@ -625,15 +621,20 @@ fn flush_mode(c: &Ctx<'_>, a: &[&[u8]]) -> Result<bool, CmdError> {
     }
 }
 
+/// Empties database `db`, counting the keys removed as changes (Redis's
+/// `server.dirty += emptyData(...)`).
 fn flush_db(c: &mut Ctx<'_>, db: usize, lazy: bool) {
     crate::tracking::note_flush();
     let mut old = Vec::new();
+    let mut removed = 0;
     for s in 0..SHARDS {
         let mut shard = c.ks.shard_at(db, s);
         if !shard.is_empty() {
+            removed += shard.len() as u64;
             old.push(shard.take_all());
         }
     }
+    crate::stats::bump(&c.stats.dirty, removed);
     if lazy && !old.is_empty() {
         // Free the memory off the event loop, as Redis's lazyfree thread.
         std::thread::spawn(move || drop(old));
@@ -655,6 +656,15 @@ pub fn flushall(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     for db in 0..c.shared.keyspace.databases() {
         flush_db(c, db, lazy);
     }
+    // Redis's flushAllDataAndResetRDB: a running background save is
+    // stopped, and with save points the (now empty) snapshot is written.
+    crate::persist::snapshot::kill_child(c.shared);
+    if !c.shared.config().save.is_empty() {
+        crate::persist::snapshot::with_all_shards(c.shared, &mut c.ks, |shared, ks| {
+            let _ = crate::persist::snapshot::save(shared, ks);
+        });
+    }
+    crate::stats::bump(&c.stats.dirty, 1);
     c.out.ok();
     Ok(())
 }

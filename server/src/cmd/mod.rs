@@ -95,6 +95,8 @@ impl Ctx<'_> {
     /// watched key, as in Redis.
     pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
         self.ks.signal(db, key);
+        // Each event is one change for the save points (`server.dirty`).
+        crate::stats::bump(&self.stats.dirty, 1);
         if crate::notify::wanted(self.shared, class) {
             let own = Some(self.client.id());
             let mine =

@@ -159,7 +159,7 @@ impl Default for Config {
             tcp_backlog: 511,
             pidfile: None,
             dir: PathBuf::from("."),
-            save: String::new(),
+            save: "3600 1 300 100 60 10000".into(),
             dbfilename: "dump.rdb".into(),
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),

@@ -752,7 +752,7 @@ pub static PARAMS: &[Param] = &[
         int(-2147483648, 2147483647),
         "0",
         HIDDEN,
-        Unsupported,
+        Stored,
     ),
     row(
         "key-load-delay",
@@ -760,7 +760,7 @@ pub static PARAMS: &[Param] = &[
         int(-2147483648, 2147483647),
         "0",
         HIDDEN,
-        Unsupported,
+        Stored,
     ),
     row(
         "active-expire-effort",
@@ -1100,7 +1100,14 @@ pub static PARAMS: &[Param] = &[
     row("tls-ciphersuites", None, STR_OR_NULL, "", 0, Unsupported),
     row("dir", None, SPECIAL, "", PROTECTED, Native),
     // soquete saves nothing: its default is `save ""` (Redis: "3600 1 300 100 60 10000").
-    row("save", None, SPECIAL, "", MULTI_ARG, Native),
+    row(
+        "save",
+        None,
+        SPECIAL,
+        "3600 1 300 100 60 10000",
+        MULTI_ARG,
+        Native,
+    ),
     row(
         "client-output-buffer-limit",
         None,

@@ -300,7 +300,11 @@ impl EventLoop {
             while matches!(rx.read(&mut buf), Ok(n) if n > 0) {}
         }
         notice!("Received SIGTERM/SIGINT, scheduling shutdown...");
-        self.shared.request_shutdown();
+        if crate::persist::prepare_shutdown(&self.shared, false, false, false).is_ok() {
+            self.shared.request_shutdown();
+        } else {
+            warning!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+        }
     }
 
     /// Sends what this loop's commands published: one message per loop,
@@ -693,6 +697,7 @@ impl EventLoop {
         let mut expired = 0u64;
         if self.index == 0 {
             self.shared.sample_ops();
+            crate::persist::cron(&self.shared);
         }
         let active = self.shared.active_expire();
         // Visit our shards (every n-th), a bounded slice of work per tick:

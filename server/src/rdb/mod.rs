@@ -8,6 +8,7 @@
 //! before allocating, and never panics on any input.
 
 pub mod crc64;
+pub mod file;
 pub mod listpack;
 pub mod lzf;
 pub mod value;
@@ -157,6 +158,11 @@ impl<'a> Reader<'a> {
     /// Reads from the start of `buf`.
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
         Reader { buf, pos: 0 }
+    }
+
+    /// Bytes read so far.
+    pub fn position(&self) -> usize {
+        self.pos
     }
 
     /// Bytes not yet read.

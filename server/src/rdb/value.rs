@@ -23,25 +23,64 @@ pub struct Limits {
     pub zset: zset::Limits,
 }
 
+impl Limits {
+    /// The limits the server's configuration sets now.
+    pub fn of(shared: &crate::shared::Shared) -> Limits {
+        use std::sync::atomic::Ordering::Relaxed;
+        let hot = &shared.hot;
+        let size = |a: &std::sync::atomic::AtomicU64| {
+            usize::try_from(a.load(Relaxed)).unwrap_or(usize::MAX)
+        };
+        Limits {
+            list: Fill::from_config(hot.list_max_listpack_size.load(Relaxed)),
+            set: set::Limits {
+                intset_entries: size(&hot.set_max_intset_entries),
+            },
+            hash: hash::Limits {
+                entries: size(&hot.hash_max_listpack[0]),
+                value: size(&hot.hash_max_listpack[1]),
+            },
+            zset: zset::Limits {
+                entries: size(&hot.zset_max_listpack[0]),
+                value: size(&hot.zset_max_listpack[1]),
+            },
+        }
+    }
+}
+
 /// Serializes `v`: its RDB type byte, then its body. `compress` is
 /// `rdbcompression`.
 pub fn encode(v: &Value, compress: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    match v {
-        Value::Int(n) => {
-            out.push(types::STRING);
-            write_int(&mut out, *n);
-        }
-        Value::Str(s) | Value::Raw(s) => {
-            out.push(types::STRING);
-            write_string(&mut out, s, compress);
-        }
-        Value::List(l) => encode_list(&mut out, l, compress),
-        Value::Set(s) => encode_set(&mut out, s, compress),
-        Value::Hash(h) => encode_hash(&mut out, h, compress),
-        Value::ZSet(z) => encode_zset(&mut out, z, compress),
-    }
+    let mut out = vec![value_type(v)];
+    encode_body(&mut out, v, compress);
     out
+}
+
+/// The RDB type Redis 7.0.15 writes for `v`'s encoding.
+pub fn value_type(v: &Value) -> u8 {
+    match v {
+        Value::Int(_) | Value::Str(_) | Value::Raw(_) => types::STRING,
+        Value::List(_) => types::LIST_QUICKLIST_2,
+        Value::Set(s) if s.is_intset() => types::SET_INTSET,
+        Value::Set(_) => types::SET,
+        Value::Hash(h) if h.is_compact() => types::HASH_LISTPACK,
+        Value::Hash(_) => types::HASH,
+        Value::ZSet(z) if z.is_listpack() => types::ZSET_LISTPACK,
+        Value::ZSet(_) => types::ZSET_2,
+    }
+}
+
+/// Appends `v`'s body in the form [`value_type`] names (an RDB file puts
+/// the key between the two).
+pub fn encode_body(out: &mut Vec<u8>, v: &Value, compress: bool) {
+    match v {
+        Value::Int(n) => write_int(out, *n),
+        Value::Str(s) | Value::Raw(s) => write_string(out, s, compress),
+        Value::List(l) => encode_list(out, l, compress),
+        Value::Set(s) => encode_set(out, s, compress),
+        Value::Hash(h) => encode_hash(out, h, compress),
+        Value::ZSet(z) => encode_zset(out, z, compress),
+    }
 }
 
 /// Quicklist node container kinds.
@@ -49,7 +88,6 @@ const NODE_PLAIN: u64 = 1;
 const NODE_PACKED: u64 = 2;
 
 fn encode_list(out: &mut Vec<u8>, l: &List, compress: bool) {
-    out.push(types::LIST_QUICKLIST_2);
     let shapes: Vec<(usize, bool)> = l.node_shapes().collect();
     write_len(out, shapes.len() as u64);
     let mut elems = l.iter();
@@ -74,7 +112,6 @@ fn encode_list(out: &mut Vec<u8>, l: &List, compress: bool) {
 
 fn encode_set(out: &mut Vec<u8>, s: &Set, compress: bool) {
     if s.is_intset() {
-        out.push(types::SET_INTSET);
         let members: Vec<i64> = s
             .iter()
             .filter_map(|m| match m {
@@ -85,7 +122,6 @@ fn encode_set(out: &mut Vec<u8>, s: &Set, compress: bool) {
         write_string(out, &write_intset(&members), compress);
         return;
     }
-    out.push(types::SET);
     write_len(out, s.len() as u64);
     for m in s.iter() {
         match m {
@@ -97,7 +133,6 @@ fn encode_set(out: &mut Vec<u8>, s: &Set, compress: bool) {
 
 fn encode_hash(out: &mut Vec<u8>, h: &Hash, compress: bool) {
     if h.is_compact() {
-        out.push(types::HASH_LISTPACK);
         let mut w = ListpackWriter::new();
         for (f, v) in h.iter() {
             w.push(f);
@@ -106,7 +141,6 @@ fn encode_hash(out: &mut Vec<u8>, h: &Hash, compress: bool) {
         write_string(out, &w.finish(), compress);
         return;
     }
-    out.push(types::HASH);
     write_len(out, h.len() as u64);
     for (f, v) in h.iter() {
         write_string(out, f, compress);
@@ -129,7 +163,6 @@ fn score_text(d: f64, buf: &mut Vec<u8>) {
 
 fn encode_zset(out: &mut Vec<u8>, z: &ZSet, compress: bool) {
     if z.is_listpack() {
-        out.push(types::ZSET_LISTPACK);
         let mut w = ListpackWriter::new();
         let mut buf = Vec::new();
         for (m, s) in z.iter() {
@@ -140,7 +173,6 @@ fn encode_zset(out: &mut Vec<u8>, z: &ZSet, compress: bool) {
         write_string(out, &w.finish(), compress);
         return;
     }
-    out.push(types::ZSET_2);
     write_len(out, z.len() as u64);
     // Redis writes a skiplist from the greatest element to the smallest.
     let all: Vec<(&[u8], f64)> = z.iter().collect();
@@ -157,6 +189,17 @@ fn encode_zset(out: &mut Vec<u8>, z: &ZSet, compress: bool) {
 pub fn decode(buf: &[u8], limits: Limits) -> Result<Value, Bad> {
     let mut r = Reader::new(buf);
     let t = r.byte()?;
+    let v = decode_body(&mut r, t, limits)?;
+    if is_empty(&v) {
+        return Err(Bad);
+    }
+    Ok(v)
+}
+
+/// Reads the body of a value of RDB type `t` at `r`'s position. An empty
+/// container is returned as such: RESTORE refuses it, loading a file skips
+/// it, as Redis does.
+pub fn decode_body(r: &mut Reader<'_>, t: u8, limits: Limits) -> Result<Value, Bad> {
     let v = match t {
         types::STRING => match r.string()? {
             RdbStr::Int(n) => Value::Int(n),
@@ -170,7 +213,7 @@ pub fn decode(buf: &[u8], limits: Limits) -> Result<Value, Bad> {
             }
             Value::List(Box::new(l))
         }
-        types::LIST_QUICKLIST_2 => Value::List(Box::new(decode_quicklist(&mut r, limits.list)?)),
+        types::LIST_QUICKLIST_2 => Value::List(Box::new(decode_quicklist(r, limits.list)?)),
         types::SET => {
             let n = r.count(1)?;
             let mut s = Set::default();
@@ -226,7 +269,7 @@ pub fn decode(buf: &[u8], limits: Limits) -> Result<Value, Bad> {
                 let s = if t == types::ZSET_2 {
                     f64::from_le_bytes(r.take(8)?.try_into().map_err(|_| Bad)?)
                 } else {
-                    old_score(&mut r)?
+                    old_score(r)?
                 };
                 zadd_new(&mut z, &m, s, limits.zset)?;
             }
@@ -250,14 +293,11 @@ pub fn decode(buf: &[u8], limits: Limits) -> Result<Value, Bad> {
         }
         _ => return Err(Bad),
     };
-    if is_empty(&v) {
-        return Err(Bad);
-    }
     Ok(v)
 }
 
 /// True for an empty container (Redis refuses to load one).
-fn is_empty(v: &Value) -> bool {
+pub fn is_empty(v: &Value) -> bool {
     match v {
         Value::Hash(h) => h.is_empty(),
         Value::List(l) => l.is_empty(),

@@ -96,6 +96,7 @@ pub fn debug(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             c.out.ok();
         }
         ("object", 3) => debug_object(c, a[2])?,
+        ("reload", _) => debug_reload(c, a)?,
         ("digest", 2) => {
             let d = dataset_digest(c);
             c.out.simple(&digest::hex(&d));
@@ -242,6 +243,39 @@ const SHARED_INTEGERS: i64 = 10000;
 /// DEBUG OBJECT key: Redis's fields. The address is the value's own;
 /// `serializedlength` is what Redis's RDB writer would take without LZF
 /// compression (see [`serialized_len`]).
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the snapshot, empties
+/// the keyspace and loads the file back, every loop waiting.
+fn debug_reload(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in &a[2..] {
+        if args::is(opt, "MERGE") {
+            merge = true;
+        } else if args::is(opt, "NOFLUSH") {
+            flush = false;
+        } else if args::is(opt, "NOSAVE") {
+            save = false;
+        } else {
+            return Err(CmdError::msg(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            ));
+        }
+    }
+    let path = crate::persist::rdb_path(c.shared);
+    let r = crate::persist::snapshot::with_all_shards(c.shared, &mut c.ks, |shared, ks| {
+        if save && crate::persist::snapshot::save(shared, ks).is_err() {
+            return Err(CmdError::msg("ERR"));
+        }
+        crate::persist::load::reload(shared, ks, &path, flush, merge).map_err(|e| {
+            crate::warning!("Error loading the RDB dump: {e}");
+            CmdError::msg("ERR Error trying to load the RDB dump, check server logs.")
+        })
+    });
+    r?;
+    crate::warning!("DB reloaded by DEBUG RELOAD");
+    c.out.ok();
+    Ok(())
+}
+
 fn debug_object(c: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
     let now = c.ks.now;
     let fill = c

@@ -240,26 +240,23 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
         }
         "persistence" => {
             line!("# Persistence");
-            line!("loading:0");
-            line!("async_loading:0");
-            line!("current_cow_peak:0");
-            line!("current_cow_size:0");
-            line!("current_fork_perc:0.00");
-            line!("current_save_keys_processed:0");
-            line!("current_save_keys_total:0");
-            line!("rdb_changes_since_last_save:0");
-            line!("rdb_bgsave_in_progress:0");
-            line!("rdb_last_save_time:{}", s.start_ms() / 1000);
-            line!("rdb_last_bgsave_status:ok");
-            line!("rdb_last_bgsave_time_sec:-1");
-            line!("rdb_current_bgsave_time_sec:-1");
+            let mut rdb = Vec::new();
+            crate::persist::info_rdb(s, &mut rdb);
+            for l in rdb {
+                line!("{l}");
+            }
             line!("aof_enabled:0");
             line!("aof_rewrite_in_progress:0");
             line!("aof_rewrite_scheduled:0");
             line!("aof_last_rewrite_time_sec:-1");
             line!("aof_current_rewrite_time_sec:-1");
             line!("aof_last_bgrewrite_status:ok");
+            line!("aof_rewrites:0");
+            line!("aof_rewrites_consecutive_failures:0");
             line!("aof_last_write_status:ok");
+            line!("aof_last_cow_size:0");
+            line!("module_fork_in_progress:0");
+            line!("module_fork_last_cow_size:0");
         }
         "stats" => {
             let (ops, kbps_in, kbps_out) = s.instantaneous();
@@ -301,8 +298,9 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
                 "pubsubshard_channels:{}",
                 s.pubsub.channel_count(crate::pubsub::Space::Shard)
             );
-            line!("latest_fork_usec:0");
-            line!("total_forks:0");
+            let (fork_usec, forks) = crate::persist::fork_stats(s);
+            line!("latest_fork_usec:{fork_usec}");
+            line!("total_forks:{forks}");
             line!("migrate_cached_sockets:0");
             line!("slave_expires_tracked_keys:0");
             line!("active_defrag_hits:0");

@@ -1,4 +1,5 @@
-//! Server commands: TIME, LASTSAVE and SHUTDOWN here; INFO, COMMAND,
+//! Server commands: TIME here; SAVE, BGSAVE, LASTSAVE and SHUTDOWN in
+//! `persistence`; INFO, COMMAND,
 //! CONFIG, DEBUG, SLOWLOG, LATENCY, MONITOR, MEMORY, MODULE, LOLWUT and
 //! the replication commands (ROLE, REPLICAOF, WAIT) in their own files.
 
@@ -11,6 +12,7 @@ mod lolwut;
 pub mod memory;
 mod module;
 pub mod monitor;
+mod persistence;
 mod replication;
 mod slowlog;
 
@@ -22,6 +24,7 @@ use latency::LATENCY_SUBCOMMANDS;
 use lolwut::lolwut;
 use memory::MEMORY_SUBCOMMANDS;
 use module::MODULE_SUBCOMMANDS;
+use persistence::{bgsave, lastsave, save, shutdown};
 use replication::{replicaof, role, wait};
 use slowlog::SLOWLOG_SUBCOMMANDS;
 
@@ -31,8 +34,7 @@ use super::{Keys, Spec};
 
 use super::args::is;
 use super::Ctx;
-use crate::client::Close;
-use crate::error::{CmdError, CmdResult};
+use crate::error::CmdResult;
 
 /// TIME
 pub fn time(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
@@ -42,41 +44,6 @@ pub fn time(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     c.out.array(2);
     c.out.bulk(d.as_secs().to_string().as_bytes());
     c.out.bulk(d.subsec_micros().to_string().as_bytes());
-    Ok(())
-}
-
-/// LASTSAVE — nothing is ever saved; Redis reports its start time then.
-pub fn lastsave(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    c.out.int((c.shared.start_ms() / 1000) as i64);
-    Ok(())
-}
-
-/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
-pub fn shutdown(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    let (mut save, mut abort) = (false, false);
-    for opt in &a[1..] {
-        if is(opt, "SAVE") {
-            save = true;
-        } else if is(opt, "ABORT") {
-            abort = true;
-        } else if !(is(opt, "NOSAVE") || is(opt, "NOW") || is(opt, "FORCE")) {
-            return Err(CmdError::Syntax);
-        }
-    }
-    if abort {
-        if a.len() > 2 {
-            return Err(CmdError::Syntax);
-        }
-        return Err(CmdError::msg("ERR No shutdown in progress."));
-    }
-    if save {
-        return Err(CmdError::msg(
-            "ERR Errors trying to SHUTDOWN. Check logs. (soquete keeps no persistence: use SHUTDOWN NOSAVE)",
-        ));
-    }
-    // Like Redis: no reply on success, the connection just closes.
-    c.client.close = Close::AfterReply;
-    c.shared.request_shutdown();
     Ok(())
 }
 
@@ -110,6 +77,30 @@ pub static COMMANDS: &[Spec] = &[
         acl: 0,
         key_specs: &[],
         tips: &["nondeterministic_output"],
+        subcommands: &[],
+    },
+    Spec {
+        name: "save",
+        arity: 1,
+        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        keys: Keys::None,
+        group: "server",
+        handler: save,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "bgsave",
+        arity: -1,
+        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        keys: Keys::None,
+        group: "server",
+        handler: bgsave,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
         subcommands: &[],
     },
     Spec {
