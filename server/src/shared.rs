@@ -273,6 +273,8 @@ pub struct Shared {
     pub pause: crate::pause::Pause,
     /// Client-side caching: the tracking table and tracking clients.
     pub tracking: crate::tracking::Tracking,
+    /// MIGRATE's cached connections to other servers.
+    pub migrate: crate::migrate::Sockets,
     config: RwLock<Config>,
     /// Connected clients by id.
     clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
@@ -420,6 +422,7 @@ impl Shared {
             latency,
             pause: crate::pause::Pause::default(),
             tracking: crate::tracking::Tracking::default(),
+            migrate: crate::migrate::Sockets::default(),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),

@@ -303,7 +303,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             );
             line!("latest_fork_usec:0");
             line!("total_forks:0");
-            line!("migrate_cached_sockets:0");
+            line!("migrate_cached_sockets:{}", s.migrate.len());
             line!("slave_expires_tracked_keys:0");
             line!("active_defrag_hits:0");
             line!("active_defrag_misses:0");
