@@ -566,3 +566,36 @@ fn cached_connections_close_after_ten_idle_seconds() {
     let mut d = dst.connect();
     assert_eq!(raw(&mut d, &["GET", "k"]), b"$1\r\nv\r\n");
 }
+
+/// AUTH and AUTH2 arguments show as `(redacted)` in MONITOR, even when
+/// the command then fails, as in Redis.
+#[test]
+fn passwords_are_redacted_in_monitor() {
+    let lines = |kind: ServerKind| {
+        let server = start(kind, &[]);
+        let mut m = server.connect();
+        m.cmd(&["MONITOR"]);
+        let mut c = server.connect();
+        for args in [
+            &["MIGRATE", "h", "p", "k", "0", "5", "AUTH2", "user", "pass"][..],
+            &["MIGRATE", "h", "p", "k", "0", "5", "AUTH", "secret", "foo"],
+        ] {
+            c.try_cmd(args).unwrap();
+        }
+        (0..2)
+            .map(|_| match m.read_frame() {
+                Frame::Simple(line) => {
+                    let line = String::from_utf8_lossy(&line).into_owned();
+                    line.split_once("] ").unwrap().1.to_owned()
+                }
+                f => panic!("a MONITOR line: {f:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    let want = lines(ServerKind::Redis);
+    assert_eq!(
+        want[0],
+        r#""MIGRATE" "h" "p" "k" "0" "5" "AUTH2" "(redacted)" "(redacted)""#
+    );
+    assert_eq!(lines(ServerKind::Soquete), want);
+}
