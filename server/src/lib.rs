@@ -36,7 +36,8 @@
 //!   [`persist`] — snapshots: SAVE, BGSAVE (a forked child), the save
 //!   points, loading at start-up.
 //! * [`latency`] — the latency monitor (LATENCY); SLOWLOG lives in
-//!   [`shared`]; [`pause`] — CLIENT PAUSE's state.
+//!   [`shared`]; [`pause`] — CLIENT PAUSE's state; [`migrate`] — MIGRATE's
+//!   cached connections to other servers.
 //! * [`client`] — per-client state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
 //! * [`util`] — what every layer may use: the key hash, varints,
@@ -69,6 +70,7 @@ pub mod event_loop;
 pub mod inbox;
 pub mod latency;
 pub mod log;
+pub mod migrate;
 pub mod monitor;
 pub mod notify;
 pub mod pause;

@@ -278,6 +278,8 @@ pub struct Shared {
     pub tracking: crate::tracking::Tracking,
     /// Snapshots: save state, the running child, loading.
     pub persist: Arc<crate::persist::Persistence>,
+    /// MIGRATE's cached connections to other servers.
+    pub migrate: crate::migrate::Sockets,
     config: RwLock<Config>,
     /// Connected clients by id.
     clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
@@ -426,6 +428,7 @@ impl Shared {
             pause: crate::pause::Pause::default(),
             tracking: crate::tracking::Tracking::default(),
             persist: Arc::new(crate::persist::Persistence::new(unix_ms() / 1000)),
+            migrate: crate::migrate::Sockets::default(),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),

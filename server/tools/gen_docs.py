@@ -4,6 +4,7 @@ specifications included, which redis-cli turns into hints) for every
 top-level command soquete implements.
 
     python3 server/tools/gen_docs.py REDIS_PORT SOQUETE_PORT
+    python3 server/tools/gen_docs.py REDIS_PORT --add NAME [NAME ...]
 
 REDIS_PORT: a redis-server 7.0.15; SOQUETE_PORT: a soquete-server built from
 this tree (its COMMAND LIST says which commands to keep). The output is one
@@ -62,7 +63,25 @@ def parse(buf, i=0):
     raise SystemExit("unexpected type %r" % t)
 
 
+def add(redis_port, names):
+    """Splices the docs of `names` into the existing map, leaving every other
+    entry's bytes (and Redis's random subcommand order in them) as they are."""
+    path = "server/src/cmd/docs.resp"
+    old = open(path, "rb").read()
+    head_end = old.index(b"\r\n")
+    count = int(old[1:head_end])
+    raw = request(redis_port, b"COMMAND", b"DOCS", *[n.encode() for n in names], resp3=True)
+    j = raw.index(b"\r\n")
+    new_count = int(raw[1:j])
+    body = old[head_end + 2 :] + raw[j + 2 :]
+    with open(path, "wb") as f:
+        f.write(b"%%%d\r\n" % (count + new_count) + body)
+    print("added %d commands to %s" % (new_count, path))
+
+
 def main():
+    if sys.argv[2] == "--add":
+        return add(int(sys.argv[1]), sys.argv[3:])
     redis_port, soquete_port = int(sys.argv[1]), int(sys.argv[2])
     names, _ = parse(request(soquete_port, b"COMMAND", b"LIST"))
     top = sorted(n for n in names if b"|" not in n)

@@ -948,6 +948,25 @@ pub static COMMANDS: &[Spec] = &[
         subcommands: &[],
     },
     Spec {
+        name: "migrate",
+        arity: -6,
+        flags: WRITE | MOVABLE_KEYS,
+        keys: Keys::Custom(super::migrate::migrate_keys),
+        group: "generic",
+        handler: super::migrate::migrate,
+        acl: cat::KEYSPACE | cat::DANGEROUS,
+        key_specs: &[
+            ks::key(ks::RW | ks::ACCESS | ks::DELETE, 3),
+            ks::spec(
+                ks::RW | ks::ACCESS | ks::DELETE | ks::INCOMPLETE,
+                ks::Keyword("KEYS", -2),
+                ks::Range(-1, 1, 0),
+            ),
+        ],
+        tips: &["nondeterministic_output"],
+        subcommands: &[],
+    },
+    Spec {
         name: "move",
         arity: 3,
         flags: WRITE | FAST,

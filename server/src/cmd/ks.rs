@@ -185,7 +185,7 @@ fn c_str(arg: &[u8]) -> &[u8] {
 /// C's `atoi` (as glibc: `(int)strtol(s, NULL, 10)`): leading white
 /// space, a sign, digits up to the first other byte; saturating at the
 /// `long` range, then truncated to `int`.
-fn atoi(arg: &[u8]) -> i32 {
+pub(crate) fn atoi(arg: &[u8]) -> i32 {
     let s = c_str(arg);
     let mut i = s
         .iter()
@@ -332,6 +332,13 @@ pub fn get_keys(spec: &Spec, argv: &[&[u8]]) -> KeyRefs {
     }
     if variable && spec.name == "set" {
         return set_keys(argv);
+    }
+    if spec.name == "migrate" {
+        // Redis's migrateGetKeys, behind MIGRATE's incomplete KEYS spec.
+        let (first, n) = crate::cmd::migrate::key_range(argv);
+        return (first..first + n)
+            .map(|i| (i, RW | ACCESS | DELETE))
+            .collect();
     }
     counted(specs, argv)
 }

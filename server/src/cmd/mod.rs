@@ -17,6 +17,7 @@ pub mod hash;
 pub mod keys;
 pub mod ks;
 pub mod list;
+pub mod migrate;
 pub mod pubsub;
 pub mod server;
 pub mod set;

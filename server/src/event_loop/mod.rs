@@ -698,6 +698,8 @@ impl EventLoop {
         if self.index == 0 {
             self.shared.sample_ops();
             crate::persist::cron(&self.shared);
+            // Redis closes idle MIGRATE connections in its cron.
+            self.shared.migrate.close_idle(now / 1000);
         }
         let active = self.shared.active_expire();
         // Visit our shards (every n-th), a bounded slice of work per tick:

@@ -301,7 +301,7 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             let (fork_usec, forks) = crate::persist::fork_stats(s);
             line!("latest_fork_usec:{fork_usec}");
             line!("total_forks:{forks}");
-            line!("migrate_cached_sockets:0");
+            line!("migrate_cached_sockets:{}", s.migrate.len());
             line!("slave_expires_tracked_keys:0");
             line!("active_defrag_hits:0");
             line!("active_defrag_misses:0");
