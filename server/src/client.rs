@@ -445,6 +445,9 @@ pub struct Client {
     /// CLIENT PAUSE holds this client's command: it stays in the input and
     /// runs again when the pause ends.
     pub postponed: bool,
+    /// Replays the append-only log (start-up, DEBUG LOADAOF): refused
+    /// nothing while loading, and logs nothing itself.
+    pub replaying: bool,
 }
 
 impl Client {
@@ -467,6 +470,7 @@ impl Client {
             reply: ReplyMode::On,
             keep: 0,
             postponed: false,
+            replaying: false,
         }
     }
 

@@ -23,9 +23,33 @@ use crate::value::Value;
 pub const SHARDS: usize = 256;
 const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
 
-/// When set, shards log new and expired keys for keyspace notifications
-/// (drained after each command and each active-expiry step).
+/// When set, shards log new and expired keys (drained after each command
+/// and each active-expiry step): for keyspace notifications, or expired
+/// keys for the append-only file, which logs their deletion.
 pub static LOG_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Keyspace notifications want new/expired keys logged.
+static LOG_FOR_NOTIFY: AtomicBool = AtomicBool::new(false);
+/// The append-only file wants expired keys logged.
+static LOG_FOR_AOF: AtomicBool = AtomicBool::new(false);
+
+/// Sets whether notifications want key events (see [`LOG_EVENTS`]).
+pub fn set_log_for_notify(on: bool) {
+    LOG_FOR_NOTIFY.store(on, Ordering::Relaxed);
+    refresh_logging();
+}
+
+/// Sets whether the append-only file wants expired keys (see
+/// [`LOG_EVENTS`]).
+pub fn set_log_expired_for_aof(on: bool) {
+    LOG_FOR_AOF.store(on, Ordering::Relaxed);
+    refresh_logging();
+}
+
+fn refresh_logging() {
+    let on = LOG_FOR_NOTIFY.load(Ordering::Relaxed) || LOG_FOR_AOF.load(Ordering::Relaxed);
+    LOG_EVENTS.store(on, Ordering::Relaxed);
+}
 
 /// Keys removed by lazy expiry (a read found them past their deadline);
 /// INFO adds the active cycle's count to it.
@@ -277,7 +301,9 @@ impl Shard {
     }
 
     fn log(&mut self, event: KeyEvent, key: &[u8]) {
-        if LOG_EVENTS.load(Ordering::Relaxed) {
+        if LOG_EVENTS.load(Ordering::Relaxed)
+            && (event == KeyEvent::Expired || LOG_FOR_NOTIFY.load(Ordering::Relaxed))
+        {
             self.events.push((event, key.into()));
         }
     }

@@ -209,6 +209,8 @@ impl Server {
         if let Some(loader) = loader {
             let _ = loader.join();
         }
+        // Whatever the loops appended last reaches the file.
+        shared.persist.aof.flush_all(true);
         if let Some(e) = shared.persist.load_error() {
             return Err(io::Error::other(e));
         }

@@ -48,6 +48,15 @@ impl Session {
         }
     }
 
+    /// The client that replays the append-only log: authenticated, let
+    /// through while the server loads, and logging nothing.
+    pub fn replayer(shared: &Arc<Shared>) -> Session {
+        let mut s = Session::on(shared.clone());
+        s.conn.client.authenticated = true;
+        s.conn.client.replaying = true;
+        s
+    }
+
     /// The server state behind the session.
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
@@ -69,6 +78,7 @@ impl Session {
         self.conn.input.push(bytes);
         let stats = &self.shared.loop_stats[0];
         let ran = self.conn.run(&self.shared, stats, &mut self.scratch);
+        self.shared.persist.aof.flush_mine();
         // Messages for clients of a running server's loops go to them.
         let loops = self.shared.loops();
         self.scratch.outbox.flush(loops, None);

@@ -218,7 +218,7 @@ impl Hot {
         let logged = crate::notify::NEW | crate::notify::EXPIRED;
         let on = c.notify_keyspace_events & logged != 0
             && c.notify_keyspace_events & (crate::notify::KEYSPACE | crate::notify::KEYEVENT) != 0;
-        crate::db::LOG_EVENTS.store(on, Ordering::Relaxed);
+        crate::db::set_log_for_notify(on);
         for (slot, class) in self.output_limits.iter().zip([0, 2]) {
             let l = c.output_limits[class];
             slot[0].store(l.hard, Ordering::Relaxed);

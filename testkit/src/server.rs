@@ -474,6 +474,7 @@ impl ServerProcess {
         let sig = match signal {
             Signal::Term => libc::SIGTERM,
             Signal::Int => libc::SIGINT,
+            Signal::Kill => libc::SIGKILL,
         };
         signal_pid(self.pid(), sig);
     }
@@ -615,6 +616,9 @@ pub enum Signal {
     Term,
     /// `SIGINT`, as Ctrl-C sends.
     Int,
+    /// `SIGKILL`: a crash, as far as the server can tell (durability
+    /// tests).
+    Kill,
 }
 
 fn signal_pid(pid: u32, sig: libc::c_int) {

@@ -16,6 +16,7 @@ use crate::notify::{self, GENERIC, LIST, ZSET};
 use crate::pubsub::Outbox;
 use crate::reply::Reply;
 use crate::shared::{LoopStats, Shared};
+use crate::types::list::End;
 use crate::types::list::{Fill, List};
 use crate::util::hash::hash_key;
 use crate::util::ldouble::LongDouble;
@@ -193,6 +194,7 @@ fn serve_key(
             return;
         };
         let mut moved = None;
+        let mut popped = 0;
         let (class, event, emptied) = match (value, &w.op) {
             (Value::List(l), Op::Pop(end)) => {
                 let elem = l.pop(*end).unwrap_or_default();
@@ -203,6 +205,7 @@ fn serve_key(
             }
             (Value::List(l), Op::MPop { end, count }) => {
                 let n = (*count).min(l.len());
+                popped = n;
                 out.array(2);
                 out.bulk(key);
                 out.array(n);
@@ -227,6 +230,7 @@ fn serve_key(
             }
             (Value::ZSet(z), Op::ZMPop { max, count }) => {
                 let n = (*count).min(z.len());
+                popped = n;
                 out.array(2);
                 out.bulk(key);
                 out.array(n);
@@ -248,6 +252,12 @@ fn serve_key(
         };
         if emptied {
             ks.remove_in(db, key);
+        }
+        if shared.persist.aof.on() {
+            // The pop this waiter's command became, logged under the
+            // locks (after the write that served it) and written before
+            // the waiter hears of it.
+            log_pop(shared, db, key, &w.op, popped);
         }
         ks.signal(db, key);
         if notify::wanted(shared, class | GENERIC) {
@@ -275,8 +285,46 @@ fn serve_key(
             }
         }
         stats.cmd_unblocked(w.cmd, false, shared);
+        shared.persist.aof.flush_mine();
         send_reply(shared, &w, out.buf);
     }
+}
+
+/// Appends the record of a served waiter: the pop (or move) its blocking
+/// command performed, as Redis propagates it.
+fn log_pop(shared: &Shared, db: usize, key: &[u8], op: &Op, count: usize) {
+    use crate::persist::aof::Record;
+    let side = |end: End| -> &'static [u8] {
+        match end {
+            End::Front => b"LEFT",
+            End::Back => b"RIGHT",
+        }
+    };
+    let pop = |end: End| -> &'static [u8] {
+        match end {
+            End::Front => b"LPOP",
+            End::Back => b"RPOP",
+        }
+    };
+    let zpop = |max: bool| -> &'static [u8] {
+        if max {
+            b"ZPOPMAX"
+        } else {
+            b"ZPOPMIN"
+        }
+    };
+    let n = count.to_string();
+    let record = match op {
+        Op::Pop(end) => Record::new(db, &[pop(*end), key]),
+        Op::MPop { end, .. } => Record::new(db, &[pop(*end), key, n.as_bytes()]),
+        Op::Move { from, to, dest } => {
+            Record::new(db, &[b"LMOVE", key, dest, side(*from), side(*to)])
+        }
+        Op::ZPop { max } => Record::new(db, &[zpop(*max), key]),
+        Op::ZMPop { max, .. } => Record::new(db, &[zpop(*max), key, n.as_bytes()]),
+        Op::WaitReplicas => return,
+    };
+    shared.persist.aof.append(&[record], false);
 }
 
 fn zpop_event(max: bool) -> &'static str {

@@ -44,7 +44,7 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
     }
     // Snapshots: refusals while loading or after a failed background
     // save; two relaxed loads otherwise.
-    if shared.persist.loading() || shared.persist.bgsave_failed() {
+    if (shared.persist.loading() || shared.persist.bgsave_failed()) && !client.replaying {
         if let Some(e) = persistence_refusal(&r, client, shared) {
             return reject(argv, client, out, env, e, Some(r.id));
         }
@@ -286,13 +286,16 @@ impl LockPlan {
     }
 
     /// Adds what `spec` called with `argv` in database `db` needs.
-    /// `in_multi` makes whole-keyspace commands lock everything (outside a
-    /// transaction they walk shards one at a time).
+    /// Whole-keyspace commands lock everything inside a transaction
+    /// (`in_multi`) and when they write (FLUSHALL, SWAPDB: the
+    /// append-only file must see them in an order they could have run
+    /// in); read-only ones outside a transaction walk shards one at a
+    /// time.
     pub fn add(&mut self, spec: &Spec, argv: &[&[u8]], db: usize, in_multi: bool) {
         if self.all {
             return;
         }
-        if in_multi && spec.has(flags::WHOLE_KEYSPACE) {
+        if spec.has(flags::WHOLE_KEYSPACE) && (in_multi || spec.has(flags::WRITE)) {
             self.all = true;
             return;
         }
@@ -427,6 +430,13 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     } else {
         shared.keyspace.lock(&mut plan.shards, client.db, now)
     };
+    // The append-only file: one relaxed load when it is off.
+    let aof_on = shared.persist.aof.on() && !client.replaying;
+    let dirty_before = if aof_on {
+        stats.dirty.load(Ordering::Relaxed)
+    } else {
+        0
+    };
     let mut ctx = Ctx {
         ks,
         out,
@@ -437,6 +447,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         pushes: Vec::new(),
         ready_later: Vec::new(),
         outbox,
+        prop: super::propagate::Propagation::new(aof_on),
     };
     let result = run_handler(r.spec, &mut ctx, argv);
     // Whether this command failed is decided before clients blocked on
@@ -446,8 +457,23 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     if result.is_ok() {
         signal_writes(r.spec, argv, &mut ctx);
     }
-    if crate::db::LOG_EVENTS.load(Ordering::Relaxed) {
-        let events = ctx.ks.take_events();
+    let events = if crate::db::LOG_EVENTS.load(Ordering::Relaxed) {
+        ctx.ks.take_events()
+    } else {
+        Vec::new()
+    };
+    if aof_on {
+        // Logged while this command's locks are held: commands on the
+        // same keys reach the log in the order they ran. EXEC finished
+        // its queued commands itself.
+        let changed = stats.dirty.load(Ordering::Relaxed) != dirty_before;
+        let db = ctx.ks.db;
+        let is_write = r.spec.has(flags::WRITE) && result.is_ok();
+        ctx.prop.finish(db, argv, is_write, changed, &events);
+        let done = std::mem::take(&mut ctx.prop.done);
+        shared.persist.aof.append(&done, done.len() > 1);
+    }
+    if !events.is_empty() {
         crate::notify::publish_logged(shared, ctx.outbox, events);
     }
     let mut later = std::mem::take(&mut ctx.ready_later);

@@ -290,6 +290,8 @@ pub fn hincrbyfloat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         h.set(a[2], &text, l);
         Ok(text)
     })?;
+    // Logged as an HSET of the result, as Redis logs it.
+    c.propagate_as(&[b"HSET", a[1], a[2], &text]);
     c.notify(HASH, "hincrbyfloat", a[1]);
     c.out.bulk(&text);
     Ok(())

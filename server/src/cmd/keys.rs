@@ -519,9 +519,15 @@ fn expire_generic(
     }
     if when <= c.ks.now as i64 {
         c.delete(a[1]);
+        c.propagate_as(&[b"DEL", a[1]]);
     } else {
         c.ks.set_expire(a[1], when as u64);
         c.notify(GENERIC, "expire", a[1]);
+        // Logged as PEXPIREAT with the absolute deadline (options kept).
+        let ms = when.to_string();
+        let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", a[1], ms.as_bytes()];
+        argv.extend_from_slice(&a[3..]);
+        c.propagate_as(&argv);
     }
     c.out.int(1);
     Ok(())
@@ -646,6 +652,8 @@ pub fn flushdb(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let lazy = flush_mode(c, a)?;
     let db = c.ks.db;
     flush_db(c, db, lazy);
+    // Logged even when the database was empty, as Redis does.
+    c.force_propagation();
     c.out.ok();
     Ok(())
 }
@@ -665,6 +673,7 @@ pub fn flushall(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         });
     }
     crate::stats::bump(&c.stats.dirty, 1);
+    c.force_propagation();
     c.out.ok();
     Ok(())
 }

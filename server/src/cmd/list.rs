@@ -566,9 +566,12 @@ pub fn lmpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         if l.is_empty() {
             continue;
         }
+        let taken = count.min(l.len()).to_string();
         c.out.array(2);
         c.out.bulk(key);
         pop_into(c.out, l, end, count);
+        // Logged as the LPOP/RPOP with a count it amounts to.
+        c.propagate_as(&[pop_name(end), key, taken.as_bytes()]);
         c.notify(LIST, pop_event(end), key);
         remove_if_empty(c, key);
         return Ok(());
@@ -592,6 +595,7 @@ fn blocking_pop(c: &mut Ctx<'_>, a: &[&[u8]], end: End) -> CmdResult {
         c.out.array(2);
         c.out.bulk(key);
         c.out.bulk(&elem);
+        c.propagate_as(&[pop_name(end), key]);
         c.notify(LIST, pop_event(end), key);
         if empty {
             c.delete(key);
@@ -610,6 +614,14 @@ pub fn blpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// BRPOP key [key ...] timeout
 pub fn brpop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     blocking_pop(c, a, End::Back)
+}
+
+/// LPOP or RPOP: what a pop at `e` is logged as.
+fn pop_name(e: End) -> &'static [u8] {
+    match e {
+        End::Front => b"LPOP",
+        End::Back => b"RPOP",
+    }
 }
 
 fn side_name(e: End) -> &'static [u8] {
@@ -651,12 +663,17 @@ fn blocking_move(
 pub fn blmove(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let from = end_arg(a[3])?;
     let to = end_arg(a[4])?;
-    blocking_move(c, a[1], a[2], from, to, a[5])
+    blocking_move(c, a[1], a[2], from, to, a[5])?;
+    // What a move that happened now is logged as (nothing when it waits).
+    c.propagate_as(&[b"LMOVE", a[1], a[2], a[3], a[4]]);
+    Ok(())
 }
 
 /// BRPOPLPUSH source destination timeout
 pub fn brpoplpush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    blocking_move(c, a[1], a[2], End::Back, End::Front, a[3])
+    blocking_move(c, a[1], a[2], End::Back, End::Front, a[3])?;
+    c.propagate_as(&[b"RPOPLPUSH", a[1], a[2]]);
+    Ok(())
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]

@@ -135,6 +135,8 @@ fn bulk(buf: &mut Vec<u8>, s: &[u8]) {
 /// connection where nothing was acknowledged and the failure was not a
 /// timeout).
 pub fn migrate(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    // MIGRATE itself is never logged: only the DELs of what moved.
+    c.prevent_propagation();
     let o = parse(c, a)?;
     let mut timeout = args::int(a[5])?;
     let dbid = args::int(a[4])?;
@@ -271,6 +273,9 @@ pub fn migrate(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                 } else if !o.copy {
                     c.ks.remove(k);
                     c.notify(GENERIC, "del", k);
+                    // The keys that left are logged as their DELs.
+                    let db = c.ks.db;
+                    c.also_propagate(db, &[b"DEL", k]);
                 }
             }
             if let Some((f, j)) = socket_error {

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod ks;
 pub mod list;
 pub mod migrate;
+pub mod propagate;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -66,6 +67,8 @@ pub struct Ctx<'a> {
     /// Where pub/sub messages for other clients wait until the running
     /// loop sends them.
     pub outbox: &'a mut crate::pubsub::Outbox,
+    /// What this call logs to the append-only file.
+    pub prop: propagate::Propagation,
 }
 
 /// Keyspace notifications from a handler: events about its keys.

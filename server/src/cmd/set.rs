@@ -194,6 +194,14 @@ pub fn smembers(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// A member's bytes (integers as their decimal text).
+fn member_bytes(m: Member<'_>) -> Vec<u8> {
+    match m {
+        Member::Int(n) => itoa::Buffer::new().format(n).as_bytes().to_vec(),
+        Member::Str(b) => b.to_vec(),
+    }
+}
+
 /// SPOP key [count]
 pub fn spop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     match a.len() {
@@ -205,11 +213,17 @@ pub fn spop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         c.out.null();
         return Ok(());
     };
-    match s.pop() {
+    let popped = s.pop();
+    match &popped {
         Some(m) => bulk_member(c.out, m.as_member()),
         None => c.out.null(),
     }
     let emptied = s.is_empty();
+    if let Some(m) = &popped {
+        // Logged as the SREM it amounts to.
+        let m = member_bytes(m.as_member());
+        c.propagate_as(&[b"SREM", a[1], &m]);
+    }
     c.notify(SET, "spop", a[1]);
     if emptied {
         c.delete(a[1]);
@@ -231,6 +245,7 @@ fn spop_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         "ERR value is out of range, must be positive",
     )? as u64;
     let l = limits(c);
+    let logging = c.propagating();
     let Some(s) = write(&mut c.ks, a[1])? else {
         c.out.set(0);
         return Ok(());
@@ -245,14 +260,20 @@ fn spop_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         c.ks.remove(a[1]);
         c.notify(SET, "spop", a[1]);
         c.notify(GENERIC, "del", a[1]);
+        c.propagate_as(&[b"DEL", a[1]]);
         return Ok(());
     }
     c.out.set(count as usize);
     let remaining = size - count;
+    // Logged as one SREM per member popped, as Redis logs it.
+    let mut gone: Vec<Vec<u8>> = Vec::new();
     if remaining * SPOP_MOVE_STRATEGY_MUL > count {
         for _ in 0..count {
             if let Some(m) = s.pop() {
                 bulk_member(c.out, m.as_member());
+                if logging {
+                    gone.push(member_bytes(m.as_member()));
+                }
             }
         }
     } else {
@@ -261,10 +282,18 @@ fn spop_count(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         for m in s.iter() {
             if !kept.contains_member(m) {
                 bulk_member(c.out, m);
+                if logging {
+                    gone.push(member_bytes(m));
+                }
             }
         }
         *s = kept;
     }
+    let db = c.ks.db;
+    for m in &gone {
+        c.also_propagate(db, &[b"SREM", a[1], m]);
+    }
+    c.prevent_propagation();
     c.notify(SET, "spop", a[1]);
     Ok(())
 }

@@ -166,7 +166,18 @@ pub fn set(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         o.keep_ttl,
         at,
         SetReply::Ok,
-    )
+    )?;
+    if o.get && at.is_none() && c.propagating() {
+        // Logged without its GET arguments, as Redis does.
+        let argv: Vec<&[u8]> = a
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| *i < 3 || !w.eq_ignore_ascii_case(b"get"))
+            .map(|(_, w)| *w)
+            .collect();
+        c.propagate_as(&argv);
+    }
+    Ok(())
 }
 
 /// What a successful or aborted SET-like command replies.
@@ -218,6 +229,9 @@ fn set_generic(
     if let Some(at) = at {
         c.ks.set_expire(key, at);
         c.notify(GENERIC, "expire", key);
+        // Logged with its absolute deadline, as Redis logs it.
+        let ms = at.to_string();
+        c.propagate_as(&[b"SET", key, val, b"PXAT", ms.as_bytes()]);
     }
     if !get {
         match reply {
@@ -277,7 +291,9 @@ pub fn psetex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// GETSET key value
 pub fn getset(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    set_generic(c, a[1], a[2], false, false, true, false, None, SetReply::Ok)
+    set_generic(c, a[1], a[2], false, false, true, false, None, SetReply::Ok)?;
+    c.propagate_as(&[b"SET", a[1], a[2]]);
+    Ok(())
 }
 
 /// GETDEL key
@@ -289,7 +305,9 @@ pub fn getdel(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         Some(e) => reply_string(c.out, &e.value)?,
     }
-    c.delete(a[1]);
+    if c.delete(a[1]) {
+        c.propagate_as(&[b"DEL", a[1]]);
+    }
     Ok(())
 }
 
@@ -317,13 +335,17 @@ pub fn getex(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if let Some(at) = at {
         if at <= c.ks.now {
             c.delete(a[1]);
+            c.propagate_as(&[b"DEL", a[1]]);
         } else {
             c.ks.set_expire(a[1], at);
             c.notify(GENERIC, "expire", a[1]);
+            let ms = at.to_string();
+            c.propagate_as(&[b"PEXPIREAT", a[1], ms.as_bytes()]);
         }
     } else if o.persist && c.ks.peek(a[1]).is_some_and(|e| e.expire_at() != 0) {
         c.ks.set_expire(a[1], 0);
         c.notify(GENERIC, "persist", a[1]);
+        c.propagate_as(&[b"PERSIST", a[1]]);
     }
     Ok(())
 }
@@ -488,6 +510,9 @@ pub fn incrbyfloat(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let mut text = Vec::with_capacity(32);
     sum.fmt_human(&mut text);
     c.out.bulk(&text);
+    // Logged as a SET of the result, so that float formatting can never
+    // make a replay differ.
+    c.propagate_as(&[b"SET", key, &text, b"KEEPTTL"]);
     c.ks.set(key, Value::Str(text), true);
     c.notify(STRING, "incrbyfloat", key);
     Ok(())

@@ -148,11 +148,29 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         // Redis's execCommand calls call() for each.
         let started = std::time::Instant::now();
         c.stats.mark_errors();
+        let dirty_before = c.stats.dirty.load(Ordering::Relaxed);
         let (result, id) = match r {
             Ok(r) => {
                 let result = super::run_handler(r.spec, c, argv);
                 if result.is_ok() {
                     super::signal_writes(r.spec, argv, c);
+                }
+                if c.prop.on {
+                    // Each queued command is logged (with the expired keys
+                    // it met before it) as it finishes; EXEC's call wraps
+                    // them in MULTI/EXEC.
+                    let events = if crate::db::LOG_EVENTS.load(Ordering::Relaxed) {
+                        c.ks.take_events()
+                    } else {
+                        Vec::new()
+                    };
+                    let changed = c.stats.dirty.load(Ordering::Relaxed) != dirty_before;
+                    let is_write = r.spec.has(super::flags::WRITE) && result.is_ok();
+                    let db = c.ks.db;
+                    c.prop.finish(db, argv, is_write, changed, &events);
+                    if !events.is_empty() {
+                        crate::notify::publish_logged(c.shared, c.outbox, events);
+                    }
                 }
                 if crate::tracking::active() {
                     super::dispatch::track(r.spec, argv, c.client, c.shared, c.outbox);

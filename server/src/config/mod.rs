@@ -106,6 +106,8 @@ pub struct Config {
     pub save: String,
     /// RDB file name (reported only).
     pub dbfilename: String,
+    /// `appendonly`: log every write to the append-only file.
+    pub appendonly: bool,
     /// Memory limit (0 = none; soquete does not evict, see README).
     pub maxmemory: u64,
     /// Eviction policy (only `noeviction` is implemented).
@@ -161,6 +163,7 @@ impl Default for Config {
             dir: PathBuf::from("."),
             save: "3600 1 300 100 60 10000".into(),
             dbfilename: "dump.rdb".into(),
+            appendonly: false,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             lazyfree_lazy_user_flush: false,
@@ -463,17 +466,9 @@ pub static OPTIONS: &[OptSpec] = &[
         },
         |c| c.save.clone()
     ),
-    opt!(
-        "appendonly",
-        |_c, a| {
-            if yes_no(a)? {
-                return Err(
-                    "soquete keeps no append-only file: only 'appendonly no' is supported".into(),
-                );
-            }
-        },
-        |_c| "no".into()
-    ),
+    opt!("appendonly", |c, a| c.appendonly = yes_no(a)?, |c| {
+        if c.appendonly { "yes" } else { "no" }.into()
+    }),
     opt!(
         "daemonize",
         |_c, a| {

@@ -231,16 +231,9 @@ pub static PARAMS: &[Param] = &[
         BOOL,
         "yes",
         0,
-        Unsupported,
+        Stored,
     ),
-    row(
-        "no-appendfsync-on-rewrite",
-        None,
-        BOOL,
-        "no",
-        0,
-        Unsupported,
-    ),
+    row("no-appendfsync-on-rewrite", None, BOOL, "no", 0, Stored),
     row(
         "cluster-require-full-coverage",
         None,
@@ -257,9 +250,9 @@ pub static PARAMS: &[Param] = &[
         0,
         Unsupported,
     ),
-    row("aof-load-truncated", None, BOOL, "yes", 0, Unsupported),
-    row("aof-use-rdb-preamble", None, BOOL, "yes", 0, Unsupported),
-    row("aof-timestamp-enabled", None, BOOL, "no", 0, Unsupported),
+    row("aof-load-truncated", None, BOOL, "yes", 0, Stored),
+    row("aof-use-rdb-preamble", None, BOOL, "yes", 0, Stored),
+    row("aof-timestamp-enabled", None, BOOL, "no", 0, Stored),
     row(
         "cluster-replica-no-failover",
         Some("cluster-slave-no-failover"),
@@ -389,7 +382,7 @@ pub static PARAMS: &[Param] = &[
         STR,
         "appendonlydir",
         IMMUTABLE,
-        Unsupported,
+        Stored,
     ),
     row(
         "server_cpulist",
@@ -566,7 +559,7 @@ pub static PARAMS: &[Param] = &[
         int(0, 2147483647),
         "100",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "cluster-replica-validity-factor",
@@ -1026,7 +1019,7 @@ pub static PARAMS: &[Param] = &[
         mem(0, 9223372036854775807),
         "67108864",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "loading-process-events-interval-bytes",

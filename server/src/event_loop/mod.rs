@@ -403,6 +403,7 @@ impl EventLoop {
         let checked = conn.conn.output.after_reply(&limit);
         let stats = &self.shared.loop_stats[self.index];
         let ran = checked.and_then(|()| conn.conn.run(&self.shared, stats, &mut self.scratch));
+        self.shared.persist.aof.flush_mine();
         let input = &conn.conn.input;
         conn.conn.client.meta.set_input(input.len(), input.free());
         let keep = match ran {
@@ -645,11 +646,11 @@ impl EventLoop {
                     let drained = n < room && !read_closed;
                     self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
                     let stats = &self.shared.loop_stats[self.index];
-                    if conn
-                        .conn
-                        .run(&self.shared, stats, &mut self.scratch)
-                        .is_err()
-                    {
+                    let ran = conn.conn.run(&self.shared, stats, &mut self.scratch);
+                    // The log holds what these commands changed before any
+                    // reply (or message) about them leaves.
+                    self.shared.persist.aof.flush_mine();
+                    if ran.is_err() {
                         output_limit_warning(conn);
                         return false;
                     }
@@ -717,6 +718,16 @@ impl EventLoop {
                 expired += s.expire_cycle(now, 200).expired as u64;
             }
             let events = s.take_events();
+            if self.shared.persist.aof.on() && !events.is_empty() {
+                // Logged with the shard still locked, so a write of the
+                // same key on another loop is logged after the DEL.
+                let dels: Vec<_> = events
+                    .iter()
+                    .filter(|(e, _)| *e == crate::db::KeyEvent::Expired)
+                    .map(|(_, k)| crate::persist::aof::Record::new(db, &[b"DEL", k]))
+                    .collect();
+                self.shared.persist.aof.append(&dels, false);
+            }
             drop(s);
             if !events.is_empty() {
                 let events = events.into_iter().map(|(e, k)| (db, e, k)).collect();

@@ -68,6 +68,9 @@ fn loaded(shared: &Shared, l: &Loaded, started: Instant) {
 /// set before this returns, so no client sees a partial dataset). A
 /// failed load is logged and shuts the server down with the error.
 pub fn start(shared: &Arc<Shared>) -> io::Result<Option<std::thread::JoinHandle<()>>> {
+    if shared.config().appendonly {
+        return start_aof(shared).map(Some);
+    }
     let path = super::rdb_path(shared);
     let file = match File::open(&path) {
         Ok(f) => f,
@@ -96,6 +99,41 @@ pub fn start(shared: &Arc<Shared>) -> io::Result<Option<std::thread::JoinHandle<
             }
         })
         .map(Some)
+}
+
+/// Start-up with `appendonly yes`: the log (not `dump.rdb`) is the
+/// dataset, as in Redis. Loads what the manifest lists, then opens the log
+/// for appending (writing a first base when there was none).
+fn start_aof(shared: &Arc<Shared>) -> io::Result<std::thread::JoinHandle<()>> {
+    shared.persist.loading.store(true, Ordering::SeqCst);
+    let shared = shared.clone();
+    std::thread::Builder::new()
+        .name("soquete-load".into())
+        .spawn(move || {
+            let result = (|| -> Result<(), String> {
+                let manifest = match super::aof::read_manifest(&shared)? {
+                    Some((dir, m)) => {
+                        super::aof::replay::load(&shared, &dir, &m)?;
+                        m
+                    }
+                    None => Default::default(),
+                };
+                super::aof::open_at_startup(&shared, manifest)
+                    .map_err(|e| format!("Can't open the append-only file: {e}"))
+            })();
+            if let Err(e) = result {
+                let msg = format!("Fatal error loading the DB: {e}. Exiting.");
+                warning!("{msg}");
+                shared.persist.load_failed.store(true, Ordering::SeqCst);
+                *shared
+                    .persist
+                    .load_error
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(msg);
+                shared.request_shutdown();
+            }
+            shared.persist.loading.store(false, Ordering::SeqCst);
+        })
 }
 
 fn at_startup(shared: &Shared, file: File) -> Result<(), LoadError> {

@@ -13,6 +13,7 @@
 //! INFO's `rdb_changes_since_last_save` compare their sum with the sum at
 //! the last successful save.
 
+pub mod aof;
 pub mod load;
 pub mod snapshot;
 
@@ -66,6 +67,8 @@ pub struct Persistence {
     load_failed: AtomicBool,
     /// Why loading at start-up failed.
     load_error: Mutex<Option<String>>,
+    /// The append-only file.
+    pub aof: aof::Aof,
 }
 
 impl Persistence {
@@ -90,6 +93,7 @@ impl Persistence {
             functions: Mutex::new(Vec::new()),
             load_failed: AtomicBool::new(false),
             load_error: Mutex::new(None),
+            aof: aof::Aof::default(),
         }
     }
 
@@ -116,6 +120,24 @@ impl Persistence {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_some()
+    }
+
+    /// What the running child does, if one runs.
+    pub fn child_kind(&self) -> Option<snapshot::ChildKind> {
+        self.child
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|c| c.kind)
+    }
+
+    /// When the running child started, Unix seconds.
+    pub fn child_started(&self) -> Option<u64> {
+        self.child
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|c| c.started_secs)
     }
 
     /// The running child's pid, if any.
@@ -181,6 +203,7 @@ pub fn info_rdb(shared: &Shared, out: &mut Vec<String>) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .as_ref()
+        .filter(|c| c.kind == snapshot::ChildKind::Rdb)
         .map(|c| c.started_secs);
     out.push(format!("loading:{}", p.loading() as u8));
     out.push("async_loading:0".into());
@@ -236,6 +259,7 @@ pub fn fork_stats(shared: &Shared) -> (u64, u64) {
 /// starts a background save when a point is reached, or when one was
 /// scheduled and no child runs.
 pub fn cron(shared: &Shared) {
+    aof::cron(shared);
     let p = &shared.persist;
     if p.loading() || p.load_failed.load(Ordering::Relaxed) || p.child_running() {
         return;
@@ -289,9 +313,20 @@ pub fn prepare_shutdown(
     force: bool,
 ) -> Result<(), ShutdownRefused> {
     let p = &shared.persist;
-    if p.child_running() {
-        crate::warning!("There is a child saving an .rdb. Killing it!");
-        snapshot::kill_child(shared);
+    match p.child_kind() {
+        Some(snapshot::ChildKind::Rdb) => {
+            crate::warning!("There is a child saving an .rdb. Killing it!");
+            snapshot::kill_child(shared);
+        }
+        Some(snapshot::ChildKind::AofRewrite) => {
+            crate::warning!("There is a child rewriting the AOF. Killing it!");
+            snapshot::kill_child(shared);
+        }
+        None => {}
+    }
+    if p.aof.on() {
+        crate::notice!("Calling fsync() on the AOF file.");
+        p.aof.flush_all(true);
     }
     let loading = p.loading() || p.load_failed.load(Ordering::Relaxed);
     let points = !shared.config().save.is_empty();

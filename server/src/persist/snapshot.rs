@@ -24,7 +24,6 @@ use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::Persistence;
@@ -41,6 +40,8 @@ pub struct Child {
     pub pid: i32,
     /// When it started, Unix seconds.
     pub started_secs: u64,
+    /// What it does.
+    pub kind: ChildKind,
 }
 
 /// Why a save did not start or did not finish.
@@ -223,10 +224,46 @@ pub fn save(shared: &Shared, ks: &mut Locked<'_>) -> Result<(), SaveError> {
 /// What a child reports to its parent before it exits.
 const REPORT_OK: u8 = b'+';
 
-/// BGSAVE: forks a child that writes the snapshot. `ks` is a view that
-/// already holds every shard, or `None` to lock them all here. Returns
-/// once the child runs; a thread of the parent's waits for it.
-pub fn bgsave<'a>(shared: &'a Shared, ks: Option<&mut Locked<'a>>) -> Result<(), SaveError> {
+/// What kind of work a child does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    /// BGSAVE: the RDB snapshot.
+    Rdb,
+    /// BGREWRITEAOF: a new base for the append-only file.
+    AofRewrite,
+}
+
+/// How a child ended, for the parent's handler.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// It reported success and exited with 0.
+    pub ok: bool,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
+    /// Its copy-on-write bytes (reported by the child).
+    pub cow: u64,
+    /// Its error message, when it reported one.
+    pub error: Option<String>,
+    /// How long it ran.
+    pub secs: u64,
+    /// Its pid.
+    pub pid: i32,
+}
+
+/// Forks a child that runs `job` on the keyspace as it is now, then
+/// `_exit`s; a thread of the parent's waits for it, clears the child
+/// slot and calls `done` with the outcome. `ks` is a view that already
+/// holds every shard, or `None` to lock them all here; `before_fork`
+/// runs with every shard held, just before the fork (the AOF switches
+/// files there).
+pub fn fork_child<'a>(
+    shared: &'a Shared,
+    ks: Option<&mut Locked<'a>>,
+    kind: ChildKind,
+    before_fork: impl FnOnce() -> io::Result<()>,
+    job: impl FnOnce(&mut Locked<'a>) -> io::Result<Written>,
+    done: impl FnOnce(Outcome) + Send + 'static,
+) -> Result<i32, SaveError> {
     let p = &shared.persist;
     if p.load_failed.load(Ordering::Relaxed) {
         return Err(SaveError::Failed("the dataset failed to load".into()));
@@ -234,8 +271,8 @@ pub fn bgsave<'a>(shared: &'a Shared, ks: Option<&mut Locked<'a>>) -> Result<(),
     if p.child_running() {
         return Err(SaveError::InProgress);
     }
-    let opts = SaveOptions::from_config(shared);
-    let (parent_end, child_end) = UnixStream::pair().map_err(|e| fork_failed(p, e))?;
+    let (parent_end, child_end) =
+        UnixStream::pair().map_err(|e| SaveError::Failed(e.to_string()))?;
     // Lock order: every shard, then the child slot (INFO inside EXEC
     // holds the shards when it reads the slot).
     let mut own;
@@ -250,71 +287,100 @@ pub fn bgsave<'a>(shared: &'a Shared, ks: Option<&mut Locked<'a>>) -> Result<(),
     if child.is_some() {
         return Err(SaveError::InProgress);
     }
-    p.rdb_saves.fetch_add(1, Ordering::Relaxed);
+    before_fork().map_err(|e| SaveError::Failed(e.to_string()))?;
     let now_secs = unix_ms() / 1000;
-    p.last_bgsave_try.store(now_secs, Ordering::Relaxed);
-    let dirty = super::dirty_total(shared);
     let started = Instant::now();
     // SAFETY: `fork` is called with every shard lock held by this thread
     // (`ks`), so the child's copies of them are consistent and owned by
-    // its only thread. The child calls only `child_main` (file I/O on
-    // data captured before the fork, the allocator, whose fork handlers
-    // jemalloc and glibc both install) and `_exit`; it takes no lock that
-    // another thread of the parent could have held at the fork.
+    // its only thread. The child runs only `job` and `report` (file I/O
+    // on data captured before the fork, and the allocator, whose fork
+    // handlers jemalloc and glibc both install) and `_exit`; it takes no
+    // lock that another thread of the parent could have held at the fork.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         drop(parent_end);
-        let code = child_main(ks, &opts, child_end);
+        let code = report(job(ks), child_end);
         // SAFETY: `_exit` ends the child without running the parent's
         // exit handlers or destructors (which could flush or lock state
         // the child only has a copy of); always sound to call.
         unsafe { libc::_exit(code) };
     }
     if pid < 0 {
-        return Err(fork_failed(p, io::Error::last_os_error()));
+        let e = io::Error::last_os_error();
+        warning!("Can't fork: {e}");
+        return Err(SaveError::Failed(e.to_string()));
     }
     let fork_usec = started.elapsed().as_micros() as u64;
     drop(child_end);
     p.latest_fork_usec.store(fork_usec, Ordering::Relaxed);
     p.total_forks.fetch_add(1, Ordering::Relaxed);
     shared.latency.sample("fork", fork_usec / 1000);
-    p.dirty_at_fork.store(dirty, Ordering::Relaxed);
     *child = Some(Child {
         pid,
         started_secs: now_secs,
+        kind,
     });
     drop(child);
-    notice!("Background saving started by pid {pid}");
     let state = shared.persist_handle();
-    let dir = opts.dir.clone();
     let spawned = std::thread::Builder::new()
-        .name("soquete-bgsave".into())
-        .spawn(move || watch_child(state, pid, parent_end, dir, started));
+        .name("soquete-child".into())
+        .spawn(move || {
+            let outcome = wait_child(pid, parent_end, started);
+            *state.child.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            done(outcome);
+        });
     if let Err(e) = spawned {
-        warning!("Can't watch the background save: {e}");
+        warning!("Can't watch the child process: {e}");
     }
-    Ok(())
+    Ok(pid)
 }
 
-fn fork_failed(p: &Persistence, e: io::Error) -> SaveError {
-    p.last_bgsave_ok.store(false, Ordering::Relaxed);
-    warning!("Can't save in background: fork: {e}");
-    SaveError::Failed(e.to_string())
-}
-
-/// The child: writes the snapshot, tells the parent how it went, and
-/// returns its exit code.
-fn child_main(ks: &mut Locked<'_>, opts: &SaveOptions, mut report: UnixStream) -> i32 {
-    let tmp = temp_path(&opts.dir, std::process::id());
-    let (code, msg) = match write_file(ks, &tmp, opts) {
+/// The child's last words: success with its copy-on-write size, or the
+/// error; returns the exit code.
+fn report(result: io::Result<Written>, mut to: UnixStream) -> i32 {
+    let (code, msg) = match result {
         Ok(w) => {
             let cow = private_dirty_bytes().unwrap_or(0);
             (0, format!("{}{} {}", REPORT_OK as char, w.keys, cow))
         }
         Err(e) => (1, format!("-{e}")),
     };
-    let _ = report.write_all(msg.as_bytes());
+    let _ = to.write_all(msg.as_bytes());
     code
+}
+
+/// BGSAVE: forks a child that writes the snapshot. `ks` is a view that
+/// already holds every shard, or `None` to lock them all here. Returns
+/// once the child runs; a thread of the parent's waits for it.
+pub fn bgsave<'a>(shared: &'a Shared, ks: Option<&mut Locked<'a>>) -> Result<(), SaveError> {
+    let p = &shared.persist;
+    let opts = SaveOptions::from_config(shared);
+    let dirty = super::dirty_total(shared);
+    let dir = opts.dir.clone();
+    let state = shared.persist_handle();
+    let job = move |ks: &mut Locked<'a>| {
+        let tmp = temp_path(&opts.dir, std::process::id());
+        write_file(ks, &tmp, &opts)
+    };
+    let done = move |o: Outcome| rdb_done(&state, o, &dir);
+    let before = || {
+        p.rdb_saves.fetch_add(1, Ordering::Relaxed);
+        p.last_bgsave_try.store(unix_ms() / 1000, Ordering::Relaxed);
+        p.dirty_at_fork.store(dirty, Ordering::Relaxed);
+        Ok(())
+    };
+    match fork_child(shared, ks, ChildKind::Rdb, before, job, done) {
+        Ok(pid) => {
+            notice!("Background saving started by pid {pid}");
+            Ok(())
+        }
+        Err(SaveError::InProgress) => Err(SaveError::InProgress),
+        Err(e) => {
+            p.last_bgsave_ok.store(false, Ordering::Relaxed);
+            warning!("Can't save in background: {e:?}");
+            Err(e)
+        }
+    }
 }
 
 /// This process's private dirty memory (`Private_Dirty` summed over
@@ -327,59 +393,68 @@ fn private_dirty_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The parent's watch over one child: reads its report, reaps it, and
-/// records the outcome as Redis's `backgroundSaveDoneHandlerDisk`.
-fn watch_child(
-    p: Arc<Persistence>,
-    pid: i32,
-    mut from: UnixStream,
-    dir: PathBuf,
-    started: Instant,
-) {
+/// Reads the child's report and reaps it.
+fn wait_child(pid: i32, mut from: UnixStream, started: Instant) -> Outcome {
     let mut msg = String::new();
     let _ = from.read_to_string(&mut msg);
-    let status = rustix::process::waitpid(
-        rustix::process::Pid::from_raw(pid),
-        rustix::process::WaitOptions::empty(),
-    );
+    let status = rustix::process::Pid::from_raw(pid)
+        .map(|p| rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty()));
     let (exit, signal) = match status {
-        Ok(Some((_, st))) => (st.exit_status(), st.terminating_signal()),
+        Some(Ok(Some((_, st)))) => (st.exit_status(), st.terminating_signal()),
         _ => (None, None),
     };
-    p.last_bgsave_secs
-        .store(started.elapsed().as_secs() as i64, Ordering::Relaxed);
-    if exit == Some(0) && msg.as_bytes().first() == Some(&REPORT_OK) {
-        let mut words = msg[1..].split_whitespace();
-        let _keys = words.next();
-        let cow: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-        if cow > 0 {
+    let reported = msg.as_bytes().first() == Some(&REPORT_OK);
+    let cow = if reported {
+        msg[1..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    Outcome {
+        ok: exit == Some(0) && reported,
+        signal,
+        cow,
+        error: msg.strip_prefix('-').map(str::to_string),
+        secs: started.elapsed().as_secs(),
+        pid,
+    }
+}
+
+/// The parent's record of a background save's end, as Redis's
+/// `backgroundSaveDoneHandlerDisk`.
+fn rdb_done(p: &Persistence, o: Outcome, dir: &Path) {
+    p.last_bgsave_secs.store(o.secs as i64, Ordering::Relaxed);
+    if o.ok {
+        if o.cow > 0 {
             notice!(
                 "Fork CoW for RDB: current {} MB, peak {} MB, average {} MB",
-                cow >> 20,
-                cow >> 20,
-                cow >> 20
+                o.cow >> 20,
+                o.cow >> 20,
+                o.cow >> 20
             );
         }
         notice!("Background saving terminated with success");
-        p.last_cow.store(cow, Ordering::Relaxed);
+        p.last_cow.store(o.cow, Ordering::Relaxed);
         let at_fork = p.dirty_at_fork.load(Ordering::Relaxed);
         p.dirty_base.fetch_max(at_fork, Ordering::Relaxed);
         p.lastsave.store(unix_ms() / 1000, Ordering::Relaxed);
         p.last_bgsave_ok.store(true, Ordering::Relaxed);
-    } else if let Some(sig) = signal {
+    } else if let Some(sig) = o.signal {
         warning!("Background saving terminated by signal {sig}");
-        let _ = std::fs::remove_file(temp_path(&dir, pid as u32));
+        let _ = std::fs::remove_file(temp_path(dir, o.pid as u32));
         if sig != libc::SIGUSR1 {
             p.last_bgsave_ok.store(false, Ordering::Relaxed);
         }
     } else {
-        if let Some(err) = msg.strip_prefix('-') {
+        if let Some(err) = &o.error {
             warning!("Write error saving DB on disk: {err}");
         }
         warning!("Background saving error");
         p.last_bgsave_ok.store(false, Ordering::Relaxed);
     }
-    *p.child.lock().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
 /// Stops a running background save (shutdown, FLUSHALL): SIGUSR1, which

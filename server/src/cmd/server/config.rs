@@ -136,8 +136,31 @@ pub fn config_set(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
     }
     let level: LogLevel = next.loglevel;
+    let aof_change = (next.appendonly != current.appendonly).then_some(next.appendonly);
     c.shared.update_config(|cfg| *cfg = next);
     crate::log::set_level(level);
+    c.shared.persist.aof.configure(c.shared);
+    match aof_change {
+        Some(true) => {
+            use crate::persist::aof::{self, Mode, RewriteError};
+            match aof::rewrite(c.shared, None, Mode::Enable) {
+                Ok(()) | Err(RewriteError::InProgress) => {}
+                Err(RewriteError::OtherChild) => {
+                    crate::notice!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+                    aof::schedule(c.shared);
+                }
+                Err(RewriteError::Failed(_)) => {
+                    c.shared.update_config(|cfg| cfg.appendonly = false);
+                    return Err(set_failed(
+                        "appendonly",
+                        "Unable to turn on AOF. Check server logs.",
+                    ));
+                }
+            }
+        }
+        Some(false) => crate::persist::aof::stop(c.shared),
+        None => {}
+    }
     c.out.ok();
     Ok(())
 }

@@ -245,18 +245,11 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             for l in rdb {
                 line!("{l}");
             }
-            line!("aof_enabled:0");
-            line!("aof_rewrite_in_progress:0");
-            line!("aof_rewrite_scheduled:0");
-            line!("aof_last_rewrite_time_sec:-1");
-            line!("aof_current_rewrite_time_sec:-1");
-            line!("aof_last_bgrewrite_status:ok");
-            line!("aof_rewrites:0");
-            line!("aof_rewrites_consecutive_failures:0");
-            line!("aof_last_write_status:ok");
-            line!("aof_last_cow_size:0");
-            line!("module_fork_in_progress:0");
-            line!("module_fork_last_cow_size:0");
+            let mut aof = Vec::new();
+            crate::persist::aof::info(s, &mut aof);
+            for l in aof {
+                line!("{l}");
+            }
         }
         "stats" => {
             let (ops, kbps_in, kbps_out) = s.instantaneous();

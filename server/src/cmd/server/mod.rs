@@ -24,7 +24,7 @@ use latency::LATENCY_SUBCOMMANDS;
 use lolwut::lolwut;
 use memory::MEMORY_SUBCOMMANDS;
 use module::MODULE_SUBCOMMANDS;
-use persistence::{bgsave, lastsave, save, shutdown};
+use persistence::{bgrewriteaof, bgsave, lastsave, save, shutdown};
 use replication::{replicaof, role, wait};
 use slowlog::SLOWLOG_SUBCOMMANDS;
 
@@ -98,6 +98,18 @@ pub static COMMANDS: &[Spec] = &[
         keys: Keys::None,
         group: "server",
         handler: bgsave,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
+        subcommands: &[],
+    },
+    Spec {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        keys: Keys::None,
+        group: "server",
+        handler: bgrewriteaof,
         acl: 0,
         key_specs: &[],
         tips: &[],

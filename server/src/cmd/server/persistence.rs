@@ -48,6 +48,41 @@ pub fn bgsave(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
 }
 
+/// BGREWRITEAOF
+pub fn bgrewriteaof(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    use crate::persist::aof::{self, RewriteError};
+    let p = &c.shared.persist;
+    if p.child_kind() == Some(snapshot::ChildKind::AofRewrite) {
+        return Err(CmdError::msg(
+            "ERR Background append only file rewriting already in progress",
+        ));
+    }
+    let scheduled = "Background append only file rewriting scheduled";
+    if p.child_running() || c.client.multi.is_some() || c.ks.holds_all() {
+        aof::schedule(c.shared);
+        c.out.simple(scheduled);
+        return Ok(());
+    }
+    match aof::rewrite(c.shared, None, aof::mode_now(c.shared)) {
+        Ok(()) => c.out.simple("Background append only file rewriting started"),
+        Err(RewriteError::OtherChild) => {
+            aof::schedule(c.shared);
+            c.out.simple(scheduled);
+        }
+        Err(RewriteError::InProgress) => {
+            return Err(CmdError::msg(
+                "ERR Background append only file rewriting already in progress",
+            ))
+        }
+        Err(RewriteError::Failed(_)) => {
+            return Err(CmdError::msg(
+                "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+            ))
+        }
+    }
+    Ok(())
+}
+
 /// LASTSAVE: when the last save succeeded (the start time before any).
 pub fn lastsave(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     c.out.int(c.shared.persist.lastsave() as i64);

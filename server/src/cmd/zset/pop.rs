@@ -87,6 +87,17 @@ pub fn pop_generic(
     if emptied {
         c.ks.remove(key);
     }
+    if emit_key {
+        // ZMPOP and the blocking forms are logged as the ZPOPMIN/ZPOPMAX
+        // they amount to (with the count taken, for the M forms).
+        let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let taken = n.to_string();
+        if nil_when_empty {
+            c.propagate_as(&[name, key, taken.as_bytes()]);
+        } else {
+            c.propagate_as(&[name, key]);
+        }
+    }
     c.notify(ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
     if emptied {
         c.notify(GENERIC, "del", key);

@@ -1,0 +1,397 @@
+//! The append-only file against the real binaries and against crashes:
+//! the multi-part log soquete writes passes `redis-check-aof` and loads
+//! into redis-server 7.0.15 with the same DEBUG DIGEST (and Redis's log
+//! loads into soquete the same way); every write a client saw
+//! acknowledged survives `kill -9` with `appendfsync always` (and, since
+//! the log is written before replies go out, with `everysec` too); a torn
+//! last record is cut off when `aof-load-truncated` allows it and refused
+//! otherwise; `CONFIG SET appendonly yes` and BGREWRITEAOF rewrite the
+//! base while writes go on.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use soquete_resp::Frame;
+use soquete_testkit::frames::{info_field, int, text};
+use soquete_testkit::wait::eventually;
+use soquete_testkit::{Conn, ServerKind, ServerProcess, Signal};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A server whose `dir` is `dir` (which outlives it, for a restart).
+fn start_in(kind: ServerKind, dir: &Path, args: &[&str]) -> ServerProcess {
+    ServerProcess::builder(kind)
+        .args([
+            "--enable-debug-command",
+            "yes",
+            "--dir",
+            dir.to_str().unwrap(),
+        ])
+        .args(args.iter().copied())
+        .start()
+}
+
+fn info(c: &mut Conn, field: &str) -> String {
+    let all = c.cmd(&["INFO", "everything"]);
+    info_field(text(&all).as_bytes(), field).unwrap_or_else(|| panic!("no {field} in INFO"))
+}
+
+fn wait_loaded(c: &mut Conn) {
+    eventually("the dataset to load", WAIT, || {
+        (info(c, "loading") == "0").then_some(())
+    });
+}
+
+fn wait_rewrite(c: &mut Conn) {
+    eventually("the rewrite to end", WAIT, || {
+        (info(c, "aof_rewrite_in_progress") == "0" && info(c, "aof_rewrite_scheduled") == "0")
+            .then_some(())
+    });
+}
+
+fn ok(c: &mut Conn, args: &[&str]) -> Frame {
+    let r = c.cmd(args);
+    assert!(!matches!(r, Frame::Error(_)), "{args:?}: {r:?}");
+    r
+}
+
+fn digest(c: &mut Conn) -> String {
+    text(&c.cmd(&["DEBUG", "DIGEST"]))
+}
+
+fn check_aof(dir: &Path) -> String {
+    let manifest = dir.join("appendonlydir").join("appendonly.aof.manifest");
+    let out = Command::new("redis-check-aof")
+        .arg(&manifest)
+        .output()
+        .expect("redis-check-aof runs (apt-get install redis-tools)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "redis-check-aof failed:\n{text}");
+    assert!(
+        text.contains("All AOF files and manifest are valid"),
+        "{text}"
+    );
+    text
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// Writes that Redis logs in another form than they were sent: relative
+/// expiries, INCRBYFLOAT, SPOP, GETEX/GETDEL, the M-pops, a blocked pop
+/// served by a push from another client, a transaction across databases.
+fn write_everything(server: &ServerProcess) {
+    let mut c = server.connect();
+    ok(&mut c, &["SET", "plain", "v"]);
+    ok(&mut c, &["SET", "ex", "v", "EX", "1000"]);
+    ok(&mut c, &["SETEX", "setex", "1000", "v"]);
+    ok(&mut c, &["SET", "getset", "a", "GET"]);
+    ok(&mut c, &["SET", "n", "10"]);
+    ok(&mut c, &["EXPIRE", "n", "5000"]);
+    ok(&mut c, &["INCRBYFLOAT", "float", "1.1"]);
+    ok(&mut c, &["INCRBYFLOAT", "float", "2.0e2"]);
+    ok(&mut c, &["HSET", "h", "f", "1"]);
+    ok(&mut c, &["HINCRBYFLOAT", "h", "f", "0.25"]);
+    let members: Vec<String> = (0..50).map(|i| format!("m{i}")).collect();
+    let mut sadd = vec!["SADD", "set"];
+    sadd.extend(members.iter().map(String::as_str));
+    ok(&mut c, &sadd);
+    ok(&mut c, &["SPOP", "set"]);
+    ok(&mut c, &["SPOP", "set", "7"]);
+    ok(&mut c, &["SADD", "small", "a", "b"]);
+    ok(&mut c, &["SPOP", "small", "5"]);
+    ok(&mut c, &["SET", "gone", "v"]);
+    ok(&mut c, &["GETDEL", "gone"]);
+    ok(&mut c, &["SET", "gex", "v"]);
+    ok(&mut c, &["GETEX", "gex", "PX", "900000"]);
+    ok(&mut c, &["RPUSH", "list", "a", "b", "c", "d", "e"]);
+    ok(&mut c, &["LMPOP", "1", "list", "LEFT", "COUNT", "2"]);
+    ok(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+    ok(&mut c, &["ZMPOP", "1", "z", "MAX", "COUNT", "2"]);
+    ok(&mut c, &["BZPOPMIN", "z", "0"]);
+    ok(&mut c, &["SET", "past", "v"]);
+    ok(&mut c, &["PEXPIREAT", "past", "1000"]);
+    // A blocked pop served by another client's push.
+    let mut waiter = server.connect();
+    waiter.send_cmd(&["BLPOP", "queue", "0"]);
+    eventually("the pop to block", WAIT, || {
+        (info(&mut c, "blocked_clients") == "1").then_some(())
+    });
+    ok(&mut c, &["RPUSH", "queue", "x", "y"]);
+    assert_eq!(
+        waiter.read_frame(),
+        Frame::Array(vec![Frame::Bulk("queue".into()), Frame::Bulk("x".into())])
+    );
+    ok(&mut c, &["MULTI"]);
+    c.cmd(&["SET", "tx", "1"]);
+    c.cmd(&["SELECT", "2"]);
+    c.cmd(&["INCR", "tx2"]);
+    c.cmd(&["LPUSH", "l2", "a"]);
+    ok(&mut c, &["EXEC"]);
+    ok(&mut c, &["SELECT", "0"]);
+    ok(&mut c, &["FLUSHDB"]);
+    ok(&mut c, &["SET", "after-flush", "v"]);
+}
+
+#[test]
+fn redis_loads_the_log_soquete_writes_and_the_other_way_round() {
+    let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    // soquete writes; Redis loads it.
+    let soquete = start_in(
+        ServerKind::Soquete,
+        dirs[0].path(),
+        &["--appendonly", "yes"],
+    );
+    write_everything(&soquete);
+    let mut s = soquete.connect();
+    let want = digest(&mut s);
+    assert_eq!(info(&mut s, "aof_enabled"), "1");
+    check_aof(dirs[0].path());
+    copy_dir(
+        &dirs[0].path().join("appendonlydir"),
+        &dirs[1].path().join("appendonlydir"),
+    );
+    let redis = start_in(ServerKind::Redis, dirs[1].path(), &["--appendonly", "yes"]);
+    let mut r = redis.connect();
+    wait_loaded(&mut r);
+    assert_eq!(digest(&mut r), want, "Redis loaded soquete's log");
+    // Redis writes the same commands; soquete loads its log.
+    let redis2 = start_in(ServerKind::Redis, dirs[2].path(), &["--appendonly", "yes"]);
+    write_everything(&redis2);
+    let mut r2 = redis2.connect();
+    let redis_digest = digest(&mut r2);
+    drop(redis2);
+    copy_dir(
+        &dirs[2].path().join("appendonlydir"),
+        &dirs[3].path().join("appendonlydir"),
+    );
+    let soquete2 = start_in(
+        ServerKind::Soquete,
+        dirs[3].path(),
+        &["--appendonly", "yes"],
+    );
+    let mut s2 = soquete2.connect();
+    wait_loaded(&mut s2);
+    assert_eq!(digest(&mut s2), redis_digest, "soquete loaded Redis's log");
+}
+
+#[test]
+fn a_restart_after_a_rewrite_keeps_everything_and_the_old_files_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let soquete = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
+    write_everything(&soquete);
+    let mut s = soquete.connect();
+    assert_eq!(
+        text(&ok(&mut s, &["BGREWRITEAOF"])),
+        "Background append only file rewriting started"
+    );
+    wait_rewrite(&mut s);
+    assert_eq!(info(&mut s, "aof_last_bgrewrite_status"), "ok");
+    ok(&mut s, &["SET", "after-rewrite", "v"]);
+    let want = digest(&mut s);
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("appendonlydir"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "appendonly.aof.2.base.rdb",
+            "appendonly.aof.2.incr.aof",
+            "appendonly.aof.manifest"
+        ]
+    );
+    check_aof(dir.path());
+    drop(s);
+    soquete.stop().unwrap();
+    let again = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
+    let mut a = again.connect();
+    wait_loaded(&mut a);
+    assert_eq!(digest(&mut a), want);
+}
+
+#[test]
+fn appendonly_turned_on_at_run_time_logs_from_a_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let soquete = start_in(ServerKind::Soquete, dir.path(), &[]);
+    let mut s = soquete.connect();
+    for i in 0..500 {
+        s.send_cmd(&["SET", &format!("before{i}"), "v"]);
+    }
+    for _ in 0..500 {
+        s.read_frame();
+    }
+    ok(&mut s, &["CONFIG", "SET", "appendonly", "yes"]);
+    ok(&mut s, &["SET", "during", "v"]);
+    wait_rewrite(&mut s);
+    ok(&mut s, &["SET", "after", "v"]);
+    let want = digest(&mut s);
+    check_aof(dir.path());
+    drop(s);
+    soquete.stop().unwrap();
+    let again = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
+    let mut a = again.connect();
+    wait_loaded(&mut a);
+    assert_eq!(digest(&mut a), want);
+    assert_eq!(int(&a.cmd(&["DBSIZE"])), 502);
+}
+
+/// Writes from `clients` connections until the server dies, then returns
+/// every key whose SET was acknowledged.
+fn write_until_killed(server: &mut ServerProcess, clients: usize, after: Duration) -> Vec<String> {
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let addr = server.addr();
+    let writers: Vec<_> = (0..clients)
+        .map(|w| {
+            let acked = acked.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let Ok(mut c) = Conn::connect(addr) else {
+                    return;
+                };
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let key = format!("w{w}:{i}");
+                    match c.try_cmd(&["SET", key.as_str(), "v"]) {
+                        Ok(r) if !r.is_error() => acked.lock().unwrap().push(key),
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(after);
+    server.signal(Signal::Kill);
+    let _ = server.wait_exit(WAIT);
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let keys = acked.lock().unwrap().clone();
+    keys
+}
+
+fn durability(fsync: &str) {
+    for round in 0..3u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let args = ["--appendonly", "yes", "--appendfsync", fsync];
+        let mut server = start_in(ServerKind::Soquete, dir.path(), &args);
+        // A different moment each round.
+        let after = Duration::from_millis(150 + 170 * round);
+        let acked = write_until_killed(&mut server, 8, after);
+        assert!(
+            acked.len() > 100,
+            "too few writes to mean anything: {}",
+            acked.len()
+        );
+        let again = start_in(ServerKind::Soquete, dir.path(), &args);
+        let mut c = again.connect();
+        wait_loaded(&mut c);
+        let mut missing = Vec::new();
+        for chunk in acked.chunks(500) {
+            let mut cmd = vec!["EXISTS"];
+            cmd.extend(chunk.iter().map(String::as_str));
+            let n = int(&c.cmd(&cmd)) as usize;
+            if n != chunk.len() {
+                for k in chunk {
+                    if int(&c.cmd(&["EXISTS", k])) == 0 {
+                        missing.push(k.clone());
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "appendfsync {fsync}, round {round}: {} of {} acknowledged writes lost after kill -9, e.g. {:?}",
+            missing.len(),
+            acked.len(),
+            &missing[..missing.len().min(5)]
+        );
+    }
+}
+
+#[test]
+fn every_acknowledged_write_survives_kill_9_with_appendfsync_always() {
+    durability("always");
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9_with_everysec_as_they_reach_the_kernel_first() {
+    durability("everysec");
+}
+
+fn incr_path(dir: &Path) -> PathBuf {
+    dir.join("appendonlydir").join("appendonly.aof.1.incr.aof")
+}
+
+#[test]
+fn a_torn_last_record_is_cut_off_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let soquete = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
+    let mut s = soquete.connect();
+    ok(&mut s, &["SET", "kept", "v"]);
+    drop(s);
+    soquete.stop().unwrap();
+    let path = incr_path(dir.path());
+    let whole = std::fs::read(&path).unwrap();
+    let mut torn = whole.clone();
+    torn.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$4\r\nlost\r\n$1");
+    // Not allowed: the server refuses to start and leaves the file alone.
+    std::fs::write(&path, &torn).unwrap();
+    let refused = ServerProcess::builder(ServerKind::Soquete)
+        .args(["--dir", dir.path().to_str().unwrap(), "--appendonly", "yes"])
+        .args(["--aof-load-truncated", "no"])
+        .try_start();
+    if let Ok(mut server) = refused {
+        assert!(!server.wait_exit(WAIT).success());
+        assert!(
+            server.output().contains("Unexpected end of file"),
+            "{}",
+            server.output()
+        );
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), torn);
+    // Allowed (the default): the torn record goes, the rest loads.
+    let again = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
+    let mut c = again.connect();
+    wait_loaded(&mut c);
+    assert_eq!(text(&c.cmd(&["GET", "kept"])), "v");
+    assert_eq!(c.cmd(&["EXISTS", "lost"]), Frame::Integer(0));
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+    check_aof(dir.path());
+}
+
+#[test]
+fn an_unfinished_transaction_at_the_end_is_reverted() {
+    let dir = tempfile::tempdir().unwrap();
+    let soquete = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
+    let mut s = soquete.connect();
+    ok(&mut s, &["SET", "kept", "v"]);
+    drop(s);
+    soquete.stop().unwrap();
+    let path = incr_path(dir.path());
+    let whole = std::fs::read(&path).unwrap();
+    let mut torn = whole.clone();
+    torn.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$1\r\nv\r\n");
+    std::fs::write(&path, &torn).unwrap();
+    let started = Instant::now();
+    let again = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
+    let mut c = again.connect();
+    wait_loaded(&mut c);
+    assert!(started.elapsed() < WAIT);
+    assert_eq!(c.cmd(&["EXISTS", "half"]), Frame::Integer(0));
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+}
