@@ -152,7 +152,7 @@ impl Server {
                 "Configured to not listen anywhere, exiting.",
             ));
         }
-        let shared = Arc::new(Shared::new(config, config_file));
+        let shared = Shared::new_arc(config, config_file);
         shared.set_tcp_port(port);
         Ok(Server { shared, listeners })
     }
@@ -168,7 +168,7 @@ impl Server {
         config.save.clear();
         let l = bind_tcp(SocketAddr::from(([127, 0, 0, 1], 0)), config.tcp_backlog)?;
         let port = l.local_addr()?.port();
-        let shared = Arc::new(Shared::new(config, None));
+        let shared = Shared::new_arc(config, None);
         shared.set_tcp_port(port);
         Ok(Server {
             shared,

@@ -25,7 +25,7 @@ pub struct Session {
 impl Session {
     /// A session on a fresh server state with `config`.
     pub fn new(config: &Config) -> Session {
-        Session::on(Arc::new(Shared::new(config.clone(), None)))
+        Session::on(Shared::new_arc(config.clone(), None))
     }
 
     /// A new client of existing server state.

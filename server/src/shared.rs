@@ -281,6 +281,8 @@ pub struct Shared {
     /// MIGRATE's cached connections to other servers.
     pub migrate: crate::migrate::Sockets,
     config: RwLock<Config>,
+    /// The `Arc` this state lives in (see [`Shared::new_arc`]).
+    me: OnceLock<std::sync::Weak<Shared>>,
     /// Connected clients by id.
     clients: Mutex<BTreeMap<u64, Arc<ClientMeta>>>,
     next_client_id: AtomicU64,
@@ -412,6 +414,24 @@ const SLOWLOG_MAX_ARG_LEN: usize = 128;
 
 impl Shared {
     /// Shared state for `config`.
+    /// The shared state of a new server, in the `Arc` its threads hold;
+    /// it knows that `Arc` ([`Shared::arc`]).
+    pub fn new_arc(config: Config, config_file: Option<PathBuf>) -> Arc<Shared> {
+        Arc::new_cyclic(|me| {
+            let shared = Shared::new(config, config_file);
+            let _ = shared.me.set(me.clone());
+            shared
+        })
+    }
+
+    /// The `Arc` this state lives in, when it was made by
+    /// [`Shared::new_arc`] (what a command needs to start a client of its
+    /// own, as DEBUG LOADAOF's replay).
+    pub fn arc(&self) -> Option<Arc<Shared>> {
+        self.me.get().and_then(std::sync::Weak::upgrade)
+    }
+
+    /// Shared state not yet in an `Arc` (prefer [`Shared::new_arc`]).
     pub fn new(config: Config, config_file: Option<PathBuf>) -> Shared {
         let loops = config.loop_count();
         let hot = Hot::default();
@@ -430,6 +450,7 @@ impl Shared {
             persist: Arc::new(crate::persist::Persistence::new(unix_ms() / 1000)),
             migrate: crate::migrate::Sockets::default(),
             config: RwLock::new(config),
+            me: OnceLock::new(),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),
             loop_stats: (0..loops).map(|_| LoopStats::default()).collect(),

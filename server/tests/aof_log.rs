@@ -21,9 +21,10 @@ use soquete_testkit::{Conn, ServerKind, ServerProcess, Signal};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A server whose `dir` is `dir` (which outlives it, for a restart).
+/// A server whose `dir` is `dir` (which outlives it, for a restart),
+/// once it has loaded what is there (it answers `-LOADING` until then).
 fn start_in(kind: ServerKind, dir: &Path, args: &[&str]) -> ServerProcess {
-    ServerProcess::builder(kind)
+    let server = ServerProcess::builder(kind)
         .args([
             "--enable-debug-command",
             "yes",
@@ -31,7 +32,9 @@ fn start_in(kind: ServerKind, dir: &Path, args: &[&str]) -> ServerProcess {
             dir.to_str().unwrap(),
         ])
         .args(args.iter().copied())
-        .start()
+        .start();
+    wait_loaded(&mut server.connect());
+    server
 }
 
 fn info(c: &mut Conn, field: &str) -> String {

@@ -44,7 +44,7 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
     }
     // Snapshots: refusals while loading or after a failed background
     // save; two relaxed loads otherwise.
-    if (shared.persist.loading() || shared.persist.bgsave_failed()) && !client.replaying {
+    if shared.persist.refusing() && !client.replaying {
         if let Some(e) = persistence_refusal(&r, client, shared) {
             return reject(argv, client, out, env, e, Some(r.id));
         }
@@ -181,6 +181,12 @@ fn persistence_refusal(r: &Resolved, client: &Client, shared: &Shared) -> Option
                 "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
             ));
         }
+    }
+    if p.aof.write_failed() && (writes(r, client) || spec.name == "ping") {
+        return Some(CmdError::msg(format!(
+            "MISCONF Errors writing to the AOF file: {}",
+            p.aof.last_error()
+        )));
     }
     if p.loading() && !r.spec.has(flags::LOADING) {
         return Some(CmdError::msg(

@@ -111,6 +111,8 @@ fn start_aof(shared: &Arc<Shared>) -> io::Result<std::thread::JoinHandle<()>> {
         .name("soquete-load".into())
         .spawn(move || {
             let result = (|| -> Result<(), String> {
+                super::aof::upgrade_old_style(&shared)
+                    .map_err(|e| format!("Can't upgrade the old-style AOF: {e}"))?;
                 let manifest = match super::aof::read_manifest(&shared)? {
                     Some((dir, m)) => {
                         super::aof::replay::load(&shared, &dir, &m)?;

@@ -103,6 +103,14 @@ impl Persistence {
         self.loading.load(Ordering::Relaxed)
     }
 
+    /// True when some command may be refused: the dataset loads, the
+    /// last background save failed, or the append-only file cannot be
+    /// written (dispatch looks further only then).
+    #[inline(always)]
+    pub fn refusing(&self) -> bool {
+        self.loading() || self.bgsave_failed() || self.aof.write_failed()
+    }
+
     /// LASTSAVE: the last successful save, Unix seconds.
     pub fn lastsave(&self) -> u64 {
         self.lastsave.load(Ordering::Relaxed)

@@ -321,12 +321,14 @@ pub fn fork_child<'a>(
         kind,
     });
     drop(child);
+    p.aof.child_active.store(true, Ordering::Relaxed);
     let state = shared.persist_handle();
     let spawned = std::thread::Builder::new()
         .name("soquete-child".into())
         .spawn(move || {
             let outcome = wait_child(pid, parent_end, started);
             *state.child.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            state.aof.child_active.store(false, Ordering::Relaxed);
             done(outcome);
         });
     if let Err(e) = spawned {

@@ -97,6 +97,7 @@ pub fn debug(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
         ("object", 3) => debug_object(c, a[2])?,
         ("reload", _) => debug_reload(c, a)?,
+        ("loadaof", 2) => debug_loadaof(c)?,
         ("digest", 2) => {
             let d = dataset_digest(c);
             c.out.simple(&digest::hex(&d));
@@ -272,6 +273,48 @@ fn debug_reload(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     });
     r?;
     crate::warning!("DB reloaded by DEBUG RELOAD");
+    c.out.ok();
+    Ok(())
+}
+
+/// DEBUG LOADAOF: writes out the append-only file, empties the keyspace
+/// and replays the log. Other clients are not held back meanwhile (Redis,
+/// single-threaded, serves none); the replay runs outside any lock, so not
+/// inside a transaction.
+fn debug_loadaof(c: &mut Ctx<'_>) -> CmdResult {
+    if c.ks.holds_all() {
+        return Err(CmdError::msg(
+            "ERR DEBUG LOADAOF is not supported inside a transaction",
+        ));
+    }
+    let Some(shared) = c.shared.arc() else {
+        return Err(CmdError::msg("ERR DEBUG LOADAOF needs a running server"));
+    };
+    let aof = &c.shared.persist.aof;
+    if aof.on() {
+        aof.flush_all(true);
+    }
+    {
+        let mut all = c.shared.keyspace.lock_all(0, c.ks.now);
+        crate::tracking::note_flush();
+        for db in 0..c.shared.keyspace.databases() {
+            for s in 0..crate::db::SHARDS {
+                drop(all.shard_at(db, s).take_all());
+            }
+        }
+    }
+    let loaded = match crate::persist::aof::read_manifest(&shared) {
+        Ok(Some((dir, m))) => crate::persist::aof::replay::load(&shared, &dir, &m),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = loaded {
+        crate::warning!("Error loading the AOF by DEBUG LOADAOF: {e}");
+        return Err(CmdError::msg(
+            "ERR Error loading the AOF, check server logs.",
+        ));
+    }
+    crate::notice!("Append Only File loaded by DEBUG LOADAOF");
     c.out.ok();
     Ok(())
 }

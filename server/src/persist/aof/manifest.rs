@@ -201,9 +201,11 @@ mod tests {
         m.retire_rewritten();
         assert_eq!(
             m.format(),
+            // Each file is put at the head of the history as Redis does:
+            // the old base first, then the increments.
             "file appendonly.aof.2.base.rdb seq 2 type b\n\
-             file appendonly.aof.1.base.rdb seq 1 type h\n\
              file appendonly.aof.1.incr.aof seq 1 type h\n\
+             file appendonly.aof.1.base.rdb seq 1 type h\n\
              file appendonly.aof.2.incr.aof seq 2 type i\n"
         );
         m.history.clear();

@@ -150,6 +150,13 @@ pub struct Aof {
     grown: AtomicU64,
     /// The once-a-second thread runs.
     sync_thread: AtomicBool,
+    /// The last write error, as `strerror` words it.
+    last_error: Mutex<String>,
+    /// `no-appendfsync-on-rewrite`.
+    no_sync_on_rewrite: AtomicBool,
+    /// A child (BGSAVE or rewrite) runs: with `no-appendfsync-on-rewrite`
+    /// the log is not synced meanwhile.
+    pub child_active: AtomicBool,
 }
 
 impl Default for Aof {
@@ -171,7 +178,20 @@ impl Default for Aof {
             scheduled: AtomicBool::new(false),
             grown: AtomicU64::new(0),
             sync_thread: AtomicBool::new(false),
+            last_error: Mutex::new(String::new()),
+            no_sync_on_rewrite: AtomicBool::new(false),
+            child_active: AtomicBool::new(false),
         }
+    }
+}
+
+/// An I/O error in `strerror`'s words ("No space left on device"), as
+/// Redis's messages quote it.
+fn strerror(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 
@@ -216,10 +236,20 @@ impl Aof {
             c.get_by_name("aof-timestamp-enabled").as_deref() == Some("yes"),
             Ordering::Relaxed,
         );
+        self.no_sync_on_rewrite.store(
+            c.get_by_name("no-appendfsync-on-rewrite").as_deref() == Some("yes"),
+            Ordering::Relaxed,
+        );
     }
 
     fn policy(&self) -> Fsync {
         Fsync::from_u8(self.fsync.load(Ordering::Relaxed))
+    }
+
+    /// Whether syncs are skipped now (`no-appendfsync-on-rewrite` while a
+    /// child runs, as in Redis).
+    fn sync_paused(&self) -> bool {
+        self.no_sync_on_rewrite.load(Ordering::Relaxed) && self.child_active.load(Ordering::Relaxed)
     }
 
     /// Appends `records` (wrapped in MULTI/EXEC when `multi`). The caller
@@ -269,7 +299,7 @@ impl Aof {
         if target == 0 {
             return;
         }
-        let always = self.policy() == Fsync::Always;
+        let always = self.policy() == Fsync::Always && !self.sync_paused();
         let done = |a: &Aof| {
             if always {
                 a.synced.load(Ordering::Acquire) >= target
@@ -306,6 +336,7 @@ impl Aof {
                 }
                 Err(e) => {
                     warning!("Error writing to the AOF file: {e}");
+                    *lock(&self.last_error) = strerror(&e);
                     self.write_failed.store(true, Ordering::Relaxed);
                     // Keep the bytes for the next try, in front of newer ones.
                     let mut p = lock(&self.pending);
@@ -318,6 +349,7 @@ impl Aof {
         if sync && self.synced.load(Ordering::Acquire) < end {
             if let Err(e) = f.sync_data() {
                 warning!("Error syncing the AOF file: {e}");
+                *lock(&self.last_error) = strerror(&e);
                 self.write_failed.store(true, Ordering::Relaxed);
                 return;
             }
@@ -334,8 +366,14 @@ impl Aof {
 
     /// True when the last write or sync failed (Redis refuses writes
     /// then, with MISCONF).
+    #[inline(always)]
     pub fn write_failed(&self) -> bool {
-        self.on() && self.write_failed.load(Ordering::Relaxed)
+        self.write_failed.load(Ordering::Relaxed) && self.on()
+    }
+
+    /// The last write error's text (`strerror`).
+    pub fn last_error(&self) -> String {
+        lock(&self.last_error).clone()
     }
 
     /// Opens the incremental file `name` in `dir` for appending and makes
@@ -384,6 +422,40 @@ fn delete_history(files: &mut Files) {
         let _ = std::fs::remove_file(files.dir.join(&h.name));
     }
     let _ = persist_manifest(files);
+}
+
+/// Moves an old-style single append-only file (`dir/appendfilename`, as
+/// Redis before 7.0 wrote it) into the directory as the base of a new
+/// manifest, as Redis 7.0's `aofUpgradePrepare` does at start-up.
+pub fn upgrade_old_style(shared: &Shared) -> io::Result<()> {
+    let (dir, filename) = aof_dir(shared);
+    let old = shared.config().dir.join(&filename);
+    let manifest = dir.join(format!("{filename}.manifest"));
+    if manifest.exists() || !old.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir)?;
+    let files = Files {
+        dir: dir.clone(),
+        filename: filename.clone(),
+        manifest: Manifest {
+            base: Some(manifest::FileInfo {
+                name: filename.clone(),
+                seq: 1,
+                kind: b'b',
+            }),
+            base_seq: 1,
+            ..Manifest::default()
+        },
+        ..Files::default()
+    };
+    persist_manifest(&files)?;
+    std::fs::rename(&old, dir.join(&filename))?;
+    notice!(
+        "Successfully migrated an old-style AOF file ({filename}) into the AOF directory ({}).",
+        dir.display()
+    );
+    Ok(())
 }
 
 /// The manifest on disk, if the directory has one.
@@ -497,7 +569,7 @@ fn start_sync_thread(shared: &Shared) {
             }
             let aof = &state.aof;
             if aof.on() {
-                aof.flush_all(aof.policy() != Fsync::No);
+                aof.flush_all(aof.policy() != Fsync::No && !aof.sync_paused());
             }
         });
 }
