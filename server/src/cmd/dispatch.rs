@@ -453,7 +453,7 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         pushes: Vec::new(),
         ready_later: Vec::new(),
         outbox,
-        prop: super::propagate::Propagation::new(aof_on),
+        propagating: aof_on,
     };
     let result = run_handler(r.spec, &mut ctx, argv);
     // Whether this command failed is decided before clients blocked on
@@ -475,9 +475,8 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
         let changed = stats.dirty.load(Ordering::Relaxed) != dirty_before;
         let db = ctx.ks.db;
         let is_write = r.spec.has(flags::WRITE) && result.is_ok();
-        ctx.prop.finish(db, argv, is_write, changed, &events);
-        let done = std::mem::take(&mut ctx.prop.done);
-        shared.persist.aof.append(&done, done.len() > 1);
+        super::propagate::finish(db, argv, is_write, changed, &events);
+        super::propagate::flush_to(&shared.persist.aof);
     }
     if !events.is_empty() {
         crate::notify::publish_logged(shared, ctx.outbox, events);

@@ -67,8 +67,9 @@ pub struct Ctx<'a> {
     /// Where pub/sub messages for other clients wait until the running
     /// loop sends them.
     pub outbox: &'a mut crate::pubsub::Outbox,
-    /// What this call logs to the append-only file.
-    pub prop: propagate::Propagation,
+    /// The append-only file takes this call's effects (see
+    /// [`propagate`]).
+    pub propagating: bool,
 }
 
 /// Keyspace notifications from a handler: events about its keys.

@@ -155,7 +155,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
                 if result.is_ok() {
                     super::signal_writes(r.spec, argv, c);
                 }
-                if c.prop.on {
+                if c.propagating {
                     // Each queued command is logged (with the expired keys
                     // it met before it) as it finishes; EXEC's call wraps
                     // them in MULTI/EXEC.
@@ -167,7 +167,7 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
                     let changed = c.stats.dirty.load(Ordering::Relaxed) != dirty_before;
                     let is_write = r.spec.has(super::flags::WRITE) && result.is_ok();
                     let db = c.ks.db;
-                    c.prop.finish(db, argv, is_write, changed, &events);
+                    super::propagate::finish(db, argv, is_write, changed, &events);
                     if !events.is_empty() {
                         crate::notify::publish_logged(c.shared, c.outbox, events);
                     }

@@ -295,6 +295,9 @@ impl Aof {
     /// Loops call this after each batch; one that finds another already
     /// wrote (or synced) past its records returns without a system call.
     pub fn flush_mine(&self) {
+        if !self.on() {
+            return;
+        }
         let target = MINE.with(|m| m.replace(0));
         if target == 0 {
             return;
