@@ -21,6 +21,48 @@ fn idx(h: u32) -> usize {
     ((h >> (24 - HLOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HLOG) - 1)) as usize
 }
 
+/// The hash table, kept per thread and reused: each slot holds the
+/// generation that wrote it (high 32 bits) and an input position plus one
+/// (low 32 bits; 0: empty). A slot of an older generation reads as empty,
+/// so every call sees a zeroed table, as Redis's compressor does, without
+/// clearing 64 K slots per string (an RDB file has a million strings).
+struct Table {
+    slots: Box<[u64]>,
+    generation: u32,
+}
+
+impl Table {
+    /// Starts a compression: a new generation (the table is cleared once
+    /// every 2^32 calls, when the generation wraps).
+    fn begin(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.slots.fill(0);
+            self.generation = 1;
+        }
+    }
+
+    fn get(&self, slot: usize) -> u32 {
+        let v = self.slots[slot];
+        if (v >> 32) as u32 == self.generation {
+            v as u32
+        } else {
+            0
+        }
+    }
+
+    fn set(&mut self, slot: usize, pos_plus_one: u32) {
+        self.slots[slot] = ((self.generation as u64) << 32) | pos_plus_one as u64;
+    }
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<Table> = std::cell::RefCell::new(Table {
+        slots: vec![0u64; 1 << HLOG].into_boxed_slice(),
+        generation: 0,
+    });
+}
+
 /// Compresses `input` into at most `max_out` bytes, as `lzf_compress` with
 /// an output buffer of `max_out` bytes; `None` when it does not fit.
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
@@ -28,8 +70,15 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     if n == 0 || max_out == 0 {
         return None;
     }
-    // Slot values are input positions plus one (0: empty).
-    let mut htab = vec![0u32; 1 << HLOG];
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        t.begin();
+        compress_with(&mut t, input, max_out)
+    })
+}
+
+fn compress_with(htab: &mut Table, input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    let n = input.len();
     let mut out = vec![0u8; max_out];
     let out_end = max_out;
     let mut ip = 0usize;
@@ -40,8 +89,8 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     while n >= 3 && ip < n - 2 {
         hval = (hval << 8) | byte(ip + 2);
         let slot = idx(hval);
-        let stored = htab[slot] as usize;
-        htab[slot] = (ip + 1) as u32;
+        let stored = htab.get(slot) as usize;
+        htab.set(slot, (ip + 1) as u32);
         let matched = if stored > 1 {
             let r = stored - 1;
             let off = ip - r - 1;
@@ -99,10 +148,10 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
             ip -= 2;
             hval = (byte(ip) << 8) | byte(ip + 1);
             hval = (hval << 8) | byte(ip + 2);
-            htab[idx(hval)] = (ip + 1) as u32;
+            htab.set(idx(hval), (ip + 1) as u32);
             ip += 1;
             hval = (hval << 8) | byte(ip + 2);
-            htab[idx(hval)] = (ip + 1) as u32;
+            htab.set(idx(hval), (ip + 1) as u32);
             ip += 1;
         } else {
             if op >= out_end {
@@ -180,6 +229,23 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_call_sees_an_empty_table_whatever_came_before() {
+        let a: Vec<u8> = b"abcabcabcabc hello hello hello ".repeat(20);
+        let b: Vec<u8> = (0..5000u32).map(|i| (i % 97) as u8).collect();
+        let first = compress(&a, a.len()).unwrap();
+        for _ in 0..3 {
+            compress(&b, b.len());
+            assert_eq!(compress(&a, a.len()).unwrap(), first);
+        }
+        TABLE.with(|t| t.borrow_mut().generation = u32::MAX);
+        assert_eq!(
+            compress(&a, a.len()).unwrap(),
+            first,
+            "after the generation wraps"
+        );
+    }
     use proptest::prelude::*;
 
     #[test]
