@@ -2,8 +2,10 @@
 //! same machine, same run.
 //!
 //! ```sh
-//! cargo bench -p soquete-benches --bench persistence                 # 1M keys, 3 rounds (~2 min)
-//! SOQUETE_BENCH_KEYS=10000000 SOQUETE_BENCH_ROUNDS=1 \
+//! SOQUETE_BENCH_RDB_COMPRESSION=no \
+//!     cargo bench -p soquete-benches --bench persistence             # 1M keys, 3 rounds (~75 s)
+//! cargo bench -p soquete-benches --bench persistence                 # rdbcompression yes (see README)
+//! SOQUETE_BENCH_KEYS=10000000 SOQUETE_BENCH_ROUNDS=1 SOQUETE_BENCH_RDB_COMPRESSION=no \
 //!     cargo bench -p soquete-benches --bench persistence             # 10M keys
 //! SOQUETE_BENCH_QUICK=1 cargo bench -p soquete-benches --bench persistence   # smoke run
 //! ```
@@ -126,8 +128,8 @@ impl Opts {
     /// The command line that reproduces this run.
     fn command_line(&self) -> String {
         let mut env = format!(
-            "SOQUETE_BENCH_KEYS={} SOQUETE_BENCH_ROUNDS={} ",
-            self.keys, self.rounds
+            "SOQUETE_BENCH_KEYS={} SOQUETE_BENCH_ROUNDS={} SOQUETE_BENCH_RDB_COMPRESSION={} ",
+            self.keys, self.rounds, self.compression
         );
         if self.quick {
             env.push_str("SOQUETE_BENCH_QUICK=1 ");
