@@ -23,6 +23,7 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream as StdStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
@@ -156,12 +157,64 @@ enum Phase {
     Drain,
 }
 
+/// A measured window that another thread ends: for loads that must cover
+/// an event of unknown length (a background save), not a fixed time.
+#[derive(Debug, Default)]
+pub struct Window {
+    measuring: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl Window {
+    /// A window not yet open.
+    pub fn new() -> Window {
+        Window::default()
+    }
+
+    /// Whether the warm-up is over and replies now count.
+    pub fn measuring(&self) -> bool {
+        self.measuring.load(Ordering::Acquire)
+    }
+
+    /// Closes the window (at the latest [`LoadConfig::measure`] after it
+    /// opened, it closes by itself).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+}
+
+/// How often a generator with a [`Window`] looks at its stop flag.
+const WINDOW_POLL: Duration = Duration::from_millis(2);
+
 /// Runs `workload` against the server in `cfg` and returns what it measured.
 ///
 /// Fails on I/O errors, on a reply that is not RESP, when the server closes a
 /// connection, or when the drain does not finish in time. Error replies do
 /// not fail the run: they are counted in [`LoadResult::errors`].
 pub fn run(workload: &Workload, cfg: &LoadConfig) -> io::Result<LoadResult> {
+    run_in(workload, cfg, None)
+}
+
+/// Like [`run`], but the measured window opens after the warm-up (then
+/// [`Window::measuring`] turns true) and closes when [`Window::stop`] is
+/// called, or after `cfg.measure` at the latest.
+pub fn run_window(
+    workload: &Workload,
+    cfg: &LoadConfig,
+    window: &Window,
+) -> io::Result<LoadResult> {
+    run_in(workload, cfg, Some(window))
+}
+
+fn run_in(
+    workload: &Workload,
+    cfg: &LoadConfig,
+    window: Option<&Window>,
+) -> io::Result<LoadResult> {
     assert!(cfg.connections > 0 && cfg.depth > 0);
     assert!(
         workload.len() >= cfg.depth,
@@ -223,7 +276,11 @@ pub fn run(workload: &Workload, cfg: &LoadConfig) -> io::Result<LoadResult> {
             Phase::Measure => t1,
             Phase::Drain => drain_deadline,
         };
-        poll.poll(&mut events, Some(wake.saturating_duration_since(now)))?;
+        let mut timeout = wake.saturating_duration_since(now);
+        if window.is_some() && st.phase == Phase::Measure {
+            timeout = timeout.min(WINDOW_POLL);
+        }
+        poll.poll(&mut events, Some(timeout))?;
         let now = Instant::now();
         if st.phase == Phase::Warmup && now >= warm_end {
             server0 = process_cpu(cfg.server_pid)?;
@@ -231,8 +288,12 @@ pub fn run(workload: &Workload, cfg: &LoadConfig) -> io::Result<LoadResult> {
             t0 = Instant::now();
             t1 = t0 + cfg.measure;
             st.phase = Phase::Measure;
+            if let Some(w) = window {
+                w.measuring.store(true, Ordering::Release);
+            }
         }
-        if st.phase == Phase::Measure && now >= t1 {
+        let stopped = st.phase == Phase::Measure && window.is_some_and(Window::stopped);
+        if st.phase == Phase::Measure && (now >= t1 || stopped) {
             server1 = process_cpu(cfg.server_pid)?;
             client1 = thread_cpu();
             t1 = Instant::now();
