@@ -68,6 +68,11 @@ struct EventLoop {
     spare_fd: Option<std::fs::File>,
     next_loop: usize,
     again: Vec<usize>,
+    /// Connections whose replies wait for the append-only file: written
+    /// once this iteration's commands are in the log (one write, and one
+    /// sync with `appendfsync always`, for all of them, as Redis's
+    /// `beforeSleep` does).
+    awaiting_log: Vec<usize>,
     scratch: Scratch,
     expire_shard: usize,
     /// The second (Unix) of the last resize of input buffers.
@@ -127,6 +132,7 @@ pub fn run_loops(
             spare_fd: None,
             next_loop: 0,
             again: Vec::new(),
+            awaiting_log: Vec::new(),
             scratch: Scratch::default(),
             expire_shard: index,
             resized_second: 0,
@@ -244,7 +250,13 @@ impl EventLoop {
                             self.on_readable(i, ev.is_read_closed());
                         }
                         if ev.is_writable() {
-                            self.on_writable(i);
+                            if self.shared.persist.aof.on() {
+                                // Written with the others once the log
+                                // holds this iteration's commands.
+                                self.awaiting_log.push(i);
+                            } else {
+                                self.on_writable(i);
+                            }
                         }
                     }
                 }
@@ -252,6 +264,7 @@ impl EventLoop {
             for i in std::mem::take(&mut self.again) {
                 self.on_readable(i, false);
             }
+            self.release_awaiting_log();
             // Send what this iteration's commands published (one message
             // and one wake-up per loop), then take what others and this loop
             // itself queued, until nothing is left: a client resumed here
@@ -267,6 +280,8 @@ impl EventLoop {
                 }
             }
             self.flush_delivered();
+            // Connections first read in this iteration's inbox work.
+            self.release_awaiting_log();
             if self.stopping && shutdown_deadline.is_none() {
                 self.begin_shutdown();
                 shutdown_deadline = Some(Instant::now() + Duration::from_secs(2));
@@ -403,6 +418,8 @@ impl EventLoop {
         let checked = conn.conn.output.after_reply(&limit);
         let stats = &self.shared.loop_stats[self.index];
         let ran = checked.and_then(|()| conn.conn.run(&self.shared, stats, &mut self.scratch));
+        // The log holds what these commands changed before their replies
+        // leave.
         self.shared.persist.aof.flush_mine();
         let input = &conn.conn.input;
         conn.conn.client.meta.set_input(input.len(), input.free());
@@ -599,6 +616,10 @@ impl EventLoop {
     }
 
     fn on_writable(&mut self, i: usize) {
+        // Nothing leaves before the log holds what this loop's commands
+        // changed (a no-op unless the append-only file is on and this
+        // loop appended since its last write of the log).
+        self.shared.persist.aof.flush_mine();
         let Some(conn) = self.conns.get_mut(i).and_then(Option::as_mut) else {
             return;
         };
@@ -647,9 +668,6 @@ impl EventLoop {
                     self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
                     let stats = &self.shared.loop_stats[self.index];
                     let ran = conn.conn.run(&self.shared, stats, &mut self.scratch);
-                    // The log holds what these commands changed before any
-                    // reply (or message) about them leaves.
-                    self.shared.persist.aof.flush_mine();
                     if ran.is_err() {
                         output_limit_warning(conn);
                         return false;
@@ -681,9 +699,25 @@ impl EventLoop {
         }
         let input = &conn.conn.input;
         conn.client().meta.set_input(input.len(), input.free());
+        if self.shared.persist.aof.on() {
+            // The replies leave once the log holds these commands (at the
+            // end of this iteration), together with everyone else's.
+            self.awaiting_log.push(i);
+            return true;
+        }
         match conn.flush(&self.shared.loop_stats[self.index]) {
             Ok(done) => !(done && conn.ends_after_reply()),
             Err(_) => false,
+        }
+    }
+
+    /// Puts what this loop's commands appended into the append-only file
+    /// (synced with `appendfsync always`), then writes the replies that
+    /// waited for it.
+    fn release_awaiting_log(&mut self) {
+        self.shared.persist.aof.flush_mine();
+        for i in std::mem::take(&mut self.awaiting_log) {
+            self.on_writable(i);
         }
     }
 
