@@ -24,6 +24,9 @@ const MODES: [&str; 2] = ["everysec", "always"];
 const DEPTHS: [u32; 2] = [1, 16];
 const TESTS: [&str; 2] = ["SET", "INCR"];
 
+/// (mode, depth, test, server) indices: one cell of the table.
+type Case = (usize, usize, usize, ServerKind);
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.iter().any(|a| a == "--bench") {
@@ -48,8 +51,7 @@ fn main() {
         "aof bench: SOQUETE_BENCH_ROUNDS={rounds} cargo bench -p soquete-benches --bench aof; load average {}",
         soquete_benches::results::loadavg()
     );
-    // (mode, depth, test, kind) -> samples
-    let mut samples: Vec<((usize, usize, usize, ServerKind), Vec<f64>)> = Vec::new();
+    let mut samples: Vec<(Case, Vec<f64>)> = Vec::new();
     for round in 0..rounds {
         let order = if round % 2 == 0 {
             [ServerKind::Redis, ServerKind::Soquete]
