@@ -398,3 +398,53 @@ fn an_unfinished_transaction_at_the_end_is_reverted() {
     assert_eq!(c.cmd(&["EXISTS", "half"]), Frame::Integer(0));
     assert_eq!(std::fs::read(&path).unwrap(), whole);
 }
+
+#[test]
+fn debug_loadaof_and_timestamps_replay_the_same_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--appendonly", "yes", "--aof-timestamp-enabled", "yes"];
+    let soquete = start_in(ServerKind::Soquete, dir.path(), &args);
+    write_everything(&soquete);
+    let mut s = soquete.connect();
+    let want = digest(&mut s);
+    ok(&mut s, &["DEBUG", "LOADAOF"]);
+    assert_eq!(digest(&mut s), want);
+    let log = std::fs::read(incr_path(dir.path())).unwrap();
+    assert!(log.starts_with(b"#TS:"), "annotated: {:?}", &log[..20]);
+    check_aof(dir.path());
+    drop(s);
+    soquete.stop().unwrap();
+    let again = start_in(ServerKind::Soquete, dir.path(), &args);
+    assert_eq!(digest(&mut again.connect()), want);
+}
+
+#[test]
+fn the_log_rewrites_itself_when_it_doubles() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--appendonly",
+        "yes",
+        "--auto-aof-rewrite-min-size",
+        "64kb",
+        "--auto-aof-rewrite-percentage",
+        "100",
+    ];
+    let soquete = start_in(ServerKind::Soquete, dir.path(), &args);
+    let mut s = soquete.connect();
+    assert_eq!(info(&mut s, "aof_rewrites"), "0");
+    let value = "v".repeat(100);
+    for i in 0..2000 {
+        s.send_cmd(&["SET", &format!("k{}", i % 50), value.as_str()]);
+    }
+    for _ in 0..2000 {
+        s.read_frame();
+    }
+    eventually("an automatic rewrite", WAIT, || {
+        (info(&mut s, "aof_rewrites") != "0").then_some(())
+    });
+    wait_rewrite(&mut s);
+    // The rewritten log holds 50 keys, far less than the 2,000 SETs.
+    let size: u64 = info(&mut s, "aof_current_size").parse().unwrap();
+    assert!(size < 64 * 1024, "aof_current_size {size}");
+    check_aof(dir.path());
+}

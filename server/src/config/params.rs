@@ -213,7 +213,7 @@ pub static PARAMS: &[Param] = &[
     row("always-show-logo", None, BOOL, "no", IMMUTABLE, Stored),
     row("protected-mode", None, BOOL, "yes", 0, Native),
     row("rdbcompression", None, BOOL, "yes", 0, Stored),
-    row("rdb-del-sync-files", None, BOOL, "no", 0, Unsupported),
+    row("rdb-del-sync-files", None, BOOL, "no", 0, Stored),
     row("activerehashing", None, BOOL, "yes", 0, Stored),
     row("stop-writes-on-bgsave-error", None, BOOL, "yes", 0, Stored),
     row("set-proc-title", None, BOOL, "yes", IMMUTABLE, Stored),
@@ -485,7 +485,7 @@ pub static PARAMS: &[Param] = &[
         Kind::Enum(SANITIZE_DUMP_PAYLOAD),
         "no",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "enable-protected-configs",
