@@ -666,7 +666,7 @@ pub fn flushall(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     // Redis's flushAllDataAndResetRDB: a running background save is
     // stopped, and with save points the (now empty) snapshot is written.
-    crate::persist::snapshot::kill_child(c.shared);
+    crate::persist::snapshot::kill_rdb_child(c.shared);
     if !c.shared.config().save.is_empty() {
         crate::persist::snapshot::with_all_shards(c.shared, &mut c.ks, |shared, ks| {
             let _ = crate::persist::snapshot::save(shared, ks);

@@ -299,7 +299,11 @@ pub fn fork_child<'a>(
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         drop(parent_end);
-        let code = report(job(ks), child_end);
+        // A panic must end the child here: unwinding further would run
+        // the copy of the event loop the child inherited.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(ks)))
+            .unwrap_or_else(|_| Err(io::Error::other("the child panicked")));
+        let code = report(result, child_end);
         // SAFETY: `_exit` ends the child without running the parent's
         // exit handlers or destructors (which could flush or lock state
         // the child only has a copy of); always sound to call.
@@ -327,9 +331,11 @@ pub fn fork_child<'a>(
         .name("soquete-child".into())
         .spawn(move || {
             let outcome = wait_child(pid, parent_end, started);
+            // The slot is freed only once the outcome is recorded (a
+            // rewrite's files installed): no other child starts before.
+            done(outcome);
             *state.child.lock().unwrap_or_else(|e| e.into_inner()) = None;
             state.aof.child_active.store(false, Ordering::Relaxed);
-            done(outcome);
         });
     if let Err(e) = spawned {
         warning!("Can't watch the child process: {e}");
@@ -459,7 +465,15 @@ fn rdb_done(p: &Persistence, o: Outcome, dir: &Path) {
     }
 }
 
-/// Stops a running background save (shutdown, FLUSHALL): SIGUSR1, which
+/// Stops a running background save (FLUSHALL, as Redis's
+/// `killRDBChild`); an AOF rewrite goes on.
+pub fn kill_rdb_child(shared: &Shared) {
+    if shared.persist.child_kind() == Some(ChildKind::Rdb) {
+        kill_child(shared);
+    }
+}
+
+/// Stops the running child (shutdown, `appendonly no`): SIGUSR1, which
 /// the parent does not count as an error, then its temporary file goes.
 pub fn kill_child(shared: &Shared) {
     if let Some(pid) = shared.persist.child_pid() {

@@ -734,6 +734,22 @@ fn rewrite_done(p: &crate::persist::Persistence, o: Outcome, preamble: bool, mod
         if o.signal != Some(libc::SIGUSR1) {
             aof.rewrite_failed.store(true, Ordering::Relaxed);
         }
+        if mode == Mode::Enable {
+            // The log was not on yet: its increments since the fork sit in
+            // a file no manifest names. Turn it off again and try anew
+            // (the next base will hold everything written meanwhile).
+            if let Some(temp) = files.first.take() {
+                aof.on.store(false, Ordering::SeqCst);
+                crate::db::set_log_expired_for_aof(false);
+                *lock(&aof.file) = None;
+                let _ = std::fs::remove_file(files.dir.join(temp));
+                // Stopped on purpose (SIGUSR1: `appendonly no`, shutdown)
+                // is not retried.
+                if o.signal != Some(libc::SIGUSR1) {
+                    aof.scheduled.store(true, Ordering::Relaxed);
+                }
+            }
+        }
         return;
     }
     let installed = (|| -> io::Result<()> {
@@ -742,9 +758,11 @@ fn rewrite_done(p: &crate::persist::Persistence, o: Outcome, preamble: bool, mod
         let mut m = files.manifest.clone();
         let base = m.new_base(&filename, preamble);
         std::fs::rename(&tmp, dir.join(&base))?;
-        if let Some(temp) = files.first.take() {
-            let incr = m.new_incr(&filename);
-            std::fs::rename(dir.join(&temp), dir.join(&incr))?;
+        if mode == Mode::Enable {
+            if let Some(temp) = files.first.take() {
+                let incr = m.new_incr(&filename);
+                std::fs::rename(dir.join(&temp), dir.join(&incr))?;
+            }
         }
         if mode == Mode::Off {
             // No file is written now: every increment is history.
