@@ -51,6 +51,11 @@ fn refresh_logging() {
     LOG_EVENTS.store(on, Ordering::Relaxed);
 }
 
+/// Set while CLIENT PAUSE is in force: expired keys read as missing but
+/// are not deleted, and the active cycle does not run, so the dataset
+/// stays as it is (Redis's `checkClientPauseTimeoutAndReturnIfPaused`).
+pub static HOLD_EXPIRED: AtomicBool = AtomicBool::new(false);
+
 /// Keys removed by lazy expiry (a read found them past their deadline);
 /// INFO adds the active cycle's count to it.
 pub static LAZY_EXPIRED: AtomicU64 = AtomicU64::new(0);
@@ -178,6 +183,9 @@ impl Shard {
     pub fn get_mut(&mut self, hash: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
         let expired = self.dict.get(hash, key)?.value.expired(now);
         if expired {
+            if HOLD_EXPIRED.load(Ordering::Relaxed) {
+                return None;
+            }
             self.remove(hash, key);
             LAZY_EXPIRED.fetch_add(1, Ordering::Relaxed);
             self.log(KeyEvent::Expired, key);

@@ -60,6 +60,7 @@ impl Pause {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         if now_ms > self.end.load(Ordering::Acquire) {
             self.kind.store(0, Ordering::Release);
+            crate::db::HOLD_EXPIRED.store(false, Ordering::Relaxed);
             return PauseKind::Off;
         }
         PauseKind::from_u8(self.kind.load(Ordering::Acquire))
@@ -86,11 +87,13 @@ impl Pause {
         };
         self.end.store(end, Ordering::Release);
         self.kind.store(kind as u8, Ordering::Release);
+        crate::db::HOLD_EXPIRED.store(true, Ordering::Relaxed);
     }
 
     /// CLIENT UNPAUSE. True when a pause was in force.
     pub fn unpause(&self) -> bool {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        crate::db::HOLD_EXPIRED.store(false, Ordering::Relaxed);
         self.kind.swap(0, Ordering::Release) != 0
     }
 

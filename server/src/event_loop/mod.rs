@@ -736,7 +736,10 @@ impl EventLoop {
             // Redis closes idle MIGRATE connections in its cron.
             self.shared.migrate.close_idle(now / 1000);
         }
-        let active = self.shared.active_expire();
+        // A pause keeps the dataset as it is (and ends here when its time
+        // is up, if no command noticed).
+        let paused = self.shared.pause.active() && self.shared.pause.current(now) != PauseKind::Off;
+        let active = self.shared.active_expire() && !paused;
         // Visit our shards (every n-th), a bounded slice of work per tick:
         // at most ~1 ms, resuming where we stopped.
         let ours = (total + n - 1 - self.index) / n;
