@@ -262,3 +262,71 @@ fn expired_keys_are_invalidated_lazily_and_actively() {
         log.cmd("b", &mut b, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
     });
 }
+
+/// Reads `n` keys with tracking on under `tracking-table-max-keys 5`, then
+/// collects the invalidations that keep the table within the limit.
+fn table_limit_scenario(s: &ServerProcess) -> (std::collections::BTreeSet<Vec<u8>>, String) {
+    let mut a = conn(s);
+    hello3(&mut a);
+    let mut ctl = conn(s);
+    ctl.cmd(&["CONFIG", "SET", "tracking-table-max-keys", "5"]);
+    a.cmd(&["CLIENT", "TRACKING", "on"]);
+    let mut invalidated = std::collections::BTreeSet::new();
+    let mut note = |f: soquete_resp::Frame, inv: &mut std::collections::BTreeSet<Vec<u8>>| {
+        if let soquete_resp::Frame::Push(items) = f {
+            if let Some(soquete_resp::Frame::Array(keys)) = items.get(1) {
+                for k in keys {
+                    inv.insert(k.as_bytes().unwrap().to_vec());
+                }
+            }
+            true
+        } else {
+            false
+        }
+    };
+    for i in 0..20 {
+        a.send_cmd(&["GET", &format!("k{i}")]);
+        // The reply, with any pushes around it.
+        loop {
+            let f = a.read_frame();
+            if !note(f, &mut invalidated) {
+                break;
+            }
+        }
+    }
+    // Pushes written after the last reply: a PING flushes them out.
+    a.send_cmd(&["PING"]);
+    loop {
+        let f = a.read_frame();
+        if !note(f, &mut invalidated) {
+            break;
+        }
+    }
+    let info = soquete_testkit::frames::text(&ctl.cmd(&["INFO", "stats"]));
+    let total = soquete_testkit::frames::info_field(info.as_bytes(), "tracking_total_keys")
+        .unwrap_or_default();
+    ctl.cmd(&["CONFIG", "SET", "tracking-table-max-keys", "1000000"]);
+    (invalidated, total)
+}
+
+#[test]
+fn the_tracking_table_stays_within_its_limit_and_tells_the_readers() {
+    let redis = ServerProcess::redis();
+    let (redis_inv, redis_total) = table_limit_scenario(&redis);
+    let soquete = ServerProcess::builder(ServerKind::Soquete)
+        .binary(env!("CARGO_BIN_EXE_soquete-server"))
+        .args(["--threads", "2"])
+        .start();
+    let (inv, total) = table_limit_scenario(&soquete);
+    // Which keys go is random in both; how many is not.
+    assert_eq!(total, redis_total, "tracking_total_keys");
+    assert_eq!(
+        inv.len(),
+        redis_inv.len(),
+        "keys invalidated to keep the limit"
+    );
+    assert_eq!(inv.len(), 15);
+    for k in &inv {
+        assert!(k.starts_with(b"k"), "{k:?}");
+    }
+}
