@@ -272,7 +272,7 @@ fn table_limit_scenario(s: &ServerProcess) -> (std::collections::BTreeSet<Vec<u8
     ctl.cmd(&["CONFIG", "SET", "tracking-table-max-keys", "5"]);
     a.cmd(&["CLIENT", "TRACKING", "on"]);
     let mut invalidated = std::collections::BTreeSet::new();
-    let mut note = |f: soquete_resp::Frame, inv: &mut std::collections::BTreeSet<Vec<u8>>| {
+    let note = |f: soquete_resp::Frame, inv: &mut std::collections::BTreeSet<Vec<u8>>| {
         if let soquete_resp::Frame::Push(items) = f {
             if let Some(soquete_resp::Frame::Array(keys)) = items.get(1) {
                 for k in keys {
