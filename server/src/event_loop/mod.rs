@@ -715,6 +715,9 @@ impl EventLoop {
     /// (synced with `appendfsync always`), then writes the replies that
     /// waited for it.
     fn release_awaiting_log(&mut self) {
+        if self.awaiting_log.is_empty() {
+            return;
+        }
         self.shared.persist.aof.flush_mine();
         for i in std::mem::take(&mut self.awaiting_log) {
             self.on_writable(i);

@@ -294,10 +294,15 @@ impl Aof {
     /// before its replies go out: written (and synced with `always`).
     /// Loops call this after each batch; one that finds another already
     /// wrote (or synced) past its records returns without a system call.
+    #[inline(always)]
     pub fn flush_mine(&self) {
-        if !self.on() {
-            return;
+        if self.on() {
+            self.flush_mine_now();
         }
+    }
+
+    #[inline(never)]
+    fn flush_mine_now(&self) {
         let target = MINE.with(|m| m.replace(0));
         if target == 0 {
             return;
