@@ -105,6 +105,10 @@ pub struct Waiter {
     /// The command that blocked (its id in the table), for its statistics
     /// when it is served or times out.
     pub cmd: u16,
+    /// Which wait of this client this is (set by [`Blocking::block`]): a
+    /// client that timed out and blocked again is a new waiter, which a
+    /// server that looked at the old one must not take.
+    pub seq: u64,
 }
 
 #[derive(Default)]
@@ -118,6 +122,7 @@ struct Inner {
 pub struct Blocking {
     inner: Mutex<Inner>,
     count: AtomicUsize,
+    next_seq: std::sync::atomic::AtomicU64,
 }
 
 impl Blocking {
@@ -131,7 +136,8 @@ impl Blocking {
     }
 
     /// Registers a blocked client at the back of each of its keys' queues.
-    pub fn block(&self, w: Waiter) {
+    pub fn block(&self, mut w: Waiter) {
+        w.seq = self.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut g = self.lock();
         for k in &w.keys {
             let q = g.by_key.entry((w.db, k.clone())).or_default();
@@ -163,6 +169,16 @@ impl Blocking {
     /// is not blocked any more — someone else claimed it first.
     pub fn claim(&self, client: u64) -> Option<Waiter> {
         let mut g = self.lock();
+        self.remove(&mut g, client)
+    }
+
+    /// Claims `client`'s wait `seq` (one [`Blocking::peek_first`]
+    /// returned), and nothing if the client's wait is another one by now.
+    pub fn claim_exact(&self, client: u64, seq: u64) -> Option<Waiter> {
+        let mut g = self.lock();
+        if g.waiters.get(&client).is_none_or(|w| w.seq != seq) {
+            return None;
+        }
         self.remove(&mut g, client)
     }
 

@@ -84,6 +84,7 @@ pub(crate) fn block(c: &mut Ctx<'_>, keys: &[&[u8]], op: Op, deadline: u64) {
             .meta
             .last_cmd
             .load(std::sync::atomic::Ordering::Relaxed),
+        seq: 0,
     });
     // Shown (CLIENT LIST flag `b`) only once registered: whoever sees it
     // and then pushes is sure to find this waiter.
@@ -169,8 +170,9 @@ fn serve_key(
                 return;
             }
         }
-        // Claimed by a timeout or CLIENT UNBLOCK in the meantime: next one.
-        let Some(w) = shared.blocking.claim(first.client) else {
+        // Claimed by a timeout or CLIENT UNBLOCK in the meantime (and
+        // maybe blocked again, on other keys): look again.
+        let Some(w) = shared.blocking.claim_exact(first.client, first.seq) else {
             continue;
         };
         let mut out = Reply {
