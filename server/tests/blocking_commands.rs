@@ -494,13 +494,15 @@ fn no_lost_wakeups_with_many_producers_and_consumers() {
             return mine;
         }
         if t == PRODUCERS + CONSUMERS {
-            // The coordinator: once everything is consumed, a pill per
-            // consumer on every key.
+            // The coordinator: once everything is consumed, enough pills
+            // on every key for every consumer, even if the others took
+            // theirs from the same key (BLMPOP COUNT 3 takes up to 3): a
+            // consumer that waits on one key must still find one there.
             eventually("every element to be consumed", DEADLINE, || {
                 (consumed.load(Ordering::SeqCst) >= TOTAL).then_some(())
             });
             for k in KEYS {
-                let mut cmd = vec!["RPUSH"; 2 + CONSUMERS];
+                let mut cmd = vec!["RPUSH"; 2 + 3 * CONSUMERS];
                 cmd[1] = k;
                 cmd[2..].fill("pill");
                 int(&conn.cmd(&cmd));
