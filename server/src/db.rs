@@ -843,6 +843,18 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Keys, and keys with a deadline, in database `db` (expired ones not
+    /// yet removed included, as Redis's dict sizes include them).
+    pub fn db_sizes(&mut self, db: usize) -> (u64, u64) {
+        let (mut keys, mut volatile) = (0u64, 0u64);
+        for s in 0..SHARDS {
+            let shard = self.shard_at(db, s);
+            keys += shard.len() as u64;
+            volatile += shard.volatile() as u64;
+        }
+        (keys, volatile)
+    }
+
     /// True when this view holds every shard of every database (EXEC
     /// with a whole-keyspace command, [`Keyspace::lock_all`]).
     pub fn holds_all(&self) -> bool {

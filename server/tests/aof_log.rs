@@ -340,8 +340,10 @@ fn incr_path(dir: &Path) -> PathBuf {
     dir.join("appendonlydir").join("appendonly.aof.1.incr.aof")
 }
 
-#[test]
-fn a_torn_last_record_is_cut_off_only_when_allowed() {
+/// A log holding `SET kept v`, written by a server since stopped, with
+/// `tail` appended to its increment: the directory, the increment's path
+/// and its bytes before the tail.
+fn log_with_tail(tail: &[u8]) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let soquete = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
     let mut s = soquete.connect();
@@ -351,9 +353,16 @@ fn a_torn_last_record_is_cut_off_only_when_allowed() {
     let path = incr_path(dir.path());
     let whole = std::fs::read(&path).unwrap();
     let mut torn = whole.clone();
-    torn.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$4\r\nlost\r\n$1");
-    // Not allowed: the server refuses to start and leaves the file alone.
+    torn.extend_from_slice(tail);
     std::fs::write(&path, &torn).unwrap();
+    (dir, path, whole)
+}
+
+#[test]
+fn a_torn_last_record_is_cut_off_only_when_allowed() {
+    let (dir, path, whole) = log_with_tail(b"*3\r\n$3\r\nSET\r\n$4\r\nlost\r\n$1");
+    let torn = std::fs::read(&path).unwrap();
+    // Not allowed: the server refuses to start and leaves the file alone.
     let refused = ServerProcess::builder(ServerKind::Soquete)
         .args(["--dir", dir.path().to_str().unwrap(), "--appendonly", "yes"])
         .args(["--aof-load-truncated", "no"])
@@ -379,17 +388,8 @@ fn a_torn_last_record_is_cut_off_only_when_allowed() {
 
 #[test]
 fn an_unfinished_transaction_at_the_end_is_reverted() {
-    let dir = tempfile::tempdir().unwrap();
-    let soquete = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
-    let mut s = soquete.connect();
-    ok(&mut s, &["SET", "kept", "v"]);
-    drop(s);
-    soquete.stop().unwrap();
-    let path = incr_path(dir.path());
-    let whole = std::fs::read(&path).unwrap();
-    let mut torn = whole.clone();
-    torn.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$1\r\nv\r\n");
-    std::fs::write(&path, &torn).unwrap();
+    let (dir, path, whole) =
+        log_with_tail(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$1\r\nv\r\n");
     let started = Instant::now();
     let again = start_in(ServerKind::Soquete, dir.path(), &["--appendonly", "yes"]);
     let mut c = again.connect();

@@ -122,39 +122,33 @@ impl Persistence {
         !self.last_bgsave_ok.load(Ordering::Relaxed)
     }
 
-    /// True while a background save runs.
-    pub fn child_running(&self) -> bool {
+    /// `f` of the running child, if one runs.
+    fn with_child<R>(&self, f: impl FnOnce(&snapshot::Child) -> R) -> Option<R> {
         self.child
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+            .as_ref()
+            .map(f)
+    }
+
+    /// True while a child (BGSAVE or AOF rewrite) runs.
+    pub fn child_running(&self) -> bool {
+        self.with_child(|_| ()).is_some()
     }
 
     /// What the running child does, if one runs.
     pub fn child_kind(&self) -> Option<snapshot::ChildKind> {
-        self.child
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|c| c.kind)
+        self.with_child(|c| c.kind)
     }
 
     /// When the running child started, Unix seconds.
     pub fn child_started(&self) -> Option<u64> {
-        self.child
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|c| c.started_secs)
+        self.with_child(|c| c.started_secs)
     }
 
     /// The running child's pid, if any.
     pub fn child_pid(&self) -> Option<i32> {
-        self.child
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|c| c.pid)
+        self.with_child(|c| c.pid)
     }
 
     /// Why loading at start-up failed, if it did.
@@ -207,12 +201,8 @@ pub fn info_rdb(shared: &Shared, out: &mut Vec<String>) {
     let p = &shared.persist;
     let now = crate::shared::unix_ms() / 1000;
     let child = p
-        .child
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        .filter(|c| c.kind == snapshot::ChildKind::Rdb)
-        .map(|c| c.started_secs);
+        .with_child(|c| (c.kind == snapshot::ChildKind::Rdb).then_some(c.started_secs))
+        .flatten();
     out.push(format!("loading:{}", p.loading() as u8));
     out.push("async_loading:0".into());
     out.push("current_cow_peak:0".into());

@@ -121,12 +121,7 @@ pub fn write_keyspace<W: Write>(
     let mut buf = Vec::with_capacity(4096);
     let mut keys = 0u64;
     for db in 0..ks.keyspace().databases() {
-        let (mut size, mut volatile) = (0u64, 0u64);
-        for s in 0..SHARDS {
-            let shard = ks.shard_at(db, s);
-            size += shard.len() as u64;
-            volatile += shard.volatile() as u64;
-        }
+        let (size, volatile) = ks.db_sizes(db);
         if size == 0 {
             continue;
         }

@@ -13,7 +13,6 @@ use crate::cmd::flags::*;
 use crate::cmd::ks;
 use crate::cmd::Ctx;
 use crate::cmd::{Keys, Spec};
-use crate::db::SHARDS;
 use crate::error::{CmdError, CmdResult};
 use crate::shared::{allocator_name, Shared};
 use crate::util::proc;
@@ -107,12 +106,7 @@ impl Overhead {
         // node and a slot per key (our entries hold the value inline).
         let node = std::mem::size_of::<crate::dict::Node<crate::db::Entry>>() as u64;
         for db in 0..shared.keyspace.databases() {
-            let (mut keys, mut expires) = (0u64, 0u64);
-            for sh in 0..SHARDS {
-                let g = ks.shard_at(db, sh);
-                keys += g.len() as u64;
-                expires += g.volatile() as u64;
-            }
+            let (keys, expires) = ks.db_sizes(db);
             if keys == 0 {
                 continue;
             }

@@ -84,7 +84,7 @@ impl Manifest {
         let all = self.base.iter().chain(&self.history).chain(&self.incr);
         for f in all {
             let name = if needs_quotes(&f.name) {
-                quote(&f.name)
+                crate::config::rewrite::repr(&f.name)
             } else {
                 f.name.clone()
             };
@@ -152,26 +152,6 @@ impl Manifest {
 fn needs_quotes(s: &str) -> bool {
     s.bytes()
         .any(|b| b == b' ' || b == b'"' || b == b'\'' || b == b'\\' || !(0x21..0x7f).contains(&b))
-}
-
-/// Redis's `sdscatrepr`.
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for b in s.bytes() {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
