@@ -81,8 +81,10 @@ pub struct Entry {
     /// The value.
     pub value: Value,
     expire_at: u64,
-    /// Last access, Unix seconds (OBJECT IDLETIME). Fits in the padding
-    /// after `expire_at`, so it costs no memory.
+    /// Last access, Unix seconds (OBJECT IDLETIME), or under an LFU
+    /// policy Redis's 24-bit LFU field: minutes (16 bits) and counter (8
+    /// bits), see [`crate::evict`]. Fits in the padding after
+    /// `expire_at`, so it costs no memory.
     access: u32,
 }
 
@@ -97,14 +99,21 @@ impl Entry {
     }
 
     /// Seconds since the key was last read or written, at `now` (ms).
+    /// Meaningless under an LFU policy, where Redis refuses to tell it.
     pub fn idle_seconds(&self, now: u64) -> u64 {
         (now / 1000).saturating_sub(self.access as u64)
     }
 
-    /// Makes the key look idle for `secs` seconds at `now` (ms), as
-    /// RESTORE ... IDLETIME does.
-    pub fn set_idle(&mut self, now: u64, secs: u64) {
-        self.access = u32::try_from((now / 1000).saturating_sub(secs)).unwrap_or(u32::MAX);
+    /// The raw access field: Unix seconds, or the LFU minutes and counter
+    /// (see [`crate::evict`]).
+    pub fn access(&self) -> u32 {
+        self.access
+    }
+
+    /// Sets the access field as a key loaded with RDB's IDLE/FREQ (or
+    /// RESTORE's IDLETIME/FREQ) at `now` (ms), see [`crate::evict::loaded`].
+    pub fn set_loaded_access(&mut self, now: u64, idle: Option<u64>, freq: Option<u8>) {
+        self.access = crate::evict::loaded(now, idle, freq);
     }
 
     /// The absolute deadline in Unix ms, or 0 when the key is persistent.
@@ -200,8 +209,14 @@ impl Shard {
             let entry = &mut node.value;
             let was_live = !entry.expired(now);
             let old = std::mem::replace(&mut entry.value, value);
-            // A new value is a new object in Redis, idle since now.
-            entry.access = (now / 1000) as u32;
+            // A new value is a new object in Redis, idle since now; under
+            // LFU it inherits the old one's counter (`dbSetValue`), which
+            // the write's lookup touched.
+            if crate::evict::lfu() {
+                crate::evict::touch(&mut entry.access, now);
+            } else {
+                entry.access = (now / 1000) as u32;
+            }
             if !(keep_ttl && was_live) && entry.expire_at != 0 {
                 entry.expire_at = 0;
                 self.volatile -= 1;
@@ -215,7 +230,7 @@ impl Shard {
             return was_live.then_some(old);
         }
         let mut entry = Entry::new(value);
-        entry.access = (now / 1000) as u32;
+        entry.access = crate::evict::fresh(now);
         self.dict.insert_new(hash, key, entry, hash_key);
         self.touch_watchers(key, true);
         self.log(KeyEvent::New, key);
@@ -278,6 +293,48 @@ impl Shard {
             self.volatile -= 1;
         }
         Some(node.value)
+    }
+
+    /// Samples up to `n` keys for eviction (Redis's `dictGetSomeKeys`),
+    /// handing each to `f`: any key, or with `volatile` only keys with a
+    /// deadline (drawn from the deadline heap; stale pairs are skipped).
+    pub fn sample(
+        &self,
+        n: usize,
+        volatile: bool,
+        mut rand: impl FnMut() -> u64,
+        mut f: impl FnMut(&[u8], &Entry),
+    ) {
+        if !volatile {
+            for _ in 0..n {
+                if let Some(node) = self.dict.random(&mut rand) {
+                    f(&node.key, &node.value);
+                }
+            }
+            return;
+        }
+        let heap = self.deadlines.as_slice();
+        if heap.is_empty() {
+            return;
+        }
+        for _ in 0..n {
+            let Reverse((at, key)) = &heap[(rand() % heap.len() as u64) as usize];
+            if let Some(node) = self.dict.get(hash_key(key), key) {
+                if node.value.expire_at == *at {
+                    f(&node.key, &node.value);
+                }
+            }
+        }
+    }
+
+    /// Removes `key` for eviction (with `volatile`, only if it still has a
+    /// deadline): its entry, or `None` when it went since it was sampled.
+    pub fn evict(&mut self, hash: u64, key: &[u8], volatile: bool) -> Option<Entry> {
+        let e = self.dict.get(hash, key)?;
+        if volatile && e.value.expire_at == 0 {
+            return None;
+        }
+        self.remove(hash, key)
     }
 
     /// Removes every key, returning the old table so the caller can drop it
@@ -940,7 +997,7 @@ impl<'a> Locked<'a> {
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now;
         let e = self.peek_in(db, key)?;
-        e.access = (now / 1000) as u32;
+        crate::evict::touch(&mut e.access, now);
         Some(e)
     }
 
