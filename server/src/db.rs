@@ -317,12 +317,26 @@ impl Shard {
         if heap.is_empty() {
             return;
         }
+        let live = |i: usize| {
+            let Reverse((at, key)) = &heap[i];
+            self.dict
+                .get(hash_key(key), key)
+                .filter(|node| node.value.expire_at == *at)
+        };
+        let mut found = false;
         for _ in 0..n {
-            let Reverse((at, key)) = &heap[(rand() % heap.len() as u64) as usize];
-            if let Some(node) = self.dict.get(hash_key(key), key) {
-                if node.value.expire_at == *at {
-                    f(&node.key, &node.value);
-                }
+            if let Some(node) = live((rand() % heap.len() as u64) as usize) {
+                f(&node.key, &node.value);
+                found = true;
+            }
+        }
+        if !found && self.volatile > 0 {
+            // Every draw hit a stale pair: walk the heap from a random
+            // point to the first live one, so that a shard with keys
+            // with a deadline always yields one.
+            let start = (rand() % heap.len() as u64) as usize;
+            if let Some(node) = (0..heap.len()).find_map(|i| live((start + i) % heap.len())) {
+                f(&node.key, &node.value);
             }
         }
     }

@@ -121,6 +121,9 @@ static LAZY: AtomicBool = AtomicBool::new(false);
 /// after CONFIG SET maxmemory, or when a command's time ran out.
 static PENDING: AtomicBool = AtomicBool::new(false);
 
+/// Held by the loop that is evicting.
+static EVICTING: Mutex<()> = Mutex::new(());
+
 /// Keys evicted since start (INFO `evicted_keys`).
 pub static EVICTED: AtomicU64 = AtomicU64::new(0);
 
@@ -218,11 +221,9 @@ pub fn lfu_log_incr(counter: u8, factor: u32, r: f64) -> u8 {
 pub fn lfu_decr(access: u32, now: u64, decay: u32) -> u8 {
     let ldt = (access >> 8) & 0xffff;
     let counter = (access & 255) as u8;
-    let periods = if decay == 0 {
-        0
-    } else {
-        lfu_elapsed(ldt, lfu_minutes(now)) / decay
-    };
+    let periods = lfu_elapsed(ldt, lfu_minutes(now))
+        .checked_div(decay)
+        .unwrap_or(0);
     counter.saturating_sub(periods.min(255) as u8)
 }
 
@@ -377,6 +378,22 @@ pub fn used_memory() -> u64 {
     });
     let est = BASE.load(Ordering::Relaxed) as i64 + DRIFT.load(Ordering::Relaxed) + own;
     est.max(0) as u64
+}
+
+/// Adds this thread's unpublished drift to `DRIFT` now (after evicting,
+/// so that other loops see the room made at once).
+fn publish_own() {
+    LOCAL.with(|l| {
+        if let Some(l) = l.borrow_mut().as_mut() {
+            if let Some((a, d)) = l.counters {
+                let net = a.get().wrapping_sub(d.get());
+                if l.generation == GENERATION.load(Ordering::Relaxed) {
+                    DRIFT.fetch_add(net.wrapping_sub(l.published) as i64, Ordering::Relaxed);
+                }
+                l.published = net;
+            }
+        }
+    });
 }
 
 /// Reads the allocator's figure now (7 µs with jemalloc) and restarts the
@@ -599,13 +616,20 @@ pub fn perform(shared: &Shared, outbox: &mut crate::pubsub::Outbox, now: u64) ->
     if shared.persist.loading() || shared.pause.active() {
         return Outcome::Ok;
     }
-    let Some(tofree) = to_free(shared, now) else {
+    if to_free(shared, now).is_none() {
         return Outcome::Ok;
-    };
+    }
     let p = policy();
     if p == Policy::NoEviction {
         return Outcome::Fail;
     }
+    // One loop evicts at a time: two that both saw the same excess would
+    // each free all of it. A loop that waited looks again, and usually
+    // finds the other made room.
+    let _one = EVICTING.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(tofree) = to_free(shared, now) else {
+        return Outcome::Ok;
+    };
     let limit = time_limit_us(TENACITY.load(Ordering::Relaxed));
     let lazy = LAZY.load(Ordering::Relaxed);
     let started = Instant::now();
@@ -654,6 +678,7 @@ pub fn perform(shared: &Shared, outbox: &mut crate::pubsub::Outbox, now: u64) ->
             }
         }
     }
+    publish_own();
     if keys > 0 {
         EVICTED.fetch_add(keys, Ordering::Relaxed);
         if crate::notify::wanted(shared, crate::notify::EVICTED) {
