@@ -211,10 +211,8 @@ impl Shard {
             let old = std::mem::replace(&mut entry.value, value);
             // A new value is a new object in Redis, idle since now; under
             // LFU it inherits the old one's counter (`dbSetValue`), which
-            // the write's lookup touched.
-            if crate::evict::lfu() {
-                crate::evict::touch(&mut entry.access, now);
-            } else {
+            // the write's lookup (the handler's `get`) touched.
+            if !crate::evict::lfu() {
                 entry.access = (now / 1000) as u32;
             }
             if !(keep_ttl && was_live) && entry.expire_at != 0 {
