@@ -378,3 +378,55 @@ fn rdb_files_keep_the_lfu_counter_and_the_idle_time() {
         assert!(idle <= 2, "{kind}: idle {idle}");
     }
 }
+
+/// A server of `kind` started on `file` as its `dump.rdb`.
+fn start_on_file(
+    kind: ServerKind,
+    file: &[u8],
+    args: &[&str],
+) -> (ServerProcess, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dump.rdb"), file).unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let mut all = vec!["--dir", d.as_str()];
+    all.extend_from_slice(args);
+    (start(kind, &all), dir)
+}
+
+#[test]
+fn lfu_counters_and_idle_times_cross_between_servers_in_rdb_files() {
+    for (policy, field, opt) in [
+        ("allkeys-lfu", "FREQ", "FREQ"),
+        ("allkeys-lru", "IDLETIME", "IDLETIME"),
+    ] {
+        let soquete = start(ServerKind::Soquete, &["--maxmemory-policy", policy]);
+        let mut s = soquete.connect();
+        let payload = b"\x00\x05hello\n\x00cr\xdfve4 \n";
+        for (key, value) in [("a", "40"), ("b", "200")] {
+            let args: [&[u8]; 6] = [
+                b"RESTORE",
+                key.as_bytes(),
+                b"0",
+                payload,
+                opt.as_bytes(),
+                value.as_bytes(),
+            ];
+            assert_eq!(s.cmd(&args), Frame::Simple("OK".into()));
+        }
+        assert_eq!(s.cmd(&["SAVE"]), Frame::Simple("OK".into()));
+        let file = std::fs::read(soquete.dir().join("dump.rdb")).unwrap();
+        let (redis, _dir) =
+            start_on_file(ServerKind::Redis, &file, &["--maxmemory-policy", policy]);
+        let mut r = redis.connect();
+        eventually("redis to load the file", DEADLINE, || {
+            (info_field(&mut r, "persistence", "loading") == "0").then_some(())
+        });
+        for (key, value) in [("a", 40), ("b", 200)] {
+            let got = int(r.cmd(&["OBJECT", field, key]));
+            assert!(
+                (value..=value + 2).contains(&got),
+                "{policy}: redis reads OBJECT {field} {key} = {got}, soquete wrote {value}"
+            );
+        }
+    }
+}
