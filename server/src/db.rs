@@ -86,8 +86,10 @@ pub struct Entry {
     /// The value.
     pub value: Value,
     expire_at: u64,
-    /// Last access, Unix seconds (OBJECT IDLETIME). Fits in the padding
-    /// after `expire_at`, so it costs no memory.
+    /// Last access, Unix seconds (OBJECT IDLETIME), or under an LFU
+    /// policy Redis's 24-bit LFU field: minutes (16 bits) and counter (8
+    /// bits), see [`crate::evict`]. Fits in the padding after
+    /// `expire_at`, so it costs no memory.
     access: u32,
 }
 
@@ -102,14 +104,21 @@ impl Entry {
     }
 
     /// Seconds since the key was last read or written, at `now` (ms).
+    /// Meaningless under an LFU policy, where Redis refuses to tell it.
     pub fn idle_seconds(&self, now: u64) -> u64 {
         (now / 1000).saturating_sub(self.access as u64)
     }
 
-    /// Makes the key look idle for `secs` seconds at `now` (ms), as
-    /// RESTORE ... IDLETIME does.
-    pub fn set_idle(&mut self, now: u64, secs: u64) {
-        self.access = u32::try_from((now / 1000).saturating_sub(secs)).unwrap_or(u32::MAX);
+    /// The raw access field: Unix seconds, or the LFU minutes and counter
+    /// (see [`crate::evict`]).
+    pub fn access(&self) -> u32 {
+        self.access
+    }
+
+    /// Sets the access field as a key loaded with RDB's IDLE/FREQ (or
+    /// RESTORE's IDLETIME/FREQ) at `now` (ms), see [`crate::evict::loaded`].
+    pub fn set_loaded_access(&mut self, now: u64, idle: Option<u64>, freq: Option<u8>) {
+        self.access = crate::evict::loaded(now, idle, freq);
     }
 
     /// The absolute deadline in Unix ms, or 0 when the key is persistent.
@@ -208,8 +217,12 @@ impl Shard {
             let entry = &mut node.value;
             let was_live = !entry.expired(now);
             let old = std::mem::replace(&mut entry.value, value);
-            // A new value is a new object in Redis, idle since now.
-            entry.access = (now / 1000) as u32;
+            // A new value is a new object in Redis, idle since now; under
+            // LFU it inherits the old one's counter (`dbSetValue`), which
+            // the write's lookup (the handler's `get`) touched.
+            if !crate::evict::lfu() {
+                entry.access = (now / 1000) as u32;
+            }
             if !(keep_ttl && was_live) && entry.expire_at != 0 {
                 entry.expire_at = 0;
                 self.volatile -= 1;
@@ -223,7 +236,7 @@ impl Shard {
             return was_live.then_some(old);
         }
         let mut entry = Entry::new(value);
-        entry.access = (now / 1000) as u32;
+        entry.access = crate::evict::fresh(now);
         self.dict.insert_new(hash, key, entry, hash_key);
         self.touch_watchers(key, true);
         self.log(KeyEvent::New, key);
@@ -286,6 +299,62 @@ impl Shard {
             self.volatile -= 1;
         }
         Some(node.value)
+    }
+
+    /// Samples up to `n` keys for eviction (Redis's `dictGetSomeKeys`),
+    /// handing each to `f`: any key, or with `volatile` only keys with a
+    /// deadline (drawn from the deadline heap; stale pairs are skipped).
+    pub fn sample(
+        &self,
+        n: usize,
+        volatile: bool,
+        mut rand: impl FnMut() -> u64,
+        mut f: impl FnMut(&[u8], &Entry),
+    ) {
+        if !volatile {
+            for _ in 0..n {
+                if let Some(node) = self.dict.random(&mut rand) {
+                    f(&node.key, &node.value);
+                }
+            }
+            return;
+        }
+        let heap = self.deadlines.as_slice();
+        if heap.is_empty() {
+            return;
+        }
+        let live = |i: usize| {
+            let Reverse((at, key)) = &heap[i];
+            self.dict
+                .get(hash_key(key), key)
+                .filter(|node| node.value.expire_at == *at)
+        };
+        let mut found = false;
+        for _ in 0..n {
+            if let Some(node) = live((rand() % heap.len() as u64) as usize) {
+                f(&node.key, &node.value);
+                found = true;
+            }
+        }
+        if !found && self.volatile > 0 {
+            // Every draw hit a stale pair: walk the heap from a random
+            // point to the first live one, so that a shard with keys
+            // with a deadline always yields one.
+            let start = (rand() % heap.len() as u64) as usize;
+            if let Some(node) = (0..heap.len()).find_map(|i| live((start + i) % heap.len())) {
+                f(&node.key, &node.value);
+            }
+        }
+    }
+
+    /// Removes `key` for eviction (with `volatile`, only if it still has a
+    /// deadline): its entry, or `None` when it went since it was sampled.
+    pub fn evict(&mut self, hash: u64, key: &[u8], volatile: bool) -> Option<Entry> {
+        let e = self.dict.get(hash, key)?;
+        if volatile && e.value.expire_at == 0 {
+            return None;
+        }
+        self.remove(hash, key)
     }
 
     /// Removes every key, returning the old table so the caller can drop it
@@ -960,7 +1029,7 @@ impl<'a> Locked<'a> {
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now;
         let e = self.peek_in(db, key)?;
-        e.access = (now / 1000) as u32;
+        crate::evict::touch(&mut e.access, now);
         Some(e)
     }
 

@@ -25,6 +25,8 @@
 //!   [`value`] is what a key holds, [`types`] the containers (hash, list,
 //!   set, sorted set) it may be; [`digest`] — DEBUG DIGEST's SHA1
 //!   signatures of values and of the dataset, as Redis computes them.
+//! * [`evict`] — the memory ceiling: `maxmemory`, the eviction policies,
+//!   the per-key LRU clock / LFU counter, and the cheap memory estimate.
 //! * [`reply`] — writing RESP2/RESP3 replies; [`error`] — command errors
 //!   worded exactly as Redis words them.
 //! * [`pubsub`] — the subscription registry and the outbox that carries
@@ -67,6 +69,7 @@ pub mod dict;
 pub mod digest;
 pub mod error;
 pub mod event_loop;
+pub mod evict;
 pub mod inbox;
 pub mod latency;
 pub mod log;

@@ -289,9 +289,9 @@ pub fn serve(mut config: Config, config_file: Option<PathBuf>) -> io::Result<()>
         Some(p) => notice!("Configuration loaded from {}", p.display()),
         None => notice!("No config file specified, using the default config."),
     }
-    if config.maxmemory != 0 {
+    if config.maxmemory != 0 && config.maxmemory < 1024 * 1024 {
         warning!(
-            "maxmemory {} is accepted, but soquete does not evict: writes are never refused",
+            "WARNING: You specified a maxmemory value that is less than 1MB (current value is {} bytes). Are you sure this is what you really want?",
             config.maxmemory
         );
     }

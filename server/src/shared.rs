@@ -219,6 +219,7 @@ impl Hot {
         let on = c.notify_keyspace_events & logged != 0
             && c.notify_keyspace_events & (crate::notify::KEYSPACE | crate::notify::KEYEVENT) != 0;
         crate::db::set_log_for_notify(on);
+        crate::evict::configure(c);
         for (slot, class) in self.output_limits.iter().zip([0, 2]) {
             let l = c.output_limits[class];
             slot[0].store(l.hard, Ordering::Relaxed);
@@ -734,6 +735,7 @@ impl Shared {
         for s in self.loop_stats.iter() {
             s.reset();
         }
+        crate::evict::EVICTED.store(0, Ordering::Relaxed);
         let now = unix_ms();
         let mut o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
         o.commands.reset(now, 0);

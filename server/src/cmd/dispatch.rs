@@ -42,6 +42,10 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
         }
         client.authenticated = true;
     }
+    // The memory ceiling: one relaxed load while `maxmemory` is 0.
+    if crate::evict::maxmemory() != 0 && !client.replaying && out_of_memory(&r, client, env) {
+        return reject(argv, client, out, env, CmdError::msg(OOM), Some(r.id));
+    }
     // Snapshots: refusals while loading or after a failed background
     // save; two relaxed loads otherwise.
     if shared.persist.refusing() && !client.replaying {
@@ -143,6 +147,36 @@ fn reject(
         Some(id) => stats.cmd_rejected(id),
         None => stats.mark_errors(),
     }
+}
+
+/// Redis's `shared.oomerr`.
+const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// Redis's `processCommand` under `maxmemory`: evicts what the policy
+/// allows (before every command, as Redis does), and says whether this
+/// command must be refused: a `denyoom` command (an EXEC by what it
+/// queued), or inside MULTI anything but EXEC, DISCARD, QUIT and RESET,
+/// when memory is still over the limit and nothing could be evicted.
+#[cold]
+#[inline(never)]
+fn out_of_memory(r: &Resolved, client: &Client, env: &mut Env<'_>) -> bool {
+    if crate::evict::perform(env.shared, env.outbox, env.now) != crate::evict::Outcome::Fail {
+        return false;
+    }
+    let name = r.parent.unwrap_or(r.spec).name;
+    if client.multi.is_some() && !matches!(name, "exec" | "discard" | "quit" | "reset") {
+        return true;
+    }
+    if r.spec.has(flags::DENYOOM) {
+        return true;
+    }
+    let exec = r.parent.is_none() && name == "exec";
+    exec && client.multi.as_ref().is_some_and(|m| {
+        m.queue.iter().any(|q| {
+            let argv: Vec<&[u8]> = q.argv.iter().map(Vec::as_slice).collect();
+            resolve(&argv).is_ok_and(|q| q.spec.has(flags::DENYOOM))
+        })
+    })
 }
 
 /// Whether CLIENT PAUSE holds this command now: under WRITE, commands

@@ -246,14 +246,14 @@ pub fn restore(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if ttl != 0 {
         c.ks.set_expire(key, ttl as u64);
     }
-    if let Some(secs) = idle {
+    // Redis's objectSetLRUOrLFU: IDLETIME counts under the LRU-clock
+    // policies, FREQ under the LFU ones.
+    let (idle, freq) = (idle.map(|s| s as u64), freq.map(|f| f as u8));
+    if (crate::evict::lfu() && freq.is_some()) || (!crate::evict::lfu() && idle.is_some()) {
         if let Some(e) = c.ks.peek(key) {
-            e.set_idle(now, secs as u64);
+            e.set_loaded_access(now, idle, freq);
         }
     }
-    // FREQ sets the LFU counter, which only LFU eviction policies keep; we
-    // keep none, as Redis under its default policy.
-    let _ = freq;
     c.notify(GENERIC, "restore", key);
     c.out.ok();
     Ok(())
@@ -728,28 +728,41 @@ pub fn object_refcount(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// OBJECT IDLETIME key
+/// OBJECT IDLETIME key — refused under an LFU policy, as in Redis.
 pub fn object_idletime(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let now = c.ks.now;
-    match c.ks.peek(a[2]) {
-        None => c.out.null(),
-        Some(e) => c.out.int(e.idle_seconds(now) as i64),
+    let Some(e) = c.ks.peek(a[2]) else {
+        c.out.null();
+        return Ok(());
+    };
+    if crate::evict::lfu() {
+        return Err(CmdError::msg(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. \
+             Please note that when switching between policies at runtime LRU and LFU data \
+             will take some time to adjust.",
+        ));
     }
+    c.out.int(e.idle_seconds(now) as i64);
     Ok(())
 }
 
-/// OBJECT FREQ key — we track no access frequency (no LFU policy), and say
-/// so exactly as Redis does when LFU is not selected.
+/// OBJECT FREQ key — the key's LFU counter, decayed; refused unless an
+/// LFU policy is selected, as in Redis.
 pub fn object_freq(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
-    if c.ks.peek(a[2]).is_none() {
+    let now = c.ks.now;
+    let Some(e) = c.ks.peek(a[2]) else {
         c.out.null();
         return Ok(());
+    };
+    if !crate::evict::lfu() {
+        return Err(CmdError::msg(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+             Please note that when switching between policies at runtime LRU and LFU data \
+             will take some time to adjust.",
+        ));
     }
-    Err(CmdError::msg(
-        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
-         Please note that when switching between policies at runtime LRU and LFU data \
-         will take some time to adjust.",
-    ))
+    c.out.int(crate::evict::freq(e.access(), now) as i64);
+    Ok(())
 }
 
 // ---- command table rows ----

@@ -110,7 +110,7 @@ pub struct Config {
     pub appendonly: bool,
     /// Memory limit (0 = none; soquete does not evict, see README).
     pub maxmemory: u64,
-    /// Eviction policy (only `noeviction` is implemented).
+    /// Eviction policy (see [`crate::evict::Policy`]).
     pub maxmemory_policy: String,
     /// FLUSHALL/FLUSHDB without a mode frees memory in the background.
     pub lazyfree_lazy_user_flush: bool,
@@ -493,11 +493,8 @@ pub static OPTIONS: &[OptSpec] = &[
         |c, a| {
             let v = one(a)?.to_ascii_lowercase();
             match v.as_str() {
-            "noeviction" => {}
-            "volatile-lru" | "volatile-lfu" | "volatile-random" | "volatile-ttl" | "allkeys-lru"
-            | "allkeys-lfu" | "allkeys-random" => {
-                return Err("soquete does not evict keys: only 'noeviction' is supported".into())
-            }
+            "noeviction" | "volatile-lru" | "volatile-lfu" | "volatile-random" | "volatile-ttl"
+            | "allkeys-lru" | "allkeys-lfu" | "allkeys-random" => {}
             _ => return Err("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction".into()),
         }
             c.maxmemory_policy = v

@@ -203,6 +203,15 @@ impl EventLoop {
                 next_cron = now + Duration::from_millis(1000 / hz as u64);
             }
             let mut timeout = next_cron.saturating_duration_since(now);
+            // Redis's eviction timer: the first loop evicts a slice per
+            // iteration, between its clients' commands, while memory is
+            // over `maxmemory` with no command to trigger eviction.
+            if self.index == 0 && crate::evict::pending() {
+                crate::evict::timer(&self.shared, &mut self.scratch.outbox, unix_ms());
+                if crate::evict::pending() {
+                    timeout = Duration::ZERO;
+                }
+            }
             if let Some(&(deadline, _)) = self.deadlines.first() {
                 let wait = deadline.saturating_sub(unix_ms());
                 timeout = timeout.min(Duration::from_millis(wait));
@@ -735,6 +744,7 @@ impl EventLoop {
         let mut expired = 0u64;
         if self.index == 0 {
             self.shared.sample_ops();
+            crate::evict::cron(now);
             crate::persist::cron(&self.shared);
             // Redis closes idle MIGRATE connections in its cron.
             self.shared.migrate.close_idle(now / 1000);

@@ -120,6 +120,7 @@ pub fn write_keyspace<W: Write>(
     w.functions(&opts.functions)?;
     let mut buf = Vec::with_capacity(4096);
     let mut keys = 0u64;
+    let now = ks.now;
     for db in 0..ks.keyspace().databases() {
         let (size, volatile) = ks.db_sizes(db);
         if size == 0 {
@@ -130,7 +131,7 @@ pub fn write_keyspace<W: Write>(
             let shard = ks.shard_at(db, s);
             for node in shard.iter() {
                 buf.clear();
-                encode_key(&mut buf, &node.key, &node.value, opts.compress);
+                encode_key(&mut buf, &node.key, &node.value, opts.compress, now);
                 w.put(&buf)?;
                 keys += 1;
                 if opts.key_delay_us > 0 {

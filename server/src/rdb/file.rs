@@ -129,13 +129,22 @@ impl<W: Write> RdbWriter<W> {
     }
 }
 
-/// Appends one key as Redis's `rdbSaveKeyValuePair`: its deadline when it
-/// has one, the value's type, the key, the value.
-pub fn encode_key(out: &mut Vec<u8>, key: &[u8], entry: &Entry, compress: bool) {
+/// Appends one key as Redis's `rdbSaveKeyValuePair` at `now` (Unix ms):
+/// its deadline when it has one, its idle seconds (LRU policies) or LFU
+/// counter (LFU policies), the value's type, the key, the value.
+pub fn encode_key(out: &mut Vec<u8>, key: &[u8], entry: &Entry, compress: bool, now: u64) {
     let at = entry.expire_at();
     if at != 0 {
         out.push(opcode::EXPIRETIME_MS);
         out.extend_from_slice(&at.to_le_bytes());
+    }
+    match crate::evict::saved(entry, now) {
+        (Some(idle), _) => {
+            out.push(opcode::IDLE);
+            super::write_len(out, idle);
+        }
+        (_, Some(freq)) => out.extend_from_slice(&[opcode::FREQ, freq]),
+        _ => {}
     }
     out.push(value_type(&entry.value));
     write_string(out, key, compress);
@@ -317,10 +326,10 @@ pub fn load<R: Read>(
             "Can't handle RDB format version {version}"
         )));
     }
-    let now_secs = (opts.now / 1000) as u32;
     let mut db = 0usize;
     let mut expire_at = 0u64;
     let mut idle: Option<u64> = None;
+    let mut freq: Option<u8> = None;
     loop {
         let t = w.parse(|r| r.byte())?;
         match t {
@@ -339,7 +348,7 @@ pub fn load<R: Read>(
                 continue;
             }
             opcode::FREQ => {
-                w.parse(|r| r.byte())?;
+                freq = Some(w.parse(|r| r.byte())?);
                 continue;
             }
             opcode::IDLE => {
@@ -400,10 +409,7 @@ pub fn load<R: Read>(
             Ok((key, value))
         })?;
         let at = std::mem::take(&mut expire_at);
-        let access = match idle.take() {
-            Some(secs) => now_secs.saturating_sub(u32::try_from(secs).unwrap_or(u32::MAX)),
-            None => now_secs,
-        };
+        let access = crate::evict::loaded(opts.now, idle.take(), freq.take());
         if is_empty(&value) {
             out.empty_skipped += 1;
         } else if opts.drop_expired && at != 0 && at < opts.now {
@@ -484,7 +490,7 @@ mod tests {
                     e = entry_with_deadline(v.clone(), *at);
                 }
                 let mut b = Vec::new();
-                encode_key(&mut b, k, &e, true);
+                encode_key(&mut b, k, &e, true, 0);
                 w.put(&b).unwrap();
             }
         }

@@ -226,13 +226,14 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("rss_overhead_bytes:{}", m.rss_extra_bytes());
             line!("mem_fragmentation_ratio:{:.2}", m.total_frag());
             line!("mem_fragmentation_bytes:{}", m.total_frag_bytes());
-            line!("mem_not_counted_for_evict:0");
+            let not_counted = crate::evict::not_counted(s);
+            line!("mem_not_counted_for_evict:{not_counted}");
             line!("mem_replication_backlog:0");
             line!("mem_total_replication_buffers:0");
             line!("mem_clients_slaves:0");
             line!("mem_clients_normal:{}", m.clients_normal);
             line!("mem_cluster_links:0");
-            line!("mem_aof_buffer:0");
+            line!("mem_aof_buffer:{not_counted}");
             line!("mem_allocator:{}", crate::shared::allocator_name());
             line!("active_defrag_running:0");
             line!("lazyfree_pending_objects:0");
@@ -276,7 +277,10 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("expired_stale_perc:0.00");
             line!("expired_time_cap_reached_count:0");
             line!("expire_cycle_cpu_milliseconds:0");
-            line!("evicted_keys:0");
+            line!(
+                "evicted_keys:{}",
+                crate::evict::EVICTED.load(std::sync::atomic::Ordering::Relaxed)
+            );
             line!("evicted_clients:0");
             line!("total_eviction_exceeded_time:0");
             line!("current_eviction_exceeded_time:0");

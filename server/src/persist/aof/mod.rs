@@ -252,6 +252,13 @@ impl Aof {
         self.no_sync_on_rewrite.load(Ordering::Relaxed) && self.child_active.load(Ordering::Relaxed)
     }
 
+    /// The bytes the pending buffer holds allocated (Redis's
+    /// `sdsAllocSize(server.aof_buf)`, left out of the `maxmemory`
+    /// comparison).
+    pub fn pending_capacity(&self) -> usize {
+        lock(&self.pending).bytes.capacity()
+    }
+
     /// Appends `records` (wrapped in MULTI/EXEC when `multi`). The caller
     /// still holds the shard locks of the commands they come from.
     pub fn append(&self, records: &[Record], multi: bool) {
