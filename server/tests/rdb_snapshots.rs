@@ -267,6 +267,7 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_started() {
         Frame::Error("ERR Background save already in progress".into())
     );
     assert_eq!(info(&mut s, "rdb_bgsave_in_progress"), "1");
+    assert_eq!(info(&mut s, "current_save_keys_total"), "2000");
     for i in 0..2000 {
         s.send_cmd(&["SET", &format!("k{i}"), "after"]);
         s.send_cmd(&["SET", &format!("new{i}"), "x"]);
@@ -281,6 +282,7 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_started() {
     );
     wait_bgsave(&mut s);
     assert_eq!(info(&mut s, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info(&mut s, "current_save_keys_total"), "0");
     assert!(int(&s.cmd(&["LASTSAVE"])) > 0);
     // The 4000 writes during the save are changes not yet saved.
     assert_eq!(info(&mut s, "rdb_changes_since_last_save"), "4000");

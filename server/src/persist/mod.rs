@@ -27,6 +27,38 @@ use crate::shared::Shared;
 /// tries again (Redis's `CONFIG_BGSAVE_RETRY_DELAY`).
 const RETRY_DELAY_SECS: u64 = 5;
 
+/// What the running child reported so far (INFO persistence's `current_*`
+/// fields).
+#[derive(Debug, Default)]
+pub struct Current {
+    keys_total: AtomicU64,
+    keys_done: AtomicU64,
+    cow: AtomicU64,
+    cow_peak: AtomicU64,
+    /// When `cow` was reported, Unix seconds.
+    cow_at: AtomicU64,
+}
+
+impl Current {
+    /// A child starts with `total` keys to write (0: none runs).
+    pub fn begin(&self, total: u64) {
+        self.keys_total.store(total, Ordering::Relaxed);
+        self.keys_done.store(0, Ordering::Relaxed);
+        self.cow.store(0, Ordering::Relaxed);
+        self.cow_peak.store(0, Ordering::Relaxed);
+        self.cow_at.store(0, Ordering::Relaxed);
+    }
+
+    /// The child wrote `keys` keys; its copy-on-write is `cow` bytes.
+    pub fn update(&self, keys: u64, cow: u64) {
+        self.keys_done.store(keys, Ordering::Relaxed);
+        self.cow.store(cow, Ordering::Relaxed);
+        self.cow_peak.fetch_max(cow, Ordering::Relaxed);
+        self.cow_at
+            .store(crate::shared::unix_ms() / 1000, Ordering::Relaxed);
+    }
+}
+
 /// Persistence state (one per server, in `Shared`).
 #[derive(Debug)]
 pub struct Persistence {
@@ -69,6 +101,8 @@ pub struct Persistence {
     load_error: Mutex<Option<String>>,
     /// The append-only file.
     pub aof: aof::Aof,
+    /// The running child's progress.
+    pub current: Current,
 }
 
 impl Persistence {
@@ -94,6 +128,7 @@ impl Persistence {
             load_failed: AtomicBool::new(false),
             load_error: Mutex::new(None),
             aof: aof::Aof::default(),
+            current: Current::default(),
         }
     }
 
@@ -205,12 +240,30 @@ pub fn info_rdb(shared: &Shared, out: &mut Vec<String>) {
         .flatten();
     out.push(format!("loading:{}", p.loading() as u8));
     out.push("async_loading:0".into());
-    out.push("current_cow_peak:0".into());
-    out.push("current_cow_size:0".into());
-    out.push("current_cow_size_age:0".into());
-    out.push("current_fork_perc:0.00".into());
-    out.push("current_save_keys_processed:0".into());
-    out.push("current_save_keys_total:0".into());
+    let c = &p.current;
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let (total, done) = (load(&c.keys_total), load(&c.keys_done));
+    let cow_at = load(&c.cow_at);
+    out.push(format!("current_cow_peak:{}", load(&c.cow_peak)));
+    out.push(format!("current_cow_size:{}", load(&c.cow)));
+    out.push(format!(
+        "current_cow_size_age:{}",
+        if cow_at == 0 {
+            0
+        } else {
+            now.saturating_sub(cow_at)
+        }
+    ));
+    out.push(format!(
+        "current_fork_perc:{:.2}",
+        if total == 0 {
+            0.0
+        } else {
+            done as f64 * 100.0 / total as f64
+        }
+    ));
+    out.push(format!("current_save_keys_processed:{done}"));
+    out.push(format!("current_save_keys_total:{total}"));
     out.push(format!(
         "rdb_changes_since_last_save:{}",
         changes_since_save(shared)

@@ -20,7 +20,7 @@
 //! `_exit`.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -134,6 +134,9 @@ pub fn write_keyspace<W: Write>(
                 encode_key(&mut buf, &node.key, &node.value, opts.compress, now);
                 w.put(&buf)?;
                 keys += 1;
+                if keys % 1024 == 0 {
+                    progress(keys);
+                }
                 if opts.key_delay_us > 0 {
                     std::thread::sleep(std::time::Duration::from_micros(opts.key_delay_us));
                 }
@@ -295,11 +298,12 @@ pub fn fork_child<'a>(
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         drop(parent_end);
+        REPORTER.with(|r| *r.borrow_mut() = Some((child_end, Instant::now())));
         // A panic must end the child here: unwinding further would run
         // the copy of the event loop the child inherited.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(ks)))
             .unwrap_or_else(|_| Err(io::Error::other("the child panicked")));
-        let code = report(result, child_end);
+        let code = report(result);
         // SAFETY: `_exit` ends the child without running the parent's
         // exit handlers or destructors (which could flush or lock state
         // the child only has a copy of); always sound to call.
@@ -312,6 +316,10 @@ pub fn fork_child<'a>(
     }
     let fork_usec = started.elapsed().as_micros() as u64;
     drop(child_end);
+    let total: u64 = (0..ks.keyspace().databases())
+        .map(|db| ks.db_sizes(db).0)
+        .sum();
+    p.current.begin(total);
     p.latest_fork_usec.store(fork_usec, Ordering::Relaxed);
     p.total_forks.fetch_add(1, Ordering::Relaxed);
     shared.latency.sample("fork", fork_usec / 1000);
@@ -326,11 +334,12 @@ pub fn fork_child<'a>(
     let spawned = std::thread::Builder::new()
         .name("soquete-child".into())
         .spawn(move || {
-            let outcome = wait_child(pid, parent_end, started);
+            let outcome = wait_child(pid, parent_end, started, &state.current);
             // The slot is freed only once the outcome is recorded (a
             // rewrite's files installed): no other child starts before.
             done(outcome);
             *state.child.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            state.current.begin(0);
             state.aof.child_active.store(false, Ordering::Relaxed);
         });
     if let Err(e) = spawned {
@@ -339,17 +348,43 @@ pub fn fork_child<'a>(
     Ok(pid)
 }
 
+thread_local! {
+    /// In a forked child: the socket to its parent and when it last told
+    /// it how far it got (Redis's `sendChildInfo` once a second).
+    static REPORTER: std::cell::RefCell<Option<(UnixStream, Instant)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// In a forked child, at most once a second: tells the parent how many
+/// keys are written and the copy-on-write size so far (INFO persistence's
+/// `current_*` fields). Nothing elsewhere.
+fn progress(keys: u64) {
+    REPORTER.with(|r| {
+        if let Some((to, last)) = r.borrow_mut().as_mut() {
+            if last.elapsed() >= std::time::Duration::from_secs(1) {
+                *last = Instant::now();
+                let cow = private_dirty_bytes().unwrap_or(0);
+                let _ = to.write_all(format!("~{keys} {cow}\n").as_bytes());
+            }
+        }
+    });
+}
+
 /// The child's last words: success with its copy-on-write size, or the
 /// error; returns the exit code.
-fn report(result: io::Result<Written>, mut to: UnixStream) -> i32 {
+fn report(result: io::Result<Written>) -> i32 {
     let (code, msg) = match result {
         Ok(w) => {
             let cow = private_dirty_bytes().unwrap_or(0);
-            (0, format!("{}{} {}", REPORT_OK as char, w.keys, cow))
+            (0, format!("{}{} {}\n", REPORT_OK as char, w.keys, cow))
         }
-        Err(e) => (1, format!("-{e}")),
+        Err(e) => (1, format!("-{e}\n")),
     };
-    let _ = to.write_all(msg.as_bytes());
+    REPORTER.with(|r| {
+        if let Some((to, _)) = r.borrow_mut().as_mut() {
+            let _ = to.write_all(msg.as_bytes());
+        }
+    });
     code
 }
 
@@ -397,10 +432,20 @@ fn private_dirty_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Reads the child's report and reaps it.
-fn wait_child(pid: i32, mut from: UnixStream, started: Instant) -> Outcome {
+/// Reads the child's progress and last words, and reaps it.
+fn wait_child(pid: i32, from: UnixStream, started: Instant, current: &super::Current) -> Outcome {
+    use std::io::BufRead;
     let mut msg = String::new();
-    let _ = from.read_to_string(&mut msg);
+    for line in io::BufReader::new(from).lines() {
+        let Ok(line) = line else { break };
+        match line.strip_prefix('~') {
+            Some(p) => {
+                let mut w = p.split_whitespace().map(|x| x.parse::<u64>().unwrap_or(0));
+                current.update(w.next().unwrap_or(0), w.next().unwrap_or(0));
+            }
+            None => msg = line,
+        }
+    }
     let status = rustix::process::Pid::from_raw(pid)
         .map(|p| rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty()));
     let (exit, signal) = match status {
