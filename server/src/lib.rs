@@ -61,6 +61,7 @@
 
 pub mod blocking;
 pub mod client;
+pub mod client_eviction;
 pub mod cmd;
 pub mod config;
 pub(crate) mod connection;

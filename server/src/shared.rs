@@ -53,6 +53,9 @@ pub struct LoopStats {
     /// Changes to the keyspace (Redis's `server.dirty`, summed over
     /// loops by `persist::dirty_total`).
     pub dirty: AtomicU64,
+    /// The memory this loop's clients hold, as of its last cron
+    /// (`client_eviction`).
+    pub client_memory: AtomicU64,
     /// Per-command counters.
     pub cmds: crate::stats::CmdTable,
     /// Error replies by code word.
@@ -736,6 +739,7 @@ impl Shared {
             s.reset();
         }
         crate::evict::EVICTED.store(0, Ordering::Relaxed);
+        crate::client_eviction::EVICTED_CLIENTS.store(0, Ordering::Relaxed);
         let now = unix_ms();
         let mut o = self.ops.lock().unwrap_or_else(|p| p.into_inner());
         o.commands.reset(now, 0);

@@ -749,8 +749,8 @@ fn on_off(a: &[u8]) -> Result<bool, CmdError> {
     }
 }
 
-/// CLIENT NO-EVICT ON|OFF — soquete never evicts clients; the flag is kept
-/// and shown by CLIENT LIST.
+/// CLIENT NO-EVICT ON|OFF — exempts the client from `maxmemory-clients`
+/// (see [`crate::client_eviction`]); CLIENT LIST shows it as flag `e`.
 pub fn client_no_evict(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let on = on_off(a[2])?;
     c.client.meta.no_evict.store(on, Ordering::Relaxed);

@@ -989,7 +989,7 @@ pub static PARAMS: &[Param] = &[
         percent(-100, 9223372036854775807),
         "0",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "repl-backlog-ttl",

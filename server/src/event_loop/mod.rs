@@ -806,6 +806,7 @@ impl EventLoop {
         }
         let peaks = self.shared.client_peaks();
         peaks.clear_next(now);
+        let mut clients_memory = 0u64;
         // Input buffers are resized once a second, as Redis's clientsCron
         // visits each client about once a second.
         let resize = now / 1000 != self.resized_second;
@@ -816,6 +817,7 @@ impl EventLoop {
                 c.conn.input.len() as u64,
                 c.conn.output.pending() as u64,
             );
+            clients_memory += c.conn.client.meta.memory();
             if resize {
                 let meta = &c.conn.client.meta;
                 let idle = now.saturating_sub(meta.last_ms.load(Ordering::Relaxed)) > IDLE_MS;
@@ -831,6 +833,7 @@ impl EventLoop {
                 meta.set_input(input.len(), input.free());
             }
         }
+        crate::client_eviction::check(&self.shared, self.index, clients_memory);
         let timeout = self.shared.config().timeout;
         if timeout > 0 {
             let idle: Vec<usize> = self

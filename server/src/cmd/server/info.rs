@@ -281,7 +281,10 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
                 "evicted_keys:{}",
                 crate::evict::EVICTED.load(std::sync::atomic::Ordering::Relaxed)
             );
-            line!("evicted_clients:0");
+            line!(
+                "evicted_clients:{}",
+                crate::client_eviction::EVICTED_CLIENTS.load(std::sync::atomic::Ordering::Relaxed)
+            );
             line!("total_eviction_exceeded_time:0");
             line!("current_eviction_exceeded_time:0");
             line!("keyspace_hits:{}", s.total(|x| &x.hits));
