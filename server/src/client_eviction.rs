@@ -74,7 +74,7 @@ pub fn check(shared: &Shared, loop_index: usize, own: u64) {
         .filter(|m| !m.no_evict.load(Ordering::Relaxed))
         .map(|m| (m.memory(), m))
         .collect();
-    clients.sort_by(|a, b| b.0.cmp(&a.0));
+    clients.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut now_total = total(shared);
     for (mem, meta) in clients {
         if now_total < limit {
