@@ -316,9 +316,10 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The row of a keyless subcommand of a `server` group command (LATENCY,
-    /// MODULE...), its ACL categories all implied by its flags.
-    pub const fn server_subcommand(
+    /// The row of a keyless `server` group command or subcommand (SAVE,
+    /// LATENCY's, MODULE's...), its ACL categories all implied by its
+    /// flags.
+    pub const fn keyless_server(
         name: &'static str,
         arity: i32,
         flags: u32,

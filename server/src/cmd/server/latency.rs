@@ -128,17 +128,17 @@ const REPORT_TIPS: &[&str] = &[
 const ADMIN_FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 pub(super) static LATENCY_SUBCOMMANDS: &[Spec] = &[
-    Spec::server_subcommand("doctor", 2, ADMIN_FLAGS, latency_doctor, REPORT_TIPS),
-    Spec::server_subcommand("graph", 3, ADMIN_FLAGS, latency_graph, REPORT_TIPS),
-    Spec::server_subcommand("histogram", -2, ADMIN_FLAGS, latency_histogram, REPORT_TIPS),
-    Spec::server_subcommand("history", 3, ADMIN_FLAGS, latency_history, REPORT_TIPS),
-    Spec::server_subcommand("latest", 2, ADMIN_FLAGS, latency_latest, REPORT_TIPS),
-    Spec::server_subcommand(
+    Spec::keyless_server("doctor", 2, ADMIN_FLAGS, latency_doctor, REPORT_TIPS),
+    Spec::keyless_server("graph", 3, ADMIN_FLAGS, latency_graph, REPORT_TIPS),
+    Spec::keyless_server("histogram", -2, ADMIN_FLAGS, latency_histogram, REPORT_TIPS),
+    Spec::keyless_server("history", 3, ADMIN_FLAGS, latency_history, REPORT_TIPS),
+    Spec::keyless_server("latest", 2, ADMIN_FLAGS, latency_latest, REPORT_TIPS),
+    Spec::keyless_server(
         "reset",
         -2,
         ADMIN_FLAGS,
         latency_reset,
         &["request_policy:all_nodes", "response_policy:all_succeeded"],
     ),
-    Spec::server_subcommand("help", 2, LOADING | STALE, latency_help, &[]),
+    Spec::keyless_server("help", 2, LOADING | STALE, latency_help, &[]),
 ];

@@ -41,29 +41,29 @@ pub fn module_refused(_c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 }
 
 pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
-    Spec::server_subcommand("help", 2, LOADING | STALE, module_help, &[]),
-    Spec::server_subcommand(
+    Spec::keyless_server("help", 2, LOADING | STALE, module_help, &[]),
+    Spec::keyless_server(
         "list",
         2,
         ADMIN | NOSCRIPT,
         module_list,
         &["nondeterministic_output_order"],
     ),
-    Spec::server_subcommand(
+    Spec::keyless_server(
         "load",
         -3,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         module_refused,
         &[],
     ),
-    Spec::server_subcommand(
+    Spec::keyless_server(
         "loadex",
         -3,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         module_refused,
         &[],
     ),
-    Spec::server_subcommand(
+    Spec::keyless_server(
         "unload",
         3,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
