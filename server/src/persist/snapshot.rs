@@ -104,8 +104,6 @@ impl SaveOptions {
 pub struct Written {
     /// Keys written.
     pub keys: u64,
-    /// Bytes written.
-    pub bytes: u64,
 }
 
 /// Writes the whole keyspace, seen through `ks` (which must hold every
@@ -143,9 +141,8 @@ pub fn write_keyspace<W: Write>(
             }
         }
     }
-    let bytes = w.bytes() + 9;
     let out = w.finish()?;
-    Ok((out, Written { keys, bytes }))
+    Ok((out, Written { keys }))
 }
 
 /// Writes the snapshot to `tmp`, syncs it, and renames it over

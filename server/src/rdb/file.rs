@@ -45,12 +45,11 @@ pub mod opcode {
     pub const EOF: u8 = 255;
 }
 
-/// Writes RDB bytes to `W`, keeping the CRC-64 and the count of bytes.
+/// Writes RDB bytes to `W`, keeping the CRC-64.
 pub struct RdbWriter<W: Write> {
     w: W,
     crc: u64,
     checksum: bool,
-    bytes: u64,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -60,7 +59,6 @@ impl<W: Write> RdbWriter<W> {
             w,
             crc: 0,
             checksum,
-            bytes: 0,
         }
     }
 
@@ -69,13 +67,7 @@ impl<W: Write> RdbWriter<W> {
         if self.checksum {
             self.crc = crc64(self.crc, b);
         }
-        self.bytes += b.len() as u64;
         self.w.write_all(b)
-    }
-
-    /// Bytes written so far.
-    pub fn bytes(&self) -> u64 {
-        self.bytes
     }
 
     /// Writes the signature and the auxiliary fields.
@@ -123,7 +115,6 @@ impl<W: Write> RdbWriter<W> {
         self.put(&[opcode::EOF])?;
         let crc = if self.checksum { self.crc } else { 0 };
         self.w.write_all(&crc.to_le_bytes())?;
-        self.bytes += 8;
         self.w.flush()?;
         Ok(self.w)
     }
