@@ -82,6 +82,7 @@ pub mod persist;
 pub mod pubsub;
 pub mod rdb;
 pub mod reply;
+pub mod script;
 pub mod server;
 pub mod session;
 pub mod shared;
