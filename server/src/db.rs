@@ -607,6 +607,16 @@ impl Db {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Locks one shard if nobody holds it (a poisoned lock is taken over,
+    /// as in [`Db::lock`]).
+    pub fn try_lock(&self, shard: usize) -> Option<MutexGuard<'_, Shard>> {
+        match self.shards[shard].try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
 }
 
 /// All databases.
@@ -720,11 +730,7 @@ impl Keyspace {
                 let (d, s) = ids[0];
                 Guards::One(d, s, self.dbs[d as usize].lock(s as usize))
             }
-            _ => Guards::Many(
-                ids.iter()
-                    .map(|&(d, s)| (d, s, self.dbs[d as usize].lock(s as usize)))
-                    .collect(),
-            ),
+            _ => Guards::Many(self.lock_many(ids)),
         };
         Locked {
             ks: self,
@@ -745,15 +751,56 @@ impl Keyspace {
         }
     }
 
+    /// Locks the sorted, distinct shards `ids` without ever waiting while
+    /// holding one: the first is waited for, the rest are tried; when one
+    /// is taken, everything is let go, that one is waited for (and let
+    /// go), and the round starts again. A command therefore never holds a
+    /// shard while it waits for another, which is what lets a script wait
+    /// for a shard it did not declare (`Locked::adopt`) without a
+    /// deadlock: whoever holds that shard is running, not waiting.
+    fn lock_many(&self, ids: &[ShardId]) -> Vec<(u32, u32, MutexGuard<'_, Shard>)> {
+        let mut held = Vec::with_capacity(ids.len());
+        let mut first = 0;
+        'round: loop {
+            // Start where the last round was refused: that shard is waited
+            // for, the others tried in ascending order.
+            let (d, s) = ids[first];
+            held.push((d, s, self.dbs[d as usize].lock(s as usize)));
+            for (i, &(d, s)) in ids.iter().enumerate() {
+                if i == first {
+                    continue;
+                }
+                match self.dbs[d as usize].try_lock(s as usize) {
+                    Some(g) => held.push((d, s, g)),
+                    None => {
+                        held.clear();
+                        first = i;
+                        continue 'round;
+                    }
+                }
+            }
+            held.sort_unstable_by_key(|(d, s, _)| (*d, *s));
+            return held;
+        }
+    }
+
+    /// Shard `shard` of database `db` if nobody holds it now.
+    pub fn try_lock(&self, db: usize, shard: usize) -> Option<MutexGuard<'_, Shard>> {
+        self.dbs.get(db)?.try_lock(shard)
+    }
+
+    /// Shard `shard` of database `db`, waiting for it.
+    pub fn lock_one(&self, db: usize, shard: usize) -> MutexGuard<'_, Shard> {
+        self.dbs[db].lock(shard)
+    }
+
     /// Locks every shard of every database (MULTI/EXEC with whole-keyspace
-    /// commands, FLUSHALL, SWAPDB).
+    /// commands, FLUSHALL, SWAPDB), as [`Keyspace::lock_many`] does.
     pub fn lock_all(&self, db: usize, now: u64) -> Locked<'_> {
-        let guards = self
-            .dbs
-            .iter()
-            .enumerate()
-            .flat_map(|(d, db)| (0..SHARDS).map(move |s| (d as u32, s as u32, db.lock(s))))
+        let ids: Vec<ShardId> = (0..self.dbs.len() as u32)
+            .flat_map(|d| (0..SHARDS as u32).map(move |s| (d, s)))
             .collect();
+        let guards = self.lock_many(&ids);
         Locked {
             ks: self,
             db,
@@ -897,6 +944,42 @@ impl<'a> Locked<'a> {
             Guards::One(_, _, g) => g,
             Guards::Many(v) => &mut v[i].2,
         }
+    }
+
+    /// True when the view holds shard `shard` of database `db`.
+    pub fn holds(&self, db: usize, shard: usize) -> bool {
+        self.position((db as u32, shard as u32)).is_ok()
+    }
+
+    /// The shards this view holds, in ascending order.
+    pub fn held_ids(&self) -> Vec<ShardId> {
+        match &self.guards {
+            Guards::None => Vec::new(),
+            Guards::One(d, s, _) => vec![(*d, *s)],
+            Guards::Many(v) => v.iter().map(|(d, s, _)| (*d, *s)).collect(),
+        }
+    }
+
+    /// Adds a shard the caller locked itself (a script's key it did not
+    /// declare) to the lock set, wherever it orders; it is let go with the
+    /// rest. A shard already held is not added twice.
+    pub fn adopt(&mut self, db: usize, shard: usize, guard: MutexGuard<'a, Shard>) {
+        let id = (db as u32, shard as u32);
+        let Err(i) = self.position(id) else {
+            return;
+        };
+        self.guards = match std::mem::replace(&mut self.guards, Guards::None) {
+            Guards::None => Guards::One(id.0, id.1, guard),
+            Guards::One(d, s, old) => {
+                let mut v = vec![(d, s, old)];
+                v.insert(i, (id.0, id.1, guard));
+                Guards::Many(v)
+            }
+            Guards::Many(mut v) => {
+                v.insert(i, (id.0, id.1, guard));
+                Guards::Many(v)
+            }
+        };
     }
 
     /// Shard `shard` of database `db` for a walk over the keyspace: from the

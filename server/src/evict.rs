@@ -429,6 +429,12 @@ pub fn not_counted(shared: &Shared) -> u64 {
     }
 }
 
+/// True when memory is over `maxmemory` (after what eviction could do):
+/// Redis's `pre_command_oom_state`, which scripts consult.
+pub fn over_limit(shared: &Shared, now: u64) -> bool {
+    to_free(shared, now).is_some()
+}
+
 /// Redis's `getMaxmemoryState`: how many bytes must go, or `None` when
 /// under the limit.
 fn to_free(shared: &Shared, now: u64) -> Option<u64> {

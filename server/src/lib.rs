@@ -98,3 +98,6 @@ pub use server::{Server, ServerHandle};
 /// The Redis version whose behaviour soquete matches; HELLO and INFO report
 /// it as `redis_version`, since clients gate features on it.
 pub const REDIS_VERSION: &str = "7.0.15";
+
+/// [`REDIS_VERSION`] as Redis's `REDIS_VERSION_NUM` (`0x00MMmmpp`).
+pub const REDIS_VERSION_NUM: i64 = 0x0007_000f;

@@ -284,6 +284,8 @@ pub struct Shared {
     pub persist: Arc<crate::persist::Persistence>,
     /// MIGRATE's cached connections to other servers.
     pub migrate: crate::migrate::Sockets,
+    /// The EVAL script cache.
+    pub scripts: crate::script::Scripts,
     config: RwLock<Config>,
     /// The `Arc` this state lives in (see [`Shared::new_arc`]).
     me: OnceLock<std::sync::Weak<Shared>>,
@@ -453,6 +455,7 @@ impl Shared {
             tracking: crate::tracking::Tracking::default(),
             persist: Arc::new(crate::persist::Persistence::new(unix_ms() / 1000)),
             migrate: crate::migrate::Sockets::default(),
+            scripts: crate::script::Scripts::default(),
             config: RwLock::new(config),
             me: OnceLock::new(),
             clients: Mutex::new(BTreeMap::new()),

@@ -207,7 +207,25 @@ fn paused(r: &Resolved, client: &Client, now: u64, shared: &Shared) -> bool {
 fn persistence_refusal(r: &Resolved, client: &Client, shared: &Shared) -> Option<CmdError> {
     let p = &shared.persist;
     let spec = r.parent.unwrap_or(r.spec);
-    if p.bgsave_failed() && (writes(r, client) || spec.name == "ping") {
+    if (p.bgsave_failed() || p.aof.write_failed()) && (writes(r, client) || spec.name == "ping") {
+        if let Some(e) = disk_error(shared) {
+            return Some(e);
+        }
+    }
+    if p.loading() && !r.spec.has(flags::LOADING) {
+        return Some(CmdError::msg(
+            "LOADING Redis is loading the dataset in memory",
+        ));
+    }
+    None
+}
+
+/// Redis's `writeCommandsDeniedByDiskError` with its message: the last
+/// background save failed (with `stop-writes-on-bgsave-error` and save
+/// points set), or writing the append-only file failed.
+pub fn disk_error(shared: &Shared) -> Option<CmdError> {
+    let p = &shared.persist;
+    if p.bgsave_failed() {
         let config = shared.config();
         let stop = config.get_by_name("stop-writes-on-bgsave-error").as_deref() == Some("yes");
         if stop && !config.save.is_empty() {
@@ -216,16 +234,11 @@ fn persistence_refusal(r: &Resolved, client: &Client, shared: &Shared) -> Option
             ));
         }
     }
-    if p.aof.write_failed() && (writes(r, client) || spec.name == "ping") {
+    if p.aof.write_failed() {
         return Some(CmdError::msg(format!(
             "MISCONF Errors writing to the AOF file: {}",
             p.aof.last_error()
         )));
-    }
-    if p.loading() && !r.spec.has(flags::LOADING) {
-        return Some(CmdError::msg(
-            "LOADING Redis is loading the dataset in memory",
-        ));
     }
     None
 }
@@ -558,6 +571,49 @@ pub fn call(r: &Resolved, argv: &[&[u8]], out: &mut Reply, client: &mut Client, 
     stats.cmd_called(r.id, took, latency, failed);
     observe(r.spec, argv, client, shared, outbox, took);
 }
+/// Runs one command inside another's locks — a queued command of EXEC, a
+/// script's `redis.call` — as a call of its own: its handler, the blocked
+/// clients its writes make ready, its record in the append-only file (with
+/// the expired keys it met before it), its keyspace events and tracking,
+/// and its statistics, SLOWLOG and MONITOR line, as Redis's `call()` does
+/// for each.
+pub fn run_nested(c: &mut Ctx<'_>, r: &Resolved, argv: &[&[u8]], latency: bool) {
+    let started = std::time::Instant::now();
+    c.stats.mark_errors();
+    let dirty_before = c.stats.dirty.load(Ordering::Relaxed);
+    let result = run_handler(r.spec, c, argv);
+    if result.is_ok() {
+        signal_writes(r.spec, argv, c);
+    }
+    if c.propagating {
+        let events = if crate::db::LOG_EVENTS.load(Ordering::Relaxed) {
+            c.ks.take_events()
+        } else {
+            Vec::new()
+        };
+        let changed = c.stats.dirty.load(Ordering::Relaxed) != dirty_before;
+        let is_write = r.spec.has(flags::WRITE) && result.is_ok();
+        let db = c.ks.db;
+        super::propagate::finish(db, argv, is_write, changed, &events);
+        if !events.is_empty() {
+            crate::notify::publish_logged(c.shared, c.outbox, events);
+        }
+    }
+    if crate::tracking::active() {
+        track(r.spec, argv, c.client, c.shared, c.outbox);
+    }
+    let failed = c.stats.errors_since_mark() || result.is_err();
+    if let Err(e) = result {
+        c.out.error(&e, c.stats);
+    }
+    let us = started.elapsed().as_micros() as u64;
+    c.stats.cmd_called(r.id, us, latency, failed);
+    observe(r.spec, argv, c.client, c.shared, c.outbox, us);
+    // The caller fails only by errors after its last nested command, as in
+    // Redis, whose every call() marks the error count afresh.
+    c.stats.mark_errors();
+}
+
 /// What follows every command that ran (Redis's `call()` after the
 /// handler): a latency sample, a SLOWLOG entry, the MONITOR line, each if
 /// enabled and the command's flags allow it; arguments the handler marked

@@ -20,6 +20,7 @@ pub mod list;
 pub mod migrate;
 pub mod propagate;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod string;

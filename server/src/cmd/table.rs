@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use super::{connection, hash, keys, list, pubsub, server, set, string, transaction, zset, Spec};
+use super::{
+    connection, hash, keys, list, pubsub, scripting, server, set, string, transaction, zset, Spec,
+};
 use crate::error::CmdResult;
 
 /// Every group's rows. Adding a group: one entry here.
@@ -21,6 +23,7 @@ pub static GROUPS: &[&[Spec]] = &[
     list::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// Every command, in table order.

@@ -146,53 +146,10 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     for (r, argv) in resolved.iter().zip(&argvs) {
         // Each queued command is a call of its own in the statistics, as
         // Redis's execCommand calls call() for each.
-        let started = std::time::Instant::now();
-        c.stats.mark_errors();
-        let dirty_before = c.stats.dirty.load(Ordering::Relaxed);
-        let (result, id) = match r {
-            Ok(r) => {
-                let result = super::run_handler(r.spec, c, argv);
-                if result.is_ok() {
-                    super::signal_writes(r.spec, argv, c);
-                }
-                if c.propagating {
-                    // Each queued command is logged (with the expired keys
-                    // it met before it) as it finishes; EXEC's call wraps
-                    // them in MULTI/EXEC.
-                    let events = if crate::db::LOG_EVENTS.load(Ordering::Relaxed) {
-                        c.ks.take_events()
-                    } else {
-                        Vec::new()
-                    };
-                    let changed = c.stats.dirty.load(Ordering::Relaxed) != dirty_before;
-                    let is_write = r.spec.has(super::flags::WRITE) && result.is_ok();
-                    let db = c.ks.db;
-                    super::propagate::finish(db, argv, is_write, changed, &events);
-                    if !events.is_empty() {
-                        crate::notify::publish_logged(c.shared, c.outbox, events);
-                    }
-                }
-                if crate::tracking::active() {
-                    super::dispatch::track(r.spec, argv, c.client, c.shared, c.outbox);
-                }
-                (result, Some(r))
-            }
-            Err(e) => (Err(e.clone()), None),
-        };
-        let failed = c.stats.errors_since_mark() || result.is_err();
-        if let Err(e) = result {
-            c.out.error(&e, c.stats);
+        match r {
+            Ok(r) => super::dispatch::run_nested(c, r, argv, latency),
+            Err(e) => c.out.error(e, c.stats),
         }
-        if let Some(r) = id {
-            // Each queued command is a call of its own for SLOWLOG,
-            // LATENCY and MONITOR too, as in Redis (EXEC follows them).
-            let us = started.elapsed().as_micros() as u64;
-            c.stats.cmd_called(r.id, us, latency, failed);
-            super::dispatch::observe(r.spec, argv, c.client, c.shared, c.outbox, us);
-        }
-        // EXEC itself fails only by errors after its last command, as in
-        // Redis, whose every call() marks the error count afresh.
-        c.stats.mark_errors();
     }
     c.client.in_exec = false;
     Ok(())
