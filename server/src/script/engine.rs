@@ -147,22 +147,16 @@ rawset(G, 'load', function(reader, name)
   return guarded_loadstring(table.concat(parts), name or '=(load)')
 end)
 rawset(G, 'rawset', function(t, k, v)
-  if protected[t] then error('Attempt to modify a readonly table', 2) end
+  if protected[t] or t == G then error('Attempt to modify a readonly table', 0) end
   return rawset(t, k, v)
 end)
-rawset(G, 'getfenv', function(...)
-  local f = ...
-  local e
-  if select('#', ...) == 0 then e = getfenv(2)
-  elseif type(f) == 'number' and f > 0 then e = getfenv(f + 1)
-  else e = getfenv(f) end
-  if e == G then return P end
-  return e
-end)
-rawset(G, 'setfenv', function(f, t)
-  if f == 0 or protected[t] == nil and t == G then error("'setfenv' cannot change environment of given object", 2) end
-  if type(f) == 'number' and f > 0 then f = f + 1 end
-  return setfenv(f, t)
+-- Redis 7.0.15 as Debian builds it has none of these.
+rawset(G, 'getfenv', nil)
+rawset(G, 'setfenv', nil)
+rawset(G, 'newproxy', nil)
+rawset(G, 'setmetatable', function(t, mt)
+  if protected[t] or t == G then error('Attempt to modify a readonly table', 0) end
+  return setmetatable(t, mt)
 end)
 rawset(G, '_G', P)
 setmetatable(G, {__index = function(_, k)
@@ -186,6 +180,8 @@ fn chunkid(source: &[u8]) -> String {
             }
         }
         _ => {
+            // A C string: it ends at the first NUL.
+            let source = &source[..source.iter().position(|&b| b == 0).unwrap_or(source.len())];
             let line_end = source
                 .iter()
                 .position(|&b| b == b'\n' || b == b'\r')
@@ -293,6 +289,7 @@ impl Engine {
         ))?;
         let xpcall: Function = globals.raw_get("xpcall")?;
         let handler = lua.create_function(error_handler)?;
+        globals.raw_set("__redis__err__handler", handler.clone())?;
         Ok(Engine {
             lua,
             globals,
