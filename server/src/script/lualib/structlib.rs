@@ -1,0 +1,6 @@
+//! `struct`
+use mlua::{Lua, Table};
+/// Builds the `struct` table.
+pub fn module(lua: &Lua) -> mlua::Result<Table> {
+    lua.create_table()
+}
