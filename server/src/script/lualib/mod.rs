@@ -53,11 +53,11 @@ pub fn open(lua: &Lua) -> mlua::Result<()> {
 /// Why a library function failed, before it becomes Lua error text.
 #[derive(Debug, Clone)]
 pub(crate) enum Fail {
-    /// `luaL_error`: the message as is (no position: the caller is C).
-    Msg(String),
+    /// `luaL_error`: the message, after the caller's place.
+    Msg(Vec<u8>),
     /// `luaL_argerror(L, narg, msg)`: prefixed with the argument number
     /// and the function's name.
-    Arg(i32, String),
+    Arg(i32, Vec<u8>),
     /// An error of mlua itself (out of memory and the like).
     Lua(mlua::Error),
 }
@@ -72,12 +72,12 @@ impl From<mlua::Error> for Fail {
 pub(crate) type LibResult<T> = Result<T, Fail>;
 
 /// `luaL_error`'s text.
-pub(crate) fn fail<T>(msg: impl Into<String>) -> LibResult<T> {
+pub(crate) fn fail<T>(msg: impl Into<Vec<u8>>) -> LibResult<T> {
     Err(Fail::Msg(msg.into()))
 }
 
 /// `luaL_argerror`'s text.
-pub(crate) fn arg_fail<T>(narg: i32, msg: impl Into<String>) -> LibResult<T> {
+pub(crate) fn arg_fail<T>(narg: i32, msg: impl Into<Vec<u8>>) -> LibResult<T> {
     Err(Fail::Arg(narg, msg.into()))
 }
 
@@ -248,8 +248,9 @@ fn error_text(lua: &Lua, fallback: &str, e: Fail) -> mlua::Result<Vec<u8>> {
         (Some(src), Some(line)) if line > 0 => format!("{src}:{line}: "),
         _ => String::new(),
     };
-    let text = match e {
-        Fail::Msg(m) => m,
+    let mut out = prefix.into_bytes();
+    match e {
+        Fail::Msg(m) => out.extend_from_slice(&m),
         Fail::Lua(e) => return Err(e),
         Fail::Arg(narg, msg) => {
             let (name, what) = lua
@@ -266,14 +267,17 @@ fn error_text(lua: &Lua, fallback: &str, e: Fail) -> mlua::Result<Vec<u8>> {
             let mut narg = narg;
             if what == "method" {
                 narg -= 1;
-                if narg == 0 {
-                    return Ok(format!("{prefix}calling '{name}' on bad self ({msg})").into_bytes());
-                }
             }
-            format!("bad argument #{narg} to '{name}' ({msg})")
+            if what == "method" && narg == 0 {
+                out.extend_from_slice(format!("calling '{name}' on bad self (").as_bytes());
+            } else {
+                out.extend_from_slice(format!("bad argument #{narg} to '{name}' (").as_bytes());
+            }
+            out.extend_from_slice(&msg);
+            out.push(b')');
         }
-    };
-    Ok(format!("{prefix}{text}").into_bytes())
+    }
+    Ok(out)
 }
 
 /// A single result.
