@@ -21,7 +21,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use mlua::{LightUserData, Lua, MultiValue, Table, Value};
+use mlua::{Function, LightUserData, Lua, MultiValue, Table, Value};
 
 use super::{
     arg, arg_fail, check_bytes, check_integer, fail, function, one, type_fail, LibResult,
@@ -59,7 +59,14 @@ impl Default for Config {
     }
 }
 
-type Shared = Rc<RefCell<Config>>;
+/// What one `cjson` table's functions share: the settings, and Lua's
+/// `next` for walking tables without holding them all.
+struct Lib {
+    cfg: RefCell<Config>,
+    next: Function,
+}
+
+type Shared = Rc<Lib>;
 
 /// `cjson.null`: the NULL light userdata.
 pub fn null() -> Value {
@@ -68,7 +75,10 @@ pub fn null() -> Value {
 
 /// Builds a `cjson` table with its own settings (`cjson.new` makes more).
 pub fn module(lua: &Lua) -> mlua::Result<Table> {
-    let cfg: Shared = Rc::new(RefCell::new(Config::default()));
+    let cfg: Shared = Rc::new(Lib {
+        cfg: RefCell::new(Config::default()),
+        next: lua.globals().raw_get("next")?,
+    });
     let t = lua.create_table()?;
     type Op = fn(&Lua, &MultiValue, &Shared) -> LibResult<MultiValue>;
     let ops: [(&'static str, Op); 9] = [
@@ -150,9 +160,9 @@ fn int_setting(
         if !(min <= value && value <= max) {
             return arg_fail(1, format!("expected integer between {min} and {max}"));
         }
-        *field(&mut cfg.borrow_mut()) = value;
+        *field(&mut cfg.cfg.borrow_mut()) = value;
     }
-    let v = *field(&mut cfg.borrow_mut());
+    let v = *field(&mut cfg.cfg.borrow_mut());
     Ok(Value::Number(f64::from(v)))
 }
 
@@ -181,11 +191,11 @@ fn enum_setting(
 ) -> LibResult<Value> {
     match arg(args, narg) {
         None | Some(Value::Nil) => {}
-        Some(Value::Boolean(b)) => *field(&mut cfg.borrow_mut()) = i32::from(*b),
+        Some(Value::Boolean(b)) => *field(&mut cfg.cfg.borrow_mut()) = i32::from(*b),
         Some(Value::String(s)) => {
             let s = s.as_bytes();
             match options.iter().position(|o| o.as_bytes() == &s[..]) {
-                Some(i) => *field(&mut cfg.borrow_mut()) = i as i32,
+                Some(i) => *field(&mut cfg.cfg.borrow_mut()) = i as i32,
                 None => {
                     let mut msg = b"invalid option '".to_vec();
                     msg.extend_from_slice(&s);
@@ -200,7 +210,7 @@ fn enum_setting(
                 .map(|s| s.as_bytes().to_vec())
                 .unwrap_or_default();
             match options.iter().position(|o| o.as_bytes() == &s[..]) {
-                Some(i) => *field(&mut cfg.borrow_mut()) = i as i32,
+                Some(i) => *field(&mut cfg.cfg.borrow_mut()) = i as i32,
                 None => {
                     let mut msg = b"invalid option '".to_vec();
                     msg.extend_from_slice(&s);
@@ -211,7 +221,7 @@ fn enum_setting(
         }
         Some(_) => return type_fail(args, narg, "string"),
     }
-    let v = *field(&mut cfg.borrow_mut());
+    let v = *field(&mut cfg.cfg.borrow_mut());
     Ok(if v == 0 || v == 1 {
         Value::Boolean(v == 1)
     } else {
@@ -279,22 +289,19 @@ fn number_of(v: &Value) -> Option<f64> {
     }
 }
 
-/// A table being written.
+/// A table being written. The tables themselves (and the key an object's
+/// walk has reached) wait in a Lua table, `waiting[2d - 1]` and
+/// `waiting[2d]` at depth d: mlua can hold only about 8000 values at once.
 enum Open {
-    Array {
-        t: Table,
-        len: i32,
-        next: i32,
-    },
-    Object {
-        pairs: Vec<(Value, Value)>,
-        next: usize,
-    },
+    Array { len: i32, next: i32 },
+    Object { written: usize },
 }
 
 struct Encoder<'c> {
     cfg: &'c Config,
+    next: &'c Function,
     out: Vec<u8>,
+    waiting: Option<Table>,
 }
 
 impl Encoder<'_> {
@@ -344,12 +351,13 @@ impl Encoder<'_> {
         self.out.push(b'"');
     }
 
-    /// `lua_array_length`: the length if `pairs` make an array, or None.
-    fn array_length(&self, pairs: &[(Value, Value)]) -> LibResult<Option<i32>> {
+    /// `lua_array_length`: the length if the keys make an array, or None.
+    fn array_length(&self, t: &Table) -> LibResult<Option<i32>> {
         let mut max: i32 = 0;
         let mut items: i32 = 0;
-        for (k, _) in pairs {
-            match number_of(k) {
+        for pair in t.pairs::<Value, Value>() {
+            let (k, _) = pair?;
+            match number_of(&k) {
                 Some(k) if k != 0.0 && k.floor() == k && k >= 1.0 => {
                     if k > f64::from(max) {
                         max = super::c_f64_to_i32(k);
@@ -369,9 +377,16 @@ impl Encoder<'_> {
         Ok(Some(max))
     }
 
+    fn waiting(&mut self, lua: &Lua) -> LibResult<Table> {
+        match &self.waiting {
+            Some(w) => Ok(w.clone()),
+            None => Ok(self.waiting.insert(lua.create_table()?).clone()),
+        }
+    }
+
     /// Writes `v`; a table is opened on `open` (its contents follow).
     /// `top` is the Lua stack height Redis's encoder would have.
-    fn value(&mut self, v: Value, open: &mut Vec<Open>, top: usize) -> LibResult<()> {
+    fn value(&mut self, lua: &Lua, v: Value, open: &mut Vec<Open>, top: usize) -> LibResult<()> {
         match v {
             Value::String(s) => self.string(&s.as_bytes()),
             Value::Integer(_) | Value::Number(_) => self.number(number_of(&v).unwrap_or(0.0))?,
@@ -385,38 +400,38 @@ impl Encoder<'_> {
                 if depth > self.cfg.encode_max_depth as usize || top + 3 > MAX_C_STACK {
                     return fail(format!("Cannot serialise, excessive nesting ({depth})"));
                 }
-                let pairs: Vec<(Value, Value)> =
-                    t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-                match self.array_length(&pairs)? {
+                match self.array_length(&t)? {
                     Some(len) if len > 0 => {
                         self.out.push(b'[');
-                        open.push(Open::Array { t, len, next: 1 });
+                        open.push(Open::Array { len, next: 1 });
                     }
                     _ => {
                         self.out.push(b'{');
-                        open.push(Open::Object { pairs, next: 0 });
+                        open.push(Open::Object { written: 0 });
                     }
                 }
+                self.waiting(lua)?.raw_set(2 * depth - 1, t)?;
             }
             other => return Self::exception(super::type_name(&other), "type not supported"),
         }
         Ok(())
     }
 
-    fn encode(&mut self, v: Value) -> LibResult<()> {
+    fn encode(&mut self, lua: &Lua, v: Value) -> LibResult<()> {
         let mut open: Vec<Open> = Vec::new();
         // The Lua stack height at each open table's children.
         let mut tops: Vec<usize> = Vec::new();
-        self.value(v, &mut open, 1)?;
+        self.value(lua, v, &mut open, 1)?;
         if !open.is_empty() {
             tops.push(1 + open_slots(&open[0]));
         }
         while !open.is_empty() {
-            let top = *tops.last().expect("a height per table");
             let depth = open.len();
-            let frame = open.last_mut().expect("not empty");
-            let child = match frame {
-                Open::Array { t, len, next } => {
+            let top = *tops.last().expect("a height per table");
+            let waiting = self.waiting(lua)?;
+            let t: Table = waiting.raw_get(2 * depth - 1)?;
+            let child = match open.last_mut().expect("not empty") {
+                Open::Array { len, next } => {
                     if *next > *len {
                         None
                     } else {
@@ -428,15 +443,21 @@ impl Encoder<'_> {
                         Some(v)
                     }
                 }
-                Open::Object { pairs, next } => {
-                    if *next >= pairs.len() {
+                Open::Object { written } => {
+                    let key: Value = if *written > 0 {
+                        waiting.raw_get(2 * depth)?
+                    } else {
+                        Value::Nil
+                    };
+                    let (k, v): (Value, Value) = self.next.call((t, key))?;
+                    if k == Value::Nil {
                         None
                     } else {
-                        if *next > 0 {
+                        if *written > 0 {
                             self.out.push(b',');
                         }
-                        let (k, v) = pairs[*next].clone();
-                        *next += 1;
+                        *written += 1;
+                        waiting.raw_set(2 * depth, k.clone())?;
                         match &k {
                             Value::String(s) => {
                                 self.string(&s.as_bytes());
@@ -460,7 +481,7 @@ impl Encoder<'_> {
             };
             match child {
                 Some(v) => {
-                    self.value(v, &mut open, top)?;
+                    self.value(lua, v, &mut open, top)?;
                     if open.len() > depth {
                         tops.push(top + open_slots(open.last().expect("just opened")));
                     }
@@ -468,6 +489,8 @@ impl Encoder<'_> {
                 None => {
                     let closed = open.pop().expect("an open table");
                     tops.pop();
+                    waiting.raw_set(2 * depth - 1, Value::Nil)?;
+                    waiting.raw_set(2 * depth, Value::Nil)?;
                     self.out.push(match closed {
                         Open::Array { .. } => b']',
                         Open::Object { .. } => b'}',
@@ -488,17 +511,19 @@ fn open_slots(o: &Open) -> usize {
     }
 }
 
-fn encode(_lua: &Lua, args: &MultiValue, cfg: &Shared) -> LibResult<MultiValue> {
+fn encode(lua: &Lua, args: &MultiValue, lib: &Shared) -> LibResult<MultiValue> {
     if args.len() != 1 {
         return arg_fail(1, "expected 1 argument");
     }
-    let cfg = cfg.borrow().clone();
+    let cfg = lib.cfg.borrow().clone();
     let mut enc = Encoder {
         cfg: &cfg,
+        next: &lib.next,
         out: Vec::new(),
+        waiting: None,
     };
-    enc.encode(args[0].clone())?;
-    Ok(one(Value::String(_lua.create_string(&enc.out)?)))
+    enc.encode(lua, args[0].clone())?;
+    Ok(one(Value::String(lua.create_string(&enc.out)?)))
 }
 
 // ===== Decoding =====
@@ -777,44 +802,48 @@ impl Parser<'_> {
         ))
     }
 
-    /// Parses one value starting with `token`, without recursion.
+    /// Parses one value starting with `token`, without recursion. The
+    /// tables being filled (and each object's pending key) wait in a Lua
+    /// table, `waiting[2d - 1]` and `waiting[2d]` at depth d.
     fn value(&mut self, lua: &Lua, mut token: Token) -> LibResult<Value> {
         enum Ctx {
-            Obj { t: Table, key: mlua::LuaString },
-            Arr { t: Table, next: i64 },
+            Obj,
+            Arr { next: i64 },
         }
         let mut stack: Vec<Ctx> = Vec::new();
+        let mut waiting: Option<Table> = None;
         'value: loop {
             let mut v = match token.kind {
                 Kind::Str => Value::String(lua.create_string(&self.text)?),
                 Kind::Num => Value::Number(token.num),
                 Kind::Bool => Value::Boolean(token.boolean),
                 Kind::Null => null(),
-                Kind::ObjBegin => {
-                    self.descend(3)?;
+                Kind::ObjBegin | Kind::ArrBegin => {
+                    let object = token.kind == Kind::ObjBegin;
+                    self.descend(if object { 3 } else { 2 })?;
                     let t = lua.create_table()?;
                     self.top += 1;
                     token = self.next();
-                    if token.kind == Kind::ObjEnd {
+                    let end = if object { Kind::ObjEnd } else { Kind::ArrEnd };
+                    if token.kind == end {
                         self.depth -= 1;
                         Value::Table(t)
                     } else {
-                        let key = self.key(lua, &token)?;
-                        stack.push(Ctx::Obj { t, key });
-                        token = self.next();
-                        continue 'value;
-                    }
-                }
-                Kind::ArrBegin => {
-                    self.descend(2)?;
-                    let t = lua.create_table()?;
-                    self.top += 1;
-                    token = self.next();
-                    if token.kind == Kind::ArrEnd {
-                        self.depth -= 1;
-                        Value::Table(t)
-                    } else {
-                        stack.push(Ctx::Arr { t, next: 1 });
+                        let w = match &waiting {
+                            Some(w) => w.clone(),
+                            None => waiting.insert(lua.create_table()?).clone(),
+                        };
+                        stack.push(if object {
+                            Ctx::Obj
+                        } else {
+                            Ctx::Arr { next: 1 }
+                        });
+                        let d = stack.len();
+                        w.raw_set(2 * d - 1, t)?;
+                        if object {
+                            w.raw_set(2 * d, self.key(lua, &token)?)?;
+                            token = self.next();
+                        }
                         continue 'value;
                     }
                 }
@@ -825,9 +854,14 @@ impl Parser<'_> {
             }
             // Store the finished value in the tables that wait for it.
             loop {
-                match stack.last_mut() {
-                    None => return Ok(v),
-                    Some(Ctx::Arr { t, next }) => {
+                let d = stack.len();
+                let Some(ctx) = stack.last_mut() else {
+                    return Ok(v);
+                };
+                let w = waiting.as_ref().expect("open tables wait somewhere");
+                let t: Table = w.raw_get(2 * d - 1)?;
+                match ctx {
+                    Ctx::Arr { next } => {
                         t.raw_set(*next, v)?;
                         *next += 1;
                         self.top -= 1;
@@ -840,8 +874,9 @@ impl Parser<'_> {
                             continue 'value;
                         }
                     }
-                    Some(Ctx::Obj { t, key }) => {
-                        t.raw_set(key.clone(), v)?;
+                    Ctx::Obj => {
+                        let key: Value = w.raw_get(2 * d)?;
+                        t.raw_set(key, v)?;
                         self.top -= 2;
                         token = self.next();
                         if token.kind != Kind::ObjEnd {
@@ -849,16 +884,16 @@ impl Parser<'_> {
                                 return self.parse_error("comma or object end", &token);
                             }
                             token = self.next();
-                            *key = self.key(lua, &token)?;
+                            w.raw_set(2 * d, self.key(lua, &token)?)?;
                             token = self.next();
                             continue 'value;
                         }
+                        w.raw_set(2 * d, Value::Nil)?;
                     }
                 }
                 self.depth -= 1;
-                let (Some(Ctx::Arr { t, .. }) | Some(Ctx::Obj { t, .. })) = stack.pop() else {
-                    unreachable!("a table was open")
-                };
+                stack.pop();
+                w.raw_set(2 * d - 1, Value::Nil)?;
                 v = Value::Table(t);
             }
         }
@@ -887,7 +922,7 @@ fn decode(lua: &Lua, args: &MultiValue, cfg: &Shared) -> LibResult<MultiValue> {
     if data.len() >= 2 && (data[0] == 0 || data[1] == 0) {
         return fail("JSON parser does not support UTF-16 or UTF-32");
     }
-    let cfg = cfg.borrow().clone();
+    let cfg = cfg.cfg.borrow().clone();
     let mut p = Parser {
         data: &data,
         at: 0,
@@ -1101,7 +1136,7 @@ mod tests {
         assert_eq!(format_g(0.0001, 14), "0.0001");
         assert_eq!(format_g(0.00001, 14), "1e-05");
         assert_eq!(format_g(100.0, 1), "1e+02");
-        assert_eq!(format_g(3.14159, 3), "3.14");
+        assert_eq!(format_g(1.23456, 3), "1.23");
     }
 
     #[test]

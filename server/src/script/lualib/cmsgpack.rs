@@ -154,36 +154,42 @@ fn encode_len(n: usize, fix: u8, b16: u8, out: &mut Vec<u8>) {
     }
 }
 
-fn encode_table(t: &Table, level: usize, out: &mut Vec<u8>) -> LibResult<()> {
-    let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-    // Keys exactly 1..n: all positive whole numbers that fit in an int,
-    // as many as the largest.
+/// Whether the keys are exactly `1..n`: positive whole numbers that fit
+/// in an int, as many as the largest. Gives `n`.
+fn array_len(t: &Table) -> LibResult<Option<usize>> {
     let mut max: i64 = 0;
-    let mut is_array = true;
-    for (k, _) in &pairs {
+    let mut count: usize = 0;
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair?;
         let n = match k {
-            Value::Integer(i) => *i as f64,
-            Value::Number(n) => *n,
-            _ => f64::NAN,
+            Value::Integer(i) => i as f64,
+            Value::Number(n) => n,
+            _ => return Ok(None),
         };
         let as_int = super::c_f64_to_i32(n);
-        if !(n > 0.0) || n.is_infinite() || f64::from(as_int) != n {
-            is_array = false;
-            break;
+        if n.is_nan() || n <= 0.0 || n.is_infinite() || f64::from(as_int) != n {
+            return Ok(None);
         }
         max = max.max(i64::from(as_int));
+        count += 1;
     }
-    if is_array && max == pairs.len() as i64 {
-        encode_len(pairs.len(), 0x90, 0xdc, out);
-        for i in 1..=pairs.len() {
+    Ok((max == count as i64).then_some(count))
+}
+
+fn encode_table(t: &Table, level: usize, out: &mut Vec<u8>) -> LibResult<()> {
+    if let Some(len) = array_len(t)? {
+        encode_len(len, 0x90, 0xdc, out);
+        for i in 1..=len {
             let v: Value = t.raw_get(i as f64)?;
             encode(&v, level + 1, out)?;
         }
     } else {
-        encode_len(pairs.len(), 0x80, 0xde, out);
-        for (k, v) in &pairs {
-            encode(k, level + 1, out)?;
-            encode(v, level + 1, out)?;
+        let len = t.pairs::<Value, Value>().count();
+        encode_len(len, 0x80, 0xde, out);
+        for pair in t.pairs::<Value, Value>() {
+            let (k, v) = pair?;
+            encode(&k, level + 1, out)?;
+            encode(&v, level + 1, out)?;
         }
     }
     Ok(())
@@ -205,24 +211,17 @@ impl From<mlua::Error> for Stop {
     }
 }
 
-/// A table being filled.
+/// A table being filled. The tables themselves wait in a Lua table (see
+/// [`Decoder::value`]).
 enum Open {
-    Array {
-        t: Table,
-        left: u64,
-        next: u64,
-    },
-    Map {
-        t: Table,
-        left: u64,
-        key: Option<Value>,
-    },
+    Array { left: u64, next: u64 },
+    Map { left: u64, has_key: bool },
 }
 
 /// What one msgpack item starts: a value, or a table to fill.
 enum Item {
     Value(Value),
-    Open(Open),
+    Open(Table, Open),
 }
 
 /// The input and the Lua stack height Redis's decoder would have.
@@ -269,17 +268,15 @@ impl Decoder<'_> {
             if self.top + 1 > MAX_C_STACK {
                 return Err(Self::overflow("in function mp_decode_to_lua_array"));
             }
-            Ok(Item::Open(Open::Array {
-                t,
-                left: len,
-                next: 1,
-            }))
+            Ok(Item::Open(t, Open::Array { left: len, next: 1 }))
         } else {
-            Ok(Item::Open(Open::Map {
+            Ok(Item::Open(
                 t,
-                left: len,
-                key: None,
-            }))
+                Open::Map {
+                    left: len,
+                    has_key: false,
+                },
+            ))
         }
     }
 
@@ -312,7 +309,7 @@ impl Decoder<'_> {
             }
             0xca => num(f64::from(f32::from_bits(self.be(4)? as u32))),
             0xcb => num(f64::from_bits(self.be(8)?)),
-            0xd9 | 0xda | 0xdb => {
+            0xd9..=0xdb => {
                 let n = 1 << (b - 0xd9);
                 let Some(lenb) = self.data.get(self.at + 1..self.at + 1 + n) else {
                     return Err(Stop::Eof);
@@ -362,30 +359,41 @@ impl Decoder<'_> {
     }
 
     /// Decodes one whole value (with everything nested in it), without
-    /// recursion: the tables being filled wait on `open`.
+    /// recursion. mlua can hold only about 8000 values at once, so the
+    /// tables being filled (and map keys waiting for their values) are
+    /// kept in a Lua table, `waiting[2d - 1]` and `waiting[2d]` at depth d.
     fn value(&mut self, lua: &Lua) -> Result<Value, Stop> {
         let mut open: Vec<Open> = Vec::new();
+        let mut waiting: Option<Table> = None;
         loop {
             let mut v = match self.item(lua)? {
                 Item::Value(v) => v,
-                Item::Open(Open::Array { t, left: 0, .. } | Open::Map { t, left: 0, .. }) => {
+                Item::Open(t, Open::Array { left: 0, .. } | Open::Map { left: 0, .. }) => {
                     Value::Table(t)
                 }
-                Item::Open(o) => {
+                Item::Open(t, o) => {
                     if let Open::Array { .. } = o {
                         self.top += 1; // the index pushed before each element
                     }
+                    let w = match &waiting {
+                        Some(w) => w,
+                        None => waiting.insert(lua.create_table()?),
+                    };
                     open.push(o);
+                    w.raw_set(2 * open.len() - 1, t)?;
                     continue;
                 }
             };
             // Hand the finished value to the tables waiting for it.
             loop {
+                let depth = open.len();
                 let Some(last) = open.last_mut() else {
                     return Ok(v);
                 };
+                let w = waiting.as_ref().expect("open tables wait somewhere");
+                let t: Table = w.raw_get(2 * depth - 1)?;
                 match last {
-                    Open::Array { t, left, next } => {
+                    Open::Array { left, next } => {
                         t.raw_set(*next as f64, v)?;
                         self.top -= 2;
                         *next += 1;
@@ -395,37 +403,34 @@ impl Decoder<'_> {
                             break;
                         }
                     }
-                    Open::Map { t, left, key } => match key.take() {
-                        None => {
-                            *key = Some(v);
+                    Open::Map { left, has_key } => {
+                        if !*has_key {
+                            *has_key = true;
+                            w.raw_set(2 * depth, v)?;
                             break;
                         }
-                        Some(k) => {
-                            match &k {
-                                Value::Nil => {
-                                    return Err(Stop::Fail(Fail::Msg(
-                                        b"table index is nil".to_vec(),
-                                    )))
-                                }
-                                Value::Number(n) if n.is_nan() => {
-                                    return Err(Stop::Fail(Fail::Msg(
-                                        b"table index is NaN".to_vec(),
-                                    )))
-                                }
-                                _ => {}
+                        *has_key = false;
+                        let k: Value = w.raw_get(2 * depth)?;
+                        match &k {
+                            Value::Nil => {
+                                return Err(Stop::Fail(Fail::Raw(b"table index is nil".to_vec())))
                             }
-                            t.raw_set(k, v)?;
-                            self.top -= 2;
-                            *left -= 1;
-                            if *left > 0 {
-                                break;
+                            Value::Number(n) if n.is_nan() => {
+                                return Err(Stop::Fail(Fail::Raw(b"table index is NaN".to_vec())))
                             }
+                            _ => {}
                         }
-                    },
+                        t.raw_set(k, v)?;
+                        w.raw_set(2 * depth, Value::Nil)?;
+                        self.top -= 2;
+                        *left -= 1;
+                        if *left > 0 {
+                            break;
+                        }
+                    }
                 }
-                let Some(Open::Array { t, .. } | Open::Map { t, .. }) = open.pop() else {
-                    unreachable!("a table was open")
-                };
+                open.pop();
+                w.raw_set(2 * depth - 1, Value::Nil)?;
                 v = Value::Table(t);
             }
         }
@@ -583,7 +588,7 @@ mod tests {
         );
         assert_eq!(
             err("cmsgpack.unpack('\\129\\192\\1')"),
-            "string:t:1: table index is nil"
+            "string:table index is nil"
         );
         assert_eq!(
             err("cmsgpack.unpack_one('ab', 5)"),

@@ -58,6 +58,9 @@ pub(crate) enum Fail {
     /// `luaL_argerror(L, narg, msg)`: prefixed with the argument number
     /// and the function's name.
     Arg(i32, Vec<u8>),
+    /// An error Lua itself raises inside the C function (`table index is
+    /// nil`): no place before it.
+    Raw(Vec<u8>),
     /// An error of mlua itself (out of memory and the like).
     Lua(mlua::Error),
 }
@@ -160,7 +163,7 @@ pub(crate) fn check_bytes(lua: &Lua, args: &MultiValue, narg: i32) -> LibResult<
 /// A C cast of a double to a 64-bit signed integer as x86-64 does it:
 /// truncation, and `INT64_MIN` for NaN and values out of range.
 pub(crate) fn c_f64_to_i64(n: f64) -> i64 {
-    if n.is_nan() || n >= 9_223_372_036_854_775_808.0 || n < -9_223_372_036_854_775_808.0 {
+    if n.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         i64::MIN
     } else {
         n as i64
@@ -181,7 +184,7 @@ pub(crate) fn c_f64_to_u64(n: f64) -> u64 {
 
 /// A C cast of a double to a 32-bit `int` on x86-64.
 pub(crate) fn c_f64_to_i32(n: f64) -> i32 {
-    if n.is_nan() || n >= 2_147_483_648.0 || n <= -2_147_483_649.0 {
+    if n.is_nan() || !(-2_147_483_648.0..2_147_483_648.0).contains(&n.trunc()) {
         i32::MIN
     } else {
         n as i32
@@ -251,6 +254,7 @@ fn error_text(lua: &Lua, fallback: &str, e: Fail) -> mlua::Result<Vec<u8>> {
     let mut out = prefix.into_bytes();
     match e {
         Fail::Msg(m) => out.extend_from_slice(&m),
+        Fail::Raw(m) => return Ok(m),
         Fail::Lua(e) => return Err(e),
         Fail::Arg(narg, msg) => {
             let (name, what) = lua

@@ -158,6 +158,17 @@ fn ordered(mut bytes: Vec<u8>, little: bool) -> Vec<u8> {
     bytes
 }
 
+/// The value of argument `narg` of `pack`. Redis's pack pushes a nil
+/// after its arguments before it reads them, so the first missing one is
+/// "nil" in errors rather than "no value".
+fn pack_arg(args: &MultiValue, narg: i32) -> MultiValue {
+    let mut padded = args.clone();
+    if narg as usize == args.len() + 1 {
+        padded.push_back(Value::Nil);
+    }
+    padded
+}
+
 fn pack(lua: &Lua, args: &MultiValue) -> LibResult<MultiValue> {
     let fmt_bytes = check_bytes(lua, args, 1)?;
     let mut fmt = Fmt::new(&fmt_bytes);
@@ -172,7 +183,7 @@ fn pack(lua: &Lua, args: &MultiValue) -> LibResult<MultiValue> {
         out.resize(out.len() + pad as usize, 0);
         match opt {
             _ if is_int_option(opt) => {
-                let n = check_number(lua, args, narg)?;
+                let n = check_number(lua, &pack_arg(args, narg), narg)?;
                 narg += 1;
                 let mut value = if n < 0.0 {
                     c_f64_to_i64(n) as u64
@@ -188,17 +199,17 @@ fn pack(lua: &Lua, args: &MultiValue) -> LibResult<MultiValue> {
             }
             b'x' => out.push(0),
             b'f' => {
-                let f = check_number(lua, args, narg)? as f32;
+                let f = check_number(lua, &pack_arg(args, narg), narg)? as f32;
                 narg += 1;
                 out.extend_from_slice(&ordered(f.to_le_bytes().to_vec(), h.little));
             }
             b'd' => {
-                let d = check_number(lua, args, narg)?;
+                let d = check_number(lua, &pack_arg(args, narg), narg)?;
                 narg += 1;
                 out.extend_from_slice(&ordered(d.to_le_bytes().to_vec(), h.little));
             }
             b'c' | b's' => {
-                let s = check_bytes(lua, args, narg)?;
+                let s = check_bytes(lua, &pack_arg(args, narg), narg)?;
                 narg += 1;
                 let l = s.len() as u64;
                 if size == 0 {
