@@ -72,6 +72,26 @@ impl LoopHandle {
         std::mem::take(&mut *self.lock())
     }
 
+    /// Takes the new connections waiting in the inbox, leaving every
+    /// other message in its order (a loop busy running a long script
+    /// hands its new connections to the others).
+    pub fn take_accepts(&self) -> Vec<(Sock, Arc<ClientMeta>)> {
+        let mut inbox = self.lock();
+        if !inbox.iter().any(|m| matches!(m, LoopMsg::Accept(..))) {
+            return Vec::new();
+        }
+        let mut accepts = Vec::new();
+        let mut rest = Vec::with_capacity(inbox.len());
+        for m in inbox.drain(..) {
+            match m {
+                LoopMsg::Accept(sock, meta) => accepts.push((sock, meta)),
+                other => rest.push(other),
+            }
+        }
+        *inbox = rest;
+        accepts
+    }
+
     /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()

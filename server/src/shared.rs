@@ -223,6 +223,7 @@ impl Hot {
             && c.notify_keyspace_events & (crate::notify::KEYSPACE | crate::notify::KEYEVENT) != 0;
         crate::db::set_log_for_notify(on);
         crate::evict::configure(c);
+        crate::script::busy::configure(c.busy_reply_threshold);
         for (slot, class) in self.output_limits.iter().zip([0, 2]) {
             let l = c.output_limits[class];
             slot[0].store(l.hard, Ordering::Relaxed);

@@ -42,6 +42,17 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
         }
         client.authenticated = true;
     }
+    // A script past busy-reply-threshold: one relaxed load otherwise.
+    if crate::script::busy::busy_count() != 0 && !r.spec.has(flags::ALLOW_BUSY) {
+        return reject(
+            argv,
+            client,
+            out,
+            env,
+            crate::script::busy::busy_error(),
+            Some(r.id),
+        );
+    }
     // The memory ceiling: one relaxed load while `maxmemory` is 0.
     if crate::evict::maxmemory() != 0 && !client.replaying && out_of_memory(&r, client, env) {
         return reject(argv, client, out, env, CmdError::msg(OOM), Some(r.id));

@@ -239,8 +239,10 @@ pub fn script_flush(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 }
 
 /// SCRIPT KILL
-pub fn script_kill(_c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    Err(CmdError::msg("NOTBUSY No scripts in execution right now."))
+pub fn script_kill(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    script::busy::kill(true)?;
+    c.out.ok();
+    Ok(())
 }
 
 /// SCRIPT DEBUG YES|SYNC|NO

@@ -118,6 +118,10 @@ pub struct Config {
     pub tracking_table_max_keys: u64,
     /// SLOWLOG threshold in microseconds (negative disables).
     pub slowlog_log_slower_than: i64,
+    /// `busy-reply-threshold` (alias `lua-time-limit`), milliseconds: a
+    /// script running longer makes other clients' commands fail with
+    /// BUSY, and can be killed.
+    pub busy_reply_threshold: i64,
     /// SLOWLOG length.
     pub slowlog_max_len: u64,
     /// `latency-tracking`: per-command latency histograms (INFO
@@ -169,6 +173,7 @@ impl Default for Config {
             lazyfree_lazy_user_flush: false,
             tracking_table_max_keys: 1_000_000,
             slowlog_log_slower_than: 10_000,
+            busy_reply_threshold: 5000,
             slowlog_max_len: 128,
             latency_tracking: true,
             latency_percentiles: vec![50.0, 99.0, 99.9],
@@ -510,6 +515,11 @@ pub static OPTIONS: &[OptSpec] = &[
         "lazyfree-lazy-user-flush",
         |c, a| c.lazyfree_lazy_user_flush = yes_no(a)?,
         |c| show_bool(c.lazyfree_lazy_user_flush)
+    ),
+    opt!(
+        "busy-reply-threshold",
+        |c, a| c.busy_reply_threshold = int(a, 0, i64::MAX)?,
+        |c| c.busy_reply_threshold.to_string()
     ),
     opt!(
         "slowlog-log-slower-than",

@@ -837,7 +837,7 @@ pub static PARAMS: &[Param] = &[
         int(0, 9223372036854775807),
         "5000",
         0,
-        Unsupported,
+        Native,
     ),
     row(
         "cluster-node-timeout",

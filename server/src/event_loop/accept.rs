@@ -84,59 +84,23 @@ impl EventLoop {
 
     fn admit(
         &mut self,
-        mut sock: Sock,
+        sock: Sock,
         addr: String,
         laddr: String,
         unix: bool,
         ip: Option<std::net::IpAddr>,
     ) {
-        self.stats().connections.fetch_add(1, Ordering::Relaxed);
-        let (maxclients, needs_auth, protected, keepalive) = {
-            let c = self.shared.config();
-            (
-                c.maxclients,
-                c.requirepass.is_some(),
-                c.protected_mode,
-                c.tcp_keepalive,
-            )
-        };
-        if self.shared.client_count() >= maxclients {
-            let _ = sock.write(MAXCLIENTS_ERROR);
-            self.stats().rejected.fetch_add(1, Ordering::Relaxed);
+        let shared = self.shared.clone();
+        let admitted = admit_to(
+            &shared,
+            &shared.loop_stats[self.index],
+            sock,
+            (addr, laddr, unix, ip),
+            &mut self.next_loop,
+        );
+        let Some((target, sock, meta)) = admitted else {
             return;
-        }
-        if protected && !needs_auth && ip.is_some_and(|ip| !ip.is_loopback()) {
-            let _ = sock.write(PROTECTED_MODE_ERROR.as_bytes());
-            self.stats().rejected.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        let fd = match &sock {
-            Sock::Tcp(s) => {
-                let _ = s.set_nodelay(true);
-                if keepalive > 0 {
-                    let sref = socket2::SockRef::from(s);
-                    let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
-                    let _ = sref.set_tcp_keepalive(&ka);
-                }
-                std::os::fd::AsRawFd::as_raw_fd(s)
-            }
-            Sock::Unix(s) => std::os::fd::AsRawFd::as_raw_fd(s),
         };
-        let n = self.shared.loop_stats.len();
-        let target = self.next_loop % n;
-        self.next_loop = self.next_loop.wrapping_add(1);
-        let id = self.shared.next_client_id();
-        let meta = Arc::new(ClientMeta::new(
-            id,
-            addr,
-            laddr,
-            fd,
-            unix,
-            unix_ms(),
-            target,
-        ));
-        self.shared.register_client(meta.clone());
-        verbose!("Accepted {}", meta.addr);
         if target == self.index {
             self.add_conn(sock, meta);
         } else if let Some(loops) = self.shared.loops() {
@@ -170,6 +134,187 @@ impl EventLoop {
     /// Drops a client from the server's registry.
     pub(super) fn forget(&self, meta: &ClientMeta) {
         self.shared.forget_client(meta.id);
+    }
+}
+
+/// Where a new connection came from: peer address, local address, a
+/// Unix socket, the peer's IP.
+type Peer = (String, String, bool, Option<std::net::IpAddr>);
+
+/// Redis's checks before a client is admitted (`maxclients`, protected
+/// mode; the socket is told why when refused), then the loop it goes to —
+/// the next in turn, passing over loops busy running a long script — and
+/// its entry in the client registry.
+fn admit_to(
+    shared: &crate::shared::Shared,
+    stats: &crate::shared::LoopStats,
+    mut sock: Sock,
+    (addr, laddr, unix, ip): Peer,
+    next_loop: &mut usize,
+) -> Option<(usize, Sock, Arc<ClientMeta>)> {
+    stats.connections.fetch_add(1, Ordering::Relaxed);
+    let (maxclients, needs_auth, protected, keepalive) = {
+        let c = shared.config();
+        (
+            c.maxclients,
+            c.requirepass.is_some(),
+            c.protected_mode,
+            c.tcp_keepalive,
+        )
+    };
+    if shared.client_count() >= maxclients {
+        let _ = sock.write(MAXCLIENTS_ERROR);
+        stats.rejected.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
+    if protected && !needs_auth && ip.is_some_and(|ip| !ip.is_loopback()) {
+        let _ = sock.write(PROTECTED_MODE_ERROR.as_bytes());
+        stats.rejected.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
+    let fd = match &sock {
+        Sock::Tcp(s) => {
+            let _ = s.set_nodelay(true);
+            if keepalive > 0 {
+                let sref = socket2::SockRef::from(s);
+                let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+                let _ = sref.set_tcp_keepalive(&ka);
+            }
+            std::os::fd::AsRawFd::as_raw_fd(s)
+        }
+        Sock::Unix(s) => std::os::fd::AsRawFd::as_raw_fd(s),
+    };
+    let target = pick_loop(shared, next_loop);
+    let id = shared.next_client_id();
+    let meta = Arc::new(ClientMeta::new(
+        id,
+        addr,
+        laddr,
+        fd,
+        unix,
+        unix_ms(),
+        target,
+    ));
+    shared.register_client(meta.clone());
+    verbose!("Accepted {}", meta.addr);
+    Some((target, sock, meta))
+}
+
+/// The loop a new connection goes to: the next in turn, passing over loops
+/// busy running a long script (all busy: the next in turn).
+fn pick_loop(shared: &crate::shared::Shared, next_loop: &mut usize) -> usize {
+    let n = shared.loop_stats.len();
+    let busy = crate::script::busy::busy_count() != 0;
+    let mut target = *next_loop % n;
+    for _ in 0..n {
+        target = *next_loop % n;
+        *next_loop = next_loop.wrapping_add(1);
+        if !busy || !crate::script::busy::loop_is_busy(target) {
+            break;
+        }
+    }
+    target
+}
+
+/// Hands the new connections waiting in loop `index`'s inbox (dealt to it
+/// before its script became busy) to loops that are not busy.
+pub(crate) fn redirect_pending(
+    shared: &crate::shared::Shared,
+    index: usize,
+    next_loop: &mut usize,
+) {
+    let Some(loops) = shared.loops() else {
+        return;
+    };
+    for (sock, meta) in loops[index].take_accepts() {
+        let target = pick_loop(shared, next_loop);
+        let moved = Arc::new(ClientMeta::new(
+            meta.id,
+            meta.addr.clone(),
+            meta.laddr.clone(),
+            meta.fd,
+            meta.unix,
+            meta.created_ms,
+            target,
+        ));
+        shared.register_client(moved.clone());
+        loops[target].send(LoopMsg::Accept(sock, moved));
+    }
+}
+
+/// What loop 0 keeps to accept connections while it runs a long script:
+/// the server, and its own descriptors of the listening sockets.
+pub(crate) struct BusyAcceptor {
+    shared: Arc<crate::shared::Shared>,
+    tcp: Vec<std::net::TcpListener>,
+    unix: Vec<(std::os::unix::net::UnixListener, std::path::PathBuf)>,
+    next_loop: usize,
+}
+
+impl BusyAcceptor {
+    /// Duplicates the listening sockets of `listeners` (the kernel's
+    /// listening socket is shared; only the descriptor is new).
+    pub(crate) fn new(
+        shared: Arc<crate::shared::Shared>,
+        listeners: &[Listener],
+    ) -> io::Result<Self> {
+        let mut tcp = Vec::new();
+        let mut unix = Vec::new();
+        for l in listeners {
+            match l {
+                Listener::Tcp(x) => {
+                    let fd = rustix::io::dup(std::os::fd::AsFd::as_fd(x))?;
+                    tcp.push(std::net::TcpListener::from(fd));
+                }
+                Listener::Unix(x, path) => {
+                    let fd = rustix::io::dup(std::os::fd::AsFd::as_fd(x))?;
+                    unix.push((std::os::unix::net::UnixListener::from(fd), path.clone()));
+                }
+            }
+        }
+        Ok(BusyAcceptor {
+            shared,
+            tcp,
+            unix,
+            next_loop: 1,
+        })
+    }
+
+    /// Accepts what is waiting and deals it to loops not running a long
+    /// script (the listeners are non-blocking: this never waits).
+    pub(crate) fn accept_waiting(&mut self) {
+        let shared = self.shared.clone();
+        let stats = &shared.loop_stats[0];
+        let mut admitted = Vec::new();
+        for l in &self.tcp {
+            while let Ok((s, peer)) = l.accept() {
+                if s.set_nonblocking(true).is_err() {
+                    continue;
+                }
+                let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                let sock = Sock::Tcp(mio::net::TcpStream::from_std(s));
+                admitted.push((sock, (peer.to_string(), local, false, Some(peer.ip()))));
+            }
+        }
+        for (l, path) in &self.unix {
+            while let Ok((s, _)) = l.accept() {
+                if s.set_nonblocking(true).is_err() {
+                    continue;
+                }
+                let p = format!("{}:0", path.display());
+                let sock = Sock::Unix(mio::net::UnixStream::from_std(s));
+                admitted.push((sock, (p.clone(), p, true, None)));
+            }
+        }
+        for (sock, peer) in admitted {
+            if let Some((target, sock, meta)) =
+                admit_to(&shared, stats, sock, peer, &mut self.next_loop)
+            {
+                if let Some(loops) = shared.loops() {
+                    loops[target].send(LoopMsg::Accept(sock, meta));
+                }
+            }
+        }
     }
 }
 

@@ -185,7 +185,32 @@ impl EventLoop {
         &self.shared.loop_stats[self.index]
     }
 
-    fn run(mut self) -> io::Result<()> {
+    fn run(self) -> io::Result<()> {
+        crate::script::busy::set_loop_index(self.index);
+        // While a script of this loop is busy, its hook hands the
+        // connections dealt to this loop to the others and (loop 0, which
+        // owns the listeners) accepts new ones for them.
+        let mut acceptor = if self.listeners.is_empty() {
+            None
+        } else {
+            Some(accept::BusyAcceptor::new(
+                self.shared.clone(),
+                &self.listeners,
+            )?)
+        };
+        let (shared, index, mut next) = (self.shared.clone(), self.index, self.index + 1);
+        crate::script::busy::set_acceptor(Some(Box::new(move || {
+            if let Some(a) = &mut acceptor {
+                a.accept_waiting();
+            }
+            accept::redirect_pending(&shared, index, &mut next);
+        })));
+        let result = self.run_events();
+        crate::script::busy::set_acceptor(None);
+        result
+    }
+
+    fn run_events(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
         let mut shutdown_deadline: Option<Instant> = None;
@@ -763,7 +788,11 @@ impl EventLoop {
                 self.expire_shard = self.index;
             }
             let (db, shard) = (idx / crate::db::SHARDS, idx % crate::db::SHARDS);
-            let mut s = ks.db(db).lock(shard);
+            // A shard someone holds (a long script, a big command) is left
+            // for the next round: the cron never waits for a shard.
+            let Some(mut s) = ks.db(db).try_lock(shard) else {
+                continue;
+            };
             if s.volatile() > 0 {
                 expired += s.expire_cycle(now, 200).expired as u64;
             }

@@ -71,6 +71,8 @@ pub struct Run<'c, 'a> {
     pub may_restart: bool,
     /// Set when this attempt must start again holding this shard too.
     pub restart: Option<ShardId>,
+    /// An EVAL script (false: a function).
+    pub eval: bool,
     run_id: u64,
 }
 
@@ -88,6 +90,7 @@ impl<'c, 'a> Run<'c, 'a> {
             dirty: false,
             may_restart,
             restart: None,
+            eval: true,
             run_id: NEXT_RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -219,6 +222,7 @@ impl super::engine::Host for Run<'_, '_> {
         let wrote = self.dirty;
         if spec.has(flags::WRITE) {
             self.dirty = true;
+            super::busy::mark_dirty();
         }
         let dbs = shared.keyspace.databases();
         for id in shards_for(spec, argv, self.script_client.db, dbs) {
@@ -249,6 +253,10 @@ impl super::engine::Host for Run<'_, '_> {
 
     fn out(&mut self) -> &mut Reply {
         self.ctx.out
+    }
+
+    fn eval_mode(&self) -> bool {
+        self.eval
     }
 }
 

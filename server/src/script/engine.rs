@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 
 use super::convert::{self, ReplyRules, Written};
 use super::{Script, Sha};
@@ -37,11 +37,10 @@ pub trait Host {
     /// The caller's reply.
     fn out(&mut self) -> &mut Reply;
 
-    /// Whether the script must stop (SCRIPT KILL, FUNCTION KILL), asked
-    /// every 100,000 Lua instructions once it ran past the busy
-    /// threshold.
-    fn interrupted(&mut self) -> bool {
-        false
+    /// True for EVAL scripts, false for functions (which KILL command
+    /// stops them, and how BUSY errors name it).
+    fn eval_mode(&self) -> bool {
+        true
     }
 }
 
@@ -298,6 +297,19 @@ impl Engine {
         ))?;
         let xpcall: Function = globals.raw_get("xpcall")?;
         let handler = lua.create_function(error_handler)?;
+        // The busy check, every 100,000 instructions as in Redis.
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(100_000),
+            |lua, _| {
+                if super::busy::interrupted() {
+                    return Err(lua_error_table(
+                        lua,
+                        b"Script killed by user with SCRIPT KILL...",
+                    ));
+                }
+                Ok(VmState::Continue)
+            },
+        )?;
         globals.raw_set("__redis__err__handler", handler.clone())?;
         Ok(Engine {
             lua,
@@ -536,7 +548,9 @@ impl Engine {
             r.resp3.set(false);
             r.repl.set(3);
         });
+        super::busy::start(host.eval_mode(), name);
         let written = self.run_inner(f, name, keys, args, host);
+        super::busy::end();
         RUN.with(|r| r.running.set(false));
         self.runs += 1;
         if self.runs >= 50 {

@@ -15,6 +15,7 @@
 //! * [`lualib`] holds `cjson`, `cmsgpack`, `bit` and `struct`.
 
 pub mod bridge;
+pub mod busy;
 pub mod convert;
 pub mod engine;
 pub mod lualib;

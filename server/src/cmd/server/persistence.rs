@@ -115,6 +115,13 @@ pub fn shutdown(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         // Nothing waits for replicas here: a shutdown never lingers.
         return Err(CmdError::msg("ERR No shutdown in progress."));
     }
+    // A busy script: only SHUTDOWN NOSAVE goes ahead (and stops it).
+    if crate::script::busy::busy_count() != 0 {
+        if !nosave {
+            return Err(crate::script::busy::busy_error());
+        }
+        crate::script::busy::shutting_down();
+    }
     if crate::persist::prepare_shutdown(c.shared, save, nosave, force).is_err() {
         return Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
     }

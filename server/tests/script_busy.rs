@@ -1,0 +1,124 @@
+//! Long scripts, against real Redis and soquete alike: past
+//! `busy-reply-threshold` other clients get BUSY (new connections too, on
+//! whichever event loop they land), SCRIPT KILL stops a script that has
+//! not written, one that wrote is UNKILLABLE, and only SHUTDOWN NOSAVE
+//! ends it.
+
+use std::io::Read;
+use std::time::Duration;
+
+use soquete_resp::Frame;
+use soquete_testkit::wait::eventually;
+use soquete_testkit::{Conn, ServerKind, ServerProcess};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn start(kind: ServerKind) -> ServerProcess {
+    ServerProcess::builder(kind)
+        .args(["--save", "", "--busy-reply-threshold", "100"])
+        .start()
+}
+
+fn conn(server: &ServerProcess) -> Conn {
+    let mut c = server.connect();
+    c.set_timeout(WAIT).expect("a read timeout");
+    c
+}
+
+fn error_text(f: &Frame) -> String {
+    match f {
+        Frame::Error(e) => String::from_utf8_lossy(e).into_owned(),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// Sends a script that loops forever and waits until other clients are
+/// refused with BUSY.
+fn start_busy(server: &ServerProcess, script: &str) -> Conn {
+    let mut runner = conn(server);
+    runner.send_cmd(&["EVAL", script, "0"]);
+    eventually("the script to be busy", WAIT, || {
+        let mut c = conn(server);
+        match c.cmd(&["PING"]) {
+            Frame::Error(e) if e.starts_with(b"BUSY") => Some(()),
+            _ => None,
+        }
+    });
+    runner
+}
+
+fn a_read_only_busy_script_is_refused_to_others_and_killed(kind: ServerKind) {
+    let server = start(kind);
+    let mut runner = start_busy(&server, "local i = 0 while true do i = i + 1 end");
+    // Every new connection is answered, whichever loop it lands on.
+    for _ in 0..6 {
+        let mut c = conn(&server);
+        assert_eq!(
+            error_text(&c.cmd(&["GET", "k"])),
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+            "{kind:?}"
+        );
+    }
+    let mut killer = conn(&server);
+    assert_eq!(
+        error_text(&killer.cmd(&["FUNCTION", "KILL"])),
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        "{kind:?}"
+    );
+    assert_eq!(killer.cmd(&["SCRIPT", "KILL"]), Frame::Simple("OK".into()));
+    let reply = error_text(&runner.read_frame());
+    assert!(
+        reply.starts_with("ERR Script killed by user with SCRIPT KILL... script: "),
+        "{kind:?}: {reply}"
+    );
+    assert_eq!(killer.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    assert_eq!(
+        error_text(&killer.cmd(&["SCRIPT", "KILL"])),
+        "NOTBUSY No scripts in execution right now."
+    );
+}
+
+#[test]
+fn a_read_only_busy_script_is_refused_to_others_and_killed_in_redis() {
+    a_read_only_busy_script_is_refused_to_others_and_killed(ServerKind::Redis);
+}
+
+#[test]
+fn a_read_only_busy_script_is_refused_to_others_and_killed_in_soquete() {
+    a_read_only_busy_script_is_refused_to_others_and_killed(ServerKind::Soquete);
+}
+
+fn a_script_that_wrote_is_unkillable_until_shutdown_nosave(kind: ServerKind) {
+    let mut server = start(kind);
+    let _runner = start_busy(
+        &server,
+        "redis.call('SET', 'x', 1) local i = 0 while true do i = i + 1 end",
+    );
+    let mut c = conn(&server);
+    assert!(
+        error_text(&c.cmd(&["SCRIPT", "KILL"]))
+            .starts_with("UNKILLABLE Sorry the script already executed write commands"),
+        "{kind:?}"
+    );
+    assert_eq!(
+        error_text(&c.cmd(&["SHUTDOWN"])),
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        "{kind:?}"
+    );
+    c.send_cmd(&["SHUTDOWN", "NOSAVE"]);
+    // The server goes away: the connection ends without a reply.
+    let mut buf = [0u8; 16];
+    let n = c.stream().try_clone().unwrap().read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "{kind:?}: SHUTDOWN NOSAVE answered {:?}", &buf[..n]);
+    server.wait_exit(WAIT);
+}
+
+#[test]
+fn a_script_that_wrote_is_unkillable_until_shutdown_nosave_in_redis() {
+    a_script_that_wrote_is_unkillable_until_shutdown_nosave(ServerKind::Redis);
+}
+
+#[test]
+fn a_script_that_wrote_is_unkillable_until_shutdown_nosave_in_soquete() {
+    a_script_that_wrote_is_unkillable_until_shutdown_nosave(ServerKind::Soquete);
+}
