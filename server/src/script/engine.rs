@@ -203,6 +203,9 @@ fn chunkid(source: &[u8]) -> String {
     }
 }
 
+/// An EVAL script's `KEYS` and `ARGV`.
+type KeysArgs<'x> = (&'x [&'x [u8]], &'x [&'x [u8]]);
+
 /// A thread's Lua state.
 pub struct Engine {
     lua: Lua,
@@ -237,7 +240,9 @@ pub fn memory() -> usize {
 }
 
 impl Engine {
-    fn new() -> mlua::Result<Engine> {
+    /// A new state, sandboxed (each thread's EVAL state, and each
+    /// thread's function state in [`super::function`]).
+    pub(super) fn new() -> mlua::Result<Engine> {
         let lua = Lua::new_with(
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
             LuaOptions::default(),
@@ -527,12 +532,48 @@ impl Engine {
         args: &[&[u8]],
         host: &mut dyn Host,
     ) -> Written {
+        self.run_with(f, name, Some((keys, args)), host)
+    }
+
+    // ---- functions (FCALL): see `super::function` ----
+
+    /// The Lua state (the function engine builds its tables in it).
+    pub(super) fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// The real global table (not the scripts' read-only view).
+    pub(super) fn globals(&self) -> &Table {
+        &self.globals
+    }
+
+    /// Runs a function (its arguments already bound, see
+    /// `super::function`): as [`Engine::run`], without setting `KEYS`
+    /// and `ARGV`, which functions do not have.
+    pub(super) fn run_function(
+        &mut self,
+        f: &Function,
+        name: &str,
+        host: &mut dyn Host,
+    ) -> Written {
+        self.run_with(f, name, None, host)
+    }
+
+    // ---- end of functions ----
+
+    fn run_with(
+        &mut self,
+        f: &Function,
+        name: &str,
+        keys_args: Option<KeysArgs<'_>>,
+        host: &mut dyn Host,
+    ) -> Written {
         RUN.with(|r| {
             r.running.set(true);
             r.resp3.set(false);
             r.repl.set(3);
         });
-        let written = self.run_inner(f, name, keys, args, host);
+        let written = self.run_inner(f, name, keys_args, host);
         RUN.with(|r| r.running.set(false));
         self.runs += 1;
         if self.runs >= 50 {
@@ -548,14 +589,15 @@ impl Engine {
         &mut self,
         f: &Function,
         name: &str,
-        keys: &[&[u8]],
-        args: &[&[u8]],
+        keys_args: Option<KeysArgs<'_>>,
         host: &mut dyn Host,
     ) -> Written {
         let lua = &self.lua;
         let set = || -> mlua::Result<()> {
-            self.globals.raw_set("KEYS", string_array(lua, keys)?)?;
-            self.globals.raw_set("ARGV", string_array(lua, args)?)?;
+            if let Some((keys, args)) = keys_args {
+                self.globals.raw_set("KEYS", string_array(lua, keys)?)?;
+                self.globals.raw_set("ARGV", string_array(lua, args)?)?;
+            }
             Ok(())
         };
         if let Err(e) = set() {
@@ -749,7 +791,7 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Value> {
 
 /// An error raised as Redis's `luaPushError` + `lua_error` raise it: an
 /// `{err=...}` table.
-fn lua_error_table(lua: &Lua, msg: &[u8]) -> mlua::Error {
+pub(super) fn lua_error_table(lua: &Lua, msg: &[u8]) -> mlua::Error {
     match convert::error_table(lua, msg) {
         Ok(t) => mlua::Error::external(RaisedTable(t)),
         Err(e) => e,
@@ -757,7 +799,7 @@ fn lua_error_table(lua: &Lua, msg: &[u8]) -> mlua::Error {
 }
 
 /// The table a Rust function raised with [`lua_error_table`].
-fn raised_table(e: &mlua::Error) -> Option<Table> {
+pub(super) fn raised_table(e: &mlua::Error) -> Option<Table> {
     match e {
         mlua::Error::CallbackError { cause, .. } => raised_table(cause),
         mlua::Error::WithContext { cause, .. } => raised_table(cause),
@@ -856,7 +898,7 @@ fn lua_args_to_argv(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
     Ok(argv)
 }
 
-fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+pub(super) fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(items.len(), 0)?;
     for (i, item) in items.iter().enumerate() {
         t.raw_set(i + 1, lua.create_string(item)?)?;
