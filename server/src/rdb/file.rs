@@ -86,13 +86,14 @@ impl<W: Write> RdbWriter<W> {
         self.put(&b)
     }
 
-    /// Writes the function libraries (their code).
-    pub fn functions(&mut self, libraries: &[Vec<u8>]) -> io::Result<()> {
+    /// Writes the function libraries (their code, LZF-compressed when
+    /// `compress` and it saves space, as Redis's `rdbSaveFunctions`).
+    pub fn functions(&mut self, libraries: &[Vec<u8>], compress: bool) -> io::Result<()> {
         let mut b = Vec::new();
         for code in libraries {
             b.clear();
             b.push(opcode::FUNCTION2);
-            write_string(&mut b, code, false);
+            write_string(&mut b, code, compress);
             self.put(&b)?;
         }
         Ok(())
@@ -465,9 +466,10 @@ mod tests {
     fn sample_file(entries: &[(usize, &[u8], Value, u64)]) -> Vec<u8> {
         let mut w = RdbWriter::new(Vec::new(), true);
         w.header(&Aux::default()).unwrap();
-        w.functions(&[
-            b"#!lua name=lib\nredis.register_function('f', function() return 1 end)".to_vec(),
-        ])
+        w.functions(
+            &[b"#!lua name=lib\nredis.register_function('f', function() return 1 end)".to_vec()],
+            false,
+        )
         .unwrap();
         let mut dbs: Vec<usize> = entries.iter().map(|e| e.0).collect();
         dbs.dedup();
