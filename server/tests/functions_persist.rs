@@ -94,6 +94,8 @@ fn functions_survive_debug_reload_and_flushall() {
     load_libraries(&mut c);
     ok(&mut c, &["DEBUG", "RELOAD"]);
     assert_has_libraries(&mut c);
+    assert_eq!(info(&mut c, "number_of_libraries"), "2");
+    assert_eq!(info(&mut c, "number_of_functions"), "3");
     ok(&mut c, &["FLUSHALL"]);
     ok(&mut c, &["SET", "k", "v"]);
     assert_has_libraries(&mut c);
