@@ -37,6 +37,9 @@ const SCRIPTS: [(&str, &str); 2] = [
 ];
 const DEPTHS: [u32; 2] = [1, 16];
 
+/// (script, depth, server): one cell of the table.
+type Case = (usize, usize, &'static str);
+
 /// Who runs: Redis, soquete with one loop, soquete with its default.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Who {
@@ -69,7 +72,7 @@ fn main() {
         "scripting bench: SOQUETE_BENCH_ROUNDS={rounds} cargo bench -p soquete-benches --bench scripting; load average {}",
         soquete_benches::results::loadavg()
     );
-    let mut samples: Vec<((usize, usize, &str), Vec<f64>)> = Vec::new();
+    let mut samples: Vec<(Case, Vec<f64>)> = Vec::new();
     for round in 0..rounds {
         let mut order = [Who::Redis, Who::SoqueteOne, Who::Soquete];
         if round % 2 == 1 {

@@ -287,6 +287,8 @@ pub struct Shared {
     pub migrate: crate::migrate::Sockets,
     /// The EVAL script cache.
     pub scripts: crate::script::Scripts,
+    /// The function libraries (FUNCTION LOAD, FCALL).
+    pub functions: crate::script::function::Functions,
     config: RwLock<Config>,
     /// The `Arc` this state lives in (see [`Shared::new_arc`]).
     me: OnceLock<std::sync::Weak<Shared>>,
@@ -457,6 +459,7 @@ impl Shared {
             persist: Arc::new(crate::persist::Persistence::new(unix_ms() / 1000)),
             migrate: crate::migrate::Sockets::default(),
             scripts: crate::script::Scripts::default(),
+            functions: crate::script::function::Functions::default(),
             config: RwLock::new(config),
             me: OnceLock::new(),
             clients: Mutex::new(BTreeMap::new()),

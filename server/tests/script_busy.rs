@@ -122,3 +122,68 @@ fn a_script_that_wrote_is_unkillable_until_shutdown_nosave_in_redis() {
 fn a_script_that_wrote_is_unkillable_until_shutdown_nosave_in_soquete() {
     a_script_that_wrote_is_unkillable_until_shutdown_nosave(ServerKind::Soquete);
 }
+
+fn a_busy_function_shows_in_function_stats_and_is_killed(kind: ServerKind) {
+    let server = start(kind);
+    let mut c = conn(&server);
+    let lib = "#!lua name=slow\nredis.register_function('spin', function() local i = 0 while true do i = i + 1 end end)";
+    assert_eq!(
+        c.cmd(&["FUNCTION", "LOAD", lib]),
+        Frame::Bulk("slow".into())
+    );
+    let mut runner = conn(&server);
+    runner.send_cmd(&["FCALL", "spin", "0"]);
+    eventually("the function to be busy", WAIT, || {
+        let mut c = conn(&server);
+        match c.cmd(&["PING"]) {
+            Frame::Error(e) if e.starts_with(b"BUSY") => Some(()),
+            _ => None,
+        }
+    });
+    let mut c = conn(&server);
+    assert_eq!(
+        error_text(&c.cmd(&["GET", "k"])),
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+        "{kind:?}"
+    );
+    let stats = soquete_testkit::frames::items(c.cmd(&["FUNCTION", "STATS"]));
+    assert_eq!(stats[0], Frame::Bulk("running_script".into()));
+    let running = soquete_testkit::frames::items(stats[1].clone());
+    assert_eq!(running[0], Frame::Bulk("name".into()));
+    assert_eq!(running[1], Frame::Bulk("spin".into()));
+    assert_eq!(running[2], Frame::Bulk("command".into()));
+    assert_eq!(
+        soquete_testkit::frames::items(running[3].clone()),
+        vec![
+            Frame::Bulk("FCALL".into()),
+            Frame::Bulk("spin".into()),
+            Frame::Bulk("0".into())
+        ]
+    );
+    assert_eq!(running[4], Frame::Bulk("duration_ms".into()));
+    assert!(
+        matches!(running[5], Frame::Integer(ms) if ms >= 100),
+        "{kind:?}"
+    );
+    assert_eq!(
+        error_text(&c.cmd(&["SCRIPT", "KILL"])),
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+        "{kind:?}"
+    );
+    assert_eq!(c.cmd(&["FUNCTION", "KILL"]), Frame::Simple("OK".into()));
+    assert_eq!(
+        error_text(&runner.read_frame()),
+        "ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.",
+        "{kind:?}"
+    );
+}
+
+#[test]
+fn a_busy_function_shows_in_function_stats_and_is_killed_in_redis() {
+    a_busy_function_shows_in_function_stats_and_is_killed(ServerKind::Redis);
+}
+
+#[test]
+fn a_busy_function_shows_in_function_stats_and_is_killed_in_soquete() {
+    a_busy_function_shows_in_function_stats_and_is_killed(ServerKind::Soquete);
+}

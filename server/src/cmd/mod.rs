@@ -13,6 +13,7 @@ pub mod blocking;
 pub mod connection;
 pub mod dispatch;
 pub mod docs;
+pub mod function;
 pub mod hash;
 pub mod keys;
 pub mod ks;

@@ -119,6 +119,33 @@ fn eval_generic(c: &mut Ctx<'_>, a: &[&[u8]], by_sha: bool, ro: bool) -> CmdResu
     let function = engine::with(|e| e.function(&sha, &script))
         .map_err(|e| CmdError::msg(format!("ERR {e}")))?;
     let sflags = script.flags;
+    let oom = prepare_for_run(c, sflags, ro)?;
+    let n = numkeys as usize;
+    let (keys, args) = (&a[3..3 + n], &a[3 + n..]);
+    let name = std::str::from_utf8(&sha).unwrap_or_default();
+    let compat = sflags & sflags::EVAL_COMPAT != 0;
+    let read_only = ro || (!compat && sflags & sflags::NO_WRITES != 0);
+    let allow_oom = !compat && sflags & sflags::ALLOW_OOM != 0;
+    script::busy::note_command(a);
+    run_script(
+        c,
+        |run| engine::with(|e| e.run(&function, name, keys, args, run)),
+        |run| {
+            run.read_only = read_only;
+            run.allow_oom = allow_oom;
+            run.oom_at_start = oom;
+        },
+    );
+    Ok(())
+}
+
+/// The checks Redis's `scriptPrepareForRun` makes of a script's flags
+/// before it runs (EVAL with a shebang, FCALL): whether writes may
+/// persist, `*_RO`, `allow-oom`. Returns whether memory was over
+/// `maxmemory` when it started. (`no-cluster`, `allow-stale` and
+/// `allow-cross-slot-keys` have nothing to refuse without cluster mode
+/// or replication.)
+pub fn prepare_for_run(c: &Ctx<'_>, sflags: u32, ro: bool) -> Result<bool, CmdError> {
     let compat = sflags & sflags::EVAL_COMPAT != 0;
     let oom = crate::evict::maxmemory() != 0 && crate::evict::over_limit(c.shared, c.ks.now);
     if !compat {
@@ -145,29 +172,16 @@ fn eval_generic(c: &mut Ctx<'_>, a: &[&[u8]], by_sha: bool, ro: bool) -> CmdResu
             ));
         }
     }
-    let n = numkeys as usize;
-    let (keys, args) = (&a[3..3 + n], &a[3 + n..]);
-    let name = std::str::from_utf8(&sha).unwrap_or_default();
-    let read_only = ro || (!compat && sflags & sflags::NO_WRITES != 0);
-    let allow_oom = !compat && sflags & sflags::ALLOW_OOM != 0;
-    run_script(c, &function, name, keys, args, |run| {
-        run.read_only = read_only;
-        run.allow_oom = allow_oom;
-        run.oom_at_start = oom;
-    });
-    Ok(())
+    Ok(oom)
 }
 
-/// Runs a compiled script for the caller in `c`, starting again (holding
+/// Runs a script (`invoke` runs one attempt) for the caller in `c`, starting again (holding
 /// one more shard) each time an attempt meets a key it did not declare
 /// held by someone else before writing anything (see
 /// [`crate::script::bridge`]).
 pub fn run_script(
     c: &mut Ctx<'_>,
-    function: &mlua::Function,
-    name: &str,
-    keys: &[&[u8]],
-    args: &[&[u8]],
+    invoke: impl Fn(&mut Run<'_, '_>) -> Written,
     setup: impl Fn(&mut Run<'_, '_>),
 ) {
     let reply_start = c.out.buf.len();
@@ -178,7 +192,7 @@ pub fn run_script(
         script_client.select(c.client.db);
         let mut run = Run::new(c, script_client);
         setup(&mut run);
-        let written = engine::with(|e| e.run(function, name, keys, args, &mut run));
+        let written = invoke(&mut run);
         let restart = run.restart;
         script_client = run.script_client;
         if let Some(id) = restart {

@@ -7,7 +7,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    connection, hash, keys, list, pubsub, scripting, server, set, string, transaction, zset, Spec,
+    connection, function, hash, keys, list, pubsub, scripting, server, set, string, transaction,
+    zset, Spec,
 };
 use crate::error::CmdResult;
 
@@ -24,6 +25,7 @@ pub static GROUPS: &[&[Spec]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     scripting::COMMANDS,
+    function::COMMANDS,
 ];
 
 /// Every command, in table order.

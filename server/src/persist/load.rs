@@ -37,12 +37,24 @@ fn into_keyspace(ks: &Keyspace) -> impl FnMut(usize, &[u8], Value, u64, u32) -> 
     }
 }
 
+/// Creates the function libraries a file held, as Redis does while
+/// reading it (`replace`: DEBUG RELOAD MERGE, a library may replace one
+/// of the same name); a library that fails fails the load.
+pub fn load_functions(shared: &Shared, codes: &[Vec<u8>], replace: bool) -> Result<(), LoadError> {
+    if codes.is_empty() {
+        return Ok(());
+    }
+    shared
+        .functions
+        .load_all(codes, replace)
+        .map_err(|e| LoadError::Format(format!("Failed loading library, {e}")))
+}
+
 /// Records what a load found, and logs it as Redis does.
 fn loaded(shared: &Shared, l: &Loaded, started: Instant) {
     let p = &shared.persist;
     p.last_load_loaded.store(l.keys_loaded, Ordering::Relaxed);
     p.last_load_expired.store(l.keys_expired, Ordering::Relaxed);
-    *p.functions.lock().unwrap_or_else(|e| e.into_inner()) = l.functions.clone();
     if l.empty_skipped > 0 {
         warning!(
             "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
@@ -165,6 +177,11 @@ fn at_startup(shared: &Shared, file: File) -> Result<(), LoadError> {
             if let Some(v) = &l.redis_ver {
                 notice!("Loading RDB produced by version {v}");
             }
+            if let Err(e) = load_functions(shared, &l.functions, false) {
+                p.load_failed.store(true, Ordering::SeqCst);
+                p.loading.store(false, Ordering::SeqCst);
+                return Err(e);
+            }
             loaded(shared, &l, started);
             p.loading.store(false, Ordering::SeqCst);
             Ok(())
@@ -190,6 +207,8 @@ pub fn reload(
 ) -> Result<Loaded, LoadError> {
     let file = File::open(path)?;
     if flush {
+        // Redis's emptyData: the functions go too (the file has them).
+        shared.functions.flush();
         crate::tracking::note_flush();
         for db in 0..shared.keyspace.databases() {
             for s in 0..crate::db::SHARDS {
@@ -208,6 +227,7 @@ pub fn reload(
         shard.insert_loaded(h, key, value, at, access)
     };
     let l = load(io::BufReader::with_capacity(1 << 20, file), &opts, insert)?;
+    load_functions(shared, &l.functions, merge)?;
     loaded(shared, &l, started);
     Ok(l)
 }

@@ -92,9 +92,6 @@ pub struct Persistence {
     /// Keys loaded and skipped as expired by the last load.
     last_load_loaded: AtomicU64,
     last_load_expired: AtomicU64,
-    /// The function libraries read from the last file (their code),
-    /// written back by every save until functions run here.
-    functions: Mutex<Vec<Vec<u8>>>,
     /// Set when loading failed: nothing may overwrite the file then.
     load_failed: AtomicBool,
     /// Why loading at start-up failed.
@@ -124,7 +121,6 @@ impl Persistence {
             loading: AtomicBool::new(false),
             last_load_loaded: AtomicU64::new(0),
             last_load_expired: AtomicU64::new(0),
-            functions: Mutex::new(Vec::new()),
             load_failed: AtomicBool::new(false),
             load_error: Mutex::new(None),
             aof: aof::Aof::default(),
@@ -189,13 +185,6 @@ impl Persistence {
     /// Why loading at start-up failed, if it did.
     pub fn load_error(&self) -> Option<String> {
         self.load_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    fn functions(&self) -> Vec<Vec<u8>> {
-        self.functions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()

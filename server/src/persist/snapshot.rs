@@ -94,7 +94,7 @@ impl SaveOptions {
                 used_mem: crate::cmd::server::memory::allocator().allocated,
                 aof_base: false,
             },
-            functions: shared.persist.functions(),
+            functions: shared.functions.codes(),
         }
     }
 }
@@ -115,7 +115,7 @@ pub fn write_keyspace<W: Write>(
 ) -> io::Result<(W, Written)> {
     let mut w = RdbWriter::new(out, opts.checksum);
     w.header(&opts.aux)?;
-    w.functions(&opts.functions)?;
+    w.functions(&opts.functions, opts.compress)?;
     let mut buf = Vec::with_capacity(4096);
     let mut keys = 0u64;
     let now = ks.now;

@@ -86,13 +86,14 @@ impl<W: Write> RdbWriter<W> {
         self.put(&b)
     }
 
-    /// Writes the function libraries (their code).
-    pub fn functions(&mut self, libraries: &[Vec<u8>]) -> io::Result<()> {
+    /// Writes the function libraries (their code, LZF-compressed when
+    /// `compress` and it saves space, as Redis's `rdbSaveFunctions`).
+    pub fn functions(&mut self, libraries: &[Vec<u8>], compress: bool) -> io::Result<()> {
         let mut b = Vec::new();
         for code in libraries {
             b.clear();
             b.push(opcode::FUNCTION2);
-            write_string(&mut b, code, false);
+            write_string(&mut b, code, compress);
             self.put(&b)?;
         }
         Ok(())
@@ -376,9 +377,24 @@ pub fn load<R: Read>(
                 continue;
             }
             opcode::FUNCTION_PRE_GA => {
-                return Err(LoadError::Format(
-                    "Failed loading library, pre-GA function format not supported".into(),
-                ))
+                // 7.0 rc1/rc2: name, engine, an optional description and
+                // the code, which Redis turns into a shebang and code.
+                out.functions.push(w.parse(|r| {
+                    let name = r.bytes()?;
+                    let engine = r.bytes()?;
+                    if r.length()? != 0 {
+                        r.bytes()?;
+                    }
+                    let blob = r.bytes()?;
+                    let mut code = b"#!".to_vec();
+                    code.extend_from_slice(&engine);
+                    code.extend_from_slice(b" name=");
+                    code.extend_from_slice(&name);
+                    code.push(b'\n');
+                    code.extend_from_slice(&blob);
+                    Ok(code)
+                })?);
+                continue;
             }
             opcode::MODULE_AUX => {
                 return Err(LoadError::Format(
@@ -465,9 +481,10 @@ mod tests {
     fn sample_file(entries: &[(usize, &[u8], Value, u64)]) -> Vec<u8> {
         let mut w = RdbWriter::new(Vec::new(), true);
         w.header(&Aux::default()).unwrap();
-        w.functions(&[
-            b"#!lua name=lib\nredis.register_function('f', function() return 1 end)".to_vec(),
-        ])
+        w.functions(
+            &[b"#!lua name=lib\nredis.register_function('f', function() return 1 end)".to_vec()],
+            false,
+        )
         .unwrap();
         let mut dbs: Vec<usize> = entries.iter().map(|e| e.0).collect();
         dbs.dedup();
@@ -528,6 +545,30 @@ mod tests {
         assert_eq!(rows[0], (0, b"a".to_vec(), Value::string(b"hello"), 0));
         assert_eq!(rows[1], (0, b"n".to_vec(), Value::Int(12345), future));
         assert_eq!(rows[2], (3, b"l".to_vec(), Value::List(Box::new(list)), 0));
+    }
+
+    #[test]
+    fn a_pre_ga_function_becomes_a_library_with_a_shebang() {
+        let mut w = RdbWriter::new(Vec::new(), true);
+        w.header(&Aux::default()).unwrap();
+        let mut b = vec![opcode::FUNCTION_PRE_GA];
+        for s in [&b"lib"[..], b"LUA"] {
+            write_string(&mut b, s, false);
+        }
+        write_len(&mut b, 1);
+        write_string(&mut b, b"a description", false);
+        write_string(
+            &mut b,
+            b"redis.register_function('f', function() end)",
+            false,
+        );
+        w.put(&b).unwrap();
+        let file = w.finish().unwrap();
+        let (l, _) = load_all(&file, &opts()).unwrap();
+        assert_eq!(
+            l.functions,
+            [b"#!LUA name=lib\nredis.register_function('f', function() end)".to_vec()]
+        );
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct Busy {
     pub eval: bool,
     /// The script's SHA or the function's name.
     pub name: String,
+    /// The command that runs it (FUNCTION STATS shows it).
+    pub command: Vec<Vec<u8>>,
     /// When it started.
     pub started: Instant,
     /// It wrote (it cannot be killed).
@@ -61,13 +63,16 @@ thread_local! {
     static ACCEPTOR: RefCell<Option<Box<dyn FnMut()>>> = const { RefCell::new(None) };
     /// The script running on this thread: when it started, whether it is
     /// an EVAL, its name, whether it wrote, and its entry once busy.
-    static CURRENT: Current = Current {
-        running: Cell::new(false),
-        started: Cell::new(None),
-        eval: Cell::new(true),
-        name: RefCell::new(String::new()),
-        dirty: Cell::new(false),
-        busy: RefCell::new(None),
+    static CURRENT: Current = const {
+        Current {
+            running: Cell::new(false),
+            started: Cell::new(None),
+            eval: Cell::new(true),
+            name: RefCell::new(String::new()),
+            command: RefCell::new((Vec::new(), Vec::new())),
+            dirty: Cell::new(false),
+            busy: RefCell::new(None),
+        }
     };
 }
 
@@ -76,6 +81,9 @@ struct Current {
     started: Cell<Option<Instant>>,
     eval: Cell<bool>,
     name: RefCell<String>,
+    /// The running command's arguments, flat, and their lengths: kept
+    /// without allocating per script, read only if it becomes busy.
+    command: RefCell<(Vec<u8>, Vec<usize>)>,
     dirty: Cell<bool>,
     busy: RefCell<Option<Arc<Busy>>>,
 }
@@ -146,6 +154,21 @@ pub(crate) fn start(eval: bool, name: &str) {
     });
 }
 
+/// Notes the command about to run a script on this thread (EVAL's or
+/// FCALL's arguments), for FUNCTION STATS should the script become busy.
+pub fn note_command(argv: &[&[u8]]) {
+    CURRENT.with(|c| {
+        let mut cmd = c.command.borrow_mut();
+        let (bytes, lens) = &mut *cmd;
+        bytes.clear();
+        lens.clear();
+        for a in argv {
+            bytes.extend_from_slice(a);
+            lens.push(a.len());
+        }
+    });
+}
+
 /// Notes the end of the script on this thread.
 pub(crate) fn end() {
     CURRENT.with(|c| {
@@ -193,10 +216,23 @@ pub(crate) fn interrupted() -> bool {
             if eval { "SCRIPT KILL" } else { "FUNCTION KILL" },
             name
         );
+        let command = {
+            let cmd = c.command.borrow();
+            let (bytes, lens) = &*cmd;
+            let mut at = 0;
+            lens.iter()
+                .map(|&n| {
+                    let arg = bytes.get(at..at + n).unwrap_or_default().to_vec();
+                    at += n;
+                    arg
+                })
+                .collect()
+        };
         let b = Arc::new(Busy {
             loop_index: LOOP_INDEX.with(|l| l.get()),
             eval,
             name,
+            command,
             started,
             dirty: AtomicBool::new(c.dirty.get()),
             killed: AtomicBool::new(false),

@@ -199,6 +199,9 @@ fn chunkid(source: &[u8]) -> String {
     }
 }
 
+/// An EVAL script's `KEYS` and `ARGV`.
+type KeysArgs<'x> = (&'x [&'x [u8]], &'x [&'x [u8]]);
+
 /// A thread's Lua state.
 pub struct Engine {
     lua: Lua,
@@ -209,13 +212,26 @@ pub struct Engine {
     compiled: HashMap<Sha, Function, ahash::RandomState>,
     flushes_seen: u64,
     runs: u32,
+    /// This state's entry in [`STATE_BYTES`] (EVAL states only).
+    bytes: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// Runs `f` with this thread's engine, made on first use.
 pub fn with<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
     ENGINE.with(|e| {
         let mut e = e.borrow_mut();
-        let engine = e.get_or_insert_with(|| Engine::new().expect("the Lua state sets up"));
+        let engine = e.get_or_insert_with(|| {
+            let mut engine = Engine::new().expect("the Lua state sets up");
+            let bytes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(
+                engine.lua.used_memory(),
+            ));
+            STATE_BYTES
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(bytes.clone());
+            engine.bytes = Some(bytes);
+            engine
+        });
         if engine.flushes_seen != super::flushes() {
             engine.compiled.clear();
             engine.flushes_seen = super::flushes();
@@ -225,13 +241,24 @@ pub fn with<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
     })
 }
 
-/// Bytes this thread's Lua state uses (0 before its first script).
-pub fn memory() -> usize {
-    ENGINE.with(|e| e.borrow().as_ref().map_or(0, |e| e.lua.used_memory()))
+/// What each thread's EVAL Lua state uses, as of its last script.
+static STATE_BYTES: std::sync::Mutex<Vec<std::sync::Arc<std::sync::atomic::AtomicUsize>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Bytes the EVAL Lua states of every thread use, as of their last
+/// script (INFO `used_memory_lua`); `None` before any thread made one.
+pub fn memory() -> Option<usize> {
+    let all = STATE_BYTES.lock().unwrap_or_else(|p| p.into_inner());
+    if all.is_empty() {
+        return None;
+    }
+    Some(all.iter().map(|b| b.load(Ordering::Relaxed)).sum())
 }
 
 impl Engine {
-    fn new() -> mlua::Result<Engine> {
+    /// A new state, sandboxed (each thread's EVAL state, and each
+    /// thread's function state in [`super::function`]).
+    pub(super) fn new() -> mlua::Result<Engine> {
         let lua = Lua::new_with(
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
             LuaOptions::default(),
@@ -320,6 +347,7 @@ impl Engine {
             compiled: HashMap::default(),
             flushes_seen: super::flushes(),
             runs: 0,
+            bytes: None,
         })
     }
 
@@ -543,13 +571,49 @@ impl Engine {
         args: &[&[u8]],
         host: &mut dyn Host,
     ) -> Written {
+        self.run_with(f, name, Some((keys, args)), host)
+    }
+
+    // ---- functions (FCALL): see `super::function` ----
+
+    /// The Lua state (the function engine builds its tables in it).
+    pub(super) fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// The real global table (not the scripts' read-only view).
+    pub(super) fn globals(&self) -> &Table {
+        &self.globals
+    }
+
+    /// Runs a function (its arguments already bound, see
+    /// `super::function`): as [`Engine::run`], without setting `KEYS`
+    /// and `ARGV`, which functions do not have.
+    pub(super) fn run_function(
+        &mut self,
+        f: &Function,
+        name: &str,
+        host: &mut dyn Host,
+    ) -> Written {
+        self.run_with(f, name, None, host)
+    }
+
+    // ---- end of functions ----
+
+    fn run_with(
+        &mut self,
+        f: &Function,
+        name: &str,
+        keys_args: Option<KeysArgs<'_>>,
+        host: &mut dyn Host,
+    ) -> Written {
         RUN.with(|r| {
             r.running.set(true);
             r.resp3.set(false);
             r.repl.set(3);
         });
         super::busy::start(host.eval_mode(), name);
-        let written = self.run_inner(f, name, keys, args, host);
+        let written = self.run_inner(f, name, keys_args, host);
         super::busy::end();
         RUN.with(|r| r.running.set(false));
         self.runs += 1;
@@ -559,6 +623,9 @@ impl Engine {
             self.runs = 0;
             let _ = self.lua.gc_step();
         }
+        if let Some(b) = &self.bytes {
+            b.store(self.lua.used_memory(), Ordering::Relaxed);
+        }
         written
     }
 
@@ -566,14 +633,15 @@ impl Engine {
         &mut self,
         f: &Function,
         name: &str,
-        keys: &[&[u8]],
-        args: &[&[u8]],
+        keys_args: Option<KeysArgs<'_>>,
         host: &mut dyn Host,
     ) -> Written {
         let lua = &self.lua;
         let set = || -> mlua::Result<()> {
-            self.globals.raw_set("KEYS", string_array(lua, keys)?)?;
-            self.globals.raw_set("ARGV", string_array(lua, args)?)?;
+            if let Some((keys, args)) = keys_args {
+                self.globals.raw_set("KEYS", string_array(lua, keys)?)?;
+                self.globals.raw_set("ARGV", string_array(lua, args)?)?;
+            }
             Ok(())
         };
         if let Err(e) = set() {
@@ -801,7 +869,7 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Value> {
 
 /// An error raised as Redis's `luaPushError` + `lua_error` raise it: an
 /// `{err=...}` table.
-fn lua_error_table(lua: &Lua, msg: &[u8]) -> mlua::Error {
+pub(super) fn lua_error_table(lua: &Lua, msg: &[u8]) -> mlua::Error {
     match convert::error_table(lua, msg) {
         Ok(t) => mlua::Error::external(RaisedTable(t)),
         Err(e) => e,
@@ -809,7 +877,7 @@ fn lua_error_table(lua: &Lua, msg: &[u8]) -> mlua::Error {
 }
 
 /// The table a Rust function raised with [`lua_error_table`].
-fn raised_table(e: &mlua::Error) -> Option<Table> {
+pub(super) fn raised_table(e: &mlua::Error) -> Option<Table> {
     match e {
         mlua::Error::CallbackError { cause, .. } => raised_table(cause),
         mlua::Error::WithContext { cause, .. } => raised_table(cause),
@@ -908,7 +976,7 @@ fn lua_args_to_argv(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
     Ok(argv)
 }
 
-fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+pub(super) fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(items.len(), 0)?;
     for (i, item) in items.iter().enumerate() {
         t.raw_set(i + 1, lua.create_string(item)?)?;

@@ -12,12 +12,16 @@
 //!   handlers as a network client's. It also owns the locking around a
 //!   script (see [`bridge`] for why it is deadlock-free).
 //! * [`convert`] is Redis's Lua ↔ RESP conversion.
+//! * [`function`] holds Redis 7.0's function libraries (FUNCTION LOAD,
+//!   FCALL): the registry every loop shares and each thread's Lua state
+//!   for them.
 //! * [`lualib`] holds `cjson`, `cmsgpack`, `bit` and `struct`.
 
 pub mod bridge;
 pub mod busy;
 pub mod convert;
 pub mod engine;
+pub mod function;
 pub mod lualib;
 
 use std::collections::HashMap;

@@ -311,6 +311,8 @@ fn debug_loadaof(c: &mut Ctx<'_>) -> CmdResult {
     }
     {
         let mut all = c.shared.keyspace.lock_all(0, c.ks.now);
+        // Redis's emptyData: the log loads the functions again.
+        c.shared.functions.flush();
         crate::tracking::note_flush();
         for db in 0..c.shared.keyspace.databases() {
             for s in 0..crate::db::SHARDS {

@@ -200,21 +200,28 @@ fn info_section(c: &mut Ctx<'_>, section: &str, t: &mut String) {
             line!("allocator_resident:{}", m.alloc.resident);
             line!("total_system_memory:{total_system}");
             line!("total_system_memory_human:{}", human(total_system));
-            // No scripting: Redis's figures for an empty Lua VM and
-            // function engine.
-            line!("used_memory_lua:32768");
-            line!("used_memory_vm_eval:32768");
-            line!("used_memory_lua_human:32.00K");
-            line!("used_memory_scripts_eval:0");
-            line!("number_of_cached_scripts:0");
-            line!("number_of_functions:0");
-            line!("number_of_libraries:0");
+            // Every loop's EVAL Lua state (before the first script,
+            // Redis's figure for its empty one).
+            let lua = crate::script::engine::memory().unwrap_or(32768);
+            line!("used_memory_lua:{lua}");
+            line!("used_memory_vm_eval:{lua}");
+            line!("used_memory_lua_human:{}", human(lua as u64));
+            let eval_bytes = s.scripts.bytes();
+            line!("used_memory_scripts_eval:{eval_bytes}");
+            line!("number_of_cached_scripts:{}", s.scripts.len());
+            // Functions: the libraries are counted; their Lua states are
+            // per thread, so the VM figure stays Redis's empty one.
+            let (libraries, functions) = s.functions.counts();
+            let fn_bytes = 200 + s.functions.bytes();
+            let scripts_bytes = fn_bytes + eval_bytes;
+            line!("number_of_functions:{functions}");
+            line!("number_of_libraries:{libraries}");
             line!("used_memory_vm_functions:33792");
-            line!("used_memory_vm_total:66560");
-            line!("used_memory_vm_total_human:65.00K");
-            line!("used_memory_functions:200");
-            line!("used_memory_scripts:200");
-            line!("used_memory_scripts_human:200B");
+            line!("used_memory_vm_total:{}", lua + 33792);
+            line!("used_memory_vm_total_human:{}", human((lua + 33792) as u64));
+            line!("used_memory_functions:{fn_bytes}");
+            line!("used_memory_scripts:{scripts_bytes}");
+            line!("used_memory_scripts_human:{}", human(scripts_bytes as u64));
             line!("maxmemory:{}", cfg.maxmemory);
             line!("maxmemory_human:{}", human(cfg.maxmemory));
             line!("maxmemory_policy:{}", cfg.maxmemory_policy);

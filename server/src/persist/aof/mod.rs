@@ -560,7 +560,7 @@ fn write_base_with(
         let (bw, _) = snapshot::write_keyspace(ks, w, opts)?;
         w = bw;
     } else {
-        replay::write_commands(ks, &mut w)?;
+        replay::write_commands(ks, &opts.functions, &mut w)?;
     }
     let f = w.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()

@@ -27,8 +27,16 @@ const ITEMS_PER_CMD: usize = 64;
 
 /// Writes the keyspace as commands: per database a SELECT, per key the
 /// commands that build it (at most 64 items each) and its PEXPIREAT.
-pub fn write_commands(ks: &mut Locked<'_>, w: &mut impl Write) -> io::Result<()> {
+pub fn write_commands(
+    ks: &mut Locked<'_>,
+    functions: &[Vec<u8>],
+    w: &mut impl Write,
+) -> io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
+    // The libraries first, as Redis's `rewriteFunctions`.
+    for code in functions {
+        super::encode(&mut buf, &[b"FUNCTION".as_slice(), b"LOAD", code]);
+    }
     for db in 0..ks.keyspace().databases() {
         let mut selected = false;
         for s in 0..SHARDS {
@@ -282,6 +290,9 @@ fn load_file(shared: &Arc<Shared>, dir: &Path, name: &str, last: bool) -> Result
             },
         )
         .map_err(|e| format!("Error reading the RDB base file {name}, AOF loading aborted: {e}"))?;
+        crate::persist::load::load_functions(shared, &loaded.functions, false).map_err(|e| {
+            format!("Error reading the RDB base file {name}, AOF loading aborted: {e}")
+        })?;
         offset = loaded.bytes;
         if offset >= len {
             return Ok(());
