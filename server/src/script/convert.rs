@@ -75,6 +75,156 @@ pub fn frame_to_lua(lua: &Lua, f: &Frame) -> mlua::Result<Value> {
     })
 }
 
+/// The Lua form of a complete reply, read straight from its RESP bytes
+/// (what [`frame_to_lua`] gives for its frame, without building the
+/// frame), and whether it is an error. Bytes that are not one whole reply
+/// give `nil`.
+pub fn reply_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<(Value, bool)> {
+    let mut at = 0;
+    let is_error = matches!(bytes.first(), Some(b'-' | b'!'));
+    let v = parse_reply(lua, bytes, &mut at, 0)?.unwrap_or(Value::Nil);
+    Ok((v, is_error))
+}
+
+/// The line at `at` (without CRLF), moving past it.
+fn line<'b>(bytes: &'b [u8], at: &mut usize) -> Option<&'b [u8]> {
+    let rest = bytes.get(*at..)?;
+    let end = memchr::memmem::find(rest, b"\r\n")?;
+    *at += end + 2;
+    Some(&rest[..end])
+}
+
+fn parse_len(text: &[u8]) -> Option<i64> {
+    crate::util::num::parse_i64(text)
+}
+
+/// A length-prefixed payload (`$`, `=`, `!`): `None` for the -1 null.
+fn payload<'b>(bytes: &'b [u8], at: &mut usize, head: &[u8]) -> Option<Option<&'b [u8]>> {
+    let n = parse_len(head)?;
+    if n < 0 {
+        return Some(None);
+    }
+    let n = n as usize;
+    let body = bytes.get(*at..*at + n)?;
+    *at += n + 2;
+    Some(Some(body))
+}
+
+fn parse_reply(
+    lua: &Lua,
+    bytes: &[u8],
+    at: &mut usize,
+    depth: usize,
+) -> mlua::Result<Option<Value>> {
+    if depth > 1000 {
+        return Ok(None);
+    }
+    let Some(&kind) = bytes.get(*at) else {
+        return Ok(None);
+    };
+    *at += 1;
+    let Some(head) = line(bytes, at) else {
+        return Ok(None);
+    };
+    let v = match kind {
+        b'+' => one_field(lua, "ok", Value::String(lua.create_string(head)?))?,
+        b'-' | b'!' => {
+            let text = if kind == b'!' {
+                match payload(bytes, at, head) {
+                    Some(Some(b)) => b,
+                    _ => return Ok(None),
+                }
+            } else {
+                head
+            };
+            let mut line = Vec::with_capacity(text.len() + 1);
+            line.push(b'-');
+            line.extend_from_slice(text);
+            let t = error_table(lua, &line)?;
+            t.raw_set("ignore_error_stats_update", true)?;
+            Value::Table(t)
+        }
+        b':' => match parse_len(head) {
+            Some(n) => Value::Number(n as f64),
+            None => return Ok(None),
+        },
+        b'$' => match payload(bytes, at, head) {
+            Some(Some(b)) => Value::String(lua.create_string(b)?),
+            Some(None) => Value::Boolean(false),
+            None => return Ok(None),
+        },
+        b'*' | b'>' => {
+            let Some(n) = parse_len(head) else {
+                return Ok(None);
+            };
+            if n < 0 {
+                Value::Boolean(false)
+            } else {
+                let t = lua.create_table_with_capacity(n as usize, 0)?;
+                for i in 0..n as usize {
+                    let Some(item) = parse_reply(lua, bytes, at, depth + 1)? else {
+                        return Ok(None);
+                    };
+                    t.raw_set(i + 1, item)?;
+                }
+                Value::Table(t)
+            }
+        }
+        b'%' | b'~' | b'|' => {
+            let Some(n) = parse_len(head) else {
+                return Ok(None);
+            };
+            let inner = lua.create_table()?;
+            for _ in 0..n.max(0) {
+                let Some(k) = parse_reply(lua, bytes, at, depth + 1)? else {
+                    return Ok(None);
+                };
+                let v = if kind == b'~' {
+                    Value::Boolean(true)
+                } else {
+                    match parse_reply(lua, bytes, at, depth + 1)? {
+                        Some(v) => v,
+                        None => return Ok(None),
+                    }
+                };
+                if kind != b'|' && !k.is_nil() {
+                    inner.raw_set(k, v)?;
+                }
+            }
+            match kind {
+                b'%' => one_field(lua, "map", Value::Table(inner))?,
+                b'~' => one_field(lua, "set", Value::Table(inner))?,
+                // An attribute annotates the reply that follows it.
+                _ => return parse_reply(lua, bytes, at, depth + 1),
+            }
+        }
+        b'_' => Value::Nil,
+        b'#' => Value::Boolean(head == b"t"),
+        b',' => {
+            let text = std::str::from_utf8(head).unwrap_or("");
+            let d = match text {
+                "inf" => f64::INFINITY,
+                "-inf" => f64::NEG_INFINITY,
+                "nan" | "-nan" => f64::NAN,
+                t => t.parse().unwrap_or(0.0),
+            };
+            one_field(lua, "double", Value::Number(d))?
+        }
+        b'(' => one_field(lua, "big_number", Value::String(lua.create_string(head)?))?,
+        b'=' => match payload(bytes, at, head) {
+            Some(Some(b)) if b.len() >= 4 => {
+                let inner = lua.create_table()?;
+                inner.raw_set("string", lua.create_string(&b[4..])?)?;
+                inner.raw_set("format", lua.create_string(&b[..3])?)?;
+                one_field(lua, "verbatim_string", Value::Table(inner))?
+            }
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    Ok(Some(v))
+}
+
 fn one_field(lua: &Lua, name: &str, v: Value) -> mlua::Result<Value> {
     let t = lua.create_table()?;
     t.raw_set(name, v)?;
@@ -313,6 +463,53 @@ mod tests {
         assert_eq!(t.get::<String>("err").unwrap(), "ERR NOSPACE");
         let t = error_table(&lua, b"plain words").unwrap();
         assert_eq!(t.get::<String>("err").unwrap(), "ERR plain words");
+    }
+
+    /// Reading a reply straight from its bytes gives what the frame
+    /// gives, for every RESP2 and RESP3 type.
+    #[test]
+    fn replies_read_from_bytes_match_their_frames() {
+        let lua = Lua::new();
+        let replies: &[&[u8]] = &[
+            b"+OK\r\n",
+            b"-WRONGTYPE Operation\r\n",
+            b":-42\r\n",
+            b"$5\r\nhe\r\no\r\n",
+            b"$-1\r\n",
+            b"*-1\r\n",
+            b"*3\r\n:1\r\n$1\r\na\r\n*1\r\n+x\r\n",
+            b"%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n",
+            b"~2\r\n$1\r\na\r\n$1\r\nb\r\n",
+            b"_\r\n",
+            b"#t\r\n",
+            b",3.5\r\n",
+            b",inf\r\n",
+            b"(123456789012345678901234567890\r\n",
+            b"=7\r\ntxt:abc\r\n",
+            b"|1\r\n+k\r\n+v\r\n:7\r\n",
+            b"!5\r\nERR x\r\n",
+        ];
+        let show: mlua::Function = lua
+            .load(
+                "local function show(v) if type(v) ~= 'table' then return type(v) .. ':' .. tostring(v) end \
+                 local keys = {} for k in pairs(v) do keys[#keys + 1] = tostring(k) end table.sort(keys) \
+                 local out = {} for _, k in ipairs(keys) do local val = v[k] if val == nil then val = v[tonumber(k)] end \
+                 out[#out + 1] = k .. '=' .. show(val) end return '{' .. table.concat(out, ',') .. '}' end return show",
+            )
+            .eval()
+            .unwrap();
+        for bytes in replies {
+            let (frame, _) = soquete_resp::decode_slice(bytes).unwrap().unwrap();
+            let from_frame = frame_to_lua(&lua, &frame).unwrap();
+            let (from_bytes, is_error) = reply_to_lua(&lua, bytes).unwrap();
+            let a: String = show.call(from_frame).unwrap();
+            let b: String = show.call(from_bytes).unwrap();
+            assert_eq!(a, b, "{}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                is_error,
+                matches!(frame, Frame::Error(_) | Frame::BlobError(_))
+            );
+        }
     }
 
     #[test]

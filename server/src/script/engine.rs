@@ -736,37 +736,72 @@ fn outside_script(lua: &Lua) -> mlua::Error {
 /// its reply as a Lua value, or `Err` with the error table (an error
 /// reply, or a refusal before the command ran).
 fn bridge(lua: &Lua, args: MultiValue, host: &mut dyn Host) -> mlua::Result<Result<Value, Table>> {
-    let argv = match lua_args_to_argv(&args) {
-        Ok(a) => a,
+    // The arguments, copied into one buffer reused from call to call.
+    let reply = ARGS.with(|scratch| {
+        let Ok(mut scratch) = scratch.try_borrow_mut() else {
+            return Err("redis.call cannot run inside another redis.call".to_string());
+        };
+        let (buf, spans) = &mut *scratch;
+        if let Err(msg) = lua_args_into(&args, buf, spans) {
+            return Err(msg.to_string());
+        }
+        let mut refs: Vec<&[u8]> = Vec::with_capacity(spans.len());
+        refs.extend(spans.iter().map(|&(a, b)| &buf[a..b]));
+        let resp3 = RUN.with(|r| r.resp3.get());
+        Ok(host.call(&refs, resp3))
+    });
+    let reply = match reply {
+        Ok(r) => r,
         Err(msg) => return Ok(Err(convert::error_table(lua, msg.as_bytes())?)),
     };
-    let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-    let resp3 = RUN.with(|r| r.resp3.get());
-    let reply = host.call(&refs, resp3);
+    drop(args);
     match reply {
         Err(text) => {
             let t = convert::error_table(lua, text.as_bytes())?;
             t.raw_set("ignore_error_stats_update", true)?;
             Ok(Err(t))
         }
-        Ok(bytes) => {
-            let frame = match soquete_resp::decode_slice(&bytes) {
-                Ok(Some((frame, _))) => frame,
-                _ => soquete_resp::Frame::Null,
-            };
-            match convert::frame_to_lua(lua, &frame)? {
-                Value::Table(t)
-                    if matches!(
-                        frame,
-                        soquete_resp::Frame::Error(_) | soquete_resp::Frame::BlobError(_)
-                    ) =>
-                {
-                    Ok(Err(t))
-                }
-                v => Ok(Ok(v)),
-            }
-        }
+        Ok(bytes) => match convert::reply_to_lua(lua, &bytes)? {
+            (Value::Table(t), true) => Ok(Err(t)),
+            (v, _) => Ok(Ok(v)),
+        },
     }
+}
+
+/// A command's arguments in one buffer, and where each one is.
+type ArgBuffer = (Vec<u8>, Vec<(usize, usize)>);
+
+thread_local! {
+    /// `redis.call`'s arguments, the buffer reused from call to call.
+    static ARGS: RefCell<ArgBuffer> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Redis's `luaArgsToRedisArgv` into `buf`: strings as they are, numbers
+/// as `%.17g`; anything else refuses the call.
+fn lua_args_into(
+    args: &MultiValue,
+    buf: &mut Vec<u8>,
+    spans: &mut Vec<(usize, usize)>,
+) -> Result<(), &'static str> {
+    buf.clear();
+    spans.clear();
+    if args.is_empty() {
+        return Err("Please specify at least one argument for this redis lib call");
+    }
+    for a in args {
+        let start = buf.len();
+        match a {
+            Value::String(s) => buf.extend_from_slice(&s.as_bytes()),
+            Value::Number(n) => crate::util::num::fmt_double(buf, *n),
+            Value::Integer(n) => {
+                let mut b = itoa::Buffer::new();
+                buf.extend_from_slice(b.format(*n).as_bytes());
+            }
+            _ => return Err("Lua redis lib command arguments must be strings or integers"),
+        }
+        spans.push((start, buf.len()));
+    }
+    Ok(())
 }
 
 /// The reply to a script that raised an error (Redis's
@@ -954,26 +989,11 @@ fn lua_number(v: &Value) -> Option<f64> {
     }
 }
 
-/// Redis's `luaArgsToRedisArgv`: strings as they are, numbers as
-/// `%.17g`; anything else refuses the call.
+/// [`lua_args_into`], each argument in a vector of its own.
 fn lua_args_to_argv(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
-    if args.is_empty() {
-        return Err("Please specify at least one argument for this redis lib call");
-    }
-    let mut argv = Vec::with_capacity(args.len());
-    for a in args {
-        argv.push(match a {
-            Value::String(s) => s.as_bytes().to_vec(),
-            Value::Number(n) => {
-                let mut out = Vec::new();
-                crate::util::num::fmt_double(&mut out, *n);
-                out
-            }
-            Value::Integer(n) => n.to_string().into_bytes(),
-            _ => return Err("Lua redis lib command arguments must be strings or integers"),
-        });
-    }
-    Ok(argv)
+    let (mut buf, mut spans) = (Vec::new(), Vec::new());
+    lua_args_into(args, &mut buf, &mut spans)?;
+    Ok(spans.iter().map(|&(a, b)| buf[a..b].to_vec()).collect())
 }
 
 pub(super) fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
