@@ -54,13 +54,13 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
         );
     }
     // The memory ceiling: one relaxed load while `maxmemory` is 0.
-    if crate::evict::maxmemory() != 0 && !client.replaying && out_of_memory(&r, client, env) {
+    if crate::evict::maxmemory() != 0 && !client.replaying && out_of_memory(&r, argv, client, env) {
         return reject(argv, client, out, env, CmdError::msg(OOM), Some(r.id));
     }
     // Snapshots: refusals while loading or after a failed background
     // save; two relaxed loads otherwise.
     if shared.persist.refusing() && !client.replaying {
-        if let Some(e) = persistence_refusal(&r, client, shared) {
+        if let Some(e) = persistence_refusal(&r, argv, client, shared) {
             return reject(argv, client, out, env, e, Some(r.id));
         }
     }
@@ -93,7 +93,7 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
         );
     }
     // CLIENT PAUSE: one relaxed load unless a pause is set.
-    if shared.pause.active() && paused(&r, client, env.now, shared) {
+    if shared.pause.active() && paused(&r, argv, client, env.now, shared) {
         client.postponed = true;
         client.meta.blocked.store(true, Ordering::Relaxed);
         return;
@@ -170,7 +170,7 @@ const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 /// when memory is still over the limit and nothing could be evicted.
 #[cold]
 #[inline(never)]
-fn out_of_memory(r: &Resolved, client: &Client, env: &mut Env<'_>) -> bool {
+fn out_of_memory(r: &Resolved, argv: &[&[u8]], client: &Client, env: &mut Env<'_>) -> bool {
     if crate::evict::perform(env.shared, env.outbox, env.now) != crate::evict::Outcome::Fail {
         return false;
     }
@@ -178,14 +178,22 @@ fn out_of_memory(r: &Resolved, client: &Client, env: &mut Env<'_>) -> bool {
     if client.multi.is_some() && !matches!(name, "exec" | "discard" | "quit" | "reset") {
         return true;
     }
-    if r.spec.has(flags::DENYOOM) {
+    let shared = env.shared;
+    if crate::script::command_flags(r.spec, argv, shared) & flags::DENYOOM != 0 {
         return true;
     }
     let exec = r.parent.is_none() && name == "exec";
-    exec && client.multi.as_ref().is_some_and(|m| {
+    exec && queued_has(client, flags::DENYOOM, shared)
+}
+
+/// True when a command queued in the client's transaction runs with one
+/// of `flag` (as [`crate::script::command_flags`] sees it).
+fn queued_has(client: &Client, flag: u32, shared: &Shared) -> bool {
+    client.multi.as_ref().is_some_and(|m| {
         m.queue.iter().any(|q| {
             let argv: Vec<&[u8]> = q.argv.iter().map(Vec::as_slice).collect();
-            resolve(&argv).is_ok_and(|q| q.spec.has(flags::DENYOOM))
+            resolve(&argv)
+                .is_ok_and(|q| crate::script::command_flags(q.spec, &argv, shared) & flag != 0)
         })
     })
 }
@@ -195,19 +203,14 @@ fn out_of_memory(r: &Resolved, client: &Client, env: &mut Env<'_>) -> bool {
 /// `processCommand`; under ALL, everything.
 #[cold]
 #[inline(never)]
-fn paused(r: &Resolved, client: &Client, now: u64, shared: &Shared) -> bool {
+fn paused(r: &Resolved, argv: &[&[u8]], client: &Client, now: u64, shared: &Shared) -> bool {
     let risky = flags::WRITE | flags::MAY_REPLICATE;
     shared.pause.holds(now, || {
-        if r.spec.has(risky) {
+        if crate::script::command_flags(r.spec, argv, shared) & risky != 0 {
             return true;
         }
         let exec = r.parent.is_none() && r.spec.name == "exec";
-        exec && client.multi.as_ref().is_some_and(|m| {
-            m.queue.iter().any(|q| {
-                let argv: Vec<&[u8]> = q.argv.iter().map(Vec::as_slice).collect();
-                resolve(&argv).is_ok_and(|q| q.spec.has(risky))
-            })
-        })
+        exec && queued_has(client, risky, shared)
     })
 }
 
@@ -215,10 +218,17 @@ fn paused(r: &Resolved, client: &Client, now: u64, shared: &Shared) -> bool {
 /// background save failed, with `stop-writes-on-bgsave-error` and save
 /// points set; any command without the `loading` flag while the dataset
 /// loads.
-fn persistence_refusal(r: &Resolved, client: &Client, shared: &Shared) -> Option<CmdError> {
+fn persistence_refusal(
+    r: &Resolved,
+    argv: &[&[u8]],
+    client: &Client,
+    shared: &Shared,
+) -> Option<CmdError> {
     let p = &shared.persist;
     let spec = r.parent.unwrap_or(r.spec);
-    if (p.bgsave_failed() || p.aof.write_failed()) && (writes(r, client) || spec.name == "ping") {
+    if (p.bgsave_failed() || p.aof.write_failed())
+        && (writes(r, argv, client, shared) || spec.name == "ping")
+    {
         if let Some(e) = disk_error(shared) {
             return Some(e);
         }
@@ -254,18 +264,14 @@ pub fn disk_error(shared: &Shared) -> Option<CmdError> {
     None
 }
 
-/// True for a write command, or an EXEC whose queue holds one.
-fn writes(r: &Resolved, client: &Client) -> bool {
-    if r.spec.has(flags::WRITE) {
+/// True for a write command (a script by its flags), or an EXEC whose
+/// queue holds one.
+fn writes(r: &Resolved, argv: &[&[u8]], client: &Client, shared: &Shared) -> bool {
+    if crate::script::command_flags(r.spec, argv, shared) & flags::WRITE != 0 {
         return true;
     }
     let exec = r.parent.is_none() && r.spec.name == "exec";
-    exec && client.multi.as_ref().is_some_and(|m| {
-        m.queue.iter().any(|q| {
-            let argv: Vec<&[u8]> = q.argv.iter().map(Vec::as_slice).collect();
-            resolve(&argv).is_ok_and(|q| q.spec.has(flags::WRITE))
-        })
-    })
+    exec && queued_has(client, flags::WRITE, shared)
 }
 
 /// The command a request resolves to, after container commands picked their

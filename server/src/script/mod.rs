@@ -126,6 +126,58 @@ pub fn shebang(body: &[u8]) -> Result<(u32, usize), String> {
     Ok((bits, end))
 }
 
+/// Redis's `scriptFlagsToCmdFlags`: a script that declared flags runs
+/// with `write`, `denyoom` and `stale` as they say (`no-writes` implies
+/// `allow-oom`), and without `may-replicate`.
+pub fn script_flags_to_cmd_flags(cmd: u32, script: u32) -> u32 {
+    use crate::cmd::flags::{DENYOOM, MAY_REPLICATE, STALE, WRITE};
+    let mut f = cmd & !(STALE | DENYOOM | WRITE);
+    if script & (flags::ALLOW_OOM | flags::NO_WRITES) == 0 {
+        f |= DENYOOM;
+    }
+    if script & flags::NO_WRITES == 0 {
+        f |= WRITE;
+    }
+    if script & flags::ALLOW_STALE != 0 {
+        f |= STALE;
+    }
+    f & !MAY_REPLICATE
+}
+
+/// The flags a call runs with, for the checks before it (OOM, MISCONF,
+/// CLIENT PAUSE): its row's, except EVAL/EVALSHA/FCALL and their `_RO`
+/// forms, whose script's shebang or function's flags replace them, as
+/// Redis's `evalGetCommandFlags` and `fcallGetCommandFlags` do. Only the
+/// refusal paths ask, never the common one.
+pub fn command_flags(
+    spec: &crate::cmd::Spec,
+    argv: &[&[u8]],
+    shared: &crate::shared::Shared,
+) -> u32 {
+    let Some(&first) = argv.get(1) else {
+        return spec.flags;
+    };
+    let script = match spec.name {
+        "eval" | "eval_ro" => shared
+            .scripts
+            .get(&sha1hex(first))
+            .map(|s| s.flags)
+            .or_else(|| shebang(first).ok().map(|(f, _)| f)),
+        "evalsha" | "evalsha_ro" => sha_arg(first)
+            .and_then(|sha| shared.scripts.get(&sha))
+            .map(|s| s.flags),
+        "fcall" | "fcall_ro" => shared
+            .functions
+            .find(first)
+            .map(|(lib, i)| lib.functions[i].flags),
+        _ => None,
+    };
+    match script {
+        Some(f) if f & flags::EVAL_COMPAT == 0 => script_flags_to_cmd_flags(spec.flags, f),
+        _ => spec.flags,
+    }
+}
+
 /// Bumped by every SCRIPT FLUSH: each thread's Lua state drops its
 /// compiled scripts when it sees a new value.
 static FLUSHES: AtomicU64 = AtomicU64::new(0);
