@@ -320,3 +320,49 @@ fn database_and_auth_in_the_url() {
         assert!(wrong.is_err(), "{kind}: a wrong password must fail");
     }
 }
+
+/// redis-rs's `Script`: EVALSHA first, EVAL when the server answers
+/// NOSCRIPT (a fresh server, and again after SCRIPT FLUSH), with keys and
+/// arguments; the values and errors it returns are the same as Redis's.
+fn script_session(server: &ServerProcess) -> Vec<String> {
+    let mut c = connect(server, "");
+    let mut log = Vec::new();
+    let incr = redis::Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    for n in 1..=3 {
+        let r: RedisResult<i64> = incr.key("counter").arg(n).invoke(&mut c);
+        log.push(show(&r));
+    }
+    let r: RedisResult<()> = redis::cmd("SCRIPT").arg("FLUSH").query(&mut c);
+    log.push(show(&r));
+    let r: RedisResult<i64> = incr.key("counter").arg(10).invoke(&mut c);
+    log.push(show(&r));
+    let pair = redis::Script::new("return {KEYS[1], ARGV[1], tonumber(ARGV[2]) * 2}");
+    let r: RedisResult<(String, String, i64)> = pair.key("k").arg("a").arg(21).invoke(&mut c);
+    log.push(show(&r));
+    let failing = redis::Script::new("return redis.call('INCR', KEYS[1])");
+    let _: RedisResult<()> = c.set("text", "abc");
+    let r: RedisResult<i64> = failing.key("text").invoke(&mut c);
+    log.push(show(&r));
+    let r: RedisResult<Vec<String>> = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("#!lua name=lib\nredis.register_function('echo2', function(keys, args) return {args[1], args[1]} end)")
+        .query(&mut c)
+        .map(|name: String| vec![name]);
+    log.push(show(&r));
+    let r: RedisResult<Vec<String>> = redis::cmd("FCALL")
+        .arg("echo2")
+        .arg(0)
+        .arg("hi")
+        .query(&mut c);
+    log.push(show(&r));
+    log
+}
+
+#[test]
+fn scripts_through_redis_rs_match_redis() {
+    let [redis_server, ours] = pair();
+    let expected = script_session(&redis_server);
+    let got = script_session(&ours);
+    assert_eq!(got, expected);
+    assert_eq!(expected[2], "Ok(6)", "the script ran: {expected:?}");
+}
