@@ -2,7 +2,7 @@
 //! registry and the Lua side are [`crate::script::function`]).
 
 use super::flags::*;
-use super::scripting::{eval_keys, prepare_for_run, run_script};
+use super::scripting::{eval_keys, prepare_for_run, run_script, script_sub};
 use super::{cat, ks, Ctx, Keys, Spec};
 use crate::error::{CmdError, CmdResult};
 use crate::rdb::file::opcode;
@@ -393,27 +393,6 @@ const FCALL_RO_KEYS: &[ks::KeySpec] = &[ks::KeySpec {
 
 const ALL_SHARDS_OK: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
 
-const fn sub(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    handler: super::Handler,
-    tips: &'static [&'static str],
-) -> Spec {
-    Spec {
-        name,
-        arity,
-        flags,
-        keys: Keys::None,
-        group: "scripting",
-        handler,
-        acl: cat::SCRIPTING,
-        key_specs: &[],
-        tips,
-        subcommands: &[],
-    }
-}
-
 /// This group's rows of the command table.
 pub static COMMANDS: &[Spec] = &[
     Spec {
@@ -451,45 +430,45 @@ pub static COMMANDS: &[Spec] = &[
         key_specs: &[],
         tips: &[],
         subcommands: &[
-            sub(
+            script_sub(
                 "delete",
                 3,
                 WRITE | NOSCRIPT,
                 function_delete,
                 ALL_SHARDS_OK,
             ),
-            sub("dump", 2, NOSCRIPT, function_dump, &[]),
-            sub("flush", -2, WRITE | NOSCRIPT, function_flush, ALL_SHARDS_OK),
-            sub("help", 2, LOADING | STALE, function_help, &[]),
-            sub(
+            script_sub("dump", 2, NOSCRIPT, function_dump, &[]),
+            script_sub("flush", -2, WRITE | NOSCRIPT, function_flush, ALL_SHARDS_OK),
+            script_sub("help", 2, LOADING | STALE, function_help, &[]),
+            script_sub(
                 "kill",
                 2,
                 NOSCRIPT | ALLOW_BUSY,
                 function_kill,
                 &["request_policy:all_shards", "response_policy:one_succeeded"],
             ),
-            sub(
+            script_sub(
                 "list",
                 -2,
                 NOSCRIPT,
                 function_list,
                 &["nondeterministic_output_order"],
             ),
-            sub(
+            script_sub(
                 "load",
                 -3,
                 WRITE | DENYOOM | NOSCRIPT,
                 function_load,
                 ALL_SHARDS_OK,
             ),
-            sub(
+            script_sub(
                 "restore",
                 -3,
                 WRITE | DENYOOM | NOSCRIPT,
                 function_restore,
                 ALL_SHARDS_OK,
             ),
-            sub(
+            script_sub(
                 "stats",
                 2,
                 NOSCRIPT | ALLOW_BUSY,

@@ -329,7 +329,8 @@ const EVAL_FLAGS: u32 =
 const EVAL_RO_FLAGS: u32 =
     READONLY | NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | MOVABLE_KEYS;
 
-const fn script_sub(
+/// A keyless subcommand row of the scripting group (SCRIPT's, FUNCTION's).
+pub(crate) const fn script_sub(
     name: &'static str,
     arity: i32,
     flags: u32,

@@ -452,12 +452,7 @@ impl Engine {
         redis.raw_set(
             "setresp",
             lua.create_function(|lua, args: MultiValue| {
-                if !RUN.with(|r| r.running.get()) {
-                    return Err(lua_error_table(
-                        lua,
-                        b"redis.setresp can only be called inside a script invocation",
-                    ));
-                }
+                running_or_error(lua, "redis.setresp")?;
                 if args.len() != 1 {
                     return Err(lua_error_table(
                         lua,
@@ -475,12 +470,7 @@ impl Engine {
         redis.raw_set(
             "set_repl",
             lua.create_function(|lua, args: MultiValue| {
-                if !RUN.with(|r| r.running.get()) {
-                    return Err(lua_error_table(
-                        lua,
-                        b"redis.set_repl can only be called inside a script invocation",
-                    ));
-                }
+                running_or_error(lua, "redis.set_repl")?;
                 if args.len() != 1 {
                     return Err(lua_error_table(lua, b"redis.set_repl() requires two arguments."));
                 }
@@ -900,6 +890,17 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Value> {
         break;
     }
     Ok(Value::Table(t))
+}
+
+/// Redis's refusal of `what` outside a script run (a library's load).
+fn running_or_error(lua: &Lua, what: &str) -> mlua::Result<()> {
+    if RUN.with(|r| r.running.get()) {
+        return Ok(());
+    }
+    Err(lua_error_table(
+        lua,
+        format!("{what} can only be called inside a script invocation").as_bytes(),
+    ))
 }
 
 /// An error raised as Redis's `luaPushError` + `lua_error` raise it: an
