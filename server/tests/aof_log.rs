@@ -249,7 +249,8 @@ fn appendonly_turned_on_at_run_time_logs_from_a_rewrite() {
     assert_eq!(int(&a.cmd(&["DBSIZE"])), 502);
 }
 
-/// Writes from `clients` connections until the server dies, then returns
+/// Writes from `clients` connections until the server dies (killed after
+/// `after`, once more than 200 writes were acknowledged), then returns
 /// every key whose SET was acknowledged.
 fn write_until_killed(server: &mut ServerProcess, clients: usize, after: Duration) -> Vec<String> {
     let acked = Arc::new(Mutex::new(Vec::new()));
@@ -277,6 +278,12 @@ fn write_until_killed(server: &mut ServerProcess, clients: usize, after: Duratio
         })
         .collect();
     std::thread::sleep(after);
+    // On a slow disk (fsync per write, other work on the machine) the
+    // moment may come before enough writes to mean anything: wait for
+    // them, then kill.
+    eventually("enough acknowledged writes", WAIT, || {
+        (acked.lock().unwrap().len() > 200).then_some(())
+    });
     server.signal(Signal::Kill);
     let _ = server.wait_exit(WAIT);
     stop.store(true, Ordering::Relaxed);
