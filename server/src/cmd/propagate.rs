@@ -76,6 +76,12 @@ pub fn flush_to(aof: &Aof) {
     });
 }
 
+/// Forgets what this call would log (a script stopped by SHUTDOWN NOSAVE:
+/// Redis exits without logging it).
+pub fn discard() {
+    STATE.with(|s| *s.borrow_mut() = State::default());
+}
+
 fn with(f: impl FnOnce(&mut State)) {
     STATE.with(|s| f(&mut s.borrow_mut()));
 }

@@ -208,6 +208,9 @@ pub fn run_script(
         if written == Written::Error {
             c.stats.count_error(&c.out.buf[reply_start..]);
         }
+        if script::busy::take_stopped_for_shutdown() {
+            super::propagate::discard();
+        }
         break;
     }
     give_back_script_client(script_client);

@@ -55,6 +55,10 @@ pub struct Busy {
 static BUSY: Mutex<Vec<Arc<Busy>>> = Mutex::new(Vec::new());
 
 thread_local! {
+    /// Set when this thread's script was stopped because the server is
+    /// shutting down (its effects are not logged, as in Redis, which
+    /// exits without finishing the command).
+    static STOPPED_FOR_SHUTDOWN: Cell<bool> = const { Cell::new(false) };
     /// The event loop this thread runs (`usize::MAX` for other threads).
     static LOOP_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
     /// What accepts connections while this thread's script is busy (loop
@@ -200,7 +204,14 @@ pub(crate) fn interrupted() -> bool {
         }
         if let Some(b) = &*c.busy.borrow() {
             accept_waiting();
-            return b.killed.load(Ordering::Relaxed) || SHUTTING_DOWN.load(Ordering::Relaxed);
+            if b.killed.load(Ordering::Relaxed) {
+                return true;
+            }
+            let stop = SHUTTING_DOWN.load(Ordering::Relaxed);
+            if stop {
+                STOPPED_FOR_SHUTDOWN.with(|s| s.set(true));
+            }
+            return stop;
         }
         let now = Instant::now();
         let started = c.started.get().unwrap_or(now);
@@ -281,6 +292,11 @@ pub fn kill(eval: bool) -> Result<(), CmdError> {
         }));
     }
     Ok(())
+}
+
+/// True (once) when this thread's last script was stopped by shutdown.
+pub fn take_stopped_for_shutdown() -> bool {
+    STOPPED_FOR_SHUTDOWN.with(|s| s.replace(false))
 }
 
 /// Shutdown began: busy scripts stop at their next check, killable or
