@@ -257,7 +257,7 @@ const SNIPPETS: &[(&str, &str)] = &[
 
 /// What the snippet returns on the local Lua.
 fn run_local(lua: &Lua, script: &str) -> Vec<u8> {
-    let s: mlua::LuaString = lua
+    let s: mlua::String = lua
         .load(script)
         .set_name("=user_script")
         .eval()

@@ -305,8 +305,8 @@ impl Engine {
         })?;
         redis.raw_set("call", call)?;
         redis.raw_set("pcall", pcall)?;
-        let chunkid_fn = lua
-            .create_function(|lua, s: mlua::LuaString| lua.create_string(chunkid(&s.as_bytes())))?;
+        let chunkid_fn =
+            lua.create_function(|lua, s: mlua::String| lua.create_string(chunkid(&s.as_bytes())))?;
         let unwrap = lua.create_function(|lua, e: Value| -> mlua::Result<Value> {
             Ok(match &e {
                 Value::Error(err) => match raised_table(err) {

@@ -539,7 +539,7 @@ impl FnEngine {
         let chunk = lua
             .load(body)
             .set_name("@user_function")
-            .set_mode(mlua::chunk::ChunkMode::Text)
+            .set_mode(mlua::ChunkMode::Text)
             .set_environment(self.env.clone())
             .into_function()
             .map_err(|e| format!("Error compiling function: {}", engine::lua_message(&e)))?;
@@ -611,7 +611,7 @@ fn load_error_text(e: &Value) -> String {
         _ => None,
     };
     if let Some(t) = table {
-        if let Ok(s) = t.raw_get::<mlua::LuaString>("err") {
+        if let Ok(s) = t.raw_get::<mlua::String>("err") {
             return s.to_string_lossy();
         }
     }

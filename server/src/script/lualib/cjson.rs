@@ -900,7 +900,7 @@ impl Parser<'_> {
     }
 
     /// An object key and its colon.
-    fn key(&mut self, lua: &Lua, token: &Token) -> LibResult<mlua::LuaString> {
+    fn key(&mut self, lua: &Lua, token: &Token) -> LibResult<mlua::String> {
         if token.kind != Kind::Str {
             return self.parse_error("object key string", token);
         }

@@ -306,7 +306,7 @@ pub(crate) mod testing {
 
     /// Runs `code` (which returns a string) and gives the bytes.
     pub fn run(lua: &Lua, code: &str) -> Vec<u8> {
-        let s: mlua::LuaString = lua
+        let s: mlua::String = lua
             .load(code)
             .set_name("=t")
             .eval()
