@@ -101,6 +101,17 @@ impl LoopStats {
         now != before
     }
 
+    /// Makes the running command count as failed without counting an error
+    /// reply: a script's reply that repeats an error its command already
+    /// counted (Redis's `ERR_REPLY_FLAG_NO_STATS_UPDATE`, which still
+    /// bumps the command's `failed_calls`).
+    pub fn fail_without_error(&self) {
+        self.prev_errors.store(
+            self.errors.load(Ordering::Relaxed).wrapping_sub(1),
+            Ordering::Relaxed,
+        );
+    }
+
     /// Counts a command refused before it ran (Redis's `rejectCommand`).
     pub fn cmd_rejected(&self, id: u16) {
         if let Some(c) = self.cmds.get(id) {

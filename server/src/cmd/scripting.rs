@@ -205,8 +205,10 @@ pub fn run_script(
             c.ks = c.shared.keyspace.lock(&mut ids, db, now);
             continue;
         }
-        if written == Written::Error {
-            c.stats.count_error(&c.out.buf[reply_start..]);
+        match written {
+            Written::Error => c.stats.count_error(&c.out.buf[reply_start..]),
+            Written::ErrorCounted => c.stats.fail_without_error(),
+            Written::Value => {}
         }
         if script::busy::take_stopped_for_shutdown() {
             super::propagate::discard();

@@ -178,6 +178,42 @@ impl super::engine::Host for Run<'_, '_> {
         if self.restart.is_some() {
             return Err(RESTART.into());
         }
+        let result = self.checked_call(argv, resp3);
+        if let Err(text) = &result {
+            if text != RESTART && text != DEADLOCK {
+                // A refusal is an error reply of the script's client, and
+                // the command's rejected call (Redis's afterErrorReply and
+                // incrCommandStatsOnError in scriptCall).
+                let stats = self.ctx.stats;
+                let line = if text.starts_with('-') {
+                    text.clone().into_bytes()
+                } else {
+                    format!("-ERR {text}").into_bytes()
+                };
+                stats.count_error(&line);
+                match crate::cmd::resolve(argv) {
+                    Ok(r) => stats.cmd_rejected(r.id),
+                    Err(_) => stats.mark_errors(),
+                }
+            }
+        }
+        result
+    }
+
+    fn out(&mut self) -> &mut Reply {
+        self.ctx.out
+    }
+
+    fn eval_mode(&self) -> bool {
+        self.eval
+    }
+}
+
+impl Run<'_, '_> {
+    /// `redis.call`'s checks, locks and command (see [`Host::call`]).
+    ///
+    /// [`Host::call`]: super::engine::Host::call
+    fn checked_call(&mut self, argv: &[&[u8]], resp3: bool) -> Result<Vec<u8>, String> {
         let r = match crate::cmd::resolve(argv) {
             Ok(r) => r,
             Err(crate::error::CmdError::Arity(_)) => {
@@ -249,14 +285,6 @@ impl super::engine::Host for Run<'_, '_> {
         std::mem::swap(self.ctx.out, &mut reply);
         std::mem::swap(self.ctx.client, &mut self.script_client);
         Ok(reply.buf)
-    }
-
-    fn out(&mut self) -> &mut Reply {
-        self.ctx.out
-    }
-
-    fn eval_mode(&self) -> bool {
-        self.eval
     }
 }
 
