@@ -185,8 +185,6 @@ pub fn run_script(
     setup: impl Fn(&mut Run<'_, '_>),
 ) {
     let reply_start = c.out.buf.len();
-    let declared = c.ks.held_ids();
-    let mut extra: Vec<ShardId> = Vec::new();
     let mut script_client = take_script_client(c);
     loop {
         script_client.select(c.client.db);
@@ -196,12 +194,14 @@ pub fn run_script(
         let restart = run.restart;
         script_client = run.script_client;
         if let Some(id) = restart {
+            // Again, holding from the start what the attempt held (its
+            // declared keys and those it took on the way) and the shard
+            // it could not take.
             c.out.buf.truncate(reply_start);
-            extra.push(id);
+            let mut ids: Vec<ShardId> = c.ks.held_ids();
+            ids.push(id);
             let (db, now) = (c.ks.db, c.ks.now);
             c.ks = c.shared.keyspace.unlocked(db, now);
-            let mut ids = declared.clone();
-            ids.extend_from_slice(&extra);
             c.ks = c.shared.keyspace.lock(&mut ids, db, now);
             continue;
         }

@@ -73,6 +73,8 @@ pub struct Run<'c, 'a> {
     pub restart: Option<ShardId>,
     /// An EVAL script (false: a function).
     pub eval: bool,
+    /// This run's entry in [`WAITS`], numbered on its first wait (0
+    /// before: most runs never wait).
     run_id: u64,
 }
 
@@ -91,7 +93,7 @@ impl<'c, 'a> Run<'c, 'a> {
             may_restart,
             restart: None,
             eval: true,
-            run_id: NEXT_RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            run_id: 0,
         }
     }
 
@@ -112,6 +114,9 @@ impl<'c, 'a> Run<'c, 'a> {
             return Err(RESTART.into());
         }
         let held = self.ctx.ks.held_ids();
+        if self.run_id == 0 {
+            self.run_id = NEXT_RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         {
             let mut waits = WAITS.lock().unwrap_or_else(|p| p.into_inner());
             if closes_cycle(&waits, &held, id) {
