@@ -475,6 +475,29 @@ mod tests {
     }
 
     #[test]
+    fn streams_round_trip_with_their_nodes_and_counters() {
+        let mut x = Stream::new();
+        for k in 1..=260u64 {
+            let n = k.to_string();
+            let fields: [(&[u8], &[u8]); 2] = [
+                (b"f", n.as_bytes()),
+                (if k % 7 == 0 { b"h" } else { b"g" }, b"v"),
+            ];
+            x.append(Some(StreamId::new(k * 10, k)), true, &fields)
+                .unwrap();
+        }
+        x.delete_ids(&[StreamId::new(20, 2), StreamId::new(2000, 200)]);
+        x.trim(crate::types::stream::Trim::MaxLen(200), false, 0);
+        x.last_id = StreamId::new(9000, 0);
+        x.entries_added = 999;
+        let v = Value::Stream(Box::new(x.clone()));
+        assert_eq!(round_trip(&v), v);
+        // An empty stream is a value too.
+        let empty = Value::Stream(Box::default());
+        assert_eq!(round_trip(&empty), empty);
+    }
+
+    #[test]
     fn empty_containers_are_rejected_and_trailing_bytes_ignored() {
         let empty_set = [types::SET, 0];
         assert_eq!(decode(&empty_set, Limits::default()), Err(Bad));
@@ -499,7 +522,7 @@ mod tests {
         }
 
         #[test]
-        fn decoding_mutated_values_never_panics(i in any::<prop::sample::Index>(), x in any::<u8>(), kind in 0usize..4) {
+        fn decoding_mutated_values_never_panics(i in any::<prop::sample::Index>(), x in any::<u8>(), kind in 0usize..5) {
             let mut h = Hash::default();
             let mut z = ZSet::new();
             let mut l = List::new();
@@ -508,7 +531,13 @@ mod tests {
                 z.insert(format!("m{k}").as_bytes(), k as f64 * 1.5, zset::Limits::default());
                 l.push(End::Back, format!("{k}").as_bytes(), Fill::default());
             }
-            let v = [Value::Hash(h), Value::ZSet(Box::new(z)), Value::List(Box::new(l)), Value::string(&[b'q'; 80])];
+            let mut xs = Stream::new();
+            for k in 1..150u64 {
+                let v = k.to_string();
+                xs.append(Some(StreamId::new(k, k % 3)), true, &[(b"f", v.as_bytes()), (b"g", b"x")]).unwrap();
+            }
+            xs.delete_ids(&[StreamId::new(5, 2), StreamId::new(120, 0)]);
+            let v = [Value::Hash(h), Value::ZSet(Box::new(z)), Value::List(Box::new(l)), Value::string(&[b'q'; 80]), Value::Stream(Box::new(xs))];
             let mut b = encode(&v[kind], true);
             let at = i.index(b.len());
             b[at] = x;

@@ -744,7 +744,8 @@ impl Stream {
         let mut prev: Option<StreamId> = None;
         for (master, node) in nodes {
             let first = node.items.first()?.id;
-            if prev.is_some_and(|p| first <= p) {
+            // Nodes come in master order, each after the one before.
+            if first < master || prev.is_some_and(|p| first <= p || master <= p) {
                 return None;
             }
             prev = node.items.last().map(|i| i.id);
