@@ -14,6 +14,7 @@ use super::blocking::deadline_after;
 use super::flags::*;
 use super::{cat, ks};
 use super::{Ctx, Keys, Spec};
+use crate::blocking::Op;
 use crate::error::{CmdError, CmdResult};
 use crate::notify::STREAM;
 use crate::reply::Reply;
@@ -21,6 +22,10 @@ use crate::types::stream::{
     parse_id, AppendError, IdForm, Item, Stream, StreamId, Trim, NODE_MAX_ENTRIES,
 };
 use crate::value::Value;
+
+/// The most entries a blocked XREAD without COUNT gets (Redis's
+/// `XREAD_BLOCKED_DEFAULT_COUNT`).
+const XREAD_BLOCKED_COUNT: usize = 1000;
 
 const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 
@@ -76,6 +81,11 @@ fn reply_item(out: &mut Reply, item: &Item) {
         out.bulk(f);
         out.bulk(v);
     }
+}
+
+/// Entries as XRANGE replies them: `[[id, [field, value, ...]], ...]`.
+pub(crate) fn reply_entries(out: &mut Reply, items: &[&Item]) {
+    reply_items(out, items);
 }
 
 fn reply_items(out: &mut Reply, items: &[&Item]) {
@@ -473,9 +483,9 @@ pub fn xsetid(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id
 /// ...]`
 ///
-/// BLOCK is parsed and checked as Redis does; a read that finds nothing
-/// answers as a timeout would, at once (blocking on streams is not
-/// implemented yet).
+/// With BLOCK, a read that finds nothing blocks until a write makes one
+/// of its streams' last ID pass the ID given for it (served by
+/// `cmd::blocking`), or until the timeout.
 pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let mut block: Option<u64> = None;
     let mut count: i64 = 0;
@@ -564,8 +574,18 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         served.push((k, items.into_iter().cloned().collect()));
     }
     if served.is_empty() {
-        let _ = block;
-        c.out.null_array();
+        match block {
+            Some(deadline) => {
+                let keys = &a[streams_arg..streams_arg + n];
+                let count = if count == 0 {
+                    XREAD_BLOCKED_COUNT
+                } else {
+                    count
+                };
+                super::blocking::block(c, keys, Op::XRead { ids, count }, deadline);
+            }
+            None => c.out.null_array(),
+        }
         return Ok(());
     }
     if c.out.resp3 {
