@@ -19,7 +19,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::notify::STREAM;
 use crate::reply::Reply;
 use crate::types::stream::{
-    parse_id, AppendError, IdForm, Item, Stream, StreamId, Trim, NODE_MAX_ENTRIES,
+    parse_id, AppendError, Entry, IdForm, Stream, StreamId, Trim, NODE_MAX_ENTRIES,
 };
 use crate::value::Value;
 
@@ -73,22 +73,22 @@ fn in_script(c: &Ctx<'_>) -> bool {
 // ---------------------------------------------------------------------------
 
 /// One entry: `[id, [field, value, ...]]`.
-fn reply_item(out: &mut Reply, item: &Item) {
+fn reply_item(out: &mut Reply, item: &Entry<'_>) {
     out.array(2);
     out.bulk(&item.id.to_bytes());
     out.array(item.fields.len() * 2);
-    for (f, v) in &item.fields {
+    for &(f, v) in &item.fields {
         out.bulk(f);
         out.bulk(v);
     }
 }
 
 /// Entries as XRANGE replies them: `[[id, [field, value, ...]], ...]`.
-pub(crate) fn reply_entries(out: &mut Reply, items: &[&Item]) {
+pub(crate) fn reply_entries(out: &mut Reply, items: &[Entry<'_>]) {
     reply_items(out, items);
 }
 
-fn reply_items(out: &mut Reply, items: &[&Item]) {
+fn reply_items(out: &mut Reply, items: &[Entry<'_>]) {
     out.array(items.len());
     for item in items {
         reply_item(out, item);
@@ -559,7 +559,9 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         ids.push(id_arg(idarg, STRICT)?.0);
     }
     let count = usize::try_from(count).unwrap_or(0);
-    let mut served: Vec<(usize, Vec<Item>)> = Vec::new();
+    // Each served stream's part of the reply, rendered while its entry is
+    // borrowed.
+    let mut served: Vec<(usize, Vec<u8>)> = Vec::new();
     for (k, gt) in ids.iter().enumerate() {
         let key = a[streams_arg + k];
         let Some(e) = super::lookup_read(&mut c.ks, c.stats, key) else {
@@ -570,8 +572,12 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             continue;
         }
         let Some(start) = gt.incr() else { continue };
-        let items = x.range(start, StreamId::MAX, count, false);
-        served.push((k, items.into_iter().cloned().collect()));
+        let mut part = Reply {
+            buf: Vec::new(),
+            resp3: c.out.resp3,
+        };
+        reply_items(&mut part, &x.range(start, StreamId::MAX, count, false));
+        served.push((k, part.buf));
     }
     if served.is_empty() {
         match block {
@@ -593,13 +599,12 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     } else {
         c.out.array(served.len());
     }
-    for (k, items) in served {
+    for (k, part) in served {
         if !c.out.resp3 {
             c.out.array(2);
         }
         c.out.bulk(a[streams_arg + k]);
-        let refs: Vec<&Item> = items.iter().collect();
-        reply_items(c.out, &refs);
+        c.out.buf.extend_from_slice(&part);
     }
     Ok(())
 }

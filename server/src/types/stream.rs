@@ -25,8 +25,8 @@ pub const NODE_MAX_BYTES: usize = 4096;
 pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
 
 /// Entry flags in a node's listpack.
-const FLAG_DELETED: i64 = 1;
-const FLAG_SAMEFIELDS: i64 = 2;
+const FLAG_DELETED: u8 = 1;
+const FLAG_SAMEFIELDS: u8 = 2;
 
 /// A stream entry ID: milliseconds and sequence, ordered as a 128-bit
 /// number.
@@ -186,31 +186,85 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
     Some(if neg { n.wrapping_neg() } else { n })
 }
 
-/// One entry of a node (live or marked deleted).
+/// An entry as read from a node: its ID and field/value pairs, borrowed
+/// from the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
+pub struct Entry<'a> {
     /// Its ID.
     pub id: StreamId,
-    /// Flagged deleted (XDEL, exact trimming): still in the node.
-    pub deleted: bool,
-    /// Its fields are the node's master fields (stored without them).
-    pub samefields: bool,
     /// Field/value pairs.
-    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+    pub fields: Vec<(&'a [u8], &'a [u8])>,
 }
 
-/// A node: what one of Redis's listpacks holds.
+/// A node: what one of Redis's listpacks holds, in a compact encoding of
+/// our own (see [`Node::data`]'s layout below), one allocation for all its
+/// entries, so an entry costs about what it costs in Redis's listpack.
+///
+/// Each entry in `data`: a flags byte ([`FLAG_DELETED`],
+/// [`FLAG_SAMEFIELDS`]), the ID's differences from the master ID (ms, seq:
+/// wrapping, LEB128 varints), the field count (varint), then per field its
+/// name (unless the entry has the master's fields) and its value, each a
+/// varint length and the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Node {
     /// The field names of the entry that created the node.
-    pub master_fields: Vec<Vec<u8>>,
-    /// Entries in ID order, deleted ones included.
-    pub items: Vec<Item>,
+    master_fields: Vec<Vec<u8>>,
+    /// The entries, encoded, in ID order, deleted ones included.
+    data: Vec<u8>,
+    /// Entries, deleted ones included.
+    count: usize,
     /// Entries not deleted.
-    pub live: usize,
+    live: usize,
     /// Listpack bytes of the entries (the header is added by
     /// [`Node::lp_bytes`]).
     entry_bytes: usize,
+    /// The last entry's ID, deleted or not.
+    last: StreamId,
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a varint at `*at` (our own encoding: always well formed).
+fn get_varint(data: &[u8], at: &mut usize) -> u64 {
+    let mut n = 0u64;
+    let mut shift = 0;
+    while let Some(&b) = data.get(*at) {
+        *at += 1;
+        n |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            break;
+        }
+        shift += 7;
+    }
+    n
+}
+
+fn get_bytes<'a>(data: &'a [u8], at: &mut usize) -> &'a [u8] {
+    let n = get_varint(data, at) as usize;
+    let start = (*at).min(data.len());
+    let end = start.saturating_add(n).min(data.len());
+    *at = end;
+    &data[start..end]
+}
+
+/// One decoded entry header: where it is and what it is.
+#[derive(Debug, Clone, Copy)]
+struct Raw {
+    /// The flags byte's offset.
+    at: usize,
+    flags: u8,
+    id: StreamId,
+    nfields: usize,
+    /// Where its fields begin.
+    body: usize,
+    /// Where the next entry begins.
+    next: usize,
 }
 
 /// Bytes a listpack element takes for an integer.
@@ -261,9 +315,14 @@ fn lp_str_size(s: &[u8]) -> usize {
 }
 
 impl Node {
+    /// Live entries.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
     /// The listpack's total bytes, as `lpBytes` would say.
     pub fn lp_bytes(&self) -> usize {
-        let deleted = (self.items.len() - self.live) as i64;
+        let deleted = (self.count - self.live) as i64;
         7 + lp_int_size(self.live as i64)
             + lp_int_size(deleted)
             + lp_int_size(self.master_fields.len() as i64)
@@ -276,20 +335,93 @@ impl Node {
             + self.entry_bytes
     }
 
-    fn item_bytes(master: StreamId, item: &Item) -> usize {
-        let flags = (if item.deleted { FLAG_DELETED } else { 0 })
-            | (if item.samefields { FLAG_SAMEFIELDS } else { 0 });
-        let mut n = lp_int_size(flags)
-            + lp_int_size(item.id.ms.wrapping_sub(master.ms) as i64)
-            + lp_int_size(item.id.seq.wrapping_sub(master.seq) as i64);
-        let nf = item.fields.len();
+    /// Heap bytes.
+    fn heap_size(&self) -> usize {
+        std::mem::size_of::<Node>()
+            + self.data.capacity()
+            + self
+                .master_fields
+                .iter()
+                .map(|f| f.capacity() + 24)
+                .sum::<usize>()
+    }
+
+    /// Decodes the entry header at `at`, `None` at the end.
+    fn raw(&self, master: StreamId, at: usize) -> Option<Raw> {
+        let data = &self.data;
+        let flags = *data.get(at)?;
+        let mut p = at + 1;
+        let ms = master.ms.wrapping_add(get_varint(data, &mut p));
+        let seq = master.seq.wrapping_add(get_varint(data, &mut p));
+        let nfields = get_varint(data, &mut p) as usize;
+        let body = p;
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        for _ in 0..nfields {
+            if !same {
+                get_bytes(data, &mut p);
+            }
+            get_bytes(data, &mut p);
+        }
+        Some(Raw {
+            at,
+            flags,
+            id: StreamId::new(ms, seq),
+            nfields,
+            body,
+            next: p,
+        })
+    }
+
+    /// Every entry header, in order.
+    fn raws(&self, master: StreamId) -> impl Iterator<Item = Raw> + '_ {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let r = self.raw(master, at)?;
+            at = r.next;
+            Some(r)
+        })
+    }
+
+    /// The fields of an entry.
+    fn fields(&self, r: &Raw) -> Vec<(&[u8], &[u8])> {
+        let data = &self.data;
+        let same = r.flags & FLAG_SAMEFIELDS != 0;
+        let mut p = r.body;
+        (0..r.nfields)
+            .map(|i| {
+                let f = if same {
+                    self.master_fields.get(i).map_or(&b""[..], Vec::as_slice)
+                } else {
+                    get_bytes(data, &mut p)
+                };
+                (f, get_bytes(data, &mut p))
+            })
+            .collect()
+    }
+
+    fn entry(&self, r: &Raw) -> Entry<'_> {
+        Entry {
+            id: r.id,
+            fields: self.fields(r),
+        }
+    }
+
+    /// Listpack bytes of one entry (Redis's layout: flags, ms and seq
+    /// differences, the field count unless same fields, the fields, the
+    /// element count).
+    fn item_bytes(master: StreamId, id: StreamId, flags: u8, fields: &[(&[u8], &[u8])]) -> usize {
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        let mut n = lp_int_size(i64::from(flags))
+            + lp_int_size(id.ms.wrapping_sub(master.ms) as i64)
+            + lp_int_size(id.seq.wrapping_sub(master.seq) as i64);
+        let nf = fields.len();
         let mut count = nf as i64 + 3;
-        if !item.samefields {
+        if !same {
             n += lp_int_size(nf as i64);
             count += nf as i64 + 1;
         }
-        for (f, v) in &item.fields {
-            if !item.samefields {
+        for (f, v) in fields {
+            if !same {
                 n += lp_str_size(f);
             }
             n += lp_str_size(v);
@@ -297,38 +429,63 @@ impl Node {
         n + lp_int_size(count)
     }
 
-    /// The position of `id` among the items.
-    fn find(&self, id: StreamId) -> Result<usize, usize> {
-        self.items.binary_search_by(|i| i.id.cmp(&id))
+    /// Appends an entry (its ID after every entry's).
+    fn push(&mut self, master: StreamId, id: StreamId, flags: u8, fields: &[(&[u8], &[u8])]) {
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        self.data.push(flags);
+        put_varint(&mut self.data, id.ms.wrapping_sub(master.ms));
+        put_varint(&mut self.data, id.seq.wrapping_sub(master.seq));
+        put_varint(&mut self.data, fields.len() as u64);
+        for (f, v) in fields {
+            if !same {
+                put_varint(&mut self.data, f.len() as u64);
+                self.data.extend_from_slice(f);
+            }
+            put_varint(&mut self.data, v.len() as u64);
+            self.data.extend_from_slice(v);
+        }
+        self.entry_bytes += Node::item_bytes(master, id, flags, fields);
+        self.count += 1;
+        if flags & FLAG_DELETED == 0 {
+            self.live += 1;
+        }
+        self.last = id;
+    }
+
+    /// Flags the entry at `r` deleted (it must be live).
+    fn mark_deleted(&mut self, r: &Raw) {
+        // The flags element grows by nothing: 0 -> 1 and 2 -> 3 are both
+        // one-byte listpack integers.
+        self.data[r.at] |= FLAG_DELETED;
+        self.live -= 1;
     }
 
     /// The node as Redis's listpack (master entry, then each entry).
     pub fn to_listpack(&self, master: StreamId) -> Vec<u8> {
         let mut w = ListpackWriter::new();
         w.push_int(self.live as i64);
-        w.push_int((self.items.len() - self.live) as i64);
+        w.push_int((self.count - self.live) as i64);
         w.push_int(self.master_fields.len() as i64);
         for f in &self.master_fields {
             w.push(f);
         }
         w.push_int(0);
-        for item in &self.items {
-            let flags = (if item.deleted { FLAG_DELETED } else { 0 })
-                | (if item.samefields { FLAG_SAMEFIELDS } else { 0 });
-            w.push_int(flags);
-            w.push_int(item.id.ms.wrapping_sub(master.ms) as i64);
-            w.push_int(item.id.seq.wrapping_sub(master.seq) as i64);
-            let nf = item.fields.len() as i64;
-            if !item.samefields {
+        for r in self.raws(master) {
+            let same = r.flags & FLAG_SAMEFIELDS != 0;
+            w.push_int(i64::from(r.flags));
+            w.push_int(r.id.ms.wrapping_sub(master.ms) as i64);
+            w.push_int(r.id.seq.wrapping_sub(master.seq) as i64);
+            let nf = r.nfields as i64;
+            if !same {
                 w.push_int(nf);
             }
-            for (f, v) in &item.fields {
-                if !item.samefields {
+            for (f, v) in self.fields(&r) {
+                if !same {
                     w.push(f);
                 }
                 w.push(v);
             }
-            w.push_int(if item.samefields { nf + 3 } else { 2 * nf + 4 });
+            w.push_int(if same { nf + 3 } else { 2 * nf + 4 });
         }
         w.finish()
     }
@@ -361,7 +518,10 @@ impl Node {
         };
         let mut prev: Option<StreamId> = None;
         while let Some(flags) = it.next() {
-            let flags = int(Some(flags))?;
+            let flags = u8::try_from(int(Some(flags))?).ok()?;
+            if flags & !(FLAG_DELETED | FLAG_SAMEFIELDS) != 0 {
+                return None;
+            }
             let ms = master.ms.wrapping_add(int(it.next())? as u64);
             let seq = master.seq.wrapping_add(int(it.next())? as u64);
             let id = StreamId::new(ms, seq);
@@ -369,9 +529,9 @@ impl Node {
                 return None;
             }
             prev = Some(id);
-            let samefields = flags & FLAG_SAMEFIELDS != 0;
-            let mut fields = Vec::new();
-            if samefields {
+            let same = flags & FLAG_SAMEFIELDS != 0;
+            let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            if same {
                 for f in &node.master_fields {
                     fields.push((f.clone(), it.next()?.to_vec()));
                 }
@@ -386,25 +546,20 @@ impl Node {
                 }
             }
             let nf = fields.len() as i64;
-            let want = if samefields { nf + 3 } else { 2 * nf + 4 };
+            let want = if same { nf + 3 } else { 2 * nf + 4 };
             if int(it.next())? != want {
                 return None;
             }
-            let item = Item {
-                id,
-                deleted: flags & FLAG_DELETED != 0,
-                samefields,
-                fields,
-            };
-            if !item.deleted {
-                node.live += 1;
-            }
-            node.entry_bytes += Node::item_bytes(master, &item);
-            node.items.push(item);
+            let pairs: Vec<(&[u8], &[u8])> = fields
+                .iter()
+                .map(|(f, v)| (f.as_slice(), v.as_slice()))
+                .collect();
+            node.push(master, id, flags, &pairs);
         }
-        if node.live != count || node.items.len() - node.live != deleted || node.items.is_empty() {
+        if node.live != count || node.count - node.live != deleted || node.count == 0 {
             return None;
         }
+        node.data.shrink_to_fit();
         Some(node)
     }
 }
@@ -473,22 +628,13 @@ impl Stream {
 
     /// Approximate heap bytes (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
-        let mut n = std::mem::size_of::<Stream>();
-        for node in self.nodes.values() {
-            n += 64 + std::mem::size_of::<Node>();
-            n += node
-                .master_fields
-                .iter()
-                .map(|f| f.capacity() + 24)
-                .sum::<usize>();
-            for item in &node.items {
-                n += std::mem::size_of::<Item>();
-                for (f, v) in &item.fields {
-                    n += f.capacity() + v.capacity() + 48;
-                }
-            }
-        }
-        n
+        // A B-tree slot per node, besides the node itself.
+        std::mem::size_of::<Stream>()
+            + self
+                .nodes
+                .values()
+                .map(|n| n.heap_size() + 16)
+                .sum::<usize>()
     }
 
     /// Appends an entry as XADD does (Redis's `streamAppendItem`): `id`
@@ -519,47 +665,31 @@ impl Stream {
             return Err(AppendError::TooLarge);
         }
         let mut tail = self.nodes.iter_mut().next_back();
-        if let Some((_, node)) = &tail {
-            if node.lp_bytes() + total >= NODE_MAX_BYTES || node.items.len() >= NODE_MAX_ENTRIES {
+        if let Some((_, node)) = &mut tail {
+            if node.lp_bytes() + total >= NODE_MAX_BYTES || node.count >= NODE_MAX_ENTRIES {
+                // The node is full: give back its spare room, as Redis
+                // shrinks the listpack it closes.
+                node.data.shrink_to_fit();
                 tail = None;
             }
         }
-        let item_fields: Vec<(Vec<u8>, Vec<u8>)> = fields
-            .iter()
-            .map(|(f, v)| (f.to_vec(), v.to_vec()))
-            .collect();
         match tail {
             Some((&master, node)) => {
-                let samefields = node.master_fields.len() == fields.len()
+                let same = node.master_fields.len() == fields.len()
                     && node
                         .master_fields
                         .iter()
                         .zip(fields)
                         .all(|(m, (f, _))| m == f);
-                let item = Item {
-                    id,
-                    deleted: false,
-                    samefields,
-                    fields: item_fields,
-                };
-                node.entry_bytes += Node::item_bytes(master, &item);
-                node.items.push(item);
-                node.live += 1;
+                let flags = if same { FLAG_SAMEFIELDS } else { 0 };
+                node.push(master, id, flags, fields);
             }
             None => {
-                let item = Item {
-                    id,
-                    deleted: false,
-                    samefields: true,
-                    fields: item_fields,
-                };
                 let mut node = Node {
                     master_fields: fields.iter().map(|(f, _)| f.to_vec()).collect(),
-                    entry_bytes: Node::item_bytes(id, &item),
-                    items: vec![item],
-                    live: 1,
+                    ..Node::default()
                 };
-                node.master_fields.shrink_to_fit();
+                node.push(id, id, FLAG_SAMEFIELDS, fields);
                 self.nodes.insert(id, node);
             }
         }
@@ -574,7 +704,7 @@ impl Stream {
 
     /// Live entries with IDs in `start..=end`, from the start (or from the
     /// end when `rev`), at most `count` (0: all).
-    pub fn range(&self, start: StreamId, end: StreamId, count: usize, rev: bool) -> Vec<&Item> {
+    pub fn range(&self, start: StreamId, end: StreamId, count: usize, rev: bool) -> Vec<Entry<'_>> {
         let mut out = Vec::new();
         if start > end {
             return out;
@@ -584,21 +714,22 @@ impl Stream {
             .range(..=start)
             .next_back()
             .map_or(start, |(k, _)| *k);
-        let want = |item: &Item| !item.deleted && item.id >= start && item.id <= end;
+        let want = |r: &Raw| r.flags & FLAG_DELETED == 0 && r.id >= start && r.id <= end;
         let nodes = self.nodes.range(from..=end);
         if rev {
-            for (_, node) in nodes.rev() {
-                for item in node.items.iter().rev().filter(|i| want(i)) {
-                    out.push(item);
+            for (&master, node) in nodes.rev() {
+                let raws: Vec<Raw> = node.raws(master).filter(|r| want(r)).collect();
+                for r in raws.iter().rev() {
+                    out.push(node.entry(r));
                     if out.len() == count {
                         return out;
                     }
                 }
             }
         } else {
-            for (_, node) in nodes {
-                for item in node.items.iter().filter(|i| want(i)) {
-                    out.push(item);
+            for (&master, node) in nodes {
+                for r in node.raws(master).filter(|r| want(r)) {
+                    out.push(node.entry(&r));
                     if out.len() == count {
                         return out;
                     }
@@ -625,20 +756,20 @@ impl Stream {
         let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() else {
             return false;
         };
-        let Ok(i) = node.find(id) else {
+        let Some(r) = node
+            .raws(master)
+            .take_while(|r| r.id <= id)
+            .find(|r| r.id == id)
+        else {
             return false;
         };
-        if node.items[i].deleted {
+        if r.flags & FLAG_DELETED != 0 {
             return false;
         }
         if node.live == 1 {
             self.nodes.remove(&master);
         } else {
-            let item = &mut node.items[i];
-            node.entry_bytes -= Node::item_bytes(master, item);
-            item.deleted = true;
-            node.entry_bytes += Node::item_bytes(master, item);
-            node.live -= 1;
+            node.mark_deleted(&r);
         }
         self.length -= 1;
         true
@@ -688,7 +819,7 @@ impl Stream {
                 Trim::MaxLen(max) => self.length - entries >= max,
                 Trim::MinId(min) => {
                     // The node's last entry, deleted or not, as Redis reads it.
-                    node.items.last().is_some_and(|i| i.id < min)
+                    node.last < min
                 }
             };
             if remove {
@@ -701,20 +832,17 @@ impl Stream {
                 break;
             }
             let mut from_node = 0;
-            for i in 0..node.items.len() {
+            let raws: Vec<Raw> = node.raws(master).collect();
+            for r in &raws {
                 let stop = match how {
                     Trim::MaxLen(max) => self.length <= max,
-                    Trim::MinId(min) => node.items[i].id >= min,
+                    Trim::MinId(min) => r.id >= min,
                 };
                 if stop {
                     break;
                 }
-                if !node.items[i].deleted {
-                    let item = &mut node.items[i];
-                    node.entry_bytes -= Node::item_bytes(master, item);
-                    item.deleted = true;
-                    node.entry_bytes += Node::item_bytes(master, item);
-                    node.live -= 1;
+                if r.flags & FLAG_DELETED == 0 {
+                    node.mark_deleted(r);
                     self.length -= 1;
                     from_node += 1;
                 }
@@ -743,12 +871,12 @@ impl Stream {
         let mut live = 0u64;
         let mut prev: Option<StreamId> = None;
         for (master, node) in nodes {
-            let first = node.items.first()?.id;
+            let first = node.raws(master).next()?.id;
             // Nodes come in master order, each after the one before.
             if first < master || prev.is_some_and(|p| first <= p || master <= p) {
                 return None;
             }
-            prev = node.items.last().map(|i| i.id);
+            prev = Some(node.last);
             live += node.live as u64;
             if map.insert(master, node).is_some() {
                 return None;
@@ -885,7 +1013,7 @@ mod tests {
             add(&mut s, i, 0, &[(b"f", b"v")]);
         }
         s.delete(StreamId::new(3, 0));
-        let ids = |v: Vec<&Item>| v.iter().map(|i| i.id.ms).collect::<Vec<_>>();
+        let ids = |v: Vec<Entry<'_>>| v.iter().map(|i| i.id.ms).collect::<Vec<_>>();
         assert_eq!(
             ids(s.range(StreamId::new(2, 0), StreamId::MAX, 0, false)),
             [2, 4, 5]
@@ -894,5 +1022,95 @@ mod tests {
             ids(s.range(StreamId::MIN, StreamId::new(4, 0), 2, true)),
             [4, 2]
         );
+    }
+}
+
+#[cfg(test)]
+mod model {
+    //! The node layout against a naive oracle: a `BTreeMap` of live
+    //! entries.
+    use super::*;
+    use crate::rdb::listpack::read_listpack;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u64, u8, usize),
+        Del(u64),
+        MaxLen(u64),
+        MinId(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (1u64..4, 0u8..3, 0usize..300).prop_map(|(d, f, n)| Op::Add(d, f, n)),
+            2 => (0u64..400).prop_map(Op::Del),
+            1 => (0u64..200).prop_map(Op::MaxLen),
+            1 => (0u64..400).prop_map(Op::MinId),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn nodes_hold_what_a_plain_map_holds(ops in proptest::collection::vec(op(), 1..400)) {
+            let mut s = Stream::new();
+            let mut oracle: BTreeMap<StreamId, Fields> = BTreeMap::new();
+            let mut ms = 0;
+            for op in ops {
+                match op {
+                    Op::Add(d, f, n) => {
+                        ms += d;
+                        let value = vec![b'v'; n];
+                        let n = n.to_string();
+                        let fields: Vec<(&[u8], &[u8])> = match f {
+                            0 => vec![(b"a", &value)],
+                            1 => vec![(b"a", &value), (b"n", n.as_bytes())],
+                            _ => vec![(b"b", b"-12")],
+                        };
+                        let id = s.append(Some(StreamId::new(ms, 0)), false, &fields).unwrap();
+                        oracle.insert(id, fields.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect());
+                    }
+                    Op::Del(at) => {
+                        let id = StreamId::new(at, 0);
+                        prop_assert_eq!(s.delete_ids(&[id]), u64::from(oracle.remove(&id).is_some()));
+                    }
+                    Op::MaxLen(n) => {
+                        let gone = s.trim(Trim::MaxLen(n), false, 0);
+                        let want = (oracle.len() as u64).saturating_sub(n);
+                        prop_assert_eq!(gone, want);
+                        for _ in 0..want {
+                            oracle.pop_first();
+                        }
+                    }
+                    Op::MinId(at) => {
+                        let min = StreamId::new(at, 0);
+                        let before = oracle.len();
+                        oracle.retain(|id, _| *id >= min);
+                        prop_assert_eq!(s.trim(Trim::MinId(min), false, 0), (before - oracle.len()) as u64);
+                    }
+                }
+                prop_assert_eq!(s.len(), oracle.len() as u64);
+            }
+            let got: Vec<(StreamId, Fields)> = s
+                .range(StreamId::MIN, StreamId::MAX, 0, false)
+                .into_iter()
+                .map(|e| (e.id, e.fields.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()))
+                .collect();
+            let want: Vec<_> = oracle.clone().into_iter().collect();
+            prop_assert_eq!(&got, &want);
+            let back: Vec<StreamId> = s.range(StreamId::MIN, StreamId::MAX, 0, true).iter().map(|e| e.id).collect();
+            prop_assert_eq!(back, want.iter().rev().map(|(id, _)| *id).collect::<Vec<_>>());
+            prop_assert_eq!(s.first_id, oracle.keys().next().copied().unwrap_or(StreamId::MIN));
+            for (master, node) in s.nodes() {
+                let lp = node.to_listpack(master);
+                prop_assert_eq!(lp.len(), node.lp_bytes());
+                let again = Node::from_listpack(master, &read_listpack(&lp).unwrap()).unwrap();
+                prop_assert_eq!(&again, node);
+                prop_assert!(node.count <= NODE_MAX_ENTRIES);
+            }
+        }
     }
 }
