@@ -1,4 +1,5 @@
-//! The container types a key can hold besides strings.
+//! The container types a key can hold besides strings: hashes, lists,
+//! sets, sorted sets and streams.
 
 pub mod hash;
 pub mod list;
