@@ -543,7 +543,9 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     for k in 0..n {
         let key = a[streams_arg + k];
         let idarg = a[streams_arg + n + k];
-        let last = match c.ks.get(key) {
+        // Redis looks each key up (a hit or a miss) here and again when
+        // serving it.
+        let last = match super::lookup_read(&mut c.ks, c.stats, key) {
             Some(e) => Some(stream_ref(&e.value)?.last_id),
             None => None,
         };
