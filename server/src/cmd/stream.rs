@@ -18,9 +18,7 @@ use crate::blocking::Op;
 use crate::error::{CmdError, CmdResult};
 use crate::notify::STREAM;
 use crate::reply::Reply;
-use crate::types::stream::{
-    parse_id, AppendError, Entry, IdForm, Stream, StreamId, Trim, NODE_MAX_ENTRIES,
-};
+use crate::types::stream::{parse_id, AppendError, Entry, IdForm, Limits, Stream, StreamId, Trim};
 use crate::value::Value;
 
 /// The most entries a blocked XREAD without COUNT gets (Redis's
@@ -60,6 +58,19 @@ fn stream_mut(v: &mut Value) -> Result<&mut Stream, CmdError> {
     match v {
         Value::Stream(x) => Ok(x),
         _ => Err(CmdError::WrongType),
+    }
+}
+
+/// The node limits currently configured (mirrored in
+/// [`crate::shared::Hot`], so reading them takes no lock).
+fn limits(c: &Ctx<'_>) -> Limits {
+    let [entries, bytes] = &c.shared.hot.stream_node_max;
+    let get = |v: &std::sync::atomic::AtomicU64| {
+        usize::try_from(v.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(usize::MAX)
+    };
+    Limits {
+        entries: get(entries),
+        bytes: get(bytes),
     }
 }
 
@@ -192,7 +203,7 @@ fn parse_add_trim(c: &Ctx<'_>, a: &[&[u8]], xadd: bool) -> Result<(AddTrim, usiz
         }
         o.limit = limit as u64;
     } else if o.approx {
-        o.limit = (100 * NODE_MAX_ENTRIES as u64).clamp(1, 1_000_000);
+        o.limit = limits(c).default_trim_limit();
     }
     Ok((o, i))
 }
@@ -229,6 +240,7 @@ pub fn xadd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
     }
     let key = a[1];
+    let lim = limits(c);
     match c.ks.get(key) {
         Some(e) => {
             stream_ref(&e.value)?;
@@ -259,7 +271,7 @@ pub fn xadd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         None => (None, false),
     };
     let id =
-        match x.append(want, seq_given, &fields) {
+        match x.append(want, seq_given, &fields, lim) {
             Ok(id) => id,
             Err(AppendError::NotGreater) => return Err(CmdError::msg(
                 "ERR The ID specified in XADD is equal or smaller than the target stream top item",

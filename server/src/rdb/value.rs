@@ -483,8 +483,13 @@ mod tests {
                 (b"f", n.as_bytes()),
                 (if k % 7 == 0 { b"h" } else { b"g" }, b"v"),
             ];
-            x.append(Some(StreamId::new(k * 10, k)), true, &fields)
-                .unwrap();
+            x.append(
+                Some(StreamId::new(k * 10, k)),
+                true,
+                &fields,
+                Default::default(),
+            )
+            .unwrap();
         }
         x.delete_ids(&[StreamId::new(20, 2), StreamId::new(2000, 200)]);
         x.trim(crate::types::stream::Trim::MaxLen(200), false, 0);
@@ -534,7 +539,7 @@ mod tests {
             let mut xs = Stream::new();
             for k in 1..150u64 {
                 let v = k.to_string();
-                xs.append(Some(StreamId::new(k, k % 3)), true, &[(b"f", v.as_bytes()), (b"g", b"x")]).unwrap();
+                xs.append(Some(StreamId::new(k, k % 3)), true, &[(b"f", v.as_bytes()), (b"g", b"x")], Default::default()).unwrap();
             }
             xs.delete_ids(&[StreamId::new(5, 2), StreamId::new(120, 0)]);
             let v = [Value::Hash(h), Value::ZSet(Box::new(z)), Value::List(Box::new(l)), Value::string(&[b'q'; 80]), Value::Stream(Box::new(xs))];

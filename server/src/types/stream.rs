@@ -16,11 +16,38 @@ use std::collections::BTreeMap;
 use crate::rdb::listpack::{ListpackWriter, LpEntry};
 use crate::util::num::parse_i64;
 
-/// `stream-node-max-entries` (Redis's default; the parameter is not
-/// configurable yet).
-pub const NODE_MAX_ENTRIES: usize = 100;
-/// `stream-node-max-bytes` (Redis's default).
-pub const NODE_MAX_BYTES: usize = 4096;
+/// Where a node closes: `stream-node-max-entries` and
+/// `stream-node-max-bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Entries in a node, deleted ones included (0: no limit).
+    pub entries: usize,
+    /// Listpack bytes of a node (0, or above 1 GB: 1 GB).
+    pub bytes: usize,
+}
+
+impl Default for Limits {
+    /// Redis's defaults, 100 entries and 4096 bytes.
+    fn default() -> Limits {
+        Limits {
+            entries: 100,
+            bytes: 4096,
+        }
+    }
+}
+
+impl Limits {
+    /// The most entries an approximate trim removes when no LIMIT is
+    /// given: a hundred nodes' worth, bounded as Redis bounds it.
+    pub fn default_trim_limit(self) -> u64 {
+        let n = (self.entries as u64).saturating_mul(100);
+        if n == 0 {
+            10_000
+        } else {
+            n.min(1_000_000)
+        }
+    }
+}
 /// Redis's `STREAM_LISTPACK_MAX_SIZE`: a node's listpack is at most 1 GB.
 pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
 
@@ -645,6 +672,7 @@ impl Stream {
         id: Option<StreamId>,
         seq_given: bool,
         fields: &[(&[u8], &[u8])],
+        limits: Limits,
     ) -> Result<StreamId, AppendError> {
         let id = match id {
             Some(id) if seq_given => id,
@@ -666,7 +694,13 @@ impl Stream {
         }
         let mut tail = self.nodes.iter_mut().next_back();
         if let Some((_, node)) = &mut tail {
-            if node.lp_bytes() + total >= NODE_MAX_BYTES || node.count >= NODE_MAX_ENTRIES {
+            let max_bytes = match limits.bytes {
+                0 => LISTPACK_MAX_SIZE,
+                n => n.min(LISTPACK_MAX_SIZE),
+            };
+            if node.lp_bytes() + total >= max_bytes
+                || (limits.entries != 0 && node.count >= limits.entries)
+            {
                 // The node is full: give back its spare room, as Redis
                 // shrinks the listpack it closes.
                 node.data.shrink_to_fit();
@@ -921,8 +955,13 @@ mod tests {
     };
 
     fn add(s: &mut Stream, ms: u64, seq: u64, fields: &[(&[u8], &[u8])]) {
-        s.append(Some(StreamId::new(ms, seq)), true, fields)
-            .unwrap();
+        s.append(
+            Some(StreamId::new(ms, seq)),
+            true,
+            fields,
+            Limits::default(),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -956,10 +995,20 @@ mod tests {
         let mut s = Stream::new();
         add(&mut s, 1, 1, &[(b"f", b"v")]);
         assert_eq!(
-            s.append(Some(StreamId::new(1, 1)), true, &[(b"f", b"v")]),
+            s.append(
+                Some(StreamId::new(1, 1)),
+                true,
+                &[(b"f", b"v")],
+                Limits::default()
+            ),
             Err(AppendError::NotGreater)
         );
-        let id = s.append(Some(StreamId::new(1, 0)), false, &[(b"f", b"v")]);
+        let id = s.append(
+            Some(StreamId::new(1, 0)),
+            false,
+            &[(b"f", b"v")],
+            Limits::default(),
+        );
         assert_eq!(id, Ok(StreamId::new(1, 2)));
         assert_eq!(s.len(), 2);
         assert_eq!(s.entries_added, 2);
@@ -1070,7 +1119,8 @@ mod model {
                             1 => vec![(b"a", &value), (b"n", n.as_bytes())],
                             _ => vec![(b"b", b"-12")],
                         };
-                        let id = s.append(Some(StreamId::new(ms, 0)), false, &fields).unwrap();
+                        let limits = Limits { entries: 7, bytes: 300 };
+                        let id = s.append(Some(StreamId::new(ms, 0)), false, &fields, limits).unwrap();
                         oracle.insert(id, fields.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect());
                     }
                     Op::Del(at) => {
@@ -1109,7 +1159,7 @@ mod model {
                 prop_assert_eq!(lp.len(), node.lp_bytes());
                 let again = Node::from_listpack(master, &read_listpack(&lp).unwrap()).unwrap();
                 prop_assert_eq!(&again, node);
-                prop_assert!(node.count <= NODE_MAX_ENTRIES);
+                prop_assert!(node.count <= 7);
             }
         }
     }
