@@ -678,7 +678,10 @@ impl Stream {
             Some(id) if seq_given => id,
             Some(id) if self.last_id.ms == id.ms => {
                 if self.last_id.seq == u64::MAX {
-                    return Err(AppendError::NotGreater);
+                    // Redis fails here without setting errno, so its reply
+                    // depends on the errno left by an earlier call: on a
+                    // fresh server, "Elements are too large to be stored".
+                    return Err(AppendError::TooLarge);
                 }
                 StreamId::new(id.ms, self.last_id.seq + 1)
             }
@@ -1010,8 +1013,16 @@ mod tests {
             Limits::default(),
         );
         assert_eq!(id, Ok(StreamId::new(1, 2)));
-        assert_eq!(s.len(), 2);
-        assert_eq!(s.entries_added, 2);
+        add(&mut s, 2, u64::MAX, &[(b"f", b"v")]);
+        let full = s.append(
+            Some(StreamId::new(2, 0)),
+            false,
+            &[(b"f", b"v")],
+            Limits::default(),
+        );
+        assert_eq!(full, Err(AppendError::TooLarge));
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.entries_added, 3);
     }
 
     #[test]
