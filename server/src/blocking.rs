@@ -54,13 +54,22 @@ pub enum Op {
         /// Most members.
         count: usize,
     },
+    /// XREAD BLOCK: served when a stream's last ID passes the one given
+    /// for it, reply `[[key, entries]]` (a map in RESP3).
+    XRead {
+        /// The ID to read after, per key (in the order of `keys`).
+        ids: Vec<crate::types::stream::StreamId>,
+        /// Most entries (Redis's default for a blocked read is 1000).
+        count: usize,
+    },
     /// WAIT numreplicas: no keys; there are no replicas to acknowledge, so
     /// it only ends by timeout (or CLIENT UNBLOCK), replying 0.
     WaitReplicas,
 }
 
 impl Op {
-    /// True when the op waits for a list (else a sorted set).
+    /// True when the op waits for a list (else a sorted set, or a stream
+    /// for [`Op::XRead`]).
     pub fn wants_list(&self) -> bool {
         matches!(self, Op::Pop(_) | Op::Move { .. } | Op::MPop { .. })
     }
@@ -187,10 +196,11 @@ impl Blocking {
     pub fn claim_first(&self, db: usize, key: &[u8], list: bool) -> Option<Waiter> {
         let mut g = self.lock();
         let q = g.by_key.get(&(db, key.to_vec()))?;
-        let id = q
-            .iter()
-            .copied()
-            .find(|id| g.waiters.get(id).is_some_and(|w| w.op.wants_list() == list))?;
+        let id = q.iter().copied().find(|id| {
+            g.waiters
+                .get(id)
+                .is_some_and(|w| w.op.wants_list() == list && !matches!(w.op, Op::XRead { .. }))
+        })?;
         self.remove(&mut g, id)
     }
 
@@ -201,8 +211,22 @@ impl Blocking {
         let q = g.by_key.get(&(db, key.to_vec()))?;
         q.iter()
             .filter_map(|id| g.waiters.get(id))
-            .find(|w| w.op.wants_list() == list)
+            .find(|w| w.op.wants_list() == list && !matches!(w.op, Op::XRead { .. }))
             .cloned()
+    }
+
+    /// The XREAD waiters on `(db, key)`, in the order they blocked,
+    /// without claiming them.
+    pub fn stream_waiters(&self, db: usize, key: &[u8]) -> Vec<Waiter> {
+        let g = self.lock();
+        let Some(q) = g.by_key.get(&(db, key.to_vec())) else {
+            return Vec::new();
+        };
+        q.iter()
+            .filter_map(|id| g.waiters.get(id))
+            .filter(|w| matches!(w.op, Op::XRead { .. }))
+            .cloned()
+            .collect()
     }
 
     /// The keys of database `db` that clients wait on (SWAPDB re-checks

@@ -65,6 +65,7 @@ fn type_code(v: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -109,6 +110,17 @@ pub fn mix_value(digest: &mut Digest, v: &Value, has_ttl: bool) {
                 mix(&mut ele, field);
                 mix(&mut ele, value);
                 xor(digest, &ele);
+            }
+        }
+        Value::Stream(x) => {
+            use crate::types::stream::StreamId;
+            for item in x.range(StreamId::MIN, StreamId::MAX, 0, false) {
+                let id = format!("{}.{}", item.id.ms, item.id.seq);
+                mix(digest, id.as_bytes());
+                for (f, v) in &item.fields {
+                    mix(digest, f);
+                    mix(digest, v);
+                }
             }
         }
     }

@@ -23,7 +23,7 @@
 //! * [`db`] — the keyspace: databases of locked shards, expiry, WATCH
 //!   versions; [`dict`] is the chained hash table inside each shard;
 //!   [`value`] is what a key holds, [`types`] the containers (hash, list,
-//!   set, sorted set) it may be; [`digest`] — DEBUG DIGEST's SHA1
+//!   set, sorted set, stream) it may be; [`digest`] — DEBUG DIGEST's SHA1
 //!   signatures of values and of the dataset, as Redis computes them.
 //! * [`evict`] — the memory ceiling: `maxmemory`, the eviction policies,
 //!   the per-key LRU clock / LFU counter, and the cheap memory estimate.

@@ -204,6 +204,9 @@ pub struct Hot {
     pub hash_max_listpack: [AtomicU64; 2],
     /// `set-max-intset-entries` (read on every set write).
     pub set_max_intset_entries: AtomicU64,
+    /// `stream-node-max-entries` and `stream-node-max-bytes` (read on
+    /// every XADD).
+    pub stream_node_max: [AtomicU64; 2],
     /// `latency-tracking` (read after every command).
     pub latency_tracking: AtomicBool,
 }
@@ -263,6 +266,8 @@ impl Hot {
                 &self.set_max_intset_entries,
                 ("set-max-intset-entries", 512),
             ),
+            (&self.stream_node_max[0], ("stream-node-max-entries", 100)),
+            (&self.stream_node_max[1], ("stream-node-max-bytes", 4096)),
         ] {
             let v = c
                 .int_option(name)

@@ -1,6 +1,6 @@
 //! What a key holds.
 
-use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+use crate::types::{hash::Hash, list::List, set::Set, stream::Stream, zset::ZSet};
 use crate::util::num::parse_i64;
 
 /// A stored value. Strings that are canonical 64-bit integers are kept as
@@ -24,6 +24,8 @@ pub enum Value {
     Set(Box<Set>),
     /// A sorted set.
     ZSet(Box<ZSet>),
+    /// A stream.
+    Stream(Box<Stream>),
 }
 
 // A value is a quarter of a key's node: growing it grows every key.
@@ -40,6 +42,7 @@ impl Value {
             Value::List(l) => &**l as *const List as usize,
             Value::Set(x) => &**x as *const Set as usize,
             Value::ZSet(z) => &**z as *const ZSet as usize,
+            Value::Stream(x) => &**x as *const Stream as usize,
         };
         crate::dict::prefetch(at);
     }
@@ -63,6 +66,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -78,6 +82,7 @@ impl Value {
             Value::List(l) => l.encoding(),
             Value::Set(x) => x.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -105,6 +110,7 @@ impl Value {
             Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
             Value::Set(x) => std::mem::size_of::<Set>() + x.heap_size(),
             Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_size(),
+            Value::Stream(x) => x.heap_size(),
         }
     }
 }

@@ -746,3 +746,57 @@ fn swapdb_wakes(addr: SocketAddr, t: &mut Transcript) {
 fn swapdb_serves_clients_blocked_on_the_swapped_in_keys() {
     same_as_redis(swapdb_wakes);
 }
+
+/// XREAD BLOCK: every reader whose ID a stream passed is served, on any
+/// loop, in the order they blocked, with at most its COUNT (1000 without
+/// one); a reader waiting for a later ID stays blocked; RENAME of a stream
+/// onto a waited key serves its readers, a list there does not; CLIENT
+/// UNBLOCK ends a read as a timeout or an error, in RESP2 and RESP3.
+fn stream_readers(addr: SocketAddr, t: &mut Transcript) {
+    let mut ctl = connect(addr);
+    let mut w = clients(addr, 4);
+    t.step("ctl", &mut ctl, &["XADD", "s", "1-1", "f", "v"]);
+    let reads: [&[&str]; 4] = [
+        &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+        &[
+            "XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "other", "s", "0", "1-1",
+        ],
+        &["XREAD", "BLOCK", "0", "STREAMS", "s", "9-0"],
+        &["XREAD", "BLOCK", "0", "STREAMS", "r", "0"],
+    ];
+    for (i, cmd) in reads.iter().enumerate() {
+        w[i].0.send_cmd(cmd);
+        wait_blocked(&mut ctl, w[i].1, "xread");
+    }
+    t.step("ctl", &mut ctl, &["EVAL", "redis.call('xadd', KEYS[1], '2-1', 'a', 1) return redis.call('xadd', KEYS[1], '3-1', 'b', 2)", "1", "s"]);
+    t.note("w0", &mut w[0].0);
+    t.note("w1", &mut w[1].0);
+    t.step("ctl", &mut ctl, &["XADD", "s", "9-1", "c", "3"]);
+    t.note("w2", &mut w[2].0);
+    t.step("ctl", &mut ctl, &["RPUSH", "r", "x"]);
+    t.step("ctl", &mut ctl, &["DEL", "r"]);
+    t.step("ctl", &mut ctl, &["RENAME", "s", "r"]);
+    t.note("w3", &mut w[3].0);
+    let id = w[0].1.to_string();
+    for proto in ["2", "3"] {
+        w[0].0.cmd(&["HELLO", proto]);
+        for how in ["TIMEOUT", "ERROR"] {
+            w[0].0
+                .send_cmd(&["XREAD", "BLOCK", "0", "STREAMS", "r", "$"]);
+            wait_blocked(&mut ctl, w[0].1, "xread");
+            t.step("ctl", &mut ctl, &["CLIENT", "UNBLOCK", &id, how]);
+            t.note("w0", &mut w[0].0);
+        }
+    }
+    t.step(
+        "w0",
+        &mut w[0].0,
+        &["XREAD", "BLOCK", "1", "STREAMS", "r", "$"],
+    );
+}
+
+#[test]
+fn stream_readers_are_all_served_and_unblocked_as_in_redis() {
+    let t = same_as_redis(stream_readers);
+    assert!(t.lines().iter().any(|l| l.contains("9-1")), "{t:?}");
+}

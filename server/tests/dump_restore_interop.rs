@@ -170,6 +170,31 @@ fn cases() -> Vec<Case> {
             identical: true,
         },
         Case {
+            name: "small stream",
+            build: vec![cmd(&[b"XADD", b"k", b"1-1", b"a", b"1", b"b", b"\x00\xff"])],
+            identical: true,
+        },
+        Case {
+            name: "stream of several nodes, with deletions and counters",
+            build: vec![
+                cmd(&[
+                    b"EVAL",
+                    b"for i=1,350 do redis.call('xadd', KEYS[1], i..'-'..(i%5), 'f'..(i%3), string.rep('x', i), 'n', i*1000) end",
+                    b"1",
+                    b"k",
+                ]),
+                cmd(&[b"XDEL", b"k", b"10-0", b"120-0", b"121-1"]),
+                cmd(&[b"XTRIM", b"k", b"MAXLEN", b"300"]),
+                cmd(&[b"XSETID", b"k", b"900-0", b"ENTRIESADDED", b"1000", b"MAXDELETEDID", b"800-0"]),
+            ],
+            identical: true,
+        },
+        Case {
+            name: "empty stream",
+            build: vec![cmd(&[b"XADD", b"k", b"1-1", b"f", b"v"]), cmd(&[b"XDEL", b"k", b"1-1"])],
+            identical: true,
+        },
+        Case {
             name: "sorted set with a long member",
             build: vec![cmd(&[b"ZADD", b"k", b"1", b"a", b"2", &[b'm'; 100]])],
             identical: true,
@@ -268,4 +293,49 @@ fn rdbcompression_off_writes_long_strings_raw_on_both() {
     }
     assert_eq!(payloads[0], payloads[1]);
     assert!(payloads[0].windows(text.len()).any(|w| w == &text[..]));
+}
+
+#[test]
+fn stream_payloads_keep_their_counters_across_servers() {
+    let redis = ServerProcess::builder(ServerKind::Redis).start();
+    let ours = ServerProcess::builder(ServerKind::Soquete)
+        .binary(env!("CARGO_BIN_EXE_soquete-server"))
+        .start();
+    let (mut r, mut s) = (redis.connect(), ours.connect());
+    for c in [&mut r, &mut s] {
+        c.cmd(&["XADD", "k", "3-3", "f", "v"]);
+        c.cmd(&["XADD", "k", "4-0", "f", "w"]);
+        c.cmd(&["XDEL", "k", "4-0"]);
+        c.cmd(&["XSETID", "k", "8-0", "ENTRIESADDED", "12"]);
+    }
+    let from_redis = bulk(r.cmd(&["DUMP", "k"]));
+    let from_us = bulk(s.cmd(&["DUMP", "k"]));
+    assert_eq!(from_us, from_redis);
+    ok(
+        s.cmd(&[&b"RESTORE"[..], b"copy", b"0", &from_redis]),
+        "restore",
+    );
+    ok(
+        r.cmd(&[&b"RESTORE"[..], b"copy", b"0", &from_us]),
+        "restore",
+    );
+    let info = |c: &mut Conn| c.cmd(&["XINFO", "STREAM", "copy"]);
+    assert_eq!(info(&mut s), info(&mut r));
+}
+
+#[test]
+fn stream_payloads_with_consumer_groups_are_refused_for_now() {
+    let redis = ServerProcess::builder(ServerKind::Redis).start();
+    let ours = ServerProcess::builder(ServerKind::Soquete)
+        .binary(env!("CARGO_BIN_EXE_soquete-server"))
+        .start();
+    let (mut r, mut s) = (redis.connect(), ours.connect());
+    r.cmd(&["XADD", "k", "1-1", "f", "v"]);
+    ok(r.cmd(&["XGROUP", "CREATE", "k", "g", "0"]), "xgroup");
+    let payload = bulk(r.cmd(&["DUMP", "k"]));
+    let reply = s.cmd(&[&b"RESTORE"[..], b"k", b"0", &payload]);
+    assert!(
+        matches!(&reply, Frame::Error(e) if e.starts_with(b"ERR Bad data format")),
+        "{reply:?}"
+    );
 }

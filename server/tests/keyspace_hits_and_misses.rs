@@ -1,11 +1,12 @@
-//! INFO's `keyspace_hits`/`keyspace_misses` after each hash and set command
+//! INFO's `keyspace_hits`/`keyspace_misses` after each hash, set and stream command
 //! match real `redis-server` (INFO is not comparable line by line in the
 //! differential scripts, so these two counters are compared here).
 
 use soquete_resp::Frame;
 use soquete_testkit::{Conn, ServerKind, ServerProcess};
 
-/// Every hash and set command that looks keys up, on hits and misses.
+/// Every hash, set and stream command that looks keys up, on hits and
+/// misses.
 const COMMANDS: &[&str] = &[
     "HGET h a",
     "HGET nosuch a",
@@ -44,6 +45,20 @@ const COMMANDS: &[&str] = &[
     "SPOP t",
     "SPOP s 1",
     "SMOVE s t 1",
+    "XADD x 9-1 f v",
+    "XADD nosuch NOMKSTREAM * f v",
+    "XLEN x",
+    "XLEN nosuch",
+    "XRANGE x - +",
+    "XREVRANGE nosuch + -",
+    "XDEL x 1-1",
+    "XTRIM x MAXLEN 0",
+    "XSETID x 5-5",
+    "XINFO STREAM x",
+    "XINFO STREAM nosuch",
+    "XREAD STREAMS x nosuch 0 0",
+    "XREAD STREAMS x 5-0",
+    "XREAD COUNT 1 STREAMS x $",
 ];
 
 fn counters(c: &mut Conn) -> (i64, i64) {
@@ -61,7 +76,13 @@ fn counters(c: &mut Conn) -> (i64, i64) {
 }
 
 fn run(c: &mut Conn, command: &str) -> (i64, i64) {
-    for setup in ["FLUSHALL", "HSET h a 1", "SADD s 1 2", "SADD t x"] {
+    for setup in [
+        "FLUSHALL",
+        "HSET h a 1",
+        "SADD s 1 2",
+        "SADD t x",
+        "XADD x 1-1 f v",
+    ] {
         c.cmd(&setup.split(' ').collect::<Vec<_>>());
     }
     c.cmd(&["CONFIG", "RESETSTAT"]);

@@ -128,6 +128,34 @@ fn populate(c: &mut Conn) {
     let mut cmd = vec!["ZADD", "zset-big"];
     cmd.extend(members.iter().map(String::as_str));
     ok(c, &cmd);
+    // Streams: several nodes, entries deleted inside a node and whole
+    // nodes trimmed away, counters moved by XSETID, and an empty stream.
+    ok(
+        c,
+        &[
+            "EVAL",
+            "for i=1,450 do redis.call('xadd', KEYS[1], i..'-'..(i%3), 'f'..(i%4), i, 'n', string.rep('v', i%50)) end",
+            "1",
+            "stream-big",
+        ],
+    );
+    ok(c, &["XDEL", "stream-big", "200-2", "201-0", "450-0"]);
+    ok(c, &["XTRIM", "stream-big", "MINID", "~", "150"]);
+    ok(c, &["XADD", "stream-small", "5-1", "a", "1", "b", "2"]);
+    ok(
+        c,
+        &[
+            "XSETID",
+            "stream-small",
+            "9-9",
+            "ENTRIESADDED",
+            "40",
+            "MAXDELETEDID",
+            "7-7",
+        ],
+    );
+    ok(c, &["XADD", "stream-empty", "1-1", "f", "v"]);
+    ok(c, &["XDEL", "stream-empty", "1-1"]);
     ok(c, &["SET", "ttl-key", "v", "EX", "100000"]);
     ok(c, &["HSET", "ttl-hash", "a", "b"]);
     ok(c, &["PEXPIREAT", "ttl-hash", "4102444800000"]);
@@ -138,6 +166,15 @@ fn populate(c: &mut Conn) {
     ok(c, &["SELECT", "0"]);
     // Let `expired-soon` pass its deadline.
     std::thread::sleep(Duration::from_millis(5));
+}
+
+/// XINFO STREAM of each stream `populate` makes: the counters an RDB
+/// file carries besides the entries.
+fn streams(c: &mut Conn) -> Vec<Frame> {
+    ["stream-big", "stream-small", "stream-empty"]
+        .iter()
+        .map(|k| c.cmd(&["XINFO", "STREAM", k]))
+        .collect()
 }
 
 /// The snapshot a server writes: its `dir` and `dbfilename`.
@@ -191,6 +228,7 @@ fn a_file_redis_writes_loads_with_the_same_digest() {
     assert_eq!(digest(&mut s), want);
     assert_eq!(int(&s.cmd(&["DBSIZE"])), want_size);
     assert_eq!(shape(&mut s), shape(&mut r));
+    assert_eq!(streams(&mut s), streams(&mut r));
     assert_eq!(info(&mut s, "rdb_last_load_keys_expired"), "1");
     assert_eq!(
         info(&mut s, "rdb_last_load_keys_loaded"),
@@ -217,6 +255,7 @@ fn a_file_soquete_writes_passes_redis_check_rdb_and_loads_into_redis() {
     wait_loaded(&mut r);
     assert_eq!(digest(&mut r), want);
     assert_eq!(shape(&mut r), shape(&mut s));
+    assert_eq!(streams(&mut r), streams(&mut s));
     // And back: what Redis writes of our data loads into soquete whole.
     ok(&mut r, &["SAVE"]);
     let again = std::fs::read(rdb_file(&mut r)).unwrap();
@@ -225,6 +264,7 @@ fn a_file_soquete_writes_passes_redis_check_rdb_and_loads_into_redis() {
     wait_loaded(&mut b);
     assert_eq!(digest(&mut b), want);
     assert_eq!(shape(&mut b), shape(&mut s));
+    assert_eq!(streams(&mut b), streams(&mut s));
 }
 
 #[test]

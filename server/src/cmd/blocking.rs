@@ -157,6 +157,10 @@ fn serve_key(
         let is_list = match ks.peek_in(db, key).map(|e| &e.value) {
             Some(Value::List(l)) if !l.is_empty() => true,
             Some(Value::ZSet(z)) if !z.is_empty() => false,
+            Some(Value::Stream(_)) => {
+                serve_stream(ks, shared, stats, db, key);
+                return;
+            }
             _ => return,
         };
         let Some(first) = shared.blocking.peek_first(db, key, is_list) else {
@@ -292,6 +296,45 @@ fn serve_key(
     }
 }
 
+/// Serves the XREAD waiters on stream `key` whose ID the stream's last ID
+/// has passed (Redis's `serveClientsBlockedOnStreamKey`): every one of
+/// them, in the order they blocked, since reading takes nothing away.
+fn serve_stream(ks: &mut Locked<'_>, shared: &Shared, stats: &LoopStats, db: usize, key: &[u8]) {
+    for first in shared.blocking.stream_waiters(db, key) {
+        let Op::XRead { ids, count } = &first.op else {
+            continue;
+        };
+        let Some(gt) = first.keys.iter().position(|k| k == key).map(|i| ids[i]) else {
+            continue;
+        };
+        let Some(Value::Stream(x)) = ks.peek_in(db, key).map(|e| &e.value) else {
+            return;
+        };
+        if x.last_id <= gt {
+            continue;
+        }
+        let Some(w) = shared.blocking.claim_exact(first.client, first.seq) else {
+            continue;
+        };
+        let mut out = Reply {
+            buf: Vec::new(),
+            resp3: w.resp3,
+        };
+        if out.resp3 {
+            out.map(1);
+        } else {
+            out.array(1);
+            out.array(2);
+        }
+        out.bulk(key);
+        let start = gt.incr().unwrap_or(gt);
+        let items = x.range(start, crate::types::stream::StreamId::MAX, *count, false);
+        super::stream::reply_entries(&mut out, &items);
+        stats.cmd_unblocked(w.cmd, false, shared);
+        send_reply(shared, &w, out.buf);
+    }
+}
+
 /// Appends the record of a served waiter: the pop (or move) its blocking
 /// command performed, as Redis propagates it.
 fn log_pop(shared: &Shared, db: usize, key: &[u8], op: &Op, count: usize) {
@@ -324,7 +367,7 @@ fn log_pop(shared: &Shared, db: usize, key: &[u8], op: &Op, count: usize) {
         }
         Op::ZPop { max } => Record::new(db, &[zpop(*max), key]),
         Op::ZMPop { max, .. } => Record::new(db, &[zpop(*max), key, n.as_bytes()]),
-        Op::WaitReplicas => return,
+        Op::WaitReplicas | Op::XRead { .. } => return,
     };
     shared.persist.aof.append(&[record], false);
 }

@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    connection, function, hash, keys, list, pubsub, scripting, server, set, string, transaction,
-    zset, Spec,
+    connection, function, hash, keys, list, pubsub, scripting, server, set, stream, string,
+    transaction, zset, Spec,
 };
 use crate::error::CmdResult;
 
@@ -23,6 +23,7 @@ pub static GROUPS: &[&[Spec]] = &[
     hash::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,
+    stream::COMMANDS,
     zset::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,

@@ -877,7 +877,7 @@ pub static PARAMS: &[Param] = &[
         int(0, 9223372036854775807),
         "100",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "repl-backlog-size",
@@ -949,7 +949,7 @@ pub static PARAMS: &[Param] = &[
         umem(0, 9223372036854775807),
         "4096",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "zset-max-listpack-value",

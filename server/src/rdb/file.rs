@@ -458,6 +458,8 @@ fn is_known_type(t: u8) -> bool {
             | HASH_LISTPACK
             | ZSET_LISTPACK
             | LIST_QUICKLIST_2
+            | STREAM_LISTPACKS
+            | STREAM_LISTPACKS_2
     )
 }
 

@@ -38,6 +38,11 @@ pub mod types {
     pub const ZSET_LISTPACK: u8 = 17;
     /// A list as quicklist nodes, each a listpack or a plain element.
     pub const LIST_QUICKLIST_2: u8 = 18;
+    /// A stream as listpacks keyed by master ID (Redis 5 to 6.2: no
+    /// first ID, deleted-ID maximum or added count; read only).
+    pub const STREAM_LISTPACKS: u8 = 15;
+    /// A stream as Redis 7.0 writes it.
+    pub const STREAM_LISTPACKS_2: u8 = 19;
 }
 
 /// Input that is not a valid serialized value.

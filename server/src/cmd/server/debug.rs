@@ -453,6 +453,11 @@ fn serialized_len(v: &Value) -> usize {
                     .map(|(f, v)| rdb_string_len(f) + rdb_string_len(v))
                     .sum::<usize>()
         }
+        Value::Stream(_) => {
+            let mut body = Vec::new();
+            crate::rdb::value::encode_body(&mut body, v, true);
+            body.len()
+        }
     }
 }
 

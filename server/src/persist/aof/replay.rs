@@ -119,7 +119,46 @@ fn write_key(buf: &mut Vec<u8>, key: &[u8], v: &Value) {
                 .collect();
             batched(buf, b"ZADD", items, 2);
         }
+        Value::Stream(x) => write_stream(buf, key, x),
     }
+}
+
+/// A stream as Redis's `rewriteStreamObject` writes it: an XADD per
+/// entry (or `XADD key MAXLEN 0 0-1 x y` for an empty stream), then an
+/// XSETID with the counters.
+fn write_stream(buf: &mut Vec<u8>, key: &[u8], x: &crate::types::stream::Stream) {
+    use crate::types::stream::StreamId;
+    if x.is_empty() {
+        super::encode(
+            buf,
+            &[b"XADD".as_slice(), key, b"MAXLEN", b"0", b"0-1", b"x", b"y"],
+        );
+    } else {
+        for item in x.range(StreamId::MIN, StreamId::MAX, 0, false) {
+            let id = item.id.to_bytes();
+            let mut argv: Vec<&[u8]> = vec![b"XADD", key, &id];
+            for (f, v) in &item.fields {
+                argv.push(f);
+                argv.push(v);
+            }
+            super::encode(buf, &argv);
+        }
+    }
+    let last = x.last_id.to_bytes();
+    let added = x.entries_added.to_string();
+    let maxdel = x.max_deleted.to_bytes();
+    super::encode(
+        buf,
+        &[
+            b"XSETID".as_slice(),
+            key,
+            &last,
+            b"ENTRIESADDED",
+            added.as_bytes(),
+            b"MAXDELETEDID",
+            &maxdel,
+        ],
+    );
 }
 
 /// Where one command ends, if `buf` holds a whole one at its start:

@@ -1,0 +1,1177 @@
+//! A stream (Redis's `t_stream.c` data layout, `stream.h`).
+//!
+//! Entries are kept in *nodes* exactly where Redis 7.0 would put them: a
+//! `BTreeMap` from each node's master ID to the node, standing in for
+//! Redis's rax of listpacks. A node keeps its master fields, its entries in
+//! ID order, entries marked deleted (XDEL and exact trimming only flag them,
+//! as Redis does) and the byte size its listpack would have. Keeping the
+//! same node boundaries is what makes approximate trimming (`MAXLEN ~`),
+//! which removes whole nodes only, give Redis's lengths, and lets a node be
+//! written to an RDB file as the very listpack Redis would write.
+//!
+//! Consumer groups are not kept yet; [`Stream`] has room for them.
+
+use std::collections::BTreeMap;
+
+use crate::rdb::listpack::{ListpackWriter, LpEntry};
+use crate::util::num::parse_i64;
+
+/// Where a node closes: `stream-node-max-entries` and
+/// `stream-node-max-bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Entries in a node, deleted ones included (0: no limit).
+    pub entries: usize,
+    /// Listpack bytes of a node (0, or above 1 GB: 1 GB).
+    pub bytes: usize,
+}
+
+impl Default for Limits {
+    /// Redis's defaults, 100 entries and 4096 bytes.
+    fn default() -> Limits {
+        Limits {
+            entries: 100,
+            bytes: 4096,
+        }
+    }
+}
+
+impl Limits {
+    /// The most entries an approximate trim removes when no LIMIT is
+    /// given: a hundred nodes' worth, bounded as Redis bounds it.
+    pub fn default_trim_limit(self) -> u64 {
+        let n = (self.entries as u64).saturating_mul(100);
+        if n == 0 {
+            10_000
+        } else {
+            n.min(1_000_000)
+        }
+    }
+}
+/// Redis's `STREAM_LISTPACK_MAX_SIZE`: a node's listpack is at most 1 GB.
+pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
+
+/// Entry flags in a node's listpack.
+const FLAG_DELETED: u8 = 1;
+const FLAG_SAMEFIELDS: u8 = 2;
+
+/// A stream entry ID: milliseconds and sequence, ordered as a 128-bit
+/// number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct StreamId {
+    /// The milliseconds part.
+    pub ms: u64,
+    /// The sequence part.
+    pub seq: u64,
+}
+
+impl StreamId {
+    /// `0-0`.
+    pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    /// The greatest ID.
+    pub const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
+
+    /// An ID from its parts.
+    pub const fn new(ms: u64, seq: u64) -> StreamId {
+        StreamId { ms, seq }
+    }
+
+    /// The next ID, `None` past the greatest (Redis's `streamIncrID`).
+    pub fn incr(self) -> Option<StreamId> {
+        if self.seq == u64::MAX {
+            if self.ms == u64::MAX {
+                return None;
+            }
+            Some(StreamId::new(self.ms + 1, 0))
+        } else {
+            Some(StreamId::new(self.ms, self.seq + 1))
+        }
+    }
+
+    /// The previous ID, `None` before `0-0` (Redis's `streamDecrID`).
+    pub fn decr(self) -> Option<StreamId> {
+        if self.seq == 0 {
+            if self.ms == 0 {
+                return None;
+            }
+            Some(StreamId::new(self.ms - 1, u64::MAX))
+        } else {
+            Some(StreamId::new(self.ms, self.seq - 1))
+        }
+    }
+
+    /// `ms-seq`.
+    pub fn to_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24);
+        out.extend_from_slice(itoa::Buffer::new().format(self.ms).as_bytes());
+        out.push(b'-');
+        out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
+        out
+    }
+
+    /// The 16-byte big-endian key Redis's rax uses.
+    pub fn encode(self) -> [u8; 16] {
+        let mut k = [0u8; 16];
+        k[..8].copy_from_slice(&self.ms.to_be_bytes());
+        k[8..].copy_from_slice(&self.seq.to_be_bytes());
+        k
+    }
+
+    /// The ID of a 16-byte rax key.
+    pub fn decode(k: &[u8]) -> Option<StreamId> {
+        if k.len() != 16 {
+            return None;
+        }
+        let ms = u64::from_be_bytes(k[..8].try_into().ok()?);
+        let seq = u64::from_be_bytes(k[8..].try_into().ok()?);
+        Some(StreamId::new(ms, seq))
+    }
+}
+
+/// How [`parse_id`] reads an ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdForm {
+    /// Refuse `-` and `+`.
+    pub strict: bool,
+    /// Accept `ms-*` (XADD).
+    pub seq_auto: bool,
+    /// The sequence of an ID given as `ms` alone.
+    pub missing_seq: u64,
+}
+
+/// A parsed ID and whether its sequence was given (false for `ms-*`).
+pub type ParsedId = (StreamId, bool);
+
+/// Parses an ID as Redis's `streamGenericParseIDOrReply`; `None` is
+/// "Invalid stream ID specified as stream command argument".
+pub fn parse_id(s: &[u8], form: IdForm) -> Option<ParsedId> {
+    if s.len() > 127 {
+        return None;
+    }
+    // Redis copies into a C string: text after a NUL is not seen.
+    let s = match s.iter().position(|&b| b == 0) {
+        Some(i) => &s[..i],
+        None => s,
+    };
+    if s == b"-" || s == b"+" {
+        if form.strict {
+            return None;
+        }
+        return Some((
+            if s == b"-" {
+                StreamId::MIN
+            } else {
+                StreamId::MAX
+            },
+            true,
+        ));
+    }
+    let (ms, seq) = match s.iter().position(|&b| b == b'-') {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let ms = parse_u64(ms)?;
+    match seq {
+        Some(b"*") if form.seq_auto => Some((StreamId::new(ms, 0), false)),
+        Some(seq) => Some((StreamId::new(ms, parse_u64(seq)?), true)),
+        None => Some((StreamId::new(ms, form.missing_seq), true)),
+    }
+}
+
+/// Redis 7.0's `string2ull`: `string2ll` (a negative value is invalid),
+/// else `strtoull` (leading spaces, a sign, leading zeros; `-N` wraps),
+/// which must consume everything and not overflow.
+fn parse_u64(s: &[u8]) -> Option<u64> {
+    if let Some(n) = parse_i64(s) {
+        return u64::try_from(n).ok();
+    }
+    let mut rest = s;
+    while let [b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r', tail @ ..] = rest {
+        rest = tail;
+    }
+    let neg = match rest {
+        [b'-', tail @ ..] => {
+            rest = tail;
+            true
+        }
+        [b'+', tail @ ..] => {
+            rest = tail;
+            false
+        }
+        _ => false,
+    };
+    if rest.is_empty() || !rest.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &d in rest {
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if neg { n.wrapping_neg() } else { n })
+}
+
+/// An entry as read from a node: its ID and field/value pairs, borrowed
+/// from the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// Its ID.
+    pub id: StreamId,
+    /// Field/value pairs.
+    pub fields: Vec<(&'a [u8], &'a [u8])>,
+}
+
+/// A node: what one of Redis's listpacks holds, in a compact encoding of
+/// our own (see [`Node::data`]'s layout below), one allocation for all its
+/// entries, so an entry costs about what it costs in Redis's listpack.
+///
+/// Each entry in `data`: a flags byte ([`FLAG_DELETED`],
+/// [`FLAG_SAMEFIELDS`]), the ID's differences from the master ID (ms, seq:
+/// wrapping, LEB128 varints), the field count (varint), then per field its
+/// name (unless the entry has the master's fields) and its value, each a
+/// varint length and the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Node {
+    /// The field names of the entry that created the node.
+    master_fields: Vec<Vec<u8>>,
+    /// The entries, encoded, in ID order, deleted ones included.
+    data: Vec<u8>,
+    /// Entries, deleted ones included.
+    count: usize,
+    /// Entries not deleted.
+    live: usize,
+    /// Listpack bytes of the entries (the header is added by
+    /// [`Node::lp_bytes`]).
+    entry_bytes: usize,
+    /// The last entry's ID, deleted or not.
+    last: StreamId,
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a varint at `*at` (our own encoding: always well formed).
+fn get_varint(data: &[u8], at: &mut usize) -> u64 {
+    let mut n = 0u64;
+    let mut shift = 0;
+    while let Some(&b) = data.get(*at) {
+        *at += 1;
+        n |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            break;
+        }
+        shift += 7;
+    }
+    n
+}
+
+fn get_bytes<'a>(data: &'a [u8], at: &mut usize) -> &'a [u8] {
+    let n = get_varint(data, at) as usize;
+    let start = (*at).min(data.len());
+    let end = start.saturating_add(n).min(data.len());
+    *at = end;
+    &data[start..end]
+}
+
+/// One decoded entry header: where it is and what it is.
+#[derive(Debug, Clone, Copy)]
+struct Raw {
+    /// The flags byte's offset.
+    at: usize,
+    flags: u8,
+    id: StreamId,
+    nfields: usize,
+    /// Where its fields begin.
+    body: usize,
+    /// Where the next entry begins.
+    next: usize,
+}
+
+/// Bytes a listpack element takes for an integer.
+fn lp_int_size(n: i64) -> usize {
+    if (0..=127).contains(&n) {
+        2
+    } else if (-4096..=4095).contains(&n) {
+        3
+    } else if (-32768..=32767).contains(&n) {
+        4
+    } else if (-(1 << 23)..(1 << 23)).contains(&n) {
+        5
+    } else if i32::try_from(n).is_ok() {
+        6
+    } else {
+        10
+    }
+}
+
+/// Bytes a listpack element takes for a string (stored as an integer
+/// when it is a canonical one, as `lpAppend` does).
+fn lp_str_size(s: &[u8]) -> usize {
+    if s.len() <= 20 {
+        if let Some(n) = parse_i64(s) {
+            return lp_int_size(n);
+        }
+    }
+    let n = s.len();
+    let enc = if n < 64 {
+        1 + n
+    } else if n < 4096 {
+        2 + n
+    } else {
+        5 + n
+    };
+    let back = if enc <= 127 {
+        1
+    } else if enc < 16383 {
+        2
+    } else if enc < 2_097_151 {
+        3
+    } else if enc < 268_435_455 {
+        4
+    } else {
+        5
+    };
+    enc + back
+}
+
+impl Node {
+    /// Live entries.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// The listpack's total bytes, as `lpBytes` would say.
+    pub fn lp_bytes(&self) -> usize {
+        let deleted = (self.count - self.live) as i64;
+        7 + lp_int_size(self.live as i64)
+            + lp_int_size(deleted)
+            + lp_int_size(self.master_fields.len() as i64)
+            + self
+                .master_fields
+                .iter()
+                .map(|f| lp_str_size(f))
+                .sum::<usize>()
+            + lp_int_size(0)
+            + self.entry_bytes
+    }
+
+    /// Heap bytes.
+    fn heap_size(&self) -> usize {
+        std::mem::size_of::<Node>()
+            + self.data.capacity()
+            + self
+                .master_fields
+                .iter()
+                .map(|f| f.capacity() + 24)
+                .sum::<usize>()
+    }
+
+    /// Decodes the entry header at `at`, `None` at the end.
+    fn raw(&self, master: StreamId, at: usize) -> Option<Raw> {
+        let data = &self.data;
+        let flags = *data.get(at)?;
+        let mut p = at + 1;
+        let ms = master.ms.wrapping_add(get_varint(data, &mut p));
+        let seq = master.seq.wrapping_add(get_varint(data, &mut p));
+        let nfields = get_varint(data, &mut p) as usize;
+        let body = p;
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        for _ in 0..nfields {
+            if !same {
+                get_bytes(data, &mut p);
+            }
+            get_bytes(data, &mut p);
+        }
+        Some(Raw {
+            at,
+            flags,
+            id: StreamId::new(ms, seq),
+            nfields,
+            body,
+            next: p,
+        })
+    }
+
+    /// Every entry header, in order.
+    fn raws(&self, master: StreamId) -> impl Iterator<Item = Raw> + '_ {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let r = self.raw(master, at)?;
+            at = r.next;
+            Some(r)
+        })
+    }
+
+    /// The fields of an entry.
+    fn fields(&self, r: &Raw) -> Vec<(&[u8], &[u8])> {
+        let data = &self.data;
+        let same = r.flags & FLAG_SAMEFIELDS != 0;
+        let mut p = r.body;
+        (0..r.nfields)
+            .map(|i| {
+                let f = if same {
+                    self.master_fields.get(i).map_or(&b""[..], Vec::as_slice)
+                } else {
+                    get_bytes(data, &mut p)
+                };
+                (f, get_bytes(data, &mut p))
+            })
+            .collect()
+    }
+
+    fn entry(&self, r: &Raw) -> Entry<'_> {
+        Entry {
+            id: r.id,
+            fields: self.fields(r),
+        }
+    }
+
+    /// Listpack bytes of one entry (Redis's layout: flags, ms and seq
+    /// differences, the field count unless same fields, the fields, the
+    /// element count).
+    fn item_bytes(master: StreamId, id: StreamId, flags: u8, fields: &[(&[u8], &[u8])]) -> usize {
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        let mut n = lp_int_size(i64::from(flags))
+            + lp_int_size(id.ms.wrapping_sub(master.ms) as i64)
+            + lp_int_size(id.seq.wrapping_sub(master.seq) as i64);
+        let nf = fields.len();
+        let mut count = nf as i64 + 3;
+        if !same {
+            n += lp_int_size(nf as i64);
+            count += nf as i64 + 1;
+        }
+        for (f, v) in fields {
+            if !same {
+                n += lp_str_size(f);
+            }
+            n += lp_str_size(v);
+        }
+        n + lp_int_size(count)
+    }
+
+    /// Appends an entry (its ID after every entry's).
+    fn push(&mut self, master: StreamId, id: StreamId, flags: u8, fields: &[(&[u8], &[u8])]) {
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        self.data.push(flags);
+        put_varint(&mut self.data, id.ms.wrapping_sub(master.ms));
+        put_varint(&mut self.data, id.seq.wrapping_sub(master.seq));
+        put_varint(&mut self.data, fields.len() as u64);
+        for (f, v) in fields {
+            if !same {
+                put_varint(&mut self.data, f.len() as u64);
+                self.data.extend_from_slice(f);
+            }
+            put_varint(&mut self.data, v.len() as u64);
+            self.data.extend_from_slice(v);
+        }
+        self.entry_bytes += Node::item_bytes(master, id, flags, fields);
+        self.count += 1;
+        if flags & FLAG_DELETED == 0 {
+            self.live += 1;
+        }
+        self.last = id;
+    }
+
+    /// Flags the entry at `r` deleted (it must be live).
+    fn mark_deleted(&mut self, r: &Raw) {
+        // The flags element grows by nothing: 0 -> 1 and 2 -> 3 are both
+        // one-byte listpack integers.
+        self.data[r.at] |= FLAG_DELETED;
+        self.live -= 1;
+    }
+
+    /// The node as Redis's listpack (master entry, then each entry).
+    pub fn to_listpack(&self, master: StreamId) -> Vec<u8> {
+        let mut w = ListpackWriter::new();
+        w.push_int(self.live as i64);
+        w.push_int((self.count - self.live) as i64);
+        w.push_int(self.master_fields.len() as i64);
+        for f in &self.master_fields {
+            w.push(f);
+        }
+        w.push_int(0);
+        for r in self.raws(master) {
+            let same = r.flags & FLAG_SAMEFIELDS != 0;
+            w.push_int(i64::from(r.flags));
+            w.push_int(r.id.ms.wrapping_sub(master.ms) as i64);
+            w.push_int(r.id.seq.wrapping_sub(master.seq) as i64);
+            let nf = r.nfields as i64;
+            if !same {
+                w.push_int(nf);
+            }
+            for (f, v) in self.fields(&r) {
+                if !same {
+                    w.push(f);
+                }
+                w.push(v);
+            }
+            w.push_int(if same { nf + 3 } else { 2 * nf + 4 });
+        }
+        w.finish()
+    }
+
+    /// Rebuilds a node from Redis's listpack entries, checking the layout
+    /// (Redis's `streamValidateListpackIntegrity`, deep form); `None` when
+    /// it is not a valid stream node.
+    pub fn from_listpack(master: StreamId, lp: &[LpEntry<'_>]) -> Option<Node> {
+        let int = |e: Option<&LpEntry<'_>>| match e? {
+            LpEntry::Int(n) => Some(*n),
+            LpEntry::Str(s) => parse_i64(s),
+        };
+        let mut it = lp.iter();
+        let count = usize::try_from(int(it.next())?).ok()?;
+        let deleted = usize::try_from(int(it.next())?).ok()?;
+        let nmaster = usize::try_from(int(it.next())?).ok()?;
+        if nmaster > lp.len() {
+            return None;
+        }
+        let mut master_fields = Vec::with_capacity(nmaster);
+        for _ in 0..nmaster {
+            master_fields.push(it.next()?.to_vec());
+        }
+        if int(it.next())? != 0 {
+            return None;
+        }
+        let mut node = Node {
+            master_fields,
+            ..Node::default()
+        };
+        let mut prev: Option<StreamId> = None;
+        while let Some(flags) = it.next() {
+            let flags = u8::try_from(int(Some(flags))?).ok()?;
+            if flags & !(FLAG_DELETED | FLAG_SAMEFIELDS) != 0 {
+                return None;
+            }
+            let ms = master.ms.wrapping_add(int(it.next())? as u64);
+            let seq = master.seq.wrapping_add(int(it.next())? as u64);
+            let id = StreamId::new(ms, seq);
+            if id < master || prev.is_some_and(|p| id <= p) {
+                return None;
+            }
+            prev = Some(id);
+            let same = flags & FLAG_SAMEFIELDS != 0;
+            let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            if same {
+                for f in &node.master_fields {
+                    fields.push((f.clone(), it.next()?.to_vec()));
+                }
+            } else {
+                let nf = usize::try_from(int(it.next())?).ok()?;
+                if nf > lp.len() {
+                    return None;
+                }
+                for _ in 0..nf {
+                    let f = it.next()?.to_vec();
+                    fields.push((f, it.next()?.to_vec()));
+                }
+            }
+            let nf = fields.len() as i64;
+            let want = if same { nf + 3 } else { 2 * nf + 4 };
+            if int(it.next())? != want {
+                return None;
+            }
+            let pairs: Vec<(&[u8], &[u8])> = fields
+                .iter()
+                .map(|(f, v)| (f.as_slice(), v.as_slice()))
+                .collect();
+            node.push(master, id, flags, &pairs);
+        }
+        if node.live != count || node.count - node.live != deleted || node.count == 0 {
+            return None;
+        }
+        node.data.shrink_to_fit();
+        Some(node)
+    }
+}
+
+/// How XADD and XTRIM trim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trim {
+    /// Keep at most this many entries.
+    MaxLen(u64),
+    /// Remove entries below this ID.
+    MinId(StreamId),
+}
+
+/// A stream: nodes of entries plus the counters Redis 7.0 keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stream {
+    /// Nodes by master ID (Redis's rax).
+    nodes: BTreeMap<StreamId, Node>,
+    /// Live entries.
+    length: u64,
+    /// The last ID ever added or set (XSETID).
+    pub last_id: StreamId,
+    /// The first live entry's ID when it was last updated (`0-0` when
+    /// empty).
+    pub first_id: StreamId,
+    /// The greatest ID ever deleted.
+    pub max_deleted: StreamId,
+    /// Entries ever added.
+    pub entries_added: u64,
+}
+
+/// Why an append failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendError {
+    /// The ID is not greater than the last one ("equal or smaller").
+    NotGreater,
+    /// The fields are larger than a node may be.
+    TooLarge,
+}
+
+impl Stream {
+    /// An empty stream.
+    pub fn new() -> Stream {
+        Stream::default()
+    }
+
+    /// Live entries (XLEN).
+    pub fn len(&self) -> u64 {
+        self.length
+    }
+
+    /// No live entries.
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// Nodes (XINFO's `radix-tree-keys`).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The nodes by master ID.
+    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &Node)> {
+        self.nodes.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Approximate heap bytes (MEMORY USAGE).
+    pub fn heap_size(&self) -> usize {
+        // A B-tree slot per node, besides the node itself.
+        std::mem::size_of::<Stream>()
+            + self
+                .nodes
+                .values()
+                .map(|n| n.heap_size() + 16)
+                .sum::<usize>()
+    }
+
+    /// Appends an entry as XADD does (Redis's `streamAppendItem`): `id`
+    /// is the ID asked for (`None`: the next one), `seq_given` false for
+    /// `ms-*`. Returns the ID added.
+    pub fn append(
+        &mut self,
+        id: Option<StreamId>,
+        seq_given: bool,
+        fields: &[(&[u8], &[u8])],
+        limits: Limits,
+    ) -> Result<StreamId, AppendError> {
+        let id = match id {
+            Some(id) if seq_given => id,
+            Some(id) if self.last_id.ms == id.ms => {
+                if self.last_id.seq == u64::MAX {
+                    // Redis fails here without setting errno, so its reply
+                    // depends on the errno left by an earlier call: on a
+                    // fresh server, "Elements are too large to be stored".
+                    return Err(AppendError::TooLarge);
+                }
+                StreamId::new(id.ms, self.last_id.seq + 1)
+            }
+            Some(id) => id,
+            None => next_id(self.last_id),
+        };
+        if id <= self.last_id {
+            return Err(AppendError::NotGreater);
+        }
+        let total: usize = fields.iter().map(|(f, v)| f.len() + v.len()).sum();
+        if total > LISTPACK_MAX_SIZE {
+            return Err(AppendError::TooLarge);
+        }
+        let mut tail = self.nodes.iter_mut().next_back();
+        if let Some((_, node)) = &mut tail {
+            let max_bytes = match limits.bytes {
+                0 => LISTPACK_MAX_SIZE,
+                n => n.min(LISTPACK_MAX_SIZE),
+            };
+            if node.lp_bytes() + total >= max_bytes
+                || (limits.entries != 0 && node.count >= limits.entries)
+            {
+                // The node is full: give back its spare room, as Redis
+                // shrinks the listpack it closes.
+                node.data.shrink_to_fit();
+                tail = None;
+            }
+        }
+        match tail {
+            Some((&master, node)) => {
+                let same = node.master_fields.len() == fields.len()
+                    && node
+                        .master_fields
+                        .iter()
+                        .zip(fields)
+                        .all(|(m, (f, _))| m == f);
+                let flags = if same { FLAG_SAMEFIELDS } else { 0 };
+                node.push(master, id, flags, fields);
+            }
+            None => {
+                let mut node = Node {
+                    master_fields: fields.iter().map(|(f, _)| f.to_vec()).collect(),
+                    ..Node::default()
+                };
+                node.push(id, id, FLAG_SAMEFIELDS, fields);
+                self.nodes.insert(id, node);
+            }
+        }
+        self.length += 1;
+        self.entries_added += 1;
+        self.last_id = id;
+        if self.length == 1 {
+            self.first_id = id;
+        }
+        Ok(id)
+    }
+
+    /// Live entries with IDs in `start..=end`, from the start (or from the
+    /// end when `rev`), at most `count` (0: all).
+    pub fn range(&self, start: StreamId, end: StreamId, count: usize, rev: bool) -> Vec<Entry<'_>> {
+        let mut out = Vec::new();
+        if start > end {
+            return out;
+        }
+        let from = self
+            .nodes
+            .range(..=start)
+            .next_back()
+            .map_or(start, |(k, _)| *k);
+        let want = |r: &Raw| r.flags & FLAG_DELETED == 0 && r.id >= start && r.id <= end;
+        let nodes = self.nodes.range(from..=end);
+        if rev {
+            for (&master, node) in nodes.rev() {
+                let raws: Vec<Raw> = node.raws(master).filter(|r| want(r)).collect();
+                for r in raws.iter().rev() {
+                    out.push(node.entry(r));
+                    if out.len() == count {
+                        return out;
+                    }
+                }
+            }
+        } else {
+            for (&master, node) in nodes {
+                for r in node.raws(master).filter(|r| want(r)) {
+                    out.push(node.entry(&r));
+                    if out.len() == count {
+                        return out;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The first or last live entry's ID (Redis's `streamGetEdgeID` with
+    /// tombstones skipped); `None` when empty.
+    pub fn edge_id(&self, last: bool) -> Option<StreamId> {
+        let r = self.range(StreamId::MIN, StreamId::MAX, 1, last);
+        r.first().map(|i| i.id)
+    }
+
+    /// The last live ID, or `0-0` (Redis's `streamLastValidID`).
+    pub fn last_valid_id(&self) -> StreamId {
+        self.edge_id(true).unwrap_or(StreamId::MIN)
+    }
+
+    /// Marks the entry `id` deleted (XDEL); false when there is none.
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() else {
+            return false;
+        };
+        let Some(r) = node
+            .raws(master)
+            .take_while(|r| r.id <= id)
+            .find(|r| r.id == id)
+        else {
+            return false;
+        };
+        if r.flags & FLAG_DELETED != 0 {
+            return false;
+        }
+        if node.live == 1 {
+            self.nodes.remove(&master);
+        } else {
+            node.mark_deleted(&r);
+        }
+        self.length -= 1;
+        true
+    }
+
+    /// XDEL of many IDs, with Redis's updates of the first ID and the
+    /// greatest deleted ID. Returns the entries deleted.
+    pub fn delete_ids(&mut self, ids: &[StreamId]) -> u64 {
+        let (mut deleted, mut first) = (0, false);
+        for &id in ids {
+            if self.delete(id) {
+                if id == self.first_id {
+                    first = true;
+                }
+                if id > self.max_deleted {
+                    self.max_deleted = id;
+                }
+                deleted += 1;
+            }
+        }
+        if deleted > 0 {
+            if self.length == 0 {
+                self.first_id = StreamId::MIN;
+            } else if first {
+                self.first_id = self.edge_id(false).unwrap_or(StreamId::MIN);
+            }
+        }
+        deleted
+    }
+
+    /// Trims as Redis's `streamTrim`: whole nodes first; with `approx`,
+    /// only whole nodes; `limit` (0: none) bounds the entries removed.
+    /// Returns the entries removed.
+    pub fn trim(&mut self, how: Trim, approx: bool, limit: u64) -> u64 {
+        let mut deleted = 0u64;
+        while let Some((&master, node)) = self.nodes.iter_mut().next() {
+            if let Trim::MaxLen(max) = how {
+                if self.length <= max {
+                    break;
+                }
+            }
+            let entries = node.live as u64;
+            if limit != 0 && deleted + entries > limit {
+                break;
+            }
+            let remove = match how {
+                Trim::MaxLen(max) => self.length - entries >= max,
+                Trim::MinId(min) => {
+                    // The node's last entry, deleted or not, as Redis reads it.
+                    node.last < min
+                }
+            };
+            if remove {
+                self.nodes.remove(&master);
+                self.length -= entries;
+                deleted += entries;
+                continue;
+            }
+            if approx {
+                break;
+            }
+            let mut from_node = 0;
+            let raws: Vec<Raw> = node.raws(master).collect();
+            for r in &raws {
+                let stop = match how {
+                    Trim::MaxLen(max) => self.length <= max,
+                    Trim::MinId(min) => r.id >= min,
+                };
+                if stop {
+                    break;
+                }
+                if r.flags & FLAG_DELETED == 0 {
+                    node.mark_deleted(r);
+                    self.length -= 1;
+                    from_node += 1;
+                }
+            }
+            deleted += from_node;
+            break;
+        }
+        if self.length == 0 {
+            self.first_id = StreamId::MIN;
+        } else if deleted > 0 {
+            self.first_id = self.edge_id(false).unwrap_or(StreamId::MIN);
+        }
+        deleted
+    }
+
+    /// Rebuilds a stream from its nodes and counters (RDB loading).
+    pub fn from_parts(
+        nodes: Vec<(StreamId, Node)>,
+        length: u64,
+        last_id: StreamId,
+        first_id: StreamId,
+        max_deleted: StreamId,
+        entries_added: u64,
+    ) -> Option<Stream> {
+        let mut map = BTreeMap::new();
+        let mut live = 0u64;
+        let mut prev: Option<StreamId> = None;
+        for (master, node) in nodes {
+            let first = node.raws(master).next()?.id;
+            // Nodes come in master order, each after the one before.
+            if first < master || prev.is_some_and(|p| first <= p || master <= p) {
+                return None;
+            }
+            prev = Some(node.last);
+            live += node.live as u64;
+            if map.insert(master, node).is_some() {
+                return None;
+            }
+        }
+        if live != length {
+            return None;
+        }
+        Some(Stream {
+            nodes: map,
+            length,
+            last_id,
+            first_id,
+            max_deleted,
+            entries_added,
+        })
+    }
+}
+
+/// The next ID after `last` for a new entry: the clock's milliseconds, or
+/// `last`'s with the sequence increased (Redis's `streamNextID`).
+pub fn next_id(last: StreamId) -> StreamId {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    if ms > last.ms {
+        StreamId::new(ms, 0)
+    } else {
+        last.incr().unwrap_or(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdb::listpack::read_listpack;
+
+    const LAX: IdForm = IdForm {
+        strict: false,
+        seq_auto: false,
+        missing_seq: 0,
+    };
+
+    fn add(s: &mut Stream, ms: u64, seq: u64, fields: &[(&[u8], &[u8])]) {
+        s.append(
+            Some(StreamId::new(ms, seq)),
+            true,
+            fields,
+            Limits::default(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn ids_parse_as_redis_parses_them() {
+        assert_eq!(parse_id(b"5", LAX), Some((StreamId::new(5, 0), true)));
+        assert_eq!(parse_id(b"5-3", LAX), Some((StreamId::new(5, 3), true)));
+        assert_eq!(parse_id(b"-", LAX), Some((StreamId::MIN, true)));
+        assert_eq!(parse_id(b"+", LAX), Some((StreamId::MAX, true)));
+        let strict = IdForm {
+            strict: true,
+            ..LAX
+        };
+        assert_eq!(parse_id(b"+", strict), None);
+        assert_eq!(parse_id(b"5-*", LAX), None);
+        let auto = IdForm {
+            seq_auto: true,
+            ..strict
+        };
+        assert_eq!(parse_id(b"5-*", auto), Some((StreamId::new(5, 0), false)));
+        assert_eq!(parse_id(b"x", LAX), None);
+        assert_eq!(parse_id(b"1-", LAX), None);
+        assert_eq!(
+            parse_id(b"18446744073709551615-18446744073709551615", LAX),
+            Some((StreamId::MAX, true))
+        );
+        assert_eq!(parse_id(b"18446744073709551616", LAX), None);
+    }
+
+    #[test]
+    fn appends_refuse_ids_not_greater_than_the_last() {
+        let mut s = Stream::new();
+        add(&mut s, 1, 1, &[(b"f", b"v")]);
+        assert_eq!(
+            s.append(
+                Some(StreamId::new(1, 1)),
+                true,
+                &[(b"f", b"v")],
+                Limits::default()
+            ),
+            Err(AppendError::NotGreater)
+        );
+        let id = s.append(
+            Some(StreamId::new(1, 0)),
+            false,
+            &[(b"f", b"v")],
+            Limits::default(),
+        );
+        assert_eq!(id, Ok(StreamId::new(1, 2)));
+        add(&mut s, 2, u64::MAX, &[(b"f", b"v")]);
+        let full = s.append(
+            Some(StreamId::new(2, 0)),
+            false,
+            &[(b"f", b"v")],
+            Limits::default(),
+        );
+        assert_eq!(full, Err(AppendError::TooLarge));
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.entries_added, 3);
+    }
+
+    #[test]
+    fn nodes_split_at_one_hundred_entries() {
+        let mut s = Stream::new();
+        for i in 1..=250 {
+            add(&mut s, i, 0, &[(b"f", b"v")]);
+        }
+        assert_eq!(s.node_count(), 3);
+        assert_eq!(s.trim(Trim::MaxLen(120), true, 0), 100);
+        assert_eq!(s.len(), 150);
+        assert_eq!(s.trim(Trim::MaxLen(120), false, 0), 30);
+        assert_eq!(s.first_id, StreamId::new(131, 0));
+    }
+
+    #[test]
+    fn node_size_matches_the_listpack_written() {
+        let mut s = Stream::new();
+        add(&mut s, 1, 0, &[(b"name", b"x"), (b"n", b"12345")]);
+        add(&mut s, 2, 0, &[(b"name", b"y"), (b"n", b"-7")]);
+        add(&mut s, 3, 5, &[(b"other", &[b'z'; 200])]);
+        assert!(s.delete(StreamId::new(2, 0)));
+        let (master, node) = s.nodes().next().unwrap();
+        let lp = node.to_listpack(master);
+        assert_eq!(lp.len(), node.lp_bytes());
+        let back = Node::from_listpack(master, &read_listpack(&lp).unwrap()).unwrap();
+        assert_eq!(&back, node);
+    }
+
+    #[test]
+    fn deleting_the_last_live_entry_of_a_node_drops_the_node() {
+        let mut s = Stream::new();
+        add(&mut s, 1, 0, &[(b"f", b"v")]);
+        add(&mut s, 2, 0, &[(b"f", b"v")]);
+        assert_eq!(s.delete_ids(&[StreamId::new(1, 0)]), 1);
+        assert_eq!(s.first_id, StreamId::new(2, 0));
+        assert_eq!(s.delete_ids(&[StreamId::new(2, 0), StreamId::new(9, 0)]), 1);
+        assert_eq!(s.node_count(), 0);
+        assert_eq!(s.first_id, StreamId::MIN);
+        assert_eq!(s.max_deleted, StreamId::new(2, 0));
+        assert_eq!(s.last_id, StreamId::new(2, 0));
+    }
+
+    #[test]
+    fn ranges_skip_deleted_entries_both_ways() {
+        let mut s = Stream::new();
+        for i in 1..=5 {
+            add(&mut s, i, 0, &[(b"f", b"v")]);
+        }
+        s.delete(StreamId::new(3, 0));
+        let ids = |v: Vec<Entry<'_>>| v.iter().map(|i| i.id.ms).collect::<Vec<_>>();
+        assert_eq!(
+            ids(s.range(StreamId::new(2, 0), StreamId::MAX, 0, false)),
+            [2, 4, 5]
+        );
+        assert_eq!(
+            ids(s.range(StreamId::MIN, StreamId::new(4, 0), 2, true)),
+            [4, 2]
+        );
+    }
+}
+
+#[cfg(test)]
+mod model {
+    //! The node layout against a naive oracle: a `BTreeMap` of live
+    //! entries.
+    use super::*;
+    use crate::rdb::listpack::read_listpack;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u64, u8, usize),
+        Del(u64),
+        MaxLen(u64),
+        MinId(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (1u64..4, 0u8..3, 0usize..300).prop_map(|(d, f, n)| Op::Add(d, f, n)),
+            2 => (0u64..400).prop_map(Op::Del),
+            1 => (0u64..200).prop_map(Op::MaxLen),
+            1 => (0u64..400).prop_map(Op::MinId),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn nodes_hold_what_a_plain_map_holds(ops in proptest::collection::vec(op(), 1..400)) {
+            let mut s = Stream::new();
+            let mut oracle: BTreeMap<StreamId, Fields> = BTreeMap::new();
+            let mut ms = 0;
+            for op in ops {
+                match op {
+                    Op::Add(d, f, n) => {
+                        ms += d;
+                        let value = vec![b'v'; n];
+                        let n = n.to_string();
+                        let fields: Vec<(&[u8], &[u8])> = match f {
+                            0 => vec![(b"a", &value)],
+                            1 => vec![(b"a", &value), (b"n", n.as_bytes())],
+                            _ => vec![(b"b", b"-12")],
+                        };
+                        let limits = Limits { entries: 7, bytes: 300 };
+                        let id = s.append(Some(StreamId::new(ms, 0)), false, &fields, limits).unwrap();
+                        oracle.insert(id, fields.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect());
+                    }
+                    Op::Del(at) => {
+                        let id = StreamId::new(at, 0);
+                        prop_assert_eq!(s.delete_ids(&[id]), u64::from(oracle.remove(&id).is_some()));
+                    }
+                    Op::MaxLen(n) => {
+                        let gone = s.trim(Trim::MaxLen(n), false, 0);
+                        let want = (oracle.len() as u64).saturating_sub(n);
+                        prop_assert_eq!(gone, want);
+                        for _ in 0..want {
+                            oracle.pop_first();
+                        }
+                    }
+                    Op::MinId(at) => {
+                        let min = StreamId::new(at, 0);
+                        let before = oracle.len();
+                        oracle.retain(|id, _| *id >= min);
+                        prop_assert_eq!(s.trim(Trim::MinId(min), false, 0), (before - oracle.len()) as u64);
+                    }
+                }
+                prop_assert_eq!(s.len(), oracle.len() as u64);
+            }
+            let got: Vec<(StreamId, Fields)> = s
+                .range(StreamId::MIN, StreamId::MAX, 0, false)
+                .into_iter()
+                .map(|e| (e.id, e.fields.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()))
+                .collect();
+            let want: Vec<_> = oracle.clone().into_iter().collect();
+            prop_assert_eq!(&got, &want);
+            let back: Vec<StreamId> = s.range(StreamId::MIN, StreamId::MAX, 0, true).iter().map(|e| e.id).collect();
+            prop_assert_eq!(back, want.iter().rev().map(|(id, _)| *id).collect::<Vec<_>>());
+            prop_assert_eq!(s.first_id, oracle.keys().next().copied().unwrap_or(StreamId::MIN));
+            for (master, node) in s.nodes() {
+                let lp = node.to_listpack(master);
+                prop_assert_eq!(lp.len(), node.lp_bytes());
+                let again = Node::from_listpack(master, &read_listpack(&lp).unwrap()).unwrap();
+                prop_assert_eq!(&again, node);
+                prop_assert!(node.count <= 7);
+            }
+        }
+    }
+}
