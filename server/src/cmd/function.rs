@@ -2,8 +2,10 @@
 //! registry and the Lua side are [`crate::script::function`]).
 
 use super::flags::*;
-use super::scripting::{eval_keys, prepare_for_run, run_script, script_sub};
-use super::{cat, ks, Ctx, Keys, Spec};
+use super::scripting::{
+    eval_keys, prepare_for_run, run_script, script_sub, EVAL_KEYS_RO, EVAL_KEYS_RW,
+};
+use super::{cat, Ctx, Keys, Spec};
 use crate::error::{CmdError, CmdResult};
 use crate::rdb::file::opcode;
 use crate::script::function::{self, RestorePolicy};
@@ -378,19 +380,6 @@ pub fn function_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 // ---- command table rows ----
 
-const FCALL_KEYS: &[ks::KeySpec] = &[ks::KeySpec {
-    notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
-    flags: ks::RW | ks::ACCESS | ks::UPDATE,
-    begin: ks::Index(2),
-    find: ks::Keynum(0, 1, 1),
-}];
-const FCALL_RO_KEYS: &[ks::KeySpec] = &[ks::KeySpec {
-    notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"),
-    flags: ks::RO | ks::ACCESS,
-    begin: ks::Index(2),
-    find: ks::Keynum(0, 1, 1),
-}];
-
 const ALL_SHARDS_OK: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
 
 /// This group's rows of the command table.
@@ -403,7 +392,7 @@ pub static COMMANDS: &[Spec] = &[
         group: "scripting",
         handler: fcall,
         acl: cat::SCRIPTING,
-        key_specs: FCALL_KEYS,
+        key_specs: EVAL_KEYS_RW,
         tips: &[],
         subcommands: &[],
     },
@@ -415,7 +404,7 @@ pub static COMMANDS: &[Spec] = &[
         group: "scripting",
         handler: fcall_ro,
         acl: cat::SCRIPTING,
-        key_specs: FCALL_RO_KEYS,
+        key_specs: EVAL_KEYS_RO,
         tips: &[],
         subcommands: &[],
     },

@@ -306,7 +306,8 @@ pub fn script_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 // ---- command table rows ----
 
-const EVAL_KEYS_RW: &[ks::KeySpec] = &[ks::KeySpec {
+/// EVAL's and FCALL's key specification (Redis's, with its note).
+pub(crate) const EVAL_KEYS_RW: &[ks::KeySpec] = &[ks::KeySpec {
     notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
     flags: ks::RW | ks::ACCESS | ks::UPDATE,
     begin: ks::Index(2),
@@ -317,7 +318,8 @@ const EVALSHA_KEYS_RW: &[ks::KeySpec] = &[ks::spec(
     ks::Index(2),
     ks::Keynum(0, 1, 1),
 )];
-const EVAL_KEYS_RO: &[ks::KeySpec] = &[ks::KeySpec {
+/// EVAL_RO's and FCALL_RO's key specification.
+pub(crate) const EVAL_KEYS_RO: &[ks::KeySpec] = &[ks::KeySpec {
     notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"),
     flags: ks::RO | ks::ACCESS,
     begin: ks::Index(2),
