@@ -784,6 +784,13 @@ impl Keyspace {
         }
     }
 
+    /// Every shard of every database, in lock order.
+    pub fn all_ids(&self) -> Vec<ShardId> {
+        (0..self.dbs.len() as u32)
+            .flat_map(|d| (0..SHARDS as u32).map(move |s| (d, s)))
+            .collect()
+    }
+
     /// Shard `shard` of database `db` if nobody holds it now.
     pub fn try_lock(&self, db: usize, shard: usize) -> Option<MutexGuard<'_, Shard>> {
         self.dbs.get(db)?.try_lock(shard)
@@ -797,10 +804,7 @@ impl Keyspace {
     /// Locks every shard of every database (MULTI/EXEC with whole-keyspace
     /// commands, FLUSHALL, SWAPDB), as [`Keyspace::lock_many`] does.
     pub fn lock_all(&self, db: usize, now: u64) -> Locked<'_> {
-        let ids: Vec<ShardId> = (0..self.dbs.len() as u32)
-            .flat_map(|d| (0..SHARDS as u32).map(move |s| (d, s)))
-            .collect();
-        let guards = self.lock_many(&ids);
+        let guards = self.lock_many(&self.all_ids());
         Locked {
             ks: self,
             db,

@@ -31,9 +31,8 @@ use std::sync::Mutex;
 
 use crate::client::Client;
 use crate::cmd::{flags, Ctx};
-use crate::db::{shard_of, ShardId, SHARDS};
+use crate::db::ShardId;
 use crate::reply::Reply;
-use crate::util::hash::hash_key;
 
 /// A script waiting for a shard it did not declare, after writing.
 struct Waiting {
@@ -158,21 +157,22 @@ fn closes_cycle(waits: &[Waiting], held: &[ShardId], wants: ShardId) -> bool {
     false
 }
 
-/// The shards a script's command needs: its keys', or every shard for a
-/// command that walks the keyspace.
-fn shards_for(spec: &crate::cmd::Spec, argv: &[&[u8]], db: usize, dbs: usize) -> Vec<ShardId> {
-    if spec.has(flags::WHOLE_KEYSPACE) {
-        return (0..dbs as u32)
-            .flat_map(|d| (0..SHARDS as u32).map(move |s| (d, s)))
-            .collect();
+/// The shards a script's command needs: what EXEC would lock for it
+/// (its keys', or every shard for a command that walks the keyspace).
+fn shards_for(
+    spec: &crate::cmd::Spec,
+    argv: &[&[u8]],
+    db: usize,
+    keyspace: &crate::db::Keyspace,
+) -> Vec<ShardId> {
+    let mut plan = crate::cmd::LockPlan::default();
+    plan.add(spec, argv, db, true);
+    if plan.all {
+        return keyspace.all_ids();
     }
-    let mut keys = Vec::new();
-    spec.keys_of(argv, db, &mut keys);
-    let mut ids: Vec<ShardId> = keys
-        .into_iter()
-        .filter(|(d, _)| *d < dbs)
-        .map(|(d, k)| (d as u32, shard_of(hash_key(k)) as u32))
-        .collect();
+    let dbs = keyspace.databases() as u32;
+    let mut ids = plan.shards;
+    ids.retain(|&(d, _)| d < dbs);
     ids.sort_unstable();
     ids.dedup();
     ids
@@ -265,8 +265,7 @@ impl Run<'_, '_> {
             self.dirty = true;
             super::busy::mark_dirty();
         }
-        let dbs = shared.keyspace.databases();
-        for id in shards_for(spec, argv, self.script_client.db, dbs) {
+        for id in shards_for(spec, argv, self.script_client.db, &shared.keyspace) {
             self.acquire(id, wrote)?;
         }
         // The command runs as the script's client, into a reply of its own.
