@@ -3,7 +3,8 @@
 
 use super::flags::*;
 use super::scripting::{
-    eval_keys, prepare_for_run, run_script, script_sub, EVAL_KEYS_RO, EVAL_KEYS_RW,
+    eval_keys, monitor_before_script, prepare_for_run, run_script, script_sub, EVAL_KEYS_RO,
+    EVAL_KEYS_RW,
 };
 use super::{cat, Ctx, Keys, Spec};
 use crate::error::{CmdError, CmdResult};
@@ -38,13 +39,7 @@ pub fn fcall_ro(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 }
 
 fn fcall_generic(c: &mut Ctx<'_>, a: &[&[u8]], ro: bool) -> CmdResult {
-    // The call's line comes before its commands' (the row skips the
-    // MONITOR line after the call).
-    if c.shared.monitors.any() {
-        c.shared
-            .monitors
-            .feed(c.outbox, c.client.db, &c.client.meta, a, &c.client.redacted);
-    }
+    monitor_before_script(c, a);
     let shared = c.shared;
     let Some((lib, idx)) = shared.functions.find(a[1]) else {
         return Err(CmdError::msg("ERR Function not found"));

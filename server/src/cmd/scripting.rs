@@ -85,14 +85,19 @@ fn create(c: &Ctx<'_>, body: &[u8]) -> Result<(Sha, Arc<Script>), CmdError> {
         .map_err(|e| CmdError::msg(format!("ERR {e}")))
 }
 
-fn eval_generic(c: &mut Ctx<'_>, a: &[&[u8]], by_sha: bool, ro: bool) -> CmdResult {
-    // The script's line comes before its commands' (EVAL skips the
-    // MONITOR line after the call).
+/// The MONITOR line of the command running a script, fed before the
+/// script's own commands' (EVAL's and FCALL's rows skip the line after the
+/// call).
+pub(crate) fn monitor_before_script(c: &mut Ctx<'_>, a: &[&[u8]]) {
     if c.shared.monitors.any() {
         c.shared
             .monitors
             .feed(c.outbox, c.client.db, &c.client.meta, a, &c.client.redacted);
     }
+}
+
+fn eval_generic(c: &mut Ctx<'_>, a: &[&[u8]], by_sha: bool, ro: bool) -> CmdResult {
+    monitor_before_script(c, a);
     if by_sha && a[1].len() != 40 {
         return Err(CmdError::msg(NOSCRIPT_ERR));
     }
