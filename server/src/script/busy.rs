@@ -112,6 +112,13 @@ pub fn loop_is_busy(index: usize) -> bool {
         .any(|b| b.loop_index == index)
 }
 
+/// Redis's `shared.slowevalerr`: the refusal while an EVAL script is busy.
+const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// Redis's `shared.slowscripterr`: the refusal while a function is busy.
+const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
 /// Sets `busy-reply-threshold`.
 pub fn configure(threshold_ms: i64) {
     THRESHOLD_MS.store(threshold_ms, Ordering::Relaxed);
@@ -132,11 +139,7 @@ pub fn busy_error() -> CmdError {
         .unwrap_or_else(|p| p.into_inner())
         .iter()
         .any(|b| b.eval);
-    CmdError::msg(if eval {
-        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-    } else {
-        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-    })
+    CmdError::msg(if eval { BUSY_EVAL } else { BUSY_FUNCTION })
 }
 
 /// True when this thread is running a script (its own commands are not
@@ -285,11 +288,8 @@ pub fn kill(eval: bool) -> Result<(), CmdError> {
         }
     }
     if !killed {
-        return Err(CmdError::msg(if eval {
-            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-        } else {
-            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-        }));
+        // The busy script is of the other kind: its own KILL is named.
+        return Err(CmdError::msg(if eval { BUSY_FUNCTION } else { BUSY_EVAL }));
     }
     Ok(())
 }
