@@ -8,77 +8,12 @@
 //! integers, tables read up to the first `nil`, `{err=...}` as an error).
 
 use mlua::{Lua, Table, Value};
-use soquete_resp::Frame;
 
 use crate::reply::Reply;
 
-/// The Lua form of a reply frame, as Redis's `redisProtocolToLuaType`.
-pub fn frame_to_lua(lua: &Lua, f: &Frame) -> mlua::Result<Value> {
-    Ok(match f {
-        Frame::Integer(n) => Value::Number(*n as f64),
-        Frame::Bulk(b) => Value::String(lua.create_string(b)?),
-        Frame::NullBulk | Frame::NullArray => Value::Boolean(false),
-        Frame::Null => Value::Nil,
-        Frame::Simple(s) => {
-            let t = lua.create_table()?;
-            t.raw_set("ok", lua.create_string(s)?)?;
-            Value::Table(t)
-        }
-        Frame::Error(e) | Frame::BlobError(e) => {
-            let mut line = Vec::with_capacity(e.len() + 1);
-            line.push(b'-');
-            line.extend_from_slice(e);
-            let t = error_table(lua, &line)?;
-            // The command counted its error already.
-            t.raw_set("ignore_error_stats_update", true)?;
-            Value::Table(t)
-        }
-        Frame::Array(items) | Frame::Push(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.iter().enumerate() {
-                t.raw_set(i + 1, frame_to_lua(lua, item)?)?;
-            }
-            Value::Table(t)
-        }
-        Frame::Map(pairs) => {
-            let inner = lua.create_table()?;
-            for (k, v) in pairs {
-                let k = frame_to_lua(lua, k)?;
-                let v = frame_to_lua(lua, v)?;
-                // Lua refuses a nil key; Redis's lua_settable would raise.
-                if !k.is_nil() {
-                    inner.raw_set(k, v)?;
-                }
-            }
-            one_field(lua, "map", Value::Table(inner))?
-        }
-        Frame::Set(items) => {
-            let inner = lua.create_table()?;
-            for item in items {
-                let k = frame_to_lua(lua, item)?;
-                if !k.is_nil() {
-                    inner.raw_set(k, true)?;
-                }
-            }
-            one_field(lua, "set", Value::Table(inner))?
-        }
-        Frame::Attribute { value, .. } => frame_to_lua(lua, value)?,
-        Frame::Double(d) => one_field(lua, "double", Value::Number(*d))?,
-        Frame::BigNumber(b) => one_field(lua, "big_number", Value::String(lua.create_string(b)?))?,
-        Frame::Boolean(b) => Value::Boolean(*b),
-        Frame::Verbatim { format, text } => {
-            let inner = lua.create_table()?;
-            inner.raw_set("string", lua.create_string(text)?)?;
-            inner.raw_set("format", lua.create_string(format)?)?;
-            one_field(lua, "verbatim_string", Value::Table(inner))?
-        }
-    })
-}
-
 /// The Lua form of a complete reply, read straight from its RESP bytes
-/// (what [`frame_to_lua`] gives for its frame, without building the
-/// frame), and whether it is an error. Bytes that are not one whole reply
-/// give `nil`.
+/// as Redis's `redisProtocolToLuaType` reads its reply buffer, and
+/// whether it is an error. Bytes that are not one whole reply give `nil`.
 pub fn reply_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<(Value, bool)> {
     let mut at = 0;
     let is_error = matches!(bytes.first(), Some(b'-' | b'!'));
@@ -465,29 +400,58 @@ mod tests {
         assert_eq!(t.get::<String>("err").unwrap(), "ERR plain words");
     }
 
-    /// Reading a reply straight from its bytes gives what the frame
-    /// gives, for every RESP2 and RESP3 type.
+    /// Every RESP2 and RESP3 type becomes the Lua value Redis gives
+    /// `redis.call` (shown sorted, `type:value` for scalars).
     #[test]
-    fn replies_read_from_bytes_match_their_frames() {
+    fn replies_become_the_lua_values_redis_gives() {
         let lua = Lua::new();
-        let replies: &[&[u8]] = &[
-            b"+OK\r\n",
-            b"-WRONGTYPE Operation\r\n",
-            b":-42\r\n",
-            b"$5\r\nhe\r\no\r\n",
-            b"$-1\r\n",
-            b"*-1\r\n",
-            b"*3\r\n:1\r\n$1\r\na\r\n*1\r\n+x\r\n",
-            b"%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n",
-            b"~2\r\n$1\r\na\r\n$1\r\nb\r\n",
-            b"_\r\n",
-            b"#t\r\n",
-            b",3.5\r\n",
-            b",inf\r\n",
-            b"(123456789012345678901234567890\r\n",
-            b"=7\r\ntxt:abc\r\n",
-            b"|1\r\n+k\r\n+v\r\n:7\r\n",
-            b"!5\r\nERR x\r\n",
+        let cases: &[(&[u8], &str, bool)] = &[
+            (b"+OK\r\n", "{ok=string:OK}", false),
+            (
+                b"-WRONGTYPE Operation\r\n",
+                "{err=string:WRONGTYPE Operation,ignore_error_stats_update=boolean:true}",
+                true,
+            ),
+            (b":-42\r\n", "number:-42", false),
+            (b"$5\r\nhe\r\no\r\n", "string:he\r\no", false),
+            (b"$-1\r\n", "boolean:false", false),
+            (b"*-1\r\n", "boolean:false", false),
+            (
+                b"*3\r\n:1\r\n$1\r\na\r\n*1\r\n+x\r\n",
+                "{1=number:1,2=string:a,3={1={ok=string:x}}}",
+                false,
+            ),
+            (
+                b"%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n",
+                "{map={a=number:1}}",
+                false,
+            ),
+            (
+                b"~2\r\n$1\r\na\r\n$1\r\nb\r\n",
+                "{set={a=boolean:true,b=boolean:true}}",
+                false,
+            ),
+            (b"_\r\n", "nil:nil", false),
+            (b"#t\r\n", "boolean:true", false),
+            (b",3.5\r\n", "{double=number:3.5}", false),
+            (b",inf\r\n", "{double=number:inf}", false),
+            (
+                b"(123456789012345678901234567890\r\n",
+                "{big_number=string:123456789012345678901234567890}",
+                false,
+            ),
+            (
+                b"=7\r\ntxt:abc\r\n",
+                "{verbatim_string={format=string:txt,string=string:abc}}",
+                false,
+            ),
+            (b"|1\r\n+k\r\n+v\r\n:7\r\n", "number:7", false),
+            (
+                b"!5\r\nERR x\r\n",
+                "{err=string:ERR x,ignore_error_stats_update=boolean:true}",
+                true,
+            ),
+            (b"*2\r\n:1\r\n", "nil:nil", false),
         ];
         let show: mlua::Function = lua
             .load(
@@ -498,17 +462,11 @@ mod tests {
             )
             .eval()
             .unwrap();
-        for bytes in replies {
-            let (frame, _) = soquete_resp::decode_slice(bytes).unwrap().unwrap();
-            let from_frame = frame_to_lua(&lua, &frame).unwrap();
-            let (from_bytes, is_error) = reply_to_lua(&lua, bytes).unwrap();
-            let a: String = show.call(from_frame).unwrap();
-            let b: String = show.call(from_bytes).unwrap();
-            assert_eq!(a, b, "{}", String::from_utf8_lossy(bytes));
-            assert_eq!(
-                is_error,
-                matches!(frame, Frame::Error(_) | Frame::BlobError(_))
-            );
+        for (bytes, want, error) in cases {
+            let (v, is_error) = reply_to_lua(&lua, bytes).unwrap();
+            let got: String = show.call(v).unwrap();
+            assert_eq!(&got, want, "{}", String::from_utf8_lossy(bytes));
+            assert_eq!(is_error, *error, "{}", String::from_utf8_lossy(bytes));
         }
     }
 
