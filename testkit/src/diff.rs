@@ -847,6 +847,34 @@ impl<'r> Session<'r> {
         Ok(self.conns[i].get_mut(&self.current).expect("just inserted"))
     }
 
+    /// Polls each server's `INFO clients` on a connection of its own until
+    /// it reports `n` blocked clients (at most 10 s).
+    fn wait_blocked(&mut self, n: u64) -> Result<(), StepError> {
+        let want = format!("blocked_clients:{n}\r\n");
+        for i in 0..2 {
+            let addr = self.side(i).addr;
+            let mut c = Conn::connect(addr).map_err(|e| self.io_err(i, e))?;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let reply = c
+                    .try_cmd(&["INFO", "clients"])
+                    .map_err(|e| self.io_err(i, e))?;
+                let info = reply.frame.as_bytes().unwrap_or_default().to_vec();
+                if info.windows(want.len()).any(|w| w == want.as_bytes()) {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(StepError::fatal(format!(
+                        "  {}: never reported {n} blocked clients",
+                        self.side(i).name
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        Ok(())
+    }
+
     fn send_both(&mut self, bytes: &[u8]) -> Result<(), StepError> {
         for i in 0..2 {
             let r = self.conn(i)?.try_send(bytes);
@@ -942,6 +970,7 @@ impl<'r> Session<'r> {
             }
             Action::Conn(name) => self.current = name.clone(),
             Action::SleepMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            Action::WaitBlocked(n) => self.wait_blocked(*n)?,
             Action::Pipeline(inner) => self.pipeline(inner)?,
             Action::ExpectClosed => {
                 let mut problems = Vec::new();

@@ -82,6 +82,10 @@ pub enum Action {
     Conn(String),
     /// `@sleep-ms N`: pause (only where time must pass, e.g. expiry).
     SleepMs(u64),
+    /// `@wait-blocked N`: wait until each server reports `N` blocked clients
+    /// (`INFO clients`), so that a command sent with `@send` on another
+    /// connection has blocked before the script goes on.
+    WaitBlocked(u64),
     /// `@pipeline`: the commands up to `@end-pipeline` are written in one batch,
     /// then their replies are read and compared in order.
     Pipeline(Vec<Step>),
@@ -285,6 +289,17 @@ fn parse_directive(tokens: &[Token]) -> Result<Directive, String> {
                 .filter(|&ms| ms <= 10_000)
                 .ok_or("@sleep-ms needs a number of milliseconds up to 10000")?;
             Ok(Directive::Action(Action::SleepMs(ms)))
+        }
+        "@wait-blocked" => {
+            let (n, more) = one_bytes()?;
+            if !more.is_empty() {
+                return Err("@wait-blocked takes one number".into());
+            }
+            let n = std::str::from_utf8(&n)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or("@wait-blocked needs a number of clients")?;
+            Ok(Directive::Action(Action::WaitBlocked(n)))
         }
         "@conn" => {
             let (n, more) = one_bytes()?;
@@ -695,6 +710,7 @@ mod tests {
         assert_eq!(one("@resp3"), Action::Resp3);
         assert_eq!(one("@flushall # all"), Action::FlushAll);
         assert_eq!(one("@sleep-ms 20"), Action::SleepMs(20));
+        assert_eq!(one("@wait-blocked 2"), Action::WaitBlocked(2));
         assert_eq!(one("@conn other"), Action::Conn("other".into()));
         assert_eq!(
             one(r#"@send "PING\r\n""#),
@@ -716,6 +732,7 @@ mod tests {
         );
         assert!(Script::parse("t", "@requires").is_err());
         assert!(Script::parse("t", "@sleep-ms").is_err());
+        assert!(Script::parse("t", "@wait-blocked x").is_err());
         assert!(Script::parse("t", "@sleep-ms 99999").is_err());
         assert!(Script::parse("t", "@resp3 x").is_err());
     }
