@@ -61,10 +61,24 @@ pub enum Op {
         ids: Vec<crate::types::stream::StreamId>,
         /// Most entries (Redis's default for a blocked read is 1000).
         count: usize,
+        /// XREADGROUP: the group read (its IDs are all `>`, the greatest
+        /// ID, and each is the group's last ID when served).
+        group: Option<ReadGroup>,
     },
     /// WAIT numreplicas: no keys; there are no replicas to acknowledge, so
     /// it only ends by timeout (or CLIENT UNBLOCK), replying 0.
     WaitReplicas,
+}
+
+/// The group and consumer of a blocked XREADGROUP.
+#[derive(Debug, Clone)]
+pub struct ReadGroup {
+    /// The group's name.
+    pub group: Vec<u8>,
+    /// The consumer's name.
+    pub consumer: Vec<u8>,
+    /// NOACK: what it reads does not become pending.
+    pub noack: bool,
 }
 
 impl Op {
@@ -72,6 +86,11 @@ impl Op {
     /// for [`Op::XRead`]).
     pub fn wants_list(&self) -> bool {
         matches!(self, Op::Pop(_) | Op::Move { .. } | Op::MPop { .. })
+    }
+
+    /// True for a blocked XREADGROUP.
+    pub fn reads_group(&self) -> bool {
+        matches!(self, Op::XRead { group: Some(_), .. })
     }
 
     /// Writes the reply a timed-out waiter gets: a null array for every
@@ -131,6 +150,8 @@ struct Inner {
 pub struct Blocking {
     inner: Mutex<Inner>,
     count: AtomicUsize,
+    /// Blocked XREADGROUPs among them.
+    group_readers: AtomicUsize,
     next_seq: std::sync::atomic::AtomicU64,
 }
 
@@ -144,6 +165,12 @@ impl Blocking {
         self.count.load(Ordering::Relaxed)
     }
 
+    /// Number of clients blocked in XREADGROUP (0 lets the serving of
+    /// keys that are not streams skip looking for them).
+    pub fn group_readers(&self) -> usize {
+        self.group_readers.load(Ordering::Relaxed)
+    }
+
     /// Registers a blocked client at the back of each of its keys' queues.
     pub fn block(&self, mut w: Waiter) {
         w.seq = self.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
@@ -154,8 +181,16 @@ impl Blocking {
                 q.push_back(w.client);
             }
         }
-        if g.waiters.insert(w.client, w).is_none() {
+        let reads_group = w.op.reads_group();
+        if let Some(old) = g.waiters.insert(w.client, w) {
+            if old.op.reads_group() {
+                self.group_readers.fetch_sub(1, Ordering::Relaxed);
+            }
+        } else {
             self.count.fetch_add(1, Ordering::Relaxed);
+        }
+        if reads_group {
+            self.group_readers.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -171,6 +206,9 @@ impl Blocking {
             }
         }
         self.count.fetch_sub(1, Ordering::Relaxed);
+        if w.op.reads_group() {
+            self.group_readers.fetch_sub(1, Ordering::Relaxed);
+        }
         Some(w)
     }
 

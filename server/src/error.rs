@@ -132,7 +132,7 @@ impl CmdError {
 }
 
 /// The bytes before the first NUL, as C's `%s` would print them.
-fn c_str(b: &[u8]) -> &[u8] {
+pub(crate) fn c_str(b: &[u8]) -> &[u8] {
     b.iter().position(|&x| x == 0).map_or(b, |i| &b[..i])
 }
 

@@ -324,18 +324,71 @@ fn stream_payloads_keep_their_counters_across_servers() {
 }
 
 #[test]
-fn stream_payloads_with_consumer_groups_are_refused_for_now() {
+fn stream_payloads_carry_consumer_groups_across_servers() {
     let redis = ServerProcess::builder(ServerKind::Redis).start();
     let ours = ServerProcess::builder(ServerKind::Soquete)
         .binary(env!("CARGO_BIN_EXE_soquete-server"))
         .start();
     let (mut r, mut s) = (redis.connect(), ours.connect());
-    r.cmd(&["XADD", "k", "1-1", "f", "v"]);
-    ok(r.cmd(&["XGROUP", "CREATE", "k", "g", "0"]), "xgroup");
-    let payload = bulk(r.cmd(&["DUMP", "k"]));
-    let reply = s.cmd(&[&b"RESTORE"[..], b"k", b"0", &payload]);
-    assert!(
-        matches!(&reply, Frame::Error(e) if e.starts_with(b"ERR Bad data format")),
-        "{reply:?}"
+    for (i, id) in ["1-1", "2-1", "3-1", "4-1", "5-1"].iter().enumerate() {
+        r.cmd(&["XADD", "k", id, "f", &i.to_string()]);
+    }
+    for args in [
+        &["XGROUP", "CREATE", "k", "g", "0"][..],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "k",
+            ">",
+        ],
+        &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "k", ">"],
+        &["XACK", "k", "g", "4-1"],
+        &[
+            "XCLAIM",
+            "k",
+            "g",
+            "bob",
+            "0",
+            "1-1",
+            "RETRYCOUNT",
+            "5",
+            "IDLE",
+            "90000",
+        ],
+        &["XGROUP", "CREATECONSUMER", "k", "g", "nobody-pending"],
+        &[
+            "XGROUP",
+            "CREATE",
+            "k",
+            "\x00binary group",
+            "$",
+            "ENTRIESREAD",
+            "3",
+        ],
+        &["XGROUP", "CREATE", "k", "unknown-position", "0"],
+        &["XGROUP", "SETID", "k", "unknown-position", "2-1"],
+    ] {
+        let reply = r.cmd(args);
+        assert!(!matches!(reply, Frame::Error(_)), "{args:?}: {reply:?}");
+    }
+    let full = |c: &mut Conn, key: &str| c.cmd(&["XINFO", "STREAM", key, "FULL", "COUNT", "0"]);
+    let from_redis = bulk(r.cmd(&["DUMP", "k"]));
+    ok(
+        s.cmd(&[&b"RESTORE"[..], b"k", b"0", &from_redis]),
+        "restore",
     );
+    assert_eq!(full(&mut s, "k"), full(&mut r, "k"));
+    // The same bytes back, which Redis restores to the same stream.
+    let from_us = bulk(s.cmd(&["DUMP", "k"]));
+    assert_eq!(from_us, from_redis);
+    ok(
+        r.cmd(&[&b"RESTORE"[..], b"copy", b"0", &from_us]),
+        "restore",
+    );
+    assert_eq!(full(&mut r, "copy"), full(&mut r, "k"));
 }

@@ -156,6 +156,94 @@ fn populate(c: &mut Conn) {
     );
     ok(c, &["XADD", "stream-empty", "1-1", "f", "v"]);
     ok(c, &["XDEL", "stream-empty", "1-1"]);
+    // Consumer groups: pending entries owned by two consumers, one
+    // consumer with none, a NOACK group, a group whose read counter is
+    // unknown, and one on the empty stream.
+    ok(c, &["XGROUP", "CREATE", "stream-big", "workers", "0"]);
+    ok(
+        c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "workers",
+            "alice",
+            "COUNT",
+            "30",
+            "STREAMS",
+            "stream-big",
+            ">",
+        ],
+    );
+    ok(
+        c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "workers",
+            "bob",
+            "COUNT",
+            "7",
+            "STREAMS",
+            "stream-big",
+            ">",
+        ],
+    );
+    ok(
+        c,
+        &["XACK", "stream-big", "workers", "151-1", "152-2", "160-0"],
+    );
+    ok(
+        c,
+        &[
+            "XCLAIM",
+            "stream-big",
+            "workers",
+            "bob",
+            "0",
+            "170-2",
+            "RETRYCOUNT",
+            "9",
+        ],
+    );
+    ok(
+        c,
+        &[
+            "XGROUP",
+            "CREATECONSUMER",
+            "stream-big",
+            "workers",
+            "idle-one",
+        ],
+    );
+    ok(
+        c,
+        &[
+            "XGROUP",
+            "CREATE",
+            "stream-big",
+            "audit",
+            "$",
+            "ENTRIESREAD",
+            "500",
+        ],
+    );
+    ok(c, &["XGROUP", "CREATE", "stream-big", "lagging", "0"]);
+    ok(c, &["XGROUP", "SETID", "stream-big", "lagging", "300-1"]);
+    ok(c, &["XGROUP", "CREATE", "stream-small", "g", "0"]);
+    ok(
+        c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "NOACK",
+            "STREAMS",
+            "stream-small",
+            ">",
+        ],
+    );
+    ok(c, &["XGROUP", "CREATE", "stream-empty", "g", "$"]);
     ok(c, &["SET", "ttl-key", "v", "EX", "100000"]);
     ok(c, &["HSET", "ttl-hash", "a", "b"]);
     ok(c, &["PEXPIREAT", "ttl-hash", "4102444800000"]);
@@ -168,12 +256,18 @@ fn populate(c: &mut Conn) {
     std::thread::sleep(Duration::from_millis(5));
 }
 
-/// XINFO STREAM of each stream `populate` makes: the counters an RDB
-/// file carries besides the entries.
+/// XINFO STREAM FULL of each stream `populate` makes: the counters and
+/// the consumer groups an RDB file carries besides the entries (their
+/// times included: they are kept, not taken from the clock).
 fn streams(c: &mut Conn) -> Vec<Frame> {
     ["stream-big", "stream-small", "stream-empty"]
         .iter()
-        .map(|k| c.cmd(&["XINFO", "STREAM", k]))
+        .flat_map(|k| {
+            [
+                c.cmd(&["XINFO", "STREAM", k]),
+                c.cmd(&["XINFO", "STREAM", k, "FULL", "COUNT", "0"]),
+            ]
+        })
         .collect()
 }
 

@@ -12,7 +12,7 @@ use crate::client::Blocked;
 use crate::db::{shard_of, Locked};
 use crate::error::CmdError;
 use crate::inbox::LoopMsg;
-use crate::notify::{self, GENERIC, LIST, ZSET};
+use crate::notify::{self, GENERIC, LIST, STREAM, ZSET};
 use crate::pubsub::Outbox;
 use crate::reply::Reply;
 use crate::shared::{LoopStats, Shared};
@@ -153,12 +153,20 @@ fn serve_key(
     held_dest: Option<&[u8]>,
     later: &mut Vec<(usize, Vec<u8>)>,
 ) {
+    if shared.blocking.group_readers() > 0
+        && !matches!(
+            ks.peek_in(db, key).map(|e| &e.value),
+            Some(Value::Stream(_))
+        )
+    {
+        unblock_group_readers(shared, stats, db, key);
+    }
     loop {
         let is_list = match ks.peek_in(db, key).map(|e| &e.value) {
             Some(Value::List(l)) if !l.is_empty() => true,
             Some(Value::ZSet(z)) if !z.is_empty() => false,
             Some(Value::Stream(_)) => {
-                serve_stream(ks, shared, stats, db, key);
+                serve_stream(ks, shared, stats, outbox, db, key);
                 return;
             }
             _ => return,
@@ -296,19 +304,48 @@ fn serve_key(
     }
 }
 
-/// Serves the XREAD waiters on stream `key` whose ID the stream's last ID
-/// has passed (Redis's `serveClientsBlockedOnStreamKey`): every one of
-/// them, in the order they blocked, since reading takes nothing away.
-fn serve_stream(ks: &mut Locked<'_>, shared: &Shared, stats: &LoopStats, db: usize, key: &[u8]) {
+/// Serves the XREAD and XREADGROUP waiters on stream `key` that it has
+/// entries for (Redis's `serveClientsBlockedOnStreamKey`): every one of
+/// them, in the order they blocked. An XREAD takes nothing away; an
+/// XREADGROUP reads after its group's last ID, which the reads before it
+/// moved on, so a group's new entries go to its first waiter. A waiter
+/// whose group is gone is told NOGROUP.
+fn serve_stream(
+    ks: &mut Locked<'_>,
+    shared: &Shared,
+    stats: &LoopStats,
+    outbox: &mut Outbox,
+    db: usize,
+    key: &[u8],
+) {
+    use super::consumer_group::{deliver, GroupRead};
+    use crate::types::stream::StreamId;
+    let now = ks.now as i64;
     for first in shared.blocking.stream_waiters(db, key) {
-        let Op::XRead { ids, count } = &first.op else {
+        let Op::XRead { ids, count, group } = &first.op else {
             continue;
         };
-        let Some(gt) = first.keys.iter().position(|k| k == key).map(|i| ids[i]) else {
+        let Some(at) = first.keys.iter().position(|k| k == key) else {
             continue;
         };
-        let Some(Value::Stream(x)) = ks.peek_in(db, key).map(|e| &e.value) else {
+        let Some(Value::Stream(x)) = ks.peek_in(db, key).map(|e| &mut e.value) else {
             return;
+        };
+        let gt = match group {
+            None => ids[at],
+            Some(rg) => match x.groups.get(rg.group.as_slice()) {
+                Some(g) => g.last_id,
+                None => {
+                    let Some(w) = shared.blocking.claim_exact(first.client, first.seq) else {
+                        continue;
+                    };
+                    let gone = CmdError::msg(
+                        "NOGROUP the consumer group this client was blocked on no longer exists",
+                    );
+                    fail(shared, stats, &w, &gone);
+                    continue;
+                }
+            },
         };
         if x.last_id <= gt {
             continue;
@@ -328,10 +365,68 @@ fn serve_stream(ks: &mut Locked<'_>, shared: &Shared, stats: &LoopStats, db: usi
         }
         out.bulk(key);
         let start = gt.incr().unwrap_or(gt);
-        let items = x.range(start, crate::types::stream::StreamId::MAX, *count, false);
-        super::stream::reply_entries(&mut out, &items);
+        match group {
+            None => {
+                let items = x.range(start, StreamId::MAX, *count, false);
+                super::stream::reply_entries(&mut out, &items);
+            }
+            Some(rg) => {
+                let read = GroupRead {
+                    group: &rg.group,
+                    consumer: &rg.consumer,
+                    noack: rg.noack,
+                    history: false,
+                };
+                let d = deliver(&mut out, x, key, &read, start, *count, now);
+                if d.created {
+                    crate::stats::bump(&stats.dirty, 1);
+                    notify::publish(shared, outbox, STREAM, "xgroup-createconsumer", db, key);
+                }
+                if shared.persist.aof.on() && !d.records.is_empty() {
+                    // What the read did, logged as Redis logs it after
+                    // serving a client (one transaction when it is more
+                    // than one command), before the client hears of it.
+                    let records: Vec<crate::persist::aof::Record> = d
+                        .records
+                        .iter()
+                        .map(|r| {
+                            let argv: Vec<&[u8]> = r.iter().map(Vec::as_slice).collect();
+                            crate::persist::aof::Record::new(db, &argv)
+                        })
+                        .collect();
+                    shared.persist.aof.append(&records, records.len() > 1);
+                    shared.persist.aof.flush_mine();
+                }
+            }
+        }
         stats.cmd_unblocked(w.cmd, false, shared);
         send_reply(shared, &w, out.buf);
+    }
+}
+
+/// Replies `err` to a claimed waiter.
+fn fail(shared: &Shared, stats: &LoopStats, w: &Waiter, err: &CmdError) {
+    let mut out = Reply {
+        buf: Vec::new(),
+        resp3: w.resp3,
+    };
+    out.error(err, stats);
+    stats.cmd_unblocked(w.cmd, true, shared);
+    send_reply(shared, w, out.buf);
+}
+
+/// Tells the XREADGROUP waiters on `key`, no longer a stream, that it is
+/// gone (Redis's `unblockDeletedStreamReadgroupClients`): the group they
+/// read went with it.
+fn unblock_group_readers(shared: &Shared, stats: &LoopStats, db: usize, key: &[u8]) {
+    for first in shared.blocking.stream_waiters(db, key) {
+        if !first.op.reads_group() {
+            continue;
+        }
+        if let Some(w) = shared.blocking.claim_exact(first.client, first.seq) {
+            let gone = CmdError::msg("UNBLOCKED the stream key no longer exists");
+            fail(shared, stats, &w, &gone);
+        }
     }
 }
 

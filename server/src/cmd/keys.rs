@@ -641,6 +641,13 @@ fn flush_db(c: &mut Ctx<'_>, db: usize, lazy: bool) {
         }
     }
     crate::stats::bump(&c.stats.dirty, removed);
+    if c.shared.blocking.group_readers() > 0 {
+        // Clients blocked in XREADGROUP on a stream now gone are told so
+        // (Redis's `scanDatabaseForDeletedStreams`).
+        for key in c.shared.blocking.keys_in_db(db) {
+            c.ready_later.push((db, key));
+        }
+    }
     if lazy && !old.is_empty() {
         // Free the memory off the event loop, as Redis's lazyfree thread.
         std::thread::spawn(move || drop(old));

@@ -11,6 +11,7 @@
 pub mod args;
 pub mod blocking;
 pub mod connection;
+pub mod consumer_group;
 pub mod dispatch;
 pub mod docs;
 pub mod function;
@@ -103,6 +104,19 @@ impl Ctx<'_> {
     /// watched key, as in Redis.
     pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
         self.ks.signal(db, key);
+        self.event_in(db, class, event, key);
+    }
+
+    /// A keyspace event about `key` that does not mark it modified: one
+    /// change for the save points and the event, as Redis raises its
+    /// consumer group events (XGROUP, a consumer created by XREADGROUP),
+    /// which fail no WATCH and invalidate no tracked read.
+    pub fn event(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.ks.db;
+        self.event_in(db, class, event, key);
+    }
+
+    fn event_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
         // Each event is one change for the save points (`server.dirty`).
         crate::stats::bump(&self.stats.dirty, 1);
         if crate::notify::wanted(self.shared, class) {

@@ -1,4 +1,5 @@
-//! Stream commands (Redis's `t_stream.c`), without consumer groups yet.
+//! Stream commands (Redis's `t_stream.c`); those of consumer groups are
+//! in `consumer_group`, but for XREADGROUP, which is XREAD's handler.
 //!
 //! Each handler follows its Redis 7.0.15 counterpart in the order of its
 //! checks, which is visible: arguments are parsed before the key is looked
@@ -11,6 +12,7 @@
 
 use super::args::{self, is};
 use super::blocking::deadline_after;
+use super::consumer_group::{deliver, no_key_or_group, GroupRead};
 use super::flags::*;
 use super::{cat, ks};
 use super::{Ctx, Keys, Spec};
@@ -28,7 +30,7 @@ const XREAD_BLOCKED_COUNT: usize = 1000;
 const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 
 /// `-`/`+` accepted, a missing sequence is `missing_seq`.
-const fn lax(missing_seq: u64) -> IdForm {
+pub(super) const fn lax(missing_seq: u64) -> IdForm {
     IdForm {
         strict: false,
         seq_auto: false,
@@ -37,24 +39,24 @@ const fn lax(missing_seq: u64) -> IdForm {
 }
 
 /// `-`/`+` refused, a missing sequence is 0.
-const STRICT: IdForm = IdForm {
+pub(super) const STRICT: IdForm = IdForm {
     strict: true,
     seq_auto: false,
     missing_seq: 0,
 };
 
-fn id_arg(a: &[u8], form: IdForm) -> Result<(StreamId, bool), CmdError> {
+pub(super) fn id_arg(a: &[u8], form: IdForm) -> Result<(StreamId, bool), CmdError> {
     parse_id(a, form).ok_or(CmdError::msg(INVALID_ID))
 }
 
-fn stream_ref(v: &Value) -> Result<&Stream, CmdError> {
+pub(super) fn stream_ref(v: &Value) -> Result<&Stream, CmdError> {
     match v {
         Value::Stream(x) => Ok(x),
         _ => Err(CmdError::WrongType),
     }
 }
 
-fn stream_mut(v: &mut Value) -> Result<&mut Stream, CmdError> {
+pub(super) fn stream_mut(v: &mut Value) -> Result<&mut Stream, CmdError> {
     match v {
         Value::Stream(x) => Ok(x),
         _ => Err(CmdError::WrongType),
@@ -84,7 +86,7 @@ fn in_script(c: &Ctx<'_>) -> bool {
 // ---------------------------------------------------------------------------
 
 /// One entry: `[id, [field, value, ...]]`.
-fn reply_item(out: &mut Reply, item: &Entry<'_>) {
+pub(super) fn reply_item(out: &mut Reply, item: &Entry<'_>) {
     out.array(2);
     out.bulk(&item.id.to_bytes());
     out.array(item.fields.len() * 2);
@@ -319,7 +321,7 @@ pub fn xlen(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// An interval bound (Redis's `streamParseIntervalIDOrReply`): `(id` is
 /// exclusive.
-fn interval_id(a: &[u8], missing_seq: u64) -> Result<(StreamId, bool), CmdError> {
+pub(super) fn interval_id(a: &[u8], missing_seq: u64) -> Result<(StreamId, bool), CmdError> {
     if a.len() > 1 && a[0] == b'(' {
         let (id, _) = id_arg(
             &a[1..],
@@ -499,9 +501,28 @@ pub fn xsetid(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// of its streams' last ID pass the ID given for it (served by
 /// `cmd::blocking`), or until the timeout.
 pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    read_streams(c, a, false)
+}
+
+/// `XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds]
+/// [NOACK] STREAMS key [key ...] id [id ...]`
+///
+/// `>` reads entries never delivered to the group, which become pending
+/// for the consumer (unless NOACK); another ID reads the consumer's own
+/// pending entries after it. A blocked read waits for new entries; it is
+/// told NOGROUP if its group is destroyed, UNBLOCKED if its stream is
+/// deleted.
+pub fn xreadgroup(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    read_streams(c, a, true)
+}
+
+/// XREAD and XREADGROUP (one handler in Redis, `xreadCommand`).
+fn read_streams(c: &mut Ctx<'_>, a: &[&[u8]], grouped: bool) -> CmdResult {
     let mut block: Option<u64> = None;
     let mut count: i64 = 0;
     let mut streams_arg = 0;
+    let mut group: Option<(&[u8], &[u8])> = None;
+    let mut noack = false;
     let mut i = 1;
     while i < a.len() {
         let more = a.len() - i - 1;
@@ -535,13 +556,20 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             }
             break;
         } else if is(o, "group") && more >= 2 {
-            return Err(CmdError::msg(
-                "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
-            ));
+            if !grouped {
+                return Err(CmdError::msg(
+                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            group = Some((a[i + 1], a[i + 2]));
+            i += 2;
         } else if is(o, "noack") {
-            return Err(CmdError::msg(
-                "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
-            ));
+            if !grouped {
+                return Err(CmdError::msg(
+                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            noack = true;
         } else {
             return Err(CmdError::Syntax);
         }
@@ -550,6 +578,9 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if streams_arg == 0 {
         return Err(CmdError::Syntax);
     }
+    if grouped && group.is_none() {
+        return Err(CmdError::msg("ERR Missing GROUP option for XREADGROUP"));
+    }
     let n = (a.len() - streams_arg) / 2;
     let mut ids = Vec::with_capacity(n);
     for k in 0..n {
@@ -557,41 +588,96 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         let idarg = a[streams_arg + n + k];
         // Redis looks each key up (a hit or a miss) here and again when
         // serving it.
-        let last = match super::lookup_read(&mut c.ks, c.stats, key) {
-            Some(e) => Some(stream_ref(&e.value)?.last_id),
+        let x = match super::lookup_read(&mut c.ks, c.stats, key) {
+            Some(e) => Some(stream_ref(&e.value)?),
             None => None,
         };
+        if let Some((name, _)) = group {
+            if !x.is_some_and(|x| x.groups.contains_key(name)) {
+                return Err(no_key_or_group(
+                    key,
+                    name,
+                    " in XREADGROUP with GROUP option",
+                ));
+            }
+        }
+        let last = x.map(|x| x.last_id);
         if idarg == b"$" {
+            if grouped {
+                return Err(CmdError::msg(
+                    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
+                ));
+            }
             ids.push(last.unwrap_or(StreamId::MIN));
             continue;
         }
         if idarg == b">" {
-            return Err(CmdError::msg(
-                "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
-            ));
+            if !grouped {
+                return Err(CmdError::msg(
+                    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+                ));
+            }
+            // The greatest ID stands for `>`.
+            ids.push(StreamId::MAX);
+            continue;
         }
         ids.push(id_arg(idarg, STRICT)?.0);
     }
     let count = usize::try_from(count).unwrap_or(0);
+    let now = c.ks.now as i64;
     // Each served stream's part of the reply, rendered while its entry is
-    // borrowed.
+    // borrowed, and what a group read did besides.
     let mut served: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut deliveries = Vec::new();
     for (k, gt) in ids.iter().enumerate() {
         let key = a[streams_arg + k];
         let Some(e) = super::lookup_read(&mut c.ks, c.stats, key) else {
             continue;
         };
-        let x = stream_ref(&e.value)?;
-        if x.is_empty() || x.last_valid_id() <= *gt {
-            continue;
-        }
-        let Some(start) = gt.incr() else { continue };
         let mut part = Reply {
             buf: Vec::new(),
             resp3: c.out.resp3,
         };
-        reply_items(&mut part, &x.range(start, StreamId::MAX, count, false));
+        if let Some((name, consumer)) = group {
+            let x = stream_mut(&mut e.value)?;
+            let history = *gt != StreamId::MAX;
+            let after = if history {
+                *gt
+            } else {
+                let Some(g) = x.groups.get(name) else {
+                    continue;
+                };
+                if x.is_empty() || x.last_valid_id() <= g.last_id {
+                    continue;
+                }
+                g.last_id
+            };
+            let read = GroupRead {
+                group: name,
+                consumer,
+                noack,
+                history,
+            };
+            let start = after.incr().unwrap_or(after);
+            deliveries.push((key, deliver(&mut part, x, key, &read, start, count, now)));
+        } else {
+            let x = stream_ref(&e.value)?;
+            if x.is_empty() || x.last_valid_id() <= *gt {
+                continue;
+            }
+            let Some(start) = gt.incr() else { continue };
+            reply_items(&mut part, &x.range(start, StreamId::MAX, count, false));
+        }
         served.push((k, part.buf));
+    }
+    for (key, d) in &deliveries {
+        super::consumer_group::delivered(c, key, d);
+        // Every stream a group read serves is a change (Redis's dirty++),
+        // though only what the delivery logged reaches the AOF.
+        crate::stats::bump(&c.stats.dirty, 1);
+    }
+    if grouped {
+        c.prevent_propagation();
     }
     if served.is_empty() {
         match block {
@@ -602,7 +688,12 @@ pub fn xread(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                 } else {
                     count
                 };
-                super::blocking::block(c, keys, Op::XRead { ids, count }, deadline);
+                let group = group.map(|(name, consumer)| crate::blocking::ReadGroup {
+                    group: name.to_vec(),
+                    consumer: consumer.to_vec(),
+                    noack,
+                });
+                super::blocking::block(c, keys, Op::XRead { ids, count, group }, deadline);
             }
             None => c.out.null_array(),
         }
@@ -700,10 +791,10 @@ pub fn xinfo_stream(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         let items = x.range(StreamId::MIN, StreamId::MAX, count as usize, false);
         reply_items(out, &items);
         out.bulk(b"groups");
-        out.array(0);
+        super::consumer_group::reply_full_groups(out, x, count as usize);
     } else {
         out.bulk(b"groups");
-        out.int(0);
+        out.int(x.groups.len() as i64);
         for (name, last) in [(&b"first-entry"[..], false), (b"last-entry", true)] {
             out.bulk(name);
             match x.range(StreamId::MIN, StreamId::MAX, 1, last).first() {
@@ -795,10 +886,13 @@ pub static COMMANDS: &[Spec] = &[
     Spec { name: "xdel", arity: -3, flags: WRITE | FAST, keys: Keys::Range(1, 1, 1), group: "stream", handler: xdel, acl: cat::STREAM, key_specs: &[ks::key(ks::RW | ks::DELETE, 1)], tips: &[], subcommands: &[] },
     Spec { name: "xtrim", arity: -4, flags: WRITE, keys: Keys::Range(1, 1, 1), group: "stream", handler: xtrim, acl: cat::STREAM, key_specs: &[ks::key(ks::RW | ks::DELETE, 1)], tips: &["nondeterministic_output"], subcommands: &[] },
     Spec { name: "xread", arity: -4, flags: READONLY | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(xread_keys), group: "stream", handler: xread, acl: cat::STREAM, key_specs: &[ks::spec(ks::RO | ks::ACCESS, ks::Keyword("STREAMS", 1), ks::Range(-1, 1, 2))], tips: &[], subcommands: &[] },
+    Spec { name: "xreadgroup", arity: -7, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(xread_keys), group: "stream", handler: xreadgroup, acl: cat::STREAM, key_specs: &[ks::spec(ks::RO | ks::ACCESS, ks::Keyword("STREAMS", 4), ks::Range(-1, 1, 2))], tips: &[], subcommands: &[] },
     Spec { name: "xsetid", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "stream", handler: xsetid, acl: cat::STREAM, key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)], tips: &[], subcommands: &[] },
     Spec { name: "xinfo", arity: -2, flags: 0, keys: Keys::None, group: "stream", handler: super::table::container, acl: 0, key_specs: &[], tips: &[], subcommands: &[
         xinfo_sub("help", 2, LOADING | STALE, xinfo_help, Keys::None, &[]),
         xinfo_sub("stream", -3, READONLY, xinfo_stream, Keys::Range(2, 2, 1), &[ks::key(ks::RO | ks::ACCESS, 2)]),
+        super::consumer_group::XINFO_GROUPS,
+        super::consumer_group::XINFO_CONSUMERS,
     ] },
 ];
 

@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    connection, function, hash, keys, list, pubsub, scripting, server, set, stream, string,
-    transaction, zset, Spec,
+    connection, consumer_group, function, hash, keys, list, pubsub, scripting, server, set, stream,
+    string, transaction, zset, Spec,
 };
 use crate::error::CmdResult;
 
@@ -24,6 +24,7 @@ pub static GROUPS: &[&[Spec]] = &[
     list::COMMANDS,
     set::COMMANDS,
     stream::COMMANDS,
+    consumer_group::COMMANDS,
     zset::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,

@@ -186,7 +186,9 @@ fn encode_zset(out: &mut Vec<u8>, z: &ZSet, compress: bool) {
 }
 
 /// A stream as Redis's `rdbSaveObject`: its listpacks keyed by master
-/// ID, the counters, and no consumer groups.
+/// ID, the counters, then the consumer groups, each with its PEL (raw IDs,
+/// delivery times and counts) and its consumers (name, seen time, the IDs
+/// they own).
 fn encode_stream(out: &mut Vec<u8>, x: &Stream, compress: bool) {
     write_len(out, x.node_count() as u64);
     for (master, node) in x.nodes() {
@@ -205,11 +207,93 @@ fn encode_stream(out: &mut Vec<u8>, x: &Stream, compress: bool) {
     ] {
         write_len(out, n);
     }
-    write_len(out, 0);
+    write_len(out, x.groups.len() as u64);
+    for (name, g) in &x.groups {
+        write_string(out, name, compress);
+        write_len(out, g.last_id.ms);
+        write_len(out, g.last_id.seq);
+        // Redis writes the counter as an unsigned length: -1 is 2^64 - 1.
+        write_len(out, g.entries_read as u64);
+        write_len(out, g.pel.len() as u64);
+        for (id, n) in &g.pel {
+            out.extend_from_slice(&id.encode());
+            out.extend_from_slice(&n.delivery_time.to_le_bytes());
+            write_len(out, n.delivery_count);
+        }
+        write_len(out, g.consumers.len() as u64);
+        for (cname, c) in &g.consumers {
+            write_string(out, cname, compress);
+            out.extend_from_slice(&c.seen_time.to_le_bytes());
+            write_len(out, c.pel.len() as u64);
+            for id in &c.pel {
+                out.extend_from_slice(&id.encode());
+            }
+        }
+    }
 }
 
-/// A stream of either listpack type. Consumer groups are not kept yet:
-/// a stream that has some is refused.
+/// Reads a stream's consumer groups (after its counters) into `x`, as
+/// Redis's `rdbLoadObject` does; a file Redis would load only to
+/// misbehave later (a pending entry without an owner, one owned twice)
+/// is refused.
+fn decode_groups(r: &mut Reader<'_>, t: u8, x: &mut Stream) -> Result<(), Bad> {
+    use crate::types::consumer_group::{Counters, Group, Nack};
+    let n = r.count(3)?;
+    for _ in 0..n {
+        let name = r.bytes()?;
+        let last = StreamId::new(r.length()?, r.length()?);
+        let entries_read = if t == types::STREAM_LISTPACKS_2 {
+            r.length()? as i64
+        } else {
+            Counters::of(x).distance(last)
+        };
+        let mut g = Group::new(last, entries_read);
+        let pel = r.count(17)?;
+        // Owners are filled in from the consumers' lists below.
+        let unowned: std::sync::Arc<[u8]> = std::sync::Arc::from(&b""[..]);
+        for _ in 0..pel {
+            let id = StreamId::decode(r.take(16)?).ok_or(Bad)?;
+            let delivery_time = i64::from_le_bytes(r.take(8)?.try_into().map_err(|_| Bad)?);
+            let delivery_count = r.length()?;
+            let nack = Nack {
+                delivery_time,
+                delivery_count,
+                consumer: unowned.clone(),
+            };
+            if g.pel.insert(id, nack).is_some() {
+                return Err(Bad);
+            }
+        }
+        let consumers = r.count(10)?;
+        let mut owned_ids = std::collections::HashSet::new();
+        for _ in 0..consumers {
+            let cname: std::sync::Arc<[u8]> = std::sync::Arc::from(r.bytes()?);
+            let seen = i64::from_le_bytes(r.take(8)?.try_into().map_err(|_| Bad)?);
+            let owned = r.count(16)?;
+            let mut c = crate::types::consumer_group::Consumer {
+                seen_time: seen,
+                pel: Default::default(),
+            };
+            for _ in 0..owned {
+                let id = StreamId::decode(r.take(16)?).ok_or(Bad)?;
+                let nack = g.pel.get_mut(&id).ok_or(Bad)?;
+                if !owned_ids.insert(id) || !c.pel.insert(id) {
+                    return Err(Bad);
+                }
+                nack.consumer = cname.clone();
+            }
+            if g.consumers.insert(cname, c).is_some() {
+                return Err(Bad);
+            }
+        }
+        if !g.is_consistent() || x.groups.insert(name, g).is_some() {
+            return Err(Bad);
+        }
+    }
+    Ok(())
+}
+
+/// A stream of either listpack type, with its consumer groups.
 fn decode_stream(r: &mut Reader<'_>, t: u8) -> Result<Stream, Bad> {
     let n = r.count(2)?;
     let mut nodes = Vec::new();
@@ -228,13 +312,11 @@ fn decode_stream(r: &mut Reader<'_>, t: u8) -> Result<Stream, Bad> {
     } else {
         (StreamId::MIN, StreamId::MIN, length)
     };
-    if r.length()? != 0 {
-        return Err(Bad);
-    }
     let mut x = Stream::from_parts(nodes, length, last, first, max_deleted, added).ok_or(Bad)?;
     if t == types::STREAM_LISTPACKS {
         x.first_id = x.edge_id(false).unwrap_or(StreamId::MIN);
     }
+    decode_groups(r, t, &mut x)?;
     Ok(x)
 }
 
@@ -500,6 +582,59 @@ mod tests {
         // An empty stream is a value too.
         let empty = Value::Stream(Box::default());
         assert_eq!(round_trip(&empty), empty);
+    }
+
+    /// A stream of three entries with a group: `alice` owns 1-1 and 2-1,
+    /// `idle` owns nothing; a second group has an unknown read counter.
+    fn stream_with_groups() -> Stream {
+        use crate::types::consumer_group::{Group, ENTRIES_READ_INVALID};
+        let mut x = Stream::new();
+        for k in 1..=3u64 {
+            let fields: [(&[u8], &[u8]); 1] = [(b"f", b"v")];
+            x.append(Some(StreamId::new(k, 1)), true, &fields, Default::default())
+                .unwrap();
+        }
+        let mut g = Group::new(StreamId::new(2, 1), 2);
+        let (alice, _) = g.consumer(b"alice", 1_000);
+        g.deliver(StreamId::new(1, 1), &alice, 2_000);
+        g.deliver(StreamId::new(2, 1), &alice, 3_000);
+        g.create_consumer(b"idle", 4_000);
+        x.groups.insert(b"g".to_vec(), g);
+        x.groups.insert(
+            b"\x00other".to_vec(),
+            Group::new(StreamId::new(9, 9), ENTRIES_READ_INVALID),
+        );
+        x
+    }
+
+    #[test]
+    fn consumer_groups_round_trip_with_their_pels_and_times() {
+        let v = Value::Stream(Box::new(stream_with_groups()));
+        assert_eq!(round_trip(&v), v);
+    }
+
+    #[test]
+    fn a_pending_entry_without_its_owner_is_refused() {
+        let x = stream_with_groups();
+        let good = encode(&Value::Stream(Box::new(x.clone())), false);
+        // Take 2-1 out of alice's list: the group's PEL still holds it, owned
+        // by nobody, a state Redis loads only to trip over later.
+        let mut broken = x;
+        if let Some(g) = broken.groups.get_mut(&b"g"[..]) {
+            if let Some(c) = g.consumers.get_mut(&b"alice"[..]) {
+                c.pel.remove(&StreamId::new(2, 1));
+            }
+        }
+        let bad = encode(&Value::Stream(Box::new(broken)), false);
+        assert!(decode(&good, Limits::default()).is_ok());
+        assert!(decode(&bad, Limits::default()).is_err());
+        // Truncated anywhere in the groups: refused, never a panic.
+        for cut in 0..good.len() {
+            assert!(
+                decode(&good[..cut], Limits::default()).is_err(),
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]

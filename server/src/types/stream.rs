@@ -9,10 +9,12 @@
 //! which removes whole nodes only, give Redis's lengths, and lets a node be
 //! written to an RDB file as the very listpack Redis would write.
 //!
-//! Consumer groups are not kept yet; [`Stream`] has room for them.
+//! A stream's consumer groups are [`Stream::groups`]
+//! (`super::consumer_group`).
 
 use std::collections::BTreeMap;
 
+use super::consumer_group::Group;
 use crate::rdb::listpack::{ListpackWriter, LpEntry};
 use crate::util::num::parse_i64;
 
@@ -616,6 +618,8 @@ pub struct Stream {
     pub max_deleted: StreamId,
     /// Entries ever added.
     pub entries_added: u64,
+    /// Consumer groups by name.
+    pub groups: BTreeMap<Vec<u8>, Group>,
 }
 
 /// Why an append failed.
@@ -662,6 +666,16 @@ impl Stream {
                 .values()
                 .map(|n| n.heap_size() + 16)
                 .sum::<usize>()
+            + self
+                .groups
+                .iter()
+                .map(|(k, g)| k.len() + 16 + g.heap_size())
+                .sum::<usize>()
+    }
+
+    /// True when the entry `id` exists (Redis's `streamEntryExists`).
+    pub fn contains(&self, id: StreamId) -> bool {
+        !self.range(id, id, 1, false).is_empty()
     }
 
     /// Appends an entry as XADD does (Redis's `streamAppendItem`): `id`
@@ -929,6 +943,7 @@ impl Stream {
             first_id,
             max_deleted,
             entries_added,
+            groups: BTreeMap::new(),
         })
     }
 }

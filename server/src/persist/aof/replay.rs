@@ -124,8 +124,10 @@ fn write_key(buf: &mut Vec<u8>, key: &[u8], v: &Value) {
 }
 
 /// A stream as Redis's `rewriteStreamObject` writes it: an XADD per
-/// entry (or `XADD key MAXLEN 0 0-1 x y` for an empty stream), then an
-/// XSETID with the counters.
+/// entry (or `XADD key MAXLEN 0 0-1 x y` for an empty stream), an XSETID
+/// with the counters, then per group an XGROUP CREATE with its read
+/// counter and, per consumer, an XCLAIM of each entry it has pending (or
+/// an XGROUP CREATECONSUMER when it has none).
 fn write_stream(buf: &mut Vec<u8>, key: &[u8], x: &crate::types::stream::Stream) {
     use crate::types::stream::StreamId;
     if x.is_empty() {
@@ -159,6 +161,56 @@ fn write_stream(buf: &mut Vec<u8>, key: &[u8], x: &crate::types::stream::Stream)
             &maxdel,
         ],
     );
+    for (name, g) in &x.groups {
+        let last = g.last_id.to_bytes();
+        let read = g.entries_read.to_string();
+        super::encode(
+            buf,
+            &[
+                b"XGROUP".as_slice(),
+                b"CREATE",
+                key,
+                name,
+                &last,
+                b"ENTRIESREAD",
+                read.as_bytes(),
+            ],
+        );
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                super::encode(
+                    buf,
+                    &[b"XGROUP".as_slice(), b"CREATECONSUMER", key, name, cname],
+                );
+                continue;
+            }
+            for id in &c.pel {
+                let Some(n) = g.pel.get(id) else { continue };
+                let (id, time, count) = (
+                    id.to_bytes(),
+                    n.delivery_time.to_string(),
+                    n.delivery_count.to_string(),
+                );
+                super::encode(
+                    buf,
+                    &[
+                        b"XCLAIM".as_slice(),
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        &id,
+                        b"TIME",
+                        time.as_bytes(),
+                        b"RETRYCOUNT",
+                        count.as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                );
+            }
+        }
+    }
 }
 
 /// Where one command ends, if `buf` holds a whole one at its start:
