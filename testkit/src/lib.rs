@@ -66,6 +66,7 @@ pub mod server;
 pub mod templates_hash;
 pub mod templates_list;
 pub mod templates_set;
+pub mod templates_stream;
 pub mod templates_zset;
 pub mod tools;
 pub mod transcript;
