@@ -267,6 +267,20 @@ impl Blocking {
             .collect()
     }
 
+    /// The keys blocked XREADGROUPs wait on.
+    pub fn group_reader_keys(&self) -> Vec<(usize, Vec<u8>)> {
+        let g = self.lock();
+        let mut keys: Vec<(usize, Vec<u8>)> = g
+            .waiters
+            .values()
+            .filter(|w| w.op.reads_group())
+            .flat_map(|w| w.keys.iter().map(|k| (w.db, k.clone())))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// The keys of database `db` that clients wait on (SWAPDB re-checks
     /// them).
     pub fn keys_in_db(&self, db: usize) -> Vec<Vec<u8>> {

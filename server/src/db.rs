@@ -188,6 +188,13 @@ impl Shard {
         self.volatile
     }
 
+    /// The live entry of `key`, leaving an expired one for expiry to
+    /// remove (and log).
+    pub fn peek_live(&self, hash: u64, key: &[u8], now: u64) -> Option<&Entry> {
+        let e = &self.dict.get(hash, key)?.value;
+        (!e.expired(now)).then_some(e)
+    }
+
     /// The live entry of `key`; removes it if it has expired.
     pub fn get_mut(&mut self, hash: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
         let expired = self.dict.get(hash, key)?.value.expired(now);

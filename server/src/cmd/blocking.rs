@@ -415,6 +415,27 @@ fn fail(shared: &Shared, stats: &LoopStats, w: &Waiter, err: &CmdError) {
     send_reply(shared, w, out.buf);
 }
 
+/// Tells blocked XREADGROUPs whose stream went away without a command
+/// naming it (it expired) that it is gone: the event loop's cron calls
+/// this while any XREADGROUP is blocked. A shard someone holds is looked
+/// at on a later tick.
+pub fn unblock_vanished_group_readers(shared: &Shared, stats: &LoopStats, now: u64) {
+    for (db, key) in shared.blocking.group_reader_keys() {
+        let hash = hash_key(&key);
+        let Some(shard) = shared.keyspace.try_lock(db, shard_of(hash)) else {
+            continue;
+        };
+        let is_stream = matches!(
+            shard.peek_live(hash, &key, now).map(|e| &e.value),
+            Some(Value::Stream(_))
+        );
+        drop(shard);
+        if !is_stream {
+            unblock_group_readers(shared, stats, db, &key);
+        }
+    }
+}
+
 /// Tells the XREADGROUP waiters on `key`, no longer a stream, that it is
 /// gone (Redis's `unblockDeletedStreamReadgroupClients`): the group they
 /// read went with it.

@@ -816,6 +816,9 @@ impl EventLoop {
                 break;
             }
         }
+        if self.index == 0 && self.shared.blocking.group_readers() > 0 {
+            crate::cmd::blocking::unblock_vanished_group_readers(&self.shared, self.stats(), now);
+        }
         if crate::tracking::active() {
             // What expiry removed, told to the clients that cache it.
             let shared = &*self.shared;
