@@ -210,3 +210,52 @@ fn entries_of_a_quiet_consumer_are_taken_over_exactly_once() {
     let pending = items(c.cmd(&["XPENDING", "jobs", "workers"]));
     assert_eq!(int(&pending[0]), 0);
 }
+
+#[test]
+fn a_blocked_reader_that_hangs_up_takes_nothing_with_it() {
+    use soquete_testkit::frames::info_field;
+    use soquete_testkit::wait::{eventually, DEADLINE};
+    let (_server, addr) = server(3);
+    let mut c = connect(addr);
+    c.cmd(&["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"]);
+    let blocked = |c: &mut Conn| {
+        let info = c.cmd(&["INFO", "clients"]);
+        info_field(text(&info).as_bytes(), "blocked_clients").unwrap_or_default()
+    };
+    // Readers on several loops block, then all but the last hang up.
+    let mut readers = Vec::new();
+    for k in 0..6 {
+        let mut r = connect(addr);
+        let name = format!("reader{k}");
+        r.send_cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "workers",
+            &name,
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "jobs",
+            ">",
+        ]);
+        eventually("the reader to block", DEADLINE, || {
+            (blocked(&mut c) == (k + 1).to_string()).then_some(())
+        });
+        readers.push(r);
+    }
+    let mut last = readers.pop().expect("six readers");
+    drop(readers);
+    eventually("the readers that left to be forgotten", DEADLINE, || {
+        (blocked(&mut c) == "1").then_some(())
+    });
+    // The entry goes to the one reader left; nothing is pending for, or
+    // was consumed by, a reader that left.
+    c.cmd(&["XADD", "jobs", "1-1", "f", "v"]);
+    let got = items(last.read_frame());
+    assert_eq!(text(&items(got[0].clone())[0]), "jobs");
+    let pending = items(c.cmd(&["XPENDING", "jobs", "workers", "-", "+", "10"]));
+    assert_eq!(pending.len(), 1);
+    assert_eq!(text(&items(pending[0].clone())[1]), "reader5");
+    let consumers = items(c.cmd(&["XINFO", "CONSUMERS", "jobs", "workers"]));
+    assert_eq!(consumers.len(), 1, "only the reader that read was created");
+}
