@@ -217,6 +217,7 @@ pub const GROUPS: &[&[Template]] = &[
     crate::templates_zset::TEMPLATES,
     crate::templates_hash::TEMPLATES,
     crate::templates_set::TEMPLATES,
+    crate::templates_bitmap::TEMPLATES,
 ];
 
 /// All templates: [`GROUPS`] end to end.
