@@ -209,6 +209,8 @@ pub struct Hot {
     pub stream_node_max: [AtomicU64; 2],
     /// `latency-tracking` (read after every command).
     pub latency_tracking: AtomicBool,
+    /// `proto-max-bulk-len` (read by every SETBIT/GETBIT/BITFIELD offset).
+    pub proto_max_bulk_len: AtomicU64,
 }
 
 impl Hot {
@@ -230,6 +232,8 @@ impl Hot {
         self.busy_poll.store(c.busy_poll, Ordering::Relaxed);
         self.latency_tracking
             .store(c.latency_tracking, Ordering::Relaxed);
+        self.proto_max_bulk_len
+            .store(c.proto_max_bulk_len, Ordering::Relaxed);
         self.notify
             .store(c.notify_keyspace_events, Ordering::Relaxed);
         let logged = crate::notify::NEW | crate::notify::EXPIRED;

@@ -113,12 +113,24 @@ fn healthy(server: &mut ServerProcess) -> bool {
 
 #[test]
 fn random_sequences_match_redis() {
+    random_sequences_of(gen::TEMPLATES);
+}
+
+/// Bitmap commands only (SETBIT, BITFIELD, BITCOUNT, BITPOS, BITOP... on
+/// strings and other types), so that they meet one another more often
+/// than among every template.
+#[test]
+fn random_bitmap_sequences_match_redis() {
+    random_sequences_of(soquete_testkit::templates_bitmap::TEMPLATES);
+}
+
+fn random_sequences_of(templates: &'static [gen::Template]) {
     let redis = redis();
     let ours = RefCell::new(soquete());
     let crashes = Cell::new(0);
     let cfg = GenConfig::from_env();
     let start = Instant::now();
-    let result = gen::run_random_with(gen::TEMPLATES, &cfg, || {
+    let result = gen::run_random_with(templates, &cfg, || {
         let mut server = ours.borrow_mut();
         if !healthy(&mut server) {
             crashes.set(crashes.get() + 1);

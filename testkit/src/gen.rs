@@ -218,6 +218,7 @@ pub const GROUPS: &[&[Template]] = &[
     crate::templates_hash::TEMPLATES,
     crate::templates_set::TEMPLATES,
     crate::templates_stream::TEMPLATES,
+    crate::templates_bitmap::TEMPLATES,
 ];
 
 /// All templates: [`GROUPS`] end to end.

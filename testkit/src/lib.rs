@@ -63,6 +63,7 @@ pub mod procfs;
 pub mod render;
 pub mod script;
 pub mod server;
+pub mod templates_bitmap;
 pub mod templates_hash;
 pub mod templates_list;
 pub mod templates_set;

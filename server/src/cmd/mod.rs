@@ -9,6 +9,7 @@
 //! `COMMANDS` list at the end of that file, add its tests (a differential script in `server/tests/diff/`).
 
 pub mod args;
+pub mod bitmap;
 pub mod blocking;
 pub mod connection;
 pub mod consumer_group;

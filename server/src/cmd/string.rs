@@ -24,13 +24,16 @@ pub fn reply_string(out: &mut Reply, v: &Value) -> CmdResult {
 }
 
 /// The bytes of a string value (ints formatted into `scratch`), or WRONGTYPE.
-fn bytes_of<'v>(v: &'v Value, scratch: &'v mut itoa::Buffer) -> Result<&'v [u8], CmdError> {
+pub(super) fn bytes_of<'v>(
+    v: &'v Value,
+    scratch: &'v mut itoa::Buffer,
+) -> Result<&'v [u8], CmdError> {
     v.as_bytes(scratch).ok_or(CmdError::WrongType)
 }
 
 /// Turns a string value into its raw form for in-place edits (APPEND,
 /// SETRANGE), or fails with WRONGTYPE.
-fn raw_mut(v: &mut Value) -> Result<&mut Vec<u8>, CmdError> {
+pub(super) fn raw_mut(v: &mut Value) -> Result<&mut Vec<u8>, CmdError> {
     match v {
         Value::Int(n) => *v = Value::Raw(itoa::Buffer::new().format(*n).as_bytes().to_vec()),
         Value::Str(s) => *v = Value::Raw(std::mem::take(s)),

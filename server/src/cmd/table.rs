@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    connection, consumer_group, function, hash, keys, list, pubsub, scripting, server, set, stream,
-    string, transaction, zset, Spec,
+    bitmap, connection, consumer_group, function, hash, keys, list, pubsub, scripting, server, set,
+    stream, string, transaction, zset, Spec,
 };
 use crate::error::CmdResult;
 
@@ -16,6 +16,7 @@ use crate::error::CmdResult;
 pub static GROUPS: &[&[Spec]] = &[
     connection::COMMANDS,
     string::COMMANDS,
+    bitmap::COMMANDS,
     keys::COMMANDS,
     server::COMMANDS,
     transaction::COMMANDS,

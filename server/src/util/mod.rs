@@ -2,6 +2,7 @@
 //! Redis-exact number parsing and formatting, glob matching, process
 //! accounting, the open-file limit, random numbers.
 
+pub mod bits;
 pub mod glob;
 pub mod hash;
 pub mod ldouble;
