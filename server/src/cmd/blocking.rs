@@ -376,18 +376,20 @@ fn serve_stream(
                     consumer: &rg.consumer,
                     noack: rg.noack,
                     history: false,
+                    log: shared.persist.aof.on(),
                 };
                 let d = deliver(&mut out, x, key, &read, start, *count, now);
                 if d.created {
                     crate::stats::bump(&stats.dirty, 1);
                     notify::publish(shared, outbox, STREAM, "xgroup-createconsumer", db, key);
                 }
-                if shared.persist.aof.on() && !d.records.is_empty() {
+                if !d.records.list.is_empty() {
                     // What the read did, logged as Redis logs it after
                     // serving a client (one transaction when it is more
                     // than one command), before the client hears of it.
                     let records: Vec<crate::persist::aof::Record> = d
                         .records
+                        .list
                         .iter()
                         .map(|r| {
                             let argv: Vec<&[u8]> = r.iter().map(Vec::as_slice).collect();

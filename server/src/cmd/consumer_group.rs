@@ -109,9 +109,34 @@ fn xclaim_record(
     ]
 }
 
-fn log_all(c: &mut Ctx<'_>, records: &[Vec<Vec<u8>>]) {
+/// Commands to log, gathered only when something takes them (the
+/// append-only file is on): a read or a claim builds no record otherwise.
+#[derive(Default)]
+pub struct Records {
+    on: bool,
+    /// The records, in order.
+    pub list: Vec<Vec<Vec<u8>>>,
+}
+
+impl Records {
+    /// Records that are kept when `on`.
+    pub fn new(on: bool) -> Records {
+        Records {
+            on,
+            list: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, record: impl FnOnce() -> Vec<Vec<u8>>) {
+        if self.on {
+            self.list.push(record());
+        }
+    }
+}
+
+fn log_all(c: &mut Ctx<'_>, records: &Records) {
     let db = c.ks.db;
-    for r in records {
+    for r in &records.list {
         let argv: Vec<&[u8]> = r.iter().map(Vec::as_slice).collect();
         c.also_propagate(db, &argv);
     }
@@ -123,12 +148,11 @@ fn log_all(c: &mut Ctx<'_>, records: &[Vec<Vec<u8>>]) {
 
 /// What a group read did besides its reply: whether it created the
 /// consumer, and the records to log, in order.
-#[derive(Default)]
 pub struct Delivery {
     /// The consumer did not exist and was created.
     pub created: bool,
     /// Commands to log (Redis's propagation of the read).
-    pub records: Vec<Vec<Vec<u8>>>,
+    pub records: Records,
 }
 
 /// How a group read reads.
@@ -142,6 +166,8 @@ pub struct GroupRead<'a> {
     /// Read the consumer's own pending entries from `start` instead of new
     /// ones (an ID other than `>`).
     pub history: bool,
+    /// Build the records of what the read did (the log is on).
+    pub log: bool,
 }
 
 /// Reads `key`'s stream `x` for a consumer of a group (Redis's
@@ -160,26 +186,36 @@ pub fn deliver(
     count: usize,
     now: i64,
 ) -> Delivery {
-    let mut d = Delivery::default();
+    let mut d = Delivery {
+        created: false,
+        records: Records::new(r.log),
+    };
     with_group(x, r.group, |x, g| {
         let (owner, created) = g.consumer(r.consumer, now);
         d.created = created;
         if created && r.noack {
-            d.records.push(vec![
-                b"XGROUP".to_vec(),
-                b"CREATECONSUMER".to_vec(),
-                key.to_vec(),
-                r.group.to_vec(),
-                r.consumer.to_vec(),
-            ]);
+            d.records.push(|| {
+                vec![
+                    b"XGROUP".to_vec(),
+                    b"CREATECONSUMER".to_vec(),
+                    key.to_vec(),
+                    r.group.to_vec(),
+                    r.consumer.to_vec(),
+                ]
+            });
         }
         if r.history {
-            let ids: Vec<StreamId> = g.consumers[&*owner]
-                .pel
-                .range(start..)
-                .take(if count == 0 { usize::MAX } else { count })
-                .copied()
-                .collect();
+            let ids: Vec<StreamId> = g
+                .consumers
+                .get(&*owner)
+                .map(|c| {
+                    c.pel
+                        .range(start..)
+                        .take(if count == 0 { usize::MAX } else { count })
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default();
             out.array(ids.len());
             for id in ids {
                 match x.range(id, id, 1, false).first() {
@@ -208,20 +244,22 @@ pub fn deliver(
             reply_item(out, item);
             if !r.noack {
                 let n = g.deliver(item.id, &owner, now);
-                let (time, times) = (n.delivery_time, n.delivery_count);
-                d.records.push(xclaim_record(
-                    key,
-                    r.group,
-                    r.consumer,
-                    &item.id.to_bytes(),
-                    time,
-                    times,
-                    g.last_id,
-                ));
+                let (time, times, last) = (n.delivery_time, n.delivery_count, g.last_id);
+                d.records.push(|| {
+                    xclaim_record(
+                        key,
+                        r.group,
+                        r.consumer,
+                        &item.id.to_bytes(),
+                        time,
+                        times,
+                        last,
+                    )
+                });
             }
         }
         if r.noack && moved {
-            d.records.push(setid_record(key, r.group, g));
+            d.records.push(|| setid_record(key, r.group, g));
         }
     });
     d
@@ -645,8 +683,8 @@ pub fn xclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if delivery < 0 || delivery > now {
         delivery = now;
     }
+    let mut records = Records::new(c.propagating());
     let x = the_stream(&mut c.ks, key)?;
-    let mut records = Vec::new();
     let mut created = false;
     let mut claimed: Vec<StreamId> = Vec::new();
     let mut dirty = 0u64;
@@ -662,15 +700,17 @@ pub fn xclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                 // Gone from the stream: dropped from the PEL, and the drop
                 // logged as the claim that re-creates nothing on replay.
                 if let Some(n) = g.pel.get(&id) {
-                    records.push(xclaim_record(
-                        key,
-                        name,
-                        &n.consumer,
-                        text,
-                        n.delivery_time,
-                        n.delivery_count,
-                        g.last_id,
-                    ));
+                    records.push(|| {
+                        xclaim_record(
+                            key,
+                            name,
+                            &n.consumer,
+                            text,
+                            n.delivery_time,
+                            n.delivery_count,
+                            g.last_id,
+                        )
+                    });
                     propagate_last_id = false;
                     dirty += 1;
                     g.ack(id);
@@ -698,16 +738,14 @@ pub fn xclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             } else if !justid {
                 n.delivery_count += 1;
             }
-            let (time, times) = (n.delivery_time, n.delivery_count);
+            let (time, times, last) = (n.delivery_time, n.delivery_count, g.last_id);
             claimed.push(id);
-            records.push(xclaim_record(
-                key, name, consumer, text, time, times, g.last_id,
-            ));
+            records.push(|| xclaim_record(key, name, consumer, text, time, times, last));
             propagate_last_id = false;
             dirty += 1;
         }
         if propagate_last_id {
-            records.push(setid_record(key, name, g));
+            records.push(|| setid_record(key, name, g));
             dirty += 1;
         }
     });
@@ -772,8 +810,9 @@ pub fn xautoclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         return Err(no_key_or_group(key, name, ""));
     }
     let now = now(c);
+    let mut records = Records::new(c.propagating());
+    let mut changes = 0u64;
     let x = the_stream(&mut c.ks, key)?;
-    let mut records = Vec::new();
     let mut created = false;
     let mut claimed: Vec<StreamId> = Vec::new();
     let mut deleted: Vec<StreamId> = Vec::new();
@@ -793,16 +832,19 @@ pub fn xautoclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             };
             if !x.contains(id) {
                 if let Some(n) = g.pel.get(&id) {
-                    records.push(xclaim_record(
-                        key,
-                        name,
-                        &n.consumer,
-                        &id.to_bytes(),
-                        n.delivery_time,
-                        n.delivery_count,
-                        g.last_id,
-                    ));
+                    records.push(|| {
+                        xclaim_record(
+                            key,
+                            name,
+                            &n.consumer,
+                            &id.to_bytes(),
+                            n.delivery_time,
+                            n.delivery_count,
+                            g.last_id,
+                        )
+                    });
                 }
+                changes += 1;
                 g.ack(id);
                 deleted.push(id);
                 count -= 1;
@@ -829,18 +871,11 @@ pub fn xautoclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             if !justid {
                 n.delivery_count += 1;
             }
-            let (time, times) = (n.delivery_time, n.delivery_count);
+            let (time, times, last) = (n.delivery_time, n.delivery_count, g.last_id);
             claimed.push(id);
             count -= 1;
-            records.push(xclaim_record(
-                key,
-                name,
-                consumer,
-                &id.to_bytes(),
-                time,
-                times,
-                g.last_id,
-            ));
+            changes += 1;
+            records.push(|| xclaim_record(key, name, consumer, &id.to_bytes(), time, times, last));
             next = after(g);
         }
         // The cursor: the entry after the last one looked at, 0-0 at the
@@ -858,7 +893,7 @@ pub fn xautoclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if created {
         c.event(STREAM, "xgroup-createconsumer", key);
     }
-    crate::stats::bump(&c.stats.dirty, records.len() as u64);
+    crate::stats::bump(&c.stats.dirty, changes);
     log_all(c, &records);
     c.prevent_propagation();
     Ok(())

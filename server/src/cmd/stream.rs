@@ -657,6 +657,7 @@ fn read_streams(c: &mut Ctx<'_>, a: &[&[u8]], grouped: bool) -> CmdResult {
                 consumer,
                 noack,
                 history,
+                log: c.propagating,
             };
             let start = after.incr().unwrap_or(after);
             deliveries.push((key, deliver(&mut part, x, key, &read, start, count, now)));
