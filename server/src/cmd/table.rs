@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use super::{
-    connection, function, hash, keys, list, pubsub, scripting, server, set, stream, string,
+    connection, function, hash, hyperloglog, keys, list, pubsub, scripting, server, set, stream, string,
     transaction, zset, Spec,
 };
 use crate::error::CmdResult;
@@ -27,6 +27,7 @@ pub static GROUPS: &[&[Spec]] = &[
     zset::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
+    hyperloglog::COMMANDS,
 ];
 
 /// Every command, in table order.

@@ -245,32 +245,29 @@ fn val_op(value: u8, len: usize) -> u8 {
     ((value - 1) << 2 | (len as u8 - 1)) | 0x80
 }
 
-/// Calls `f(first, len, value)` for each VAL run of a sparse HyperLogLog
-/// and checks that the opcodes cover exactly 16384 registers, stopping
-/// where a VAL would pass the end (as Redis's walks do). Counts are C
-/// `int`s, so they wrap as Redis's do; a negative position would have
-/// Redis write outside its array, and is corrupt here.
+/// Calls `f(first, len, value)` for each run of a sparse HyperLogLog
+/// (zero runs included) and checks that the opcodes cover exactly 16384
+/// registers: an opcode that would pass the end stops the walk as
+/// corrupt. That is Redis 7.0.15 as shipped with the fix for
+/// CVE-2025-32023 (Debian's 7.0.15-1~deb12u10, our reference), which
+/// checks every opcode where 7.0.15's tag checked only VAL.
 fn walk_sparse(bytes: &[u8], mut f: impl FnMut(usize, usize, u8)) -> Result<(), Corrupt> {
-    let mut idx: i32 = 0;
+    let mut idx = 0usize;
     let mut p = HDR_SIZE;
     while p < bytes.len() {
         let (op, n) = op_at(bytes, p);
-        match op {
-            Op::Zero(len) | Op::XZero(len) => idx = idx.wrapping_add(len as i32),
-            Op::Val(value, len) => {
-                if idx < 0 {
-                    return Err(Corrupt);
-                }
-                if len as i64 + i64::from(idx) > REGISTERS as i64 {
-                    break;
-                }
-                f(idx as usize, len, value);
-                idx += len as i32;
-            }
+        let (value, len) = match op {
+            Op::Zero(len) | Op::XZero(len) => (0, len),
+            Op::Val(value, len) => (value, len),
+        };
+        if idx + len > REGISTERS {
+            return Err(Corrupt);
         }
+        f(idx, len, value);
+        idx += len;
         p += n;
     }
-    if idx as usize == REGISTERS && idx >= 0 {
+    if idx == REGISTERS {
         Ok(())
     } else {
         Err(Corrupt)
@@ -289,8 +286,10 @@ pub fn sparse_to_dense(v: &mut Vec<u8>) -> Result<(), Corrupt> {
     dense[4] = DENSE;
     let regs = &mut dense[HDR_SIZE..];
     walk_sparse(v, |first, len, value| {
-        for i in first..first + len {
-            dense_set_register(regs, i, value);
+        if value > 0 {
+            for i in first..first + len {
+                dense_set_register(regs, i, value);
+            }
         }
     })?;
     *v = dense;
@@ -510,7 +509,7 @@ pub fn add(v: &mut Vec<u8>, ele: &[u8], max_bytes: u64) -> Result<bool, Corrupt>
     }
 }
 
-/// The histogram of register values, C `int`s as Redis counts them.
+/// The histogram of register values.
 type Histogram = [i32; 64];
 
 fn histogram_dense(regs: &[u8]) -> Histogram {
@@ -521,23 +520,11 @@ fn histogram_dense(regs: &[u8]) -> Histogram {
     h
 }
 
-/// The sparse histogram, and whether the opcodes covered 16384 registers.
-fn histogram_sparse(bytes: &[u8]) -> (Histogram, bool) {
+/// The sparse histogram, or [`Corrupt`].
+fn histogram_sparse(bytes: &[u8]) -> Result<Histogram, Corrupt> {
     let mut h = [0i32; 64];
-    let mut idx: i32 = 0;
-    let mut p = HDR_SIZE;
-    while p < bytes.len() {
-        let (op, n) = op_at(bytes, p);
-        let (value, len) = match op {
-            Op::Zero(len) | Op::XZero(len) => (0, len),
-            Op::Val(value, len) => (value, len),
-        };
-        idx = idx.wrapping_add(len as i32);
-        let slot = &mut h[usize::from(value)];
-        *slot = slot.wrapping_add(len as i32);
-        p += n;
-    }
-    (h, idx as usize == REGISTERS && idx >= 0)
+    walk_sparse(bytes, |_, len, value| h[usize::from(value)] += len as i32)?;
+    Ok(h)
 }
 
 /// Ertl's sigma.
@@ -616,12 +603,7 @@ pub fn count(bytes: &[u8]) -> Result<u64, Corrupt> {
     if bytes[4] == DENSE {
         return Ok(estimate(&histogram_dense(&bytes[HDR_SIZE..])));
     }
-    let (h, ok) = histogram_sparse(bytes);
-    if ok {
-        Ok(estimate(&h))
-    } else {
-        Err(Corrupt)
-    }
+    Ok(estimate(&histogram_sparse(bytes)?))
 }
 
 /// Registers one byte each: what PFCOUNT of many keys and PFMERGE gather
