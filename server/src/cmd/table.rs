@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    connection, function, hash, hyperloglog, keys, list, pubsub, scripting, server, set, stream, string,
-    transaction, zset, Spec,
+    connection, function, hash, hyperloglog, keys, list, pubsub, scripting, server, set, stream,
+    string, transaction, zset, Spec,
 };
 use crate::error::CmdResult;
 

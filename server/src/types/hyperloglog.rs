@@ -746,7 +746,11 @@ mod tests {
         for round in 0..4 {
             for (i, w) in want.iter_mut().enumerate() {
                 x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                let v = if round == 3 { 63 } else { ((x >> 16) & 63) as u8 };
+                let v = if round == 3 {
+                    63
+                } else {
+                    ((x >> 16) & 63) as u8
+                };
                 *w = v;
                 dense_set_register(&mut regs, i, v);
             }
