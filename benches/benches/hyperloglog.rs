@@ -78,10 +78,10 @@ fn main() {
             order.reverse();
         }
         for c in 0..CASES.len() {
-            for d in 0..DEPTHS.len() {
+            for (d, depth) in DEPTHS.iter().enumerate() {
                 for is_redis in order {
                     let bin = if is_redis { &redis } else { &soquete };
-                    let rps = run_case(bin, is_redis, &rb, c, DEPTHS[d]);
+                    let rps = run_case(bin, is_redis, &rb, c, *depth);
                     let key = (c, d, is_redis);
                     match samples.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, v)) => v.push(rps),

@@ -63,7 +63,8 @@ const SPARSE_VAL_MAX_LEN: usize = 4;
 const SPARSE_ZERO_MAX_LEN: usize = 64;
 const SPARSE_XZERO_MAX_LEN: usize = 16384;
 /// 0.5 / ln 2, the estimator's constant for an infinite number of registers.
-const ALPHA_INF: f64 = 0.721_347_520_444_481_703_680;
+// Redis's literal (0.721347520444481703680) as the nearest double.
+const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 
 /// A HyperLogLog whose sparse opcodes do not add up to 16384 registers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -569,7 +570,9 @@ fn tau(mut x: f64) -> f64 {
 /// result out of range (or not a number).
 fn llround(x: f64) -> i64 {
     let r = x.round();
-    if r.is_nan() || !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&r) {
+    // 2^63: the first double past the i64 range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if r.is_nan() || !(-LIMIT..LIMIT).contains(&r) {
         i64::MIN
     } else {
         r as i64
