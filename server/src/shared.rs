@@ -207,6 +207,8 @@ pub struct Hot {
     /// `stream-node-max-entries` and `stream-node-max-bytes` (read on
     /// every XADD).
     pub stream_node_max: [AtomicU64; 2],
+    /// `hll-sparse-max-bytes` (read on every sparse HyperLogLog write).
+    pub hll_sparse_max_bytes: AtomicU64,
     /// `latency-tracking` (read after every command).
     pub latency_tracking: AtomicBool,
     /// `proto-max-bulk-len` (read by every SETBIT/GETBIT/BITFIELD offset).
@@ -272,6 +274,7 @@ impl Hot {
             ),
             (&self.stream_node_max[0], ("stream-node-max-entries", 100)),
             (&self.stream_node_max[1], ("stream-node-max-bytes", 4096)),
+            (&self.hll_sparse_max_bytes, ("hll-sparse-max-bytes", 3000)),
         ] {
             let v = c
                 .int_option(name)

@@ -17,6 +17,7 @@ pub mod dispatch;
 pub mod docs;
 pub mod function;
 pub mod hash;
+pub mod hyperloglog;
 pub mod keys;
 pub mod ks;
 pub mod list;

@@ -38,7 +38,8 @@ thread_local! {
 
 /// Closes one command: the DELs of keys it found expired, what it logged
 /// explicitly, then the command itself (or its rewritten form) when it is
-/// a write that changed something, or was forced.
+/// a write that changed something, or was forced (a write, or a read
+/// that wrote: PFCOUNT).
 pub fn finish(
     db: usize,
     argv: &[&[u8]],
@@ -55,7 +56,10 @@ pub fn finish(
         }
         s.done.append(&mut s.also);
         let rewrite = s.rewrite.take();
-        if is_write && (changed || s.force) && !s.prevent {
+        // Forced is logged even from a read: PFCOUNT that cached its
+        // estimate in the value is propagated, as Redis propagates any
+        // call that moved `server.dirty`.
+        if ((is_write && changed) || s.force) && !s.prevent {
             s.done.push(match rewrite {
                 Some(argv) => Record { db, argv },
                 None => Record::new(db, argv),
@@ -112,7 +116,8 @@ impl Ctx<'_> {
     }
 
     /// The command is logged even if it changed nothing (FLUSHDB of an
-    /// empty database, as Redis's `forceCommandPropagation`).
+    /// empty database, as Redis's `forceCommandPropagation`), or though it
+    /// is a read (PFCOUNT writing its cached estimate).
     pub fn force_propagation(&mut self) {
         if self.propagating {
             with(|s| s.force = true);

@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    bitmap, connection, consumer_group, function, hash, keys, list, pubsub, scripting, server, set,
-    stream, string, transaction, zset, Spec,
+    bitmap, connection, consumer_group, function, hash, hyperloglog, keys, list, pubsub, scripting,
+    server, set, stream, string, transaction, zset, Spec,
 };
 use crate::error::CmdResult;
 
@@ -29,6 +29,7 @@ pub static GROUPS: &[&[Spec]] = &[
     zset::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
+    hyperloglog::COMMANDS,
 ];
 
 /// Every command, in table order.

@@ -965,7 +965,7 @@ pub static PARAMS: &[Param] = &[
         umem(0, 9223372036854775807),
         "3000",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "tracking-table-max-keys",

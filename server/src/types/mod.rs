@@ -1,8 +1,10 @@
 //! The container types a key can hold besides strings: hashes, lists,
-//! sets, sorted sets and streams.
+//! sets, sorted sets and streams; and the HyperLogLog encoding that lives
+//! inside strings.
 
 pub mod consumer_group;
 pub mod hash;
+pub mod hyperloglog;
 pub mod list;
 pub mod pack;
 pub mod set;
