@@ -14,6 +14,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod docs;
 pub mod function;
+pub mod geo;
 pub mod hash;
 pub mod keys;
 pub mod ks;

@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use super::{
-    connection, function, hash, keys, list, pubsub, scripting, server, set, stream, string,
+    connection, function, geo, hash, keys, list, pubsub, scripting, server, set, stream, string,
     transaction, zset, Spec,
 };
 use crate::error::CmdResult;
@@ -25,6 +25,7 @@ pub static GROUPS: &[&[Spec]] = &[
     set::COMMANDS,
     stream::COMMANDS,
     zset::COMMANDS,
+    geo::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
 ];

@@ -1,6 +1,7 @@
 //! The container types a key can hold besides strings: hashes, lists,
 //! sets, sorted sets and streams.
 
+pub mod geohash;
 pub mod hash;
 pub mod list;
 pub mod pack;
