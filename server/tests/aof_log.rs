@@ -679,17 +679,79 @@ fn streams_replay_from_the_log_as_they_were_on_both_servers() {
 #[test]
 fn geo_writes_are_logged_as_redis_logs_them() {
     let commands: &[&[&str]] = &[
-        &["GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
+        &[
+            "GEOADD",
+            "g",
+            "13.361389",
+            "38.115556",
+            "Palermo",
+            "15.087269",
+            "37.502669",
+            "Catania",
+        ],
         &["GEOADD", "g", "13.361389", "38.115556", "Palermo"],
-        &["GEOADD", "g", "ch", "NX", "1", "1", "Palermo", "2", "2", "Null"],
+        &[
+            "GEOADD", "g", "ch", "NX", "1", "1", "Palermo", "2", "2", "Null",
+        ],
         &["GEOADD", "g", "XX", "CH", "2.5", "2.5", "Null"],
         &["GEORADIUS", "g", "15", "37", "200", "km", "WITHDIST"],
-        &["GEOSEARCHSTORE", "s", "g", "FROMMEMBER", "Palermo", "BYRADIUS", "300", "km"],
-        &["GEOSEARCHSTORE", "s2", "g", "FROMLONLAT", "15", "37", "BYBOX", "400", "400", "km", "STOREDIST"],
+        &[
+            "GEOSEARCHSTORE",
+            "s",
+            "g",
+            "FROMMEMBER",
+            "Palermo",
+            "BYRADIUS",
+            "300",
+            "km",
+        ],
+        &[
+            "GEOSEARCHSTORE",
+            "s2",
+            "g",
+            "FROMLONLAT",
+            "15",
+            "37",
+            "BYBOX",
+            "400",
+            "400",
+            "km",
+            "STOREDIST",
+        ],
         &["GEORADIUS", "g", "15", "37", "200", "km", "STORE", "r"],
-        &["GEORADIUSBYMEMBER", "g", "Palermo", "200", "mi", "COUNT", "1", "STOREDIST", "r2"],
-        &["GEOSEARCHSTORE", "s", "nokey", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "m"],
-        &["GEOSEARCHSTORE", "s", "nokey", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "m"],
+        &[
+            "GEORADIUSBYMEMBER",
+            "g",
+            "Palermo",
+            "200",
+            "mi",
+            "COUNT",
+            "1",
+            "STOREDIST",
+            "r2",
+        ],
+        &[
+            "GEOSEARCHSTORE",
+            "s",
+            "nokey",
+            "FROMLONLAT",
+            "0",
+            "0",
+            "BYRADIUS",
+            "1",
+            "m",
+        ],
+        &[
+            "GEOSEARCHSTORE",
+            "s",
+            "nokey",
+            "FROMLONLAT",
+            "0",
+            "0",
+            "BYRADIUS",
+            "1",
+            "m",
+        ],
         &["GEORADIUS", "g", "0", "0", "1", "m", "STORE", "r"],
     ];
     let mut logs = Vec::new();
@@ -698,7 +760,14 @@ fn geo_writes_are_logged_as_redis_logs_them() {
         let server = start_in(
             kind,
             dir.path(),
-            &["--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            &[
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
         );
         let mut c = server.connect();
         for cmd in commands {
@@ -709,9 +778,17 @@ fn geo_writes_are_logged_as_redis_logs_them() {
         if kind == ServerKind::Soquete {
             let before = digest(&mut c);
             ok(&mut c, &["DEBUG", "LOADAOF"]);
-            assert_eq!(digest(&mut c), before, "the log replays to the same dataset");
+            assert_eq!(
+                digest(&mut c),
+                before,
+                "the log replays to the same dataset"
+            );
         }
     }
     assert_eq!(logs[1], logs[0], "soquete's log differs from Redis's");
-    assert!(logs[0].contains("zadd"), "GEOADD logged as ZADD: {}", logs[0]);
+    assert!(
+        logs[0].contains("zadd"),
+        "GEOADD logged as ZADD: {}",
+        logs[0]
+    );
 }

@@ -467,7 +467,11 @@ fn search_find<'a>(
     let count = usize::try_from(count).unwrap_or(usize::MAX);
     let mut points = points_in_search(z, &search, if any { count } else { 0 });
     let len = points.len();
-    let returned = if count == 0 || len < count { len } else { count };
+    let returned = if count == 0 || len < count {
+        len
+    } else {
+        count
+    };
     if sort != Sort::None && returned > 0 {
         let desc = |p: &Point, q: &Point| by_distance(p, q).reverse();
         let cmp: &dyn Fn(&Point, &Point) -> Ordering = match sort {
@@ -486,7 +490,13 @@ fn search_find<'a>(
 }
 
 /// Redis's `georadiusGeneric`: every search command.
-fn search_generic(c: &mut Ctx<'_>, a: &[&[u8]], src: usize, kind: Kind, nostore: bool) -> CmdResult {
+fn search_generic(
+    c: &mut Ctx<'_>,
+    a: &[&[u8]],
+    src: usize,
+    kind: Kind,
+    nostore: bool,
+) -> CmdResult {
     let (found, o) = search_find(c, a, src, kind, nostore)?;
     let points = match found {
         Found::NoKey => {
@@ -611,14 +621,30 @@ pub fn georadius_keys<'x>(a: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [
 
 const STORE_SPECS_6: &[ks::KeySpec] = &[
     ks::key(ks::RO | ks::ACCESS, 1),
-    ks::spec(ks::OW | ks::UPDATE, ks::Keyword("STORE", 6), ks::Range(0, 1, 0)),
-    ks::spec(ks::OW | ks::UPDATE, ks::Keyword("STOREDIST", 6), ks::Range(0, 1, 0)),
+    ks::spec(
+        ks::OW | ks::UPDATE,
+        ks::Keyword("STORE", 6),
+        ks::Range(0, 1, 0),
+    ),
+    ks::spec(
+        ks::OW | ks::UPDATE,
+        ks::Keyword("STOREDIST", 6),
+        ks::Range(0, 1, 0),
+    ),
 ];
 
 const STORE_SPECS_5: &[ks::KeySpec] = &[
     ks::key(ks::RO | ks::ACCESS, 1),
-    ks::spec(ks::OW | ks::UPDATE, ks::Keyword("STORE", 5), ks::Range(0, 1, 0)),
-    ks::spec(ks::OW | ks::UPDATE, ks::Keyword("STOREDIST", 5), ks::Range(0, 1, 0)),
+    ks::spec(
+        ks::OW | ks::UPDATE,
+        ks::Keyword("STORE", 5),
+        ks::Range(0, 1, 0),
+    ),
+    ks::spec(
+        ks::OW | ks::UPDATE,
+        ks::Keyword("STOREDIST", 5),
+        ks::Range(0, 1, 0),
+    ),
 ];
 
 /// This group's rows of the command table.
@@ -642,11 +668,27 @@ mod tests {
 
     #[test]
     fn georadius_locks_the_store_key() {
-        let a: Vec<&[u8]> = vec![b"georadius", b"src", b"0", b"0", b"1", b"m", b"STORE", b"dst"];
+        let a: Vec<&[u8]> = vec![
+            b"georadius",
+            b"src",
+            b"0",
+            b"0",
+            b"1",
+            b"m",
+            b"STORE",
+            b"dst",
+        ];
         let mut out = Vec::new();
         georadius_keys(&a, 0, &mut out);
         assert_eq!(out, vec![(0, &b"src"[..]), (0, b"dst")]);
-        let a: Vec<&[u8]> = vec![b"georadiusbymember", b"src", b"m", b"1", b"km", b"storedist"];
+        let a: Vec<&[u8]> = vec![
+            b"georadiusbymember",
+            b"src",
+            b"m",
+            b"1",
+            b"km",
+            b"storedist",
+        ];
         out.clear();
         georadius_keys(&a, 0, &mut out);
         assert_eq!(out, vec![(0, &b"src"[..])]);

@@ -356,8 +356,7 @@ impl Search {
         let width = self.to_meters * w;
         let lat_delta = rad_deg(height / EARTH_RADIUS);
         let long_delta_top = rad_deg(width / EARTH_RADIUS / deg_rad(self.lat + lat_delta).cos());
-        let long_delta_bottom =
-            rad_deg(width / EARTH_RADIUS / deg_rad(self.lat - lat_delta).cos());
+        let long_delta_bottom = rad_deg(width / EARTH_RADIUS / deg_rad(self.lat - lat_delta).cos());
         let south = self.lat < 0.0;
         let delta = if south {
             long_delta_bottom
@@ -383,10 +382,8 @@ impl Search {
         let mut step = estimate_step(radius, self.lat);
         let around = |step: u8| {
             // The centre is within the storable limits (checked, or decoded).
-            let hash = encode(STORE_RANGES, self.lon, self.lat, step).unwrap_or(Cell {
-                bits: 0,
-                step,
-            });
+            let hash =
+                encode(STORE_RANGES, self.lon, self.lat, step).unwrap_or(Cell { bits: 0, step });
             let n = [
                 hash,
                 moved(hash, 0, 1),
@@ -544,7 +541,13 @@ mod tests {
 
     #[test]
     fn interleave_round_trips() {
-        for (a, b) in [(0u32, 0u32), (1, 0), (0, 1), (0x3ff_ffff, 0x155_5555), (u32::MAX, 7)] {
+        for (a, b) in [
+            (0u32, 0u32),
+            (1, 0),
+            (0, 1),
+            (0x3ff_ffff, 0x155_5555),
+            (u32::MAX, 7),
+        ] {
             let v = interleave(a, b);
             assert_eq!(squash(v) as u32, a);
             assert_eq!(squash(v >> 1) as u32, b);
