@@ -267,7 +267,7 @@ fn points_in_cell(
         return;
     };
     for (m, s) in z.iter_from(rank, false) {
-        if !(s < max) {
+        if s >= max {
             break;
         }
         let (lon, lat) = geohash::decode_score(s);

@@ -207,7 +207,7 @@ pub fn score_bits(d: f64) -> u64 {
 /// Also what C's `(long long)d` gives (WITHHASH).
 pub fn cvtt_i64(d: f64) -> i64 {
     const TWO63: f64 = 9_223_372_036_854_775_808.0;
-    if d.is_nan() || d >= TWO63 || d < -TWO63 {
+    if !(-TWO63..TWO63).contains(&d) {
         i64::MIN
     } else {
         d as i64
