@@ -108,6 +108,19 @@ impl Reply {
         }
     }
 
+    /// A double as Redis's `addReplyHumanLongDouble` sends one (GEOPOS,
+    /// WITHCOORD): `"%.17Lf"` with trailing zeros trimmed, in a bulk string
+    /// (RESP2) or a `,` double (RESP3).
+    pub fn human_double(&mut self, d: f64) {
+        let mut text = Vec::with_capacity(32);
+        crate::util::ldouble::LongDouble::from_f64(d).fmt_human(&mut text);
+        if self.resp3 {
+            encode::double_text(&mut self.buf, &text);
+        } else {
+            encode::bulk(&mut self.buf, &text);
+        }
+    }
+
     /// A boolean (`#t`/`#f`, or `:1`/`:0` in RESP2).
     pub fn boolean(&mut self, b: bool) {
         if self.resp3 {

@@ -16,6 +16,7 @@ pub mod consumer_group;
 pub mod dispatch;
 pub mod docs;
 pub mod function;
+pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
 pub mod keys;

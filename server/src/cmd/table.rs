@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    bitmap, connection, consumer_group, function, hash, hyperloglog, keys, list, pubsub, scripting,
-    server, set, stream, string, transaction, zset, Spec,
+    bitmap, connection, consumer_group, function, geo, hash, hyperloglog, keys, list, pubsub,
+    scripting, server, set, stream, string, transaction, zset, Spec,
 };
 use crate::error::CmdResult;
 
@@ -27,6 +27,7 @@ pub static GROUPS: &[&[Spec]] = &[
     stream::COMMANDS,
     consumer_group::COMMANDS,
     zset::COMMANDS,
+    geo::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
     hyperloglog::COMMANDS,

@@ -3,6 +3,7 @@
 //! inside strings.
 
 pub mod consumer_group;
+pub mod geohash;
 pub mod hash;
 pub mod hyperloglog;
 pub mod list;

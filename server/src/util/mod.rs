@@ -8,6 +8,7 @@ pub mod hash;
 pub mod ldouble;
 pub mod num;
 pub mod open_files;
+pub mod pqsort;
 pub mod proc;
 pub mod rand;
 pub mod varint;

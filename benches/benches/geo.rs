@@ -1,0 +1,247 @@
+//! Geo searches: soquete-server against real `redis-server`, same machine,
+//! same run.
+//!
+//! ```sh
+//! cargo bench -p soquete-benches --bench geo             # 3 rounds
+//! SOQUETE_BENCH_ROUNDS=1 SOQUETE_GEO_MEMBERS=100000 cargo bench -p soquete-benches --bench geo
+//! ```
+//!
+//! Each server starts empty and is loaded with the same members (1,000,000
+//! by default, `SOQUETE_GEO_MEMBERS` to change) in one sorted set, spread
+//! by a fixed pseudo-random sequence over longitudes -10..90 and latitudes
+//! -10..85, through pipelined `GEOADD`s of 1,000 members each. Then
+//! `redis-benchmark -c 50 -P <depth> -n <n>` runs GEOSEARCH around a
+//! random centre (`__rand_int__` in 0..80 for both coordinates, where the
+//! points are):
+//!
+//! * `radius-50km`: `BYRADIUS 50 km` (about 50 members a search);
+//! * `radius-200km-count10`: `BYRADIUS 200 km COUNT 10 ASC WITHDIST`
+//!   (about 800 matches, partially sorted, ten returned).
+//!
+//! soquete runs with one event loop and with its default. Rounds alternate
+//! which server goes first; the table quotes median requests per second
+//! and the ratios of the medians. Loading time is printed too.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use soquete_testkit::server::{find_redis_server, find_soquete_server};
+use soquete_testkit::{ServerKind, ServerProcess};
+
+const QUERIES: [(&str, &str); 2] = [
+    (
+        "radius-50km",
+        "GEOSEARCH geo FROMLONLAT __rand_int__ __rand_int__ BYRADIUS 50 km",
+    ),
+    (
+        "radius-200km-count10",
+        "GEOSEARCH geo FROMLONLAT __rand_int__ __rand_int__ BYRADIUS 200 km COUNT 10 ASC WITHDIST",
+    ),
+];
+const DEPTHS: [u32; 2] = [1, 16];
+/// Members per GEOADD, and GEOADDs per pipelined batch.
+const PER_ADD: usize = 1000;
+const ADDS_PER_BATCH: usize = 32;
+
+/// (query, depth, server): one cell of the table.
+type Case = (usize, usize, &'static str);
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Who {
+    Redis,
+    SoqueteOne,
+    Soquete,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--bench") {
+        println!("geo bench: runs only under `cargo bench` (it starts servers)");
+        return;
+    }
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+            .max(1)
+    };
+    let rounds = env("SOQUETE_BENCH_ROUNDS", 3);
+    let members = env("SOQUETE_GEO_MEMBERS", 1_000_000);
+    let redis = find_redis_server().unwrap_or_else(|e| panic!("{e}"));
+    let soquete = find_soquete_server().unwrap_or_else(|e| panic!("{e}"));
+    let rb = redis.with_file_name("redis-benchmark");
+    let rb = if rb.is_file() {
+        rb
+    } else {
+        PathBuf::from("redis-benchmark")
+    };
+    let started = Instant::now();
+    println!(
+        "geo bench: SOQUETE_BENCH_ROUNDS={rounds} SOQUETE_GEO_MEMBERS={members} cargo bench -p soquete-benches --bench geo; load average {}",
+        soquete_benches::results::loadavg()
+    );
+    let load = build_load(members);
+    let mut samples: Vec<(Case, Vec<f64>)> = Vec::new();
+    for round in 0..rounds {
+        let mut order = [Who::Redis, Who::SoqueteOne, Who::Soquete];
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for who in order {
+            let server = start(&redis, &soquete, who);
+            let t = Instant::now();
+            run_load(server.port(), &load);
+            println!(
+                "{:>9}: loaded {members} members in {:.2} s",
+                name(who),
+                t.elapsed().as_secs_f64()
+            );
+            for (q, (_, query)) in QUERIES.iter().enumerate() {
+                for (d, depth) in DEPTHS.iter().enumerate() {
+                    let rps = run_case(server.port(), &rb, query, *depth);
+                    println!(
+                        "{:>9} {:<22} -P {depth:>2}: {rps:>9.0}/s",
+                        name(who),
+                        QUERIES[q].0
+                    );
+                    let key = (q, d, name(who));
+                    match samples.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, v)) => v.push(rps),
+                        None => samples.push((key, vec![rps])),
+                    }
+                }
+            }
+        }
+    }
+    println!();
+    println!("| query | depth | Redis 7.0.15 req/s | soquete 1 loop | soquete default | 1 loop / Redis | default / Redis |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (q, (query, _)) in QUERIES.iter().enumerate() {
+        for (d, depth) in DEPTHS.iter().enumerate() {
+            let med = |who| {
+                samples
+                    .iter()
+                    .find(|(k, _)| *k == (q, d, name(who)))
+                    .map(|(_, v)| median(v))
+                    .unwrap_or(0.0)
+            };
+            let (r, one, all) = (med(Who::Redis), med(Who::SoqueteOne), med(Who::Soquete));
+            let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+            println!(
+                "| {query} | {depth} | {r:.0} | {one:.0} | {all:.0} | {:.2} | {:.2} |",
+                ratio(one, r),
+                ratio(all, r),
+            );
+        }
+    }
+    println!(
+        "\ngeo bench: {} s, {rounds} round(s), medians; load average after {}",
+        started.elapsed().as_secs(),
+        soquete_benches::results::loadavg()
+    );
+}
+
+fn name(who: Who) -> &'static str {
+    match who {
+        Who::Redis => "redis",
+        Who::SoqueteOne => "soquete-1",
+        Who::Soquete => "soquete",
+    }
+}
+
+fn start(redis: &Path, soquete: &Path, who: Who) -> ServerProcess {
+    let builder = match who {
+        Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(redis),
+        Who::SoqueteOne => ServerProcess::builder(ServerKind::Soquete)
+            .binary(soquete)
+            .args(["--threads", "1"]),
+        Who::Soquete => ServerProcess::builder(ServerKind::Soquete).binary(soquete),
+    };
+    builder.args(["--save", ""]).start()
+}
+
+/// The load as batches of RESP bytes, each `ADDS_PER_BATCH` GEOADDs (the
+/// last may hold fewer), with the number of commands in each.
+fn build_load(members: usize) -> Vec<(Vec<u8>, usize)> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        // xorshift64*: the same points on every server and run.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut batches = Vec::new();
+    let mut buf = Vec::new();
+    let mut in_batch = 0;
+    let mut done = 0;
+    while done < members {
+        let n = PER_ADD.min(members - done);
+        buf.extend_from_slice(
+            format!("*{}\r\n$6\r\nGEOADD\r\n$3\r\ngeo\r\n", 2 + 3 * n).as_bytes(),
+        );
+        for i in done..done + n {
+            let lon = format!("{:.6}", -10.0 + 100.0 * next());
+            let lat = format!("{:.6}", -10.0 + 95.0 * next());
+            let m = format!("m{i}");
+            for a in [&lon, &lat, &m] {
+                buf.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+            }
+        }
+        done += n;
+        in_batch += 1;
+        if in_batch == ADDS_PER_BATCH || done == members {
+            batches.push((std::mem::take(&mut buf), in_batch));
+            in_batch = 0;
+        }
+    }
+    batches
+}
+
+/// Sends each batch, then reads its replies (one integer line per GEOADD).
+fn run_load(port: u16, load: &[(Vec<u8>, usize)]) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut buf = vec![0u8; 1 << 16];
+    for (bytes, commands) in load {
+        s.write_all(bytes).expect("write the load");
+        let mut lines = 0;
+        let mut first = None;
+        while lines < *commands {
+            let n = s.read(&mut buf).expect("read the replies");
+            assert!(n > 0, "the server closed the connection while loading");
+            first.get_or_insert(buf[0]);
+            lines += memchr::memchr_iter(b'\n', &buf[..n]).count();
+        }
+        assert_eq!(first, Some(b':'), "GEOADD failed while loading");
+    }
+}
+
+/// One query and depth: GEOSEARCH requests per second.
+fn run_case(port: u16, rb: &Path, query: &str, depth: u32) -> f64 {
+    let n = if depth == 1 { 50_000 } else { 150_000 };
+    let out = Command::new(rb)
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-c", "50", "-r", "80"])
+        .args(["-P", &depth.to_string(), "-n", &n.to_string(), "--csv"])
+        .args(query.split(' '))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The CSV's one data line: "GEOSEARCH ...","rps",...
+    text.lines()
+        .find(|l| l.starts_with("\"GEOSEARCH"))
+        .and_then(|l| l.split("\",\"").nth(1))
+        .and_then(|v| v.trim_matches('"').parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
