@@ -20,12 +20,11 @@
 //! which server goes first; the table quotes median requests per second
 //! and the ratios of the medians.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
+use soquete_benches::versus;
 use soquete_resp::Frame;
-use soquete_testkit::server::{find_redis_server, find_soquete_server};
 use soquete_testkit::{ServerKind, ServerProcess};
 
 /// The value size.
@@ -61,28 +60,14 @@ enum Who {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("bitmaps bench: runs only under `cargo bench` (it starts servers)");
+    let Some(setup) = versus::setup("bitmaps") else {
         return;
-    }
-    let rounds: usize = std::env::var("SOQUETE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1);
-    let redis = find_redis_server().unwrap_or_else(|e| panic!("{e}"));
-    let soquete = find_soquete_server().unwrap_or_else(|e| panic!("{e}"));
-    let rb = redis.with_file_name("redis-benchmark");
-    let rb = if rb.is_file() {
-        rb
-    } else {
-        PathBuf::from("redis-benchmark")
     };
-    let started = Instant::now();
-    println!(
-        "bitmaps bench: SOQUETE_BENCH_ROUNDS={rounds} cargo bench -p soquete-benches --bench bitmaps; load average {}",
-        soquete_benches::results::loadavg()
+    let (rounds, redis, soquete, rb) = (
+        setup.rounds,
+        &setup.redis,
+        &setup.soquete,
+        &setup.redis_benchmark,
     );
     let values = [value(1), value(2)];
     let mut samples: Vec<((usize, &'static str), Vec<f64>)> = Vec::new();
@@ -92,9 +77,9 @@ fn main() {
             order.reverse();
         }
         for who in order {
-            let server = start(&redis, &soquete, who, &values);
+            let server = start(redis, soquete, who, &values);
             for (i, (case, cmd, n)) in CASES.iter().enumerate() {
-                let rps = run_case(&server, &rb, cmd, *n);
+                let rps = run_case(&server, rb, cmd, *n);
                 println!("{:>9} {case:>15}: {rps:>9.0}/s", name(who));
                 let key = (i, name(who));
                 match samples.iter_mut().find(|(k, _)| *k == key) {
@@ -112,7 +97,7 @@ fn main() {
             samples
                 .iter()
                 .find(|(k, _)| *k == (i, name(who)))
-                .map(|(_, v)| median(v))
+                .map(|(_, v)| versus::median(v))
                 .unwrap_or(0.0)
         };
         let (r, one, all) = (med(Who::Redis), med(Who::SoqueteOne), med(Who::Soquete));
@@ -123,11 +108,7 @@ fn main() {
             ratio(all, r)
         );
     }
-    println!(
-        "\nbitmaps bench: {} s, {rounds} round(s), medians; load average after {}",
-        started.elapsed().as_secs(),
-        soquete_benches::results::loadavg()
-    );
+    setup.finish("bitmaps");
 }
 
 fn name(who: Who) -> &'static str {
@@ -187,16 +168,5 @@ fn run_case(server: &ServerProcess, rb: &Path, cmd: &[&str], n: u32) -> f64 {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
     let text = String::from_utf8_lossy(&out.stdout);
     // The CSV's one data line: "BITCOUNT ...","rps",...
-    let head = format!("\"{}", cmd[0]);
-    text.lines()
-        .find(|l| l.starts_with(&head))
-        .and_then(|l| l.split("\",\"").nth(1))
-        .and_then(|v| v.trim_matches('"').parse::<f64>().ok())
-        .unwrap_or(0.0)
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    versus::rps_of_csv(&text, cmd[0])
 }

@@ -24,11 +24,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use soquete_testkit::server::{find_redis_server, find_soquete_server};
+use soquete_benches::versus;
 use soquete_testkit::{ServerKind, ServerProcess};
 
 const QUERIES: [(&str, &str); 2] = [
@@ -57,33 +57,21 @@ enum Who {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("geo bench: runs only under `cargo bench` (it starts servers)");
+    let Some(setup) = versus::setup("geo") else {
         return;
-    }
-    let env = |name: &str, default: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-            .max(1)
     };
-    let rounds = env("SOQUETE_BENCH_ROUNDS", 3);
-    let members = env("SOQUETE_GEO_MEMBERS", 1_000_000);
-    let redis = find_redis_server().unwrap_or_else(|e| panic!("{e}"));
-    let soquete = find_soquete_server().unwrap_or_else(|e| panic!("{e}"));
-    let rb = redis.with_file_name("redis-benchmark");
-    let rb = if rb.is_file() {
-        rb
-    } else {
-        PathBuf::from("redis-benchmark")
-    };
-    let started = Instant::now();
-    println!(
-        "geo bench: SOQUETE_BENCH_ROUNDS={rounds} SOQUETE_GEO_MEMBERS={members} cargo bench -p soquete-benches --bench geo; load average {}",
-        soquete_benches::results::loadavg()
+    let (rounds, redis, soquete, rb) = (
+        setup.rounds,
+        &setup.redis,
+        &setup.soquete,
+        &setup.redis_benchmark,
     );
+    let members: usize = std::env::var("SOQUETE_GEO_MEMBERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+        .max(1);
+    println!("geo bench: SOQUETE_GEO_MEMBERS={members}");
     let load = build_load(members);
     let mut samples: Vec<(Case, Vec<f64>)> = Vec::new();
     for round in 0..rounds {
@@ -92,7 +80,7 @@ fn main() {
             order.reverse();
         }
         for who in order {
-            let server = start(&redis, &soquete, who);
+            let server = start(redis, soquete, who);
             let t = Instant::now();
             run_load(server.port(), &load);
             println!(
@@ -102,7 +90,7 @@ fn main() {
             );
             for (q, (_, query)) in QUERIES.iter().enumerate() {
                 for (d, depth) in DEPTHS.iter().enumerate() {
-                    let rps = run_case(server.port(), &rb, query, *depth);
+                    let rps = run_case(server.port(), rb, query, *depth);
                     println!(
                         "{:>9} {:<22} -P {depth:>2}: {rps:>9.0}/s",
                         name(who),
@@ -126,7 +114,7 @@ fn main() {
                 samples
                     .iter()
                     .find(|(k, _)| *k == (q, d, name(who)))
-                    .map(|(_, v)| median(v))
+                    .map(|(_, v)| versus::median(v))
                     .unwrap_or(0.0)
             };
             let (r, one, all) = (med(Who::Redis), med(Who::SoqueteOne), med(Who::Soquete));
@@ -138,11 +126,7 @@ fn main() {
             );
         }
     }
-    println!(
-        "\ngeo bench: {} s, {rounds} round(s), medians; load average after {}",
-        started.elapsed().as_secs(),
-        soquete_benches::results::loadavg()
-    );
+    setup.finish("geo");
 }
 
 fn name(who: Who) -> &'static str {
@@ -233,15 +217,5 @@ fn run_case(port: u16, rb: &Path, query: &str, depth: u32) -> f64 {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
     let text = String::from_utf8_lossy(&out.stdout);
     // The CSV's one data line: "GEOSEARCH ...","rps",...
-    text.lines()
-        .find(|l| l.starts_with("\"GEOSEARCH"))
-        .and_then(|l| l.split("\",\"").nth(1))
-        .and_then(|v| v.trim_matches('"').parse::<f64>().ok())
-        .unwrap_or(0.0)
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    versus::rps_of_csv(&text, "GEOSEARCH")
 }

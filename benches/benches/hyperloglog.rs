@@ -22,11 +22,10 @@
 //! Rounds alternate which server goes first; the table quotes median
 //! requests per second and the ratio of the medians.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
-use soquete_testkit::server::{find_redis_server, find_soquete_server};
+use soquete_benches::versus;
 use soquete_testkit::{ServerKind, ServerProcess};
 
 /// (name, `-r` keyspace, the command).
@@ -47,28 +46,14 @@ const CASES: [(&str, &str, &[&str]); 4] = [
 const DEPTHS: [u32; 2] = [1, 16];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("hyperloglog bench: runs only under `cargo bench` (it starts servers)");
+    let Some(setup) = versus::setup("hyperloglog") else {
         return;
-    }
-    let rounds: usize = std::env::var("SOQUETE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1);
-    let redis = find_redis_server().unwrap_or_else(|e| panic!("{e}"));
-    let soquete = find_soquete_server().unwrap_or_else(|e| panic!("{e}"));
-    let rb = redis.with_file_name("redis-benchmark");
-    let rb = if rb.is_file() {
-        rb
-    } else {
-        PathBuf::from("redis-benchmark")
     };
-    let started = Instant::now();
-    println!(
-        "hyperloglog bench: SOQUETE_BENCH_ROUNDS={rounds} cargo bench -p soquete-benches --bench hyperloglog; load average {}",
-        soquete_benches::results::loadavg()
+    let (rounds, redis, soquete, rb) = (
+        setup.rounds,
+        &setup.redis,
+        &setup.soquete,
+        &setup.redis_benchmark,
     );
     // (case, depth, is_redis) -> requests per second, one per round.
     let mut samples: Vec<((usize, usize, bool), Vec<f64>)> = Vec::new();
@@ -81,7 +66,7 @@ fn main() {
             for (d, depth) in DEPTHS.iter().enumerate() {
                 for is_redis in order {
                     let bin = if is_redis { &redis } else { &soquete };
-                    let rps = run_case(bin, is_redis, &rb, c, *depth);
+                    let rps = run_case(bin, is_redis, rb, c, *depth);
                     let key = (c, d, is_redis);
                     match samples.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, v)) => v.push(rps),
@@ -100,7 +85,7 @@ fn main() {
                 samples
                     .iter()
                     .find(|(k, _)| *k == (c, d, is_redis))
-                    .map(|(_, v)| median(v))
+                    .map(|(_, v)| versus::median(v))
                     .unwrap_or(0.0)
             };
             let (r, s) = (med(true), med(false));
@@ -108,11 +93,7 @@ fn main() {
             println!("| {case} | {depth} | {r:.0} | {s:.0} | {ratio:.2} |");
         }
     }
-    println!(
-        "\nhyperloglog bench: {} s, {rounds} round(s), medians; load average after {}",
-        started.elapsed().as_secs(),
-        soquete_benches::results::loadavg()
-    );
+    setup.finish("hyperloglog");
 }
 
 /// One server, one case and depth: requests per second.
@@ -146,19 +127,8 @@ fn run_case(bin: &Path, is_redis: bool, rb: &Path, case: usize, depth: u32) -> f
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
     let text = String::from_utf8_lossy(&out.stdout);
     // The CSV's one data line: "PFADD ...","rps",...
-    let rps = text
-        .lines()
-        .find(|l| l.starts_with("\"PF"))
-        .and_then(|l| l.split("\",\"").nth(1))
-        .and_then(|v| v.trim_matches('"').parse::<f64>().ok())
-        .unwrap_or(0.0);
+    let rps = versus::rps_of_csv(&text, "PF");
     let who = if is_redis { "redis" } else { "soquete" };
     println!("{who:>8} {name:>13} -P {depth:>2}: {rps:>9.0}/s");
     rps
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }

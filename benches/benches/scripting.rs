@@ -20,12 +20,11 @@
 //! server goes first; the table quotes median requests per second and the
 //! ratios of the medians.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
+use soquete_benches::versus;
 use soquete_resp::Frame;
-use soquete_testkit::server::{find_redis_server, find_soquete_server};
 use soquete_testkit::{ServerKind, ServerProcess};
 
 const SCRIPTS: [(&str, &str); 2] = [
@@ -49,28 +48,14 @@ enum Who {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("scripting bench: runs only under `cargo bench` (it starts servers)");
+    let Some(setup) = versus::setup("scripting") else {
         return;
-    }
-    let rounds: usize = std::env::var("SOQUETE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1);
-    let redis = find_redis_server().unwrap_or_else(|e| panic!("{e}"));
-    let soquete = find_soquete_server().unwrap_or_else(|e| panic!("{e}"));
-    let rb = redis.with_file_name("redis-benchmark");
-    let rb = if rb.is_file() {
-        rb
-    } else {
-        PathBuf::from("redis-benchmark")
     };
-    let started = Instant::now();
-    println!(
-        "scripting bench: SOQUETE_BENCH_ROUNDS={rounds} cargo bench -p soquete-benches --bench scripting; load average {}",
-        soquete_benches::results::loadavg()
+    let (rounds, redis, soquete, rb) = (
+        setup.rounds,
+        &setup.redis,
+        &setup.soquete,
+        &setup.redis_benchmark,
     );
     let mut samples: Vec<(Case, Vec<f64>)> = Vec::new();
     for round in 0..rounds {
@@ -81,7 +66,7 @@ fn main() {
         for (s, (_, body)) in SCRIPTS.iter().enumerate() {
             for (d, depth) in DEPTHS.iter().enumerate() {
                 for who in order {
-                    let rps = run_case(&redis, &soquete, who, &rb, body, *depth);
+                    let rps = run_case(redis, soquete, who, rb, body, *depth);
                     let key = (s, d, name(who));
                     match samples.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, v)) => v.push(rps),
@@ -100,7 +85,7 @@ fn main() {
                 samples
                     .iter()
                     .find(|(k, _)| *k == (s, d, name(who)))
-                    .map(|(_, v)| median(v))
+                    .map(|(_, v)| versus::median(v))
                     .unwrap_or(0.0)
             };
             let (r, one, all) = (med(Who::Redis), med(Who::SoqueteOne), med(Who::Soquete));
@@ -113,11 +98,7 @@ fn main() {
             );
         }
     }
-    println!(
-        "\nscripting bench: {} s, {rounds} round(s), medians; load average after {}",
-        started.elapsed().as_secs(),
-        soquete_benches::results::loadavg()
-    );
+    setup.finish("scripting");
 }
 
 fn name(who: Who) -> &'static str {
@@ -154,18 +135,7 @@ fn run_case(redis: &Path, soquete: &Path, who: Who, rb: &Path, body: &str, depth
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
     let text = String::from_utf8_lossy(&out.stdout);
     // The CSV's one data line: "EVALSHA ...","rps",...
-    let rps = text
-        .lines()
-        .find(|l| l.starts_with("\"EVALSHA"))
-        .and_then(|l| l.split("\",\"").nth(1))
-        .and_then(|v| v.trim_matches('"').parse::<f64>().ok())
-        .unwrap_or(0.0);
+    let rps = versus::rps_of_csv(&text, "EVALSHA");
     println!("{:>9} -P {depth:>2}: {rps:>9.0}/s", name(who));
     rps
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }

@@ -24,14 +24,12 @@
 //! the ratios of the medians.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use soquete_benches::versus::{self, Samples, Setup};
 use soquete_resp::Frame;
 use soquete_testkit::conn::{command_bytes, connect};
 use soquete_testkit::procfs::rss_bytes;
-use soquete_testkit::server::{find_redis_server, find_soquete_server};
 use soquete_testkit::{ServerKind, ServerProcess};
 
 const DEPTHS: [u32; 2] = [1, 16];
@@ -45,39 +43,20 @@ enum Who {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("streams bench: runs only under `cargo bench` (it starts servers)");
+    let Some(setup) = versus::setup("streams") else {
         return;
-    }
-    let rounds: usize = std::env::var("SOQUETE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1);
-    let redis = find_redis_server().unwrap_or_else(|e| panic!("{e}"));
-    let soquete = find_soquete_server().unwrap_or_else(|e| panic!("{e}"));
-    let rb = redis.with_file_name("redis-benchmark");
-    let rb = if rb.is_file() {
-        rb
-    } else {
-        PathBuf::from("redis-benchmark")
     };
-    let started = Instant::now();
-    println!(
-        "streams bench: SOQUETE_BENCH_ROUNDS={rounds} cargo bench -p soquete-benches --bench streams; load average {}",
-        soquete_benches::results::loadavg()
-    );
     // (case, who) -> samples; higher is better except memory.
-    let mut samples: Vec<((String, Who), Vec<f64>)> = Vec::new();
+    let mut samples = Samples::default();
+    let mut cases: Vec<String> = Vec::new();
     let mut record = |case: String, who: Who, v: f64| {
         println!("{case:>14} {:>8}: {v:>12.1}", name(who));
-        match samples.iter_mut().find(|(k, _)| *k == (case.clone(), who)) {
-            Some((_, s)) => s.push(v),
-            None => samples.push(((case, who), vec![v])),
+        if !cases.contains(&case) {
+            cases.push(case.clone());
         }
+        samples.push((case, who), v);
     };
-    for round in 0..rounds {
+    for round in 0..setup.rounds {
         let mut order = [Who::Redis, Who::Soquete];
         if round % 2 == 1 {
             order.reverse();
@@ -85,15 +64,17 @@ fn main() {
         for who in order {
             let start = |who: Who| {
                 let b = match who {
-                    Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(&redis),
-                    Who::Soquete => ServerProcess::builder(ServerKind::Soquete).binary(&soquete),
+                    Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(&setup.redis),
+                    Who::Soquete => {
+                        ServerProcess::builder(ServerKind::Soquete).binary(&setup.soquete)
+                    }
                 };
                 b.args(["--save", ""]).start()
             };
             for depth in DEPTHS {
                 let server = start(who);
                 let rps = bench(
-                    &rb,
+                    &setup,
                     &server,
                     depth,
                     &["-r", "16"],
@@ -105,7 +86,7 @@ fn main() {
             fill(server.addr(), "r", 1_000);
             for depth in DEPTHS {
                 let rps = bench(
-                    &rb,
+                    &setup,
                     &server,
                     depth,
                     &[],
@@ -124,40 +105,18 @@ fn main() {
     println!();
     println!("| case | Redis 7.0.15 | soquete | soquete / Redis |");
     println!("|---|---:|---:|---:|");
-    let mut cases: Vec<String> = Vec::new();
-    for ((case, _), _) in &samples {
-        if !cases.contains(case) {
-            cases.push(case.clone());
-        }
-    }
     for case in cases {
-        let med = |who: Who| {
-            samples
-                .iter()
-                .find(|(k, _)| *k == (case.clone(), who))
-                .map(|(_, v)| median(v))
-                .unwrap_or(0.0)
-        };
-        let (r, s) = (med(Who::Redis), med(Who::Soquete));
+        let r = samples.median(&(case.clone(), Who::Redis));
+        let s = samples.median(&(case.clone(), Who::Soquete));
         // For memory, smaller is better: the ratio is Redis's over ours.
         let ratio = if case.starts_with("memory") {
-            if s > 0.0 {
-                r / s
-            } else {
-                0.0
-            }
-        } else if r > 0.0 {
-            s / r
+            versus::ratio(r, s)
         } else {
-            0.0
+            versus::ratio(s, r)
         };
         println!("| {case} | {r:.1} | {s:.1} | {ratio:.2} |");
     }
-    println!(
-        "\nstreams bench: {} s, {rounds} round(s), medians (memory: Redis / soquete, above 1 = smaller); load average after {}",
-        started.elapsed().as_secs(),
-        soquete_benches::results::loadavg()
-    );
+    setup.finish("streams (memory: Redis / soquete, above 1 = smaller)");
 }
 
 fn name(who: Who) -> &'static str {
@@ -168,31 +127,19 @@ fn name(who: Who) -> &'static str {
 }
 
 /// Requests per second of `command` through redis-benchmark.
-fn bench(rb: &Path, server: &ServerProcess, depth: u32, extra: &[&str], command: &[&str]) -> f64 {
-    let n = if depth == 1 { 100_000 } else { 300_000 };
-    let out = Command::new(rb)
-        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
-        .args([
-            "-c",
-            "50",
-            "-P",
-            &depth.to_string(),
-            "-n",
-            &n.to_string(),
-            "--csv",
-        ])
-        .args(extra)
-        .args(command)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let head = format!("\"{}", command[0]);
-    text.lines()
-        .find(|l| l.starts_with(&head))
-        .and_then(|l| l.split("\",\"").nth(1))
-        .and_then(|v| v.trim_matches('"').parse::<f64>().ok())
-        .unwrap_or(0.0)
+fn bench(
+    setup: &Setup,
+    server: &ServerProcess,
+    depth: u32,
+    extra: &[&str],
+    command: &[&str],
+) -> f64 {
+    let n = if depth == 1 { "100000" } else { "300000" };
+    let mut options = vec!["-c", "50", "-n", n];
+    let depth = depth.to_string();
+    options.extend(["-P", &depth]);
+    options.extend(extra);
+    setup.redis_benchmark(server.port(), &options, command)
 }
 
 /// Appends `n` entries of two fields to `key` (explicit IDs), pipelined.
@@ -296,10 +243,4 @@ fn memory(server: &ServerProcess) -> f64 {
     }
     let after = rss_bytes(pid).unwrap_or(0);
     after.saturating_sub(before) as f64 / MEMORY_ENTRIES as f64
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }

@@ -16,6 +16,8 @@
 //! * [`results`] — what the server bench measured (`server.json`).
 //! * [`criterion`] — reads criterion's JSON for the client and codec benches.
 //! * [`report`] — the ratio table, detail tables and the SVG chart.
+//! * [`versus`] — what the table benches against `redis-server` share
+//!   (scripting, streams, bitmaps, hyperloglog, geo).
 
 #![warn(missing_docs)]
 
@@ -25,6 +27,7 @@ pub mod load;
 pub mod reply;
 pub mod report;
 pub mod results;
+pub mod versus;
 pub mod workload;
 
 use std::time::Duration;
