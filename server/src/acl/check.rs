@@ -138,8 +138,9 @@ fn check_selector(
     if !s.allchannels {
         if let Some((first, single, pattern)) = channels_of(spec) {
             let end = if single { first + 1 } else { argv.len() };
-            for i in first..end.min(argv.len()) {
-                if !channel_allowed(s, argv[i], pattern) {
+            let end = end.min(argv.len());
+            for (i, ch) in argv.iter().enumerate().take(end).skip(first) {
+                if !channel_allowed(s, ch, pattern) {
                     return Err(Denial::Channel(i));
                 }
             }

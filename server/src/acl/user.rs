@@ -164,8 +164,8 @@ impl Selector {
             if e.cats & cat != 0 {
                 self.change(bit, on);
             }
-            for s in bit + 1..=bit + e.subs {
-                if entries[s].cats & cat != 0 {
+            for (s, sub) in entries.iter().enumerate().skip(bit + 1).take(e.subs) {
+                if sub.cats & cat != 0 {
                     self.change(s, on);
                 }
             }
