@@ -52,6 +52,9 @@ pub struct ClientMeta {
     pub loop_index: usize,
     /// Name (CLIENT SETNAME / HELLO SETNAME).
     pub name: Mutex<Vec<u8>>,
+    /// The ACL user it authenticated as (`default` until AUTH names
+    /// another): CLIENT LIST's `user=`, ACL WHOAMI.
+    pub user: Mutex<Vec<u8>>,
     /// `lib-name` and `lib-ver` (CLIENT SETINFO).
     pub lib: Mutex<(Vec<u8>, Vec<u8>)>,
     /// Inside MULTI (CLIENT LIST flag `x`).
@@ -119,6 +122,7 @@ impl ClientMeta {
             inflight: AtomicUsize::new(0),
             loop_index,
             name: Mutex::new(Vec::new()),
+            user: Mutex::new(b"default".to_vec()),
             lib: Mutex::new((Vec::new(), Vec::new())),
             multi: AtomicBool::new(false),
             multi_count: AtomicUsize::new(0),
@@ -168,6 +172,18 @@ impl ClientMeta {
         self.name.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The ACL user's name.
+    pub fn user(&self) -> Vec<u8> {
+        self.user.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Records the ACL user the client authenticated as.
+    pub fn set_user(&self, name: &[u8]) {
+        let mut u = self.user.lock().unwrap_or_else(|p| p.into_inner());
+        u.clear();
+        u.extend_from_slice(name);
+    }
+
     /// True when subscribed to anything (Redis's `CLIENT_PUBSUB`: the
     /// client's type is then `pubsub`).
     pub fn is_pubsub(&self) -> bool {
@@ -208,6 +224,7 @@ impl ClientMeta {
         last_cmd: impl Fn(u16) -> String,
     ) -> String {
         let name = String::from_utf8_lossy(&self.name()).into_owned();
+        let user = String::from_utf8_lossy(&self.user()).into_owned();
         let (sub, psub, ssub) = (
             self.sub.load(Ordering::Relaxed),
             self.psub.load(Ordering::Relaxed),
@@ -266,7 +283,7 @@ impl ClientMeta {
         // `w`: output is waiting for the socket to take it.
         let events = if obl + omem > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -292,6 +309,7 @@ impl ClientMeta {
             tot_mem,
             events,
             cmd,
+            user,
             self.redir.load(Ordering::Relaxed),
             self.resp.load(Ordering::Relaxed),
         )

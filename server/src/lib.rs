@@ -40,6 +40,8 @@
 //! * [`latency`] — the latency monitor (LATENCY); SLOWLOG lives in
 //!   [`shared`]; [`pause`] — CLIENT PAUSE's state; [`migrate`] — MIGRATE's
 //!   cached connections to other servers.
+//! * [`acl`] — users, their rules and the registry of users (AUTH,
+//!   the ACL command); not yet enforced per command.
 //! * [`client`] — per-client state; [`config`] — options, config files and
 //!   the command line; [`log`] — log lines.
 //! * [`util`] — what every layer may use: the key hash, varints,
@@ -59,6 +61,7 @@
 
 #![warn(missing_docs)]
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod client_eviction;

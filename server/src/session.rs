@@ -40,7 +40,7 @@ impl Session {
             unix_ms(),
             0,
         ));
-        let authenticated = shared.config().requirepass.is_none();
+        let authenticated = !shared.acl.auth_required();
         Session {
             conn: Connection::new(Client::new(meta, authenticated)),
             shared,

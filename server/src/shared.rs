@@ -294,6 +294,8 @@ pub struct Shared {
     pub keyspace: Keyspace,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// The ACL users (AUTH, HELLO AUTH, the ACL command).
+    pub acl: crate::acl::Acl,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
     /// Clients in MONITOR mode.
@@ -474,6 +476,7 @@ impl Shared {
             hot,
             keyspace: Keyspace::new(config.databases),
             pubsub: crate::pubsub::PubSub::default(),
+            acl: crate::acl::Acl::new(config.requirepass.as_deref()),
             blocking: crate::blocking::Blocking::default(),
             monitors: crate::monitor::Monitors::default(),
             latency,
@@ -630,6 +633,7 @@ impl Shared {
         let mut c = self.config.write().unwrap_or_else(|p| p.into_inner());
         let r = f(&mut c);
         self.hot.load(&c);
+        self.acl.sync_requirepass(c.requirepass.as_deref());
         self.latency.set_threshold(latency_threshold(&c));
         r
     }

@@ -51,24 +51,15 @@ pub fn quit(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// Checks a username/password pair against `requirepass` (the only user is
-/// `default`). With no password set, `default` accepts any password.
-fn check_password(c: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
+/// Authenticates the client as `user` if `pass` lets it in (the ACL
+/// registry; `requirepass` is the default user's password).
+fn authenticate(c: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> CmdResult {
+    if c.shared.acl.authenticate(user, pass).is_none() {
+        return Err(wrongpass());
     }
-    match &c.shared.config().requirepass {
-        None => true,
-        Some(p) => constant_time_eq(p, pass),
-    }
-}
-
-/// Compares without an early exit, so timing does not reveal a prefix.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    c.client.authenticated = true;
+    c.client.meta.set_user(user);
+    Ok(())
 }
 
 fn wrongpass() -> CmdError {
@@ -86,7 +77,7 @@ pub fn auth(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     let (user, pass): (&[u8], &[u8]) = match a {
         [_, p] => {
-            if c.shared.config().requirepass.is_none() {
+            if c.shared.acl.default_nopass() {
                 return Err(CmdError::msg(
                     "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
                 ));
@@ -96,10 +87,7 @@ pub fn auth(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         [_, u, p] => (u, p),
         _ => return Err(CmdError::Syntax),
     };
-    if !check_password(c, user, pass) {
-        return Err(wrongpass());
-    }
-    c.client.authenticated = true;
+    authenticate(c, user, pass)?;
     c.out.ok();
     Ok(())
 }
@@ -153,12 +141,9 @@ pub fn hello(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
     }
     if let Some((u, p)) = auth {
-        if !check_password(c, u, p) {
-            return Err(wrongpass());
-        }
-        c.client.authenticated = true;
+        authenticate(c, u, p)?;
     }
-    if !c.client.authenticated && c.shared.config().requirepass.is_some() {
+    if !c.client.authenticated && c.shared.acl.auth_required() {
         return Err(CmdError::msg(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
@@ -224,7 +209,8 @@ pub fn reset(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         .clear();
     c.client.meta.no_evict.store(false, Ordering::Relaxed);
     c.client.meta.no_touch.store(false, Ordering::Relaxed);
-    c.client.authenticated = c.shared.config().requirepass.is_none();
+    c.client.authenticated = !c.shared.acl.auth_required();
+    c.client.meta.set_user(b"default");
     c.out.simple("RESET");
     Ok(())
 }
@@ -590,15 +576,14 @@ impl KillFilter<'_> {
             && self.laddr.is_none_or(|x| x == m.laddr.as_bytes())
             && self.kind.is_none_or(|t| t == type_of(m))
             && self.id.is_none_or(|i| i == m.id)
-            // Every client is the `default` user (no ACL users yet).
-            && self.user.is_none_or(|u| u == b"default")
+            && self.user.is_none_or(|u| u == m.user().as_slice())
             && !(self.skipme && m.id == me)
     }
 }
 
 /// Parses CLIENT KILL's `<option> <value>` pairs, with Redis's errors in
 /// Redis's order (the first bad pair decides).
-fn kill_filter<'a>(a: &[&'a [u8]]) -> Result<KillFilter<'a>, CmdError> {
+fn kill_filter<'a>(c: &Ctx<'_>, a: &[&'a [u8]]) -> Result<KillFilter<'a>, CmdError> {
     let mut f = KillFilter {
         skipme: true,
         ..KillFilter::default()
@@ -621,7 +606,7 @@ fn kill_filter<'a>(a: &[&'a [u8]]) -> Result<KillFilter<'a>, CmdError> {
         } else if is(opt, "LADDR") {
             f.laddr = Some(v);
         } else if is(opt, "USER") {
-            if v != b"default" {
+            if c.shared.acl.get(v).is_none() {
                 return Err(CmdError::quoting("ERR No such user '", v, "'"));
             }
             f.user = Some(v);
@@ -655,7 +640,7 @@ pub fn client_kill(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             ..KillFilter::default()
         }
     } else {
-        kill_filter(a)?
+        kill_filter(c, a)?
     };
     let me = c.client.id();
     let mut killed = 0;

@@ -37,7 +37,7 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
     };
     client.meta.last_cmd.store(r.id, Ordering::Relaxed);
     if !client.authenticated && !r.spec.has(flags::NO_AUTH) {
-        if shared.config().requirepass.is_some() {
+        if shared.acl.auth_required() {
             return reject(argv, client, out, env, CmdError::NoAuth, Some(r.id));
         }
         client.authenticated = true;

@@ -213,65 +213,75 @@ pub type KeyRefs = Vec<(usize, u16)>;
 
 /// Redis's `getKeysUsingKeySpecs`: `None` where a spec does not fit the
 /// arguments (a bad key count, a range past the end, an incomplete spec).
+#[cfg(test)]
 fn using_specs(specs: &[KeySpec], argv: &[&[u8]]) -> Option<KeyRefs> {
-    let argc = argv.len() as i32;
     let mut keys = Vec::new();
-    for s in specs.iter().filter(|s| s.flags & NOT_KEY == 0) {
-        let mut first = match s.begin {
-            Index(pos) => pos,
-            Keyword(word, from) => {
-                // Redis stops one short of the far end in both directions.
-                let is_word =
-                    |i: &i32| c_str(argv[*i as usize]).eq_ignore_ascii_case(word.as_bytes());
-                let found = if from > 0 {
-                    (from.max(1)..argc - 1).find(is_word)
-                } else if from < 0 {
-                    (2..=argc + from).rev().find(is_word)
-                } else {
-                    None
-                };
-                match found {
-                    Some(i) => i + 1,
-                    None => continue,
+    using_specs_into(specs, argv, &mut keys).then_some(keys)
+}
+
+/// [`using_specs`] into `keys` (cleared first): false where it gives `None`.
+fn using_specs_into(specs: &[KeySpec], argv: &[&[u8]], keys: &mut KeyRefs) -> bool {
+    let argc = argv.len() as i32;
+    keys.clear();
+    let keys_ok = (|| -> Option<()> {
+        for s in specs.iter().filter(|s| s.flags & NOT_KEY == 0) {
+            let mut first = match s.begin {
+                Index(pos) => pos,
+                Keyword(word, from) => {
+                    // Redis stops one short of the far end in both directions.
+                    let is_word =
+                        |i: &i32| c_str(argv[*i as usize]).eq_ignore_ascii_case(word.as_bytes());
+                    let found = if from > 0 {
+                        (from.max(1)..argc - 1).find(is_word)
+                    } else if from < 0 {
+                        (2..=argc + from).rev().find(is_word)
+                    } else {
+                        None
+                    };
+                    match found {
+                        Some(i) => i + 1,
+                        None => continue,
+                    }
                 }
-            }
-            Begin::Unknown => return None,
-        };
-        let (last, step) = match s.find {
-            Range(lastkey, step, limit) => {
-                let last = if lastkey >= 0 {
-                    first.wrapping_add(lastkey)
-                } else if limit == 0 {
-                    argc + lastkey
-                } else {
-                    first + ((argc - first) / limit + lastkey)
-                };
-                (last, step)
-            }
-            Keynum(idx, firstkey, step) => {
-                if idx >= argc {
-                    return None;
+                Begin::Unknown => return None,
+            };
+            let (last, step) = match s.find {
+                Range(lastkey, step, limit) => {
+                    let last = if lastkey >= 0 {
+                        first.wrapping_add(lastkey)
+                    } else if limit == 0 {
+                        argc + lastkey
+                    } else {
+                        first + ((argc - first) / limit + lastkey)
+                    };
+                    (last, step)
                 }
-                let count = argv.get(usize::try_from(first + idx).ok()?)?;
-                let n = crate::util::num::parse_i64(count).filter(|&n| n >= 0)?;
-                first += firstkey;
-                (first.wrapping_add(n as i32).wrapping_sub(1), step)
+                Keynum(idx, firstkey, step) => {
+                    if idx >= argc {
+                        return None;
+                    }
+                    let count = argv.get(usize::try_from(first + idx).ok()?)?;
+                    let n = crate::util::num::parse_i64(count).filter(|&n| n >= 0)?;
+                    first += firstkey;
+                    (first.wrapping_add(n as i32).wrapping_sub(1), step)
+                }
+                Find::Unknown => return None,
+            };
+            if last >= argc || last < first || first >= argc {
+                return None;
             }
-            Find::Unknown => return None,
-        };
-        if last >= argc || last < first || first >= argc {
-            return None;
+            let mut i = first;
+            while i <= last {
+                keys.push((i as usize, s.flags));
+                i += step.max(1);
+            }
+            if s.flags & INCOMPLETE != 0 {
+                return None;
+            }
         }
-        let mut i = first;
-        while i <= last {
-            keys.push((i as usize, s.flags));
-            i += step.max(1);
-        }
-        if s.flags & INCOMPLETE != 0 {
-            return None;
-        }
-    }
-    Some(keys)
+        Some(())
+    })();
+    keys_ok.is_some()
 }
 
 /// Redis's `genericGetKeys`, the key finder behind every command whose
@@ -303,19 +313,19 @@ fn counted(specs: &[KeySpec], argv: &[&[u8]]) -> KeyRefs {
 
 /// Redis's `setGetKeys`: SET's key is read and written with GET, only
 /// overwritten without.
-fn set_keys(argv: &[&[u8]]) -> KeyRefs {
+fn set_key(argv: &[&[u8]]) -> (usize, u16) {
     let get = argv
         .iter()
         .skip(3)
         .any(|a| c_str(a).eq_ignore_ascii_case(b"get"));
-    vec![(
+    (
         1,
         if get {
             RW | ACCESS | UPDATE
         } else {
             OW | UPDATE
         },
-    )]
+    )
 }
 
 /// The keys of `spec` called with `argv` (name first, the subcommand
@@ -323,24 +333,29 @@ fn set_keys(argv: &[&[u8]]) -> KeyRefs {
 /// the key specs, else through the command's own key finder as Redis
 /// falls back to it. Empty when the arguments do not say where keys are.
 pub fn get_keys(spec: &Spec, argv: &[&[u8]]) -> KeyRefs {
+    let mut keys = Vec::new();
+    get_keys_into(spec, argv, &mut keys);
+    keys
+}
+
+/// [`get_keys`] into `out` (cleared first): no allocation once `out` has
+/// room, in the common case where the key specs fit the arguments.
+pub fn get_keys_into(spec: &Spec, argv: &[&[u8]], out: &mut KeyRefs) {
     let specs = spec.key_specs;
     let variable = specs.iter().any(|s| s.flags & VARIABLE_FLAGS != 0);
-    if has_keys(specs) && !variable {
-        if let Some(keys) = using_specs(specs, argv) {
-            return keys;
-        }
+    if has_keys(specs) && !variable && using_specs_into(specs, argv, out) {
+        return;
     }
+    out.clear();
     if variable && spec.name == "set" {
-        return set_keys(argv);
-    }
-    if spec.name == "migrate" {
+        out.push(set_key(argv));
+    } else if spec.name == "migrate" {
         // Redis's migrateGetKeys, behind MIGRATE's incomplete KEYS spec.
         let (first, n) = crate::cmd::migrate::key_range(argv);
-        return (first..first + n)
-            .map(|i| (i, RW | ACCESS | DELETE))
-            .collect();
+        out.extend((first..first + n).map(|i| (i, RW | ACCESS | DELETE)));
+    } else {
+        *out = counted(specs, argv);
     }
-    counted(specs, argv)
 }
 
 #[cfg(test)]

@@ -110,7 +110,7 @@ impl EventLoop {
 
     /// Takes over a connection admitted by the accepting loop.
     pub(super) fn add_conn(&mut self, mut sock: Sock, meta: Arc<ClientMeta>) {
-        let authenticated = self.shared.config().requirepass.is_none();
+        let authenticated = !self.shared.acl.auth_required();
         let i = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
@@ -157,7 +157,7 @@ fn admit_to(
         let c = shared.config();
         (
             c.maxclients,
-            c.requirepass.is_some(),
+            shared.acl.auth_required(),
             c.protected_mode,
             c.tcp_keepalive,
         )

@@ -3,6 +3,7 @@
 //! CONFIG, DEBUG, SLOWLOG, LATENCY, MONITOR, MEMORY, MODULE, LOLWUT and
 //! the replication commands (ROLE, REPLICAOF, WAIT) in their own files.
 
+mod acl;
 mod command;
 mod config;
 mod debug;
@@ -16,6 +17,8 @@ mod persistence;
 mod replication;
 mod slowlog;
 
+use acl::ACL_SUBCOMMANDS;
+pub use command::categories;
 use command::{command, COMMAND_SUBCOMMANDS};
 use config::CONFIG_SUBCOMMANDS;
 use debug::debug;
@@ -147,6 +150,18 @@ pub static COMMANDS: &[Spec] = &[
         key_specs: &[],
         tips: &["nondeterministic_output_order"],
         subcommands: COMMAND_SUBCOMMANDS,
+    },
+    Spec {
+        name: "acl",
+        arity: -2,
+        flags: 0,
+        keys: Keys::None,
+        group: "server",
+        handler: super::table::container,
+        acl: 0,
+        key_specs: &[],
+        tips: &[],
+        subcommands: ACL_SUBCOMMANDS,
     },
     Spec {
         name: "config",
