@@ -302,3 +302,14 @@ fn aof_logs_what_redis_logs_for_hll_commands() {
         "soquete's AOF (left) against Redis's"
     );
 }
+
+#[test]
+fn pfselftest_passes_as_on_redis() {
+    let (redis, ours) = servers(&[]);
+    for server in [&redis, &ours] {
+        let mut c = server.connect();
+        // Fixed work that an unoptimised build needs seconds for.
+        c.set_timeout(std::time::Duration::from_secs(120)).unwrap();
+        assert_eq!(c.cmd(&["PFSELFTEST"]), Frame::Simple("OK".into()));
+    }
+}
