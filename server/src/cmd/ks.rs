@@ -333,6 +333,12 @@ pub fn get_keys(spec: &Spec, argv: &[&[u8]]) -> KeyRefs {
     if variable && spec.name == "set" {
         return set_keys(argv);
     }
+    match spec.name {
+        // Redis's sortGetKeys and sortROGetKeys, behind their unknown specs.
+        "sort" => return crate::cmd::sort::getkeys(argv),
+        "sort_ro" => return vec![(1, RO | ACCESS)],
+        _ => {}
+    }
     if spec.name == "migrate" {
         // Redis's migrateGetKeys, behind MIGRATE's incomplete KEYS spec.
         let (first, n) = crate::cmd::migrate::key_range(argv);

@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    connection, consumer_group, function, hash, keys, list, pubsub, scripting, server, set, stream,
-    string, transaction, zset, Spec,
+    connection, consumer_group, function, hash, keys, list, pubsub, scripting, server, set, sort,
+    stream, string, transaction, zset, Spec,
 };
 use crate::error::CmdResult;
 
@@ -23,6 +23,7 @@ pub static GROUPS: &[&[Spec]] = &[
     hash::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,
+    sort::COMMANDS,
     stream::COMMANDS,
     consumer_group::COMMANDS,
     zset::COMMANDS,
