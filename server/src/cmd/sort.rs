@@ -663,3 +663,189 @@ pub static COMMANDS: &[Spec] = &[
     Spec { name: "sort", arity: -2, flags: WRITE | DENYOOM | MOVABLE_KEYS | KEY_PATTERNS, keys: Keys::Custom(sort_keys), group: "generic", handler: sort, acl: cat::SET | cat::SORTEDSET | cat::LIST | cat::DANGEROUS, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1), ks::spec(ks::RO | ks::ACCESS, ks::Begin::Unknown, ks::Find::Unknown).notes(BY_GET_NOTES), ks::spec(ks::OW | ks::UPDATE, ks::Begin::Unknown, ks::Find::Unknown).notes(STORE_NOTES)], tips: &[], subcommands: &[] },
     Spec { name: "sort_ro", arity: -2, flags: READONLY | MOVABLE_KEYS | KEY_PATTERNS, keys: Keys::Range(1, 1, 1), group: "generic", handler: sort_ro, acl: cat::SET | cat::SORTEDSET | cat::LIST | cat::DANGEROUS, key_specs: &[ks::key(ks::RO | ks::ACCESS, 1), ks::spec(ks::RO | ks::ACCESS, ks::Begin::Unknown, ks::Find::Unknown).notes(BY_GET_NOTES)], tips: &[], subcommands: &[] },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<&[u8]> {
+        s.split(' ').map(str::as_bytes).collect()
+    }
+
+    #[test]
+    fn limit_is_clamped_as_redis_clamps_it() {
+        assert_eq!(limit_range(0, -1, 7), (0, 6));
+        assert_eq!(limit_range(2, 3, 7), (2, 4));
+        assert_eq!(limit_range(5, 100, 7), (5, 6));
+        assert_eq!(limit_range(7, 1, 7), (6, 5));
+        assert_eq!(limit_range(-5, 2, 7), (0, 1));
+        assert_eq!(limit_range(1, -100, 7), (1, 6));
+        assert_eq!(limit_range(1, 0, 7), (1, 0));
+        assert_eq!(limit_range(i64::MAX, i64::MAX, 7), (6, 5));
+        assert_eq!(limit_range(i64::MIN, i64::MIN, 7), (0, 6));
+        assert_eq!(limit_range(0, -1, 0), (-1, -2));
+    }
+
+    #[test]
+    fn patterns_expand_at_the_first_star_with_hash_fields() {
+        let mut buf = Vec::new();
+        assert!(matches!(expand(b"#", b"x", &mut buf), Target::Element));
+        assert!(matches!(
+            expand(b"#\0junk", b"x", &mut buf),
+            Target::Element
+        ));
+        assert!(matches!(expand(b"nostar", b"x", &mut buf), Target::Nothing));
+        assert!(matches!(expand(b"w_\0*", b"x", &mut buf), Target::Nothing));
+        assert!(matches!(
+            expand(b"w_*_*", b"x", &mut buf),
+            Target::Key { field: None }
+        ));
+        assert_eq!(buf, b"w_x_*");
+        let Target::Key { field } = expand(b"o_*->f->g", b"1", &mut buf) else {
+            panic!()
+        };
+        assert_eq!((buf.as_slice(), field), (&b"o_1"[..], Some(&b"f->g"[..])));
+        // An arrow with nothing after it, or before the '*', is key text.
+        assert!(matches!(
+            expand(b"o_*->", b"1", &mut buf),
+            Target::Key { field: None }
+        ));
+        assert_eq!(buf, b"o_1->");
+        assert!(matches!(
+            expand(b"o->*", b"1", &mut buf),
+            Target::Key { field: None }
+        ));
+        assert_eq!(buf, b"o->1");
+    }
+
+    #[test]
+    fn options_parse_in_order_and_the_first_error_wins() {
+        let o = parse(
+            &argv("sort k BY w_* GET # get x LIMIT 1 2 DESC ALPHA STORE d"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (o.desc, o.alpha, o.limit, o.store),
+            (true, true, (1, 2), Some(&b"d"[..]))
+        );
+        assert_eq!(
+            (o.by, o.dontsort, o.gets.len()),
+            (Some(&b"w_*"[..]), false, 2)
+        );
+        assert!(
+            parse(&argv("sort k BY nosort BY w_*"), false)
+                .unwrap()
+                .dontsort
+        );
+        assert!(matches!(
+            parse(&argv("sort k LIMIT x 1 BAD"), false),
+            Err(CmdError::NotInteger)
+        ));
+        assert!(matches!(
+            parse(&argv("sort k BAD LIMIT x 1"), false),
+            Err(CmdError::Syntax)
+        ));
+        assert!(matches!(
+            parse(&argv("sort_ro k STORE d"), true),
+            Err(CmdError::Syntax)
+        ));
+        assert!(matches!(
+            parse(&argv("sort k LIMIT 1"), false),
+            Err(CmdError::Syntax)
+        ));
+    }
+
+    #[test]
+    fn only_calls_that_look_keys_up_lock_every_shard() {
+        assert!(reads_patterns(&argv("sort k BY w_*")));
+        assert!(reads_patterns(&argv("sort k GET w_*")));
+        assert!(reads_patterns(&argv("SORT_RO k GET #*")));
+        assert!(!reads_patterns(&argv("sort k")));
+        assert!(!reads_patterns(&argv("sort k GET # BY nosort ALPHA")));
+        assert!(!reads_patterns(&argv("sort k BY w_* BY nosort")));
+        assert!(!reads_patterns(&argv("sort k GET nostar")));
+        assert!(!reads_patterns(&argv("sort_ro k GET w_* STORE d")));
+        let mut keys = Vec::new();
+        sort_keys(&argv("sort k BY w_* STORE d1 STORE d2"), 3, &mut keys);
+        assert_eq!(keys, vec![(3, &b"k"[..]), (3, &b"d2"[..])]);
+    }
+
+    #[test]
+    fn getkeys_finds_the_last_store_as_sortgetkeys() {
+        let pos = |s: &str| {
+            getkeys(&argv(s))
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pos("sort k STORE d BY w_* GET x"), vec![1, 3]);
+        assert_eq!(pos("sort k LIMIT 1 2 STORE d STORE e"), vec![1, 8]);
+        assert_eq!(pos("sort k STORE"), vec![1]);
+        assert_eq!(pos("sort k GET store STORE d"), vec![1, 5]);
+    }
+
+    /// The partial quicksort leaves positions `lo..=hi` as a full sort
+    /// would (for a total order), whatever the input.
+    #[test]
+    fn pqsort_sorts_the_requested_range() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for n in [0usize, 1, 2, 6, 7, 8, 40, 41, 100, 500] {
+            for _ in 0..20 {
+                let v: Vec<u32> = (0..n)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        (seed % 50) as u32
+                    })
+                    .collect();
+                let mut full = v.clone();
+                full.sort();
+                let lo = (seed % (n as u64 + 1)) as i64;
+                let hi = (lo + (seed >> 20) as i64 % 10).min(n as i64 - 1);
+                let mut part = v.clone();
+                pqsort(&mut part, lo, hi, &mut |a, b| a.cmp(b));
+                for i in lo.max(0)..=hi {
+                    assert_eq!(part[i as usize], full[i as usize], "n={n} lo={lo} hi={hi}");
+                }
+            }
+        }
+    }
+
+    /// Ties come out where Redis's pqsort.c puts them (checked against
+    /// redis-server 7.0.15: `SORT l BY nokey_* ALPHA LIMIT 0 3` of
+    /// `3 1 2 10 -5 1.5 0` replies `10 1 2`).
+    #[test]
+    fn pqsort_places_ties_as_redis_does() {
+        let mut v = vec!["3", "1", "2", "10", "-5", "1.5", "0"];
+        pqsort(&mut v, 0, 2, &mut |_, _| Ordering::Equal);
+        assert_eq!(&v[..3], ["10", "1", "2"]);
+    }
+
+    #[test]
+    fn alpha_collates_up_to_nul_and_store_compares_all_bytes() {
+        let item = |s: &[u8]| Item::new(s.to_vec());
+        let coll = Order {
+            desc: false,
+            alpha: true,
+            by_pattern: false,
+            store: false,
+        };
+        let store = Order {
+            store: true,
+            ..coll
+        };
+        assert_eq!(coll.cmp(&item(b"a\0b"), &item(b"a\0a")), Ordering::Equal);
+        assert_eq!(store.cmp(&item(b"a\0b"), &item(b"a\0a")), Ordering::Greater);
+        let num = Order {
+            alpha: false,
+            ..coll
+        };
+        let mut a = item(b"02");
+        let mut b = item(b"2");
+        (a.score, b.score) = (2.0, 2.0);
+        assert_eq!(num.cmp(&a, &b), Ordering::Less);
+        assert_eq!(Order { desc: true, ..num }.cmp(&a, &b), Ordering::Greater);
+    }
+}
