@@ -520,20 +520,20 @@ fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
         let mut items = Vec::with_capacity(take);
         match value {
             None => {}
-            Some(Value::List(l)) if o.dontsort => {
-                if end >= start {
-                    let s = start as usize;
-                    if o.desc {
-                        let from_back = l.iter_rev().skip(s).take(take);
-                        items.extend(from_back.map(|e| Item::new(e.to_vec())));
-                    } else {
-                        let from_front = l.iter_from(s).take(take);
-                        items.extend(from_front.map(|e| Item::new(e.to_vec())));
-                    }
-                    end -= start;
-                    start = 0;
+            Some(Value::List(l)) if o.dontsort && end >= start => {
+                let s = start as usize;
+                if o.desc {
+                    let from_back = l.iter_rev().skip(s).take(take);
+                    items.extend(from_back.map(|e| Item::new(e.to_vec())));
+                } else {
+                    let from_front = l.iter_from(s).take(take);
+                    items.extend(from_front.map(|e| Item::new(e.to_vec())));
                 }
+                end -= start;
+                start = 0;
             }
+            // Nothing in range, and nothing to sort.
+            Some(Value::List(_)) if o.dontsort => {}
             Some(Value::List(l)) => items.extend(l.iter().map(|e| Item::new(e.to_vec()))),
             Some(Value::Set(s)) => items.extend(s.iter().map(|m| Item::new(m.to_vec()))),
             Some(Value::ZSet(z)) if o.dontsort => {
