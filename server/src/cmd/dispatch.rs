@@ -365,8 +365,9 @@ impl LockPlan {
         if self.all {
             return;
         }
-        if spec.has(flags::WHOLE_KEYSPACE) && (in_multi || spec.has(flags::WRITE)) {
-            self.all = true;
+        if spec.flags & (flags::WHOLE_KEYSPACE | flags::KEY_PATTERNS) != 0
+            && self.add_special(spec, argv, db, in_multi)
+        {
             return;
         }
         let mut keys = Vec::new();
@@ -375,6 +376,30 @@ impl LockPlan {
             self.shards
                 .push((db as u32, shard_of(hash_key(key)) as u32));
         }
+    }
+}
+
+impl LockPlan {
+    /// The plans of the rare commands that need more than their keys:
+    /// whole-keyspace commands (everything, see [`LockPlan::add`]) and
+    /// SORT with BY/GET patterns (every shard of database `db`, see
+    /// [`super::sort`]). True when the plan is complete.
+    #[cold]
+    #[inline(never)]
+    fn add_special(&mut self, spec: &Spec, argv: &[&[u8]], db: usize, in_multi: bool) -> bool {
+        if spec.has(flags::WHOLE_KEYSPACE) {
+            if in_multi || spec.has(flags::WRITE) {
+                self.all = true;
+                return true;
+            }
+            return false;
+        }
+        if super::sort::reads_patterns(argv) {
+            let db = db as u32;
+            self.shards
+                .extend((0..crate::db::SHARDS as u32).map(|s| (db, s)));
+        }
+        false
     }
 }
 

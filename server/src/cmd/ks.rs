@@ -349,6 +349,11 @@ pub fn get_keys_into(spec: &Spec, argv: &[&[u8]], out: &mut KeyRefs) {
     out.clear();
     if variable && spec.name == "set" {
         out.push(set_key(argv));
+    } else if spec.name == "sort" {
+        // Redis's sortGetKeys and sortROGetKeys, behind their unknown specs.
+        *out = crate::cmd::sort::getkeys(argv);
+    } else if spec.name == "sort_ro" {
+        out.push((1, RO | ACCESS));
     } else if spec.name == "migrate" {
         // Redis's migrateGetKeys, behind MIGRATE's incomplete KEYS spec.
         let (first, n) = crate::cmd::migrate::key_range(argv);

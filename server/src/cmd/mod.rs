@@ -28,6 +28,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod table;
@@ -198,6 +199,10 @@ pub mod flags {
     /// (KEYS, SCAN, DBSIZE, FLUSHDB, INFO...): EXEC locks every shard when
     /// one of these is queued.
     pub const WHOLE_KEYSPACE: u32 = 1 << 24;
+    /// soquete: may read keys named by patterns in its arguments (SORT's
+    /// BY and GET): the lock plan asks [`crate::cmd::sort::reads_patterns`]
+    /// whether this call does, and then locks every shard of the database.
+    pub const KEY_PATTERNS: u32 = 1 << 25;
 
     /// Names of the flags COMMAND INFO shows, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use super::{
     bitmap, connection, consumer_group, function, geo, hash, hyperloglog, keys, list, pubsub,
-    scripting, server, set, stream, string, transaction, zset, Spec,
+    scripting, server, set, sort, stream, string, transaction, zset, Spec,
 };
 use crate::error::CmdResult;
 
@@ -24,6 +24,7 @@ pub static GROUPS: &[&[Spec]] = &[
     hash::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,
+    sort::COMMANDS,
     stream::COMMANDS,
     consumer_group::COMMANDS,
     zset::COMMANDS,

@@ -63,6 +63,12 @@ thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
 
+/// True while this thread runs a script: the commands it calls see it
+/// (Redis's `CLIENT_SCRIPT` flag on the script's client).
+pub fn running() -> bool {
+    RUN.with(|r| r.running.get())
+}
+
 /// `redis.set_repl` flags of the running script (1: AOF, 2: replicas).
 pub fn repl_flags() -> u8 {
     RUN.with(|r| r.repl.get())

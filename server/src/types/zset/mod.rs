@@ -209,6 +209,14 @@ impl ZSet {
         }
     }
 
+    /// Converts a listpack to the skiplist encoding, whatever its size
+    /// (SORT does, as Redis's `zsetConvert`); a skiplist stays as it is.
+    pub fn make_skiplist(&mut self) {
+        if self.is_listpack() {
+            self.convert_to_skiplist();
+        }
+    }
+
     /// Adds `member`, which must be absent, converting to a skiplist first
     /// when a listpack would break the limits (Redis's `zsetAdd`).
     pub fn insert(&mut self, member: &[u8], score: f64, limits: Limits) {
