@@ -316,6 +316,13 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
 
 /// Reads a varint at `*at` (our own encoding: always well formed).
 fn get_varint(data: &[u8], at: &mut usize) -> u64 {
+    // Most varints here are one byte.
+    if let Some(&b) = data.get(*at) {
+        if b < 0x80 {
+            *at += 1;
+            return u64::from(b);
+        }
+    }
     let mut n = 0u64;
     let mut shift = 0;
     while let Some(&b) = data.get(*at) {
@@ -350,15 +357,40 @@ fn unzigzag(z: u64) -> i64 {
 }
 
 /// Appends a value: an integer as its tagged zig-zag varint, bytes as a
-/// tagged length and the bytes.
-fn put_val(out: &mut Vec<u8>, v: &[u8]) {
+/// tagged length and the bytes. Returns the bytes its listpack element
+/// takes (as [`lp_str_size`] counts them, with one parse of the text).
+fn put_val(out: &mut Vec<u8>, v: &[u8]) -> usize {
     match Val::of(v) {
         // |n| < 2^62: the zig-zag form is below 2^63, the tag fits.
-        Val::Int(n) => put_varint(out, (zigzag(n) << 1) | 1),
+        Val::Int(n) => {
+            put_varint(out, (zigzag(n) << 1) | 1);
+            lp_int_size(n)
+        }
         Val::Bytes(b) => {
             put_varint(out, (b.len() as u64) << 1);
             out.extend_from_slice(b);
+            lp_str_size(b)
         }
+    }
+}
+
+/// Steps over a value without decoding an integer: its tag is the first
+/// byte's low bit.
+fn skip_val(data: &[u8], at: &mut usize) {
+    match data.get(*at) {
+        Some(&first) if first & 1 == 1 => {
+            while let Some(&b) = data.get(*at) {
+                *at += 1;
+                if b < 0x80 {
+                    break;
+                }
+            }
+        }
+        Some(_) => {
+            let tag = get_varint(data, at);
+            *at = at.saturating_add((tag >> 1) as usize).min(data.len());
+        }
+        None => {}
     }
 }
 
@@ -488,8 +520,28 @@ impl Node {
                 .sum::<usize>()
     }
 
-    /// Decodes the entry header at `at`, `None` at the end.
+    /// Decodes the entry at `at`, `None` at the end.
     fn raw(&self, master: StreamId, at: usize) -> Option<Raw> {
+        let mut r = self.head(master, at)?;
+        r.next = self.end(&r);
+        Some(r)
+    }
+
+    /// Where the entry after `r` begins, its fields stepped over.
+    fn end(&self, r: &Raw) -> usize {
+        let (data, same, mut p) = (&self.data, r.flags & FLAG_SAMEFIELDS != 0, r.body);
+        for _ in 0..r.nfields {
+            if !same {
+                get_bytes(data, &mut p);
+            }
+            skip_val(data, &mut p);
+        }
+        p
+    }
+
+    /// Decodes the entry header at `at` (its `next` is left at its
+    /// `body`), `None` at the end.
+    fn head(&self, master: StreamId, at: usize) -> Option<Raw> {
         let data = &self.data;
         let mut p = at;
         let (flags, ms) = get_head(data, &mut p)?;
@@ -503,19 +555,12 @@ impl Node {
         } else {
             get_varint(data, &mut p) as usize
         };
-        let body = p;
-        for _ in 0..nfields {
-            if !same {
-                get_bytes(data, &mut p);
-            }
-            get_val(data, &mut p);
-        }
         Some(Raw {
             at,
             flags,
             id: StreamId::new(ms, seq),
             nfields,
-            body,
+            body: p,
             next: p,
         })
     }
@@ -532,10 +577,15 @@ impl Node {
 
     /// The fields of an entry.
     fn fields(&self, r: &Raw) -> Vec<(&[u8], Val<'_>)> {
+        self.fields_and_end(r).0
+    }
+
+    /// The fields of an entry and where the next entry begins.
+    fn fields_and_end(&self, r: &Raw) -> (Vec<(&[u8], Val<'_>)>, usize) {
         let data = &self.data;
         let same = r.flags & FLAG_SAMEFIELDS != 0;
         let mut p = r.body;
-        (0..r.nfields)
+        let fields = (0..r.nfields)
             .map(|i| {
                 let f = if same {
                     self.master_fields.get(i).map_or(&b""[..], Vec::as_slice)
@@ -544,7 +594,8 @@ impl Node {
                 };
                 (f, get_val(data, &mut p))
             })
-            .collect()
+            .collect();
+        (fields, p)
     }
 
     fn entry(&self, r: &Raw) -> Entry<'_> {
@@ -556,8 +607,14 @@ impl Node {
 
     /// Listpack bytes of one entry (Redis's layout: flags, ms and seq
     /// differences, the field count unless same fields, the fields, the
-    /// element count).
-    fn item_bytes(master: StreamId, id: StreamId, flags: u8, fields: &[(&[u8], &[u8])]) -> usize {
+    /// element count), `values` being those of its values.
+    fn item_bytes(
+        master: StreamId,
+        id: StreamId,
+        flags: u8,
+        fields: &[(&[u8], &[u8])],
+        values: usize,
+    ) -> usize {
         let same = flags & FLAG_SAMEFIELDS != 0;
         let mut n = lp_int_size(i64::from(flags))
             + lp_int_size(id.ms.wrapping_sub(master.ms) as i64)
@@ -568,13 +625,10 @@ impl Node {
             n += lp_int_size(nf as i64);
             count += nf as i64 + 1;
         }
-        for (f, v) in fields {
-            if !same {
-                n += lp_str_size(f);
-            }
-            n += lp_str_size(v);
+        if !same {
+            n += fields.iter().map(|(f, _)| lp_str_size(f)).sum::<usize>();
         }
-        n + lp_int_size(count)
+        n + values + lp_int_size(count)
     }
 
     /// Appends an entry (its ID after every entry's).
@@ -588,14 +642,15 @@ impl Node {
         if !same {
             put_varint(&mut self.data, fields.len() as u64);
         }
+        let mut values = 0;
         for (f, v) in fields {
             if !same {
                 put_varint(&mut self.data, f.len() as u64);
                 self.data.extend_from_slice(f);
             }
-            put_val(&mut self.data, v);
+            values += put_val(&mut self.data, v);
         }
-        self.entry_bytes += Node::item_bytes(master, id, flags, fields);
+        self.entry_bytes += Node::item_bytes(master, id, flags, fields, values);
         self.count += 1;
         if flags & FLAG_DELETED == 0 {
             self.live += 1;
@@ -905,11 +960,23 @@ impl Stream {
                 }
             }
         } else {
+            // One pass: an entry wanted is decoded as it is stepped over.
             for (&master, node) in nodes {
-                for r in node.raws(master).filter(|r| want(r)) {
-                    out.push(node.entry(&r));
-                    if out.len() == count {
+                let mut at = 0;
+                while let Some(r) = node.head(master, at) {
+                    if r.id > end {
+                        // Entries are in ID order, and later nodes' after.
                         return out;
+                    }
+                    if want(&r) {
+                        let (fields, next) = node.fields_and_end(&r);
+                        out.push(Entry { id: r.id, fields });
+                        if out.len() == count {
+                            return out;
+                        }
+                        at = next;
+                    } else {
+                        at = node.end(&r);
                     }
                 }
             }
