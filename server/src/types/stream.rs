@@ -279,28 +279,38 @@ pub struct Entry<'a> {
 /// Each entry in `data` (varints are LEB128):
 ///
 /// * a head varint: `(ms << 2) | flags`, `ms` the difference of the ID's
-///   milliseconds from the master ID's and `flags` [`FLAG_DELETED`] and
-///   [`FLAG_SAMEFIELDS`], so the flags sit in the low bits of the first
-///   byte and deleting flips a bit in place;
-/// * the sequence's wrapping difference from the master ID's, zig-zag
-///   encoded (an entry of a later millisecond than a master with a
-///   sequence above 0 has a small negative one);
+///   milliseconds from the previous entry's (the first entry's: from the
+///   master ID's) and `flags` [`FLAG_DELETED`] and [`FLAG_SAMEFIELDS`],
+///   so the flags sit in the low bits of the first byte and deleting
+///   flips a bit in place;
+/// * a varint: when `ms` is 0, the sequence's difference from the
+///   previous entry's, else the sequence itself (IDs only grow, so
+///   neither is negative, and both are small while XADD `*` adds them:
+///   entries are read from the node's start, always in order);
 /// * the field count (a varint), unless the entry has the master's fields;
 /// * per field its name, unless the entry has the master's fields (a
 ///   varint length and the bytes), and its value: a varint `len << 1`
 ///   and the bytes, or, for a [`Val::Int`], `(zigzag(n) << 1) | 1` alone.
+///
+/// The master fields (the field names of the entry that created the
+/// node) come first in `data`, each a varint length and the bytes: no
+/// allocation of their own, and a small `Node` (it sits in the B-tree's
+/// leaves, eleven to a leaf).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Node {
-    /// The field names of the entry that created the node.
-    master_fields: Vec<Vec<u8>>,
-    /// The entries, encoded, in ID order, deleted ones included.
+    /// The master fields, then the entries, encoded, in ID order, deleted
+    /// ones included.
     data: Vec<u8>,
+    /// Where the entries begin in `data`.
+    start: u32,
+    /// Master fields.
+    nmaster: u32,
     /// Entries, deleted ones included.
     count: usize,
     /// Entries not deleted.
     live: usize,
-    /// Listpack bytes of the entries (the header is added by
-    /// [`Node::lp_bytes`]).
+    /// Listpack bytes of the master fields and the entries (the rest of
+    /// the header is added by [`Node::lp_bytes`]).
     entry_bytes: usize,
     /// The last entry's ID, deleted or not.
     last: StreamId,
@@ -494,35 +504,49 @@ impl Node {
         self.live
     }
 
+    /// An empty node with these master fields; `None` when they are too
+    /// many or too large for the offsets kept.
+    fn with_master<'f>(fields: impl ExactSizeIterator<Item = &'f [u8]>) -> Option<Node> {
+        let nmaster = u32::try_from(fields.len()).ok()?;
+        let mut data = Vec::new();
+        for f in fields {
+            put_varint(&mut data, f.len() as u64);
+            data.extend_from_slice(f);
+        }
+        let mut node = Node {
+            start: u32::try_from(data.len()).ok()?,
+            nmaster,
+            data,
+            ..Node::default()
+        };
+        node.entry_bytes = node.master_fields().map(lp_str_size).sum();
+        Some(node)
+    }
+
+    /// The master fields, in order.
+    fn master_fields(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        let mut p = 0;
+        (0..self.nmaster as usize).map(move |_| get_bytes(&self.data, &mut p))
+    }
+
     /// The listpack's total bytes, as `lpBytes` would say.
     pub fn lp_bytes(&self) -> usize {
         let deleted = (self.count - self.live) as i64;
         7 + lp_int_size(self.live as i64)
             + lp_int_size(deleted)
-            + lp_int_size(self.master_fields.len() as i64)
-            + self
-                .master_fields
-                .iter()
-                .map(|f| lp_str_size(f))
-                .sum::<usize>()
+            + lp_int_size(i64::from(self.nmaster))
             + lp_int_size(0)
             + self.entry_bytes
     }
 
     /// Heap bytes.
     fn heap_size(&self) -> usize {
-        std::mem::size_of::<Node>()
-            + self.data.capacity()
-            + self
-                .master_fields
-                .iter()
-                .map(|f| f.capacity() + 24)
-                .sum::<usize>()
+        std::mem::size_of::<Node>() + self.data.capacity()
     }
 
     /// Decodes the entry at `at`, `None` at the end.
-    fn raw(&self, master: StreamId, at: usize) -> Option<Raw> {
-        let mut r = self.head(master, at)?;
+    fn raw(&self, prev: StreamId, at: usize) -> Option<Raw> {
+        let mut r = self.head(prev, at)?;
         r.next = self.end(&r);
         Some(r)
     }
@@ -541,17 +565,19 @@ impl Node {
 
     /// Decodes the entry header at `at` (its `next` is left at its
     /// `body`), `None` at the end.
-    fn head(&self, master: StreamId, at: usize) -> Option<Raw> {
+    fn head(&self, prev: StreamId, at: usize) -> Option<Raw> {
         let data = &self.data;
         let mut p = at;
-        let (flags, ms) = get_head(data, &mut p)?;
-        let ms = master.ms.wrapping_add(ms);
-        let seq = master
-            .seq
-            .wrapping_add(unzigzag(get_varint(data, &mut p)) as u64);
+        let (flags, dms) = get_head(data, &mut p)?;
+        let dseq = get_varint(data, &mut p);
+        let (ms, seq) = if dms == 0 {
+            (prev.ms, prev.seq.wrapping_add(dseq))
+        } else {
+            (prev.ms.wrapping_add(dms), dseq)
+        };
         let same = flags & FLAG_SAMEFIELDS != 0;
         let nfields = if same {
-            self.master_fields.len()
+            self.nmaster as usize
         } else {
             get_varint(data, &mut p) as usize
         };
@@ -567,10 +593,10 @@ impl Node {
 
     /// Every entry header, in order.
     fn raws(&self, master: StreamId) -> impl Iterator<Item = Raw> + '_ {
-        let mut at = 0;
+        let (mut at, mut prev) = (self.start as usize, master);
         std::iter::from_fn(move || {
-            let r = self.raw(master, at)?;
-            at = r.next;
+            let r = self.raw(prev, at)?;
+            (at, prev) = (r.next, r.id);
             Some(r)
         })
     }
@@ -585,13 +611,11 @@ impl Node {
         let data = &self.data;
         let same = r.flags & FLAG_SAMEFIELDS != 0;
         let mut p = r.body;
+        // The master fields, read along for an entry that has them.
+        let mut q = 0;
         let fields = (0..r.nfields)
-            .map(|i| {
-                let f = if same {
-                    self.master_fields.get(i).map_or(&b""[..], Vec::as_slice)
-                } else {
-                    get_bytes(data, &mut p)
-                };
+            .map(|_| {
+                let f = get_bytes(data, if same { &mut q } else { &mut p });
                 (f, get_val(data, &mut p))
             })
             .collect();
@@ -634,10 +658,17 @@ impl Node {
     /// Appends an entry (its ID after every entry's).
     fn push(&mut self, master: StreamId, id: StreamId, flags: u8, fields: &[(&[u8], &[u8])]) {
         let same = flags & FLAG_SAMEFIELDS != 0;
-        put_head(&mut self.data, flags, id.ms.wrapping_sub(master.ms));
+        // IDs only grow: both differences are small and never negative.
+        let prev = if self.count == 0 { master } else { self.last };
+        let dms = id.ms.wrapping_sub(prev.ms);
+        put_head(&mut self.data, flags, dms);
         put_varint(
             &mut self.data,
-            zigzag(id.seq.wrapping_sub(master.seq) as i64),
+            if dms == 0 {
+                id.seq.wrapping_sub(prev.seq)
+            } else {
+                id.seq
+            },
         );
         if !same {
             put_varint(&mut self.data, fields.len() as u64);
@@ -671,8 +702,8 @@ impl Node {
         let mut w = ListpackWriter::new();
         w.push_int(self.live as i64);
         w.push_int((self.count - self.live) as i64);
-        w.push_int(self.master_fields.len() as i64);
-        for f in &self.master_fields {
+        w.push_int(i64::from(self.nmaster));
+        for f in self.master_fields() {
             w.push(f);
         }
         w.push_int(0);
@@ -723,10 +754,7 @@ impl Node {
         if int(it.next())? != 0 {
             return None;
         }
-        let mut node = Node {
-            master_fields,
-            ..Node::default()
-        };
+        let mut node = Node::with_master(master_fields.iter().map(Vec::as_slice))?;
         let mut prev: Option<StreamId> = None;
         while let Some(flags) = it.next() {
             let flags = u8::try_from(int(Some(flags))?).ok()?;
@@ -743,7 +771,7 @@ impl Node {
             let same = flags & FLAG_SAMEFIELDS != 0;
             let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
             if same {
-                for f in &node.master_fields {
+                for f in &master_fields {
                     fields.push((f.clone(), it.next()?.to_vec()));
                 }
             } else {
@@ -908,19 +936,15 @@ impl Stream {
         }
         match tail {
             Some((&master, node)) => {
-                let same = node.master_fields.len() == fields.len()
-                    && node
-                        .master_fields
-                        .iter()
-                        .zip(fields)
-                        .all(|(m, (f, _))| m == f);
+                let same = node.nmaster as usize == fields.len()
+                    && node.master_fields().zip(fields).all(|(m, (f, _))| m == *f);
                 let flags = if same { FLAG_SAMEFIELDS } else { 0 };
                 node.push(master, id, flags, fields);
             }
             None => {
-                let mut node = Node {
-                    master_fields: fields.iter().map(|(f, _)| f.to_vec()).collect(),
-                    ..Node::default()
+                // At most 1 GB of fields (checked above): the offsets fit.
+                let Some(mut node) = Node::with_master(fields.iter().map(|(f, _)| *f)) else {
+                    return Err(AppendError::TooLarge);
                 };
                 node.push(id, id, FLAG_SAMEFIELDS, fields);
                 self.nodes.insert(id, node);
@@ -962,8 +986,9 @@ impl Stream {
         } else {
             // One pass: an entry wanted is decoded as it is stepped over.
             for (&master, node) in nodes {
-                let mut at = 0;
-                while let Some(r) = node.head(master, at) {
+                let (mut at, mut prev) = (node.start as usize, master);
+                while let Some(r) = node.head(prev, at) {
+                    prev = r.id;
                     if r.id > end {
                         // Entries are in ID order, and later nodes' after.
                         return out;
