@@ -119,7 +119,7 @@ pub fn mix_value(digest: &mut Digest, v: &Value, has_ttl: bool) {
                 mix(digest, id.as_bytes());
                 for (f, v) in &item.fields {
                     mix(digest, f);
-                    mix(digest, v);
+                    v.with_bytes(|v| mix(digest, v));
                 }
             }
         }

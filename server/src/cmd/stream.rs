@@ -20,7 +20,9 @@ use crate::blocking::Op;
 use crate::error::{CmdError, CmdResult};
 use crate::notify::STREAM;
 use crate::reply::Reply;
-use crate::types::stream::{parse_id, AppendError, Entry, IdForm, Limits, Stream, StreamId, Trim};
+use crate::types::stream::{
+    parse_id, AppendError, Entry, IdForm, Limits, Stream, StreamId, Trim, Val,
+};
 use crate::value::Value;
 
 /// The most entries a blocked XREAD without COUNT gets (Redis's
@@ -92,7 +94,10 @@ pub(super) fn reply_item(out: &mut Reply, item: &Entry<'_>) {
     out.array(item.fields.len() * 2);
     for &(f, v) in &item.fields {
         out.bulk(f);
-        out.bulk(v);
+        match v {
+            Val::Bytes(b) => out.bulk(b),
+            Val::Int(n) => out.bulk_int(n),
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 //! A stream's consumer groups are [`Stream::groups`]
 //! (`super::consumer_group`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::consumer_group::Group;
@@ -215,6 +216,52 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
     Some(if neg { n.wrapping_neg() } else { n })
 }
 
+/// A value as a node holds it: bytes borrowed from the node, or an
+/// integer whose text is its canonical decimal form (a value that was
+/// such a form when added is kept as the number, as Redis's listpack keeps
+/// it; itoa gives the very text back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Val<'a> {
+    /// The value's bytes.
+    Bytes(&'a [u8]),
+    /// A canonical decimal integer.
+    Int(i64),
+}
+
+impl<'a> Val<'a> {
+    /// How a node stores `s`: [`Val::Int`] when `s` is a canonical
+    /// decimal integer (as `lpStringToInt64` decides: no sign but `-`, no
+    /// leading zero, no `-0`, within `i64`) of magnitude below 2^62 (so
+    /// that its tagged varint fits 64 bits), else [`Val::Bytes`].
+    pub fn of(s: &'a [u8]) -> Val<'a> {
+        if s.len() <= 20 {
+            if let Some(n) = parse_i64(s) {
+                if (-(1i64 << 62)..(1i64 << 62)).contains(&n) {
+                    return Val::Int(n);
+                }
+            }
+        }
+        Val::Bytes(s)
+    }
+
+    /// The value's bytes (an integer in decimal).
+    pub fn to_bytes(self) -> Cow<'a, [u8]> {
+        match self {
+            Val::Bytes(b) => Cow::Borrowed(b),
+            Val::Int(n) => Cow::Owned(itoa::Buffer::new().format(n).as_bytes().to_vec()),
+        }
+    }
+
+    /// Calls `f` with the value's bytes, formatting an integer on the
+    /// stack.
+    pub fn with_bytes<R>(self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Val::Bytes(b) => f(b),
+            Val::Int(n) => f(itoa::Buffer::new().format(n).as_bytes()),
+        }
+    }
+}
+
 /// An entry as read from a node: its ID and field/value pairs, borrowed
 /// from the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,30 +269,48 @@ pub struct Entry<'a> {
     /// Its ID.
     pub id: StreamId,
     /// Field/value pairs.
-    pub fields: Vec<(&'a [u8], &'a [u8])>,
+    pub fields: Vec<(&'a [u8], Val<'a>)>,
 }
 
 /// A node: what one of Redis's listpacks holds, in a compact encoding of
 /// our own (see [`Node::data`]'s layout below), one allocation for all its
 /// entries, so an entry costs about what it costs in Redis's listpack.
 ///
-/// Each entry in `data`: a flags byte ([`FLAG_DELETED`],
-/// [`FLAG_SAMEFIELDS`]), the ID's differences from the master ID (ms, seq:
-/// wrapping, LEB128 varints), the field count (varint), then per field its
-/// name (unless the entry has the master's fields) and its value, each a
-/// varint length and the bytes.
+/// Each entry in `data` (varints are LEB128):
+///
+/// * a head varint: `(ms << 2) | flags`, `ms` the difference of the ID's
+///   milliseconds from the previous entry's (the first entry's: from the
+///   master ID's) and `flags` [`FLAG_DELETED`] and [`FLAG_SAMEFIELDS`],
+///   so the flags sit in the low bits of the first byte and deleting
+///   flips a bit in place;
+/// * a varint: when `ms` is 0, the sequence's difference from the
+///   previous entry's, else the sequence itself (IDs only grow, so
+///   neither is negative, and both are small while XADD `*` adds them:
+///   entries are read from the node's start, always in order);
+/// * the field count (a varint), unless the entry has the master's fields;
+/// * per field its name, unless the entry has the master's fields (a
+///   varint length and the bytes), and its value: a varint `len << 1`
+///   and the bytes, or, for a [`Val::Int`], `(zigzag(n) << 1) | 1` alone.
+///
+/// The master fields (the field names of the entry that created the
+/// node) come first in `data`, each a varint length and the bytes: no
+/// allocation of their own, and a small `Node` (it sits in the B-tree's
+/// leaves, eleven to a leaf).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Node {
-    /// The field names of the entry that created the node.
-    master_fields: Vec<Vec<u8>>,
-    /// The entries, encoded, in ID order, deleted ones included.
+    /// The master fields, then the entries, encoded, in ID order, deleted
+    /// ones included.
     data: Vec<u8>,
+    /// Where the entries begin in `data`.
+    start: u32,
+    /// Master fields.
+    nmaster: u32,
     /// Entries, deleted ones included.
     count: usize,
     /// Entries not deleted.
     live: usize,
-    /// Listpack bytes of the entries (the header is added by
-    /// [`Node::lp_bytes`]).
+    /// Listpack bytes of the master fields and the entries (the rest of
+    /// the header is added by [`Node::lp_bytes`]).
     entry_bytes: usize,
     /// The last entry's ID, deleted or not.
     last: StreamId,
@@ -261,6 +326,13 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
 
 /// Reads a varint at `*at` (our own encoding: always well formed).
 fn get_varint(data: &[u8], at: &mut usize) -> u64 {
+    // Most varints here are one byte.
+    if let Some(&b) = data.get(*at) {
+        if b < 0x80 {
+            *at += 1;
+            return u64::from(b);
+        }
+    }
     let mut n = 0u64;
     let mut shift = 0;
     while let Some(&b) = data.get(*at) {
@@ -276,10 +348,93 @@ fn get_varint(data: &[u8], at: &mut usize) -> u64 {
 
 fn get_bytes<'a>(data: &'a [u8], at: &mut usize) -> &'a [u8] {
     let n = get_varint(data, at) as usize;
+    take(data, at, n)
+}
+
+fn take<'a>(data: &'a [u8], at: &mut usize, n: usize) -> &'a [u8] {
     let start = (*at).min(data.len());
     let end = start.saturating_add(n).min(data.len());
     *at = end;
     &data[start..end]
+}
+
+fn zigzag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+fn unzigzag(z: u64) -> i64 {
+    ((z >> 1) as i64) ^ -((z & 1) as i64)
+}
+
+/// Appends a value: an integer as its tagged zig-zag varint, bytes as a
+/// tagged length and the bytes. Returns the bytes its listpack element
+/// takes (as [`lp_str_size`] counts them, with one parse of the text).
+fn put_val(out: &mut Vec<u8>, v: &[u8]) -> usize {
+    match Val::of(v) {
+        // |n| < 2^62: the zig-zag form is below 2^63, the tag fits.
+        Val::Int(n) => {
+            put_varint(out, (zigzag(n) << 1) | 1);
+            lp_int_size(n)
+        }
+        Val::Bytes(b) => {
+            put_varint(out, (b.len() as u64) << 1);
+            out.extend_from_slice(b);
+            lp_str_size(b)
+        }
+    }
+}
+
+/// Steps over a value without decoding an integer: its tag is the first
+/// byte's low bit.
+fn skip_val(data: &[u8], at: &mut usize) {
+    match data.get(*at) {
+        Some(&first) if first & 1 == 1 => {
+            while let Some(&b) = data.get(*at) {
+                *at += 1;
+                if b < 0x80 {
+                    break;
+                }
+            }
+        }
+        Some(_) => {
+            let tag = get_varint(data, at);
+            *at = at.saturating_add((tag >> 1) as usize).min(data.len());
+        }
+        None => {}
+    }
+}
+
+fn get_val<'a>(data: &'a [u8], at: &mut usize) -> Val<'a> {
+    let tag = get_varint(data, at);
+    if tag & 1 == 1 {
+        Val::Int(unzigzag(tag >> 1))
+    } else {
+        Val::Bytes(take(data, at, (tag >> 1) as usize))
+    }
+}
+
+/// Appends an entry's head: the flags and the milliseconds' difference
+/// in one varint, `(ms << 2) | flags` (written in two steps so that no
+/// difference overflows).
+fn put_head(out: &mut Vec<u8>, flags: u8, ms: u64) {
+    let first = (flags & 3) | (((ms & 31) as u8) << 2);
+    if ms >> 5 == 0 {
+        out.push(first);
+    } else {
+        out.push(first | 0x80);
+        put_varint(out, ms >> 5);
+    }
+}
+
+/// Reads an entry's head at `*at`: its flags and milliseconds' difference.
+fn get_head(data: &[u8], at: &mut usize) -> Option<(u8, u64)> {
+    let first = *data.get(*at)?;
+    *at += 1;
+    let mut ms = u64::from((first >> 2) & 31);
+    if first & 0x80 != 0 {
+        ms |= get_varint(data, at) << 5;
+    }
+    Some((first & 3, ms))
 }
 
 /// One decoded entry header: where it is and what it is.
@@ -349,83 +504,122 @@ impl Node {
         self.live
     }
 
+    /// An empty node with these master fields; `None` when they are too
+    /// many or too large for the offsets kept.
+    fn with_master<'f>(fields: impl ExactSizeIterator<Item = &'f [u8]>) -> Option<Node> {
+        let nmaster = u32::try_from(fields.len()).ok()?;
+        let mut data = Vec::new();
+        for f in fields {
+            put_varint(&mut data, f.len() as u64);
+            data.extend_from_slice(f);
+        }
+        let mut node = Node {
+            start: u32::try_from(data.len()).ok()?,
+            nmaster,
+            data,
+            ..Node::default()
+        };
+        node.entry_bytes = node.master_fields().map(lp_str_size).sum();
+        Some(node)
+    }
+
+    /// The master fields, in order.
+    fn master_fields(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        let mut p = 0;
+        (0..self.nmaster as usize).map(move |_| get_bytes(&self.data, &mut p))
+    }
+
     /// The listpack's total bytes, as `lpBytes` would say.
     pub fn lp_bytes(&self) -> usize {
         let deleted = (self.count - self.live) as i64;
         7 + lp_int_size(self.live as i64)
             + lp_int_size(deleted)
-            + lp_int_size(self.master_fields.len() as i64)
-            + self
-                .master_fields
-                .iter()
-                .map(|f| lp_str_size(f))
-                .sum::<usize>()
+            + lp_int_size(i64::from(self.nmaster))
             + lp_int_size(0)
             + self.entry_bytes
     }
 
     /// Heap bytes.
     fn heap_size(&self) -> usize {
-        std::mem::size_of::<Node>()
-            + self.data.capacity()
-            + self
-                .master_fields
-                .iter()
-                .map(|f| f.capacity() + 24)
-                .sum::<usize>()
+        std::mem::size_of::<Node>() + self.data.capacity()
     }
 
-    /// Decodes the entry header at `at`, `None` at the end.
-    fn raw(&self, master: StreamId, at: usize) -> Option<Raw> {
-        let data = &self.data;
-        let flags = *data.get(at)?;
-        let mut p = at + 1;
-        let ms = master.ms.wrapping_add(get_varint(data, &mut p));
-        let seq = master.seq.wrapping_add(get_varint(data, &mut p));
-        let nfields = get_varint(data, &mut p) as usize;
-        let body = p;
-        let same = flags & FLAG_SAMEFIELDS != 0;
-        for _ in 0..nfields {
+    /// Decodes the entry at `at`, `None` at the end.
+    fn raw(&self, prev: StreamId, at: usize) -> Option<Raw> {
+        let mut r = self.head(prev, at)?;
+        r.next = self.end(&r);
+        Some(r)
+    }
+
+    /// Where the entry after `r` begins, its fields stepped over.
+    fn end(&self, r: &Raw) -> usize {
+        let (data, same, mut p) = (&self.data, r.flags & FLAG_SAMEFIELDS != 0, r.body);
+        for _ in 0..r.nfields {
             if !same {
                 get_bytes(data, &mut p);
             }
-            get_bytes(data, &mut p);
+            skip_val(data, &mut p);
         }
+        p
+    }
+
+    /// Decodes the entry header at `at` (its `next` is left at its
+    /// `body`), `None` at the end.
+    fn head(&self, prev: StreamId, at: usize) -> Option<Raw> {
+        let data = &self.data;
+        let mut p = at;
+        let (flags, dms) = get_head(data, &mut p)?;
+        let dseq = get_varint(data, &mut p);
+        let (ms, seq) = if dms == 0 {
+            (prev.ms, prev.seq.wrapping_add(dseq))
+        } else {
+            (prev.ms.wrapping_add(dms), dseq)
+        };
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        let nfields = if same {
+            self.nmaster as usize
+        } else {
+            get_varint(data, &mut p) as usize
+        };
         Some(Raw {
             at,
             flags,
             id: StreamId::new(ms, seq),
             nfields,
-            body,
+            body: p,
             next: p,
         })
     }
 
     /// Every entry header, in order.
     fn raws(&self, master: StreamId) -> impl Iterator<Item = Raw> + '_ {
-        let mut at = 0;
+        let (mut at, mut prev) = (self.start as usize, master);
         std::iter::from_fn(move || {
-            let r = self.raw(master, at)?;
-            at = r.next;
+            let r = self.raw(prev, at)?;
+            (at, prev) = (r.next, r.id);
             Some(r)
         })
     }
 
     /// The fields of an entry.
-    fn fields(&self, r: &Raw) -> Vec<(&[u8], &[u8])> {
+    fn fields(&self, r: &Raw) -> Vec<(&[u8], Val<'_>)> {
+        self.fields_and_end(r).0
+    }
+
+    /// The fields of an entry and where the next entry begins.
+    fn fields_and_end(&self, r: &Raw) -> (Vec<(&[u8], Val<'_>)>, usize) {
         let data = &self.data;
         let same = r.flags & FLAG_SAMEFIELDS != 0;
         let mut p = r.body;
-        (0..r.nfields)
-            .map(|i| {
-                let f = if same {
-                    self.master_fields.get(i).map_or(&b""[..], Vec::as_slice)
-                } else {
-                    get_bytes(data, &mut p)
-                };
-                (f, get_bytes(data, &mut p))
+        // The master fields, read along for an entry that has them.
+        let mut q = 0;
+        let fields = (0..r.nfields)
+            .map(|_| {
+                let f = get_bytes(data, if same { &mut q } else { &mut p });
+                (f, get_val(data, &mut p))
             })
-            .collect()
+            .collect();
+        (fields, p)
     }
 
     fn entry(&self, r: &Raw) -> Entry<'_> {
@@ -437,8 +631,14 @@ impl Node {
 
     /// Listpack bytes of one entry (Redis's layout: flags, ms and seq
     /// differences, the field count unless same fields, the fields, the
-    /// element count).
-    fn item_bytes(master: StreamId, id: StreamId, flags: u8, fields: &[(&[u8], &[u8])]) -> usize {
+    /// element count), `values` being those of its values.
+    fn item_bytes(
+        master: StreamId,
+        id: StreamId,
+        flags: u8,
+        fields: &[(&[u8], &[u8])],
+        values: usize,
+    ) -> usize {
         let same = flags & FLAG_SAMEFIELDS != 0;
         let mut n = lp_int_size(i64::from(flags))
             + lp_int_size(id.ms.wrapping_sub(master.ms) as i64)
@@ -449,31 +649,39 @@ impl Node {
             n += lp_int_size(nf as i64);
             count += nf as i64 + 1;
         }
-        for (f, v) in fields {
-            if !same {
-                n += lp_str_size(f);
-            }
-            n += lp_str_size(v);
+        if !same {
+            n += fields.iter().map(|(f, _)| lp_str_size(f)).sum::<usize>();
         }
-        n + lp_int_size(count)
+        n + values + lp_int_size(count)
     }
 
     /// Appends an entry (its ID after every entry's).
     fn push(&mut self, master: StreamId, id: StreamId, flags: u8, fields: &[(&[u8], &[u8])]) {
         let same = flags & FLAG_SAMEFIELDS != 0;
-        self.data.push(flags);
-        put_varint(&mut self.data, id.ms.wrapping_sub(master.ms));
-        put_varint(&mut self.data, id.seq.wrapping_sub(master.seq));
-        put_varint(&mut self.data, fields.len() as u64);
+        // IDs only grow: both differences are small and never negative.
+        let prev = if self.count == 0 { master } else { self.last };
+        let dms = id.ms.wrapping_sub(prev.ms);
+        put_head(&mut self.data, flags, dms);
+        put_varint(
+            &mut self.data,
+            if dms == 0 {
+                id.seq.wrapping_sub(prev.seq)
+            } else {
+                id.seq
+            },
+        );
+        if !same {
+            put_varint(&mut self.data, fields.len() as u64);
+        }
+        let mut values = 0;
         for (f, v) in fields {
             if !same {
                 put_varint(&mut self.data, f.len() as u64);
                 self.data.extend_from_slice(f);
             }
-            put_varint(&mut self.data, v.len() as u64);
-            self.data.extend_from_slice(v);
+            values += put_val(&mut self.data, v);
         }
-        self.entry_bytes += Node::item_bytes(master, id, flags, fields);
+        self.entry_bytes += Node::item_bytes(master, id, flags, fields, values);
         self.count += 1;
         if flags & FLAG_DELETED == 0 {
             self.live += 1;
@@ -494,8 +702,8 @@ impl Node {
         let mut w = ListpackWriter::new();
         w.push_int(self.live as i64);
         w.push_int((self.count - self.live) as i64);
-        w.push_int(self.master_fields.len() as i64);
-        for f in &self.master_fields {
+        w.push_int(i64::from(self.nmaster));
+        for f in self.master_fields() {
             w.push(f);
         }
         w.push_int(0);
@@ -512,7 +720,12 @@ impl Node {
                 if !same {
                     w.push(f);
                 }
-                w.push(v);
+                match v {
+                    // Only a canonical integer is a `Val::Int`: `push`
+                    // would have stored its text as this very integer.
+                    Val::Int(n) => w.push_int(n),
+                    Val::Bytes(b) => w.push(b),
+                }
             }
             w.push_int(if same { nf + 3 } else { 2 * nf + 4 });
         }
@@ -541,10 +754,7 @@ impl Node {
         if int(it.next())? != 0 {
             return None;
         }
-        let mut node = Node {
-            master_fields,
-            ..Node::default()
-        };
+        let mut node = Node::with_master(master_fields.iter().map(Vec::as_slice))?;
         let mut prev: Option<StreamId> = None;
         while let Some(flags) = it.next() {
             let flags = u8::try_from(int(Some(flags))?).ok()?;
@@ -561,7 +771,7 @@ impl Node {
             let same = flags & FLAG_SAMEFIELDS != 0;
             let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
             if same {
-                for f in &node.master_fields {
+                for f in &master_fields {
                     fields.push((f.clone(), it.next()?.to_vec()));
                 }
             } else {
@@ -726,19 +936,15 @@ impl Stream {
         }
         match tail {
             Some((&master, node)) => {
-                let same = node.master_fields.len() == fields.len()
-                    && node
-                        .master_fields
-                        .iter()
-                        .zip(fields)
-                        .all(|(m, (f, _))| m == f);
+                let same = node.nmaster as usize == fields.len()
+                    && node.master_fields().zip(fields).all(|(m, (f, _))| m == *f);
                 let flags = if same { FLAG_SAMEFIELDS } else { 0 };
                 node.push(master, id, flags, fields);
             }
             None => {
-                let mut node = Node {
-                    master_fields: fields.iter().map(|(f, _)| f.to_vec()).collect(),
-                    ..Node::default()
+                // At most 1 GB of fields (checked above): the offsets fit.
+                let Some(mut node) = Node::with_master(fields.iter().map(|(f, _)| *f)) else {
+                    return Err(AppendError::TooLarge);
                 };
                 node.push(id, id, FLAG_SAMEFIELDS, fields);
                 self.nodes.insert(id, node);
@@ -778,11 +984,24 @@ impl Stream {
                 }
             }
         } else {
+            // One pass: an entry wanted is decoded as it is stepped over.
             for (&master, node) in nodes {
-                for r in node.raws(master).filter(|r| want(r)) {
-                    out.push(node.entry(&r));
-                    if out.len() == count {
+                let (mut at, mut prev) = (node.start as usize, master);
+                while let Some(r) = node.head(prev, at) {
+                    prev = r.id;
+                    if r.id > end {
+                        // Entries are in ID order, and later nodes' after.
                         return out;
+                    }
+                    if want(&r) {
+                        let (fields, next) = node.fields_and_end(&r);
+                        out.push(Entry { id: r.id, fields });
+                        if out.len() == count {
+                            return out;
+                        }
+                        at = next;
+                    } else {
+                        at = node.end(&r);
                     }
                 }
             }
@@ -1098,6 +1317,95 @@ mod tests {
             [4, 2]
         );
     }
+    #[test]
+    fn only_canonical_integers_are_kept_as_numbers() {
+        let ints: [(&[u8], i64); 7] = [
+            (b"0", 0),
+            (b"7", 7),
+            (b"-1", -1),
+            (b"1000000", 1_000_000),
+            (b"4611686018427387903", (1 << 62) - 1),
+            (b"-4611686018427387904", -(1 << 62)),
+            (b"-42", -42),
+        ];
+        for (s, n) in ints {
+            assert_eq!(Val::of(s), Val::Int(n), "{}", String::from_utf8_lossy(s));
+            assert_eq!(&*Val::of(s).to_bytes(), s);
+        }
+        let strings: [&[u8]; 16] = [
+            b"",
+            b"-0",
+            b"007",
+            b"00",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1a",
+            b"-",
+            b"1.5",
+            b"4611686018427387904",
+            b"-4611686018427387905",
+            b"9223372036854775807",
+            b"-9223372036854775808",
+            b"9223372036854775808",
+            b"123456789012345678901",
+        ];
+        for s in strings {
+            assert_eq!(Val::of(s), Val::Bytes(s), "{}", String::from_utf8_lossy(s));
+        }
+    }
+
+    #[test]
+    fn ids_far_from_the_master_id_read_back() {
+        let mut s = Stream::new();
+        let ids = [
+            (0, 5),
+            (0, 6),
+            (1, 0),
+            (31, 2),
+            (32, 0),
+            (1 << 40, 7),
+            (1 << 59, 0),
+            (u64::MAX - 1, u64::MAX),
+            (u64::MAX, 0),
+            (u64::MAX, u64::MAX),
+        ];
+        for (ms, seq) in ids {
+            add(&mut s, ms, seq, &[(b"f", b"-3")]);
+        }
+        assert_eq!(s.node_count(), 1);
+        assert!(s.delete(StreamId::new(1 << 59, 0)));
+        assert!(s.delete(StreamId::new(u64::MAX, u64::MAX)));
+        let got: Vec<StreamId> = s
+            .range(StreamId::MIN, StreamId::MAX, 0, false)
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        let want: Vec<StreamId> = ids
+            .iter()
+            .map(|&(ms, seq)| StreamId::new(ms, seq))
+            .filter(|id| *id != StreamId::new(1 << 59, 0) && *id != StreamId::MAX)
+            .collect();
+        assert_eq!(got, want);
+        let (master, node) = s.nodes().next().unwrap();
+        assert_eq!(node.last, StreamId::MAX);
+        let lp = node.to_listpack(master);
+        assert_eq!(lp.len(), node.lp_bytes());
+        let back = Node::from_listpack(master, &read_listpack(&lp).unwrap()).unwrap();
+        assert_eq!(&back, node);
+    }
+
+    #[test]
+    fn same_field_entries_store_no_field_count() {
+        let mut s = Stream::new();
+        add(&mut s, 1, 0, &[(b"a", b"1"), (b"b", b"x")]);
+        let (_, node) = s.nodes().next().unwrap();
+        let first = node.data.len();
+        add(&mut s, 1, 1, &[(b"a", b"2"), (b"b", b"y")]);
+        let (_, node) = s.nodes().next().unwrap();
+        // Head, sequence, tagged integer, tagged length and one byte.
+        assert_eq!(node.data.len() - first, 5);
+    }
 }
 
 #[cfg(test)]
@@ -1126,6 +1434,126 @@ mod model {
             1 => (0u64..200).prop_map(Op::MaxLen),
             1 => (0u64..400).prop_map(Op::MinId),
         ]
+    }
+
+    /// A value to store: integers at and around every edge, text that
+    /// looks like an integer but is not canonical, anything.
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string().into_bytes()),
+            (-300i64..300).prop_map(|n| n.to_string().into_bytes()),
+            prop::sample::select(vec![
+                i64::MIN,
+                i64::MAX,
+                -(1 << 62) - 1,
+                -(1 << 62),
+                (1 << 62) - 1,
+                1 << 62,
+                -(1 << 23),
+                1 << 23,
+                -32769,
+                32768,
+                -4097,
+                4096,
+                127,
+                128,
+                -1,
+                0,
+            ])
+            .prop_map(|n| n.to_string().into_bytes()),
+            prop::sample::select(vec![
+                "-0",
+                "007",
+                "00",
+                "+1",
+                " 1",
+                "1 ",
+                "",
+                "-",
+                "9223372036854775808",
+                "-9223372036854775809",
+                "18446744073709551616",
+                "1e3",
+                "0x10",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+            "[-+ 0-9]{0,22}".prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..80),
+        ]
+    }
+
+    /// The listpack Redis would write for these entries, built from
+    /// their text alone.
+    fn reference_listpack(master: StreamId, entries: &[(StreamId, Fields)]) -> Vec<u8> {
+        use crate::rdb::listpack::ListpackWriter;
+        let mut w = ListpackWriter::new();
+        w.push_int(entries.len() as i64);
+        w.push_int(0);
+        let (_, first) = &entries[0];
+        w.push_int(first.len() as i64);
+        for (f, _) in first {
+            w.push(f);
+        }
+        w.push_int(0);
+        for (id, fields) in entries {
+            let same = fields.len() == first.len()
+                && fields.iter().zip(first).all(|((a, _), (b, _))| a == b);
+            w.push_int(if same { 2 } else { 0 });
+            w.push_int(id.ms.wrapping_sub(master.ms) as i64);
+            w.push_int(id.seq.wrapping_sub(master.seq) as i64);
+            let nf = fields.len() as i64;
+            if !same {
+                w.push_int(nf);
+            }
+            for (f, v) in fields {
+                if !same {
+                    w.push(f);
+                }
+                w.push(v);
+            }
+            w.push_int(if same { nf + 3 } else { 2 * nf + 4 });
+        }
+        w.finish()
+    }
+
+    proptest! {
+        #[test]
+        fn values_read_back_and_write_redis_listpack_bytes(
+            entries in proptest::collection::vec(
+                (0u64..3, 0u64..3, proptest::collection::vec(value(), 1..4)),
+                1..40,
+            ),
+        ) {
+            let mut s = Stream::new();
+            let mut written: Vec<(StreamId, Fields)> = Vec::new();
+            let mut id = StreamId::new(1000, 7);
+            for (dms, seq, values) in entries {
+                id = if dms == 0 { StreamId::new(id.ms, id.seq + 1 + seq) } else { StreamId::new(id.ms + dms, seq) };
+                let fields: Fields = values
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (vec![b'f' + i as u8], v))
+                    .collect();
+                let pairs: Vec<(&[u8], &[u8])> =
+                    fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice())).collect();
+                let limits = Limits { entries: 0, bytes: 0 };
+                s.append(Some(id), true, &pairs, limits).unwrap();
+                written.push((id, fields));
+            }
+            prop_assert_eq!(s.node_count(), 1);
+            let got: Vec<(StreamId, Fields)> = s
+                .range(StreamId::MIN, StreamId::MAX, 0, false)
+                .into_iter()
+                .map(|e| (e.id, e.fields.iter().map(|(f, v)| (f.to_vec(), v.to_bytes().into_owned())).collect()))
+                .collect();
+            prop_assert_eq!(&got, &written);
+            let (master, node) = s.nodes().next().unwrap();
+            let lp = node.to_listpack(master);
+            prop_assert_eq!(&lp, &reference_listpack(master, &written));
+            prop_assert_eq!(lp.len(), node.lp_bytes());
+            let again = Node::from_listpack(master, &read_listpack(&lp).unwrap()).unwrap();
+            prop_assert_eq!(&again, node);
+        }
     }
 
     proptest! {
@@ -1173,7 +1601,7 @@ mod model {
             let got: Vec<(StreamId, Fields)> = s
                 .range(StreamId::MIN, StreamId::MAX, 0, false)
                 .into_iter()
-                .map(|e| (e.id, e.fields.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()))
+                .map(|e| (e.id, e.fields.iter().map(|(f, v)| (f.to_vec(), v.to_bytes().into_owned())).collect()))
                 .collect();
             let want: Vec<_> = oracle.clone().into_iter().collect();
             prop_assert_eq!(&got, &want);

@@ -138,8 +138,9 @@ fn write_stream(buf: &mut Vec<u8>, key: &[u8], x: &crate::types::stream::Stream)
     } else {
         for item in x.range(StreamId::MIN, StreamId::MAX, 0, false) {
             let id = item.id.to_bytes();
+            let values: Vec<_> = item.fields.iter().map(|(_, v)| v.to_bytes()).collect();
             let mut argv: Vec<&[u8]> = vec![b"XADD", key, &id];
-            for (f, v) in &item.fields {
+            for ((f, _), v) in item.fields.iter().zip(&values) {
                 argv.push(f);
                 argv.push(v);
             }
