@@ -22,11 +22,9 @@
 //! which server goes first; the table quotes median requests per second
 //! and the ratio of the medians.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::path::Path;
 
-use soquete_testkit::server::{find_redis_server, find_soquete_server};
+use soquete_benches::versus::{self, Samples};
 use soquete_testkit::{Conn, ServerKind, ServerProcess};
 
 const ELEMENTS: usize = 10_000;
@@ -48,45 +46,23 @@ enum Who {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("sort bench: runs only under `cargo bench` (it starts servers)");
+    let Some(setup) = versus::setup("sort") else {
         return;
-    }
-    let rounds: usize = std::env::var("SOQUETE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1);
-    let redis = find_redis_server().unwrap_or_else(|e| panic!("{e}"));
-    let soquete = find_soquete_server().unwrap_or_else(|e| panic!("{e}"));
-    let rb = redis.with_file_name("redis-benchmark");
-    let rb = if rb.is_file() {
-        rb
-    } else {
-        PathBuf::from("redis-benchmark")
     };
-    let started = Instant::now();
-    println!(
-        "sort bench: SOQUETE_BENCH_ROUNDS={rounds} cargo bench -p soquete-benches --bench sort; load average {}",
-        soquete_benches::results::loadavg()
-    );
-    let mut samples: Vec<((usize, Who), Vec<f64>)> = Vec::new();
-    for round in 0..rounds {
+    let mut samples = Samples::default();
+    for round in 0..setup.rounds {
         let mut order = [Who::Redis, Who::Soquete];
         if round % 2 == 1 {
             order.reverse();
         }
         for who in order {
-            let server = start(&redis, &soquete, who);
+            let server = start(&setup.redis, &setup.soquete, who);
             load(&mut server.connect());
             for (i, (name, cmd, n)) in CASES.iter().enumerate() {
-                let rps = run(&server, &rb, cmd, *n);
+                let n = n.to_string();
+                let rps = setup.redis_benchmark(server.port(), &["-c", "10", "-n", &n], cmd);
                 println!("{who:>8?} {name:>8}: {rps:>9.1}/s");
-                match samples.iter_mut().find(|(k, _)| *k == (i, who)) {
-                    Some((_, v)) => v.push(rps),
-                    None => samples.push(((i, who), vec![rps])),
-                }
+                samples.push((i, who), rps);
             }
         }
     }
@@ -94,22 +70,13 @@ fn main() {
     println!("| case | Redis 7.0.15 req/s | soquete req/s | soquete / Redis |");
     println!("|---|---:|---:|---:|");
     for (i, (name, _, _)) in CASES.iter().enumerate() {
-        let med = |who| {
-            samples
-                .iter()
-                .find(|(k, _)| *k == (i, who))
-                .map(|(_, v)| median(v))
-                .unwrap_or(0.0)
-        };
-        let (r, s) = (med(Who::Redis), med(Who::Soquete));
-        let ratio = if r > 0.0 { s / r } else { 0.0 };
-        println!("| {name} | {r:.1} | {s:.1} | {ratio:.2} |");
+        let (r, s) = (
+            samples.median(&(i, Who::Redis)),
+            samples.median(&(i, Who::Soquete)),
+        );
+        println!("| {name} | {r:.1} | {s:.1} | {:.2} |", versus::ratio(s, r));
     }
-    println!(
-        "\nsort bench: {} s, {rounds} round(s), medians; load average after {}",
-        started.elapsed().as_secs(),
-        soquete_benches::results::loadavg()
-    );
+    setup.finish("sort");
 }
 
 fn start(redis: &Path, soquete: &Path, who: Who) -> ServerProcess {
@@ -144,28 +111,4 @@ fn load(c: &mut Conn) {
         c.cmd(&rpush);
         c.cmd(&mset);
     }
-}
-
-/// Requests per second of `cmd` through redis-benchmark.
-fn run(server: &ServerProcess, rb: &Path, cmd: &[&str], n: u32) -> f64 {
-    let out = Command::new(rb)
-        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
-        .args(["-c", "10", "-n", &n.to_string(), "--csv"])
-        .args(cmd)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
-    let text = String::from_utf8_lossy(&out.stdout);
-    // The CSV's one data line: "SORT ...","rps",...
-    text.lines()
-        .find(|l| l.starts_with("\"SORT"))
-        .and_then(|l| l.split("\",\"").nth(1))
-        .and_then(|v| v.trim_matches('"').parse::<f64>().ok())
-        .unwrap_or(0.0)
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }

@@ -1,5 +1,5 @@
 //! What the table benches against `redis-server` share (scripting,
-//! streams, bitmaps, hyperloglog, geo): finding the binaries, the number
+//! streams, bitmaps, hyperloglog, geo, sort): finding the binaries, the number
 //! of rounds, running `redis-benchmark` and reading its requests per
 //! second, and medians of the samples.
 //!
