@@ -160,6 +160,12 @@ pub fn apply(op: BitOp, dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// Appends the complement of every byte of `src` to `dst` (BITOP NOT,
+/// without zeroing the result first).
+pub fn push_not(dst: &mut Vec<u8>, src: &[u8]) {
+    dst.extend(src.iter().map(|b| !b));
+}
+
 /// Zeroes `dst[from..]` (AND with a shorter string).
 pub fn clear_from(dst: &mut [u8], from: usize) {
     if from < dst.len() {
