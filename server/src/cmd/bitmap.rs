@@ -271,7 +271,11 @@ pub fn bitop(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     for (i, (key, len)) in srcs.iter().zip(&lens).enumerate() {
         let mut scratch = itoa::Buffer::new();
         let src = match len {
-            Some(_) => c.ks.peek(key).map(|e| bytes_of(&e.value, &mut scratch)).transpose()?,
+            Some(_) => {
+                c.ks.peek(key)
+                    .map(|e| bytes_of(&e.value, &mut scratch))
+                    .transpose()?
+            }
             None => None,
         };
         match (i, src) {

@@ -428,6 +428,15 @@ mod tests {
         }
 
         #[test]
+        fn push_not_appends_the_complement(a in proptest::collection::vec(any::<u8>(), 0..8),
+                                           s in proptest::collection::vec(any::<u8>(), 0..70)) {
+            let mut d = a.clone();
+            push_not(&mut d, &s);
+            let want: Vec<u8> = a.iter().copied().chain(s.iter().map(|b| !b)).collect();
+            prop_assert_eq!(d, want);
+        }
+
+        #[test]
         fn bitfield_set_then_get_round_trips_and_touches_nothing_else(
             b in proptest::collection::vec(any::<u8>(), 16..24),
             off in 0u64..64, bits in 1u32..=64, v in any::<u64>()) {
