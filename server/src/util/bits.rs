@@ -160,6 +160,12 @@ pub fn apply(op: BitOp, dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// Appends the complement of every byte of `src` to `dst` (BITOP NOT,
+/// without zeroing the result first).
+pub fn push_not(dst: &mut Vec<u8>, src: &[u8]) {
+    dst.extend(src.iter().map(|b| !b));
+}
+
 /// Zeroes `dst[from..]` (AND with a shorter string).
 pub fn clear_from(dst: &mut [u8], from: usize) {
     if from < dst.len() {
@@ -419,6 +425,15 @@ mod tests {
                     prop_assert_eq!(d[i], want);
                 }
             }
+        }
+
+        #[test]
+        fn push_not_appends_the_complement(a in proptest::collection::vec(any::<u8>(), 0..8),
+                                           s in proptest::collection::vec(any::<u8>(), 0..70)) {
+            let mut d = a.clone();
+            push_not(&mut d, &s);
+            let want: Vec<u8> = a.iter().copied().chain(s.iter().map(|b| !b)).collect();
+            prop_assert_eq!(d, want);
         }
 
         #[test]
