@@ -486,7 +486,7 @@ impl Within {
     /// The haversine distance from the centre (Redis's
     /// `geohashGetDistance(centre, point)`).
     #[inline]
-    fn from_centre(&self, lon: f64, lat: f64) -> f64 {
+    fn distance_to(&self, lon: f64, lat: f64) -> f64 {
         let v = ((deg_rad(lon) - self.lon_r) / 2.0).sin();
         if v == 0.0 {
             return lat_distance(self.lat, lat);
@@ -502,7 +502,7 @@ impl Within {
     #[inline]
     pub fn distance_if_within(&self, lon: f64, lat: f64) -> Option<f64> {
         if !self.is_box {
-            let d = self.from_centre(lon, lat);
+            let d = self.distance_to(lon, lat);
             return (d <= self.limit).then_some(d);
         }
         if lat_distance(lat, self.lat) > self.half_height {
@@ -511,7 +511,7 @@ impl Within {
         if distance(lon, lat, self.lon, lat) > self.half_width {
             return None;
         }
-        Some(self.from_centre(lon, lat))
+        Some(self.distance_to(lon, lat))
     }
 }
 
