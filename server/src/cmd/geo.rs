@@ -17,9 +17,11 @@ use super::args::{self, is};
 use super::flags::*;
 use super::{cat, ks};
 use super::{Ctx, Keys, Spec};
+use crate::db::Locked;
 use crate::error::{CmdError, CmdResult};
 use crate::notify::ZSET;
-use crate::types::geohash::{self, Search, Shape};
+use crate::shared::LoopStats;
+use crate::types::geohash::{self, Search, Shape, Within};
 use crate::types::zset::{cmp_pair, ZSet};
 use crate::value::Value;
 
@@ -224,21 +226,21 @@ enum Sort {
     Desc,
 }
 
-/// A match: Redis's `geoPoint`.
-struct Point {
+/// A match: Redis's `geoPoint`, with the member borrowed from the set.
+struct Point<'z> {
     lon: f64,
     lat: f64,
     dist: f64,
     score: f64,
-    member: Vec<u8>,
+    member: &'z [u8],
 }
 
 /// What a search found, before it is replied or stored.
-enum Found {
+enum Found<'z> {
     /// The source key does not exist.
     NoKey,
     /// The matches, sorted and cut to the count.
-    Points(Vec<Point>),
+    Points(Vec<Point<'z>>),
 }
 
 /// Options of a search.
@@ -252,44 +254,39 @@ struct Opts<'a> {
 }
 
 /// Reads the members of one cell that are inside the search (Redis's
-/// `geoGetPointsInRange`), stopping once `limit` (0: none) points are
-/// gathered.
-fn points_in_cell(
-    z: &ZSet,
+/// `geoGetPointsInRange`): one seek to the cell's first score, then a
+/// forward walk that decodes each score and reads the member only of the
+/// points inside, stopping once `limit` (0: none) points are gathered.
+fn points_in_cell<'z>(
+    z: &'z ZSet,
     cell: geohash::Cell,
-    search: &Search,
-    out: &mut Vec<Point>,
+    within: &Within,
+    out: &mut Vec<Point<'z>>,
     limit: usize,
 ) {
     let (min, max) = cell.score_range();
-    let (min, max) = (min as f64, max as f64);
-    let Some(rank) = z.first_in_range(|s, _| s >= min, |s, _| s < max) else {
-        return;
-    };
-    for (m, s) in z.iter_from(rank, false) {
-        if s >= max {
-            break;
-        }
+    for (s, m) in z.score_range(min as f64, max as f64) {
         let (lon, lat) = geohash::decode_score(s);
-        if let Some(dist) = search.distance_if_within(lon, lat) {
+        if let Some(dist) = within.distance_if_within(lon, lat) {
             out.push(Point {
                 lon,
                 lat,
                 dist,
                 score: s,
-                member: m.to_vec(),
+                member: m.bytes(),
             });
-        }
-        if limit > 0 && out.len() >= limit {
-            break;
+            if limit > 0 && out.len() >= limit {
+                break;
+            }
         }
     }
 }
 
 /// The members inside a search, in the order Redis gathers them
 /// (`membersOfAllNeighbors`).
-fn points_in_search(z: &ZSet, search: &Search, limit: usize) -> Vec<Point> {
+fn points_in_search<'z>(z: &'z ZSet, search: &Search, limit: usize) -> Vec<Point<'z>> {
     let cells = search.cells().cells;
+    let within = search.within();
     let mut out = Vec::new();
     let mut last = 0;
     for (i, &cell) in cells.iter().enumerate() {
@@ -304,7 +301,7 @@ fn points_in_search(z: &ZSet, search: &Search, limit: usize) -> Vec<Point> {
         if limit > 0 && out.len() >= limit {
             break;
         }
-        points_in_cell(z, cell, search, &mut out, limit);
+        points_in_cell(z, cell, &within, &mut out, limit);
         last = i;
     }
     out
@@ -320,15 +317,20 @@ fn by_distance(a: &Point, b: &Point) -> Ordering {
     }
 }
 
-/// Everything up to the reply: arguments, the source set, the matches.
-fn search_find<'a>(
-    c: &mut Ctx<'_>,
+/// Everything up to the reply: arguments, the source set, the matches
+/// (which borrow the set's members from `ks`).
+fn search_find<'a, 'k>(
+    ks: &'k mut Locked<'_>,
+    stats: &LoopStats,
     a: &[&'a [u8]],
     src: usize,
     kind: Kind,
     nostore: bool,
-) -> Result<(Found, Opts<'a>), CmdError> {
-    let z = read_zset!(c, a[src]);
+) -> Result<(Found<'k>, Opts<'a>), CmdError> {
+    let z: Option<&'k ZSet> = match crate::cmd::lookup_read(ks, stats, a[src]) {
+        None => None,
+        Some(e) => Some(zset_ref(&e.value)?),
+    };
     let geosearch = matches!(kind, Kind::Search | Kind::SearchStore);
     let mut o = Opts {
         store: None,
@@ -474,14 +476,17 @@ fn search_find<'a>(
     };
     if sort != Sort::None && returned > 0 {
         let desc = |p: &Point, q: &Point| by_distance(p, q).reverse();
-        let cmp: &dyn Fn(&Point, &Point) -> Ordering = match sort {
-            Sort::Desc => &desc,
-            _ => &by_distance,
-        };
         if returned == len {
             // glibc's qsort is a stable merge sort.
-            points.sort_by(cmp);
+            match sort {
+                Sort::Desc => points.sort_by(desc),
+                _ => points.sort_by(by_distance),
+            }
         } else {
+            let cmp: &dyn Fn(&Point, &Point) -> Ordering = match sort {
+                Sort::Desc => &desc,
+                _ => &by_distance,
+            };
             crate::util::pqsort::pqsort(&mut points, cmp, 0, returned - 1);
         }
     }
@@ -497,7 +502,7 @@ fn search_generic(
     kind: Kind,
     nostore: bool,
 ) -> CmdResult {
-    let (found, o) = search_find(c, a, src, kind, nostore)?;
+    let (found, o) = search_find(&mut c.ks, c.stats, a, src, kind, nostore)?;
     let points = match found {
         Found::NoKey => {
             match o.store {
@@ -513,14 +518,17 @@ fn search_generic(
     };
     let Some(dst) = o.store else {
         let options = usize::from(o.withdist) + usize::from(o.withhash) + usize::from(o.withcoord);
+        let mut text = Vec::with_capacity(24);
         c.out.array(points.len());
         for p in &points {
             if options > 0 {
                 c.out.array(options + 1);
             }
-            c.out.bulk(&p.member);
+            c.out.bulk(p.member);
             if o.withdist {
-                bulk_distance(c, p.dist / o.to_meters);
+                text.clear();
+                geohash::fmt_distance(&mut text, p.dist / o.to_meters);
+                c.out.bulk(&text);
             }
             if o.withhash {
                 c.out.int(geohash::cvtt_i64(p.score));
@@ -547,7 +555,7 @@ fn search_generic(
             } else {
                 p.score
             };
-            (p.member, score)
+            (p.member.to_vec(), score)
         })
         .collect();
     items.sort_by(|x, y| cmp_pair(x.1, &x.0, y.1, &y.0));

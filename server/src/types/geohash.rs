@@ -440,22 +440,78 @@ impl Search {
     /// The distance in meters from the centre to a point, when the point is
     /// inside the shape (Redis's `geoWithinShape`).
     pub fn distance_if_within(&self, lon: f64, lat: f64) -> Option<f64> {
-        match self.shape {
-            Shape::Radius(r) => {
-                let d = distance(self.lon, self.lat, lon, lat);
-                (d <= r * self.to_meters).then_some(d)
-            }
-            Shape::Box(w, h) => {
-                let (width, height) = (w * self.to_meters, h * self.to_meters);
-                if lat_distance(lat, self.lat) > height / 2.0 {
-                    return None;
-                }
-                if distance(lon, lat, self.lon, lat) > width / 2.0 {
-                    return None;
-                }
-                Some(distance(self.lon, self.lat, lon, lat))
-            }
+        self.within().distance_if_within(lon, lat)
+    }
+
+    /// The search prepared for testing many points ([`Within`]).
+    pub fn within(&self) -> Within {
+        let (limit, half_width, half_height) = match self.shape {
+            Shape::Radius(r) => (r * self.to_meters, 0.0, 0.0),
+            Shape::Box(w, h) => (0.0, (w * self.to_meters) / 2.0, (h * self.to_meters) / 2.0),
+        };
+        let lat_r = deg_rad(self.lat);
+        Within {
+            lon: self.lon,
+            lat: self.lat,
+            lon_r: deg_rad(self.lon),
+            lat_r,
+            cos_lat: lat_r.cos(),
+            is_box: matches!(self.shape, Shape::Box(..)),
+            limit,
+            half_width,
+            half_height,
         }
+    }
+}
+
+/// A [`Search`] with what every point's test shares computed once: the
+/// centre in radians, the cosine of its latitude, the shape in meters.
+/// Each test performs the very floating-point operations of Redis's
+/// `geoWithinShape` on the same values, so it gives the same bits.
+#[derive(Clone, Copy, Debug)]
+pub struct Within {
+    lon: f64,
+    lat: f64,
+    lon_r: f64,
+    lat_r: f64,
+    cos_lat: f64,
+    is_box: bool,
+    /// The radius in meters.
+    limit: f64,
+    half_width: f64,
+    half_height: f64,
+}
+
+impl Within {
+    /// The haversine distance from the centre (Redis's
+    /// `geohashGetDistance(centre, point)`).
+    #[inline]
+    fn distance_to(&self, lon: f64, lat: f64) -> f64 {
+        let v = ((deg_rad(lon) - self.lon_r) / 2.0).sin();
+        if v == 0.0 {
+            return lat_distance(self.lat, lat);
+        }
+        let lat2r = deg_rad(lat);
+        let u = ((lat2r - self.lat_r) / 2.0).sin();
+        let a = u * u + self.cos_lat * lat2r.cos() * v * v;
+        2.0 * EARTH_RADIUS * a.sqrt().asin()
+    }
+
+    /// The distance in meters from the centre to a point, when the point
+    /// is inside the shape (Redis's `geoWithinShape`).
+    #[inline]
+    pub fn distance_if_within(&self, lon: f64, lat: f64) -> Option<f64> {
+        if !self.is_box {
+            let d = self.distance_to(lon, lat);
+            return (d <= self.limit).then_some(d);
+        }
+        if lat_distance(lat, self.lat) > self.half_height {
+            return None;
+        }
+        if distance(lon, lat, self.lon, lat) > self.half_width {
+            return None;
+        }
+        Some(self.distance_to(lon, lat))
     }
 }
 

@@ -393,6 +393,26 @@ impl ZSet {
         }
     }
 
+    /// The elements whose score is in `[min, max)`, in ascending order, as
+    /// `(score, member handle)`: one seek to the first score `>= min`,
+    /// then a forward walk (Redis's `geoGetPointsInRange`). A skiplist
+    /// reads a member only when [`MemberRef::bytes`] asks for it, so
+    /// callers that filter on the score touch no member memory.
+    pub fn score_range(&self, min: f64, max: f64) -> ScoreRange<'_> {
+        let inner = match &self.repr {
+            Repr::Pack(p) => ScoreRangeInner::Pack {
+                buf: &p.buf,
+                off: 0,
+                min,
+            },
+            Repr::Skip(s) => ScoreRangeInner::Skip {
+                sl: s,
+                x: s.first_score_at_least(min),
+            },
+        };
+        ScoreRange { inner, max }
+    }
+
     /// Redis's `*LastInRange`: the ascending rank of the last element that
     /// satisfies `lte_max`, provided it also satisfies `gte_min`.
     pub fn last_in_range(
@@ -588,6 +608,77 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
+/// A member found by [`ZSet::score_range`], read on demand.
+#[derive(Clone, Copy)]
+pub struct MemberRef<'a>(MemberRefInner<'a>);
+
+#[derive(Clone, Copy)]
+enum MemberRefInner<'a> {
+    Bytes(&'a [u8]),
+    Skip(&'a Skip, u32),
+}
+
+impl<'a> MemberRef<'a> {
+    /// The member's bytes.
+    #[inline]
+    pub fn bytes(self) -> &'a [u8] {
+        match self.0 {
+            MemberRefInner::Bytes(b) => b,
+            MemberRefInner::Skip(sl, r) => sl.member_of(r),
+        }
+    }
+}
+
+/// Iterator over the elements of a score range, see [`ZSet::score_range`].
+pub struct ScoreRange<'a> {
+    inner: ScoreRangeInner<'a>,
+    max: f64,
+}
+
+enum ScoreRangeInner<'a> {
+    Pack { buf: &'a [u8], off: usize, min: f64 },
+    Skip { sl: &'a Skip, x: u32 },
+}
+
+impl<'a> Iterator for ScoreRange<'a> {
+    type Item = (f64, MemberRef<'a>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.inner {
+            ScoreRangeInner::Pack { buf, off, min } => loop {
+                if *off >= buf.len() {
+                    return None;
+                }
+                let e = decode(buf, *off);
+                *off = e.next;
+                if e.score < *min {
+                    continue;
+                }
+                if e.score >= self.max {
+                    *off = buf.len();
+                    return None;
+                }
+                let m = &buf[e.mstart..e.mend];
+                return Some((e.score, MemberRef(MemberRefInner::Bytes(m))));
+            },
+            ScoreRangeInner::Skip { sl, x } => {
+                if *x == NIL {
+                    return None;
+                }
+                let r = *x;
+                let s = sl.score(r);
+                if s >= self.max {
+                    *x = NIL;
+                    return None;
+                }
+                *x = sl.next(r, 0);
+                Some((s, MemberRef(MemberRefInner::Skip(sl, r))))
+            }
+        }
+    }
+}
+
 /// Random access by rank, see [`ZSet::sampler`].
 pub enum Sampler<'a> {
     /// A listpack and the offsets of its entries.
@@ -672,6 +763,34 @@ mod tests {
         let mut z = ZSet::new();
         z.insert(b"123456789", 1.0, limits);
         assert_eq!(z.encoding(), "skiplist", "long member");
+    }
+
+    #[test]
+    fn score_range_walks_min_inclusive_max_exclusive_on_both_encodings() {
+        for mut z in [ZSet::new(), ZSet::new_skiplist()] {
+            for i in 0..100u32 {
+                z.insert(format!("m{i}").as_bytes(), f64::from(i % 10), small());
+            }
+            for (min, max) in [
+                (0.0, 10.0),
+                (3.0, 5.0),
+                (2.5, 2.9),
+                (9.0, 100.0),
+                (-5.0, 0.0),
+                (4.0, 4.0),
+            ] {
+                let got: Vec<(f64, Vec<u8>)> = z
+                    .score_range(min, max)
+                    .map(|(s, m)| (s, m.bytes().to_vec()))
+                    .collect();
+                let want: Vec<(f64, Vec<u8>)> = z
+                    .iter()
+                    .filter(|&(_, s)| s >= min && s < max)
+                    .map(|(m, s)| (s, m.to_vec()))
+                    .collect();
+                assert_eq!(got, want, "[{min}, {max}) on {}", z.encoding());
+            }
+        }
     }
 
     #[test]

@@ -522,6 +522,28 @@ impl Skip {
         lte_max(s, m).then_some(rank)
     }
 
+    /// The first record whose score is `>= min` (NIL when none): one
+    /// descent that reads only scores, never members.
+    pub(super) fn first_score_at_least(&self, min: f64) -> u32 {
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let next = self.next(x, i);
+                if next == NIL || self.score(next) >= min {
+                    break;
+                }
+                x = next;
+            }
+        }
+        self.next(x, 0)
+    }
+
+    /// The member of record `r`.
+    #[inline]
+    pub(super) fn member_of(&self, r: u32) -> &[u8] {
+        self.member(r)
+    }
+
     pub(super) fn last_in_range(
         &self,
         gte_min: &dyn Fn(f64, &[u8]) -> bool,
