@@ -20,7 +20,8 @@
 //!   elements were read in (a list's order); with a LIMIT that does not
 //!   cover everything and a BY pattern, Redis uses its partial quicksort
 //!   (`pqsort.c`, Bentley–McIlroy), which is not stable but is
-//!   deterministic, and [`pqsort`] is the same algorithm, so ties come out
+//!   deterministic, and `util::pqsort` is the same algorithm (shared with the
+//!   geo searches), so ties come out
 //!   as Redis's do. Elements read from a set's hash table or a sorted
 //!   set's dictionary come in an order Redis randomises per process; ties
 //!   among those are the one thing that cannot match.
@@ -64,6 +65,7 @@ use crate::notify::LIST;
 use crate::shared::LoopStats;
 use crate::types::list::{End, List};
 use crate::util::num::strtod_sort_score;
+use crate::util::pqsort::pqsort;
 use crate::value::Value;
 use std::cmp::Ordering;
 
@@ -321,137 +323,6 @@ impl Order {
     }
 }
 
-/// Redis's `pqsort`: Bentley–McIlroy quicksort that only recurses into
-/// parts overlapping positions `lo..=hi` (which may lie outside `v`).
-/// Ported to indices from `pqsort.c` so that elements that compare equal
-/// end up where Redis puts them.
-fn pqsort<T>(v: &mut [T], lo: i64, hi: i64, cmp: &mut impl FnMut(&T, &T) -> Ordering) {
-    let n = v.len();
-    pqsort_at(v, 0, n, lo, hi, cmp);
-}
-
-fn med3<T>(
-    v: &[T],
-    a: usize,
-    b: usize,
-    c: usize,
-    cmp: &mut impl FnMut(&T, &T) -> Ordering,
-) -> usize {
-    if cmp(&v[a], &v[b]).is_lt() {
-        if cmp(&v[b], &v[c]).is_lt() {
-            b
-        } else if cmp(&v[a], &v[c]).is_lt() {
-            c
-        } else {
-            a
-        }
-    } else if cmp(&v[b], &v[c]).is_gt() {
-        b
-    } else if cmp(&v[a], &v[c]).is_lt() {
-        a
-    } else {
-        c
-    }
-}
-
-/// Swaps the `r` elements from `a` with the `r` from `b`, pairwise.
-fn vecswap<T>(v: &mut [T], a: usize, b: usize, r: usize) {
-    for i in 0..r {
-        v.swap(a + i, b + i);
-    }
-}
-
-/// True when the `k` elements from `s` do not meet `lo..=hi`.
-fn outside(s: usize, k: usize, lo: i64, hi: i64) -> bool {
-    let (s, e) = (s as i64, (s + k) as i64);
-    (lo < s && hi < s) || (lo >= e && hi >= e)
-}
-
-fn pqsort_at<T>(
-    v: &mut [T],
-    mut a: usize,
-    mut n: usize,
-    lo: i64,
-    hi: i64,
-    cmp: &mut impl FnMut(&T, &T) -> Ordering,
-) {
-    loop {
-        if n < 7 {
-            for pm in a + 1..a + n {
-                let mut pl = pm;
-                while pl > a && cmp(&v[pl - 1], &v[pl]).is_gt() {
-                    v.swap(pl, pl - 1);
-                    pl -= 1;
-                }
-            }
-            return;
-        }
-        let mut pm = a + n / 2;
-        if n > 7 {
-            let mut pl = a;
-            let mut pn = a + n - 1;
-            if n > 40 {
-                let d = n / 8;
-                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
-                pm = med3(v, pm - d, pm, pm + d, cmp);
-                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
-            }
-            pm = med3(v, pl, pm, pn, cmp);
-        }
-        v.swap(a, pm);
-        let (mut pa, mut pb) = (a + 1, a + 1);
-        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
-        loop {
-            while pb <= pc {
-                let r = cmp(&v[pb], &v[a]);
-                if r.is_gt() {
-                    break;
-                }
-                if r.is_eq() {
-                    v.swap(pa, pb);
-                    pa += 1;
-                }
-                pb += 1;
-            }
-            while pb <= pc {
-                let r = cmp(&v[pc], &v[a]);
-                if r.is_lt() {
-                    break;
-                }
-                if r.is_eq() {
-                    v.swap(pc, pd);
-                    pd -= 1;
-                }
-                pc -= 1;
-            }
-            if pb > pc {
-                break;
-            }
-            v.swap(pb, pc);
-            pb += 1;
-            pc -= 1;
-        }
-        let pn = a + n;
-        let r = (pa - a).min(pb - pa);
-        vecswap(v, a, pb - r, r);
-        let r = (pd - pc).min(pn - pd - 1);
-        vecswap(v, pb, pn - r, r);
-        let r = pb - pa;
-        if r > 1 && !outside(a, r, lo, hi) {
-            pqsort_at(v, a, r, lo, hi, cmp);
-        }
-        let r = pd - pc;
-        if r > 1 {
-            a = pn - r;
-            n = r;
-            if !outside(a, n, lo, hi) {
-                continue;
-            }
-        }
-        return;
-    }
-}
-
 /// Redis's LIMIT arithmetic: the first and last positions (inclusive) of
 /// `len` elements to output; `end < start` when there are none.
 fn limit_range(offset: i64, count: i64, len: i64) -> (i64, i64) {
@@ -592,7 +463,12 @@ fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
             };
             let len = items.len() as i64;
             if o.by.is_some() && (start != 0 || end != len - 1) {
-                pqsort(&mut items, start, end, &mut |x, y| order.cmp(x, y));
+                // Nothing is output when `end < start`: the order is not
+                // computed then.
+                if start <= end {
+                    let (lo, hi) = (start as usize, end as usize);
+                    pqsort(&mut items, &|x, y| order.cmp(x, y), lo, hi);
+                }
             } else {
                 items.sort_by(|x, y| order.cmp(x, y));
             }
@@ -785,41 +661,13 @@ mod tests {
         assert_eq!(pos("sort k GET store STORE d"), vec![1, 5]);
     }
 
-    /// The partial quicksort leaves positions `lo..=hi` as a full sort
-    /// would (for a total order), whatever the input.
-    #[test]
-    fn pqsort_sorts_the_requested_range() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for n in [0usize, 1, 2, 6, 7, 8, 40, 41, 100, 500] {
-            for _ in 0..20 {
-                let v: Vec<u32> = (0..n)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        (seed % 50) as u32
-                    })
-                    .collect();
-                let mut full = v.clone();
-                full.sort();
-                let lo = (seed % (n as u64 + 1)) as i64;
-                let hi = (lo + (seed >> 20) as i64 % 10).min(n as i64 - 1);
-                let mut part = v.clone();
-                pqsort(&mut part, lo, hi, &mut |a, b| a.cmp(b));
-                for i in lo.max(0)..=hi {
-                    assert_eq!(part[i as usize], full[i as usize], "n={n} lo={lo} hi={hi}");
-                }
-            }
-        }
-    }
-
     /// Ties come out where Redis's pqsort.c puts them (checked against
     /// redis-server 7.0.15: `SORT l BY nokey_* ALPHA LIMIT 0 3` of
     /// `3 1 2 10 -5 1.5 0` replies `10 1 2`).
     #[test]
     fn pqsort_places_ties_as_redis_does() {
         let mut v = vec!["3", "1", "2", "10", "-5", "1.5", "0"];
-        pqsort(&mut v, 0, 2, &mut |_, _| Ordering::Equal);
+        pqsort(&mut v, &|_, _| Ordering::Equal, 0, 2);
         assert_eq!(&v[..3], ["10", "1", "2"]);
     }
 
