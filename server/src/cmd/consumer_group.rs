@@ -20,14 +20,16 @@ use std::sync::Arc;
 
 use super::args::{self, is};
 use super::flags::*;
-use super::stream::{id_arg, interval_id, lax, reply_item, stream_mut, stream_ref, STRICT};
+use super::stream::{
+    id_arg, interval_id, lax, reply_item, stream_mut, stream_ref, stream_sub, STRICT,
+};
 use super::{cat, ks};
 use super::{Ctx, Keys, Spec};
 use crate::db::Locked;
 use crate::error::{c_str, CmdError, CmdResult};
 use crate::notify::STREAM;
 use crate::reply::Reply;
-use crate::types::consumer_group::{Counters, Group, ENTRIES_READ_INVALID};
+use crate::types::consumer_group::{Counters, Group, Nack, ENTRIES_READ_INVALID};
 use crate::types::stream::{Stream, StreamId};
 use crate::value::Value;
 
@@ -685,7 +687,7 @@ pub fn xclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     let mut records = Records::new(c.propagating());
     let x = the_stream(&mut c.ks, key)?;
-    let mut created = false;
+    let mut claimer = Claimer::new(consumer);
     let mut claimed: Vec<StreamId> = Vec::new();
     let mut dirty = 0u64;
     with_group(x, name, |x, g| {
@@ -694,26 +696,11 @@ pub fn xclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             g.last_id = last_id;
             propagate_last_id = true;
         }
-        let mut owner: Option<Arc<[u8]>> = None;
         for &(id, text) in &ids {
             if !x.contains(id) {
-                // Gone from the stream: dropped from the PEL, and the drop
-                // logged as the claim that re-creates nothing on replay.
-                if let Some(n) = g.pel.get(&id) {
-                    records.push(|| {
-                        xclaim_record(
-                            key,
-                            name,
-                            &n.consumer,
-                            text,
-                            n.delivery_time,
-                            n.delivery_count,
-                            g.last_id,
-                        )
-                    });
+                if drop_gone(g, &mut records, key, name, id, text) {
                     propagate_last_id = false;
                     dirty += 1;
-                    g.ack(id);
                 }
                 continue;
             }
@@ -724,14 +711,7 @@ pub fn xclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                 }
                 _ => {}
             }
-            let who = owner
-                .get_or_insert_with(|| {
-                    let (k, new) = g.consumer(consumer, now);
-                    created = new;
-                    k
-                })
-                .clone();
-            let n = g.take(id, &who, now);
+            let n = claimer.take(g, id, now);
             n.delivery_time = delivery;
             if retrycount >= 0 {
                 n.delivery_count = retrycount as u64;
@@ -750,13 +730,75 @@ pub fn xclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
     });
     reply_claimed(c.out, x, &claimed, justid);
-    if created {
+    if claimer.created {
         c.event(STREAM, "xgroup-createconsumer", key);
     }
     crate::stats::bump(&c.stats.dirty, dirty);
     log_all(c, &records);
     c.prevent_propagation();
     Ok(())
+}
+
+/// The claiming consumer, looked up (or created) on the first claim of a
+/// call only, as XCLAIM and XAUTOCLAIM do; `created` says it was new.
+struct Claimer<'a> {
+    name: &'a [u8],
+    owner: Option<Arc<[u8]>>,
+    created: bool,
+}
+
+impl<'a> Claimer<'a> {
+    fn new(name: &'a [u8]) -> Claimer<'a> {
+        Claimer {
+            name,
+            owner: None,
+            created: false,
+        }
+    }
+
+    /// Makes the claimer own the pending entry `id` (created if FORCE
+    /// made it), as of `now`.
+    fn take<'g>(&mut self, g: &'g mut Group, id: StreamId, now: i64) -> &'g mut Nack {
+        let who = match &self.owner {
+            Some(k) => k.clone(),
+            None => {
+                let (k, new) = g.consumer(self.name, now);
+                self.created = new;
+                self.owner = Some(k.clone());
+                k
+            }
+        };
+        g.take(id, &who, now)
+    }
+}
+
+/// Drops the pending entry `id`, whose entry left the stream, logging the
+/// drop as the claim Redis propagates (it re-creates nothing on replay);
+/// false when it was not pending.
+fn drop_gone(
+    g: &mut Group,
+    records: &mut Records,
+    key: &[u8],
+    name: &[u8],
+    id: StreamId,
+    text: &[u8],
+) -> bool {
+    let Some(n) = g.pel.get(&id) else {
+        return false;
+    };
+    records.push(|| {
+        xclaim_record(
+            key,
+            name,
+            &n.consumer,
+            text,
+            n.delivery_time,
+            n.delivery_count,
+            g.last_id,
+        )
+    });
+    g.ack(id);
+    true
 }
 
 /// The claimed entries: their IDs (JUSTID), or the entries themselves.
@@ -813,13 +855,12 @@ pub fn xautoclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let mut records = Records::new(c.propagating());
     let mut changes = 0u64;
     let x = the_stream(&mut c.ks, key)?;
-    let mut created = false;
+    let mut claimer = Claimer::new(consumer);
     let mut claimed: Vec<StreamId> = Vec::new();
     let mut deleted: Vec<StreamId> = Vec::new();
     let mut cursor = StreamId::MIN;
     with_group(x, name, |x, g| {
         let mut attempts = count.saturating_mul(ATTEMPTS_FACTOR);
-        let mut owner: Option<Arc<[u8]>> = None;
         let mut next = g.pel.range(start..).next().map(|(id, _)| *id);
         while attempts > 0 && count > 0 {
             attempts -= 1;
@@ -831,21 +872,8 @@ pub fn xautoclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                     .map(|(id, _)| *id)
             };
             if !x.contains(id) {
-                if let Some(n) = g.pel.get(&id) {
-                    records.push(|| {
-                        xclaim_record(
-                            key,
-                            name,
-                            &n.consumer,
-                            &id.to_bytes(),
-                            n.delivery_time,
-                            n.delivery_count,
-                            g.last_id,
-                        )
-                    });
-                }
+                drop_gone(g, &mut records, key, name, id, &id.to_bytes());
                 changes += 1;
-                g.ack(id);
                 deleted.push(id);
                 count -= 1;
                 next = after(g);
@@ -859,14 +887,7 @@ pub fn xautoclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                 next = after(g);
                 continue;
             }
-            let who = owner
-                .get_or_insert_with(|| {
-                    let (k, new) = g.consumer(consumer, now);
-                    created = new;
-                    k
-                })
-                .clone();
-            let n = g.take(id, &who, now);
+            let n = claimer.take(g, id, now);
             n.delivery_time = now;
             if !justid {
                 n.delivery_count += 1;
@@ -890,7 +911,7 @@ pub fn xautoclaim(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     for id in &deleted {
         out.bulk(&id.to_bytes());
     }
-    if created {
+    if claimer.created {
         c.event(STREAM, "xgroup-createconsumer", key);
     }
     crate::stats::bump(&c.stats.dirty, changes);
@@ -1024,46 +1045,24 @@ pub(crate) fn reply_full_groups(out: &mut Reply, x: &Stream, count: usize) {
 // the table
 // ---------------------------------------------------------------------------
 
-const fn xgroup_sub(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    handler: super::Handler,
-    keys: Keys,
-    key_specs: &'static [ks::KeySpec],
-) -> Spec {
-    Spec {
-        name,
-        arity,
-        flags,
-        keys,
-        group: "stream",
-        handler,
-        acl: cat::STREAM,
-        key_specs,
-        tips: &[],
-        subcommands: &[],
-    }
-}
-
 /// The XGROUP container's subcommands.
 #[rustfmt::skip]
 pub static XGROUP_SUBCOMMANDS: &[Spec] = &[
-    xgroup_sub("create", -5, WRITE | DENYOOM, xgroup_create, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::INSERT, 2)]),
-    xgroup_sub("destroy", 4, WRITE, xgroup_destroy, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::DELETE, 2)]),
-    xgroup_sub("createconsumer", 5, WRITE | DENYOOM, xgroup_createconsumer, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::INSERT, 2)]),
-    xgroup_sub("help", 2, LOADING | STALE, xgroup_help, Keys::None, &[]),
-    xgroup_sub("delconsumer", 5, WRITE, xgroup_delconsumer, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::DELETE, 2)]),
-    xgroup_sub("setid", -5, WRITE, xgroup_setid, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::UPDATE, 2)]),
+    stream_sub("create", -5, WRITE | DENYOOM, xgroup_create, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::INSERT, 2)]),
+    stream_sub("destroy", 4, WRITE, xgroup_destroy, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::DELETE, 2)]),
+    stream_sub("createconsumer", 5, WRITE | DENYOOM, xgroup_createconsumer, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::INSERT, 2)]),
+    stream_sub("help", 2, LOADING | STALE, xgroup_help, Keys::None, &[]),
+    stream_sub("delconsumer", 5, WRITE, xgroup_delconsumer, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::DELETE, 2)]),
+    stream_sub("setid", -5, WRITE, xgroup_setid, Keys::Range(2, 2, 1), &[ks::key(ks::RW | ks::UPDATE, 2)]),
 ];
 
 /// XINFO's group subcommands.
 #[rustfmt::skip]
-pub const XINFO_GROUPS: Spec = xgroup_sub("groups", 3, READONLY, xinfo_groups, Keys::Range(2, 2, 1), &[ks::key(ks::RO | ks::ACCESS, 2)]);
+pub const XINFO_GROUPS: Spec = stream_sub("groups", 3, READONLY, xinfo_groups, Keys::Range(2, 2, 1), &[ks::key(ks::RO | ks::ACCESS, 2)]);
 
 /// `XINFO CONSUMERS`.
 #[rustfmt::skip]
-pub const XINFO_CONSUMERS: Spec = Spec { tips: &["nondeterministic_output"], ..xgroup_sub("consumers", 4, READONLY, xinfo_consumers, Keys::Range(2, 2, 1), &[ks::key(ks::RO | ks::ACCESS, 2)]) };
+pub const XINFO_CONSUMERS: Spec = Spec { tips: &["nondeterministic_output"], ..stream_sub("consumers", 4, READONLY, xinfo_consumers, Keys::Range(2, 2, 1), &[ks::key(ks::RO | ks::ACCESS, 2)]) };
 
 /// The consumer group rows (XREADGROUP is in `stream`'s, beside XREAD).
 #[rustfmt::skip]

@@ -860,7 +860,8 @@ fn rax_count(keys: &[[u8; 16]]) -> usize {
 // the table
 // ---------------------------------------------------------------------------
 
-const fn xinfo_sub(
+/// A subcommand row of the stream group (XINFO's, XGROUP's).
+pub(super) const fn stream_sub(
     name: &'static str,
     arity: i32,
     flags: u32,
@@ -895,8 +896,8 @@ pub static COMMANDS: &[Spec] = &[
     Spec { name: "xreadgroup", arity: -7, flags: WRITE | BLOCKING | MOVABLE_KEYS, keys: Keys::Custom(xread_keys), group: "stream", handler: xreadgroup, acl: cat::STREAM, key_specs: &[ks::spec(ks::RO | ks::ACCESS, ks::Keyword("STREAMS", 4), ks::Range(-1, 1, 2))], tips: &[], subcommands: &[] },
     Spec { name: "xsetid", arity: -3, flags: WRITE | DENYOOM | FAST, keys: Keys::Range(1, 1, 1), group: "stream", handler: xsetid, acl: cat::STREAM, key_specs: &[ks::key(ks::RW | ks::UPDATE, 1)], tips: &[], subcommands: &[] },
     Spec { name: "xinfo", arity: -2, flags: 0, keys: Keys::None, group: "stream", handler: super::table::container, acl: 0, key_specs: &[], tips: &[], subcommands: &[
-        xinfo_sub("help", 2, LOADING | STALE, xinfo_help, Keys::None, &[]),
-        xinfo_sub("stream", -3, READONLY, xinfo_stream, Keys::Range(2, 2, 1), &[ks::key(ks::RO | ks::ACCESS, 2)]),
+        stream_sub("help", 2, LOADING | STALE, xinfo_help, Keys::None, &[]),
+        stream_sub("stream", -3, READONLY, xinfo_stream, Keys::Range(2, 2, 1), &[ks::key(ks::RO | ks::ACCESS, 2)]),
         super::consumer_group::XINFO_GROUPS,
         super::consumer_group::XINFO_CONSUMERS,
     ] },
