@@ -462,6 +462,49 @@ fn the_log_rewrites_itself_when_it_doubles() {
     check_aof(dir.path());
 }
 
+/// The increment files Redis and soquete write for the same `commands`
+/// (none may fail) with `appendfsync always`, times in ms as `<ms>`, after
+/// deleting `unlogged` (keys a command created without logging them, which
+/// a replay would not have); soquete's log must replay to the same digest.
+fn logged_by_both(commands: &[&[&str]], unlogged: &[&str]) -> [String; 2] {
+    let mut logs = Vec::new();
+    for kind in [ServerKind::Redis, ServerKind::Soquete] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start_in(
+            kind,
+            dir.path(),
+            &[
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+        );
+        let mut c = server.connect();
+        for cmd in commands {
+            assert!(!matches!(c.cmd(cmd), Frame::Error(_)), "{kind:?} {cmd:?}");
+        }
+        for key in unlogged {
+            ok(&mut c, &["DEL", key]);
+        }
+        logs.push(without_times(
+            &std::fs::read(incr_path(dir.path())).unwrap(),
+        ));
+        if kind == ServerKind::Soquete {
+            let before = digest(&mut c);
+            ok(&mut c, &["DEBUG", "LOADAOF"]);
+            assert_eq!(
+                digest(&mut c),
+                before,
+                "the log replays to the same dataset"
+            );
+        }
+    }
+    [logs.remove(0), logs.remove(0)]
+}
+
 /// A script's writes reach the log as Redis 7.0 writes them: its effects
 /// (not the script), several wrapped in MULTI/EXEC, relative expiries as
 /// PEXPIREAT, nothing after `redis.set_repl(redis.REPL_NONE)`; reads log
@@ -494,51 +537,8 @@ fn script_effects_are_logged_as_redis_logs_them() {
         ],
         &["EVAL_RO", "return redis.call('GET','b')", "0"],
     ];
-    let mut logs = Vec::new();
-    for kind in [ServerKind::Redis, ServerKind::Soquete] {
-        let dir = tempfile::tempdir().unwrap();
-        let server = start_in(
-            kind,
-            dir.path(),
-            &[
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-        );
-        let mut c = server.connect();
-        for s in scripts {
-            assert!(!matches!(c.cmd(s), Frame::Error(_)), "{kind:?} {s:?}");
-        }
-        // `c` was never logged: a replay would not have it.
-        ok(&mut c, &["DEL", "c"]);
-        let bytes = std::fs::read(incr_path(dir.path())).unwrap();
-        // PEXPIREAT's absolute time differs between the two runs.
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let normalized: Vec<String> = text
-            .split("\r\n")
-            .map(|l| {
-                if l.len() == 13 && l.bytes().all(|b| b.is_ascii_digit()) {
-                    "<ms>".to_string()
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect();
-        logs.push(normalized.join("\r\n"));
-        if kind == ServerKind::Soquete {
-            let before = digest(&mut c);
-            ok(&mut c, &["DEBUG", "LOADAOF"]);
-            assert_eq!(
-                digest(&mut c),
-                before,
-                "the log replays to the same dataset"
-            );
-        }
-    }
+    // `c` was never logged: a replay would not have it.
+    let logs = logged_by_both(scripts, &["c"]);
     assert_eq!(logs[1], logs[0], "soquete's log differs from Redis's");
     assert!(
         logs[0].contains("MULTI"),
@@ -943,40 +943,8 @@ fn bitmap_writes_are_logged_as_redis_logs_them() {
         &["BITOP", "XOR", "d", "nosuch"],
         &["BITFIELD_RO", "b", "GET", "u8", "0"],
     ];
-    let mut logs = Vec::new();
-    for kind in [ServerKind::Redis, ServerKind::Soquete] {
-        let dir = tempfile::tempdir().unwrap();
-        let server = start_in(
-            kind,
-            dir.path(),
-            &[
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-        );
-        let mut c = server.connect();
-        for w in writes {
-            assert!(!matches!(c.cmd(w), Frame::Error(_)), "{kind:?} {w:?}");
-        }
-        // `f` was created but not logged: a replay would not have it.
-        ok(&mut c, &["DEL", "f"]);
-        logs.push(
-            String::from_utf8_lossy(&std::fs::read(incr_path(dir.path())).unwrap()).into_owned(),
-        );
-        if kind == ServerKind::Soquete {
-            let before = digest(&mut c);
-            ok(&mut c, &["DEBUG", "LOADAOF"]);
-            assert_eq!(
-                digest(&mut c),
-                before,
-                "the log replays to the same dataset"
-            );
-        }
-    }
+    // `f` was created but not logged: a replay would not have it.
+    let logs = logged_by_both(writes, &["f"]);
     assert_eq!(logs[1], logs[0], "soquete's log differs from Redis's");
     assert!(logs[0].contains("BITFIELD"), "{}", logs[0]);
 }
@@ -1063,37 +1031,7 @@ fn geo_writes_are_logged_as_redis_logs_them() {
         ],
         &["GEORADIUS", "g", "0", "0", "1", "m", "STORE", "r"],
     ];
-    let mut logs = Vec::new();
-    for kind in [ServerKind::Redis, ServerKind::Soquete] {
-        let dir = tempfile::tempdir().unwrap();
-        let server = start_in(
-            kind,
-            dir.path(),
-            &[
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-        );
-        let mut c = server.connect();
-        for cmd in commands {
-            assert!(!matches!(c.cmd(cmd), Frame::Error(_)), "{kind:?} {cmd:?}");
-        }
-        let bytes = std::fs::read(incr_path(dir.path())).unwrap();
-        logs.push(String::from_utf8_lossy(&bytes).into_owned());
-        if kind == ServerKind::Soquete {
-            let before = digest(&mut c);
-            ok(&mut c, &["DEBUG", "LOADAOF"]);
-            assert_eq!(
-                digest(&mut c),
-                before,
-                "the log replays to the same dataset"
-            );
-        }
-    }
+    let logs = logged_by_both(commands, &[]);
     assert_eq!(logs[1], logs[0], "soquete's log differs from Redis's");
     assert!(
         logs[0].contains("zadd"),
