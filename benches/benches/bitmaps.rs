@@ -20,12 +20,9 @@
 //! which server goes first; the table quotes median requests per second
 //! and the ratios of the medians.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
-use soquete_benches::versus;
+use soquete_benches::versus::{self, Samples, Setup, Who};
 use soquete_resp::Frame;
-use soquete_testkit::{ServerKind, ServerProcess};
+use soquete_testkit::ServerProcess;
 
 /// The value size.
 const SIZE: usize = 1 << 20;
@@ -51,41 +48,21 @@ const CASES: [(&str, &[&str], u32); 5] = [
     ),
 ];
 
-/// Who runs: Redis, soquete with one loop, soquete with its default.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Who {
-    Redis,
-    SoqueteOne,
-    Soquete,
-}
-
 fn main() {
     let Some(setup) = versus::setup("bitmaps") else {
         return;
     };
-    let (rounds, redis, soquete, rb) = (
-        setup.rounds,
-        &setup.redis,
-        &setup.soquete,
-        &setup.redis_benchmark,
-    );
     let values = [value(1), value(2)];
-    let mut samples: Vec<((usize, &'static str), Vec<f64>)> = Vec::new();
-    for round in 0..rounds {
-        let mut order = [Who::Redis, Who::SoqueteOne, Who::Soquete];
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for who in order {
-            let server = start(redis, soquete, who, &values);
+    // (case, server) -> requests per second, one per round.
+    let mut samples = Samples::default();
+    for round in 0..setup.rounds {
+        for who in Who::round_order(round, &Who::ALL) {
+            let server = start(&setup, who, &values);
             for (i, (case, cmd, n)) in CASES.iter().enumerate() {
-                let rps = run_case(&server, rb, cmd, *n);
-                println!("{:>9} {case:>15}: {rps:>9.0}/s", name(who));
-                let key = (i, name(who));
-                match samples.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, v)) => v.push(rps),
-                    None => samples.push((key, vec![rps])),
-                }
+                let n = n.to_string();
+                let rps = setup.redis_benchmark(server.port(), &["-c", "10", "-n", &n], cmd);
+                println!("{:>9} {case:>15}: {rps:>9.0}/s", who.name());
+                samples.push((i, who), rps);
             }
         }
     }
@@ -93,30 +70,15 @@ fn main() {
     println!("| command (1 MiB) | Redis 7.0.15 req/s | soquete 1 loop | soquete default | 1 loop / Redis | default / Redis |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (i, (case, _, _)) in CASES.iter().enumerate() {
-        let med = |who| {
-            samples
-                .iter()
-                .find(|(k, _)| *k == (i, name(who)))
-                .map(|(_, v)| versus::median(v))
-                .unwrap_or(0.0)
-        };
+        let med = |who| samples.median(&(i, who));
         let (r, one, all) = (med(Who::Redis), med(Who::SoqueteOne), med(Who::Soquete));
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         println!(
             "| {case} | {r:.0} | {one:.0} | {all:.0} | {:.2} | {:.2} |",
-            ratio(one, r),
-            ratio(all, r)
+            versus::ratio(one, r),
+            versus::ratio(all, r)
         );
     }
     setup.finish("bitmaps");
-}
-
-fn name(who: Who) -> &'static str {
-    match who {
-        Who::Redis => "redis",
-        Who::SoqueteOne => "soquete-1",
-        Who::Soquete => "soquete",
-    }
 }
 
 /// 1 MiB of printable pseudo-random bytes (a fixed sequence per seed),
@@ -135,15 +97,8 @@ fn value(seed: u64) -> String {
 
 /// A fresh server holding `bm:a`, `bm:b` and `bm:z` (zeros, its last bit
 /// set).
-fn start(redis: &Path, soquete: &Path, who: Who, values: &[String; 2]) -> ServerProcess {
-    let builder = match who {
-        Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(redis),
-        Who::SoqueteOne => ServerProcess::builder(ServerKind::Soquete)
-            .binary(soquete)
-            .args(["--threads", "1"]),
-        Who::Soquete => ServerProcess::builder(ServerKind::Soquete).binary(soquete),
-    };
-    let server = builder.args(["--save", ""]).start();
+fn start(setup: &Setup, who: Who, values: &[String; 2]) -> ServerProcess {
+    let server = setup.start(who);
     let mut c = server.connect();
     let last_bit = (SIZE * 8 - 1).to_string();
     for cmd in [
@@ -155,18 +110,4 @@ fn start(redis: &Path, soquete: &Path, who: Who, values: &[String; 2]) -> Server
         assert!(!matches!(r, Frame::Error(_)), "{}: {r:?}", cmd[0]);
     }
     server
-}
-
-/// One command, `n` requests from 10 clients: requests per second.
-fn run_case(server: &ServerProcess, rb: &Path, cmd: &[&str], n: u32) -> f64 {
-    let out = Command::new(rb)
-        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
-        .args(["-c", "10", "-n", &n.to_string(), "--csv"])
-        .args(cmd)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
-    let text = String::from_utf8_lossy(&out.stdout);
-    // The CSV's one data line: "BITCOUNT ...","rps",...
-    versus::rps_of_csv(&text, cmd[0])
 }

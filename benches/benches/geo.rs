@@ -25,12 +25,9 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use soquete_benches::versus;
-use soquete_testkit::{ServerKind, ServerProcess};
+use soquete_benches::versus::{self, Samples, Setup, Who};
 
 /// (name, query, requests at depth 1; three times as many at depth 16):
 /// the 200 km search costs about ten times the 50 km one, so it gets
@@ -52,26 +49,10 @@ const DEPTHS: [u32; 2] = [1, 16];
 const PER_ADD: usize = 1000;
 const ADDS_PER_BATCH: usize = 32;
 
-/// (query, depth, server): one cell of the table.
-type Case = (usize, usize, &'static str);
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Who {
-    Redis,
-    SoqueteOne,
-    Soquete,
-}
-
 fn main() {
     let Some(setup) = versus::setup("geo") else {
         return;
     };
-    let (rounds, redis, soquete, rb) = (
-        setup.rounds,
-        &setup.redis,
-        &setup.soquete,
-        &setup.redis_benchmark,
-    );
     let members: usize = std::env::var("SOQUETE_GEO_MEMBERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -79,34 +60,23 @@ fn main() {
         .max(1);
     println!("geo bench: SOQUETE_GEO_MEMBERS={members}");
     let load = build_load(members);
-    let mut samples: Vec<(Case, Vec<f64>)> = Vec::new();
-    for round in 0..rounds {
-        let mut order = [Who::Redis, Who::SoqueteOne, Who::Soquete];
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for who in order {
-            let server = start(redis, soquete, who);
+    // (query, depth, server) -> requests per second, one per round.
+    let mut samples = Samples::default();
+    for round in 0..setup.rounds {
+        for who in Who::round_order(round, &Who::ALL) {
+            let server = setup.start(who);
             let t = Instant::now();
             run_load(server.port(), &load);
             println!(
                 "{:>9}: loaded {members} members in {:.2} s",
-                name(who),
+                who.name(),
                 t.elapsed().as_secs_f64()
             );
-            for (q, (_, query, requests)) in QUERIES.iter().enumerate() {
+            for (q, (name, query, requests)) in QUERIES.iter().enumerate() {
                 for (d, depth) in DEPTHS.iter().enumerate() {
-                    let rps = run_case(server.port(), rb, query, *requests, *depth);
-                    println!(
-                        "{:>9} {:<22} -P {depth:>2}: {rps:>9.0}/s",
-                        name(who),
-                        QUERIES[q].0
-                    );
-                    let key = (q, d, name(who));
-                    match samples.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, v)) => v.push(rps),
-                        None => samples.push((key, vec![rps])),
-                    }
+                    let rps = run_case(&setup, server.port(), query, *requests, *depth);
+                    println!("{:>9} {name:<22} -P {depth:>2}: {rps:>9.0}/s", who.name());
+                    samples.push((q, d, who), rps);
                 }
             }
         }
@@ -116,42 +86,16 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (q, (query, _, _)) in QUERIES.iter().enumerate() {
         for (d, depth) in DEPTHS.iter().enumerate() {
-            let med = |who| {
-                samples
-                    .iter()
-                    .find(|(k, _)| *k == (q, d, name(who)))
-                    .map(|(_, v)| versus::median(v))
-                    .unwrap_or(0.0)
-            };
+            let med = |who| samples.median(&(q, d, who));
             let (r, one, all) = (med(Who::Redis), med(Who::SoqueteOne), med(Who::Soquete));
-            let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
             println!(
                 "| {query} | {depth} | {r:.0} | {one:.0} | {all:.0} | {:.2} | {:.2} |",
-                ratio(one, r),
-                ratio(all, r),
+                versus::ratio(one, r),
+                versus::ratio(all, r),
             );
         }
     }
     setup.finish("geo");
-}
-
-fn name(who: Who) -> &'static str {
-    match who {
-        Who::Redis => "redis",
-        Who::SoqueteOne => "soquete-1",
-        Who::Soquete => "soquete",
-    }
-}
-
-fn start(redis: &Path, soquete: &Path, who: Who) -> ServerProcess {
-    let builder = match who {
-        Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(redis),
-        Who::SoqueteOne => ServerProcess::builder(ServerKind::Soquete)
-            .binary(soquete)
-            .args(["--threads", "1"]),
-        Who::Soquete => ServerProcess::builder(ServerKind::Soquete).binary(soquete),
-    };
-    builder.args(["--save", ""]).start()
 }
 
 /// The load as batches of RESP bytes, each `ADDS_PER_BATCH` GEOADDs (the
@@ -211,17 +155,13 @@ fn run_load(port: u16, load: &[(Vec<u8>, usize)]) {
 }
 
 /// One query and depth: GEOSEARCH requests per second.
-fn run_case(port: u16, rb: &Path, query: &str, requests: u32, depth: u32) -> f64 {
+fn run_case(setup: &Setup, port: u16, query: &str, requests: u32, depth: u32) -> f64 {
     let n = if depth == 1 { requests } else { 3 * requests };
-    let out = Command::new(rb)
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-c", "50", "-r", "80"])
-        .args(["-P", &depth.to_string(), "-n", &n.to_string(), "--csv"])
-        .args(query.split(' '))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
-    let text = String::from_utf8_lossy(&out.stdout);
-    // The CSV's one data line: "GEOSEARCH ...","rps",...
-    versus::rps_of_csv(&text, "GEOSEARCH")
+    let (n, depth) = (n.to_string(), depth.to_string());
+    let command: Vec<&str> = query.split(' ').collect();
+    setup.redis_benchmark(
+        port,
+        &["-c", "50", "-r", "80", "-P", &depth, "-n", &n],
+        &command,
+    )
 }

@@ -22,11 +22,7 @@
 //! Rounds alternate which server goes first; the table quotes median
 //! requests per second and the ratio of the medians.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
-use soquete_benches::versus;
-use soquete_testkit::{ServerKind, ServerProcess};
+use soquete_benches::versus::{self, Samples, Setup, Who};
 
 /// (name, `-r` keyspace, the command).
 const CASES: [(&str, &str, &[&str]); 4] = [
@@ -49,29 +45,14 @@ fn main() {
     let Some(setup) = versus::setup("hyperloglog") else {
         return;
     };
-    let (rounds, redis, soquete, rb) = (
-        setup.rounds,
-        &setup.redis,
-        &setup.soquete,
-        &setup.redis_benchmark,
-    );
-    // (case, depth, is_redis) -> requests per second, one per round.
-    let mut samples: Vec<((usize, usize, bool), Vec<f64>)> = Vec::new();
-    for round in 0..rounds {
-        let mut order = [true, false];
-        if round % 2 == 1 {
-            order.reverse();
-        }
+    // (case, depth, server) -> requests per second, one per round.
+    let mut samples = Samples::default();
+    for round in 0..setup.rounds {
+        let order = Who::round_order(round, &Who::PAIR);
         for c in 0..CASES.len() {
             for (d, depth) in DEPTHS.iter().enumerate() {
-                for is_redis in order {
-                    let bin = if is_redis { &redis } else { &soquete };
-                    let rps = run_case(bin, is_redis, rb, c, *depth);
-                    let key = (c, d, is_redis);
-                    match samples.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, v)) => v.push(rps),
-                        None => samples.push((key, vec![rps])),
-                    }
+                for &who in &order {
+                    samples.push((c, d, who), run_case(&setup, who, c, *depth));
                 }
             }
         }
@@ -81,32 +62,22 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     for (c, (case, _, _)) in CASES.iter().enumerate() {
         for (d, depth) in DEPTHS.iter().enumerate() {
-            let med = |is_redis| {
-                samples
-                    .iter()
-                    .find(|(k, _)| *k == (c, d, is_redis))
-                    .map(|(_, v)| versus::median(v))
-                    .unwrap_or(0.0)
-            };
-            let (r, s) = (med(true), med(false));
-            let ratio = if r > 0.0 { s / r } else { 0.0 };
-            println!("| {case} | {depth} | {r:.0} | {s:.0} | {ratio:.2} |");
+            let (r, s) = (
+                samples.median(&(c, d, Who::Redis)),
+                samples.median(&(c, d, Who::Soquete)),
+            );
+            println!(
+                "| {case} | {depth} | {r:.0} | {s:.0} | {:.2} |",
+                versus::ratio(s, r)
+            );
         }
     }
     setup.finish("hyperloglog");
 }
 
 /// One server, one case and depth: requests per second.
-fn run_case(bin: &Path, is_redis: bool, rb: &Path, case: usize, depth: u32) -> f64 {
-    let kind = if is_redis {
-        ServerKind::Redis
-    } else {
-        ServerKind::Soquete
-    };
-    let server = ServerProcess::builder(kind)
-        .binary(bin)
-        .args(["--save", ""])
-        .start();
+fn run_case(setup: &Setup, who: Who, case: usize, depth: u32) -> f64 {
+    let server = setup.start(who);
     let mut c = server.connect();
     for key in ["hll", "hll2"] {
         for chunk in 0..100 {
@@ -116,19 +87,13 @@ fn run_case(bin: &Path, is_redis: bool, rb: &Path, case: usize, depth: u32) -> f
         }
     }
     let (name, range, command) = CASES[case];
-    let n = if depth == 1 { 100_000 } else { 300_000 };
-    let out = Command::new(rb)
-        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
-        .args(["-c", "50", "-r", range])
-        .args(["-P", &depth.to_string(), "-n", &n.to_string(), "--csv"])
-        .args(command)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", rb.display()));
-    let text = String::from_utf8_lossy(&out.stdout);
-    // The CSV's one data line: "PFADD ...","rps",...
-    let rps = versus::rps_of_csv(&text, "PF");
-    let who = if is_redis { "redis" } else { "soquete" };
-    println!("{who:>8} {name:>13} -P {depth:>2}: {rps:>9.0}/s");
+    let n = if depth == 1 { "100000" } else { "300000" };
+    let depth_arg = depth.to_string();
+    let rps = setup.redis_benchmark(
+        server.port(),
+        &["-c", "50", "-r", range, "-P", &depth_arg, "-n", n],
+        command,
+    );
+    println!("{:>8} {name:>13} -P {depth:>2}: {rps:>9.0}/s", who.name());
     rps
 }

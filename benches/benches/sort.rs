@@ -22,10 +22,8 @@
 //! which server goes first; the table quotes median requests per second
 //! and the ratio of the medians.
 
-use std::path::Path;
-
-use soquete_benches::versus::{self, Samples};
-use soquete_testkit::{Conn, ServerKind, ServerProcess};
+use soquete_benches::versus::{self, Samples, Who};
+use soquete_testkit::Conn;
 
 const ELEMENTS: usize = 10_000;
 const CASES: [(&str, &[&str], u32); 2] = [
@@ -39,29 +37,19 @@ const CASES: [(&str, &[&str], u32); 2] = [
     ),
 ];
 
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Who {
-    Redis,
-    Soquete,
-}
-
 fn main() {
     let Some(setup) = versus::setup("sort") else {
         return;
     };
     let mut samples = Samples::default();
     for round in 0..setup.rounds {
-        let mut order = [Who::Redis, Who::Soquete];
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for who in order {
-            let server = start(&setup.redis, &setup.soquete, who);
+        for who in Who::round_order(round, &Who::PAIR) {
+            let server = setup.start(who);
             load(&mut server.connect());
             for (i, (name, cmd, n)) in CASES.iter().enumerate() {
                 let n = n.to_string();
                 let rps = setup.redis_benchmark(server.port(), &["-c", "10", "-n", &n], cmd);
-                println!("{who:>8?} {name:>8}: {rps:>9.1}/s");
+                println!("{:>8} {name:>8}: {rps:>9.1}/s", who.name());
                 samples.push((i, who), rps);
             }
         }
@@ -77,14 +65,6 @@ fn main() {
         println!("| {name} | {r:.1} | {s:.1} | {:.2} |", versus::ratio(s, r));
     }
     setup.finish("sort");
-}
-
-fn start(redis: &Path, soquete: &Path, who: Who) -> ServerProcess {
-    let builder = match who {
-        Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(redis),
-        Who::Soquete => ServerProcess::builder(ServerKind::Soquete).binary(soquete),
-    };
-    builder.args(["--save", ""]).start()
 }
 
 /// The list, weights and data, in batches of MSET/RPUSH.

@@ -26,21 +26,15 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use soquete_benches::versus::{self, Samples, Setup};
+use soquete_benches::versus::{self, Samples, Setup, Who};
 use soquete_resp::Frame;
 use soquete_testkit::conn::{command_bytes, connect};
 use soquete_testkit::procfs::rss_bytes;
-use soquete_testkit::{ServerKind, ServerProcess};
+use soquete_testkit::ServerProcess;
 
 const DEPTHS: [u32; 2] = [1, 16];
 const CONSUMED: usize = 100_000;
 const MEMORY_ENTRIES: usize = 1_000_000;
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Who {
-    Redis,
-    Soquete,
-}
 
 fn main() {
     let Some(setup) = versus::setup("streams") else {
@@ -50,29 +44,16 @@ fn main() {
     let mut samples = Samples::default();
     let mut cases: Vec<String> = Vec::new();
     let mut record = |case: String, who: Who, v: f64| {
-        println!("{case:>14} {:>8}: {v:>12.1}", name(who));
+        println!("{case:>14} {:>8}: {v:>12.1}", who.name());
         if !cases.contains(&case) {
             cases.push(case.clone());
         }
         samples.push((case, who), v);
     };
     for round in 0..setup.rounds {
-        let mut order = [Who::Redis, Who::Soquete];
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for who in order {
-            let start = |who: Who| {
-                let b = match who {
-                    Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(&setup.redis),
-                    Who::Soquete => {
-                        ServerProcess::builder(ServerKind::Soquete).binary(&setup.soquete)
-                    }
-                };
-                b.args(["--save", ""]).start()
-            };
+        for who in Who::round_order(round, &Who::PAIR) {
             for depth in DEPTHS {
-                let server = start(who);
+                let server = setup.start(who);
                 let rps = bench(
                     &setup,
                     &server,
@@ -82,7 +63,7 @@ fn main() {
                 );
                 record(format!("xadd -P{depth}"), who, rps);
             }
-            let server = start(who);
+            let server = setup.start(who);
             fill(server.addr(), "r", 1_000);
             for depth in DEPTHS {
                 let rps = bench(
@@ -95,10 +76,10 @@ fn main() {
                 record(format!("xrange100 -P{depth}"), who, rps);
             }
             drop(server);
-            let server = start(who);
+            let server = setup.start(who);
             record("consume".into(), who, consume(server.addr()));
             drop(server);
-            let server = start(who);
+            let server = setup.start(who);
             record("memory B/entry".into(), who, memory(&server));
         }
     }
@@ -117,13 +98,6 @@ fn main() {
         println!("| {case} | {r:.1} | {s:.1} | {ratio:.2} |");
     }
     setup.finish("streams (memory: Redis / soquete, above 1 = smaller)");
-}
-
-fn name(who: Who) -> &'static str {
-    match who {
-        Who::Redis => "redis",
-        Who::Soquete => "soquete",
-    }
 }
 
 /// Requests per second of `command` through redis-benchmark.

@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use soquete_testkit::server::{find_redis_server, find_soquete_server};
+use soquete_testkit::{ServerKind, ServerProcess};
 
 /// A table bench's setup: the servers to compare, `redis-benchmark`, and
 /// how many rounds to run.
@@ -73,6 +74,18 @@ impl Setup {
         );
     }
 
+    /// A fresh server of `who`, without save points.
+    pub fn start(&self, who: Who) -> ServerProcess {
+        let builder = match who {
+            Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(&self.redis),
+            Who::SoqueteOne => ServerProcess::builder(ServerKind::Soquete)
+                .binary(&self.soquete)
+                .args(["--threads", "1"]),
+            Who::Soquete => ServerProcess::builder(ServerKind::Soquete).binary(&self.soquete),
+        };
+        builder.args(["--save", ""]).start()
+    }
+
     /// Requests per second `redis-benchmark` reports for `command` against
     /// 127.0.0.1:`port`, with `options` (`-c`, `-n`, `-P`, `-r`...) before
     /// it; 0 when it reports nothing.
@@ -85,6 +98,43 @@ impl Setup {
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.redis_benchmark.display()));
         rps_of_csv(&String::from_utf8_lossy(&out.stdout), command[0])
+    }
+}
+
+/// Which server a sample is of.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Who {
+    /// `redis-server`.
+    Redis,
+    /// soquete with one event loop (`--threads 1`).
+    SoqueteOne,
+    /// soquete with its default event loops (one per core).
+    Soquete,
+}
+
+impl Who {
+    /// Redis, soquete on one loop, soquete on its default.
+    pub const ALL: [Who; 3] = [Who::Redis, Who::SoqueteOne, Who::Soquete];
+    /// Redis and soquete on its default.
+    pub const PAIR: [Who; 2] = [Who::Redis, Who::Soquete];
+
+    /// Its name in the per-sample lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Who::Redis => "redis",
+            Who::SoqueteOne => "soquete-1",
+            Who::Soquete => "soquete",
+        }
+    }
+
+    /// `whos` in the order round `round` runs them: as given, reversed
+    /// every other round, so that neither server always goes first.
+    pub fn round_order(round: usize, whos: &[Who]) -> Vec<Who> {
+        let mut order = whos.to_vec();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        order
     }
 }
 
@@ -156,6 +206,12 @@ mod tests {
         let csv = "\"test\",\"rps\",\"avg_latency_ms\"\n\"BITOP AND bm:d\",\"1234.50\",\"0.3\"\n";
         assert_eq!(rps_of_csv(csv, "bitop"), 1234.5);
         assert_eq!(rps_of_csv(csv, "GET"), 0.0);
+    }
+
+    #[test]
+    fn rounds_alternate_who_goes_first() {
+        assert_eq!(Who::round_order(0, &Who::PAIR), [Who::Redis, Who::Soquete]);
+        assert_eq!(Who::round_order(1, &Who::PAIR), [Who::Soquete, Who::Redis]);
     }
 
     #[test]
