@@ -63,7 +63,8 @@ use crate::db::Locked;
 use crate::error::{CmdError, CmdResult};
 use crate::notify::LIST;
 use crate::shared::LoopStats;
-use crate::types::list::{End, List};
+use crate::types::list::{Elem, End, List};
+use crate::types::set::Member;
 use crate::util::num::strtod_sort_score;
 use crate::util::pqsort::pqsort;
 use crate::value::Value;
@@ -195,43 +196,59 @@ pub fn getkeys(argv: &[&[u8]]) -> ks::KeyRefs {
     keys
 }
 
-/// Where a pattern leads for one element (Redis's `lookupKeyByPattern`).
-enum Target<'p> {
+/// A BY or GET pattern, split once per call (Redis's `lookupKeyByPattern`
+/// splits it again for every element).
+#[derive(Debug, PartialEq)]
+enum Pattern<'p> {
     /// `#`: the element itself.
     Element,
     /// Nothing (no `*` in the pattern).
     Nothing,
-    /// The key in `buf`, its hash field if any.
-    Key { field: Option<&'p [u8]> },
+    /// A key: `prefix`, the element, `suffix`; then its hash field if any.
+    Key {
+        prefix: &'p [u8],
+        suffix: &'p [u8],
+        field: Option<&'p [u8]>,
+    },
 }
 
-/// Builds the key name for `pattern` and `subst` in `buf`: the first `*`
-/// (before any NUL) replaced by `subst`, and a `->field` suffix after the
-/// `*` split off (when something follows the arrow), as Redis does.
-fn expand<'p>(pattern: &'p [u8], subst: &[u8], buf: &mut Vec<u8>) -> Target<'p> {
-    if is_self(pattern) {
-        return Target::Element;
+impl<'p> Pattern<'p> {
+    /// Splits `pattern` at its first `*` (before any NUL), and a `->field`
+    /// suffix after the `*` off (when something follows the arrow), as
+    /// Redis does.
+    fn new(pattern: &'p [u8]) -> Pattern<'p> {
+        if is_self(pattern) {
+            return Pattern::Element;
+        }
+        let c = c_str(pattern);
+        let Some(star) = memchr::memchr(b'*', c) else {
+            return Pattern::Nothing;
+        };
+        // strstr(p+1, "->") in the C string, with something after the arrow.
+        let arrow = memchr::memmem::find(&c[star + 1..], b"->")
+            .map(|i| star + 1 + i)
+            .filter(|&f| c.len() > f + 2);
+        let (suffix_end, field) = match arrow {
+            Some(f) => (f, Some(&pattern[f + 2..])),
+            None => (pattern.len(), None),
+        };
+        Pattern::Key {
+            prefix: &pattern[..star],
+            suffix: &pattern[star + 1..suffix_end],
+            field,
+        }
     }
-    let c = c_str(pattern);
-    let Some(star) = memchr::memchr(b'*', c) else {
-        return Target::Nothing;
-    };
-    // strstr(p+1, "->") in the C string, with something after the arrow.
-    let after = &c[star + 1..];
-    let arrow = after
-        .windows(2)
-        .position(|w| w == b"->")
-        .map(|i| star + 1 + i)
-        .filter(|&f| c.len() > f + 2);
-    let (postfix_end, field) = match arrow {
-        Some(f) => (f, Some(&pattern[f + 2..])),
-        None => (pattern.len(), None),
-    };
-    buf.clear();
-    buf.extend_from_slice(&pattern[..star]);
-    buf.extend_from_slice(subst);
-    buf.extend_from_slice(&pattern[star + 1..postfix_end]);
-    Target::Key { field }
+
+    /// Writes the key name for element `subst` into `buf` (for a
+    /// [`Pattern::Key`]).
+    fn key_into(&self, subst: &[u8], buf: &mut Vec<u8>) {
+        if let Pattern::Key { prefix, suffix, .. } = self {
+            buf.clear();
+            buf.extend_from_slice(prefix);
+            buf.extend_from_slice(subst);
+            buf.extend_from_slice(suffix);
+        }
+    }
 }
 
 /// Looks up the value `pattern` names for element `elem` and hands it to
@@ -240,16 +257,17 @@ fn expand<'p>(pattern: &'p [u8], subst: &[u8], buf: &mut Vec<u8>) -> Target<'p> 
 fn with_value<R>(
     ks: &mut Locked<'_>,
     stats: &LoopStats,
-    pattern: &[u8],
+    pattern: &Pattern<'_>,
     elem: &[u8],
     buf: &mut Vec<u8>,
     f: impl FnOnce(Option<&[u8]>) -> R,
 ) -> R {
-    let field = match expand(pattern, elem, buf) {
-        Target::Element => return f(Some(elem)),
-        Target::Nothing => return f(None),
-        Target::Key { field } => field,
+    let field = match pattern {
+        Pattern::Element => return f(Some(elem)),
+        Pattern::Nothing => return f(None),
+        Pattern::Key { field, .. } => *field,
     };
+    pattern.key_into(elem, buf);
     let mut scratch = itoa::Buffer::new();
     let value = lookup_read(ks, stats, buf).map(|e| &e.value);
     let found = match (value, field) {
@@ -260,20 +278,99 @@ fn with_value<R>(
     f(found)
 }
 
-/// One element to sort and what it is sorted by.
-struct Item {
-    obj: Vec<u8>,
-    score: f64,
-    /// The BY value for ALPHA with a pattern (`None`: missing).
-    by: Option<Vec<u8>>,
+/// Where some bytes are in an [`Items`] arena.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    at: usize,
+    len: usize,
 }
 
-impl Item {
-    fn new(obj: Vec<u8>) -> Item {
-        Item {
+/// One element to sort and what it is sorted by. Its bytes are in the
+/// [`Items`] arena: the elements are copied once, back to back, out of the
+/// sorted value (which cannot stay borrowed while BY and GET patterns look
+/// other keys up), instead of into an allocation each.
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    obj: Span,
+    score: f64,
+    /// The score is known (an integer element, sorted numerically by
+    /// itself).
+    scored: bool,
+    /// The BY value for ALPHA with a pattern (`None`: missing).
+    by: Option<Span>,
+}
+
+/// The elements of one SORT call, and the bytes they point into.
+#[derive(Default)]
+struct Items {
+    /// The elements' bytes.
+    bytes: Vec<u8>,
+    /// The BY values' bytes (ALPHA with a BY pattern).
+    by_bytes: Vec<u8>,
+    list: Vec<Item>,
+}
+
+/// The bytes [`Item`]s point into, for comparing them.
+#[derive(Clone, Copy)]
+struct Arena<'a> {
+    elems: &'a [u8],
+    bys: &'a [u8],
+}
+
+impl Span {
+    fn of(self, bytes: &[u8]) -> &[u8] {
+        &bytes[self.at..self.at + self.len]
+    }
+}
+
+impl Items {
+    fn with_capacity(n: usize) -> Items {
+        Items {
+            list: Vec::with_capacity(n),
+            ..Items::default()
+        }
+    }
+
+    fn keep(&mut self, b: &[u8]) -> Span {
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(b);
+        Span { at, len: b.len() }
+    }
+
+    fn push_bytes(&mut self, b: &[u8]) {
+        let obj = self.keep(b);
+        self.list.push(Item {
             obj,
             score: 0.0,
+            scored: false,
             by: None,
+        });
+    }
+
+    /// An integer element: its text, and its value as the score it has
+    /// when it is sorted numerically by itself (what `strtod` reads from
+    /// that text: the nearest double).
+    fn push_int(&mut self, n: i64) {
+        let obj = self.keep(itoa::Buffer::new().format(n).as_bytes());
+        self.list.push(Item {
+            obj,
+            score: n as f64,
+            scored: true,
+            by: None,
+        });
+    }
+
+    fn push_elem(&mut self, e: Elem<'_>) {
+        match e {
+            Elem::Bytes(b) => self.push_bytes(b),
+            Elem::Int(n) => self.push_int(n),
+        }
+    }
+
+    fn push_member(&mut self, m: Member<'_>) {
+        match m {
+            Member::Str(b) => self.push_bytes(b),
+            Member::Int(n) => self.push_int(n),
         }
     }
 }
@@ -289,21 +386,22 @@ struct Order {
 }
 
 impl Order {
-    fn cmp(self, a: &Item, b: &Item) -> Ordering {
+    /// Compares `a` and `b`, whose bytes are in `at`.
+    fn cmp(self, at: Arena<'_>, a: &Item, b: &Item) -> Ordering {
         let o = if !self.alpha {
             match a.score.partial_cmp(&b.score) {
-                Some(Ordering::Equal) | None => a.obj.cmp(&b.obj),
+                Some(Ordering::Equal) | None => a.obj.of(at.elems).cmp(b.obj.of(at.elems)),
                 Some(o) => o,
             }
         } else if self.by_pattern {
-            match (&a.by, &b.by) {
+            match (a.by, b.by) {
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => Ordering::Less,
                 (Some(_), None) => Ordering::Greater,
-                (Some(x), Some(y)) => self.text_cmp(x, y),
+                (Some(x), Some(y)) => self.text_cmp(x.of(at.bys), y.of(at.bys)),
             }
         } else {
-            self.text_cmp(&a.obj, &b.obj)
+            self.text_cmp(a.obj.of(at.elems), b.obj.of(at.elems))
         };
         if self.desc {
             o.reverse()
@@ -320,6 +418,16 @@ impl Order {
         } else {
             c_str(a).cmp(c_str(b))
         }
+    }
+
+    /// True when items that compare equal cannot be told apart in a
+    /// reply (they are the same bytes), so that which of them comes first
+    /// does not matter and any sorting algorithm gives Redis's reply.
+    /// Numbers tie only on equal bytes; ALPHA by the elements too, unless
+    /// collation stops at a NUL that some element has. Not so for BY
+    /// values, where distinct elements tie on equal values.
+    fn is_total(self, elems: &[u8]) -> bool {
+        !self.by_pattern && (!self.alpha || self.store || memchr::memchr(0, elems).is_none())
     }
 }
 
@@ -388,25 +496,26 @@ fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
         (start, end) = limit_range(o.limit.0, o.limit.1, len);
         let ranged = o.dontsort && (start != 0 || end != len - 1);
         let take = if ranged { end - start + 1 } else { len }.max(0) as usize;
-        let mut items = Vec::with_capacity(take);
+        let mut items = Items::with_capacity(take);
         match value {
             None => {}
             Some(Value::List(l)) if o.dontsort && end >= start => {
                 let s = start as usize;
                 if o.desc {
-                    let from_back = l.iter_rev().skip(s).take(take);
-                    items.extend(from_back.map(|e| Item::new(e.to_vec())));
+                    l.iter_rev()
+                        .skip(s)
+                        .take(take)
+                        .for_each(|e| items.push_elem(e));
                 } else {
-                    let from_front = l.iter_from(s).take(take);
-                    items.extend(from_front.map(|e| Item::new(e.to_vec())));
+                    l.iter_from(s).take(take).for_each(|e| items.push_elem(e));
                 }
                 end -= start;
                 start = 0;
             }
             // Nothing in range, and nothing to sort.
             Some(Value::List(_)) if o.dontsort => {}
-            Some(Value::List(l)) => items.extend(l.iter().map(|e| Item::new(e.to_vec()))),
-            Some(Value::Set(s)) => items.extend(s.iter().map(|m| Item::new(m.to_vec()))),
+            Some(Value::List(l)) => l.iter().for_each(|e| items.push_elem(e)),
+            Some(Value::Set(s)) => s.iter().for_each(|m| items.push_member(m)),
             Some(Value::ZSet(z)) if o.dontsort => {
                 let rank = if o.desc {
                     z.len() as i64 - 1 - start
@@ -414,39 +523,48 @@ fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
                     start
                 };
                 if take > 0 {
-                    items.extend(
-                        z.iter_from(rank as usize, o.desc)
-                            .take(take)
-                            .map(|(m, _)| Item::new(m.to_vec())),
-                    );
+                    z.iter_from(rank as usize, o.desc)
+                        .take(take)
+                        .for_each(|(m, _)| items.push_bytes(m));
                 }
                 end -= start;
                 start = 0;
             }
-            Some(Value::ZSet(z)) => items.extend(z.iter().map(|(m, _)| Item::new(m.to_vec()))),
+            Some(Value::ZSet(z)) => z.iter().for_each(|(m, _)| items.push_bytes(m)),
             Some(_) => {}
         }
         items
     };
+    let by = o.by.map(Pattern::new);
+    let gets: Vec<Pattern<'_>> = o.gets.iter().map(|g| Pattern::new(g)).collect();
     let mut buf = Vec::new();
     let mut bad_score = false;
     if !o.dontsort {
-        for it in &mut items {
-            let Item { obj, score, by } = it;
-            match o.by {
+        let Items {
+            bytes,
+            by_bytes,
+            list,
+        } = &mut items;
+        for it in list.iter_mut() {
+            let obj = it.obj.of(bytes);
+            match &by {
                 Some(p) => with_value(&mut c.ks, c.stats, p, obj, &mut buf, |v| {
+                    // A missing BY value scores 0, whatever the element.
+                    it.score = 0.0;
                     let Some(v) = v else { return };
                     if o.alpha {
-                        *by = Some(v.to_vec());
+                        let at = by_bytes.len();
+                        by_bytes.extend_from_slice(v);
+                        it.by = Some(Span { at, len: v.len() });
                     } else {
                         match strtod_sort_score(v) {
-                            Some(s) => *score = s,
+                            Some(s) => it.score = s,
                             None => bad_score = true,
                         }
                     }
                 }),
-                None if !o.alpha => match strtod_sort_score(obj) {
-                    Some(s) => *score = s,
+                None if !o.alpha && !it.scored => match strtod_sort_score(obj) {
+                    Some(s) => it.score = s,
                     None => bad_score = true,
                 },
                 None => {}
@@ -455,23 +573,7 @@ fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
         // After a bad score Redis still sorts, but replies only the
         // error: the order is never seen, so it is not computed.
         if !bad_score {
-            let order = Order {
-                desc: o.desc,
-                alpha: o.alpha,
-                by_pattern: o.by.is_some(),
-                store: o.store.is_some(),
-            };
-            let len = items.len() as i64;
-            if o.by.is_some() && (start != 0 || end != len - 1) {
-                // Nothing is output when `end < start`: the order is not
-                // computed then.
-                if start <= end {
-                    let (lo, hi) = (start as usize, end as usize);
-                    pqsort(&mut items, &|x, y| order.cmp(x, y), lo, hi);
-                }
-            } else {
-                items.sort_by(|x, y| order.cmp(x, y));
-            }
+            sort_items(&mut items, &o, start, end);
         }
     }
     if bad_score {
@@ -480,22 +582,23 @@ fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
         ));
     }
     let picked = if end >= start {
-        &items[start as usize..=end as usize]
+        &items.list[start as usize..=end as usize]
     } else {
         &[]
     };
-    let per = o.gets.len().max(1);
+    let per = gets.len().max(1);
     let outputlen = picked.len() * per;
     match o.store {
         None => {
             c.out.array(outputlen);
             for it in picked {
-                if o.gets.is_empty() {
-                    c.out.bulk(&it.obj);
+                let obj = it.obj.of(&items.bytes);
+                if gets.is_empty() {
+                    c.out.bulk(obj);
                 }
-                for g in &o.gets {
+                for g in &gets {
                     let out = &mut *c.out;
-                    with_value(&mut c.ks, c.stats, g, &it.obj, &mut buf, |v| match v {
+                    with_value(&mut c.ks, c.stats, g, obj, &mut buf, |v| match v {
                         Some(v) => out.bulk(v),
                         None => out.null(),
                     });
@@ -506,11 +609,12 @@ fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
             let fill = super::list::fill(c);
             let mut list = List::new();
             for it in picked {
-                if o.gets.is_empty() {
-                    list.push(End::Back, &it.obj, fill);
+                let obj = it.obj.of(&items.bytes);
+                if gets.is_empty() {
+                    list.push(End::Back, obj, fill);
                 }
-                for g in &o.gets {
-                    with_value(&mut c.ks, c.stats, g, &it.obj, &mut buf, |v| {
+                for g in &gets {
+                    with_value(&mut c.ks, c.stats, g, obj, &mut buf, |v| {
                         list.push(End::Back, v.unwrap_or_default(), fill)
                     });
                 }
@@ -527,6 +631,58 @@ fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// Puts the items of ranks `start..=end` (Redis's LIMIT range) in the
+/// places Redis's sort puts them; the rest may be left in any order.
+///
+/// With a BY pattern and a LIMIT short of everything, Redis sorts with its
+/// partial quicksort, and so do we ([`pqsort`]): ties come out as Redis's
+/// do. Otherwise Redis sorts everything with glibc's stable `qsort`; where
+/// ties cannot be told apart ([`Order::is_total`]) we select the range and
+/// sort only it, and otherwise sort everything stably too.
+fn sort_items(items: &mut Items, o: &Options<'_>, start: i64, end: i64) {
+    let order = Order {
+        desc: o.desc,
+        alpha: o.alpha,
+        by_pattern: o.by.is_some(),
+        store: o.store.is_some(),
+    };
+    let len = items.list.len() as i64;
+    let whole = start == 0 && end == len - 1;
+    // Nothing is output when `end < start`: the order is not needed then.
+    if !whole && end < start {
+        return;
+    }
+    let Items {
+        bytes,
+        by_bytes,
+        list,
+    } = items;
+    let at = Arena {
+        elems: bytes,
+        bys: by_bytes,
+    };
+    let cmp = |x: &Item, y: &Item| order.cmp(at, x, y);
+    if whole {
+        if order.is_total(at.elems) {
+            list.sort_unstable_by(cmp);
+        } else {
+            list.sort_by(cmp);
+        }
+    } else if o.by.is_some() {
+        pqsort(list, &cmp, start as usize, end as usize);
+    } else if order.is_total(at.elems) {
+        let (lo, hi) = (start as usize, end as usize);
+        list.select_nth_unstable_by(hi, cmp);
+        let head = &mut list[..=hi];
+        if lo > 0 {
+            head.select_nth_unstable_by(lo, cmp);
+        }
+        head[lo..].sort_unstable_by(cmp);
+    } else {
+        list.sort_by(cmp);
+    }
 }
 
 /// Redis 7.0's key specs for SORT and SORT_RO.
@@ -563,35 +719,30 @@ mod tests {
     }
 
     #[test]
-    fn patterns_expand_at_the_first_star_with_hash_fields() {
+    fn patterns_split_at_the_first_star_with_hash_fields() {
         let mut buf = Vec::new();
-        assert!(matches!(expand(b"#", b"x", &mut buf), Target::Element));
-        assert!(matches!(
-            expand(b"#\0junk", b"x", &mut buf),
-            Target::Element
-        ));
-        assert!(matches!(expand(b"nostar", b"x", &mut buf), Target::Nothing));
-        assert!(matches!(expand(b"w_\0*", b"x", &mut buf), Target::Nothing));
-        assert!(matches!(
-            expand(b"w_*_*", b"x", &mut buf),
-            Target::Key { field: None }
-        ));
-        assert_eq!(buf, b"w_x_*");
-        let Target::Key { field } = expand(b"o_*->f->g", b"1", &mut buf) else {
-            panic!()
+        let mut key = |p: &[u8], subst: &[u8]| {
+            let p = Pattern::new(p);
+            p.key_into(subst, &mut buf);
+            match p {
+                Pattern::Key { field, .. } => Some((buf.clone(), field.map(<[u8]>::to_vec))),
+                _ => None,
+            }
         };
-        assert_eq!((buf.as_slice(), field), (&b"o_1"[..], Some(&b"f->g"[..])));
+        assert_eq!(Pattern::new(b"#"), Pattern::Element);
+        assert_eq!(Pattern::new(b"#\0junk"), Pattern::Element);
+        assert_eq!(Pattern::new(b"nostar"), Pattern::Nothing);
+        assert_eq!(Pattern::new(b"w_\0*"), Pattern::Nothing);
+        assert_eq!(key(b"w_*_*", b"x"), Some((b"w_x_*".to_vec(), None)));
+        assert_eq!(
+            key(b"o_*->f->g", b"1"),
+            Some((b"o_1".to_vec(), Some(b"f->g".to_vec())))
+        );
         // An arrow with nothing after it, or before the '*', is key text.
-        assert!(matches!(
-            expand(b"o_*->", b"1", &mut buf),
-            Target::Key { field: None }
-        ));
-        assert_eq!(buf, b"o_1->");
-        assert!(matches!(
-            expand(b"o->*", b"1", &mut buf),
-            Target::Key { field: None }
-        ));
-        assert_eq!(buf, b"o->1");
+        assert_eq!(key(b"o_*->", b"1"), Some((b"o_1->".to_vec(), None)));
+        assert_eq!(key(b"o->*", b"1"), Some((b"o->1".to_vec(), None)));
+        // Bytes after a NUL stay in the key name, as in Redis's sds.
+        assert_eq!(key(b"k_*x\0y", b"1"), Some((b"k_1x\0y".to_vec(), None)));
     }
 
     #[test]
@@ -673,7 +824,15 @@ mod tests {
 
     #[test]
     fn alpha_collates_up_to_nul_and_store_compares_all_bytes() {
-        let item = |s: &[u8]| Item::new(s.to_vec());
+        let mut items = Items::default();
+        for e in [&b"a\0b"[..], b"a\0a", b"02", b"2"] {
+            items.push_bytes(e);
+        }
+        let [ab, aa, a02, a2] = [0, 1, 2, 3].map(|i| items.list[i]);
+        let at = Arena {
+            elems: &items.bytes,
+            bys: &[],
+        };
         let coll = Order {
             desc: false,
             alpha: true,
@@ -684,16 +843,60 @@ mod tests {
             store: true,
             ..coll
         };
-        assert_eq!(coll.cmp(&item(b"a\0b"), &item(b"a\0a")), Ordering::Equal);
-        assert_eq!(store.cmp(&item(b"a\0b"), &item(b"a\0a")), Ordering::Greater);
+        assert_eq!(coll.cmp(at, &ab, &aa), Ordering::Equal);
+        assert_eq!(store.cmp(at, &ab, &aa), Ordering::Greater);
+        assert!(!coll.is_total(at.elems) && store.is_total(at.elems));
         let num = Order {
             alpha: false,
             ..coll
         };
-        let mut a = item(b"02");
-        let mut b = item(b"2");
+        let (mut a, mut b) = (a02, a2);
         (a.score, b.score) = (2.0, 2.0);
-        assert_eq!(num.cmp(&a, &b), Ordering::Less);
-        assert_eq!(Order { desc: true, ..num }.cmp(&a, &b), Ordering::Greater);
+        assert_eq!(num.cmp(at, &a, &b), Ordering::Less);
+        assert_eq!(
+            Order { desc: true, ..num }.cmp(at, &a, &b),
+            Ordering::Greater
+        );
+        assert!(num.is_total(at.elems));
+    }
+
+    /// A partial selection puts the LIMIT range where a full sort does.
+    #[test]
+    fn selecting_a_range_matches_sorting_everything() {
+        let mut seed = 7u64;
+        for round in 0..200 {
+            let mut items = Items::default();
+            let n = (round % 40) + 1;
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                items.push_int((seed >> 60) as i64 - 4);
+            }
+            let (start, end) = limit_range((round % 7) as i64, (round % 5) as i64, n as i64);
+            let o = Options {
+                desc: round % 2 == 1,
+                limit: (0, -1),
+                ..Options::default()
+            };
+            let texts = |items: &Items| -> Vec<Vec<u8>> {
+                items
+                    .list
+                    .iter()
+                    .map(|it| it.obj.of(&items.bytes).to_vec())
+                    .collect()
+            };
+            let mut all = Items {
+                bytes: items.bytes.clone(),
+                by_bytes: Vec::new(),
+                list: items.list.clone(),
+            };
+            sort_items(&mut all, &o, 0, n as i64 - 1);
+            sort_items(&mut items, &o, start, end);
+            if start <= end {
+                let r = start as usize..=end as usize;
+                assert_eq!(texts(&items)[r.clone()], texts(&all)[r]);
+            }
+        }
     }
 }
