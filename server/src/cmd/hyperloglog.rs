@@ -154,7 +154,12 @@ fn store_max(v: &mut Vec<u8>, max: &Raw, dense: bool, max_bytes: u64) -> CmdResu
     if dense {
         hll::sparse_to_dense(v).map_err(corrupt)?;
     }
-    for (i, &m) in max.0.iter().enumerate() {
+    if hll::encoding(v) == DENSE {
+        max.raise_dense(&mut v[HDR_SIZE..]);
+        hll::invalidate(v);
+        return Ok(());
+    }
+    for (i, &m) in max.registers().iter().enumerate() {
         if m == 0 {
             continue;
         }

@@ -513,12 +513,116 @@ pub fn add(v: &mut Vec<u8>, ele: &[u8], max_bytes: u64) -> Result<bool, Corrupt>
 /// The histogram of register values.
 type Histogram = [i32; 64];
 
-fn histogram_dense(regs: &[u8]) -> Histogram {
-    let mut h = [0i32; 64];
-    for i in 0..REGISTERS {
-        h[usize::from(dense_get(regs, i))] += 1;
+/// Bytes of dense registers that hold [`GROUP`] registers exactly.
+const GROUP_BYTES: usize = 6;
+/// Registers unpacked at once: 8 registers of 6 bits fill 6 bytes.
+const GROUP: usize = 8;
+
+/// The 8 registers packed in 6 bytes (little endian, 6 bits each), one
+/// per byte: byte `k` of the result is register `k`.
+///
+/// The 48 bits are spread in three halvings, each moving the upper half
+/// of every field up by the room it needs (24 → 32, 12 → 16, 6 → 8 bits),
+/// instead of 8 separate shifts and masks.
+#[inline(always)]
+fn unpack_group(g: &[u8]) -> [u8; GROUP] {
+    let mut w = [0u8; 8];
+    w[..GROUP_BYTES].copy_from_slice(&g[..GROUP_BYTES]);
+    let x = u64::from_le_bytes(w);
+    let x = (x & 0x0000_0000_00ff_ffff) | ((x & 0x0000_ffff_ff00_0000) << 8);
+    let x = (x & 0x0000_0fff_0000_0fff) | ((x & 0x00ff_f000_00ff_f000) << 4);
+    let x = (x & 0x003f_003f_003f_003f) | ((x & 0x0fc0_0fc0_0fc0_0fc0) << 2);
+    x.to_le_bytes()
+}
+
+/// The inverse of [`unpack_group`]: 8 registers (at most 63 each) packed
+/// into the 6 bytes of `g`.
+#[inline(always)]
+fn pack_group(regs: [u8; GROUP], g: &mut [u8]) {
+    let x = u64::from_le_bytes(regs);
+    let x = (x & 0x003f_003f_003f_003f) | ((x >> 2) & 0x0fc0_0fc0_0fc0_0fc0);
+    let x = (x & 0x0000_0fff_0000_0fff) | ((x >> 4) & 0x00ff_f000_00ff_f000);
+    let x = (x & 0x0000_0000_00ff_ffff) | ((x >> 8) & 0x0000_ffff_ff00_0000);
+    g[..GROUP_BYTES].copy_from_slice(&x.to_le_bytes()[..GROUP_BYTES]);
+}
+
+/// The byte-wise maximum of `a` and `b`, whose bytes are all below 128
+/// (registers are at most 63).
+///
+/// Setting the top bit of each byte of `a` before subtracting keeps
+/// every byte's borrow inside it, and leaves that top bit set exactly
+/// where `a`'s byte is at least `b`'s.
+#[inline(always)]
+fn max_bytes(a: u64, b: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let ge = ((a | HIGH) - b) & HIGH;
+    // 0xff in the bytes where a >= b.
+    let mask = ge | (ge - (ge >> 7));
+    b ^ ((a ^ b) & mask)
+}
+
+/// Folds a 256-entry histogram into 64 entries (values above 63 count as
+/// their low 6 bits, like a dense register read).
+fn fold(h: &[u32; 256]) -> Histogram {
+    let mut out = [0i32; 64];
+    for (i, &n) in h.iter().enumerate() {
+        out[i & 63] += n as i32;
     }
-    h
+    out
+}
+
+/// The histogram of one-byte registers.
+fn histogram_raw(regs: &[u8]) -> Histogram {
+    let mut h = [0u32; 256];
+    histogram_bytes(&mut h, regs);
+    fold(&h)
+}
+
+/// Counts one-byte registers into the 256-entry histogram `h`.
+#[inline(always)]
+fn histogram_bytes(h: &mut [u32; 256], regs: &[u8]) {
+    let mut groups = regs.chunks_exact(GROUP);
+    for g in &mut groups {
+        let mut a = [0u8; GROUP];
+        a.copy_from_slice(g);
+        if u64::from_ne_bytes(a) == 0 {
+            h[0] += GROUP as u32;
+            continue;
+        }
+        // Each register read from memory: one load and one increment.
+        for &r in g {
+            h[usize::from(r)] += 1;
+        }
+    }
+    for &r in groups.remainder() {
+        h[usize::from(r)] += 1;
+    }
+}
+
+/// The histogram of dense registers `regs` (12288 bytes, or else read
+/// one register at a time with [`dense_get`]).
+fn histogram_dense(regs: &[u8]) -> Histogram {
+    let mut h = [0u32; 256];
+    if regs.len() == DENSE_SIZE - HDR_SIZE {
+        // 64 registers unpacked to memory at a time, then counted from
+        // there: a byte load and an increment each, where picking the
+        // bytes out of the unpacked words costs a shift more.
+        let mut buf = [0u8; 8 * GROUP];
+        for chunk in regs.chunks_exact(8 * GROUP_BYTES) {
+            for (g, b) in chunk
+                .chunks_exact(GROUP_BYTES)
+                .zip(buf.chunks_exact_mut(GROUP))
+            {
+                b.copy_from_slice(&unpack_group(g));
+            }
+            histogram_bytes(&mut h, &buf);
+        }
+    } else {
+        for i in 0..REGISTERS {
+            h[usize::from(dense_get(regs, i))] += 1;
+        }
+    }
+    fold(&h)
 }
 
 /// The sparse histogram, or [`Corrupt`].
@@ -610,21 +714,49 @@ pub fn count(bytes: &[u8]) -> Result<u64, Corrupt> {
 }
 
 /// Registers one byte each: what PFCOUNT of many keys and PFMERGE gather
-/// the maximum of the inputs in.
-pub struct Raw(pub Box<[u8; REGISTERS]>);
-
-impl Default for Raw {
-    fn default() -> Raw {
-        Raw(Box::new([0; REGISTERS]))
-    }
-}
+/// the maximum of the inputs in (Redis's `HLL_RAW` encoding).
+///
+/// It starts empty (no registers stored, all of them zero): the first
+/// dense HyperLogLog merged is unpacked straight into it, so nothing is
+/// zeroed only to be overwritten.
+#[derive(Default)]
+pub struct Raw(Vec<u8>);
 
 impl Raw {
+    /// The registers, [`REGISTERS`] of them, or none while nothing was
+    /// merged (then every register is zero).
+    pub fn registers(&self) -> &[u8] {
+        &self.0
+    }
+
     /// Raises each register to the valid HyperLogLog `bytes`'s (`hllMerge`).
     pub fn merge(&mut self, bytes: &[u8]) -> Result<(), Corrupt> {
+        let regs = &bytes[HDR_SIZE..];
+        if bytes[4] == DENSE && regs.len() == DENSE_SIZE - HDR_SIZE {
+            if self.0.is_empty() {
+                self.0.reserve_exact(REGISTERS);
+                for g in regs.chunks_exact(GROUP_BYTES) {
+                    self.0.extend_from_slice(&unpack_group(g));
+                }
+            } else {
+                for (g, m) in regs
+                    .chunks_exact(GROUP_BYTES)
+                    .zip(self.0.chunks_exact_mut(GROUP))
+                {
+                    let mut a = [0u8; GROUP];
+                    a.copy_from_slice(m);
+                    let r = u64::from_le_bytes(unpack_group(g));
+                    m.copy_from_slice(&max_bytes(u64::from_le_bytes(a), r).to_le_bytes());
+                }
+            }
+            return Ok(());
+        }
+        if self.0.is_empty() {
+            self.0.resize(REGISTERS, 0);
+        }
         let max = &mut self.0;
         if bytes[4] == DENSE {
-            let regs = &bytes[HDR_SIZE..];
+            // Not reached for a value `is_valid` accepted.
             for (i, m) in max.iter_mut().enumerate() {
                 *m = (*m).max(dense_get(regs, i));
             }
@@ -637,13 +769,37 @@ impl Raw {
         })
     }
 
+    /// Raises each register of dense `regs` (12288 bytes) to this one's,
+    /// as [`dense_set`] of every register would (PFMERGE's write).
+    pub fn raise_dense(&self, regs: &mut [u8]) {
+        if self.0.is_empty() {
+            return;
+        }
+        if regs.len() != DENSE_SIZE - HDR_SIZE {
+            for (i, &m) in self.0.iter().enumerate() {
+                dense_set(regs, i, m);
+            }
+            return;
+        }
+        for (g, m) in regs
+            .chunks_exact_mut(GROUP_BYTES)
+            .zip(self.0.chunks_exact(GROUP))
+        {
+            let mut a = [0u8; GROUP];
+            a.copy_from_slice(m);
+            let cur = u64::from_le_bytes(unpack_group(g));
+            pack_group(max_bytes(cur, u64::from_le_bytes(a)).to_le_bytes(), g);
+        }
+    }
+
     /// The estimated cardinality of the union.
     pub fn count(&self) -> u64 {
-        let mut h = [0i32; 64];
-        for &r in self.0.iter() {
-            h[usize::from(r & 63)] += 1;
+        if self.0.is_empty() {
+            let mut h = [0i32; 64];
+            h[0] = REGISTERS as i32;
+            return estimate(&h);
         }
-        estimate(&h)
+        estimate(&histogram_raw(&self.0))
     }
 }
 
@@ -845,6 +1001,156 @@ mod tests {
         v[..4].copy_from_slice(b"HYLL");
         v[4] = DENSE;
         assert_eq!(count(&v), Ok(1 << 63));
+    }
+
+    /// A dense HyperLogLog holding `regs` (each at most 63).
+    fn dense_of(regs: &[u8]) -> Vec<u8> {
+        let mut v = vec![0u8; DENSE_SIZE];
+        v[..4].copy_from_slice(b"HYLL");
+        for (i, &r) in regs.iter().enumerate() {
+            dense_set_register(&mut v[HDR_SIZE..], i, r);
+        }
+        v
+    }
+
+    /// The register-at-a-time histogram the fast paths must equal.
+    fn naive_histogram(regs: impl Iterator<Item = u8>) -> Histogram {
+        let mut h = [0i32; 64];
+        for r in regs {
+            h[usize::from(r & 63)] += 1;
+        }
+        h
+    }
+
+    /// Registers as a HyperLogLog has them: mostly small, runs of zeros
+    /// (whole 8-byte words of them too), now and then the largest values.
+    fn registers() -> impl Strategy<Value = Vec<u8>> {
+        let reg = prop_oneof![
+            4 => Just(0u8),
+            4 => 1u8..6,
+            1 => 0u8..=REGISTER_MAX,
+            1 => Just(REGISTER_MAX),
+        ];
+        (proptest::collection::vec(reg, 1..64), any::<u64>()).prop_map(|(pattern, seed)| {
+            // A pattern repeated with a varying stride fills all 16384.
+            let mut x = seed | 1;
+            (0..REGISTERS)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    pattern[(x % pattern.len() as u64) as usize]
+                })
+                .collect()
+        })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn unpacked_groups_equal_register_reads(regs in registers()) {
+            let v = dense_of(&regs);
+            for (g, chunk) in v[HDR_SIZE..].chunks_exact(GROUP_BYTES).enumerate() {
+                let got = unpack_group(chunk);
+                for (k, &r) in got.iter().enumerate() {
+                    prop_assert_eq!(r, dense_get(&v[HDR_SIZE..], g * GROUP + k));
+                }
+            }
+        }
+
+        #[test]
+        fn dense_histogram_equals_register_at_a_time(regs in registers()) {
+            let v = dense_of(&regs);
+            let want = naive_histogram((0..REGISTERS).map(|i| dense_get(&v[HDR_SIZE..], i)));
+            prop_assert_eq!(histogram_dense(&v[HDR_SIZE..]), want);
+            prop_assert_eq!(histogram_raw(&regs), want);
+        }
+
+        #[test]
+        fn packed_groups_unpack_to_the_same_registers(g in any::<[u8; 6]>()) {
+            let mut back = [0u8; 6];
+            pack_group(unpack_group(&g), &mut back);
+            prop_assert_eq!(back, g);
+        }
+
+        #[test]
+        fn raising_dense_equals_setting_each_register(
+            a in registers(),
+            b in registers(),
+        ) {
+            let mut raw = Raw::default();
+            raw.merge(&dense_of(&a)).unwrap();
+            let mut fast = dense_of(&b);
+            raw.raise_dense(&mut fast[HDR_SIZE..]);
+            let mut slow = dense_of(&b);
+            for (i, &m) in raw.registers().iter().enumerate() {
+                dense_set(&mut slow[HDR_SIZE..], i, m);
+            }
+            prop_assert_eq!(fast, slow);
+        }
+
+        #[test]
+        fn byte_maximum_equals_per_byte_max(a in any::<u64>(), b in any::<u64>()) {
+            let (a, b) = (a & 0x7f7f_7f7f_7f7f_7f7f, b & 0x7f7f_7f7f_7f7f_7f7f);
+            let want: Vec<u8> = a.to_le_bytes().iter().zip(b.to_le_bytes()).map(|(&x, y)| x.max(y)).collect();
+            prop_assert_eq!(max_bytes(a, b).to_le_bytes().to_vec(), want);
+        }
+
+        #[test]
+        fn merged_union_equals_register_maximum(
+            a in registers(),
+            b in registers(),
+            sparse_first in any::<bool>(),
+        ) {
+            // A sparse HyperLogLog (values up to 32; every 16th register
+            // set, to keep it quick to build) and a dense one, merged in
+            // either order.
+            let small: Vec<u8> = a
+                .iter()
+                .enumerate()
+                .map(|(i, &r)| if i % 16 == 0 { r.min(32) } else { 0 })
+                .collect();
+            let mut sparse = new_sparse();
+            for (i, &r) in small.iter().enumerate() {
+                if r > 0 {
+                    sparse_set(&mut sparse, i, r, u64::MAX).unwrap();
+                }
+            }
+            prop_assert_eq!(encoding(&sparse), SPARSE);
+            let mut raw = Raw::default();
+            if sparse_first {
+                raw.merge(&sparse).unwrap();
+                raw.merge(&dense_of(&b)).unwrap();
+            } else {
+                raw.merge(&dense_of(&b)).unwrap();
+                raw.merge(&sparse).unwrap();
+            }
+            let want: Vec<u8> = small.iter().zip(&b).map(|(&x, &y)| x.max(y)).collect();
+            prop_assert_eq!(raw.registers(), &want[..]);
+            prop_assert_eq!(raw.count(), estimate(&naive_histogram(want.iter().copied())));
+            // Two dense ones.
+            raw.merge(&dense_of(&a)).unwrap();
+            let want: Vec<u8> = a.iter().zip(&want).map(|(&x, &y)| x.max(y)).collect();
+            prop_assert_eq!(raw.registers(), &want[..]);
+            // And a union of one dense HyperLogLog counts as that one.
+            let mut one = Raw::default();
+            one.merge(&dense_of(&b)).unwrap();
+            prop_assert_eq!(Ok(one.count()), count(&dense_of(&b)));
+        }
+    }
+
+    #[test]
+    fn empty_union_counts_zero_and_has_no_registers() {
+        let raw = Raw::default();
+        assert!(raw.registers().is_empty());
+        assert_eq!(raw.count(), 0);
+        let mut raw = Raw::default();
+        raw.merge(&new_sparse()).unwrap();
+        assert_eq!(raw.registers(), &[0u8; REGISTERS][..]);
+        assert_eq!(raw.count(), 0);
     }
 
     #[test]
