@@ -158,9 +158,17 @@ impl Conn {
             return self.sock.flush_pending();
         }
         crate::stats::bump(&stats.writes, 1);
-        let done = match self.conn.output.write_to(&mut self.sock, stats) {
-            Ok(true) => self.sock.flush_pending(),
-            other => other,
+        // One match per flush, not one per write: each kind gets its own
+        // copy of the write loop.
+        let out = &mut self.conn.output;
+        let done = match &mut self.sock {
+            Sock::Tcp(s) => out.write_to(s, stats),
+            Sock::Unix(s) => out.write_to(s, stats),
+            // What the last write encrypted may still wait for room.
+            Sock::Tls(s) => match out.write_to(&mut **s, stats) {
+                Ok(true) => s.write_out(),
+                other => other,
+            },
         };
         let pending = !self.conn.output.is_empty();
         if pending || self.shows_output {
