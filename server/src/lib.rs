@@ -12,6 +12,7 @@
 //!   commandstats, errorstats, latencystats), kept per loop.
 //! * [`event_loop`] — the event loops (one mio `Poll` per thread), each
 //!   owning its sockets: accept, read, run, write once per batch;
+//!   [`tls`] — the `tls-port` listener's TLS (rustls) setup and streams;
 //!   [`inbox`] — the messages by which other threads reach a loop.
 //! * `connection` — a client connection without its socket: input,
 //!   request decoding, the one decode-and-run loop, output and its limits,
@@ -90,6 +91,7 @@ pub mod server;
 pub mod session;
 pub mod shared;
 pub mod stats;
+pub mod tls;
 pub mod tracking;
 pub mod types;
 pub mod util;

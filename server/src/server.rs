@@ -17,6 +17,8 @@ pub enum Listener {
     Tcp(mio::net::TcpListener),
     /// Unix domain socket, with its path (removed at exit).
     Unix(mio::net::UnixListener, PathBuf),
+    /// TCP whose clients speak TLS (`tls-port`).
+    Tls(mio::net::TcpListener),
 }
 
 /// A bound, not yet running server.
@@ -78,6 +80,32 @@ fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<mio::net::TcpListener>
     Ok(mio::net::TcpListener::from_std(sock.into()))
 }
 
+/// Binds `port` on every `bind` address (a leading `-` makes an address
+/// optional); `what` names the listener in errors (" (TLS)").
+fn bind_all(config: &Config, port: u16, what: &str) -> io::Result<Vec<mio::net::TcpListener>> {
+    let mut out = Vec::new();
+    for b in &config.bind {
+        let (optional, a) = match b.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, b.as_str()),
+        };
+        let ip = parse_bind(a)?;
+        match bind_tcp(SocketAddr::new(ip, port), config.tcp_backlog) {
+            Ok(l) => out.push(l),
+            Err(e) if optional => {
+                warning!("Could not create server TCP listening socket {a}:{port}{what}: {e} (optional, skipped)");
+            }
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("Could not create server TCP listening socket {a}:{port}{what}: {e}"),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn parse_bind(addr: &str) -> io::Result<IpAddr> {
     match addr {
         "*" => Ok(IpAddr::from([0, 0, 0, 0])),
@@ -100,33 +128,23 @@ impl Server {
     /// Binds the listeners `config` asks for; `config_file` is where the
     /// configuration came from (INFO shows it).
     pub fn bind_with_file(config: Config, config_file: Option<PathBuf>) -> io::Result<Server> {
+        let mut tls_context = None;
         let mut listeners = Vec::new();
         let mut port = 0;
         if config.port != 0 {
-            for b in &config.bind {
-                let (optional, a) = match b.strip_prefix('-') {
-                    Some(a) => (true, a),
-                    None => (false, b.as_str()),
-                };
-                let ip = parse_bind(a)?;
-                match bind_tcp(SocketAddr::new(ip, config.port), config.tcp_backlog) {
-                    Ok(l) => {
-                        port = l.local_addr()?.port();
-                        listeners.push(Listener::Tcp(l));
-                    }
-                    Err(e) if optional => {
-                        warning!("Could not create server TCP listening socket {a}:{}: {e} (optional, skipped)", config.port);
-                    }
-                    Err(e) => {
-                        return Err(io::Error::new(
-                            e.kind(),
-                            format!(
-                                "Could not create server TCP listening socket {a}:{}: {e}",
-                                config.port
-                            ),
-                        ))
-                    }
-                }
+            for l in bind_all(&config, config.port, "")? {
+                port = l.local_addr()?.port();
+                listeners.push(Listener::Tcp(l));
+            }
+        }
+        if config.tls_port != 0 {
+            let tls = crate::tls::TlsContext::configure(&config).map_err(|e| {
+                warning!("{e}");
+                io::Error::other("Failed to configure TLS. Check logs for more info.")
+            })?;
+            tls_context = Some(Arc::new(tls));
+            for l in bind_all(&config, config.tls_port, " (TLS)")? {
+                listeners.push(Listener::Tls(l));
             }
         }
         if let Some(path) = &config.unixsocket {
@@ -154,6 +172,9 @@ impl Server {
         }
         let shared = Shared::new_arc(config, config_file);
         shared.set_tcp_port(port);
+        if let Some(tls) = tls_context {
+            shared.set_tls(tls);
+        }
         Ok(Server { shared, listeners })
     }
 
@@ -180,7 +201,7 @@ impl Server {
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listeners.iter().find_map(|l| match l {
             Listener::Tcp(t) => t.local_addr().ok(),
-            Listener::Unix(..) => None,
+            Listener::Unix(..) | Listener::Tls(_) => None,
         })
     }
 
@@ -198,7 +219,7 @@ impl Server {
             .iter()
             .filter_map(|l| match l {
                 Listener::Unix(_, p) => Some(p.clone()),
-                Listener::Tcp(_) => None,
+                Listener::Tcp(_) | Listener::Tls(_) => None,
             })
             .collect();
         let loader = crate::persist::load::start(&shared)?;

@@ -339,6 +339,10 @@ pub struct Shared {
     repl_id: Mutex<String>,
     /// The TCP port actually bound (0 when TCP is off).
     tcp_port: AtomicU16,
+    /// The TLS setup new connections on the `tls-port` listener get (None
+    /// until TLS is configured); CONFIG SET of a `tls-*` parameter
+    /// replaces it, and connections already open keep theirs.
+    tls: RwLock<Option<Arc<crate::tls::TlsContext>>>,
     /// The config file given at start, if any.
     config_file: Option<PathBuf>,
     /// Largest RSS seen by INFO.
@@ -499,6 +503,7 @@ impl Shared {
             run_id: random_hex(40),
             repl_id: Mutex::new(random_hex(40)),
             tcp_port: AtomicU16::new(0),
+            tls: RwLock::new(None),
             config_file,
             memory_peak: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
@@ -716,6 +721,16 @@ impl Shared {
     /// Records the TCP port the listeners bound.
     pub fn set_tcp_port(&self, port: u16) {
         self.tcp_port.store(port, Ordering::Relaxed);
+    }
+
+    /// The TLS setup for connections accepted now, if TLS is configured.
+    pub fn tls(&self) -> Option<Arc<crate::tls::TlsContext>> {
+        self.tls.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Installs the TLS setup for the connections accepted from now on.
+    pub fn set_tls(&self, tls: Arc<crate::tls::TlsContext>) {
+        *self.tls.write().unwrap_or_else(|p| p.into_inner()) = Some(tls);
     }
 
     /// The config file the server started from, if any.

@@ -67,6 +67,10 @@ pub struct Config {
     pub unixsocket: Option<PathBuf>,
     /// Permissions of the Unix socket (octal in the config), 0 = default.
     pub unixsocketperm: u32,
+    /// `tls-port`: TCP port of the TLS listener (on the `bind`
+    /// addresses); 0 = none. The other `tls-*` parameters are stored
+    /// values read by [`crate::tls::TlsContext::configure`].
+    pub tls_port: u16,
     /// Password clients must AUTH with.
     pub requirepass: Option<Vec<u8>>,
     /// Most simultaneous clients.
@@ -149,6 +153,7 @@ impl Default for Config {
             bind: vec!["127.0.0.1".into(), "-::1".into()],
             unixsocket: None,
             unixsocketperm: 0,
+            tls_port: 0,
             requirepass: None,
             maxclients: 10_000,
             databases: 16,
@@ -332,6 +337,9 @@ pub static OPTIONS: &[OptSpec] = &[
         },
         |c| format!("{:o}", c.unixsocketperm)
     ),
+    opt!("tls-port", |c, a| c.tls_port = int(a, 0, 65535)?, |c| c
+        .tls_port
+        .to_string()),
     opt!(
         "requirepass",
         |c, a| {

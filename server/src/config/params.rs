@@ -10,7 +10,8 @@
 //! * [`Support::Native`]: soquete implements it; the value lives in a typed
 //!   field of [`Config`](super::Config) (accessors in `super::OPTIONS`).
 //! * [`Support::Stored`]: the value is checked and kept, CONFIG GET shows it;
-//!   it tunes encodings (the listpack thresholds) or describes something
+//!   it tunes encodings (the listpack thresholds), is read where it is used
+//!   (the `tls-*` parameters, by [`crate::tls`]), or describes something
 //!   whose absence changes no reply.
 //! * [`Support::Unsupported`]: a Redis feature soquete does not have. CONFIG
 //!   GET shows Redis's default; setting it to that default is accepted (a
@@ -1015,14 +1016,14 @@ pub static PARAMS: &[Param] = &[
         HIDDEN,
         Unsupported,
     ),
-    row("tls-port", None, int(0, 65535), "0", 0, Unsupported),
+    row("tls-port", None, int(0, 65535), "0", FIXED, Native),
     row(
         "tls-session-cache-size",
         None,
         int(0, 2147483647),
         "20480",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "tls-session-cache-timeout",
@@ -1030,53 +1031,32 @@ pub static PARAMS: &[Param] = &[
         int(0, 2147483647),
         "300",
         0,
-        Unsupported,
+        Stored,
     ),
-    row("tls-cluster", None, BOOL, "no", 0, Unsupported),
-    row("tls-replication", None, BOOL, "no", 0, Unsupported),
+    row("tls-cluster", None, BOOL, "no", 0, Stored),
+    row("tls-replication", None, BOOL, "no", 0, Stored),
     row(
         "tls-auth-clients",
         None,
         Kind::Enum(TLS_AUTH_CLIENTS),
         "yes",
         0,
-        Unsupported,
+        Stored,
     ),
-    row(
-        "tls-prefer-server-ciphers",
-        None,
-        BOOL,
-        "no",
-        0,
-        Unsupported,
-    ),
-    row("tls-session-caching", None, BOOL, "yes", 0, Unsupported),
-    row("tls-cert-file", None, STR_OR_NULL, "", 0, Unsupported),
-    row("tls-key-file", None, STR_OR_NULL, "", 0, Unsupported),
-    row("tls-key-file-pass", None, STR_OR_NULL, "", 0, Unsupported),
-    row(
-        "tls-client-cert-file",
-        None,
-        STR_OR_NULL,
-        "",
-        0,
-        Unsupported,
-    ),
-    row("tls-client-key-file", None, STR_OR_NULL, "", 0, Unsupported),
-    row(
-        "tls-client-key-file-pass",
-        None,
-        STR_OR_NULL,
-        "",
-        0,
-        Unsupported,
-    ),
-    row("tls-dh-params-file", None, STR_OR_NULL, "", 0, Unsupported),
-    row("tls-ca-cert-file", None, STR_OR_NULL, "", 0, Unsupported),
-    row("tls-ca-cert-dir", None, STR_OR_NULL, "", 0, Unsupported),
-    row("tls-protocols", None, STR_OR_NULL, "", 0, Unsupported),
-    row("tls-ciphers", None, STR_OR_NULL, "", 0, Unsupported),
-    row("tls-ciphersuites", None, STR_OR_NULL, "", 0, Unsupported),
+    row("tls-prefer-server-ciphers", None, BOOL, "no", 0, Stored),
+    row("tls-session-caching", None, BOOL, "yes", 0, Stored),
+    row("tls-cert-file", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-key-file", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-key-file-pass", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-client-cert-file", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-client-key-file", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-client-key-file-pass", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-dh-params-file", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-ca-cert-file", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-ca-cert-dir", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-protocols", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-ciphers", None, STR_OR_NULL, "", 0, Stored),
+    row("tls-ciphersuites", None, STR_OR_NULL, "", 0, Stored),
     row("dir", None, SPECIAL, "", PROTECTED, Native),
     // soquete saves nothing: its default is `save ""` (Redis: "3600 1 300 100 60 10000").
     row(

@@ -36,6 +36,16 @@ impl EventLoop {
                     let p = format!("{}:0", path.display());
                     (Sock::Unix(s), p.clone(), p, true, None)
                 }),
+                Some(Listener::Tls(l)) => match l.accept() {
+                    Ok((s, peer)) => {
+                        let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                        let Some(sock) = tls_sock(&self.shared, s) else {
+                            continue;
+                        };
+                        Ok((sock, peer.to_string(), local, false, Some(peer.ip())))
+                    }
+                    Err(e) => Err(e),
+                },
                 None => return,
             };
             match accepted {
@@ -72,6 +82,9 @@ impl EventLoop {
         let refused = match self.listeners.get(which) {
             Some(Listener::Tcp(l)) => l.accept().map(|(mut s, _)| s.write(MAXCLIENTS_ERROR)),
             Some(Listener::Unix(l, _)) => l.accept().map(|(mut s, _)| s.write(MAXCLIENTS_ERROR)),
+            // No handshake yet, so nothing can be said: the connection
+            // just drops, as in Redis.
+            Some(Listener::Tls(l)) => l.accept().map(|_| Ok(0)),
             None => return false,
         };
         self.spare_fd = std::fs::File::open("/dev/null").ok();
@@ -162,18 +175,29 @@ fn admit_to(
             c.tcp_keepalive,
         )
     };
+    // A TLS client is told nothing before its handshake: it is dropped,
+    // as Redis drops it.
     if shared.client_count() >= maxclients {
-        let _ = sock.write(MAXCLIENTS_ERROR);
+        if !sock.is_tls() {
+            let _ = sock.write(MAXCLIENTS_ERROR);
+        }
         stats.rejected.fetch_add(1, Ordering::Relaxed);
         return None;
     }
     if protected && !needs_auth && ip.is_some_and(|ip| !ip.is_loopback()) {
-        let _ = sock.write(PROTECTED_MODE_ERROR.as_bytes());
+        if !sock.is_tls() {
+            let _ = sock.write(PROTECTED_MODE_ERROR.as_bytes());
+        }
         stats.rejected.fetch_add(1, Ordering::Relaxed);
         return None;
     }
-    let fd = match &sock {
-        Sock::Tcp(s) => {
+    let tcp = match &sock {
+        Sock::Tcp(s) => Some(s),
+        Sock::Tls(s) => Some(&s.tcp),
+        Sock::Unix(_) => None,
+    };
+    let fd = match tcp {
+        Some(s) => {
             let _ = s.set_nodelay(true);
             if keepalive > 0 {
                 let sref = socket2::SockRef::from(s);
@@ -182,7 +206,10 @@ fn admit_to(
             }
             std::os::fd::AsRawFd::as_raw_fd(s)
         }
-        Sock::Unix(s) => std::os::fd::AsRawFd::as_raw_fd(s),
+        None => match &sock {
+            Sock::Unix(s) => std::os::fd::AsRawFd::as_raw_fd(s),
+            _ => -1,
+        },
     };
     let target = pick_loop(shared, next_loop);
     let id = shared.next_client_id();
@@ -198,6 +225,23 @@ fn admit_to(
     shared.register_client(meta.clone());
     verbose!("Accepted {}", meta.addr);
     Some((target, sock, meta))
+}
+
+/// A TLS client's socket, in the `tls-auth-clients` mode in force now;
+/// None (the socket is dropped) when TLS is not configured or that mode
+/// needs a CA that is not set.
+fn tls_sock(shared: &crate::shared::Shared, tcp: mio::net::TcpStream) -> Option<Sock> {
+    let auth = crate::tls::AuthClients::parse(
+        &shared
+            .config()
+            .get_by_name("tls-auth-clients")
+            .unwrap_or_default(),
+    );
+    let Some(tls) = shared.tls().and_then(|t| t.accept(auth)) else {
+        warning!("Error accepting a client connection: TLS is not configured for tls-auth-clients; set tls-ca-cert-file or tls-ca-cert-dir");
+        return None;
+    };
+    Some(Sock::Tls(Box::new(crate::tls::TlsStream::new(tcp, tls))))
 }
 
 /// The loop a new connection goes to: the next in turn, passing over loops
@@ -247,6 +291,7 @@ pub(crate) fn redirect_pending(
 pub(crate) struct BusyAcceptor {
     shared: Arc<crate::shared::Shared>,
     tcp: Vec<std::net::TcpListener>,
+    tls: Vec<std::net::TcpListener>,
     unix: Vec<(std::os::unix::net::UnixListener, std::path::PathBuf)>,
     next_loop: usize,
 }
@@ -259,6 +304,7 @@ impl BusyAcceptor {
         listeners: &[Listener],
     ) -> io::Result<Self> {
         let mut tcp = Vec::new();
+        let mut tls = Vec::new();
         let mut unix = Vec::new();
         for l in listeners {
             match l {
@@ -270,11 +316,16 @@ impl BusyAcceptor {
                     let fd = rustix::io::dup(std::os::fd::AsFd::as_fd(x))?;
                     unix.push((std::os::unix::net::UnixListener::from(fd), path.clone()));
                 }
+                Listener::Tls(x) => {
+                    let fd = rustix::io::dup(std::os::fd::AsFd::as_fd(x))?;
+                    tls.push(std::net::TcpListener::from(fd));
+                }
             }
         }
         Ok(BusyAcceptor {
             shared,
             tcp,
+            tls,
             unix,
             next_loop: 1,
         })
@@ -293,6 +344,18 @@ impl BusyAcceptor {
                 }
                 let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
                 let sock = Sock::Tcp(mio::net::TcpStream::from_std(s));
+                admitted.push((sock, (peer.to_string(), local, false, Some(peer.ip()))));
+            }
+        }
+        for l in &self.tls {
+            while let Ok((s, peer)) = l.accept() {
+                if s.set_nonblocking(true).is_err() {
+                    continue;
+                }
+                let local = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                let Some(sock) = tls_sock(&shared, mio::net::TcpStream::from_std(s)) else {
+                    continue;
+                };
                 admitted.push((sock, (peer.to_string(), local, false, Some(peer.ip()))));
             }
         }

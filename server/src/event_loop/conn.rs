@@ -9,13 +9,18 @@ use mio::{Interest, Registry, Token};
 use crate::client::{Client, Close};
 use crate::connection::Connection;
 use crate::shared::LoopStats;
+use crate::tls::TlsStream;
 
-/// A client socket.
+/// A client socket. Plain TCP is the first variant: the match that every
+/// read and write makes costs it one predictable branch, and the TLS
+/// state, boxed, makes the enum no larger.
 pub enum Sock {
     /// TCP.
     Tcp(TcpStream),
     /// Unix domain socket.
     Unix(UnixStream),
+    /// TLS over TCP (the `tls-port` listener).
+    Tls(Box<TlsStream>),
 }
 
 impl Sock {
@@ -25,6 +30,7 @@ impl Sock {
         match self {
             Sock::Tcp(s) => r.register(s, t, i),
             Sock::Unix(s) => r.register(s, t, i),
+            Sock::Tls(s) => r.register(&mut s.tcp, t, i),
         }
     }
 
@@ -32,7 +38,44 @@ impl Sock {
         let _ = match self {
             Sock::Tcp(s) => r.deregister(s),
             Sock::Unix(s) => r.deregister(s),
+            Sock::Tls(s) => r.deregister(&mut s.tcp),
         };
+    }
+
+    /// True for a TLS client.
+    pub(super) fn is_tls(&self) -> bool {
+        matches!(self, Sock::Tls(_))
+    }
+
+    /// Reads once: (bytes read, whether the socket is now known to be
+    /// drained). A plain socket is drained by a short read; a TLS one only
+    /// when it says WouldBlock, since a short read of plaintext may leave
+    /// records in the socket (and its next edge would never come).
+    #[inline]
+    fn read_some(&mut self, b: &mut [u8]) -> io::Result<(usize, bool)> {
+        match self {
+            Sock::Tcp(s) => s.read(b).map(|n| (n, n < b.len())),
+            Sock::Unix(s) => s.read(b).map(|n| (n, n < b.len())),
+            Sock::Tls(s) => s.read(b).map(|n| (n, false)),
+        }
+    }
+
+    /// Sends what the TLS layer holds already encrypted (a plain socket
+    /// holds nothing): Ok(true) when nothing is left.
+    #[inline]
+    fn flush_pending(&mut self) -> io::Result<bool> {
+        match self {
+            Sock::Tls(s) => s.write_out(),
+            _ => Ok(true),
+        }
+    }
+
+    /// Says goodbye before the socket is dropped: TLS's close_notify,
+    /// written if the socket takes it at once.
+    pub(super) fn close(&mut self) {
+        if let Sock::Tls(s) = self {
+            s.close();
+        }
     }
 }
 
@@ -41,6 +84,7 @@ impl Read for Sock {
         match self {
             Sock::Tcp(s) => s.read(b),
             Sock::Unix(s) => s.read(b),
+            Sock::Tls(s) => s.read(b),
         }
     }
 }
@@ -50,6 +94,7 @@ impl Write for Sock {
         match self {
             Sock::Tcp(s) => s.write(b),
             Sock::Unix(s) => s.write(b),
+            Sock::Tls(s) => s.write(b),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -93,15 +138,14 @@ impl Conn {
         self.conn.client.close != Close::No || self.eof
     }
 
-    /// Reads once into the input: Ok((bytes read, room there was)), with
-    /// no bytes at end-of-file.
-    pub(super) fn read(&mut self) -> io::Result<(usize, usize)> {
+    /// Reads once into the input: Ok((bytes read, whether the socket is
+    /// drained)), with no bytes at end-of-file.
+    pub(super) fn read(&mut self) -> io::Result<(usize, bool)> {
         let want = self.conn.request_len();
         let room = self.conn.input.room(want);
-        let len = room.len();
-        let n = self.sock.read(room)?;
+        let (n, drained) = self.sock.read_some(room)?;
         self.conn.input.filled(n);
-        Ok((n, len))
+        Ok((n, drained))
     }
 
     /// Writes what is pending; Ok(true) when all of it went out. Mirrors
@@ -109,11 +153,23 @@ impl Conn {
     pub(super) fn flush(&mut self, stats: &LoopStats) -> io::Result<bool> {
         if self.conn.output.is_empty() {
             // Nothing to write, and CLIENT LIST already shows it so (the
-            // write that emptied the output said so).
-            return Ok(true);
+            // write that emptied the output said so); a TLS socket may
+            // still hold records encrypted before its socket filled up.
+            return self.sock.flush_pending();
         }
         crate::stats::bump(&stats.writes, 1);
-        let done = self.conn.output.write_to(&mut self.sock, stats);
+        // One match per flush, not one per write: each kind gets its own
+        // copy of the write loop.
+        let out = &mut self.conn.output;
+        let done = match &mut self.sock {
+            Sock::Tcp(s) => out.write_to(s, stats),
+            Sock::Unix(s) => out.write_to(s, stats),
+            // What the last write encrypted may still wait for room.
+            Sock::Tls(s) => match out.write_to(&mut **s, stats) {
+                Ok(true) => s.write_out(),
+                other => other,
+            },
+        };
         let pending = !self.conn.output.is_empty();
         if pending || self.shows_output {
             self.conn.client.meta.set_output(self.conn.output.shape());

@@ -144,7 +144,9 @@ pub fn run_loops(
     for (i, mut l) in listeners.into_iter().enumerate() {
         let t = Token(LISTENER_BASE + i);
         match &mut l {
-            Listener::Tcp(x) => first.poll.registry().register(x, t, Interest::READABLE)?,
+            Listener::Tcp(x) | Listener::Tls(x) => {
+                first.poll.registry().register(x, t, Interest::READABLE)?
+            }
             Listener::Unix(x, _) => first.poll.registry().register(x, t, Interest::READABLE)?,
         }
         first.listeners.push(l);
@@ -331,7 +333,7 @@ impl EventLoop {
     fn begin_shutdown(&mut self) {
         for mut l in self.listeners.drain(..) {
             let _ = match &mut l {
-                Listener::Tcp(x) => self.poll.registry().deregister(x),
+                Listener::Tcp(x) | Listener::Tls(x) => self.poll.registry().deregister(x),
                 Listener::Unix(x, _) => self.poll.registry().deregister(x),
             };
         }
@@ -614,6 +616,7 @@ impl EventLoop {
         let Some(mut conn) = self.conns.get_mut(i).and_then(Option::take) else {
             return;
         };
+        conn.sock.close();
         conn.sock.deregister(self.poll.registry());
         if let Some(b) = conn.client().blocked {
             self.deadlines.remove(&(b.deadline, conn.client().id()));
@@ -692,13 +695,13 @@ impl EventLoop {
                     }
                     break;
                 }
-                Ok((n, room)) => {
+                Ok((n, drained)) => {
                     // A short read drained the socket: the next arrival
                     // raises a new edge, so skip the read that would only
                     // say WouldBlock (one syscall per request saved) —
                     // unless the end-of-file came with the data, which
                     // raises no edge of its own: read on to see it.
-                    let drained = n < room && !read_closed;
+                    let drained = drained && !read_closed;
                     self.stats().net_in.fetch_add(n as u64, Ordering::Relaxed);
                     let stats = &self.shared.loop_stats[self.index];
                     let ran = conn.conn.run(&self.shared, stats, &mut self.scratch);

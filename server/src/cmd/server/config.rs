@@ -135,9 +135,13 @@ pub fn config_set(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             ));
         }
     }
+    let tls = reconfigure_tls(&rows, &current, &next)?;
     let level: LogLevel = next.loglevel;
     let aof_change = (next.appendonly != current.appendonly).then_some(next.appendonly);
     c.shared.update_config(|cfg| *cfg = next);
+    if let Some(tls) = tls {
+        c.shared.set_tls(tls);
+    }
     crate::log::set_level(level);
     c.shared.persist.aof.configure(c.shared);
     match aof_change {
@@ -163,6 +167,42 @@ pub fn config_set(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     c.out.ok();
     Ok(())
+}
+
+/// Redis's `applyTlsCfg`: when CONFIG SET changed a parameter of the TLS
+/// setup (certificates, key, CA, protocols, ciphers, session caching) and
+/// TLS is in use, the setup is built anew from the new values; a failure
+/// fails the command (the reason is logged) and nothing changes. The new
+/// setup serves the connections accepted from then on.
+/// `tls-auth-clients` needs no rebuild: it is read at every accept.
+fn reconfigure_tls(
+    rows: &[(&'static Param, &'static str)],
+    current: &crate::config::Config,
+    next: &crate::config::Config,
+) -> Result<Option<std::sync::Arc<crate::tls::TlsContext>>, CmdError> {
+    let changed = rows.iter().find(|(p, _)| {
+        p.name.starts_with("tls-")
+            && !matches!(p.name, "tls-auth-clients" | "tls-port")
+            && next.get(p) != current.get(p)
+    });
+    let Some((_, name)) = changed else {
+        return Ok(None);
+    };
+    let yes = |n: &str| next.get_by_name(n).is_some_and(|v| v == "yes");
+    if next.tls_port == 0 && !yes("tls-replication") && !yes("tls-cluster") {
+        return Ok(None);
+    }
+    match crate::tls::TlsContext::configure(next) {
+        Ok(t) => Ok(Some(std::sync::Arc::new(t))),
+        Err(e) => {
+            crate::warning!("{e}");
+            crate::warning!("Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings.");
+            Err(set_failed(
+                name,
+                "Unable to update TLS configuration. Check server logs.",
+            ))
+        }
+    }
 }
 
 /// CONFIG RESETSTAT
