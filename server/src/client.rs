@@ -466,6 +466,8 @@ pub struct Client {
     /// Replays the append-only log (start-up, DEBUG LOADAOF): refused
     /// nothing while loading, and logs nothing itself.
     pub replaying: bool,
+    /// The ACL user's rules its commands are checked against.
+    pub acl: crate::acl::ClientAcl,
 }
 
 impl Client {
@@ -489,6 +491,7 @@ impl Client {
             keep: 0,
             postponed: false,
             replaying: false,
+            acl: crate::acl::ClientAcl::default(),
         }
     }
 

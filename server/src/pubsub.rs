@@ -313,6 +313,28 @@ impl PubSub {
             .collect()
     }
 
+    /// The clients of user `user` subscribed to something `allowed` (given
+    /// the name, and whether it is a pattern) refuses.
+    pub fn subscribers_refused(
+        &self,
+        user: &[u8],
+        allowed: impl Fn(&[u8], bool) -> bool,
+    ) -> Vec<u64> {
+        let mut ids = Vec::new();
+        for space in [Space::Channel, Space::Pattern, Space::Shard] {
+            let pattern = space == Space::Pattern;
+            for (name, subs) in lock(self.map(space)).iter() {
+                if allowed(name, pattern) {
+                    continue;
+                }
+                ids.extend(subs.iter().filter(|m| m.user() == user).map(|m| m.id));
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Number of distinct patterns subscribed (PUBSUB NUMPAT).
     pub fn pattern_count(&self) -> usize {
         lock(&self.patterns).len()

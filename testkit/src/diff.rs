@@ -58,6 +58,8 @@ impl Normalizers {
     /// * `client`: in `CLIENT LIST`/`CLIENT INFO` text, connection-specific
     ///   fields (`id addr laddr fd age idle qbuf qbuf-free argv-mem multi-mem
     ///   obl oll omem tot-mem rbs rbp`) become `?`;
+    /// * `acl-log`: in ACL LOG entries, `age-seconds` becomes 0 and
+    ///   `client-info` is normalized as by `client`;
     /// * `id`: any integer becomes 0;
     /// * `debug-object`: in a `DEBUG OBJECT` line, the values of `at`, `lru`
     ///   and `lru_seconds_idle` (an address and clocks) become `?`;
@@ -76,6 +78,7 @@ impl Normalizers {
         let mut n = Normalizers::empty();
         n.insert("hello", Arc::new(normalize_hello));
         n.insert("client", Arc::new(normalize_client));
+        n.insert("acl-log", Arc::new(normalize_acl_log));
         n.insert("id", Arc::new(normalize_integers));
         n.insert(
             "debug-object",
@@ -265,6 +268,32 @@ fn normalize_client(f: &mut Frame) {
     match f {
         Frame::Bulk(b) => *b = normalize_client_text(b),
         Frame::Verbatim { text, .. } => *text = normalize_client_text(text),
+        _ => {}
+    }
+}
+
+/// ACL LOG entries: `age-seconds` becomes 0 and `client-info` is
+/// normalized as `client` is, in every entry (RESP2 pairs or RESP3 maps).
+fn normalize_acl_log(f: &mut Frame) {
+    fn field(k: &Frame, v: &mut Frame) {
+        match k.as_bytes() {
+            Some(b"age-seconds") => *v = Frame::Integer(0),
+            Some(b"client-info") => normalize_client(v),
+            _ => normalize_acl_log(v),
+        }
+    }
+    match f {
+        Frame::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| field(k, v)),
+        Frame::Array(items) if items.iter().all(|i| i.as_bytes().is_none()) => {
+            items.iter_mut().for_each(normalize_acl_log)
+        }
+        Frame::Array(items) => {
+            for pair in items.chunks_mut(2) {
+                if let [k, v] = pair {
+                    field(k, v);
+                }
+            }
+        }
         _ => {}
     }
 }

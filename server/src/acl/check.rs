@@ -23,6 +23,18 @@ pub enum Denial {
     Channel(usize),
 }
 
+/// What a refusal says to a script or module (Redis's
+/// `getAclErrorMessage`).
+pub fn refusal(d: Denial) -> &'static str {
+    match d {
+        Denial::Command => "can't run this command or subcommand",
+        Denial::Key(_) => {
+            "can't access at least one of the keys mentioned in the command arguments"
+        }
+        Denial::Channel(_) => "can't publish to the channel mentioned in the command",
+    }
+}
+
 impl Denial {
     /// Redis's order of importance when no selector allows a command.
     fn rank(self) -> (u8, usize) {
@@ -65,11 +77,37 @@ fn key_allowed(s: &Selector, key: &[u8], spec_flags: u16) -> bool {
 }
 
 fn channel_allowed(s: &Selector, channel: &[u8], pattern: bool) -> bool {
-    s.channels.iter().any(|p| {
+    channel_in(&s.channels, channel, pattern)
+}
+
+/// The channel patterns `new` allows, when they no longer cover all that
+/// `old` allowed and subscribers may have to go (Redis's
+/// `ACLKillPubsubClientsIfNeeded`): `None` when `new` allows every channel
+/// or each of `old`'s patterns is still among `new`'s.
+pub fn narrowed_channels(new: &User, old: &User) -> Option<Vec<Vec<u8>>> {
+    if new.selectors.iter().any(|s| s.allchannels) {
+        return None;
+    }
+    let upcoming: Vec<Vec<u8>> = new
+        .selectors
+        .iter()
+        .flat_map(|s| s.channels.iter().cloned())
+        .collect();
+    let kept = old
+        .selectors
+        .iter()
+        .all(|s| !s.allchannels && s.channels.iter().all(|c| upcoming.contains(c)));
+    (!kept).then_some(upcoming)
+}
+
+/// Whether a subscription to `name` (a pattern subscription when
+/// `pattern`) is within `patterns` (Redis's `ACLCheckChannelAgainstList`).
+pub fn channel_in(patterns: &[Vec<u8>], name: &[u8], pattern: bool) -> bool {
+    patterns.iter().any(|p| {
         if pattern {
-            p == channel
+            p == name
         } else {
-            glob_match(p, channel, false)
+            glob_match(p, name, false)
         }
     })
 }
@@ -92,6 +130,22 @@ impl User {
             }
         }
         Err(worst.unwrap_or(Denial::Command))
+    }
+}
+
+impl User {
+    /// Whether some selector lets this user run the command and read any
+    /// key (Redis's `ACLUserCheckCmdWithUnrestrictedKeyAccess` for
+    /// `CMD_KEY_ACCESS`): SORT's BY and GET patterns need it.
+    pub fn reads_any_key(&self, spec: &Spec, id: u16, argv: &[&[u8]]) -> bool {
+        let mut keys_ready = false;
+        self.selectors.iter().any(|s| {
+            check_selector(s, spec, id, argv, &mut keys_ready).is_ok()
+                && (s.allkeys
+                    || s.keys
+                        .iter()
+                        .any(|p| p.flags & READ == READ && p.pattern == b"*"))
+        })
     }
 }
 

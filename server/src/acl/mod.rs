@@ -9,23 +9,35 @@
 //! * [`check`]: whether a user may run a command with given arguments
 //!   (ACL DRYRUN today; the per-command check later).
 //! * `index`: one bit per command and subcommand of the table.
+//! * [`log`]: the ACL LOG.
 //!
 //! The registry ([`Acl`], in `Shared::acl`) maps names to users, the
 //! `default` user always among them. `requirepass` is the default user's
 //! password, as in Redis: setting it makes the default user `resetpass
 //! >password`, clearing it makes it `nopass`.
 //!
-//! Not yet enforced: commands, keys and channels are not checked before a
-//! command runs (only AUTH and HELLO AUTH consult the registry).
+//! # Enforcement
+//!
+//! Every command a client sends is checked against its user's rules
+//! before it runs (`cmd::dispatch`), again when EXEC runs it, and when a
+//! script calls it. A client keeps its user in a [`ClientAcl`]: the rules
+//! as they were when it last looked, and the registry's version then. Any
+//! change to any user bumps the version, and a client whose version is old
+//! looks its user up again before its next command, so ACL SETUSER takes
+//! effect at once on every connection, as Redis's in-place edit does. The
+//! common case costs one atomic load and two tests: the version did not
+//! move and the user may run everything (the default user, `+@all ~* &*`),
+//! so the arguments are never looked at.
 
 pub mod check;
 pub mod describe;
 pub(crate) mod index;
+pub mod log;
 pub mod user;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 pub use check::Denial;
 pub use user::{RuleError, Selector, User};
@@ -39,6 +51,11 @@ pub struct Acl {
     /// New connections must authenticate: the default user is off or has
     /// passwords (Redis's `authRequired`). Read once per new connection.
     auth_required: AtomicBool,
+    /// Bumped by every change to the users (never 0, which a
+    /// [`ClientAcl`] uses for "look again").
+    version: AtomicU64,
+    /// The ACL LOG.
+    log: Mutex<log::Log>,
 }
 
 impl Default for Acl {
@@ -47,6 +64,8 @@ impl Default for Acl {
             users: RwLock::new(BTreeMap::new()),
             requirepass: RwLock::new(None),
             auth_required: AtomicBool::new(false),
+            version: AtomicU64::new(1),
+            log: Mutex::new(log::Log::default()),
         };
         acl.put(User::default_user());
         acl
@@ -79,6 +98,7 @@ impl Acl {
         }
         let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
         users.insert(user.name.clone(), Arc::new(user));
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// Removes a user (never `default`); true when it existed.
@@ -87,7 +107,20 @@ impl Acl {
             return false;
         }
         let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
-        users.remove(name).is_some()
+        let removed = users.remove(name).is_some();
+        self.version.fetch_add(1, Ordering::Release);
+        removed
+    }
+
+    /// The registry's version: it moves whenever a user changes.
+    #[inline]
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// The ACL LOG, locked.
+    pub fn log(&self) -> MutexGuard<'_, log::Log> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether a new connection starts unauthenticated.
@@ -134,6 +167,85 @@ impl Acl {
     }
 }
 
+/// The user a client runs its commands as (see the module docs).
+#[derive(Debug, Default)]
+pub struct ClientAcl {
+    /// The user's rules; `None` once the user is gone (its clients are
+    /// being closed) or before the first look.
+    user: Option<Arc<User>>,
+    /// The registry's version when `user` was read; 0: read again.
+    version: u64,
+    /// The user may run everything: nothing to check.
+    open: bool,
+    /// Never checked: the client that replays the append-only log (Redis's
+    /// AOF client has no user).
+    exempt: bool,
+}
+
+impl ClientAcl {
+    /// A client never checked (the append-only log's replayer).
+    pub fn exempt() -> ClientAcl {
+        ClientAcl {
+            exempt: true,
+            ..ClientAcl::default()
+        }
+    }
+
+    /// Forgets the cached user: AUTH, HELLO AUTH and RESET changed it.
+    pub fn reload(&mut self) {
+        self.version = 0;
+    }
+
+    /// Whether the client's user (named by `name`, asked only when the
+    /// registry changed) may run `spec` (command id `id`) with `argv`.
+    #[inline]
+    pub fn check(
+        &mut self,
+        acl: &Acl,
+        name: impl FnOnce() -> Vec<u8>,
+        spec: &crate::cmd::Spec,
+        id: u16,
+        argv: &[&[u8]],
+    ) -> Result<(), Denial> {
+        let version = acl.version();
+        if version != self.version {
+            self.refresh(acl, &name(), version);
+        }
+        if self.open || self.exempt {
+            return Ok(());
+        }
+        match &self.user {
+            Some(u) => u.check(spec, id, argv),
+            None => Err(Denial::Command),
+        }
+    }
+
+    /// True when nothing this client runs is checked (its user may run
+    /// everything, or it is exempt), as of the last [`Self::check`].
+    pub fn unrestricted(&self) -> bool {
+        self.open || self.exempt
+    }
+
+    /// Whether the user may read any key with `argv` (SORT's BY and GET
+    /// patterns; see [`User::reads_any_key`]). Asked after [`Self::check`]
+    /// let the command run.
+    pub fn reads_any_key(&self, spec: &crate::cmd::Spec, id: u16, argv: &[&[u8]]) -> bool {
+        self.open
+            || self.exempt
+            || self
+                .user
+                .as_ref()
+                .is_some_and(|u| u.reads_any_key(spec, id, argv))
+    }
+
+    #[cold]
+    fn refresh(&mut self, acl: &Acl, name: &[u8], version: u64) {
+        self.user = acl.get(name);
+        self.open = self.user.as_ref().is_some_and(|u| u.allows_everything());
+        self.version = version;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +259,55 @@ mod tests {
         acl.sync_requirepass(None);
         assert!(!acl.auth_required());
         assert!(acl.authenticate(b"default", b"anything").is_some());
+    }
+
+    fn spec(name: &str) -> (&'static crate::cmd::Spec, u16) {
+        let i = crate::cmd::lookup_index(name.as_bytes()).unwrap();
+        (
+            crate::cmd::table::commands()[i],
+            crate::cmd::table::command_id(i, None),
+        )
+    }
+
+    #[test]
+    fn a_client_sees_its_users_new_rules_at_its_next_command() {
+        let acl = Acl::new(None);
+        acl.put(
+            User::new(b"app", false)
+                .with_rules(&[&b"on"[..], b"nopass", b"~app:*", b"+get"], false)
+                .unwrap(),
+        );
+        let mut client = ClientAcl::default();
+        let name = || b"app".to_vec();
+        let (get, get_id) = spec("get");
+        let (set, set_id) = spec("set");
+        let get_k = [&b"get"[..], b"app:1"];
+        let set_k = [&b"set"[..], b"app:1", b"v"];
+        assert_eq!(client.check(&acl, name, get, get_id, &get_k), Ok(()));
+        assert!(!client.unrestricted());
+        assert_eq!(
+            client.check(&acl, name, set, set_id, &set_k),
+            Err(Denial::Command)
+        );
+        assert_eq!(
+            client.check(&acl, name, get, get_id, &[b"get", b"other"]),
+            Err(Denial::Key(1))
+        );
+        let widened = acl
+            .get(b"app")
+            .unwrap()
+            .with_rules(&[b"+@all", b"allkeys", b"allchannels"], false);
+        acl.put(widened.unwrap());
+        assert_eq!(client.check(&acl, name, set, set_id, &set_k), Ok(()));
+        assert!(client.unrestricted());
+        // A deleted user's client may run nothing while it is closed.
+        assert!(acl.remove(b"app"));
+        assert_eq!(
+            client.check(&acl, name, get, get_id, &get_k),
+            Err(Denial::Command)
+        );
+        let mut replayer = ClientAcl::exempt();
+        assert_eq!(replayer.check(&acl, name, get, get_id, &get_k), Ok(()));
     }
 
     #[test]

@@ -347,6 +347,14 @@ impl User {
         }
     }
 
+    /// True when some selector allows every command on every key and
+    /// channel: no command of this user can be refused.
+    pub fn allows_everything(&self) -> bool {
+        self.selectors
+            .iter()
+            .any(|s| s.allcommands && s.allkeys && s.allchannels)
+    }
+
     /// The `default` user of a fresh server: `on nopass ~* &* +@all`.
     pub fn default_user() -> User {
         let mut u = User::new(b"default", false);

@@ -3,6 +3,7 @@
 use super::cat;
 use super::flags::*;
 use super::{Keys, Spec};
+use crate::acl::log::{Context, Reason};
 use std::sync::atomic::Ordering;
 
 use super::args::{self, is};
@@ -52,13 +53,29 @@ pub fn quit(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 }
 
 /// Authenticates the client as `user` if `pass` lets it in (the ACL
-/// registry; `requirepass` is the default user's password).
-fn authenticate(c: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> CmdResult {
+/// registry; `requirepass` is the default user's password). A failure is
+/// logged in the ACL LOG under the command's name as sent (`argv[0]`).
+fn authenticate(c: &mut Ctx<'_>, argv: &[&[u8]], user: &[u8], pass: &[u8]) -> CmdResult {
     if c.shared.acl.authenticate(user, pass).is_none() {
+        let context = if c.client.multi.is_some() || c.client.in_exec {
+            Context::Multi
+        } else {
+            Context::Toplevel
+        };
+        crate::cmd::dispatch::acl_log_entry(
+            c.shared,
+            c.client,
+            argv,
+            Reason::Auth,
+            context,
+            argv[0].to_vec(),
+            Some(user.to_vec()),
+        );
         return Err(wrongpass());
     }
     c.client.authenticated = true;
     c.client.meta.set_user(user);
+    c.client.acl.reload();
     Ok(())
 }
 
@@ -87,7 +104,7 @@ pub fn auth(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         [_, u, p] => (u, p),
         _ => return Err(CmdError::Syntax),
     };
-    authenticate(c, user, pass)?;
+    authenticate(c, a, user, pass)?;
     c.out.ok();
     Ok(())
 }
@@ -141,7 +158,7 @@ pub fn hello(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         }
     }
     if let Some((u, p)) = auth {
-        authenticate(c, u, p)?;
+        authenticate(c, a, u, p)?;
     }
     if !c.client.authenticated && c.shared.acl.auth_required() {
         return Err(CmdError::msg(
@@ -211,6 +228,7 @@ pub fn reset(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     c.client.meta.no_touch.store(false, Ordering::Relaxed);
     c.client.authenticated = !c.shared.acl.auth_required();
     c.client.meta.set_user(b"default");
+    c.client.acl.reload();
     c.out.simple("RESET");
     Ok(())
 }

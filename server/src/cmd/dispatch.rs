@@ -6,6 +6,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{blocking, flags, lookup_index, lookup_sub_index, table, Ctx, Spec};
+use crate::acl::log::{Context, Reason};
+use crate::acl::Denial;
 use crate::client::Client;
 use crate::db::{shard_of, ShardId};
 use crate::error::{CmdError, CmdResult};
@@ -41,6 +43,19 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
             return reject(argv, client, out, env, CmdError::NoAuth, Some(r.id));
         }
         client.authenticated = true;
+    }
+    // ACL: one atomic load and two tests for a user that may run anything.
+    if let Err(d) = client
+        .acl
+        .check(&shared.acl, || client.meta.user(), r.spec, r.id, argv)
+    {
+        let context = if client.multi.is_some() {
+            Context::Multi
+        } else {
+            Context::Toplevel
+        };
+        acl_log(shared, client, argv, &r, d, context);
+        return reject(argv, client, out, env, noperm(&r, d), Some(r.id));
     }
     // A script past busy-reply-threshold: one relaxed load otherwise.
     if crate::script::busy::busy_count() != 0 && !r.spec.has(flags::ALLOW_BUSY) {
@@ -158,6 +173,90 @@ fn reject(
         Some(id) => stats.cmd_rejected(id),
         None => stats.mark_errors(),
     }
+}
+
+/// The -NOPERM reply to a command its user may not run (Redis's
+/// `processCommand`).
+#[cold]
+fn noperm(r: &Resolved, d: Denial) -> CmdError {
+    match d {
+        Denial::Command => CmdError::msg(format!(
+            "NOPERM this user has no permissions to run the '{}' command",
+            r.full_name()
+        )),
+        Denial::Key(_) => CmdError::msg(
+            "NOPERM this user has no permissions to access one of the keys used as arguments",
+        ),
+        Denial::Channel(_) => CmdError::msg(
+            "NOPERM this user has no permissions to access one of the channels used as arguments",
+        ),
+    }
+}
+
+/// The -NOPERM reply to a queued command its user may no longer run when
+/// EXEC runs it (Redis's `execCommand`).
+#[cold]
+pub fn noperm_at_exec(d: Denial) -> CmdError {
+    let reason = match d {
+        Denial::Command => "no permission to execute the command or subcommand",
+        Denial::Key(_) => "no permission to touch the specified keys",
+        Denial::Channel(_) => "no permission to access one of the channels used as arguments",
+    };
+    CmdError::msg(format!(
+        "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}"
+    ))
+}
+
+/// Logs a refused command in the ACL LOG (Redis's `addACLLogEntry`): the
+/// object is the command's full name, or the key or channel at fault.
+#[cold]
+pub fn acl_log(
+    shared: &Shared,
+    client: &Client,
+    argv: &[&[u8]],
+    r: &Resolved,
+    d: Denial,
+    context: Context,
+) {
+    let object = match d {
+        Denial::Command => r.full_name().into_bytes(),
+        Denial::Key(i) | Denial::Channel(i) => argv.get(i).map_or(Vec::new(), |a| a.to_vec()),
+    };
+    acl_log_entry(shared, client, argv, Reason::from(d), context, object, None);
+}
+
+/// Adds an entry to the ACL LOG for `client` running `argv`: `username`
+/// is the client's user unless given (a failed AUTH names the user it
+/// tried).
+pub fn acl_log_entry(
+    shared: &Shared,
+    client: &Client,
+    argv: &[&[u8]],
+    reason: Reason,
+    context: Context,
+    object: Vec<u8>,
+    username: Option<Vec<u8>>,
+) {
+    let now = crate::shared::unix_ms();
+    let argv_mem = argv.iter().map(|a| a.len()).sum();
+    let client_info = client.meta.info_line(now, argv_mem, |id| {
+        table::full_name_by_index(usize::from(id))
+    });
+    let max_len = shared
+        .config()
+        .get_by_name("acllog-max-len")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(128);
+    let entry = crate::acl::log::Entry {
+        count: 1,
+        reason,
+        context,
+        object,
+        username: username.unwrap_or_else(|| client.meta.user()),
+        ctime: now,
+        client_info,
+    };
+    shared.acl.log().add(entry, max_len);
 }
 
 /// Redis's `shared.oomerr`.

@@ -109,8 +109,9 @@ struct Options<'a> {
 
 /// Parses the options after the key (`a[2..]`), as Redis's
 /// `sortCommandGeneric`: the first error wins (a bad LIMIT number, or a
-/// syntax error, STORE counting as one for SORT_RO).
-fn parse<'a>(a: &[&'a [u8]], readonly: bool) -> Result<Options<'a>, CmdError> {
+/// syntax error, STORE counting as one for SORT_RO, or a BY pattern with
+/// `*` or any GET when the user may not read every key, `all_keys`).
+fn parse<'a>(a: &[&'a [u8]], readonly: bool, all_keys: bool) -> Result<Options<'a>, CmdError> {
     let mut o = Options {
         limit: (0, -1),
         ..Options::default()
@@ -135,9 +136,18 @@ fn parse<'a>(a: &[&'a [u8]], readonly: bool) -> Result<Options<'a>, CmdError> {
             o.by = Some(a[j + 1]);
             if !has_star(a[j + 1]) {
                 o.dontsort = true;
+            } else if !all_keys {
+                return Err(CmdError::msg(
+                    "ERR BY option of SORT denied due to insufficient ACL permissions.",
+                ));
             }
             j += 1;
         } else if kw(arg, "get") && left >= 1 {
+            if !all_keys {
+                return Err(CmdError::msg(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             o.gets.push(a[j + 1]);
             j += 1;
         } else {
@@ -155,7 +165,7 @@ pub fn reads_patterns(argv: &[&[u8]]) -> bool {
     let readonly = argv
         .first()
         .is_some_and(|n| n.eq_ignore_ascii_case(b"sort_ro"));
-    match parse(argv, readonly) {
+    match parse(argv, readonly, true) {
         Ok(o) => {
             (o.by.is_some() && !o.dontsort) || o.gets.iter().any(|g| !is_self(g) && has_star(g))
         }
@@ -169,7 +179,7 @@ fn sort_keys<'x>(argv: &[&'x [u8]], db: usize, out: &mut Vec<(usize, &'x [u8])>)
     if let Some(k) = argv.get(1) {
         out.push((db, k));
     }
-    if let Ok(Options { store: Some(d), .. }) = parse(argv, false) {
+    if let Ok(Options { store: Some(d), .. }) = parse(argv, false, true) {
         out.push((db, d));
     }
 }
@@ -461,8 +471,22 @@ pub fn sort_ro(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     sort_generic(c, a, true)
 }
 
+/// Whether the client's user may read every key with this SORT call, as
+/// its BY and GET patterns need (Redis asks it before parsing).
+fn reads_any_key(c: &Ctx<'_>, a: &[&[u8]]) -> bool {
+    let acl = &c.client.acl;
+    if acl.unrestricted() {
+        return true;
+    }
+    let Some(i) = super::lookup_index(a[0]) else {
+        return false;
+    };
+    let id = super::table::command_id(i, None);
+    acl.reads_any_key(super::table::commands()[i], id, a)
+}
+
 fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
-    let mut o = parse(a, readonly)?;
+    let mut o = parse(a, readonly, reads_any_key(c, a))?;
     let in_script = crate::script::engine::running();
     // Lists and sorted sets read their range straight when nothing is
     // sorted; the LIMIT is then already applied.
@@ -750,6 +774,7 @@ mod tests {
         let o = parse(
             &argv("sort k BY w_* GET # get x LIMIT 1 2 DESC ALPHA STORE d"),
             false,
+            true,
         )
         .unwrap();
         assert_eq!(
@@ -761,25 +786,44 @@ mod tests {
             (Some(&b"w_*"[..]), false, 2)
         );
         assert!(
-            parse(&argv("sort k BY nosort BY w_*"), false)
+            parse(&argv("sort k BY nosort BY w_*"), false, true)
                 .unwrap()
                 .dontsort
         );
         assert!(matches!(
-            parse(&argv("sort k LIMIT x 1 BAD"), false),
+            parse(&argv("sort k LIMIT x 1 BAD"), false, true),
             Err(CmdError::NotInteger)
         ));
         assert!(matches!(
-            parse(&argv("sort k BAD LIMIT x 1"), false),
+            parse(&argv("sort k BAD LIMIT x 1"), false, true),
             Err(CmdError::Syntax)
         ));
         assert!(matches!(
-            parse(&argv("sort_ro k STORE d"), true),
+            parse(&argv("sort_ro k STORE d"), true, true),
             Err(CmdError::Syntax)
         ));
         assert!(matches!(
-            parse(&argv("sort k LIMIT 1"), false),
+            parse(&argv("sort k LIMIT 1"), false, true),
             Err(CmdError::Syntax)
+        ));
+        // Without access to every key: BY with a '*' and any GET refused,
+        // unless an earlier option already failed.
+        let denied = |s: &str| match parse(&argv(s), false, false) {
+            Err(CmdError::Other(m)) => Some(m.to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            denied("sort k BY w_*").as_deref(),
+            Some("ERR BY option of SORT denied due to insufficient ACL permissions.")
+        );
+        assert_eq!(
+            denied("sort k GET #").as_deref(),
+            Some("ERR GET option of SORT denied due to insufficient ACL permissions.")
+        );
+        assert!(parse(&argv("sort k BY nosort LIMIT 0 1"), false, false).is_ok());
+        assert!(matches!(
+            parse(&argv("sort k LIMIT x 1 GET #"), false, false),
+            Err(CmdError::NotInteger)
         ));
     }
 

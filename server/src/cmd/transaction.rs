@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use super::flags::*;
 use super::{cat, ks};
 use super::{resolve, Ctx, Keys, LockPlan, Spec};
+use crate::acl::log::Context;
 use crate::client::Multi;
 use crate::error::{CmdError, CmdResult};
 
@@ -146,9 +147,25 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     for (r, argv) in resolved.iter().zip(&argvs) {
         // Each queued command is a call of its own in the statistics, as
         // Redis's execCommand calls call() for each.
-        match r {
-            Ok(r) => super::dispatch::run_nested(c, r, argv, latency),
-            Err(e) => c.out.error(e, c.stats),
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                c.out.error(e, c.stats);
+                continue;
+            }
+        };
+        // ACL rules are checked again, in case they changed since the
+        // command was queued (Redis's execCommand).
+        let client = &mut *c.client;
+        match client
+            .acl
+            .check(&c.shared.acl, || client.meta.user(), r.spec, r.id, argv)
+        {
+            Ok(()) => super::dispatch::run_nested(c, r, argv, latency),
+            Err(d) => {
+                super::dispatch::acl_log(c.shared, c.client, argv, r, d, Context::Multi);
+                c.out.error(&super::dispatch::noperm_at_exec(d), c.stats);
+            }
         }
     }
     c.client.in_exec = false;

@@ -830,7 +830,7 @@ pub static PARAMS: &[Param] = &[
         int(0, 9223372036854775807),
         "128",
         0,
-        Unsupported,
+        Stored,
     ),
     row(
         "busy-reply-threshold",

@@ -29,6 +29,7 @@
 
 use std::sync::Mutex;
 
+use crate::acl::log::Context;
 use crate::client::Client;
 use crate::cmd::{flags, Ctx};
 use crate::db::ShardId;
@@ -239,10 +240,21 @@ impl Run<'_, '_> {
         if spec.has(flags::NOSCRIPT) {
             return Err("This Redis command is not allowed from script".into());
         }
+        let shared = self.ctx.shared;
+        let client = &mut *self.ctx.client;
+        if let Err(d) = client
+            .acl
+            .check(&shared.acl, || client.meta.user(), spec, r.id, argv)
+        {
+            crate::cmd::dispatch::acl_log(shared, client, argv, &r, d, Context::Lua);
+            return Err(format!(
+                "The user executing the script {}",
+                crate::acl::check::refusal(d)
+            ));
+        }
         if self.read_only && spec.has(flags::WRITE | flags::MAY_REPLICATE) {
             return Err("Write commands are not allowed from read-only scripts.".into());
         }
-        let shared = self.ctx.shared;
         if spec.has(flags::WRITE) && !self.dirty {
             if let Some(e) = crate::cmd::dispatch::disk_error(shared) {
                 let mut text = Vec::new();
@@ -274,6 +286,8 @@ impl Run<'_, '_> {
             resp3,
         };
         std::mem::swap(self.ctx.client, &mut self.script_client);
+        // It runs as the caller's user (SORT asks it of BY and GET).
+        std::mem::swap(&mut self.ctx.client.acl, &mut self.script_client.acl);
         std::mem::swap(self.ctx.out, &mut reply);
         let caller_db = self.ctx.ks.db;
         self.ctx.ks.db = self.ctx.client.db;
@@ -287,6 +301,7 @@ impl Run<'_, '_> {
         self.ctx.propagating = propagating;
         self.ctx.ks.db = caller_db;
         std::mem::swap(self.ctx.out, &mut reply);
+        std::mem::swap(&mut self.ctx.client.acl, &mut self.script_client.acl);
         std::mem::swap(self.ctx.client, &mut self.script_client);
         Ok(reply.buf)
     }

@@ -1,5 +1,5 @@
-//! ACL and its subcommands: users and their rules (`crate::acl`). ACL LOG
-//! is not there yet; ACL LOAD and SAVE answer as Redis does without an
+//! ACL and its subcommands: users and their rules (`crate::acl`), and the
+//! ACL LOG of refusals (`crate::acl::log`). ACL LOAD and SAVE answer as Redis does without an
 //! `aclfile`, the only setup soquete has.
 
 use std::io::Read;
@@ -24,13 +24,32 @@ pub fn acl_setuser(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             "ERR Usernames can't contain spaces or null characters",
         ));
     }
-    let user = match c.shared.acl.get(name) {
-        Some(u) => (*u).clone(),
+    let old = c.shared.acl.get(name);
+    let user = match &old {
+        Some(u) => (**u).clone(),
         None => User::new(name, PUBSUB_ALL),
     };
     match user.with_rules(&a[3..], PUBSUB_ALL) {
         Ok(u) => {
+            let narrowed = old
+                .as_deref()
+                .and_then(|old| crate::acl::check::narrowed_channels(&u, old));
             c.shared.acl.put(u);
+            if let Some(allowed) = narrowed {
+                // Subscribers to what the user may no longer use go, at
+                // once (Redis frees them, the caller included).
+                let refused = c.shared.pubsub.subscribers_refused(name, |ch, pattern| {
+                    crate::acl::check::channel_in(&allowed, ch, pattern)
+                });
+                let me = c.client.id();
+                for id in refused {
+                    if id == me {
+                        c.client.close = crate::client::Close::AfterReply;
+                    } else {
+                        c.shared.kill_client(id);
+                    }
+                }
+            }
             c.out.ok();
             Ok(())
         }
@@ -51,10 +70,27 @@ pub fn acl_deluser(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     for name in &a[2..] {
         if c.shared.acl.remove(name) {
             deleted += 1;
+            disconnect_clients_of(c, name);
         }
     }
     c.out.int(deleted);
     Ok(())
+}
+
+/// Closes the connections authenticated as `name` (a deleted user), the
+/// caller's own after this reply (Redis's `ACLFreeUserAndKillClients`).
+fn disconnect_clients_of(c: &mut Ctx<'_>, name: &[u8]) {
+    let me = c.client.id();
+    for m in c.shared.client_list() {
+        if m.user() != name {
+            continue;
+        }
+        if m.id == me {
+            c.client.close = crate::client::Close::AfterReply;
+        } else {
+            c.shared.kill_client(m.id);
+        }
+    }
 }
 
 /// One selector's `commands`, `keys` and `channels` fields.
@@ -282,6 +318,50 @@ const ACL_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
+/// ACL LOG [count | RESET]
+pub fn acl_log(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
+    if a.len() > 3 {
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
+            String::from_utf8_lossy(a[1])
+        )));
+    }
+    let mut count = 10;
+    if let Some(arg) = a.get(2) {
+        if arg.eq_ignore_ascii_case(b"reset") {
+            c.shared.acl.log().clear();
+            c.out.ok();
+            return Ok(());
+        }
+        count = crate::cmd::args::int(arg)?.max(0);
+    }
+    let entries = c
+        .shared
+        .acl
+        .log()
+        .newest(usize::try_from(count).unwrap_or(usize::MAX));
+    let now = crate::shared::unix_ms();
+    c.out.array(entries.len());
+    for e in entries {
+        c.out.map(7);
+        c.out.bulk(b"count");
+        c.out.int(e.count as i64);
+        c.out.bulk(b"reason");
+        c.out.bulk(e.reason.name().as_bytes());
+        c.out.bulk(b"context");
+        c.out.bulk(e.context.name().as_bytes());
+        c.out.bulk(b"object");
+        c.out.bulk(&e.object);
+        c.out.bulk(b"username");
+        c.out.bulk(&e.username);
+        c.out.bulk(b"age-seconds");
+        c.out.double(now.saturating_sub(e.ctime) as f64 / 1000.0);
+        c.out.bulk(b"client-info");
+        c.out.bulk(e.client_info.as_bytes());
+    }
+    Ok(())
+}
+
 /// ACL HELP
 pub fn acl_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     c.out.help(ACL_HELP);
@@ -305,7 +385,7 @@ const fn sub(name: &'static str, arity: i32, flags: u32, handler: crate::cmd::Ha
 
 const ADMIN_SUB: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
-/// ACL's subcommands, Redis 7.0's rows (without LOG).
+/// ACL's subcommands, Redis 7.0's rows.
 pub(super) static ACL_SUBCOMMANDS: &[Spec] = &[
     sub("cat", -2, NOSCRIPT | LOADING | STALE, acl_cat),
     sub("deluser", -3, ADMIN_SUB, acl_deluser),
@@ -315,6 +395,7 @@ pub(super) static ACL_SUBCOMMANDS: &[Spec] = &[
     sub("help", 2, LOADING | STALE, acl_help),
     sub("list", 2, ADMIN_SUB, acl_list),
     sub("load", 2, ADMIN_SUB, acl_file),
+    sub("log", -2, ADMIN_SUB, acl_log),
     sub("save", 2, ADMIN_SUB, acl_file),
     sub("setuser", -3, ADMIN_SUB, acl_setuser),
     sub("users", 2, ADMIN_SUB, acl_users),
