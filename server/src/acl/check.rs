@@ -73,7 +73,7 @@ fn key_allowed(s: &Selector, key: &[u8], spec_flags: u16) -> bool {
     }
     s.keys
         .iter()
-        .any(|p| p.flags & need == need && glob_match(&p.pattern, key, false))
+        .any(|p| p.flags & need == need && p.matches(key))
 }
 
 fn channel_allowed(s: &Selector, channel: &[u8], pattern: bool) -> bool {

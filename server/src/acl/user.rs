@@ -19,6 +19,35 @@ pub struct KeyPattern {
     pub flags: u8,
     /// A glob pattern, as KEYS takes.
     pub pattern: Vec<u8>,
+    /// The pattern is this many plain bytes and a final `*` (`app:*`,
+    /// `*`): it matches what starts with them, tested without the glob
+    /// matcher on every command.
+    prefix: Option<usize>,
+}
+
+impl KeyPattern {
+    /// A pattern granting `flags`.
+    pub fn new(flags: u8, pattern: &[u8]) -> KeyPattern {
+        let prefix = match pattern.split_last() {
+            Some((b'*', head)) if !head.iter().any(|b| b"*?[\\".contains(b)) => Some(head.len()),
+            _ => None,
+        };
+        KeyPattern {
+            flags,
+            pattern: pattern.to_vec(),
+            prefix,
+        }
+    }
+
+    /// Whether `key` matches the pattern (as KEYS would match it).
+    #[inline]
+    pub fn matches(&self, key: &[u8]) -> bool {
+        match self.prefix {
+            // Redis's matcher finds nothing for `*` against an empty key.
+            Some(n) => key.starts_with(&self.pattern[..n]) && (n > 0 || !key.is_empty()),
+            None => crate::util::glob::glob_match(&self.pattern, key, false),
+        }
+    }
 }
 
 /// One set of permissions: commands, keys and channels. A user has a root
@@ -243,10 +272,7 @@ impl Selector {
             }
             match self.keys.iter_mut().find(|k| k.pattern == pattern) {
                 Some(k) => k.flags |= flags,
-                None => self.keys.push(KeyPattern {
-                    flags,
-                    pattern: pattern.to_vec(),
-                }),
+                None => self.keys.push(KeyPattern::new(flags, pattern)),
             }
             self.allkeys = false;
         } else if first == b'&' {
@@ -602,6 +628,24 @@ pub fn split_args(s: &[u8]) -> Option<Vec<Vec<u8>>> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Prefix patterns take a shortcut that must agree with the glob
+        /// matcher on every key.
+        #[test]
+        fn key_patterns_match_as_the_glob_matcher_does(
+            pattern in "[ab:*?\\[\\]\\\\]{0,6}",
+            key in "[ab:*?\\[\\]]{0,8}",
+        ) {
+            let p = KeyPattern::new(READ, pattern.as_bytes());
+            prop_assert_eq!(
+                p.matches(key.as_bytes()),
+                crate::util::glob::glob_match(pattern.as_bytes(), key.as_bytes(), false)
+            );
+        }
+    }
+
     use super::*;
 
     fn user(rules: &[&str]) -> Result<User, String> {
