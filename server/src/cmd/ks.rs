@@ -311,6 +311,31 @@ fn counted(specs: &[KeySpec], argv: &[&[u8]]) -> KeyRefs {
     Vec::new()
 }
 
+/// Redis's `bitfieldGetKeys`: BITFIELD's key is only read when every
+/// operation is a GET (with OVERFLOW between), up to the first that is not.
+fn bitfield_key(argv: &[&[u8]]) -> (usize, u16) {
+    let mut i = 2;
+    let mut readonly = true;
+    while i < argv.len() {
+        let left = argv.len() - i - 1;
+        let arg = c_str(argv[i]);
+        if arg.eq_ignore_ascii_case(b"get") && left >= 2 {
+            i += 3;
+        } else if arg.eq_ignore_ascii_case(b"overflow") && left >= 1 {
+            i += 2;
+        } else {
+            // SET, INCRBY, or a syntax error: assumed to write.
+            readonly = false;
+            break;
+        }
+    }
+    if readonly {
+        (1, RO | ACCESS)
+    } else {
+        (1, RW | ACCESS | UPDATE)
+    }
+}
+
 /// Redis's `setGetKeys`: SET's key is read and written with GET, only
 /// overwritten without.
 fn set_key(argv: &[&[u8]]) -> (usize, u16) {
@@ -364,6 +389,8 @@ pub fn get_keys_into(spec: &Spec, argv: &[&[u8]], out: &mut KeyRefs) {
     out.clear();
     if variable && spec.name == "set" {
         out.push(set_key(argv));
+    } else if variable && spec.name == "bitfield" {
+        out.push(bitfield_key(argv));
     } else if spec.name == "sort" {
         // Redis's sortGetKeys and sortROGetKeys, behind their unknown specs.
         *out = crate::cmd::sort::getkeys(argv);
