@@ -183,7 +183,7 @@ pub fn load(
 /// Writes `text` to `path` as ACL SAVE does: a temporary file beside it
 /// (`<path>.tmp-<pid>-<ms>`), renamed over it. A failure is logged with
 /// Redis's words and the temporary file removed.
-pub fn save(path: &Path, text: &[u8]) -> Result<(), ()> {
+pub fn save(path: &Path, text: &[u8]) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(
         ".tmp-{}-{}",
@@ -212,7 +212,7 @@ pub fn save(path: &Path, text: &[u8]) -> Result<(), ()> {
         Err((what, e)) => {
             crate::warning!("{what}: {}", crate::util::open_files::describe(&e));
             let _ = std::fs::remove_file(&tmp);
-            Err(())
+            Err(e)
         }
     }
 }
