@@ -355,6 +355,37 @@ fn user_options_on_the_command_line_make_users() {
     same(&mut conns, &["AUTH", "alice", "pw"]);
 }
 
+#[test]
+fn acl_pubsub_default_gives_file_and_config_users_their_channels() {
+    let dir = tempdir();
+    let acl = dir.path().join("users.acl");
+    std::fs::write(
+        &acl,
+        "user x on +get (~k +set)\nuser z on resetchannels &n\n",
+    )
+    .unwrap();
+    let servers = KINDS.map(|k| with_aclfile(k, &acl, &["--acl-pubsub-default", "allchannels"]));
+    let mut conns = [servers[0].connect(), servers[1].connect()];
+    let lists = conns.each_mut().map(acl_list);
+    assert_eq!(lists[1], lists[0]);
+    assert_eq!(lists[0][1], "user x on &* -@all +get (~k &* -@all +set)");
+    let servers = KINDS.map(|k| {
+        builder(k)
+            .args([
+                "--acl-pubsub-default",
+                "allchannels",
+                "--user",
+                "w",
+                "on",
+                "(+get)",
+            ])
+            .start()
+    });
+    let mut conns = [servers[0].connect(), servers[1].connect()];
+    let lists = conns.each_mut().map(acl_list);
+    assert_eq!(lists[1], lists[0]);
+}
+
 /// What a server that failed to start said: its warning log lines (not
 /// the system warnings Redis prints on some machines) and its other
 /// lines, the FATAL banner without the server's name.
@@ -416,6 +447,8 @@ fn bad_users_stop_startup_with_redis_messages() {
         "user alice on\nuser alice off\n".into(),
         "user alice on +nosuch\n".into(),
         "user \"a b\" on\n".into(),
+        // Checked with the default then in force, made with the final one.
+        "user y on &a\nacl-pubsub-default allchannels\n".into(),
         format!("user alice on\naclfile {}\n", acl.display()),
         format!("aclfile {}\n", acl.display()),
         format!("aclfile {}\n", missing.display()),
