@@ -171,6 +171,8 @@ impl Server {
             ));
         }
         let shared = Shared::new_arc(config, config_file);
+        // The logged error is what Redis logs before it exits.
+        crate::acl::file::load_at_startup(&shared).map_err(io::Error::other)?;
         shared.set_tcp_port(port);
         if let Some(tls) = tls_context {
             shared.set_tls(tls);

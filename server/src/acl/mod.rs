@@ -10,6 +10,8 @@
 //!   (ACL DRYRUN today; the per-command check later).
 //! * `index`: one bit per command and subcommand of the table.
 //! * [`log`]: the ACL LOG.
+//! * [`file`]: the ACL file (`aclfile`, ACL LOAD / SAVE) and the
+//!   configuration file's `user` lines.
 //!
 //! The registry ([`Acl`], in `Shared::acl`) maps names to users, the
 //! `default` user always among them. `requirepass` is the default user's
@@ -31,6 +33,7 @@
 
 pub mod check;
 pub mod describe;
+pub mod file;
 pub(crate) mod index;
 pub mod log;
 pub mod user;
@@ -110,6 +113,24 @@ impl Acl {
         let removed = users.remove(name).is_some();
         self.version.fetch_add(1, Ordering::Release);
         removed
+    }
+
+    /// Replaces every user with `users` (ACL LOAD), which must hold
+    /// `default`; one without it keeps the current default user.
+    pub fn replace_all(&self, mut users: BTreeMap<Vec<u8>, User>) {
+        let default = users.remove(&b"default"[..]).unwrap_or_else(|| {
+            (*self
+                .get(b"default")
+                .unwrap_or_else(|| Arc::new(User::default_user())))
+            .clone()
+        });
+        self.auth_required
+            .store(!default.nopass || !default.enabled, Ordering::Relaxed);
+        let mut all: BTreeMap<Vec<u8>, Arc<User>> =
+            users.into_iter().map(|(k, u)| (k, Arc::new(u))).collect();
+        all.insert(b"default".to_vec(), Arc::new(default));
+        *self.users.write().unwrap_or_else(|p| p.into_inner()) = all;
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// The registry's version: it moves whenever a user changes.

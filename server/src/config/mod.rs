@@ -141,6 +141,15 @@ pub struct Config {
     pub notify_keyspace_events: u32,
     /// DEBUG allowed: `yes`, `no` or `local` (loopback/Unix clients only).
     pub enable_debug_command: String,
+    /// `aclfile`: where ACL LOAD and SAVE read and write the users, as
+    /// given (relative to `dir`); empty: none.
+    pub aclfile: String,
+    /// `acl-pubsub-default` is `allchannels`: new users and `reset` get
+    /// every channel (else none, `resetchannels`).
+    pub acl_pubsub_all: bool,
+    /// The file's `user` lines, checked, made into users at start-up
+    /// (see [`crate::acl::file`]).
+    pub users: Vec<crate::acl::file::Declared>,
     /// The values of the [`Support::Stored`] parameters, as CONFIG GET
     /// shows them.
     pub passthrough: Vec<(&'static str, String)>,
@@ -197,6 +206,9 @@ impl Default for Config {
                     soft_seconds: 60,
                 },
             ],
+            aclfile: String::new(),
+            acl_pubsub_all: false,
+            users: Vec::new(),
             passthrough: params::PARAMS
                 .iter()
                 .filter(|p| p.support == Support::Stored)
@@ -614,6 +626,19 @@ pub static OPTIONS: &[OptSpec] = &[
             .collect::<Vec<_>>()
             .join(" ")
     ),
+    opt!("aclfile", |c, a| c.aclfile = one(a)?.to_string(), |c| c
+        .aclfile
+        .clone()),
+    opt!(
+        "acl-pubsub-default",
+        |c, a| c.acl_pubsub_all = one(a)?.eq_ignore_ascii_case("allchannels"),
+        |c| if c.acl_pubsub_all {
+            "allchannels"
+        } else {
+            "resetchannels"
+        }
+        .into()
+    ),
     opt!(
         "slowlog-max-len",
         |c, a| c.slowlog_max_len = int(a, 0, i64::MAX)?,
@@ -703,6 +728,12 @@ impl Config {
             let Some((name, args)) = words.split_first() else {
                 continue;
             };
+            if name.eq_ignore_ascii_case("user") && !args.is_empty() {
+                let d = crate::acl::file::declare(&words, &self.users, self.acl_pubsub_all)
+                    .map_err(|e| fatal(i + 1, trimmed, &e))?;
+                self.users.push(d);
+                continue;
+            }
             if name.eq_ignore_ascii_case("include") {
                 return Err(fatal(
                     i + 1,
@@ -774,6 +805,11 @@ impl Config {
         }
         config.load_str(&text)?;
         Ok(config)
+    }
+
+    /// Where the ACL file is (`aclfile` under `dir`), if one is set.
+    pub fn aclfile_path(&self) -> Option<PathBuf> {
+        (!self.aclfile.is_empty()).then(|| self.dir.join(&self.aclfile))
     }
 
     /// Number of event loops to run.

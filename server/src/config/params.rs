@@ -338,7 +338,7 @@ pub static PARAMS: &[Param] = &[
         0,
         Unsupported,
     ),
-    row("aclfile", None, STR, "", IMMUTABLE, Unsupported),
+    row("aclfile", None, STR, "", IMMUTABLE, Native),
     row("unixsocket", None, STR_OR_NULL, "", IMMUTABLE, Native),
     row("pidfile", None, STR_OR_NULL, "", IMMUTABLE, Native),
     row(
@@ -478,7 +478,7 @@ pub static PARAMS: &[Param] = &[
         Kind::Enum(ACL_PUBSUB_DEFAULT),
         "resetchannels",
         0,
-        Unsupported,
+        Native,
     ),
     row(
         "sanitize-dump-payload",

@@ -1,6 +1,6 @@
 //! ACL and its subcommands: users and their rules (`crate::acl`), and the
-//! ACL LOG of refusals (`crate::acl::log`). ACL LOAD and SAVE answer as Redis does without an
-//! `aclfile`, the only setup soquete has.
+//! ACL LOG of refusals (`crate::acl::log`), and ACL LOAD / SAVE of the
+//! `aclfile` (`crate::acl::file`).
 
 use std::io::Read;
 
@@ -9,8 +9,10 @@ use crate::cmd::flags::*;
 use crate::cmd::{cat, table, Ctx, Keys, Spec};
 use crate::error::{CmdError, CmdResult};
 
-/// `acl-pubsub-default` is `resetchannels`, the only value soquete takes.
-const PUBSUB_ALL: bool = false;
+/// `acl-pubsub-default` is `allchannels`.
+fn pubsub_all(c: &Ctx<'_>) -> bool {
+    c.shared.config().acl_pubsub_all
+}
 
 /// ACL SETUSER username [rule ...]
 pub fn acl_setuser(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
@@ -25,11 +27,12 @@ pub fn acl_setuser(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         ));
     }
     let old = c.shared.acl.get(name);
+    let all = pubsub_all(c);
     let user = match &old {
         Some(u) => (**u).clone(),
-        None => User::new(name, PUBSUB_ALL),
+        None => User::new(name, all),
     };
-    match user.with_rules(&a[3..], PUBSUB_ALL) {
+    match user.with_rules(&a[3..], all) {
         Ok(u) => {
             let narrowed = old
                 .as_deref()
@@ -70,19 +73,20 @@ pub fn acl_deluser(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     for name in &a[2..] {
         if c.shared.acl.remove(name) {
             deleted += 1;
-            disconnect_clients_of(c, name);
+            disconnect_clients(c, |user| user == *name);
         }
     }
     c.out.int(deleted);
     Ok(())
 }
 
-/// Closes the connections authenticated as `name` (a deleted user), the
-/// caller's own after this reply (Redis's `ACLFreeUserAndKillClients`).
-fn disconnect_clients_of(c: &mut Ctx<'_>, name: &[u8]) {
+/// Closes the connections authenticated as users that `gone` says are
+/// gone, the caller's own after this reply (Redis's
+/// `ACLFreeUserAndKillClients`).
+fn disconnect_clients(c: &mut Ctx<'_>, gone: impl Fn(&[u8]) -> bool) {
     let me = c.client.id();
     for m in c.shared.client_list() {
-        if m.user() != name {
+        if !gone(&m.user()) {
             continue;
         }
         if m.id == me {
@@ -136,11 +140,7 @@ pub fn acl_list(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     let users = c.shared.acl.users().clone();
     c.out.array(users.len());
     for u in users.values() {
-        let mut line = b"user ".to_vec();
-        line.extend_from_slice(&u.name);
-        line.push(b' ');
-        line.extend_from_slice(&describe::user(u));
-        c.out.bulk(&line);
+        c.out.bulk(&crate::acl::file::user_line(u));
     }
     Ok(())
 }
@@ -278,12 +278,52 @@ fn c_str(s: &[u8]) -> &[u8] {
     s.split(|&b| b == 0).next().unwrap_or_default()
 }
 
-/// ACL LOAD / ACL SAVE: soquete has no `aclfile`, and says so as Redis
-/// does.
-pub fn acl_file(_c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    Err(CmdError::msg(
-        "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.",
-    ))
+/// The ACL file's path and its name as given, or Redis's error when no
+/// `aclfile` is set.
+fn acl_file(c: &Ctx<'_>) -> Result<(std::path::PathBuf, String), CmdError> {
+    let cfg = c.shared.config();
+    match cfg.aclfile_path() {
+        Some(path) => Ok((path, cfg.aclfile.clone())),
+        None => Err(CmdError::msg(
+            "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.",
+        )),
+    }
+}
+
+/// ACL LOAD: replaces every user with the file's, or changes nothing and
+/// says what is wrong with the file. As in Redis, every client of a user
+/// other than `default` is then closed (the users it knew are gone, even
+/// when the file defines them again), the caller's own after this reply.
+pub fn acl_load(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    let (path, name) = acl_file(c)?;
+    let users = crate::acl::file::load(&path, &name, pubsub_all(c)).map_err(|e| {
+        // addReplyError: a text starting with `-` is sent as it is.
+        match e.strip_prefix(b"-") {
+            Some(rest) => CmdError::Line(rest.to_vec()),
+            None => {
+                let mut line = b"ERR ".to_vec();
+                line.extend_from_slice(&e);
+                CmdError::Line(line)
+            }
+        }
+    })?;
+    c.shared.acl.replace_all(users);
+    disconnect_clients(c, |user| user != b"default");
+    c.out.ok();
+    Ok(())
+}
+
+/// ACL SAVE: writes every user to the ACL file, as ACL LIST shows them.
+pub fn acl_save(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    let (path, _) = acl_file(c)?;
+    let text = crate::acl::file::file_text(c.shared.acl.users().values().map(|u| &**u));
+    if crate::acl::file::save(&path, &text).is_err() {
+        return Err(CmdError::msg(
+            "ERR There was an error trying to save the ACLs. Please check the server logs for more information",
+        ));
+    }
+    c.out.ok();
+    Ok(())
 }
 
 const ACL_HELP: &[&str] = &[
@@ -394,9 +434,9 @@ pub(super) static ACL_SUBCOMMANDS: &[Spec] = &[
     sub("getuser", 3, ADMIN_SUB, acl_getuser),
     sub("help", 2, LOADING | STALE, acl_help),
     sub("list", 2, ADMIN_SUB, acl_list),
-    sub("load", 2, ADMIN_SUB, acl_file),
+    sub("load", 2, ADMIN_SUB, acl_load),
     sub("log", -2, ADMIN_SUB, acl_log),
-    sub("save", 2, ADMIN_SUB, acl_file),
+    sub("save", 2, ADMIN_SUB, acl_save),
     sub("setuser", -3, ADMIN_SUB, acl_setuser),
     sub("users", 2, ADMIN_SUB, acl_users),
     sub("whoami", 2, NOSCRIPT | LOADING | STALE, acl_whoami),

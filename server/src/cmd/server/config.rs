@@ -222,7 +222,14 @@ pub fn config_rewrite(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         ));
     };
     let cfg = c.shared.config().clone();
-    if let Err(e) = rewrite::rewrite_file(&path, &cfg) {
+    let users: Vec<String> = c
+        .shared
+        .acl
+        .users()
+        .values()
+        .map(|u| String::from_utf8_lossy(&crate::acl::file::user_line(u)).into_owned())
+        .collect();
+    if let Err(e) = rewrite::rewrite_file(&path, &cfg, &users) {
         crate::warning!("CONFIG REWRITE failed: {e}");
         // Redis says strerror(errno): drop Rust's " (os error N)".
         let text = e.to_string();
