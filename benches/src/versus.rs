@@ -1,5 +1,5 @@
 //! What the table benches against `redis-server` share (scripting,
-//! streams, bitmaps, hyperloglog, geo, sort): finding the binaries, the number
+//! streams, bitmaps, hyperloglog, geo, sort, tls): finding the binaries, the number
 //! of rounds, running `redis-benchmark` and reading its requests per
 //! second, and medians of the samples.
 //!
@@ -76,6 +76,12 @@ impl Setup {
 
     /// A fresh server of `who`, without save points.
     pub fn start(&self, who: Who) -> ServerProcess {
+        self.start_with(who, &[])
+    }
+
+    /// A fresh server of `who`, without save points, with `args` added
+    /// (the same for every server: `--tls-port` and the certificates...).
+    pub fn start_with(&self, who: Who, args: &[String]) -> ServerProcess {
         let builder = match who {
             Who::Redis => ServerProcess::builder(ServerKind::Redis).binary(&self.redis),
             Who::SoqueteOne => ServerProcess::builder(ServerKind::Soquete)
@@ -83,13 +89,32 @@ impl Setup {
                 .args(["--threads", "1"]),
             Who::Soquete => ServerProcess::builder(ServerKind::Soquete).binary(&self.soquete),
         };
-        builder.args(["--save", ""]).start()
+        builder.args(["--save", ""]).args(args).start()
     }
 
     /// Requests per second `redis-benchmark` reports for `command` against
     /// 127.0.0.1:`port`, with `options` (`-c`, `-n`, `-P`, `-r`...) before
     /// it; 0 when it reports nothing.
     pub fn redis_benchmark(&self, port: u16, options: &[&str], command: &[&str]) -> f64 {
+        rps_of_csv(
+            &self.redis_benchmark_csv(port, options, command),
+            command[0],
+        )
+    }
+
+    /// Requests per second of each of redis-benchmark's own `tests`
+    /// (`-t set,get`), in that order, against 127.0.0.1:`port` with
+    /// `options` (`--tls`, `-P`...); 0 for a test it reports nothing for.
+    pub fn redis_benchmark_tests(&self, port: u16, options: &[&str], tests: &[&str]) -> Vec<f64> {
+        let mut args = options.to_vec();
+        let list = tests.join(",");
+        args.extend(["-t", &list]);
+        let csv = self.redis_benchmark_csv(port, &args, &[]);
+        tests.iter().map(|t| rps_of_csv(&csv, t)).collect()
+    }
+
+    /// `redis-benchmark --csv` output for `options` then `command`.
+    fn redis_benchmark_csv(&self, port: u16, options: &[&str], command: &[&str]) -> String {
         let out = Command::new(&self.redis_benchmark)
             .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--csv"])
             .args(options)
@@ -97,7 +122,7 @@ impl Setup {
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.redis_benchmark.display()));
-        rps_of_csv(&String::from_utf8_lossy(&out.stdout), command[0])
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
 

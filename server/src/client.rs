@@ -94,6 +94,17 @@ pub const TRACKING_BROKEN: u8 = 2;
 pub const TRACKING_BCAST: u8 = 4;
 
 impl ClientMeta {
+    /// Redis's `islocalClient`: a Unix socket, or a peer at exactly
+    /// 127.0.0.1 or ::1 (see [`crate::config::is_local`]).
+    pub fn is_local(&self) -> bool {
+        let ip = self
+            .addr
+            .parse::<std::net::SocketAddr>()
+            .ok()
+            .map(|a| a.ip());
+        crate::config::is_local(self.unix, ip)
+    }
+
     /// A fresh client record.
     pub fn new(
         id: u64,

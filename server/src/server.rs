@@ -128,6 +128,8 @@ impl Server {
     /// Binds the listeners `config` asks for; `config_file` is where the
     /// configuration came from (INFO shows it).
     pub fn bind_with_file(config: Config, config_file: Option<PathBuf>) -> io::Result<Server> {
+        // Before any request can be looked up (see `cmd::names`).
+        crate::cmd::names::install_renames(&config.rename_commands).map_err(io::Error::other)?;
         let mut tls_context = None;
         let mut listeners = Vec::new();
         let mut port = 0;

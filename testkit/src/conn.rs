@@ -72,7 +72,13 @@ impl fmt::Debug for Conn {
 impl Conn {
     /// Connects to `addr` with the default read timeout.
     pub fn connect(addr: SocketAddr) -> io::Result<Conn> {
-        let stream = TcpStream::connect_timeout(&addr, DEFAULT_TIMEOUT)?;
+        Conn::from_stream(TcpStream::connect_timeout(&addr, DEFAULT_TIMEOUT)?)
+    }
+
+    /// Wraps a socket connected by other means (from a chosen local
+    /// address, say), with the default read timeout.
+    pub fn from_stream(stream: TcpStream) -> io::Result<Conn> {
+        let addr = stream.peer_addr()?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
         Ok(Conn {

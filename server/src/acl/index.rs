@@ -88,7 +88,7 @@ pub(crate) fn lookup(name: &[u8]) -> Option<usize> {
     if parts.next().is_some() {
         return None;
     }
-    let i = cmd::lookup_index(first)?;
+    let i = cmd::original_index(first)?;
     let top = table::commands()[i];
     let base = index().base[i];
     match second {

@@ -38,6 +38,11 @@ pub fn execute(argv: &[&[u8]], client: &mut Client, out: &mut Reply, env: &mut E
         }
     };
     client.meta.last_cmd.store(r.id, Ordering::Relaxed);
+    if r.spec.flags & flags::PROTECTED != 0 {
+        if let Some(e) = protected_refusal(&r, client, shared) {
+            return reject(argv, client, out, env, e, Some(r.id));
+        }
+    }
     if !client.authenticated && !r.spec.has(flags::NO_AUTH) {
         if shared.acl.auth_required() {
             return reject(argv, client, out, env, CmdError::NoAuth, Some(r.id));
@@ -142,7 +147,15 @@ fn reject(
     id: Option<u16>,
 ) {
     let (shared, stats) = (env.shared, env.stats);
-    if argv[0].eq_ignore_ascii_case(b"exec") {
+    // The command found, not its name: a renamed EXEC aborts, an unknown
+    // `exec` (EXEC renamed away) does not.
+    let exec = id.is_some_and(|id| {
+        id >> 9 == 0
+            && table::commands()
+                .get(usize::from(id))
+                .is_some_and(|s| s.name == "exec")
+    });
+    if exec {
         // Redis's execCommandAbort: a refused EXEC ends the transaction.
         client.multi = None;
         client.meta.multi.store(false, Ordering::Relaxed);
@@ -257,6 +270,34 @@ pub fn acl_log_entry(
         client_info,
     };
     shared.acl.log().add(entry, max_len);
+}
+
+/// Redis's refusal of a `PROTECTED` command (DEBUG; MODULE LOAD, LOADEX,
+/// UNLOAD) that `enable-debug-command` or `enable-module-command` does not
+/// allow this client, before authentication and MULTI queueing, as in
+/// Redis's `processCommand`.
+#[cold]
+#[inline(never)]
+fn protected_refusal(r: &Resolved, client: &Client, shared: &Shared) -> Option<CmdError> {
+    let debug = r.parent.is_none() && r.spec.name == "debug";
+    let (allow, what, option) = {
+        let config = shared.config();
+        if debug {
+            (config.enable_debug_command, "DEBUG", "enable-debug-command")
+        } else {
+            (
+                config.enable_module_command,
+                "MODULE",
+                "enable-module-command",
+            )
+        }
+    };
+    if allow.permits(client.meta.is_local()) {
+        return None;
+    }
+    Some(CmdError::msg(format!(
+        "ERR {what} command not allowed. If the {option} option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+    )))
 }
 
 /// Redis's `shared.oomerr`.
@@ -425,7 +466,11 @@ pub fn resolve(argv: &[&[u8]]) -> Result<Resolved, CmdError> {
         });
     }
     let Some(j) = lookup_sub_index(spec, argv[1]) else {
-        return Err(CmdError::unknown_subcommand(spec.name, argv[1]));
+        // Redis names the container as typed (a renamed CONFIG is CFG).
+        return Err(CmdError::unknown_subcommand(
+            &String::from_utf8_lossy(argv[0]),
+            argv[1],
+        ));
     };
     let r = Resolved {
         spec: &spec.subcommands[j],

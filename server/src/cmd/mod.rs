@@ -23,6 +23,7 @@ pub mod keys;
 pub mod ks;
 pub mod list;
 pub mod migrate;
+pub mod names;
 pub mod propagate;
 pub mod pubsub;
 pub mod scripting;
@@ -34,9 +35,6 @@ pub mod string;
 pub mod table;
 pub mod transaction;
 pub mod zset;
-
-use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use crate::client::Client;
 use crate::db::Locked;
@@ -195,6 +193,10 @@ pub mod flags {
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
     /// Refused while a replica loads its dataset asynchronously.
     pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+    /// Refused unless `enable-debug-command` (DEBUG) or
+    /// `enable-module-command` (MODULE LOAD, LOADEX, UNLOAD) allows it.
+    /// Hidden from COMMAND INFO, as Redis hides it.
+    pub const PROTECTED: u32 = 1 << 19;
     /// soquete: reads or writes the keyspace beyond its key arguments
     /// (KEYS, SCAN, DBSIZE, FLUSHDB, INFO...): EXEC locks every shard when
     /// one of these is queued.
@@ -219,7 +221,7 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        // MAY_REPLICATE is hidden on purpose, as in Redis.
+        // MAY_REPLICATE and PROTECTED are hidden on purpose, as in Redis.
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
@@ -418,30 +420,22 @@ pub fn lookup_read<'k>(
     entry
 }
 
-/// Looks a command up by name, case-insensitively.
+/// Looks a command up by the name clients call it, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
     lookup_index(name).map(|i| table::commands()[i])
 }
 
-/// The position of a command in [`table::commands`], by name.
+/// The position of a command in [`table::commands`], by the name clients
+/// call it (after `rename-command`, see [`names`]).
+#[inline]
 pub(crate) fn lookup_index(name: &[u8]) -> Option<usize> {
-    static INDEX: OnceLock<HashMap<&'static [u8], usize, ahash::RandomState>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        table::commands()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.as_bytes(), i))
-            .collect()
-    });
-    let mut lower = [0u8; 32];
-    if name.len() > lower.len() {
-        return None;
-    }
-    let lower = &mut lower[..name.len()];
-    for (d, s) in lower.iter_mut().zip(name) {
-        *d = s.to_ascii_lowercase();
-    }
-    index.get(&*lower).copied()
+    names::index(name)
+}
+
+/// The position of a command in [`table::commands`] by its own name,
+/// renamed or not (ACL rules use it).
+pub(crate) fn original_index(name: &[u8]) -> Option<usize> {
+    names::original_index(name)
 }
 
 /// Finds a subcommand of `parent` by name, case-insensitively.

@@ -473,12 +473,14 @@ pub fn sort_ro(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 
 /// Whether the client's user may read every key with this SORT call, as
 /// its BY and GET patterns need (Redis asks it before parsing).
-fn reads_any_key(c: &Ctx<'_>, a: &[&[u8]]) -> bool {
+fn reads_any_key(c: &Ctx<'_>, a: &[&[u8]], readonly: bool) -> bool {
     let acl = &c.client.acl;
     if acl.unrestricted() {
         return true;
     }
-    let Some(i) = super::lookup_index(a[0]) else {
+    // By its own name: the client may have called it by a renamed one.
+    let name: &[u8] = if readonly { b"sort_ro" } else { b"sort" };
+    let Some(i) = super::original_index(name) else {
         return false;
     };
     let id = super::table::command_id(i, None);
@@ -486,7 +488,7 @@ fn reads_any_key(c: &Ctx<'_>, a: &[&[u8]]) -> bool {
 }
 
 fn sort_generic(c: &mut Ctx<'_>, a: &[&[u8]], readonly: bool) -> CmdResult {
-    let mut o = parse(a, readonly, reads_any_key(c, a))?;
+    let mut o = parse(a, readonly, reads_any_key(c, a, readonly))?;
     let in_script = crate::script::engine::running();
     // Lists and sorted sets read their range straight when nothing is
     // sorted; the LIMIT is then already applied.

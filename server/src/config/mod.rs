@@ -56,6 +56,53 @@ pub struct OutputLimit {
 /// order.
 pub const OUTPUT_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 
+/// Who may use a protected feature (`enable-debug-command`,
+/// `enable-module-command`, `enable-protected-configs`): Redis's
+/// `PROTECTED_ACTION_ALLOWED_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    /// Nobody.
+    No,
+    /// Every client.
+    Yes,
+    /// Clients on a Unix socket or from 127.0.0.1 or ::1 (see [`is_local`]).
+    Local,
+}
+
+impl Allow {
+    /// `no`, `yes` or `local`, in any case.
+    pub fn parse(v: &str) -> Result<Allow, String> {
+        match v.to_ascii_lowercase().as_str() {
+            "no" => Ok(Allow::No),
+            "yes" => Ok(Allow::Yes),
+            "local" => Ok(Allow::Local),
+            _ => Err("argument(s) must be one of the following: no, yes, local".into()),
+        }
+    }
+
+    /// The value as CONFIG GET shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Allow::No => "no",
+            Allow::Yes => "yes",
+            Allow::Local => "local",
+        }
+    }
+
+    /// Redis's `allowProtectedAction`, for a client that is local or not.
+    pub fn permits(self, local: bool) -> bool {
+        self == Allow::Yes || (self == Allow::Local && local)
+    }
+}
+
+/// Redis's `islocalClient`: a Unix socket, or a peer whose address is
+/// exactly 127.0.0.1 or ::1 (not the rest of 127.0.0.0/8, nor an
+/// IPv4-mapped address). Protected mode and the `local` settings use it.
+pub fn is_local(unix: bool, ip: Option<std::net::IpAddr>) -> bool {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    unix || ip == Some(Ipv4Addr::LOCALHOST.into()) || ip == Some(Ipv6Addr::LOCALHOST.into())
+}
+
 /// The server's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -139,8 +186,15 @@ pub struct Config {
     pub output_limits: [OutputLimit; 3],
     /// `notify-keyspace-events` flags (see [`crate::notify`]).
     pub notify_keyspace_events: u32,
-    /// DEBUG allowed: `yes`, `no` or `local` (loopback/Unix clients only).
-    pub enable_debug_command: String,
+    /// Who may run DEBUG.
+    pub enable_debug_command: Allow,
+    /// Who may run MODULE LOAD, LOADEX and UNLOAD.
+    pub enable_module_command: Allow,
+    /// Who may CONFIG SET the protected parameters (`dir`, `dbfilename`).
+    pub enable_protected_configs: Allow,
+    /// `rename-command` lines, `(old, new)`, in file order (see
+    /// [`crate::cmd::names`]); checked as they are read, applied at start-up.
+    pub rename_commands: Vec<(String, String)>,
     /// `aclfile`: where ACL LOAD and SAVE read and write the users, as
     /// given (relative to `dir`); empty: none.
     pub aclfile: String,
@@ -191,7 +245,10 @@ impl Default for Config {
             slowlog_max_len: 128,
             latency_tracking: true,
             latency_percentiles: vec![50.0, 99.0, 99.9],
-            enable_debug_command: "no".into(),
+            enable_debug_command: Allow::No,
+            enable_module_command: Allow::No,
+            enable_protected_configs: Allow::No,
+            rename_commands: Vec::new(),
             notify_keyspace_events: 0,
             output_limits: [
                 OutputLimit::default(),
@@ -548,14 +605,18 @@ pub static OPTIONS: &[OptSpec] = &[
     ),
     opt!(
         "enable-debug-command",
-        |c, a| {
-            let v = one(a)?.to_ascii_lowercase();
-            if !matches!(v.as_str(), "yes" | "no" | "local") {
-                return Err("argument(s) must be one of the following: no, yes, local".into());
-            }
-            c.enable_debug_command = v
-        },
-        |c| c.enable_debug_command.clone()
+        |c, a| c.enable_debug_command = Allow::parse(one(a)?)?,
+        |c| c.enable_debug_command.name().into()
+    ),
+    opt!(
+        "enable-module-command",
+        |c, a| c.enable_module_command = Allow::parse(one(a)?)?,
+        |c| c.enable_module_command.name().into()
+    ),
+    opt!(
+        "enable-protected-configs",
+        |c, a| c.enable_protected_configs = Allow::parse(one(a)?)?,
+        |c| c.enable_protected_configs.name().into()
     ),
     opt!(
         "notify-keyspace-events",
@@ -734,6 +795,11 @@ impl Config {
                 self.users.push(d);
                 continue;
             }
+            if name.eq_ignore_ascii_case("rename-command") {
+                self.rename_command(args)
+                    .map_err(|e| fatal(i + 1, trimmed, e))?;
+                continue;
+            }
             if name.eq_ignore_ascii_case("include") {
                 return Err(fatal(
                     i + 1,
@@ -754,6 +820,20 @@ impl Config {
             if !prior.is_empty() && !self.save.is_empty() {
                 self.save = format!("{prior} {}", self.save);
             }
+        }
+        Ok(())
+    }
+
+    /// A `rename-command old new` line: checked against the renames before
+    /// it (as Redis applies each line as it reads it) and kept.
+    fn rename_command(&mut self, args: &[String]) -> Result<(), &'static str> {
+        let [from, to] = args else {
+            return Err("Bad directive or wrong number of arguments");
+        };
+        self.rename_commands.push((from.clone(), to.clone()));
+        if let Err((_, e)) = crate::cmd::names::Names::with_renames(&self.rename_commands) {
+            self.rename_commands.pop();
+            return Err(e);
         }
         Ok(())
     }
@@ -1058,6 +1138,58 @@ mod tests {
         assert!(c
             .set("notify-keyspace-events", &["xyz".to_string()])
             .is_err());
+    }
+
+    #[test]
+    fn rename_command_lines_are_kept_in_order_and_checked_as_read() {
+        let c = Config::from_args(&args(&[
+            "--rename-command",
+            "get",
+            "fetch",
+            "--rename-command",
+            "flushall",
+            "",
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.rename_commands,
+            vec![
+                ("get".to_string(), "fetch".to_string()),
+                ("flushall".to_string(), String::new())
+            ]
+        );
+        let mut c = Config::default();
+        let e = c
+            .load_str("rename-command get a\nrename-command get b\n")
+            .unwrap_err();
+        assert!(
+            e.contains("at line 2") && e.ends_with("No such command in rename-command"),
+            "{e}"
+        );
+        let e = Config::default()
+            .load_str("rename-command get\n")
+            .unwrap_err();
+        assert!(
+            e.ends_with("Bad directive or wrong number of arguments"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn only_unix_sockets_127_0_0_1_and_ipv6_loopback_are_local() {
+        let ip = |s: &str| Some(s.parse().unwrap());
+        assert!(is_local(true, None));
+        assert!(is_local(false, ip("127.0.0.1")));
+        assert!(is_local(false, ip("::1")));
+        assert!(!is_local(false, ip("127.0.0.2")));
+        assert!(!is_local(false, ip("::ffff:127.0.0.1")));
+        assert!(!is_local(false, ip("192.0.2.2")));
+        assert!(!is_local(false, None));
+        assert!(Allow::Yes.permits(false));
+        assert!(Allow::Local.permits(true) && !Allow::Local.permits(false));
+        assert!(!Allow::No.permits(true));
+        assert_eq!(Allow::parse("LOCAL"), Ok(Allow::Local));
+        assert!(Allow::parse("maybe").is_err());
     }
 
     #[test]

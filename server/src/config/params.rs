@@ -494,7 +494,7 @@ pub static PARAMS: &[Param] = &[
         Kind::Enum(PROTECTED_ACTION),
         "no",
         IMMUTABLE,
-        Unsupported,
+        Native,
     ),
     row(
         "enable-debug-command",
@@ -510,7 +510,7 @@ pub static PARAMS: &[Param] = &[
         Kind::Enum(PROTECTED_ACTION),
         "no",
         IMMUTABLE,
-        Unsupported,
+        Native,
     ),
     row(
         "cluster-preferred-endpoint-type",

@@ -166,14 +166,9 @@ fn admit_to(
     next_loop: &mut usize,
 ) -> Option<(usize, Sock, Arc<ClientMeta>)> {
     stats.connections.fetch_add(1, Ordering::Relaxed);
-    let (maxclients, needs_auth, protected, keepalive) = {
+    let (maxclients, protected, keepalive) = {
         let c = shared.config();
-        (
-            c.maxclients,
-            shared.acl.auth_required(),
-            c.protected_mode,
-            c.tcp_keepalive,
-        )
+        (c.maxclients, c.protected_mode, c.tcp_keepalive)
     };
     // A TLS client is told nothing before its handshake: it is dropped,
     // as Redis drops it.
@@ -184,7 +179,9 @@ fn admit_to(
         stats.rejected.fetch_add(1, Ordering::Relaxed);
         return None;
     }
-    if protected && !needs_auth && ip.is_some_and(|ip| !ip.is_loopback()) {
+    // Redis's test: protected mode, the default user without a password,
+    // and a client that is not local (exactly 127.0.0.1 or ::1).
+    if protected && !crate::config::is_local(unix, ip) && shared.acl.default_nopass() {
         if !sock.is_tls() {
             let _ = sock.write(PROTECTED_MODE_ERROR.as_bytes());
         }
@@ -391,4 +388,4 @@ fn out_of_descriptors(e: &io::Error) -> bool {
 }
 
 /// What Redis replies to a non-loopback client in protected mode.
-const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

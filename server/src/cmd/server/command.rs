@@ -189,10 +189,21 @@ fn command_docs(c: &mut Ctx<'_>, s: &Spec, parent: Option<&Spec>) {
     }
 }
 
+/// The commands clients can call, in table order: all but those renamed
+/// to `""` (a renamed one is listed under its own name, as in Redis).
+fn named() -> impl Iterator<Item = &'static Spec> {
+    let names = crate::cmd::names::current();
+    table::commands()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| names.has_name(*i))
+        .map(|(_, s)| *s)
+}
+
 /// COMMAND (all commands' info)
 pub fn command(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    c.out.array(table::commands().len());
-    for s in table::commands() {
+    c.out.array(crate::cmd::names::current().len());
+    for s in named() {
         command_info(c, s, None);
     }
     Ok(())
@@ -200,7 +211,7 @@ pub fn command(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 
 /// COMMAND COUNT
 pub fn command_count(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
-    c.out.int(table::commands().len() as i64);
+    c.out.int(crate::cmd::names::current().len() as i64);
     Ok(())
 }
 
@@ -235,7 +246,7 @@ pub fn command_info_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// COMMAND DOCS [name ...]
 pub fn command_docs_cmd(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let specs: Vec<(&Spec, Option<&Spec>)> = if a.len() == 2 {
-        table::commands().iter().map(|s| (*s, None)).collect()
+        named().map(|s| (s, None)).collect()
     } else {
         a[2..].iter().filter_map(|n| find_spec(n)).collect()
     };
@@ -293,7 +304,7 @@ pub fn command_list(c: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         _ => return Err(CmdError::Syntax),
     };
     let mut names: Vec<String> = Vec::new();
-    for s in table::commands() {
+    for s in named() {
         if filter.keeps(s, s.name) {
             names.push(s.name.to_string());
         }

@@ -130,7 +130,7 @@ pub static COMMANDS: &[Spec] = &[
     Spec {
         name: "debug",
         arity: -2,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE | WHOLE_KEYSPACE,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | WHOLE_KEYSPACE | PROTECTED,
         keys: Keys::None,
         group: "server",
         handler: debug,

@@ -1,5 +1,7 @@
 //! MODULE: soquete loads no modules, so LIST is empty and LOAD, LOADEX and
-//! UNLOAD are refused.
+//! UNLOAD fail as they fail in Redis when the library cannot be loaded or
+//! no module has the name. Dispatch refuses the last three first unless
+//! `enable-module-command` allows them (their `PROTECTED` flag).
 
 use crate::cmd::flags::*;
 use crate::cmd::Ctx;
@@ -32,11 +34,19 @@ pub fn module_list(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// MODULE LOAD | LOADEX | UNLOAD — refused: soquete cannot load Redis
-/// modules (they are C libraries written against Redis's own internals).
-pub fn module_refused(_c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+/// MODULE LOAD | LOADEX path ... — what Redis replies when loading fails:
+/// soquete cannot load Redis modules (C libraries written against Redis's
+/// own internals), so every load fails.
+pub fn module_load(_c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
     Err(CmdError::msg(
-        "ERR modules are not supported: soquete cannot load Redis modules",
+        "ERR Error loading the extension. Please check the server logs.",
+    ))
+}
+
+/// MODULE UNLOAD name — no module is loaded, so none has that name.
+pub fn module_unload(_c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
+    Err(CmdError::msg(
+        "ERR Error unloading module: no such module with that name",
     ))
 }
 
@@ -52,22 +62,22 @@ pub(super) static MODULE_SUBCOMMANDS: &[Spec] = &[
     Spec::keyless_server(
         "load",
         -3,
-        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
-        module_refused,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | PROTECTED,
+        module_load,
         &[],
     ),
     Spec::keyless_server(
         "loadex",
         -3,
-        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
-        module_refused,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | PROTECTED,
+        module_load,
         &[],
     ),
     Spec::keyless_server(
         "unload",
         3,
-        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
-        module_refused,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | PROTECTED,
+        module_unload,
         &[],
     ),
 ];
