@@ -365,12 +365,41 @@ pub struct TlsStream {
     /// The socket.
     pub(crate) tcp: TcpStream,
     tls: ServerConnection,
+    /// The last read from the socket was short: it had nothing more then.
+    socket_drained: bool,
+}
+
+/// The socket as rustls reads it, noting whether a read came back short.
+struct Probe<'a> {
+    tcp: &'a mut TcpStream,
+    short: bool,
+}
+
+impl Read for Probe<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.tcp.read(buf)?;
+        self.short = n < buf.len();
+        Ok(n)
+    }
 }
 
 impl TlsStream {
     /// Wraps an accepted socket.
     pub fn new(tcp: TcpStream, tls: ServerConnection) -> TlsStream {
-        TlsStream { tcp, tls }
+        TlsStream {
+            tcp,
+            tls,
+            socket_drained: false,
+        }
+    }
+
+    /// After a read of `n` plaintext bytes into a buffer of `room`: true
+    /// when nothing is left to read until the socket's next readable edge
+    /// (the socket's last read was short, and rustls had no more plaintext
+    /// than it gave), so the loop can stop without one more read that
+    /// would only say WouldBlock, as a plain socket's short read allows.
+    pub fn drained(&self, n: usize, room: usize) -> bool {
+        self.socket_drained && n < room
     }
 
     /// Writes the TLS records waiting to go out (handshake messages,
@@ -413,7 +442,13 @@ impl Read for TlsStream {
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                 Err(e) => return Err(e),
             }
-            match self.tls.read_tls(&mut self.tcp) {
+            let mut probe = Probe {
+                tcp: &mut self.tcp,
+                short: false,
+            };
+            let read = self.tls.read_tls(&mut probe);
+            self.socket_drained = probe.short;
+            match read {
                 Ok(0) => return Ok(0),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -48,15 +48,20 @@ impl Sock {
     }
 
     /// Reads once: (bytes read, whether the socket is now known to be
-    /// drained). A plain socket is drained by a short read; a TLS one only
-    /// when it says WouldBlock, since a short read of plaintext may leave
-    /// records in the socket (and its next edge would never come).
+    /// drained). A plain socket is drained by a short read; a TLS one when
+    /// its own last socket read was short and it gave all the plaintext it
+    /// had ([`crate::tls::TlsStream::drained`]): a short read of plaintext
+    /// alone may leave records in the socket (and its next edge would
+    /// never come).
     #[inline]
     fn read_some(&mut self, b: &mut [u8]) -> io::Result<(usize, bool)> {
         match self {
             Sock::Tcp(s) => s.read(b).map(|n| (n, n < b.len())),
             Sock::Unix(s) => s.read(b).map(|n| (n, n < b.len())),
-            Sock::Tls(s) => s.read(b).map(|n| (n, false)),
+            Sock::Tls(s) => {
+                let n = s.read(b)?;
+                Ok((n, s.drained(n, b.len())))
+            }
         }
     }
 
