@@ -187,6 +187,8 @@ mod pipeline;
 mod proto;
 mod pubsub;
 mod sync;
+#[cfg(feature = "tls")]
+mod tls;
 mod value;
 mod waiting_pops;
 
@@ -199,7 +201,7 @@ mod tokio;
 pub use args::{ArgSink, ToArgs};
 pub use builder::ClientBuilder;
 pub use cmd::{cmd, Cmd};
-pub use config::{Addr, Config, IntoConfig, Protocol};
+pub use config::{Addr, Config, IntoConfig, Protocol, TlsConfig};
 pub use error::{ConversionError, Error, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
 pub use proto::resend::is_safe_to_resend;
