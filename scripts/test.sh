@@ -49,6 +49,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
+# The client's TLS tests and code need its `tls` feature, which no workspace
+# member turns on.
+log "soquete-client with all features (TLS)"
+cargo clippy -p soquete-client --all-targets --all-features --locked -- -D warnings
+cargo test -p soquete-client --all-features --lib --test tls
+cargo test -p soquete-client --all-features --doc
 
 # The MSRV (`rust-version` in Cargo.toml) holds for what users build: the
 # published crates' libraries and binary, all features, with the locked

@@ -1,8 +1,9 @@
 //! [`ClientBuilder`]: settings beyond the URL.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{Config, IntoConfig, Protocol};
+use crate::config::{Config, IntoConfig, Protocol, TlsConfig};
 use crate::error::Result;
 use crate::sync::Client;
 use crate::sync::Subscriber;
@@ -91,6 +92,37 @@ impl ClientBuilder {
     /// Async client: the most requests waiting for replies at once.
     pub fn max_in_flight(self, n: usize) -> Self {
         self.set(|c| c.max_in_flight = n.max(1))
+    }
+
+    /// Connects over TLS (as a `rediss://` URL does), verifying the server's
+    /// certificate against the built-in roots unless
+    /// [`tls_ca_file`](Self::tls_ca_file) names others. Needs the `tls` feature.
+    pub fn tls(self) -> Self {
+        self.set(|c| {
+            c.tls.get_or_insert_with(TlsConfig::default);
+        })
+    }
+    /// TLS, trusting the certificate authorities of this PEM file.
+    pub fn tls_ca_file(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.set(|c| c.tls.get_or_insert_with(TlsConfig::default).ca_file = Some(path))
+    }
+    /// TLS with a client certificate (mutual TLS): PEM files of the
+    /// certificate chain and of its private key.
+    pub fn tls_client_cert(self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        let (cert, key) = (cert.into(), key.into());
+        self.set(|c| {
+            let t = c.tls.get_or_insert_with(TlsConfig::default);
+            t.cert_file = Some(cert);
+            t.key_file = Some(key);
+        })
+    }
+    /// **Dangerous**: TLS without verifying the server's certificate. The
+    /// traffic is encrypted, but anyone who can reach the network path can
+    /// pose as the server and read it. For tests and self-signed
+    /// development servers only, never in production.
+    pub fn tls_insecure(self) -> Self {
+        self.set(|c| c.tls.get_or_insert_with(TlsConfig::default).insecure = true)
     }
 
     /// The settings so far.

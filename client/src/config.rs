@@ -42,6 +42,29 @@ impl fmt::Display for Addr {
     }
 }
 
+/// TLS settings of a connection (`rediss://`). Needs the crate's `tls`
+/// feature to connect; without it, connecting fails with
+/// [`Error::Tls`](crate::Error::Tls).
+///
+/// The server's certificate is verified against `ca_file` when given, else
+/// against Mozilla's root certificates (compiled in, from `webpki-roots`),
+/// for the host name of the address (an IP address is checked against the
+/// certificate's IP address entries).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TlsConfig {
+    /// PEM file of the certificate authorities to trust instead of the
+    /// built-in roots.
+    pub ca_file: Option<PathBuf>,
+    /// PEM file of the client certificate (chain) for mutual TLS; needs `key_file`.
+    pub cert_file: Option<PathBuf>,
+    /// PEM file of the client certificate's private key; needs `cert_file`.
+    pub key_file: Option<PathBuf>,
+    /// **Dangerous**: accept any server certificate, unverified. The
+    /// connection is encrypted but anyone on the path can pose as the
+    /// server. For tests and self-signed development servers only.
+    pub insecure: bool,
+}
+
 /// Everything needed to open and set up a connection. Built from a URL with
 /// [`Config::from_url`] or with a [`ClientBuilder`](crate::ClientBuilder).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +98,8 @@ pub struct Config {
     /// Async client: the most requests waiting for a reply at once; a caller
     /// beyond it waits for a slot (backpressure).
     pub max_in_flight: usize,
+    /// TLS, when set (`rediss://` URLs, [`ClientBuilder::tls`](crate::ClientBuilder::tls)).
+    pub tls: Option<TlsConfig>,
 }
 
 impl Config {
@@ -95,6 +120,7 @@ impl Config {
             backoff_min: Duration::from_millis(10),
             backoff_max: Duration::from_secs(1),
             max_in_flight: 65_536,
+            tls: None,
         }
     }
 
@@ -103,8 +129,15 @@ impl Config {
     /// * `redis://[[user]:password@]host[:port][/db][?protocol=resp3]` (port 6379 by default;
     ///   IPv6 hosts in brackets: `redis://[::1]:6380`)
     /// * `unix:///path/to.sock[?db=N&protocol=resp3]` (also `redis+unix://`)
+    /// * `rediss://...` (also `valkeys://`): as `redis://`, over TLS (see
+    ///   [`TlsConfig`]). Query parameters `ca_file=PATH` (trusted CAs, PEM),
+    ///   `cert_file=PATH` and `key_file=PATH` (client certificate for mutual
+    ///   TLS) and `insecure=true`; a URL ending in `#insecure` (redis-rs's
+    ///   form) is insecure too. **`insecure` turns certificate verification
+    ///   off**: never use it where the network is not yours.
     ///
-    /// User and password are percent-decoded.
+    /// `valkey://` is accepted as `redis://`. User, password and query
+    /// values are percent-decoded.
     ///
     /// ```
     /// use soquete_client::{Addr, Config, Protocol};
@@ -118,6 +151,12 @@ impl Config {
     /// let u = Config::from_url("unix:///tmp/redis.sock?db=3").unwrap();
     /// assert_eq!(u.addr, Addr::Unix("/tmp/redis.sock".into()));
     /// assert_eq!(u.db, 3);
+    ///
+    /// let t = Config::from_url("rediss://cache.example.com:6380?ca_file=/etc/ca.pem").unwrap();
+    /// let tls = t.tls.unwrap();
+    /// assert_eq!(tls.ca_file.as_deref(), Some(std::path::Path::new("/etc/ca.pem")));
+    /// assert!(!tls.insecure);
+    /// assert!(Config::from_url("rediss://127.0.0.1:6380/#insecure").unwrap().tls.unwrap().insecure);
     /// ```
     pub fn from_url(url: &str) -> Result<Config> {
         parse_url(url)
@@ -227,6 +266,28 @@ fn apply_query(cfg: &mut Config, query: &str) -> Result<()> {
             "user" | "username" => cfg.username = Some(v),
             "password" | "pass" => cfg.password = Some(v),
             "name" | "client_name" => cfg.client_name = Some(v),
+            "ca_file" | "cert_file" | "key_file" | "insecure" => {
+                let tls = cfg
+                    .tls
+                    .as_mut()
+                    .ok_or_else(|| url_err(format!("{k:?} needs a TLS URL (rediss://)")))?;
+                match k {
+                    "ca_file" => tls.ca_file = Some(PathBuf::from(v)),
+                    "cert_file" => tls.cert_file = Some(PathBuf::from(v)),
+                    "key_file" => tls.key_file = Some(PathBuf::from(v)),
+                    _ => {
+                        tls.insecure = match v.to_ascii_lowercase().as_str() {
+                            "true" | "yes" | "1" | "" => true,
+                            "false" | "no" | "0" => false,
+                            _ => {
+                                return Err(url_err(format!(
+                                    "insecure must be true or false, got {v:?}"
+                                )))
+                            }
+                        }
+                    }
+                }
+            }
             _ => return Err(url_err(format!("unknown URL parameter {k:?}"))),
         }
     }
@@ -237,23 +298,44 @@ fn parse_url(url: &str) -> Result<Config> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| url_err(format!("{url:?} has no scheme (redis:// or unix://)")))?;
+    // redis-rs's `rediss://host/#insecure`. Only this exact fragment is
+    // taken: a `#` elsewhere stays part of the URL (a password may hold one).
+    let (rest, insecure_fragment) = match rest.strip_suffix("#insecure") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
     let (rest, query) = match rest.split_once('?') {
         Some((r, q)) => (r, Some(q)),
         None => (rest, None),
     };
     let mut cfg = match scheme.to_ascii_lowercase().as_str() {
-        "redis" => parse_tcp(rest)?,
+        "redis" | "valkey" => parse_tcp(rest)?,
+        "rediss" | "valkeys" => {
+            let mut cfg = parse_tcp(rest)?;
+            cfg.tls = Some(TlsConfig {
+                insecure: insecure_fragment,
+                ..TlsConfig::default()
+            });
+            cfg
+        }
         "unix" | "redis+unix" => {
             if rest.is_empty() {
                 return Err(url_err("unix:// URL has no path"));
             }
             Config::new(Addr::Unix(PathBuf::from(percent_decode(rest)?)))
         }
-        "rediss" => return Err(url_err("TLS (rediss://) is not supported")),
         other => return Err(url_err(format!("unknown scheme {other:?}"))),
     };
+    if insecure_fragment && cfg.tls.is_none() {
+        return Err(url_err("#insecure needs a TLS URL (rediss://)"));
+    }
     if let Some(q) = query {
         apply_query(&mut cfg, q)?;
+    }
+    if let Some(t) = &cfg.tls {
+        if t.cert_file.is_some() != t.key_file.is_some() {
+            return Err(url_err("cert_file and key_file go together"));
+        }
     }
     Ok(cfg)
 }
@@ -377,7 +459,11 @@ mod tests {
             "redis://h?bogus=1",
             "redis://u:%zz@h",
             "unix://",
-            "rediss://h",
+            "redis://h?insecure=true",
+            "redis://h#insecure",
+            "redis://h?ca_file=/x",
+            "rediss://h?insecure=maybe",
+            "rediss://h?cert_file=/c",
         ] {
             assert!(matches!(Config::from_url(bad), Err(Error::Url(_))), "{bad}");
         }
@@ -393,5 +479,40 @@ mod tests {
             (c.db, c.password.as_deref(), c.protocol),
             (2, Some("x"), Protocol::Resp3)
         );
+    }
+
+    #[test]
+    fn parses_tls_urls_and_their_parameters() {
+        let c = Config::from_url("rediss://u:p@h:6380/2").unwrap();
+        assert_eq!((c.addr, c.db), (tcp("h", 6380), 2));
+        assert_eq!(c.tls, Some(TlsConfig::default()));
+        let c = Config::from_url(
+            "valkeys://h?ca_file=%2Ftmp%2Fca.pem&cert_file=/c.pem&key_file=/k.pem&insecure=false",
+        )
+        .unwrap();
+        let t = c.tls.unwrap();
+        assert_eq!(t.ca_file, Some(PathBuf::from("/tmp/ca.pem")));
+        assert_eq!(t.cert_file, Some(PathBuf::from("/c.pem")));
+        assert_eq!(t.key_file, Some(PathBuf::from("/k.pem")));
+        assert!(!t.insecure);
+        for insecure in [
+            "rediss://h/#insecure",
+            "rediss://h?insecure=true",
+            "rediss://h?insecure",
+        ] {
+            assert!(
+                Config::from_url(insecure).unwrap().tls.unwrap().insecure,
+                "{insecure}"
+            );
+        }
+        assert_eq!(Config::from_url("valkey://h").unwrap().tls, None);
+        assert_eq!(Config::from_url("redis://h").unwrap().tls, None);
+    }
+
+    #[test]
+    fn hash_in_password_is_kept() {
+        let c = Config::from_url("rediss://:a#b@h").unwrap();
+        assert_eq!(c.password.as_deref(), Some("a#b"));
+        assert!(!c.tls.unwrap().insecure);
     }
 }

@@ -9,6 +9,7 @@
 //!   for; the message says what was expected and what came.
 //! * [`Error::ConnectionLost`], [`Error::Closed`], [`Error::Url`],
 //!   [`Error::Client`]: the client's own conditions.
+//! * [`Error::Tls`]: certificates, keys and TLS handshakes.
 //! * [`Error::WatchConflict`]: a transaction helper ran out of attempts.
 
 use std::fmt;
@@ -42,6 +43,11 @@ pub enum Error {
     Closed,
     /// A connection URL could not be parsed; the text says why.
     Url(String),
+    /// TLS failed: a certificate or key file could not be read, the server's
+    /// certificate was not trusted, the server refused the client's
+    /// certificate (or its absence), or the `tls` feature is off. The text
+    /// says which. Not retried by reconnection: trying again will not help.
+    Tls(String),
     /// A misuse of the client or an unexpected reply to a handshake or control
     /// command; the text says what.
     Client(String),
@@ -71,11 +77,15 @@ impl Error {
     }
 
     /// True when the error means the connection is unusable (I/O, protocol,
-    /// lost or closed connection) rather than a problem with one request.
+    /// TLS, lost or closed connection) rather than a problem with one request.
     pub fn is_connection_error(&self) -> bool {
         matches!(
             self,
-            Error::Io(_) | Error::Protocol(_) | Error::ConnectionLost | Error::Closed
+            Error::Io(_)
+                | Error::Protocol(_)
+                | Error::Tls(_)
+                | Error::ConnectionLost
+                | Error::Closed
         )
     }
 
@@ -96,6 +106,7 @@ impl Error {
             Error::ConnectionLost => Error::ConnectionLost,
             Error::Closed => Error::Closed,
             Error::Url(m) => Error::Url(m.clone()),
+            Error::Tls(m) => Error::Tls(m.clone()),
             Error::Client(m) => Error::Client(m.clone()),
             Error::WatchConflict { attempts } => Error::WatchConflict {
                 attempts: *attempts,
@@ -127,6 +138,7 @@ impl fmt::Display for Error {
             ),
             Error::Closed => f.write_str("the client is closed"),
             Error::Url(m) => write!(f, "invalid connection URL: {m}"),
+            Error::Tls(m) => write!(f, "TLS: {m}"),
             Error::Client(m) => f.write_str(m),
             Error::WatchConflict { attempts } => write!(
                 f,

@@ -105,11 +105,49 @@
 //!
 //! # Connecting
 //!
-//! `redis://[[user]:password@]host[:port][/db][?protocol=resp3]` or
-//! `unix:///path/to.sock[?db=N]`, see [`Config::from_url`]; a
+//! `redis://[[user]:password@]host[:port][/db][?protocol=resp3]`,
+//! `rediss://...` (TLS, below) or `unix:///path/to.sock[?db=N]`, see [`Config::from_url`]; a
 //! [`ClientBuilder`] sets timeouts, client name, protocol. Asking for
 //! [`Protocol::Resp3`] sends `HELLO 3`, and falls back to RESP2 when the server
 //! refuses it.
+//!
+//! # TLS
+//!
+//! With the `tls` feature, `rediss://` (or `valkeys://`) URLs and
+//! [`ClientBuilder::tls`] connect over TLS (rustls, ring provider), blocking
+//! and async alike. The server's certificate is verified against a CA file
+//! (`?ca_file=`, [`ClientBuilder::tls_ca_file`]) or else Mozilla's roots
+//! (compiled in, from `webpki-roots`), for the URL's host: a DNS name or an
+//! IP address. A client certificate (`?cert_file=&key_file=`,
+//! [`ClientBuilder::tls_client_cert`]) answers servers that ask for one
+//! (`tls-auth-clients yes`). Failures are [`Error::Tls`], saying what went
+//! wrong: an untrusted certificate, a refused or missing client certificate,
+//! an unreadable file.
+//!
+//! **`?insecure=true`, a `#insecure` URL fragment (redis-rs's form) or
+//! [`ClientBuilder::tls_insecure`] turn certificate verification off**: the
+//! traffic is encrypted, but anyone on the network path can pose as the
+//! server. Only ever for tests and self-signed development servers.
+//!
+//! ```
+//! use soquete_client::{Client, Config};
+//!
+//! // A server with a certificate from a private CA, and mutual TLS:
+//! let url = "rediss://:secret@cache.internal:6380/0\
+//!            ?ca_file=/etc/redis/ca.crt&cert_file=/etc/app/client.crt&key_file=/etc/app/client.key";
+//! let tls = Config::from_url(url)?.tls.expect("rediss:// is TLS");
+//! assert_eq!(tls.ca_file.as_deref(), Some("/etc/redis/ca.crt".as_ref()));
+//! assert!(!tls.insecure);
+//!
+//! // The same with the builder; `.connect()` would open it.
+//! let b = Client::builder("redis://cache.internal:6380")
+//!     .tls_ca_file("/etc/redis/ca.crt")
+//!     .tls_client_cert("/etc/app/client.crt", "/etc/app/client.key");
+//! assert_eq!(b.config()?.tls.as_ref(), Some(&tls));
+//! # Ok::<(), soquete_client::Error>(())
+//! ```
+//!
+//! `client/examples/tls.rs` connects for real (see its header).
 //!
 //! # RESP3 push messages
 //!
@@ -166,7 +204,9 @@
 //!
 //! The drivers, thin loops that move bytes between sockets and the core:
 //!
-//! * `sync/`: `stream` (TCP or Unix), `connection` (a set-up socket and its
+//! * `tls` (feature `tls`): the rustls configuration a [`TlsConfig`] asks
+//!   for, the `insecure` verifier, what rustls's errors mean.
+//! * `sync/`: `stream` (TCP, TLS or Unix), `connection` (a set-up socket and its
 //!   inbox), `client` ([`Client`]), `subscriber` ([`Subscriber`]),
 //!   `transaction` ([`Client::transaction`]).
 //! * `tokio/` (feature `tokio`): `stream`, `connection`, `multiplexed`
@@ -187,6 +227,8 @@ mod pipeline;
 mod proto;
 mod pubsub;
 mod sync;
+#[cfg(feature = "tls")]
+mod tls;
 mod value;
 mod waiting_pops;
 
@@ -199,7 +241,7 @@ mod tokio;
 pub use args::{ArgSink, ToArgs};
 pub use builder::ClientBuilder;
 pub use cmd::{cmd, Cmd};
-pub use config::{Addr, Config, IntoConfig, Protocol};
+pub use config::{Addr, Config, IntoConfig, Protocol, TlsConfig};
 pub use error::{ConversionError, Error, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
 pub use proto::resend::is_safe_to_resend;

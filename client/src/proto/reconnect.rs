@@ -4,7 +4,8 @@
 //! most `reconnect_attempts` attempts (see [`Config`]); the first attempt does
 //! not wait. When they all fail, the requests waiting for the connection get
 //! the last connect error, and the next request starts a new round. A server
-//! error (a refused password) ends the round at once: retrying will not help.
+//! error (a refused password) or a TLS error (an untrusted certificate) ends
+//! the round at once: retrying will not help.
 //! With `reconnect_attempts` 0 nothing is attempted: [`Error::Closed`].
 
 use std::time::Duration;
@@ -63,7 +64,7 @@ impl Reconnect {
     pub(crate) fn outcome<C>(&mut self, r: Result<C>) -> Result<Option<C>> {
         match r {
             Ok(c) => Ok(Some(c)),
-            Err(e @ Error::Server(_)) => Err(e),
+            Err(e @ (Error::Server(_) | Error::Tls(_))) => Err(e),
             Err(e) => {
                 self.last = e;
                 Ok(None)

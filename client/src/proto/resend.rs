@@ -148,7 +148,8 @@ impl Resend {
     /// The request's connection failed with `e` after the request was
     /// (perhaps) written. `Ok(())`: send it again, on a new connection.
     /// `Err`: the error to report: a timeout or a protocol error as itself,
-    /// an I/O error as [`Error::ConnectionLost`] (the server may have run
+    /// a TLS error (the server refused the client's certificate: a new
+    /// connection fares no better) as itself, an I/O error as [`Error::ConnectionLost`] (the server may have run
     /// the request), any other as itself. `safe` (does the request only
     /// read?) is asked only when a resend is still possible.
     pub(crate) fn after_failure(
@@ -156,7 +157,7 @@ impl Resend {
         e: Error,
         safe: impl FnOnce() -> bool,
     ) -> Result<(), Error> {
-        if e.is_timeout() || matches!(e, Error::Protocol(_)) {
+        if e.is_timeout() || matches!(e, Error::Protocol(_) | Error::Tls(_)) {
             return Err(e);
         }
         if !self.resent && self.allowed && safe() {

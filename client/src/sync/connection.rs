@@ -42,7 +42,8 @@ impl Connection {
 
     #[inline]
     pub(crate) fn write_all(&mut self, buf: &[u8]) -> Result<()> {
-        self.stream.write_all(buf).map_err(Error::Io)
+        self.stream.write_all(buf).map_err(io_error)?;
+        self.stream.flush().map_err(io_error)
     }
 
     /// Reads more bytes into the inbox. End of stream is an error.
@@ -52,7 +53,7 @@ impl Connection {
                 Ok(0) => return Err(Error::ConnectionLost),
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Io(e)),
+                Err(e) => return Err(io_error(e)),
             }
         };
         self.inbox.buf().extend_from_slice(&self.scratch[..n]);
@@ -81,6 +82,16 @@ impl Connection {
             self.fill()?;
         }
     }
+}
+
+/// A socket error as the client reports it: TLS failures (an alert from
+/// the server) as [`Error::Tls`].
+#[cold]
+fn io_error(e: io::Error) -> Error {
+    #[cfg(feature = "tls")]
+    return crate::tls::io_error(e);
+    #[cfg(not(feature = "tls"))]
+    Error::Io(e)
 }
 
 /// Connects again after a lost connection: `open` makes each attempt, with

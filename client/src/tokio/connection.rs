@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use soquete_resp::Frame;
 
-use super::stream::Stream;
+use super::stream::{io_error, Stream};
 use crate::config::{Config, Protocol};
 use crate::error::{Error, Result};
 use crate::proto::handshake::Handshake;
@@ -53,13 +53,17 @@ impl Connection {
 
     pub(crate) async fn write_all(&mut self, mut b: &[u8]) -> Result<()> {
         while !b.is_empty() {
-            let n = poll_fn(|cx| self.stream.poll_write(cx, b)).await?;
+            let n = poll_fn(|cx| self.stream.poll_write(cx, b))
+                .await
+                .map_err(io_error)?;
             if n == 0 {
                 return Err(Error::ConnectionLost);
             }
             b = &b[n..];
         }
-        Ok(())
+        poll_fn(|cx| self.stream.poll_flush(cx))
+            .await
+            .map_err(io_error)
     }
 
     /// Reads more bytes into the inbox. End of stream is an error.
@@ -67,7 +71,7 @@ impl Connection {
         match ready!(self.stream.poll_read_buf(cx, self.inbox.buf())) {
             Ok(0) => Poll::Ready(Err(Error::ConnectionLost)),
             Ok(_) => Poll::Ready(Ok(())),
-            Err(e) => Poll::Ready(Err(Error::Io(e))),
+            Err(e) => Poll::Ready(Err(io_error(e))),
         }
     }
 

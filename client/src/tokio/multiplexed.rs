@@ -30,6 +30,7 @@ use tokio::sync::{oneshot, Semaphore};
 
 use super::connection::{reconnect, reply_timed_out, Connection};
 use super::dedicated::AsyncConnection;
+use super::stream::io_error;
 use crate::args::ToArgs;
 use crate::cmd::{ArgsCommand, Cmd};
 use crate::config::{Config, IntoConfig, Protocol};
@@ -205,8 +206,16 @@ impl Driver {
                         self.wpos += n;
                         progress = true;
                     }
-                    Poll::Ready(Err(e)) => return Poll::Ready(Stop::Failed(Error::Io(e))),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Stop::Failed(io_error(e))),
                     Poll::Pending => break,
+                }
+            }
+            // TLS may hold back records of a batch it took whole: send them
+            // (a no-op on plain sockets). Pending leaves the waker to the
+            // socket's write readiness, and the next poll flushes again.
+            if self.wpos == self.wbuf.len() {
+                if let Poll::Ready(Err(e)) = self.conn.stream.poll_flush(cx) {
+                    return Poll::Ready(Stop::Failed(io_error(e)));
                 }
             }
             // 3. Read and deliver every reply that arrived.
@@ -316,9 +325,11 @@ async fn run(shared: Arc<Shared>, first: Connection) {
         let stop = poll_fn(|cx| d.poll_io(cx)).await;
         // Everything in flight may or may not have run: the callers decide
         // (they resend what is safe to resend on ConnectionLost). A protocol
-        // error is reported as itself, and never resent.
+        // or TLS error is reported as itself, and never resent.
         let reason = match &stop {
-            Stop::Failed(e @ (Error::Protocol(_) | Error::Client(_))) => e.duplicate(),
+            Stop::Failed(e @ (Error::Protocol(_) | Error::Client(_) | Error::Tls(_))) => {
+                e.duplicate()
+            }
             _ => Error::ConnectionLost,
         };
         let n = d.inflight.len();
