@@ -19,13 +19,8 @@
 //! which server goes first; the table quotes median requests per second
 //! and the ratio of the medians.
 
-use std::path::{Path, PathBuf};
-
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
 use soquete_benches::versus::{self, Samples, Who};
+use soquete_testkit::certs::Certs;
 use soquete_testkit::server::free_port;
 
 const DEPTHS: [(u32, u32); 2] = [(1, 100_000), (16, 1_000_000)];
@@ -38,22 +33,21 @@ fn main() {
     let requests: Option<u32> = std::env::var("SOQUETE_BENCH_REQUESTS")
         .ok()
         .and_then(|v| v.parse().ok());
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let certs = make_certs(dir.path());
+    let certs = Certs::new();
     let client = [
         "--tls".to_string(),
         "--cacert".into(),
-        certs.ca.display().to_string(),
+        certs.arg("ca.crt"),
         "--cert".into(),
-        certs.client_cert.display().to_string(),
+        certs.arg("client.crt"),
         "--key".into(),
-        certs.client_key.display().to_string(),
+        certs.arg("client.key"),
     ];
     let mut samples = Samples::default();
     for round in 0..setup.rounds {
         for who in Who::round_order(round, &Who::PAIR) {
             let tls_port = free_port().expect("a free port");
-            let server = setup.start_with(who, &certs.server_args(tls_port));
+            let server = setup.start_with(who, &server_args(&certs, tls_port));
             for (d, (depth, n)) in DEPTHS.iter().enumerate() {
                 let (depth, n) = (depth.to_string(), requests.unwrap_or(*n).to_string());
                 let mut options: Vec<&str> = client.iter().map(String::as_str).collect();
@@ -86,73 +80,16 @@ fn main() {
     setup.finish("tls");
 }
 
-/// The certificate files both servers and redis-benchmark use.
-struct Certs {
-    ca: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
-}
-
-impl Certs {
-    /// The server's TLS options: the TLS port and the files.
-    fn server_args(&self, tls_port: u16) -> Vec<String> {
-        let path = |p: &Path| p.display().to_string();
-        vec![
-            "--tls-port".into(),
-            tls_port.to_string(),
-            "--tls-cert-file".into(),
-            path(&self.server_cert),
-            "--tls-key-file".into(),
-            path(&self.server_key),
-            "--tls-ca-cert-file".into(),
-            path(&self.ca),
-        ]
-    }
-}
-
-/// A CA, and a server and a client certificate signed by it, in `dir`.
-fn make_certs(dir: &Path) -> Certs {
-    let ca_key = KeyPair::generate().expect("a key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "soquete bench CA");
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).expect("the CA certificate");
-    let write = |name: &str, text: String| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).expect("writing a certificate");
-        path
-    };
-    let ca_path = write("ca.crt", ca_cert.pem());
-    let leaf = |name: &str, usage: ExtendedKeyUsagePurpose| {
-        let key = KeyPair::generate().expect("a key");
-        let mut p = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("certificate parameters");
-        p.distinguished_name
-            .push(DnType::CommonName, format!("soquete bench {name}"));
-        p.extended_key_usages = vec![usage];
-        let cert = p
-            .signed_by(&key, &ca_cert, &ca_key)
-            .expect("a signed certificate");
-        (
-            write(&format!("{name}.crt"), cert.pem()),
-            write(&format!("{name}.key"), key.serialize_pem()),
-        )
-    };
-    let (server_cert, server_key) = leaf("server", ExtendedKeyUsagePurpose::ServerAuth);
-    let (client_cert, client_key) = leaf("client", ExtendedKeyUsagePurpose::ClientAuth);
-    Certs {
-        ca: ca_path,
-        server_cert,
-        server_key,
-        client_cert,
-        client_key,
-    }
+/// The server's TLS options: the TLS port and the files.
+fn server_args(certs: &Certs, tls_port: u16) -> Vec<String> {
+    vec![
+        "--tls-port".into(),
+        tls_port.to_string(),
+        "--tls-cert-file".into(),
+        certs.arg("server.crt"),
+        "--tls-key-file".into(),
+        certs.arg("server.key"),
+        "--tls-ca-cert-file".into(),
+        certs.arg("ca.crt"),
+    ]
 }

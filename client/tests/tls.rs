@@ -4,65 +4,12 @@
 //! `insecure`, large pipelines and values.
 //!
 //! Certificates (a CA, a server certificate for 127.0.0.1 and localhost, a
-//! client certificate) are made here with rcgen.
+//! client certificate) are made by `soquete_testkit::certs` with rcgen.
 
-use std::path::PathBuf;
-
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
 use soquete_client::{pipe, Client, Error, MultiplexedClient, Protocol, Result};
+use soquete_testkit::certs::Certs;
 use soquete_testkit::server::free_port;
 use soquete_testkit::{ServerKind, ServerProcess};
-
-/// Certificate files in a temporary directory.
-struct Certs {
-    dir: tempfile::TempDir,
-}
-
-impl Certs {
-    /// A CA, a server certificate (127.0.0.1, localhost) and a client
-    /// certificate signed by it.
-    fn new() -> Certs {
-        let dir = tempfile::tempdir().unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "soquete client test CA");
-        ca.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        std::fs::write(dir.path().join("ca.crt"), ca_cert.pem()).unwrap();
-        for (name, usage) in [
-            ("server", ExtendedKeyUsagePurpose::ServerAuth),
-            ("client", ExtendedKeyUsagePurpose::ClientAuth),
-        ] {
-            let key = KeyPair::generate().unwrap();
-            let mut p =
-                CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-                    .unwrap();
-            p.distinguished_name.push(DnType::CommonName, name);
-            p.extended_key_usages = vec![usage];
-            let cert = p.signed_by(&key, &ca_cert, &ca_key).unwrap();
-            std::fs::write(dir.path().join(format!("{name}.crt")), cert.pem()).unwrap();
-            std::fs::write(dir.path().join(format!("{name}.key")), key.serialize_pem()).unwrap();
-        }
-        Certs { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn arg(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-}
 
 /// A server of `kind` with a TLS listener whose `tls-auth-clients` is `auth`.
 struct TlsServer {

@@ -5,23 +5,19 @@
 //! redis-server started with the same options.
 //!
 //! The certificates (a CA, a server certificate for 127.0.0.1 and
-//! localhost, a client certificate) are made here with rcgen, so nothing
+//! localhost, a client certificate) are made by `soquete_testkit::certs` with rcgen, so nothing
 //! outside the test is needed but the Redis tools.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use soquete_testkit::certs::Certs;
 use soquete_testkit::server::free_port;
 use soquete_testkit::tools::run_with_timeout;
 use soquete_testkit::wait::{eventually, DEADLINE};
@@ -37,81 +33,20 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// The binary under test, built by cargo for this test run.
 const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
 
-/// Certificate files in a temporary directory.
-struct Certs {
-    dir: tempfile::TempDir,
-}
-
-impl Certs {
-    /// A CA, a server certificate signed by it (127.0.0.1, localhost),
-    /// and a client certificate signed by it.
-    fn new() -> Certs {
-        let dir = tempfile::tempdir().unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "soquete test CA");
-        ca.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        std::fs::write(dir.path().join("ca.crt"), ca_cert.pem()).unwrap();
-        for (name, usage, cn) in [
-            (
-                "server",
-                ExtendedKeyUsagePurpose::ServerAuth,
-                "soquete server",
-            ),
-            (
-                "server2",
-                ExtendedKeyUsagePurpose::ServerAuth,
-                "soquete server 2",
-            ),
-            (
-                "client",
-                ExtendedKeyUsagePurpose::ClientAuth,
-                "soquete client",
-            ),
-        ] {
-            let key = KeyPair::generate().unwrap();
-            let mut p =
-                CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-                    .unwrap();
-            p.distinguished_name.push(DnType::CommonName, cn);
-            p.extended_key_usages = vec![usage];
-            let cert = p.signed_by(&key, &ca_cert, &ca_key).unwrap();
-            std::fs::write(dir.path().join(format!("{name}.crt")), cert.pem()).unwrap();
-            std::fs::write(dir.path().join(format!("{name}.key")), key.serialize_pem()).unwrap();
-        }
-        Certs { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn arg(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-
-    /// The server's TLS options, in `tls-auth-clients` mode `auth`.
-    fn server_args(&self, tls_port: u16, auth: &str) -> Vec<String> {
-        vec![
-            "--tls-port".into(),
-            tls_port.to_string(),
-            "--tls-cert-file".into(),
-            self.arg("server.crt"),
-            "--tls-key-file".into(),
-            self.arg("server.key"),
-            "--tls-ca-cert-file".into(),
-            self.arg("ca.crt"),
-            "--tls-auth-clients".into(),
-            auth.into(),
-        ]
-    }
+/// The server's TLS options, in `tls-auth-clients` mode `auth`.
+fn server_args(certs: &Certs, tls_port: u16, auth: &str) -> Vec<String> {
+    vec![
+        "--tls-port".into(),
+        tls_port.to_string(),
+        "--tls-cert-file".into(),
+        certs.arg("server.crt"),
+        "--tls-key-file".into(),
+        certs.arg("server.key"),
+        "--tls-ca-cert-file".into(),
+        certs.arg("ca.crt"),
+        "--tls-auth-clients".into(),
+        auth.into(),
+    ]
 }
 
 /// A server of `kind` with a TLS listener (and its plain port).
@@ -126,7 +61,7 @@ fn start(kind: ServerKind, certs: &Certs, auth: &str, extra: &[&str]) -> TlsServ
     // before the server binds: try again with another.
     for _ in 0..3 {
         let tls_port = free_port().unwrap();
-        let mut b = ServerProcess::builder(kind).args(certs.server_args(tls_port, auth));
+        let mut b = ServerProcess::builder(kind).args(server_args(certs, tls_port, auth));
         if kind == ServerKind::Soquete {
             b = b.binary(BIN);
         }
@@ -558,7 +493,7 @@ fn an_encrypted_key_is_refused_at_start_with_a_message() {
     let port = free_port().unwrap();
     let r = ServerProcess::builder(ServerKind::Soquete)
         .binary(BIN)
-        .args(certs.server_args(port, "yes"))
+        .args(server_args(&certs, port, "yes"))
         .args(["--tls-key-file", &key.display().to_string()])
         .args(["--tls-key-file-pass", "secret"])
         .try_start();

@@ -54,6 +54,7 @@
 
 #![warn(missing_docs)]
 
+pub mod certs;
 pub mod clients;
 pub mod conn;
 pub mod diff;
