@@ -47,7 +47,7 @@ fn main() {
     for round in 0..setup.rounds {
         for who in Who::round_order(round, &Who::PAIR) {
             let tls_port = free_port().expect("a free port");
-            let server = setup.start_with(who, &server_args(&certs, tls_port));
+            let server = setup.start_with(who, &certs.server_args(tls_port, "yes"));
             for (d, (depth, n)) in DEPTHS.iter().enumerate() {
                 let (depth, n) = (depth.to_string(), requests.unwrap_or(*n).to_string());
                 let mut options: Vec<&str> = client.iter().map(String::as_str).collect();
@@ -78,18 +78,4 @@ fn main() {
         }
     }
     setup.finish("tls");
-}
-
-/// The server's TLS options: the TLS port and the files.
-fn server_args(certs: &Certs, tls_port: u16) -> Vec<String> {
-    vec![
-        "--tls-port".into(),
-        tls_port.to_string(),
-        "--tls-cert-file".into(),
-        certs.arg("server.crt"),
-        "--tls-key-file".into(),
-        certs.arg("server.key"),
-        "--tls-ca-cert-file".into(),
-        certs.arg("ca.crt"),
-    ]
 }

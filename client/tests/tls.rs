@@ -23,18 +23,7 @@ fn start(kind: ServerKind, certs: &Certs, auth: &str) -> TlsServer {
     // before the server binds: try again with another.
     for _ in 0..3 {
         let tls_port = free_port().unwrap();
-        let args = [
-            "--tls-port".to_string(),
-            tls_port.to_string(),
-            "--tls-cert-file".into(),
-            certs.arg("server.crt"),
-            "--tls-key-file".into(),
-            certs.arg("server.key"),
-            "--tls-ca-cert-file".into(),
-            certs.arg("ca.crt"),
-            "--tls-auth-clients".into(),
-            auth.into(),
-        ];
+        let args = certs.server_args(tls_port, auth);
         match ServerProcess::builder(kind).args(args).try_start() {
             Ok(server) => {
                 return TlsServer {

@@ -33,22 +33,6 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// The binary under test, built by cargo for this test run.
 const BIN: &str = env!("CARGO_BIN_EXE_soquete-server");
 
-/// The server's TLS options, in `tls-auth-clients` mode `auth`.
-fn server_args(certs: &Certs, tls_port: u16, auth: &str) -> Vec<String> {
-    vec![
-        "--tls-port".into(),
-        tls_port.to_string(),
-        "--tls-cert-file".into(),
-        certs.arg("server.crt"),
-        "--tls-key-file".into(),
-        certs.arg("server.key"),
-        "--tls-ca-cert-file".into(),
-        certs.arg("ca.crt"),
-        "--tls-auth-clients".into(),
-        auth.into(),
-    ]
-}
-
 /// A server of `kind` with a TLS listener (and its plain port).
 struct TlsServer {
     server: ServerProcess,
@@ -61,7 +45,7 @@ fn start(kind: ServerKind, certs: &Certs, auth: &str, extra: &[&str]) -> TlsServ
     // before the server binds: try again with another.
     for _ in 0..3 {
         let tls_port = free_port().unwrap();
-        let mut b = ServerProcess::builder(kind).args(server_args(certs, tls_port, auth));
+        let mut b = ServerProcess::builder(kind).args(certs.server_args(tls_port, auth));
         if kind == ServerKind::Soquete {
             b = b.binary(BIN);
         }
@@ -493,7 +477,7 @@ fn an_encrypted_key_is_refused_at_start_with_a_message() {
     let port = free_port().unwrap();
     let r = ServerProcess::builder(ServerKind::Soquete)
         .binary(BIN)
-        .args(server_args(&certs, port, "yes"))
+        .args(certs.server_args(port, "yes"))
         .args(["--tls-key-file", &key.display().to_string()])
         .args(["--tls-key-file-pass", "secret"])
         .try_start();

@@ -81,6 +81,25 @@ impl Certs {
     pub fn arg(&self, name: &str) -> String {
         self.path(name).display().to_string()
     }
+
+    /// A server's options for a TLS listener on `tls_port` with these
+    /// files (`server.crt`, `server.key`, `ca.crt`) and clients
+    /// authenticated as `auth` says (`tls-auth-clients`: yes, no,
+    /// optional), the same for redis-server and soquete-server.
+    pub fn server_args(&self, tls_port: u16, auth: &str) -> Vec<String> {
+        vec![
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            self.arg("server.crt"),
+            "--tls-key-file".into(),
+            self.arg("server.key"),
+            "--tls-ca-cert-file".into(),
+            self.arg("ca.crt"),
+            "--tls-auth-clients".into(),
+            auth.into(),
+        ]
+    }
 }
 
 impl Default for Certs {
