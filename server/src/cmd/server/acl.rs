@@ -6,7 +6,7 @@ use std::io::Read;
 
 use crate::acl::{describe, Denial, User};
 use crate::cmd::flags::*;
-use crate::cmd::{cat, table, Ctx, Keys, Spec};
+use crate::cmd::{cat, table, Ctx, Spec};
 use crate::error::{CmdError, CmdResult};
 
 /// `acl-pubsub-default` is `allchannels`.
@@ -409,18 +409,7 @@ pub fn acl_help(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
 }
 
 const fn sub(name: &'static str, arity: i32, flags: u32, handler: crate::cmd::Handler) -> Spec {
-    Spec {
-        name,
-        arity,
-        flags,
-        keys: Keys::None,
-        group: "server",
-        handler,
-        acl: 0,
-        key_specs: &[],
-        tips: &[],
-        subcommands: &[],
-    }
+    Spec::keyless_server(name, arity, flags, handler, &[])
 }
 
 const ADMIN_SUB: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
