@@ -19,7 +19,9 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use soquete_resp::Frame;
-use soquete_server::{Config, Server, ServerHandle};
+mod common;
+
+use common::server;
 use soquete_testkit::clients::{client_id, wait_blocked, wait_gone};
 use soquete_testkit::conn::{command_bytes, connect};
 use soquete_testkit::diff::Side;
@@ -28,21 +30,6 @@ use soquete_testkit::render::escape;
 use soquete_testkit::transcript::{assert_same, Transcript};
 use soquete_testkit::wait::{eventually, together, DEADLINE};
 use soquete_testkit::{Conn, ServerKind, ServerProcess};
-
-/// soquete in this process with `threads` event loops on
-/// `127.0.0.1:<ephemeral>`; dropping the handle stops it. Accepted
-/// connections are dealt to the loops in turn, so consecutive connections
-/// land on different loops.
-fn server(threads: usize) -> (ServerHandle, SocketAddr) {
-    let handle = Server::bind_ephemeral(Config {
-        threads,
-        ..Config::default()
-    })
-    .expect("binding an ephemeral port")
-    .spawn();
-    let addr = handle.addr().expect("a TCP listener");
-    (handle, addr)
-}
 
 /// The `soquete-server` binary cargo built for this test run, with `args`,
 /// on `127.0.0.1:<ephemeral>`.

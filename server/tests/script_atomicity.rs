@@ -13,22 +13,13 @@ use std::sync::Barrier;
 use std::time::Duration;
 
 use soquete_resp::Frame;
-use soquete_server::{Config, Server, ServerHandle};
+mod common;
+
+use common::server;
 use soquete_testkit::conn::connect;
 use soquete_testkit::frames::{bulk_int, int, items};
 use soquete_testkit::wait::together;
 use soquete_testkit::Conn;
-
-fn server(threads: usize) -> (ServerHandle, SocketAddr) {
-    let handle = Server::bind_ephemeral(Config {
-        threads,
-        ..Config::default()
-    })
-    .expect("binding an ephemeral port")
-    .spawn();
-    let addr = handle.addr().expect("a TCP listener");
-    (handle, addr)
-}
 
 fn client(addr: SocketAddr) -> Conn {
     let mut conn = connect(addr);

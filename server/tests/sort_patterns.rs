@@ -3,29 +3,17 @@
 //! while other loops rewrite them with MSET, and SORT ... STORE is logged
 //! as sent, as Redis logs it.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use soquete_resp::Frame;
-use soquete_server::{Config, Server, ServerHandle};
+mod common;
+
+use common::server;
 use soquete_testkit::conn::{command_bytes, connect};
 use soquete_testkit::frames::{info_field, int, items, text};
 use soquete_testkit::wait::{eventually, together};
 use soquete_testkit::{Conn, ServerKind, ServerProcess};
-
-/// soquete in this process with `threads` event loops; consecutive
-/// connections land on different loops.
-fn server(threads: usize) -> (ServerHandle, SocketAddr) {
-    let handle = Server::bind_ephemeral(Config {
-        threads,
-        ..Config::default()
-    })
-    .expect("binding an ephemeral port")
-    .spawn();
-    let addr = handle.addr().expect("a TCP listener");
-    (handle, addr)
-}
 
 fn bulk(f: &Frame) -> String {
     match f {

@@ -16,21 +16,12 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use soquete_resp::Frame;
-use soquete_server::{Config, Server, ServerHandle};
+mod common;
+
+use common::server;
 use soquete_testkit::conn::connect;
 use soquete_testkit::frames::{int, items, text};
 use soquete_testkit::Conn;
-
-fn server(threads: usize) -> (ServerHandle, SocketAddr) {
-    let handle = Server::bind_ephemeral(Config {
-        threads,
-        ..Config::default()
-    })
-    .expect("binding an ephemeral port")
-    .spawn();
-    let addr = handle.addr().expect("a TCP listener");
-    (handle, addr)
-}
 
 /// The `(id, payload)` entries of an XREADGROUP / XAUTOCLAIM entry list.
 fn entries(list: Frame) -> Vec<(String, String)> {

@@ -6,30 +6,16 @@
 //! CI has, so loops interleave); connections are dealt to loops in turn.
 //! Every loop in the tests is bounded in count.
 
-use std::net::SocketAddr;
 use std::sync::Barrier;
 
 use soquete_resp::Frame;
-use soquete_server::{Config, Server, ServerHandle};
+mod common;
+
+use common::server;
 use soquete_testkit::conn::{command_bytes, connect};
 use soquete_testkit::frames::{bulk_int, int, items, text};
 use soquete_testkit::wait::together;
 use soquete_testkit::Conn;
-
-/// soquete in this process with `threads` event loops on
-/// `127.0.0.1:<ephemeral>`; dropping the handle stops it. Accepted
-/// connections are dealt to the loops in turn, so consecutive connections
-/// land on different loops.
-fn server(threads: usize) -> (ServerHandle, SocketAddr) {
-    let handle = Server::bind_ephemeral(Config {
-        threads,
-        ..Config::default()
-    })
-    .expect("binding an ephemeral port")
-    .spawn();
-    let addr = handle.addr().expect("a TCP listener");
-    (handle, addr)
-}
 
 const THREADS: usize = 3;
 
