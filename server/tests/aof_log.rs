@@ -462,6 +462,22 @@ fn the_log_rewrites_itself_when_it_doubles() {
     check_aof(dir.path());
 }
 
+/// A server of `kind` in a directory of its own, logging every write
+/// with `appendfsync always` and saving no snapshots.
+fn start_logging_always(kind: ServerKind) -> (tempfile::TempDir, ServerProcess) {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+    ];
+    let server = start_in(kind, dir.path(), &args);
+    (dir, server)
+}
+
 /// The increment files Redis and soquete write for the same `commands`
 /// (none may fail) with `appendfsync always`, times in ms as `<ms>`, after
 /// deleting `unlogged` (keys a command created without logging them, which
@@ -469,19 +485,7 @@ fn the_log_rewrites_itself_when_it_doubles() {
 fn logged_by_both(commands: &[&[&str]], unlogged: &[&str]) -> [String; 2] {
     let mut logs = Vec::new();
     for kind in [ServerKind::Redis, ServerKind::Soquete] {
-        let dir = tempfile::tempdir().unwrap();
-        let server = start_in(
-            kind,
-            dir.path(),
-            &[
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-        );
+        let (dir, server) = start_logging_always(kind);
         let mut c = server.connect();
         for cmd in commands {
             assert!(!matches!(c.cmd(cmd), Frame::Error(_)), "{kind:?} {cmd:?}");
@@ -614,19 +618,7 @@ fn consumer_group_effects_are_logged_as_redis_logs_them() {
     let mut logs = Vec::new();
     let mut states = Vec::new();
     for kind in [ServerKind::Redis, ServerKind::Soquete] {
-        let dir = tempfile::tempdir().unwrap();
-        let server = start_in(
-            kind,
-            dir.path(),
-            &[
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-        );
+        let (dir, server) = start_logging_always(kind);
         let mut c = server.connect();
         for s in steps {
             c.cmd(s);
