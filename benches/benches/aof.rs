@@ -13,11 +13,10 @@
 //! alternate which server goes first; the table quotes the median
 //! requests per second and the ratio of the medians, soquete / Redis.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
-use soquete_testkit::server::{find_redis_server, find_soquete_server};
+use soquete_benches::versus;
 use soquete_testkit::{ServerKind, ServerProcess};
 
 const MODES: [&str; 2] = ["everysec", "always"];
@@ -28,28 +27,14 @@ const TESTS: [&str; 2] = ["SET", "INCR"];
 type Case = (usize, usize, usize, ServerKind);
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("aof bench: runs only under `cargo bench` (it starts servers)");
+    let Some(setup) = versus::setup("aof") else {
         return;
-    }
-    let rounds: usize = std::env::var("SOQUETE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1);
-    let redis = find_redis_server().unwrap_or_else(|e| panic!("{e}"));
-    let soquete = find_soquete_server().unwrap_or_else(|e| panic!("{e}"));
-    let rb = redis.with_file_name("redis-benchmark");
-    let rb = if rb.is_file() {
-        rb
-    } else {
-        PathBuf::from("redis-benchmark")
     };
-    let started = Instant::now();
-    println!(
-        "aof bench: SOQUETE_BENCH_ROUNDS={rounds} cargo bench -p soquete-benches --bench aof; load average {}",
-        soquete_benches::results::loadavg()
+    let (rounds, redis, soquete, rb) = (
+        setup.rounds,
+        &setup.redis,
+        &setup.soquete,
+        &setup.redis_benchmark,
     );
     let mut samples: Vec<(Case, Vec<f64>)> = Vec::new();
     for round in 0..rounds {
@@ -62,10 +47,10 @@ fn main() {
             for (d, depth) in DEPTHS.iter().enumerate() {
                 for kind in order {
                     let bin = match kind {
-                        ServerKind::Redis => &redis,
-                        ServerKind::Soquete => &soquete,
+                        ServerKind::Redis => redis,
+                        ServerKind::Soquete => soquete,
                     };
-                    let rps = run_case(bin, kind, &rb, mode, *depth);
+                    let rps = run_case(bin, kind, rb, mode, *depth);
                     for (t, v) in rps.into_iter().enumerate() {
                         let key = (m, d, t, kind);
                         match samples.iter_mut().find(|(k, _)| *k == key) {
@@ -100,11 +85,7 @@ fn main() {
             }
         }
     }
-    println!(
-        "\naof bench: {} s, {rounds} round(s), medians; load average after {}",
-        started.elapsed().as_secs(),
-        soquete_benches::results::loadavg()
-    );
+    setup.finish("aof");
 }
 
 /// One server, one mode and depth: requests per second of SET and INCR.
