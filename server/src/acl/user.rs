@@ -542,6 +542,7 @@ pub fn merge_selectors<'a>(rules: &[&'a [u8]]) -> Result<Vec<Cow<'a, [u8]>>, usi
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use proptest::prelude::*;
 
     proptest! {
@@ -559,8 +560,6 @@ mod tests {
             );
         }
     }
-
-    use super::*;
 
     fn user(rules: &[&str]) -> Result<User, String> {
         let rules: Vec<&[u8]> = rules.iter().map(|r| r.as_bytes()).collect();
