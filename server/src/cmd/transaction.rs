@@ -156,16 +156,9 @@ pub fn exec(c: &mut Ctx<'_>, _a: &[&[u8]]) -> CmdResult {
         };
         // ACL rules are checked again, in case they changed since the
         // command was queued (Redis's execCommand).
-        let client = &mut *c.client;
-        match client
-            .acl
-            .check(&c.shared.acl, || client.meta.user(), r.spec, r.id, argv)
-        {
+        match super::dispatch::acl_check(c.shared, c.client, argv, r, Context::Multi) {
             Ok(()) => super::dispatch::run_nested(c, r, argv, latency),
-            Err(d) => {
-                super::dispatch::acl_log(c.shared, c.client, argv, r, d, Context::Multi);
-                c.out.error(&super::dispatch::noperm_at_exec(d), c.stats);
-            }
+            Err(d) => c.out.error(&super::dispatch::noperm_at_exec(d), c.stats),
         }
     }
     c.client.in_exec = false;

@@ -241,12 +241,9 @@ impl Run<'_, '_> {
             return Err("This Redis command is not allowed from script".into());
         }
         let shared = self.ctx.shared;
-        let client = &mut *self.ctx.client;
-        if let Err(d) = client
-            .acl
-            .check(&shared.acl, || client.meta.user(), spec, r.id, argv)
+        if let Err(d) =
+            crate::cmd::dispatch::acl_check(shared, self.ctx.client, argv, &r, Context::Lua)
         {
-            crate::cmd::dispatch::acl_log(shared, client, argv, &r, d, Context::Lua);
             return Err(format!(
                 "The user executing the script {}",
                 crate::acl::check::refusal(d)
